@@ -1,0 +1,329 @@
+"""Start real OpenStack API services on 127.0.0.1 with throw-away state.
+
+    with start_stack() as stack:
+        conn = stack.connect(stack.admin_cloud)
+        ...
+
+Order of work (two cores: the set-up commands run a few at a time):
+
+1. MariaDB on its own datadir/socket/port; one database per service.
+2. Config files for every service (ports are chosen first, so every config
+   and the Keystone catalog know every URL).
+3. In parallel: Keystone's db_sync/fernet/credential/bootstrap, Nova's
+   api_db sync/map_cell0/db sync/create_cell, Cinder's, Glance's,
+   Neutron's (and Placement's) migrations.
+4. Each WSGI app in its own ``python -m recon.realstack._serve`` process;
+   Keystone gets the service users, services and public+internal endpoints
+   while the others boot.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import grp
+import importlib.util
+import os
+import pwd
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import configs
+from ._proc import Proc, StackError, free_port, run, venv_bin, wait_http
+from .mariadb import MariaDB, find_install_db, find_mariadbd
+
+API_SERVICES = ("keystone", "nova", "cinder", "glance", "neutron")
+#: Python package that each service needs importable
+PACKAGES = {"keystone": "keystone", "nova": "nova", "cinder": "cinder", "glance": "glance",
+            "neutron": "neutron", "placement": "placement", "compute": "nova"}
+#: catalog: service -> (name, type, path appended to http://127.0.0.1:PORT)
+CATALOG = {
+    "nova": ("nova", "compute", "/v2.1"),
+    "cinder": ("cinder", "block-storage", "/v3/%(project_id)s"),
+    "glance": ("glance", "image", ""),
+    "neutron": ("neutron", "network", ""),
+    "placement": ("placement", "placement", ""),
+}
+#: URL that answers (any status) once the service is up
+PROBE = {"keystone": "/v3", "nova": "/", "cinder": "/", "glance": "/versions",
+         "neutron": "/", "placement": "/"}
+REGION = "RegionOne"
+
+
+def missing_requirements(services=API_SERVICES) -> list[str]:
+    """What stops :func:`start_stack` here: absent packages or MariaDB binaries."""
+    missing = [f"python package {PACKAGES[s]!r}" for s in services
+               if importlib.util.find_spec(PACKAGES[s]) is None]
+    if importlib.util.find_spec("pymysql") is None:
+        missing.append("python package 'pymysql'")
+    if not find_mariadbd() or not find_install_db():
+        missing.append("mariadbd/mariadb-install-db (Debian package mariadb-server)")
+    return missing
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    services: tuple
+    auth_url: str = ""
+    admin_password: str = ""
+    service_password: str = ""
+    ports: dict = field(default_factory=dict)
+    procs: dict = field(default_factory=dict)
+    db: MariaDB | None = None
+    timings: dict = field(default_factory=dict)
+    #: set by :func:`recon.realstack.seed.seed`
+    project_id: str | None = None
+    reader_cloud: dict | None = None
+    seeded: dict = field(default_factory=dict)
+    _owns_workdir: bool = False
+    _stopped: bool = False
+
+    @property
+    def admin_cloud(self) -> dict:
+        """clouds.yaml-style entry: the bootstrap admin, password auth, project admin."""
+        return {
+            "auth_type": "password",
+            "auth": {"auth_url": self.auth_url, "username": "admin",
+                     "password": self.admin_password, "project_name": "admin",
+                     "user_domain_name": "Default", "project_domain_name": "Default"},
+            "region_name": REGION,
+            "interface": "public",
+            "identity_api_version": "3",
+        }
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def connect(self, cloud: dict | None = None, **overrides):
+        """An openstacksdk Connection for a clouds.yaml-style dict (admin by default).
+
+        Ignores the caller's clouds.yaml and OS_* variables.
+        """
+        import copy
+
+        import openstack.config
+        import openstack.connection
+
+        cloud = copy.deepcopy(cloud or self.admin_cloud)
+        if overrides.get("auth"):
+            cloud["auth"].update(overrides.pop("auth"))
+        cloud.update(overrides)
+        config = openstack.config.OpenStackConfig(load_yaml_config=False, load_envvars=False)
+        region = config.get_one(**cloud)
+        return openstack.connection.Connection(config=region)
+
+    def clouds_yaml(self, name: str = "recon-realstack", cloud: dict | None = None) -> dict:
+        return {"clouds": {name: cloud or self.reader_cloud or self.admin_cloud}}
+
+    def rss_mb(self) -> dict:
+        out = {name: round(p.rss_kb() / 1024, 1) for name, p in self.procs.items()}
+        if self.db and self.db.proc:
+            out["mariadbd"] = round(self.db.proc.rss_kb() / 1024, 1)
+        return out
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        for name in reversed(list(self.procs)):
+            self.procs[name].stop()
+        self.procs.clear()
+        if self.db:
+            self.db.stop()
+        if self._owns_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _setup_env() -> dict:
+    env = dict(os.environ)
+    for k in list(env):
+        if k.startswith("OS_"):
+            env.pop(k)
+    # the child must import *this* recon, whether or not it is installed
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    return env
+
+
+def _keystone_setup(stack: Stack, conf: Path, env: dict) -> None:
+    manage = venv_bin("keystone-manage")
+    log = stack.workdir / "logs" / "keystone-manage.log"
+    user = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    base = [manage, "--config-file", str(conf)]
+    run(base + ["db_sync"], log, env)
+    run(base + ["fernet_setup", "--keystone-user", user, "--keystone-group", group], log, env)
+    run(base + ["credential_setup", "--keystone-user", user, "--keystone-group", group], log, env)
+    run(base + ["bootstrap", "--bootstrap-password", stack.admin_password,
+                "--bootstrap-username", "admin", "--bootstrap-project-name", "admin",
+                "--bootstrap-role-name", "admin", "--bootstrap-service-name", "keystone",
+                "--bootstrap-region-id", REGION,
+                "--bootstrap-admin-url", stack.auth_url, "--bootstrap-public-url", stack.auth_url,
+                "--bootstrap-internal-url", stack.auth_url], log, env)
+
+
+def _nova_setup(stack: Stack, conf: Path, env: dict) -> None:
+    manage = venv_bin("nova-manage")
+    log = stack.workdir / "logs" / "nova-manage.log"
+    base = [manage, "--config-file", str(conf)]
+    run(base + ["api_db", "sync"], log, env)
+    run(base + ["cell_v2", "map_cell0", "--database_connection",
+                stack.db.url("nova_cell0")], log, env)
+    run(base + ["db", "sync"], log, env)
+    run(base + ["cell_v2", "create_cell", "--name", "cell1"], log, env)
+
+
+def _db_sync(stack: Stack, service: str, conf: Path, env: dict) -> None:
+    log = stack.workdir / "logs" / f"{service}-manage.log"
+    if service == "cinder":
+        run([venv_bin("cinder-manage"), "--config-file", str(conf), "db", "sync"], log, env)
+    elif service == "glance":
+        run([venv_bin("glance-manage"), "--config-file", str(conf), "db_sync"], log, env)
+    elif service == "neutron":
+        run([venv_bin("neutron-db-manage"), "--config-file", str(conf), "upgrade", "heads"],
+            log, env)
+    elif service == "placement":
+        run([venv_bin("placement-manage"), "--config-file", str(conf), "db", "sync"], log, env)
+    else:
+        raise ValueError(service)
+
+
+def _serve(stack: Stack, service: str, conf: Path, env: dict) -> Proc:
+    proc = Proc(service, [sys.executable, "-m", "recon.realstack._serve", service,
+                          str(stack.ports[service]), str(conf)],
+                stack.workdir / "logs" / f"{service}-wsgi.log", env=env, cwd=str(stack.workdir))
+    stack.procs[service] = proc
+    return proc
+
+
+def _register_catalog(stack: Stack) -> None:
+    """Service users (admin+service roles in project service), services, endpoints."""
+    conn = stack.connect()
+    ident = conn.identity
+    project = ident.create_project(name="service", domain_id="default",
+                                   description="service users")
+    roles = {r.name: r for r in ident.roles()}
+    for role in ("service", "reader", "member", "manager"):
+        if role not in roles:
+            roles[role] = ident.create_role(name=role)
+    for service in stack.services:
+        if service == "keystone" or service not in CATALOG:
+            continue
+        user = ident.create_user(name=service, password=stack.service_password,
+                                 domain_id="default", default_project_id=project.id)
+        for role in ("admin", "service"):
+            ident.assign_project_role_to_user(project, user, roles[role])
+        name, stype, path = CATALOG[service]
+        svc = ident.create_service(name=name, type=stype, enabled=True)
+        for interface in ("public", "internal"):
+            ident.create_endpoint(service_id=svc.id, interface=interface,
+                                  url=stack.url(service) + path, region_id=REGION)
+    conn.close()
+
+
+@contextlib.contextmanager
+def start_stack(workdir: str | os.PathLike | None = None, services=API_SERVICES,
+                timeout: float = 240.0):
+    """Start the services, yield a :class:`Stack`, stop everything on exit.
+
+    ``services`` is any subset of ``API_SERVICES`` plus ``"placement"`` (Keystone
+    is always started).  ``workdir`` keeps configs, logs and state there (left on
+    disk); by default a temp dir is made and removed.
+    """
+    stack = _start(workdir, services, timeout)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def _start(workdir, services, timeout) -> Stack:
+    services = tuple(dict.fromkeys(("keystone",) + tuple(services)))
+    unknown = set(services) - set(API_SERVICES) - {"placement"}
+    if unknown:
+        raise ValueError(f"unknown services {sorted(unknown)}")
+    missing = missing_requirements(services)
+    if missing:
+        raise StackError("cannot start the real stack, missing: " + "; ".join(missing))
+    t0 = time.monotonic()
+    if workdir is None:
+        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        wd = Path(tempfile.mkdtemp(prefix="recon-realstack-", dir=base))
+        owns = True
+    else:
+        wd = Path(workdir).resolve()
+        wd.mkdir(parents=True, exist_ok=True)
+        owns = False
+    (wd / "logs").mkdir(exist_ok=True)
+    stack = Stack(workdir=wd, services=services, _owns_workdir=owns,
+                  admin_password=secrets.token_urlsafe(16),
+                  service_password=secrets.token_urlsafe(16))
+    try:
+        _boot(stack, timeout)
+    except BaseException:
+        stack.stop()
+        raise
+    stack.timings["total_start_s"] = round(time.monotonic() - t0, 2)
+    return stack
+
+
+def _boot(stack: Stack, timeout: float) -> None:
+    t0 = time.monotonic()
+    env = _setup_env()
+    stack.ports = {s: free_port() for s in stack.services}
+    stack.auth_url = f"http://127.0.0.1:{stack.ports['keystone']}/v3"
+
+    stack.db = MariaDB(stack.workdir)
+    stack.db.start()
+    dbs = {"keystone": ["keystone"], "nova": ["nova_api", "nova_cell0", "nova_cell1"],
+           "cinder": ["cinder"], "glance": ["glance"], "neutron": ["neutron"],
+           "placement": ["placement"]}
+    names = [n for s in stack.services for n in dbs[s]]
+    stack.db.create_databases(*names)
+    stack.timings["mariadb_s"] = round(time.monotonic() - t0, 2)
+
+    ctx = configs.Ctx(workdir=stack.workdir, auth_url=stack.auth_url,
+                      service_password=stack.service_password,
+                      db_urls={n: stack.db.url(n) for n in names}, ports=stack.ports,
+                      region=REGION)
+    confs = {s: getattr(configs, s)(ctx) for s in stack.services}
+
+    def setup(service: str) -> str:
+        t = time.monotonic()
+        if service == "keystone":
+            _keystone_setup(stack, confs[service], env)
+        elif service == "nova":
+            _nova_setup(stack, confs[service], env)
+        else:
+            _db_sync(stack, service, confs[service], env)
+        stack.timings[f"{service}_db_s"] = round(time.monotonic() - t, 2)
+        _serve(stack, service, confs[service], env)
+        return service
+
+    # keystone first (its bootstrap is on the critical path), the rest behind it
+    order = sorted(stack.services, key=lambda s: (s != "keystone", s != "nova"))
+    with cf.ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(setup, s) for s in order]
+        for fut in cf.as_completed(futures):
+            if fut.result() == "keystone":
+                # the catalog is filled while the other services migrate
+                wait_http(stack.url("keystone") + PROBE["keystone"], stack.procs["keystone"],
+                          timeout=timeout)
+                stack.timings["keystone_up_s"] = round(time.monotonic() - t0, 2)
+                _register_catalog(stack)
+                stack.timings["catalog_s"] = round(time.monotonic() - t0, 2)
+    for service in stack.services:
+        wait_http(stack.url(service) + PROBE[service], stack.procs[service], timeout=timeout)
+    stack.timings["all_up_s"] = round(time.monotonic() - t0, 2)
