@@ -166,7 +166,7 @@ def _keystone_setup(stack: Stack, conf: Path, env: dict) -> None:
     run(base + ["db_sync"], log, env)
     run(base + ["fernet_setup", "--keystone-user", user, "--keystone-group", group], log, env)
     run(base + ["credential_setup", "--keystone-user", user, "--keystone-group", group], log, env)
-    run(base + ["bootstrap", "--bootstrap-password", stack.admin_password,
+    run(base + ["bootstrap", f"--bootstrap-password={stack.admin_password}",
                 "--bootstrap-username", "admin", "--bootstrap-project-name", "admin",
                 "--bootstrap-role-name", "admin", "--bootstrap-service-name", "keystone",
                 "--bootstrap-region-id", REGION,
@@ -268,8 +268,8 @@ def _start(workdir, services, timeout) -> Stack:
         owns = False
     (wd / "logs").mkdir(exist_ok=True)
     stack = Stack(workdir=wd, services=services, _owns_workdir=owns,
-                  admin_password=secrets.token_urlsafe(16),
-                  service_password=secrets.token_urlsafe(16))
+                  admin_password=secrets.token_hex(16),
+                  service_password=secrets.token_hex(16))
     try:
         _boot(stack, timeout)
     except BaseException:

@@ -1,0 +1,125 @@
+"""The user-editable mapping from what a source lists to contract items.
+
+Loaded from ``connectors/mapping.toml`` (or the file named in recon.toml) and
+checked against the contract on load: a rule naming an item the contract does
+not have is a configuration error naming the file and the key, not a
+resource silently priced at nothing (what CloudKitty does with unrated usage).
+"""
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recon.errors import ConfigError
+
+
+@dataclass
+class Mapping:
+    path: Path
+    raw: dict
+    export_names: dict[str, int] = field(default_factory=dict)
+
+    # -- compute ------------------------------------------------------------
+    @property
+    def compute(self) -> dict:
+        return self.raw.get("compute", {})
+
+    def baremetal_item(self, flavor: dict) -> int | None:
+        """Item of a bare-metal flavor (resource class or name), None for a VM flavor."""
+        specs = flavor.get("extra_specs") or {}
+        classes = {k.split(":", 1)[1] for k, v in specs.items()
+                   if k.startswith("resources:CUSTOM_") and str(v) not in ("0", "")}
+        name = flavor.get("original_name") or flavor.get("name") or ""
+        for rule in self.compute.get("baremetal", []):
+            if classes & set(rule.get("resource_classes", [])) or \
+                    name in rule.get("flavor_names", []):
+                return int(rule["item"])
+        return None
+
+    def service_host_item(self, metadata: dict) -> int | None:
+        for rule in self.compute.get("service_hosts", []):
+            want = rule.get("metadata", {})
+            if want and all(str(metadata.get(k)) == str(v) for k, v in want.items()):
+                return int(rule["item"])
+        return None
+
+    def licence_item(self, image: dict) -> int | None:
+        """Item of the OS licence an image carries (os_type / os_distro), or None."""
+        for rule in self.raw.get("licences", []):
+            for key in ("os_type", "os_distro"):
+                values = [v.lower() for v in rule.get(key, [])]
+                if values and str(image.get(key, "")).lower() in values:
+                    return int(rule["item"])
+        return None
+
+    # -- storage / network --------------------------------------------------
+    def volume_type_item(self, type_name: str) -> int | None:
+        item = self.raw.get("block_storage", {}).get("volume_types", {}).get(type_name)
+        return int(item) if item is not None else None
+
+    def is_bandwidth_policy(self, name: str) -> bool:
+        patterns = self.raw.get("network", {}).get("bandwidth_policies", [])
+        return any(fnmatch.fnmatchcase(name or "", p) for p in patterns)
+
+    def setting(self, section: str, key: str, default=None):
+        return self.raw.get(section, {}).get(key, default)
+
+    # -- exports ------------------------------------------------------------
+    def export_item(self, service_name: str) -> int | None:
+        return self.export_names.get(_norm(service_name))
+
+
+def _norm(name: str) -> str:
+    return "".join(str(name).split()).lower()
+
+
+def _items_in(raw: dict):
+    """Every (key path, item number) the mapping names, for checking."""
+    c = raw.get("compute", {})
+    for key in ("vcpu_item", "ram_item"):
+        if key in c:
+            yield f"compute.{key}", c[key]
+    for i, rule in enumerate(c.get("baremetal", [])):
+        yield f"compute.baremetal[{i}].item", rule.get("item")
+    for i, rule in enumerate(c.get("service_hosts", [])):
+        yield f"compute.service_hosts[{i}].item", rule.get("item")
+    bs = raw.get("block_storage", {})
+    if "backup_item" in bs:
+        yield "block_storage.backup_item", bs["backup_item"]
+    for name, item in bs.get("volume_types", {}).items():
+        yield f"block_storage.volume_types.{name}", item
+    if "item" in raw.get("object_store", {}):
+        yield "object_store.item", raw["object_store"]["item"]
+    for key in ("bandwidth_item", "floating_ip_item", "ipsec_item", "snat_item"):
+        if key in raw.get("network", {}):
+            yield f"network.{key}", raw["network"][key]
+    if "item" in raw.get("load_balancer", {}):
+        yield "load_balancer.item", raw["load_balancer"]["item"]
+    for i, rule in enumerate(raw.get("licences", [])):
+        yield f"licences[{i}].item", rule.get("item")
+    for name, item in raw.get("exports", {}).get("aliases", {}).items():
+        yield f"exports.aliases.{name}", item
+
+
+def load_mapping(path: Path, contract) -> Mapping:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: mapping file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for key, item in _items_in(raw):
+        if not isinstance(item, int) or item not in contract.items:
+            raise ConfigError(f"{path}: {key} = {item!r} is not an item of the contract")
+    if raw.get("network", {}).get("floating_ip_allocated", "quota") not in ("quota", "resources"):
+        raise ConfigError(f"{path}: network.floating_ip_allocated must be 'quota' or 'resources'")
+    names: dict[str, int] = {}
+    for item in contract.items.values():
+        names[_norm(item.name)] = item.item_no
+        names[_norm(item.short_name)] = item.item_no
+    for alias, item in raw.get("exports", {}).get("aliases", {}).items():
+        names[_norm(alias)] = int(item)
+    return Mapping(path, raw, names)

@@ -1,0 +1,234 @@
+"""The contract: its 32 priced items and the supplementary contracts that change them.
+
+``contract_items.csv`` holds the items as the contract writes them;
+``contract_amendments.csv`` holds dated changes of quantity (补充合同, 第十六条):
+until a supplementary contract takes effect the original quantity stands, so
+the contracted quantity of an item is a function of the date.
+
+Everything here is checked on load, and a violation is an :class:`InputError`
+naming file, line and column: money that does not add up must stop the job
+before anything is stored.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from recon.errors import InputError
+from recon.money import daxie, fmt
+from recon.textfiles import Table, read_table
+
+ITEM_COLUMNS = ("item_no", "name", "short_name", "spec", "unit", "unit_price", "quantity",
+                "months", "line_total", "category", "source", "metric")
+AMENDMENT_COLUMNS = ("amendment_id", "signed_date", "effective_date", "item_no", "quantity",
+                     "note")
+SOURCES = ("openstack:compute", "openstack:block-storage", "openstack:object-store",
+           "openstack:network", "openstack:load-balancer", "openstack:image", "export", "none")
+
+
+@dataclass(frozen=True)
+class Item:
+    item_no: int
+    name: str
+    short_name: str
+    spec: str
+    unit: str
+    unit_price: Decimal
+    quantity: Decimal
+    months: int
+    line_total: Decimal
+    category: str
+    source: str
+    metric: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Amendment:
+    amendment_id: str
+    signed_date: date
+    effective_date: date
+    item_no: int
+    quantity: Decimal
+    note: str
+    line: int
+
+
+@dataclass
+class Contract:
+    number: str
+    title: str
+    agency: str
+    provider: str
+    start: date
+    end: date  # last day of the term, inclusive
+    months: int
+    stated_total: Decimal
+    items: dict[int, Item]
+    amendments: list[Amendment] = field(default_factory=list)
+    items_path: Path | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((i.line_total for i in self.items.values()), Decimal(0))
+
+    def quantity_on(self, item_no: int, day: date) -> Decimal:
+        """The contracted quantity of an item on a day, amendments applied."""
+        qty = self.items[item_no].quantity
+        for a in self.amendments:  # sorted by effective date, then file order
+            if a.item_no == item_no and a.effective_date <= day:
+                qty = a.quantity
+        return qty
+
+    def in_term(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"{self.title} ({self.number})",
+                 f"服务期限 {self.start} 至 {self.end}（{self.months} 个月）",
+                 f"{len(self.items)} 项，总价 {fmt(self.total)} 元（大写：{daxie(self.total)}）"]
+        by_cat: dict[str, Decimal] = {}
+        for item in self.items.values():
+            by_cat[item.category] = by_cat.get(item.category, Decimal(0)) + item.line_total
+        for cat, amount in by_cat.items():
+            lines.append(f"  {cat}: {fmt(amount)} 元")
+        if self.amendments:
+            lines.append(f"补充合同变更 {len(self.amendments)} 条：")
+            for a in self.amendments:
+                lines.append(f"  {a.amendment_id} {a.effective_date} 起 第{a.item_no}项 "
+                             f"{self.items[a.item_no].short_name} 数量 {a.quantity}")
+        return lines
+
+
+def term_end(start: date, months: int) -> date:
+    """Last day of a term of ``months`` months starting ``start`` (inclusive)."""
+    m = start.month - 1 + months
+    year, month = start.year + m // 12, m % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day) - timedelta(days=1)
+
+
+def _decimal(table: Table, line: int, col: str, text: str) -> Decimal:
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise InputError(table.path, f"not a number: {text!r}", line=line, column=col) from None
+    if not value.is_finite():
+        raise InputError(table.path, f"not a number: {text!r}", line=line, column=col)
+    return value
+
+
+def _int(table: Table, line: int, col: str, text: str) -> int:
+    value = _decimal(table, line, col, text)
+    if value != value.to_integral_value():
+        raise InputError(table.path, f"not a whole number: {text!r}", line=line, column=col)
+    return int(value)
+
+
+def _date(table: Table, line: int, col: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        raise InputError(table.path, f"not a date (YYYY-MM-DD): {text!r}", line=line,
+                         column=col) from None
+
+
+def load_items(path: Path) -> dict[int, Item]:
+    table = read_table(path)
+    table.require(ITEM_COLUMNS)
+    items: dict[int, Item] = {}
+    for line, row in table.rows:
+        for col in ("item_no", "name", "unit", "unit_price", "quantity", "months", "line_total",
+                    "source"):
+            if not row.get(col):
+                raise InputError(path, "empty cell", line=line, column=col)
+        no = _int(table, line, "item_no", row["item_no"])
+        if no in items:
+            raise InputError(path, f"item {no} appears twice (first on line {items[no].line})",
+                             line=line, column="item_no")
+        price = _decimal(table, line, "unit_price", row["unit_price"])
+        qty = _decimal(table, line, "quantity", row["quantity"])
+        total = _decimal(table, line, "line_total", row["line_total"])
+        months = _int(table, line, "months", row["months"])
+        if no <= 0:
+            raise InputError(path, f"item number must be positive, got {no}", line=line,
+                             column="item_no")
+        if price <= 0:
+            raise InputError(path, f"unit price must be positive, got {price}", line=line,
+                             column="unit_price")
+        if qty <= 0:
+            raise InputError(path, f"quantity must be positive, got {qty}", line=line,
+                             column="quantity")
+        if months <= 0:
+            raise InputError(path, f"months must be positive, got {months}", line=line,
+                             column="months")
+        if price * qty != total:
+            raise InputError(path, f"unit price x quantity = {price * qty}, but the line total "
+                             f"says {total}", line=line, column="line_total")
+        if row["source"] not in SOURCES:
+            raise InputError(path, f"unknown source {row['source']!r}; one of "
+                             + ", ".join(SOURCES), line=line, column="source")
+        items[no] = Item(no, row["name"], row.get("short_name") or row["name"],
+                         row.get("spec", ""), row["unit"], price, qty, months, total,
+                         row.get("category", ""), row["source"], row.get("metric", ""), line)
+    if not items:
+        raise InputError(path, "no items", line=2)
+    return items
+
+
+def load_amendments(path: Path, items: dict[int, Item], start: date, end: date
+                    ) -> list[Amendment]:
+    table = read_table(path)
+    table.require(AMENDMENT_COLUMNS)
+    out = []
+    for line, row in table.rows:
+        for col in ("amendment_id", "effective_date", "item_no", "quantity"):
+            if not row.get(col):
+                raise InputError(path, "empty cell", line=line, column=col)
+        no = _int(table, line, "item_no", row["item_no"])
+        if no not in items:
+            raise InputError(path, f"item {no} is not in the contract", line=line,
+                             column="item_no")
+        eff = _date(table, line, "effective_date", row["effective_date"])
+        signed = (_date(table, line, "signed_date", row["signed_date"])
+                  if row.get("signed_date") else eff)
+        qty = _decimal(table, line, "quantity", row["quantity"])
+        if qty < 0:
+            raise InputError(path, f"quantity must not be negative, got {qty}", line=line,
+                             column="quantity")
+        for col, day in (("effective_date", eff), ("signed_date", signed)):
+            if not start <= day <= end:
+                raise InputError(path, f"{day} is outside the term {start} .. {end}",
+                                 line=line, column=col)
+        if signed > eff:
+            raise InputError(path, f"signed {signed} after it takes effect {eff}", line=line,
+                             column="signed_date")
+        out.append(Amendment(row["amendment_id"], signed, eff, no, qty, row.get("note", ""),
+                             line))
+    out.sort(key=lambda a: (a.effective_date, a.line))
+    return out
+
+
+def load_contract(config) -> Contract:
+    """Load and check the contract named by a :class:`recon.config.Config`."""
+    items = load_items(config.items_path)
+    start = config.signed
+    end = term_end(start, config.months)
+    for item in items.values():
+        if item.months != config.months:
+            raise InputError(config.items_path, f"item runs {item.months} months, the contract "
+                             f"term is {config.months}", line=item.line, column="months")
+    contract = Contract(config.contract_number, config.contract_title, config.agency,
+                        config.provider, start, end, config.months, config.total, items,
+                        items_path=config.items_path)
+    if contract.total != config.total:
+        raise InputError(config.items_path,
+                         f"line totals add to {fmt(contract.total)}, the contract total is "
+                         f"{fmt(config.total)} (difference {fmt(contract.total - config.total)})",
+                         column="line_total")
+    if config.amendments_path and config.amendments_path.exists():
+        contract.amendments = load_amendments(config.amendments_path, items, start, end)
+    return contract

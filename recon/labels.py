@@ -1,0 +1,29 @@
+"""Chinese labels for what reports show; the codes stay English in JSON."""
+
+STATUS = {
+    "ok": "正常",
+    "shortfall": "分配不足",
+    "over": "超合同使用",
+    "idle": "闲置",
+    "unknown": "未知（未有效采集）",
+    "not_measured": "不计量",
+}
+SEVERITY = {"critical": "严重", "warning": "警告", "info": "提示"}
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+FINDING = {
+    "allocation_shortfall": "分配不足",
+    "usage_over_contract": "超合同使用",
+    "idle_capacity": "资源闲置",
+    "unmapped_resource": "未映射资源",
+    "source_unavailable": "数据源不可用",
+    "data_rejected": "数据未通过校验",
+    "item_unmeasured": "未计量",
+}
+SOURCE_STATUS = {"ok": "正常", "failed": "采集失败", "rejected": "校验未通过"}
+EXIT = {
+    0: "正常：全部采集，无需处理的问题",
+    1: "有需要处理的问题",
+    2: "不完整：有数据源失败或数据被拒绝，结论仅覆盖已采集部分",
+    3: "输入或配置错误",
+    4: "数据库被占用或无法打开",
+}

@@ -1,0 +1,152 @@
+"""One night: pull -> validate -> store -> reconcile -> report.
+
+Data flows one way.  Connectors only measure; the gate only accepts or
+rejects; the store only keeps; the reconciliation only concludes; the report
+only shows.  Bad configuration or contract input stops the night before
+anything is written (exit 3); a source that fails or is rejected is recorded
+as such and the rest of the night goes on (exit 2).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from connectors.base import SourceResult
+from connectors.exports import ExportConnector
+from connectors.mapping import load_mapping
+from recon.contract import load_contract
+from recon.errors import ConfigError, InputError
+from recon.progress import SHANGHAI, Progress
+from recon.reconcile import reconcile
+from recon.report import build_nightly, write_nightly
+from recon.store import Store, run_lock
+
+
+def today_shanghai() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+@dataclass
+class NightResult:
+    exit_code: int
+    html: Path
+    json: Path
+    report: object
+
+
+class Night:
+    """Everything a night needs that does not change from night to night.
+
+    ``recon demo`` plays many nights with one Night, so the contract,
+    mapping and the GX context are loaded once.
+    """
+
+    def __init__(self, config, cloud: str | None = None, cloud_config: dict | None = None,
+                 progress: Progress | None = None):
+        self.config = config
+        self.progress = progress or Progress()
+        self.contract = load_contract(config)
+        self.mapping = load_mapping(config.mapping_path, self.contract)
+        self.cloud = cloud if cloud is not None else config.cloud
+        self.cloud_config = cloud_config
+        if not self.cloud and not config.exports_dir:
+            raise ConfigError(f"{config.path}: no source configured: set [openstack] cloud "
+                              f"(or --cloud / OS_CLOUD) or [exports] dir")
+        from recon.validation import Gate  # GX takes seconds to import: only when running
+        self.progress.step("loading the validation suites")
+        self.gate = Gate(parameters={"item_numbers": sorted(self.contract.items)})
+        self._check_contract()
+
+    def _check_contract(self) -> None:
+        frame = pd.DataFrame([{"item_no": i.item_no, "unit_price": i.unit_price,
+                               "quantity": i.quantity, "line_total": i.line_total,
+                               "price_x_quantity": i.unit_price * i.quantity}
+                              for i in self.contract.items.values()])
+        verdict = self.gate.validate("contract", frame)
+        if not verdict.success:
+            raise InputError(self.config.items_path, "contract fails its expectations: "
+                             + "; ".join(f.describe() for f in verdict.failures))
+
+    def connectors(self):
+        out = []
+        if self.config.exports_dir:
+            out.append(ExportConnector(self.config.exports_dir, self.contract, self.mapping,
+                                       self.gate))
+        if self.cloud:
+            from connectors.openstack import OpenStackConnector
+            out.append(OpenStackConnector(self.cloud, self.mapping, self.contract,
+                                          timeout=self.config.timeout,
+                                          retries=self.config.retries,
+                                          cloud_config=self.cloud_config))
+        return out
+
+    def pull(self, snapshot_date: date) -> list[SourceResult]:
+        results: list[SourceResult] = []
+        for connector in self.connectors():
+            self.progress.step(f"{snapshot_date}: pulling {connector.__class__.__name__}")
+            results.extend(connector.pull(snapshot_date))
+        for res in results:
+            if res.ok:
+                self.progress.log(f"{snapshot_date}: {res.source} ok, {len(res.lines)} resource "
+                                  f"lines, {len(res.measurements)} figures")
+            else:
+                self.progress.log(f"{snapshot_date}: {res.source} {res.status}: {res.reason}")
+        return results
+
+    def validate(self, results: list[SourceResult]) -> dict[str, bool]:
+        """Run the gate per source; a failing source is rejected, the rest count."""
+        accepted = {}
+        for res in results:
+            if not res.ok:
+                accepted[res.source] = False
+                continue
+            failures = []
+            meas = pd.DataFrame([dataclasses.asdict(m) for m in res.measurements])
+            lines = _lines_frame(res)
+            for suite, frame in (("measurements", meas), ("resources", lines)):
+                verdict = self.gate.validate(suite, frame)
+                failures += verdict.failures
+            if failures:
+                res.status = "rejected"
+                res.reason = "; ".join(f.describe() for f in failures)
+                res.stats["failures"] = [vars(f) for f in failures]
+                self.progress.log(f"{res.source} rejected: {res.reason}")
+            accepted[res.source] = not failures
+        return accepted
+
+    def run(self, snapshot_date: date, db_path: Path, out_dir: Path) -> NightResult:
+        if not self.contract.in_term(snapshot_date):
+            raise InputError(self.config.path, f"{snapshot_date} is outside the contract term "
+                             f"{self.contract.start} .. {self.contract.end}", column="--date")
+        with run_lock(db_path, self.config.lock_wait):
+            with Store(db_path) as store:
+                run_id = store.begin_run(snapshot_date)
+            results = self.pull(snapshot_date)
+            accepted = self.validate(results)
+            self.progress.step(f"{snapshot_date}: storing and reconciling")
+            with Store(db_path) as store:
+                store.replace_snapshot(snapshot_date, run_id, results, accepted)
+                reconcile(store, self.contract, [snapshot_date], self.config.idle_below)
+                report = build_nightly(store, self.contract, snapshot_date, run_id)
+                status = "complete" if report.complete else "incomplete"
+                store.finish_run(run_id, status, report.exit_code)
+            html, js = write_nightly(report, out_dir)
+        self.progress.done()
+        return NightResult(report.exit_code, html, js, report)
+
+
+def _lines_frame(res: SourceResult) -> pd.DataFrame:
+    if not res.lines:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "source": [ln.source for ln in res.lines],
+        "resource_type": [ln.resource_type for ln in res.lines],
+        "resource_id": [ln.resource_id for ln in res.lines],
+        "item_no": pd.array([ln.item_no for ln in res.lines], dtype="Int64"),
+        "quantity": [ln.quantity for ln in res.lines],
+        "unit": [ln.unit for ln in res.lines],
+    })

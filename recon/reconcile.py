@@ -1,0 +1,215 @@
+"""Reconciliation: contracted vs allocated vs in use, per item and date, in SQL.
+
+Reads what the store holds for a set of dates and writes ``item_days`` and
+``findings`` for them (replacing what those dates held).  The rules:
+
+* An item is *measured* on a date when an accepted ``allocated`` figure exists
+  for it and no rejected figure does; otherwise it is ``unknown`` (or
+  ``not_measured`` when the contract says no source measures it).  Nothing is
+  concluded about an unknown item: no shortfall, no overage, no idle capacity.
+* shortfall = contracted - allocated when positive; overage = in use -
+  contracted when positive; utilisation = in use / allocated.
+* Value in CNY: an item's monthly value is unit price x quantity / 12
+  (第二条: the unit price covers the 12-month term), prorated by the days of
+  the calendar month.  Money stays DECIMAL end to end.
+
+Finding codes are stable (reports, alerts and the monthly assessment key on
+them): allocation_shortfall, usage_over_contract, idle_capacity,
+unmapped_resource, source_unavailable, data_rejected, item_unmeasured.
+"""
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+
+from recon.store import MONEY, QTY
+
+#: severity per finding code; "critical" and "warning" need attention (exit 1)
+SEVERITY = {
+    "allocation_shortfall": "critical",
+    "source_unavailable": "critical",
+    "data_rejected": "critical",
+    "usage_over_contract": "warning",
+    "unmapped_resource": "warning",
+    "item_unmeasured": "warning",
+    "idle_capacity": "info",
+}
+#: how many resource ids a finding carries (the count is always exact)
+MAX_IDS = 200
+
+
+def contract_days(contract, dates: list[date]) -> pd.DataFrame:
+    """One row per (date, item): the contracted quantity that day and its price."""
+    rows = []
+    for day in dates:
+        dim = calendar.monthrange(day.year, day.month)[1]
+        for item in contract.items.values():
+            rows.append((day, item.item_no, str(contract.quantity_on(item.item_no, day)),
+                         str(item.unit_price), item.months, dim, item.source))
+    return pd.DataFrame(rows, columns=["snapshot_date", "item_no", "contracted", "unit_price",
+                                       "months", "days_in_month", "source"])
+
+
+def reconcile(store, contract, dates: list[date], idle_below: Decimal = Decimal("0.30")) -> None:
+    """Compute item_days and findings for ``dates`` in one transaction."""
+    db = store.db
+    cd = contract_days(contract, dates)
+    db.register("_contract_days", cd)
+    db.execute("BEGIN")
+    try:
+        db.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _cd AS
+            SELECT snapshot_date::DATE AS snapshot_date, item_no::SMALLINT AS item_no,
+                   contracted::{QTY} AS contracted, unit_price::{MONEY} AS unit_price,
+                   months::INTEGER AS months, days_in_month::INTEGER AS days_in_month, source
+            FROM _contract_days
+        """)
+        db.execute("DELETE FROM item_days WHERE snapshot_date IN (SELECT snapshot_date FROM _cd)")
+        db.execute("DELETE FROM findings WHERE snapshot_date IN (SELECT snapshot_date FROM _cd)")
+        db.execute(ITEM_DAYS_SQL, [idle_below])
+        db.execute(QTXT_MACRO)
+        for sql in FINDINGS_SQL:
+            db.execute(sql)
+        db.execute("UPDATE findings f SET severity = s.severity "
+                   "FROM (SELECT unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS severity) s "
+                   "WHERE f.code = s.code AND f.severity = 'pending'",
+                   [list(SEVERITY), list(SEVERITY.values())])
+        db.execute("COMMIT")
+    except Exception:
+        db.execute("ROLLBACK")
+        raise
+    finally:
+        db.unregister("_contract_days")
+
+
+ITEM_DAYS_SQL = f"""
+INSERT INTO item_days
+WITH figures AS (
+    SELECT snapshot_date, item_no,
+           sum(quantity) FILTER (WHERE metric = 'allocated' AND accepted) AS allocated,
+           sum(quantity) FILTER (WHERE metric = 'in_use' AND accepted)    AS in_use,
+           bool_or(NOT accepted)                                          AS any_rejected,
+           string_agg(DISTINCT source, ', ' ORDER BY source) FILTER (WHERE accepted) AS measured_by
+    FROM measurements
+    WHERE snapshot_date IN (SELECT snapshot_date FROM _cd)
+    GROUP BY ALL
+), joined AS (
+    SELECT c.*, f.allocated, f.in_use, f.measured_by,
+           (c.source <> 'none' AND f.allocated IS NOT NULL
+            AND NOT coalesce(f.any_rejected, false)) AS measured
+    FROM _cd c LEFT JOIN figures f USING (snapshot_date, item_no)
+), calc AS (
+    SELECT *,
+           CASE WHEN measured THEN greatest(contracted - allocated, 0) END AS shortfall,
+           CASE WHEN measured THEN greatest(coalesce(in_use, 0) - contracted, 0) END AS overage,
+           CASE WHEN measured AND allocated > 0
+                THEN round(coalesce(in_use, 0) / allocated, 4) END AS utilisation,
+           unit_price / months / days_in_month AS unit_day_value
+    FROM joined
+)
+SELECT snapshot_date, item_no, contracted,
+       CASE WHEN measured THEN allocated END,
+       CASE WHEN measured THEN coalesce(in_use, 0) END,
+       shortfall, overage, utilisation,
+       (unit_day_value * contracted)::{MONEY},
+       (unit_day_value * shortfall)::{MONEY},
+       (unit_day_value * overage)::{MONEY},
+       CASE WHEN source = 'none' THEN 'not_measured'
+            WHEN NOT measured THEN 'unknown'
+            WHEN shortfall > 0 THEN 'shortfall'
+            WHEN overage > 0 THEN 'over'
+            WHEN utilisation < ? THEN 'idle'
+            ELSE 'ok' END,
+       measured_by
+FROM calc
+"""
+
+# a quantity as people write it: 90000.000000 -> 90000, 1.500000 -> 1.5
+QTXT_MACRO = """
+CREATE OR REPLACE TEMP MACRO qtxt(x) AS
+    CASE WHEN x IS NULL THEN '-'
+         WHEN contains(x::VARCHAR, '.') THEN rtrim(rtrim(x::VARCHAR, '0'), '.')
+         ELSE x::VARCHAR END
+"""
+
+# the resource ids behind an item on a date (accepted lines only)
+_IDS = f"""
+    ids AS (
+        SELECT l.snapshot_date, l.item_no,
+               list(r.resource_id ORDER BY r.resource_id)[1:{MAX_IDS}] AS ids,
+               count(*) AS n
+        FROM resource_lines l JOIN resources r USING (resource_key)
+        WHERE l.accepted AND l.snapshot_date IN (SELECT snapshot_date FROM _cd)
+        GROUP BY ALL
+    )
+"""
+
+FINDINGS_SQL = [
+    # shortfall, overage and idle capacity: one finding per item and date
+    """
+    INSERT INTO findings
+    WITH __IDS__, src AS (
+        SELECT d.*, c.source AS contract_source FROM item_days d JOIN _cd c USING (snapshot_date, item_no)
+    )
+    SELECT d.snapshot_date, k.code, 'pending', d.item_no, d.measured_by,
+           CASE k.code
+             WHEN 'allocation_shortfall' THEN format('第{}项 分配 {} 少于合同 {}，缺 {}',
+                  d.item_no, qtxt(d.allocated), qtxt(d.contracted), qtxt(d.shortfall))
+             WHEN 'usage_over_contract' THEN format('第{}项 使用 {} 超出合同 {}，超 {}',
+                  d.item_no, qtxt(d.in_use), qtxt(d.contracted), qtxt(d.overage))
+             ELSE format('第{}项 使用率 {}%，已分配 {} 仅用 {}', d.item_no,
+                  qtxt(round(d.utilisation * 100, 1)), qtxt(d.allocated), qtxt(d.in_use))
+           END,
+           to_json(struct_pack(contracted := d.contracted::VARCHAR, allocated := d.allocated::VARCHAR,
+                   in_use := d.in_use::VARCHAR, shortfall := d.shortfall::VARCHAR,
+                   overage := d.overage::VARCHAR, utilisation := d.utilisation::VARCHAR,
+                   shortfall_value := d.shortfall_value::VARCHAR,
+                   overage_value := d.overage_value::VARCHAR, resources := coalesce(i.n, 0))),
+           to_json(coalesce(i.ids, []::VARCHAR[]))
+    FROM src d
+    JOIN (VALUES ('allocation_shortfall'), ('usage_over_contract'), ('idle_capacity')) k(code)
+      ON (k.code = 'allocation_shortfall' AND d.status = 'shortfall')
+      OR (k.code = 'usage_over_contract' AND d.overage > 0)
+      OR (k.code = 'idle_capacity' AND d.status = 'idle')
+    LEFT JOIN ids i USING (snapshot_date, item_no)
+    """,
+    # unmapped resources: one finding per source and resource type
+    """
+    INSERT INTO findings
+    SELECT l.snapshot_date, 'unmapped_resource', 'pending', NULL, r.source,
+           format('{} 个 {} 资源未对应任何合同项（来源 {}）', count(*), r.resource_type, r.source),
+           to_json(struct_pack(resources := count(*), quantity := sum(l.quantity)::VARCHAR,
+                               unit := any_value(l.unit))),
+           to_json(list(r.resource_id ORDER BY r.resource_id)[1:__MAX_IDS__])
+    FROM resource_lines l JOIN resources r USING (resource_key)
+    WHERE l.accepted AND l.item_no IS NULL
+      AND l.snapshot_date IN (SELECT snapshot_date FROM _cd)
+    GROUP BY l.snapshot_date, r.source, r.resource_type
+    """,
+    # sources that failed or whose data was rejected
+    """
+    INSERT INTO findings
+    SELECT snapshot_date,
+           CASE status WHEN 'failed' THEN 'source_unavailable' ELSE 'data_rejected' END,
+           'pending', NULL, source,
+           CASE status WHEN 'failed' THEN format('数据源 {} 未能采集：{}', source, reason)
+                ELSE format('数据源 {} 的数据未通过校验，本日不计：{}', source, reason) END,
+           stats, NULL
+    FROM source_runs
+    WHERE status <> 'ok' AND snapshot_date IN (SELECT snapshot_date FROM _cd)
+    """,
+    # items that should have been measured and were not
+    """
+    INSERT INTO findings
+    SELECT d.snapshot_date, 'item_unmeasured', 'pending', d.item_no, c.source,
+           format('第{}项 本日无有效计量数据（应由 {} 提供），不作判断', d.item_no, c.source),
+           NULL, NULL
+    FROM item_days d JOIN _cd c USING (snapshot_date, item_no)
+    WHERE d.status = 'unknown'
+    """,
+]
+FINDINGS_SQL = [sql.replace("__IDS__", _IDS).replace("__MAX_IDS__", str(MAX_IDS))
+                for sql in FINDINGS_SQL]

@@ -1,0 +1,316 @@
+"""The DuckDB store: dated snapshots, runs, findings and the reconciled figures.
+
+One file.  The schema is versioned: :data:`MIGRATIONS` is an append-only list,
+applied in order on open, each in its own transaction, and recorded in
+``schema_migrations``.  Never edit a migration that has shipped; add one.
+
+A run for date D replaces D's snapshot in one transaction (delete, then
+insert, as Koku re-processes a day), so rerunning a night is safe and other
+dates are never touched.  Two runs never write at once: :func:`run_lock`
+holds an advisory lock file beside the store for the whole run.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from recon.errors import StoreBusy, StoreError
+
+QTY = "DECIMAL(18,6)"
+MONEY = "DECIMAL(18,6)"
+
+MIGRATIONS: list[str] = [
+    # 1: the nightly core
+    f"""
+    CREATE SEQUENCE run_ids START 1;
+    CREATE TABLE runs (
+        run_id BIGINT NOT NULL DEFAULT nextval('run_ids'),
+        snapshot_date DATE NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        status VARCHAR NOT NULL,          -- running | complete | incomplete | failed | abandoned
+        exit_code INTEGER,
+        host VARCHAR,
+        note VARCHAR
+    );
+    CREATE TABLE source_runs (
+        snapshot_date DATE NOT NULL,
+        run_id BIGINT NOT NULL,
+        source VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,          -- ok | failed | rejected
+        reason VARCHAR,
+        lines INTEGER,
+        measurements INTEGER,
+        stats JSON
+    );
+    -- one row per resource ever seen; name and attributes are the latest seen
+    CREATE TABLE resources (
+        resource_key INTEGER NOT NULL,
+        source VARCHAR NOT NULL,
+        resource_type VARCHAR NOT NULL,
+        resource_id VARCHAR NOT NULL,
+        name VARCHAR,
+        project_id VARCHAR,
+        attributes JSON,
+        first_seen DATE,
+        last_seen DATE
+    );
+    -- the daily evidence: how much of which item each resource accounted for
+    CREATE TABLE resource_lines (
+        snapshot_date DATE NOT NULL,
+        resource_key INTEGER NOT NULL,
+        item_no SMALLINT,                 -- NULL: maps to no item (unmapped)
+        quantity {QTY} NOT NULL,
+        unit VARCHAR,
+        accepted BOOLEAN NOT NULL
+    );
+    CREATE TABLE measurements (
+        snapshot_date DATE NOT NULL,
+        source VARCHAR NOT NULL,
+        item_no SMALLINT NOT NULL,
+        metric VARCHAR NOT NULL,          -- allocated | in_use
+        quantity {QTY} NOT NULL,
+        accepted BOOLEAN NOT NULL
+    );
+    -- the reconciliation of each item on each date
+    CREATE TABLE item_days (
+        snapshot_date DATE NOT NULL,
+        item_no SMALLINT NOT NULL,
+        contracted {QTY},
+        allocated {QTY},
+        in_use {QTY},
+        shortfall {QTY},
+        overage {QTY},
+        utilisation DECIMAL(9,4),
+        day_value {MONEY},
+        shortfall_value {MONEY},
+        overage_value {MONEY},
+        status VARCHAR NOT NULL,          -- ok | shortfall | over | unknown | not_measured
+        measured_by VARCHAR
+    );
+    CREATE TABLE findings (
+        snapshot_date DATE NOT NULL,
+        code VARCHAR NOT NULL,
+        severity VARCHAR NOT NULL,        -- critical | warning | info
+        item_no SMALLINT,
+        source VARCHAR,
+        message VARCHAR NOT NULL,
+        figures JSON,
+        resource_ids JSON
+    );
+    """,
+]
+
+#: the tables holding one night's snapshot, replaced whole by a rerun
+SNAPSHOT_TABLES = ("source_runs", "resource_lines", "measurements", "item_days", "findings")
+
+
+class Store:
+    """A DuckDB connection with the schema migrated."""
+
+    def __init__(self, path: Path, read_only: bool = False):
+        self.path = Path(path)
+        if not read_only:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot create the store's folder: "
+                                 f"{exc.strerror}") from None
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no store here yet (run `recon run` first)")
+        try:
+            self.db = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            msg = str(exc)
+            if "lock" in msg.lower():
+                raise StoreBusy(f"{self.path}: the store is in use by another process "
+                                f"({msg.splitlines()[0]})") from None
+            raise StoreError(f"{self.path}: cannot open the store: {msg.splitlines()[0]}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: not a recon store or unreadable: "
+                             f"{str(exc).splitlines()[0]}") from None
+        self.db.execute("SET TimeZone = 'Asia/Shanghai'")
+        if not read_only:
+            self.migrate()
+        self.version = self._version()
+
+    # -- schema -------------------------------------------------------------
+    def _version(self) -> int:
+        have = self.db.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name='schema_migrations'"
+        ).fetchone()[0]
+        if not have:
+            return 0
+        return self.db.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+    def migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                        "(version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL)")
+        current = self._version()
+        if current > len(MIGRATIONS):
+            raise StoreError(f"{self.path}: store schema v{current} is newer than this recon "
+                             f"(v{len(MIGRATIONS)}); upgrade recon")
+        for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+            self.db.execute("BEGIN")
+            try:
+                self.db.execute(sql)
+                self.db.execute("INSERT INTO schema_migrations VALUES (?, now())", [version])
+                self.db.execute("COMMIT")
+            except Exception:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- runs ---------------------------------------------------------------
+    def begin_run(self, snapshot_date: date) -> int:
+        # a run that died (kill -9, power cut) left 'running' behind: say so
+        self.db.execute("UPDATE runs SET status='abandoned' WHERE status='running'")
+        return self.db.execute(
+            "INSERT INTO runs (snapshot_date, started_at, status, host) "
+            "VALUES (?, now(), 'running', ?) RETURNING run_id",
+            [snapshot_date, os.uname().nodename]).fetchone()[0]
+
+    def finish_run(self, run_id: int, status: str, exit_code: int, note: str = "") -> None:
+        self.db.execute("UPDATE runs SET finished_at=now(), status=?, exit_code=?, note=? "
+                        "WHERE run_id=?", [status, exit_code, note, run_id])
+
+    # -- snapshot -----------------------------------------------------------
+    def replace_snapshot(self, snapshot_date: date, run_id: int, sources: list,
+                         accepted: dict[str, bool]) -> None:
+        """Store one night's pulled data, replacing whatever that date held.
+
+        ``sources`` are :class:`connectors.base.SourceResult`; ``accepted``
+        says, per source, whether the validation gate let its rows count.
+        Rejected rows are kept (``accepted = false``) so they can be looked at.
+        """
+        lines, meas, runs = [], [], []
+        for res in sources:
+            ok = accepted.get(res.source, False)
+            status = res.status if res.status != "ok" else ("ok" if ok else "rejected")
+            runs.append((res.source, status, res.reason, len(res.lines), len(res.measurements),
+                         json.dumps(res.stats, default=str, ensure_ascii=False)))
+            for ln in res.lines:
+                lines.append((ln.source, ln.resource_type, ln.resource_id, ln.name,
+                              ln.project_id, json.dumps(ln.attributes, default=str,
+                                                        ensure_ascii=False, sort_keys=True),
+                              ln.item_no, str(ln.quantity), ln.unit, ok))
+            for m in res.measurements:
+                meas.append((m.source, m.item_no, m.metric, str(m.quantity), ok))
+        lines_df = pd.DataFrame(lines, columns=["source", "resource_type", "resource_id", "name",
+                                                "project_id", "attributes", "item_no",
+                                                "quantity", "unit", "accepted"])
+        lines_df["item_no"] = lines_df["item_no"].astype("Int16")
+        meas_df = pd.DataFrame(meas, columns=["source", "item_no", "metric", "quantity",
+                                              "accepted"])
+        runs_df = pd.DataFrame(runs, columns=["source", "status", "reason", "lines",
+                                              "measurements", "stats"])
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            for table in SNAPSHOT_TABLES:
+                db.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot_date])
+            db.register("_runs", runs_df)
+            db.execute("INSERT INTO source_runs SELECT ?, ?, source, status, reason, lines, "
+                       "measurements, stats::JSON FROM _runs", [snapshot_date, run_id])
+            db.register("_meas", meas_df)
+            db.execute(f"INSERT INTO measurements SELECT ?, source, item_no, metric, "
+                       f"quantity::{QTY}, accepted FROM _meas", [snapshot_date])
+            db.register("_lines", lines_df)
+            self._upsert_resources(snapshot_date)
+            db.execute(f"""
+                INSERT INTO resource_lines
+                SELECT ?, r.resource_key, l.item_no, l.quantity::{QTY}, l.unit, l.accepted
+                FROM _lines l JOIN resources r USING (source, resource_type, resource_id)
+            """, [snapshot_date])
+            db.execute("COMMIT")
+        except Exception:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            for view in ("_runs", "_meas", "_lines"):
+                db.unregister(view)
+
+    def _upsert_resources(self, snapshot_date: date) -> None:
+        """New resources get a key; known ones get their latest name and attributes."""
+        self.db.execute("""
+            CREATE OR REPLACE TEMP TABLE _seen AS
+            SELECT source, resource_type, resource_id,
+                   any_value(name) AS name, any_value(project_id) AS project_id,
+                   any_value(attributes)::JSON AS attributes
+            FROM _lines GROUP BY ALL
+        """)
+        self.db.execute("""
+            UPDATE resources r SET name = s.name, project_id = s.project_id,
+                   attributes = s.attributes,
+                   first_seen = least(r.first_seen, ?), last_seen = greatest(r.last_seen, ?)
+            FROM _seen s
+            WHERE r.source = s.source AND r.resource_type = s.resource_type
+              AND r.resource_id = s.resource_id
+        """, [snapshot_date, snapshot_date])
+        self.db.execute("""
+            INSERT INTO resources
+            SELECT (SELECT coalesce(max(resource_key), 0) FROM resources)
+                       + row_number() OVER (ORDER BY s.source, s.resource_type, s.resource_id),
+                   s.source, s.resource_type, s.resource_id, s.name, s.project_id, s.attributes,
+                   ?, ?
+            FROM _seen s ANTI JOIN resources r
+                 ON r.source = s.source AND r.resource_type = s.resource_type
+                AND r.resource_id = s.resource_id
+        """, [snapshot_date, snapshot_date])
+        self.db.execute("DROP TABLE _seen")
+
+    def snapshot_dates(self) -> list[date]:
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT snapshot_date FROM source_runs ORDER BY 1").fetchall()]
+
+
+@contextlib.contextmanager
+def run_lock(db_path: Path, wait_seconds: float):
+    """Hold the store's run lock, waiting up to ``wait_seconds`` for another run.
+
+    DuckDB's own file lock only covers an open connection; this lock covers
+    the whole run, pull included, so two nights never interleave.  The lock
+    is released by the kernel if the process dies: no stale lock files.
+    """
+    lock_path = Path(str(db_path) + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{db_path}: cannot use the store's folder: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
+                    raise StoreBusy(f"{db_path}: another recon run holds the store "
+                                    f"({holder or 'unknown process'}); waited "
+                                    f"{wait_seconds:g} s") from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {datetime.now().isoformat(timespec='seconds')}"
+                  .encode(), 0)
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,52 @@
+"""Shared fixtures: a private config, store and output folder per test."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_config(folder: Path, *, exports: Path | None = None, items: Path | None = None,
+                 amendments: Path | None = None, cloud: str = "", extra: str = "",
+                 total: str = "2919558.00") -> Path:
+    """A recon.toml in ``folder`` pointing at the repo's contract and mapping."""
+    cfg = folder / "recon.toml"
+    cfg.write_text(f"""
+[contract]
+number = "CMBJ-202602732"
+title = "测试合同"
+agency = "甲方"
+provider = "乙方"
+signed = 2026-07-10
+months = 12
+total = "{total}"
+items = "{items or ROOT / 'contract_items.csv'}"
+amendments = "{amendments or folder / 'contract_amendments.csv'}"
+[store]
+path = "{folder / 'recon.duckdb'}"
+lock_wait_seconds = 1
+[report]
+out = "{folder / 'out'}"
+[openstack]
+cloud = "{cloud}"
+mapping = "{ROOT / 'connectors' / 'mapping.toml'}"
+timeout_seconds = 5
+retries = 1
+[exports]
+dir = "{exports if exports is not None else folder / 'exports'}"
+{extra}
+""", encoding="utf-8")
+    return cfg
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A folder with recon.toml, a copy of the demo exports and no amendments."""
+    shutil.copytree(ROOT / "demo" / "exports", tmp_path / "exports")
+    (tmp_path / "contract_amendments.csv").write_text(
+        "amendment_id,signed_date,effective_date,item_no,quantity,note\n", encoding="utf-8")
+    write_config(tmp_path)
+    return tmp_path
