@@ -167,7 +167,7 @@ def _compute(admin, project, spec: dict, out: dict) -> None:
     for f in spec.get("flavors") or []:
         flavor = admin.compute.create_flavor(
             name=f["name"], vcpus=f["vcpus"], ram=f["ram"], disk=f.get("disk", 0),
-            is_public=f.get("is_public", True), description=f.get("description"))
+            is_public=f.get("is_public", True), description=f.get("description", ""))
         if f.get("extra_specs"):
             admin.compute.create_flavor_extra_specs(flavor, f["extra_specs"])
         flavors[f["name"]] = flavor.id
@@ -181,7 +181,7 @@ def _block_storage(admin, tenant, project, spec: dict, out: dict) -> None:
     types = {}
     for t in spec.get("volume_types") or []:
         vt = admin.block_storage.create_type(
-            name=t["name"], description=t.get("description"),
+            name=t["name"], description=t.get("description", ""),
             extra_specs=t.get("extra_specs") or {}, is_public=t.get("is_public", True))
         types[t["name"]] = vt.id
     out["volume_types"] = types
@@ -193,7 +193,7 @@ def _block_storage(admin, tenant, project, spec: dict, out: dict) -> None:
     for v in spec.get("volumes") or []:
         vol = tenant.block_storage.create_volume(name=v["name"], size=v["size"],
                                                  volume_type=v.get("type"),
-                                                 description=v.get("description"))
+                                                 description=v.get("description", ""))
         vols[v["name"]] = vol.id
     out["volumes"] = vols
 
@@ -250,7 +250,7 @@ def _network(admin, tenant, project, nspec: dict, out: dict) -> None:
     qos = {}
     for q in nspec.get("qos_policies") or []:
         policy = admin.network.create_qos_policy(name=q["name"], project_id=project.id,
-                                                 description=q.get("description"))
+                                                 description=q.get("description", ""))
         admin.network.create_qos_bandwidth_limit_rule(
             policy, max_kbps=q["max_kbps"], max_burst_kbps=q.get("max_burst_kbps", 0),
             direction=q.get("direction", "egress"))
