@@ -244,7 +244,7 @@ def _network(admin, tenant, project, nspec: dict, out: dict) -> None:
                                               "enable_snat": bool(r.get("enable_snat", True))}
         router = admin.network.create_router(**attrs)
         for iface in r.get("interfaces") or []:
-            admin.network.add_interface_to_router(router, subnet_id=subnets[iface])
+            admin.network.add_interface_to_router(router, subnet=subnets[iface])
         routers[r["name"]] = router.id
     net_out["routers"] = routers
     qos = {}

@@ -1,0 +1,77 @@
+"""Conformance tier: the connector's assumptions checked against real OpenStack services.
+
+One real stack (Keystone, Nova API, Cinder API, Glance, Neutron on MariaDB; see
+``recon.realstack``) is started and seeded with the contract tenant once per
+test session.  The whole tier is skipped, with the reason, when the service
+packages (the ``realstack`` extra) or Debian's ``mariadbd`` are not here, or
+when ``RECON_CONFORMANCE=0``.
+
+Environment:
+  RECON_CONFORMANCE=0           skip the tier
+  RECON_REALSTACK_WORKDIR=DIR   keep configs/logs/state there (for debugging)
+  RECON_REALSTACK_SERVICES=...  comma-separated services (default: all API services)
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from recon.realstack import API_SERVICES, missing_requirements, seed, start_stack
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "conformance: needs real OpenStack services (the realstack extra + mariadb-server)")
+
+
+def _services() -> tuple:
+    raw = os.environ.get("RECON_REALSTACK_SERVICES")
+    return tuple(s.strip() for s in raw.split(",") if s.strip()) if raw else API_SERVICES
+
+
+def _skip_reason() -> str | None:
+    if os.environ.get("RECON_CONFORMANCE", "1") == "0":
+        return "conformance tier disabled (RECON_CONFORMANCE=0)"
+    missing = missing_requirements(tuple(s for s in _services() if s != "compute"))
+    if missing:
+        return ("conformance tier needs real OpenStack services; missing: " + "; ".join(missing)
+                + " (pip install -e '.[realstack]'; apt-get install -y mariadb-server)")
+    return None
+
+
+@pytest.fixture(scope="session")
+def real_stack():
+    """A started and seeded :class:`recon.realstack.Stack` shared by the whole session."""
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with start_stack(workdir=os.environ.get("RECON_REALSTACK_WORKDIR") or None,
+                     services=_services()) as stack:
+        seed(stack)
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def reader(real_stack):
+    """openstacksdk Connection with the reader's application credential (not admin)."""
+    conn = real_stack.connect(real_stack.reader_cloud)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def spec(real_stack) -> dict:
+    """The seed spec the stack was filled from."""
+    return real_stack.seeded["spec"]
+
+
+@pytest.fixture(scope="session")
+def need(real_stack):
+    """need('neutron') skips a test when the stack runs without that service."""
+
+    def _need(service: str) -> None:
+        if service not in real_stack.services:
+            pytest.skip(f"{service} not running in this stack")
+
+    return _need
