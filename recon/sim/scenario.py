@@ -283,8 +283,18 @@ def canonical_service(name: str) -> str:
     return key
 
 
+_NS_SHA1 = hashlib.sha1(_NS.bytes)
+
+
 def _uuid(*parts: Any) -> str:
-    return str(uuid.uuid5(_NS, "/".join(str(p) for p in parts)))
+    """uuid.uuid5(_NS, "/".join(parts)), computed without the uuid module's overhead."""
+    h = _NS_SHA1.copy()
+    h.update("/".join([p if isinstance(p, str) else str(p) for p in parts]).encode())
+    d = bytearray(h.digest()[:16])
+    d[6] = (d[6] & 0x0F) | 0x50
+    d[8] = (d[8] & 0x3F) | 0x80
+    x = d.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def _hex(*parts: Any) -> str:
@@ -1045,7 +1055,7 @@ def _parse_event(err: _Err, k: str, index: int, ev: Any, pid: str,
 
 
 def _iso(d: _dt.datetime) -> str:
-    return d.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return d.replace(microsecond=0).isoformat() + "Z"
 
 
 def _mac(rid: str) -> str:
@@ -1075,6 +1085,7 @@ class State:
         self.images: dict[str, dict] = {im["id"]: im for im in sc.images}
         self.quotas = copy.deepcopy(sc.quotas)
         self.object_store = copy.deepcopy(sc.object_store)
+        self._image_by_name: dict[str, dict] = {}
         self._tenant_ip = 10
         self._ext_ip = 10
         self.usage: dict[str, dict[str, int]] = {}
@@ -1088,7 +1099,12 @@ class State:
         coll = self._coll(kind)
         if ref in coll:
             return coll[ref]
+        hit = self._find_cache.get((kind, ref))
+        if hit is not None and hit["id"] in coll:
+            return hit
         hits = [r for r in coll.values() if r.get("name") == ref]
+        if hits:
+            self._find_cache[(kind, ref)] = hits[-1]
         if not hits:
             raise ValueError(f"{self.sc.path}: {key}: no live {kind[:-1].replace('_', ' ')} "
                              f"named {ref!r} on {self.today}")
@@ -1102,8 +1118,8 @@ class State:
         else:
             pat = spec["match"]
             if any(c in pat for c in "*?["):
-                found = [r for r in coll.values()
-                         if fnmatch.fnmatchcase(r.get("name") or "", pat)]
+                rx = re.compile(fnmatch.translate(pat)).match
+                found = [r for r in coll.values() if rx(r.get("name") or "")]
             else:
                 found = [r for r in coll.values() if r.get("name") == pat]
                 if not found:
@@ -1134,6 +1150,7 @@ class State:
 
     # -- events ---------------------------------------------------------------
     def apply(self, ev: Event) -> None:
+        self._find_cache: dict[tuple[str, str], dict] = {}
         base = _dt.datetime.combine(ev.date, ev.time)
         for kind in RESOURCE_KINDS:  # dependency order
             for spec in ev.create.get(kind, ()):
@@ -1158,7 +1175,24 @@ class State:
         for svc, vals in ev.quotas.items():
             self.quotas[svc].update(vals)
         if ev.object_store:
-            self.object_store.update(ev.object_store)
+            self._apply_object_store(ev.object_store)
+
+    def _apply_object_store(self, upd: dict) -> None:
+        acct = self.object_store
+        cs = acct.get("containers")
+        if upd.get("containers") is None and cs:
+            # keep the container listing consistent with the account totals:
+            # the first container absorbs the change
+            cs = [dict(c) for c in cs]
+            if "bytes_used" in upd:
+                cs[0]["bytes"] = max(0, cs[0]["bytes"] + upd["bytes_used"] - acct["bytes_used"])
+            if "object_count" in upd:
+                cs[0]["count"] = max(0, cs[0]["count"] + upd["object_count"]
+                                     - acct["object_count"])
+            acct.update(upd)
+            acct["containers"] = cs
+        else:
+            acct.update(upd)
 
     def _rid(self, spec: dict, kind: str, name: str, ev: Event, i: int) -> str:
         if spec.get("id"):
@@ -1169,9 +1203,11 @@ class State:
             raise ValueError(f"{self.sc.path}: {spec['_key']}.id: duplicate id {rid}")
         return rid
 
-    def _create_servers(self, spec, name, when, ev, i):
+    def _server_prep(self, spec: dict) -> dict:
+        """Validation and lookups shared by every server of a count group."""
         key = spec["_key"]
         sc = self.sc
+        err = _Err(sc.path)
         fl = sc.flavors_by_key.get(str(spec.get("flavor")))
         if fl is None:
             raise ValueError(f"{sc.path}: {key}.flavor: unknown flavor "
@@ -1180,6 +1216,34 @@ class State:
         if status not in SERVER_STATUSES:
             raise ValueError(f"{sc.path}: {key}.status: unknown server status "
                              f"{status!r}; one of {', '.join(SERVER_STATUSES)}")
+        bv = spec.get("boot_volume")
+        if bv is not None:
+            if not isinstance(bv, dict):
+                raise ValueError(f"{sc.path}: {key}.boot_volume: expected a mapping")
+            _check_keys(err, f"{key}.boot_volume", bv,
+                        {"size", "type", "image", "delete_on_termination", "name"},
+                        ("size",))
+        for j, dv in enumerate(spec.get("volumes") or []):
+            dk = f"{key}.volumes[{j}]"
+            if not isinstance(dv, dict):
+                raise ValueError(f"{sc.path}: {dk}: expected a mapping")
+            _check_keys(err, dk, dv, {"size", "type", "name",
+                                      "delete_on_termination"}, ("size",))
+        user = sc.users[0]["id"] if sc.users else _hex(self.pid, "user", "owner")
+        if spec.get("user"):
+            user = sc.user(str(spec["user"]))["id"]
+        return {"flavor": fl, "status": status, "user": user,
+                "metadata": _strmap(err, f"{key}.metadata", spec.get("metadata")),
+                "tags": [str(t) for t in spec.get("tags") or []]}
+
+    def _create_servers(self, spec, name, when, ev, i):
+        key = spec["_key"]
+        sc = self.sc
+        prep = spec.get("_prep")
+        if prep is None:
+            prep = spec["_prep"] = self._server_prep(spec)
+        fl = prep["flavor"]
+        status = prep["status"]
         image = None
         bv = spec.get("boot_volume")
         if spec.get("image") is not None:
@@ -1187,17 +1251,16 @@ class State:
         if image is None and bv is None:
             raise ValueError(f"{sc.path}: {key}: a server needs an image or a boot_volume")
         rid = self._rid(spec, "servers", name, ev, i)
-        user = sc.users[0]["id"] if sc.users else _hex(self.pid, "user", "owner")
-        if spec.get("user"):
-            user = sc.user(str(spec["user"]))["id"]
+        user = prep["user"]
+        iso = _iso(when)
         srv = {
-            "id": rid, "name": name, "created": _iso(when), "updated": _iso(when),
+            "id": rid, "name": name, "created": iso, "updated": iso,
             "status": status, "flavor": fl, "image": None if bv else image,
-            "metadata": _strmap(_Err(sc.path), f"{key}.metadata", spec.get("metadata")),
+            "metadata": dict(prep["metadata"]),
             "az": str(spec.get("availability_zone", "nova")),
             "key_name": spec.get("key_name"), "user_id": user,
             "description": spec.get("description"),
-            "tags": [str(t) for t in spec.get("tags") or []],
+            "tags": list(prep["tags"]),
             "locked": bool(spec.get("locked", False)),
             "ip": self._alloc_tenant_ip(key), "mac": _mac(rid),
             "port_id": _uuid(rid, "port"),
@@ -1206,11 +1269,6 @@ class State:
         }
         self.servers[rid] = srv
         if bv is not None:
-            if not isinstance(bv, dict):
-                raise ValueError(f"{sc.path}: {key}.boot_volume: expected a mapping")
-            _check_keys(_Err(sc.path), f"{key}.boot_volume", bv,
-                        {"size", "type", "image", "delete_on_termination", "name"},
-                        ("size",))
             bimg = image if spec.get("image") is not None else (
                 self._image(bv["image"], f"{key}.boot_volume.image")
                 if bv.get("image") is not None else None)
@@ -1223,10 +1281,6 @@ class State:
             srv["boot_volume_id"] = vol["id"]
         for j, dv in enumerate(spec.get("volumes") or []):
             dk = f"{key}.volumes[{j}]"
-            if not isinstance(dv, dict):
-                raise ValueError(f"{sc.path}: {dk}: expected a mapping")
-            _check_keys(_Err(sc.path), dk, dv, {"size", "type", "name",
-                                                "delete_on_termination"}, ("size",))
             vol = self._new_volume(
                 {"size": dv["size"], "type": dv.get("type"), "_key": dk},
                 str(dv.get("name") or f"{name}-data-{j + 1}"), when,
@@ -1241,8 +1295,12 @@ class State:
         ref = str(ref)
         if ref in self.images:
             return self.images[ref]
+        hit = self._image_by_name.get(ref)
+        if hit is not None and hit["id"] in self.images:
+            return hit
         for im in self.images.values():
             if im["name"] == ref:
+                self._image_by_name[ref] = im
                 return im
         raise ValueError(f"{self.sc.path}: {key}: unknown image {ref!r}")
 
@@ -1255,17 +1313,21 @@ class State:
               else sc.volume_types_by_key.get(str(tname)))
         if vt is None:
             raise ValueError(f"{sc.path}: {key}.type: unknown volume type {tname!r}")
-        size = _int(_Err(sc.path), f"{key}.size", spec.get("size", 1), 1)
+        size = spec.get("size", 1)
+        if type(size) is not int or size < 1:
+            size = _int(_Err(sc.path), f"{key}.size", size, 1)
         if rid in self.volumes:
             raise ValueError(f"{sc.path}: {key}: duplicate volume id {rid}")
+        iso = _iso(when)
+        meta = spec.get("metadata")
         vol = {
             "id": rid, "name": name, "size": size, "type": vt,
-            "created": _iso(when), "updated": _iso(when),
+            "created": iso, "updated": iso,
             "status": spec.get("status"), "server_id": None, "device": None,
             "attachment_id": None, "attached_at": None,
             "bootable": bool(spec.get("bootable", bootable or image is not None)),
             "image": image,
-            "metadata": _strmap(_Err(sc.path), f"{key}.metadata", spec.get("metadata")),
+            "metadata": _strmap(_Err(sc.path), f"{key}.metadata", meta) if meta else {},
             "az": str(spec.get("availability_zone", "nova")),
             "description": spec.get("description"),
             "multiattach": bool(spec.get("multiattach", False)),
@@ -1284,8 +1346,8 @@ class State:
             device = "/dev/vd" + "bcdefghijklmnopqrstuvwxyz"[min(len(srv["volume_ids"]), 24)]
         vol["server_id"] = srv["id"]
         vol["device"] = device
-        vol["attachment_id"] = _uuid(vol["id"], "attachment", srv["id"])
-        vol["attached_at"] = when.strftime("%Y-%m-%dT%H:%M:%S.000000")
+        vol["attachment_id"] = None  # derived in the view
+        vol["attached_at"] = when.replace(microsecond=0).isoformat() + ".000000"
         srv["volume_ids"].append(vol["id"])
 
     def _create_volumes(self, spec, name, when, ev, i):
