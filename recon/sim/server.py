@@ -244,9 +244,12 @@ class SimServer:
         return self._today
 
     def set_today(self, date: Any) -> _dt.date:
+        """Serve the state of ``date`` (a date or "YYYY-MM-DD") from now on."""
         d = parse_today(date)
         with self._lock:
             self._today = d
+            # a new night: the scenario's faults for that date are armed afresh
+            self._scenario_faults = (None, [])
         self.state()  # build (and validate) now rather than on the first request
         return d
 
