@@ -134,6 +134,7 @@ import fnmatch
 import hashlib
 import ipaddress
 import re
+import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -480,6 +481,7 @@ class Scenario:
             self.volume_types_by_key[t["name"]] = t
             self.volume_types_by_key[t["id"]] = t
         self._state_cache: dict[_dt.date, State] = {}
+        self._state_lock = threading.Lock()
 
     # -- convenience ---------------------------------------------------------
     @property
@@ -536,15 +538,18 @@ class Scenario:
         today = parse_today(today)
         st = self._state_cache.get(today)
         if st is None:
-            st = State(self, today)
-            for ev in self.events:
-                if ev.date > today:
-                    break
-                st.apply(ev)
-            st.finish()
-            if len(self._state_cache) >= 16:
-                self._state_cache.pop(next(iter(self._state_cache)))
-            self._state_cache[today] = st
+            with self._state_lock:
+                st = self._state_cache.get(today)
+                if st is None:
+                    st = State(self, today)
+                    for ev in self.events:
+                        if ev.date > today:
+                            break
+                        st.apply(ev)
+                    st.finish()
+                    if len(self._state_cache) >= 8:
+                        self._state_cache.pop(next(iter(self._state_cache)))
+                    self._state_cache[today] = st
         return st
 
 

@@ -76,6 +76,69 @@ class Response:
         self.headers = list(headers or [])
 
 
+class _Listing:
+    """Records of one list call; ``ent[0]`` views, ``ent[1]`` JSON bytes (both built
+    on first use, per item), ``ent[2]`` ids in order, ``ent[3]`` id -> position."""
+
+    __slots__ = ("recs", "fn", "ids", "index", "views", "blobs")
+
+    def __init__(self, recs: list[dict], fn: Callable[[dict], dict] | None):
+        self.recs = recs
+        self.fn = fn
+        self.ids = [r["id"] for r in recs]
+        self.index = {i: n for n, i in enumerate(self.ids)}
+        self.views = _Views(self)
+        self.blobs = _Blobs(self)
+
+    def __getitem__(self, k: int):
+        return (self.views, self.blobs, self.ids, self.index)[k]
+
+    def __iter__(self):
+        return iter((self.views, self.blobs, self.ids, self.index))
+
+    def __len__(self) -> int:
+        return len(self.recs)
+
+    def warm(self) -> None:
+        for i in range(len(self.recs)):
+            self.blobs[i]
+
+
+class _Views:
+    __slots__ = ("ent", "cache")
+
+    def __init__(self, ent: _Listing):
+        self.ent = ent
+        self.cache: list[dict | None] = [None] * len(ent.recs)
+
+    def __getitem__(self, i: int) -> dict:
+        v = self.cache[i]
+        if v is None:
+            rec = self.ent.recs[i]
+            v = self.cache[i] = rec if self.ent.fn is None else self.ent.fn(rec)
+        return v
+
+    def __len__(self) -> int:
+        return len(self.cache)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self.cache)))
+
+
+class _Blobs:
+    __slots__ = ("ent", "cache")
+
+    def __init__(self, ent: _Listing):
+        self.ent = ent
+        self.cache: list[bytes | None] = [None] * len(ent.recs)
+
+    def __getitem__(self, i: int) -> bytes:
+        b = self.cache[i]
+        if b is None:
+            b = self.cache[i] = json.dumps(self.ent.views[i]).encode()
+        return b
+
+
 class HTTPError(Exception):
     def __init__(self, resp: Response):
         super().__init__(resp.status)
@@ -168,13 +231,15 @@ class SimServer:
     """The simulator.  ``scenario`` is a :class:`Scenario` or a path to one."""
 
     def __init__(self, scenario: Scenario | str | os.PathLike, host: str = "127.0.0.1",
-                 port: int = 0, today: Any = None, verbose: bool = False):
+                 port: int = 0, today: Any = None, verbose: bool = False,
+                 warm: bool = True):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         self.scenario = scenario
         self.host = host
         self.port = port
         self.verbose = verbose
+        self.warm = warm
         self._today = scenario.resolve_today(today)
         self._lock = threading.RLock()
         self._build_lock = threading.Lock()
@@ -199,7 +264,33 @@ class SimServer:
                                         kwargs={"poll_interval": 0.1},
                                         name=f"recon-sim:{self.port}", daemon=True)
         self._thread.start()
+        self._warm_async()
         return self
+
+    def _warm_async(self) -> None:
+        """Build today's state and encode the big listings in the background, as a
+        client of the newest microversions will ask for them."""
+        if not self.warm or self._httpd is None:
+            return
+        today, base = self._today, self.url
+
+        def run() -> None:
+            try:
+                st = self.scenario.state_at(today)
+                sc = self.scenario
+                ents = [self._servers_listing(st, base, True,
+                                              sc.settings["compute_max_microversion"], False),
+                        self._volumes_listing(st, base, True,
+                                              sc.settings["volume_max_microversion"], False)]
+                for ent in ents:
+                    for i in range(len(ent)):
+                        if self._stop.is_set() or self._today != today:
+                            return
+                        ent.blobs[i]
+            except Exception:  # pragma: no cover - warming is best effort
+                pass
+
+        threading.Thread(target=run, name="recon-sim-warm", daemon=True).start()
 
     def stop(self) -> None:
         httpd, self._httpd = self._httpd, None
@@ -250,7 +341,10 @@ class SimServer:
             self._today = d
             # a new night: the scenario's faults for that date are armed afresh
             self._scenario_faults = (None, [])
-        self.state()  # build (and validate) now rather than on the first request
+        if self._httpd is not None and self.warm:
+            self._warm_async()
+        else:
+            self.state()  # build (and validate) now rather than on the first request
         return d
 
     def state(self, today: Any = None) -> State:
@@ -505,17 +599,16 @@ class SimServer:
                 raise self._unauthorized(req)
 
     # -- listing and pagination -----------------------------------------------------
-    def _listing(self, st: State, key: tuple, build: Callable[[], list[dict]]):
+    def _listing(self, st: State, key: tuple, build: Callable[[], list[dict]],
+                 view: Callable[[dict], dict] | None = None) -> "_Listing":
+        """The ordered records of one list call for this day, viewed and JSON-encoded
+        lazily, once per item (cached on the day's state)."""
         ent = st.cache.get(key)
         if ent is None:
             with self._build_lock:
                 ent = st.cache.get(key)
                 if ent is None:
-                    views = build()
-                    ids = [v["id"] for v in views]
-                    dumps = json.dumps
-                    blobs = [dumps(v).encode() for v in views]
-                    ent = (views, blobs, ids, {i: n for n, i in enumerate(ids)})
+                    ent = _Listing(build(), view)
                     st.cache[key] = ent
         return ent
 
@@ -616,7 +709,7 @@ class SimServer:
         return f"{path}?{urllib.parse.urlencode(params)}"
 
     @staticmethod
-    def _join(blobs: list[bytes], idx: list[int]) -> bytes:
+    def _join(blobs: "_Blobs", idx: list[int]) -> bytes:
         return b"[" + b", ".join([blobs[i] for i in idx]) + b"]"
 
     def _filter(self, req: Req, ent, skip: set[str], fields_map: dict[str, Callable] | None = None
@@ -1017,19 +1110,22 @@ class SimServer:
                 {"zoneName": "nova", "zoneState": {"available": True}, "hosts": None}]})
         raise self._not_found(req)
 
-    def _nova_servers(self, req: Req, st: State, detail: bool, admin: bool) -> Response:
-        base = req.base
-        mv = req.mv
+    def _servers_listing(self, st: State, base: str, detail: bool, mv, admin: bool):
         key = ("servers", detail, mv if detail else None, admin and detail, base)
 
         def build():
-            recs = sorted(st.servers.values(), key=lambda s: (s["created"], s["id"]),
+            # nova's default order: created_at desc, id desc
+            return sorted(st.servers.values(), key=lambda s: (s["created"], s["id"]),
                           reverse=True)
-            if detail:
-                return [V.server_view(base, st, s, mv, admin) for s in recs]
-            return [V.server_summary_view(base, s) for s in recs]
 
-        ent = self._listing(st, key, build)
+        if detail:
+            return self._listing(st, key, build,
+                                 lambda s: V.server_view(base, st, s, mv, admin))
+        return self._listing(st, key, build, lambda s: V.server_summary_view(base, s))
+
+    def _nova_servers(self, req: Req, st: State, detail: bool, admin: bool) -> Response:
+        base = req.base
+        ent = self._servers_listing(st, base, detail, req.mv, admin)
         sel = None
         flt = {}
         for k in ("status", "name", "flavor", "image"):
@@ -1074,11 +1170,8 @@ class SimServer:
         sc = self.scenario
         key = ("flavors", detail, mv, base)
 
-        def build():
-            fls = sorted(sc.flavors, key=lambda f: f["id"])
-            return [V.flavor_view(base, f, mv, detail) for f in fls]
-
-        ent = self._listing(st, key, build)
+        ent = self._listing(st, key, lambda: sorted(sc.flavors, key=lambda f: f["id"]),
+                            lambda f: V.flavor_view(base, f, mv, detail))
         sel = None
         if req.q("minRam") or req.q("minDisk") or req.q("is_public"):
             sel = []
@@ -1190,27 +1283,25 @@ class SimServer:
     _CINDER_SKIP = {"limit", "marker", "sort", "sort_key", "sort_dir", "with_count",
                     "all_tenants", "offset", "usage"}
 
-    def _cinder_volumes(self, req, st, detail, admin, pref) -> Response:
-        base, mv = req.base, req.mv
+    def _volumes_listing(self, st: State, base: str, detail: bool, mv, admin: bool):
         key = ("volumes", detail, mv, admin, base)
 
         def build():
-            recs = sorted(st.volumes.values(), key=lambda v: (v["created"], v["id"]),
+            return sorted(st.volumes.values(), key=lambda v: (v["created"], v["id"]),
                           reverse=True)
-            full = [V.volume_view(base, st, v, mv, admin) for v in recs]
-            if detail:
-                return full
-            return [V.volume_summary_view(base, st, v) for v in recs]
 
-        ent = self._listing(st, key, build)
+        if detail:
+            return self._listing(st, key, build,
+                                 lambda v: V.volume_view(base, st, v, mv, admin))
+        return self._listing(st, key, build, lambda v: V.volume_summary_view(base, st, v))
+
+    def _cinder_volumes(self, req, st, detail, admin, pref) -> Response:
+        base, mv = req.base, req.mv
+        ent = self._volumes_listing(st, base, detail, mv, admin)
         sel = None
         flt = {k: v for k, v in req.query.items() if k not in self._CINDER_SKIP}
         if flt:
-            fullkey = ("volumes", True, mv, admin, base)
-            full = self._listing(st, fullkey, build if detail else (
-                lambda: [V.volume_view(base, st, v, mv, admin) for v in sorted(
-                    st.volumes.values(), key=lambda v: (v["created"], v["id"]),
-                    reverse=True)]))
+            full = self._volumes_listing(st, base, True, mv, admin)
             sel = self._filter(req, full, self._CINDER_SKIP)
         return self._cinder_page(req, ent, sel, "volumes", pref)
 
@@ -1235,12 +1326,10 @@ class SimServer:
         base, mv = req.base, req.mv
         key = ("backups", detail, mv, base)
 
-        def build():
-            recs = sorted(st.backups.values(), key=lambda b: (b["created"], b["id"]),
-                          reverse=True)
-            return [V.backup_view(base, st, b, mv, detail) for b in recs]
-
-        ent = self._listing(st, key, build)
+        ent = self._listing(
+            st, key, lambda: sorted(st.backups.values(), key=lambda b: (b["created"], b["id"]),
+                                    reverse=True),
+            lambda b: V.backup_view(base, st, b, mv, detail))
         sel = self._filter(req, ent, self._CINDER_SKIP)
         return self._cinder_page(req, ent, sel, "backups", pref)
 
@@ -1397,9 +1486,9 @@ class SimServer:
         sc = self.scenario
         parts = [p for p in m.group(1).split("/") if p]
         if len(parts) >= 2 and parts[0] == "lbaas" and parts[1] == "loadbalancers":
-            ent = self._listing(st, ("lbs", base), lambda: [
-                V.lb_view(st, lb) for lb in sorted(st.load_balancers.values(),
-                                                   key=lambda x: (x["created"], x["id"]))])
+            ent = self._listing(st, ("lbs", base), lambda: sorted(
+                st.load_balancers.values(), key=lambda x: (x["created"], x["id"])),
+                lambda lb: V.lb_view(st, lb))
             if len(parts) >= 3:
                 n = ent[3].get(parts[2])
                 if n is None:
@@ -1547,9 +1636,9 @@ class SimServer:
         assert st is not None
         parts = [p for p in rest.split("/")[2:] if p]
         if parts and parts[0] == "images":
-            ent = self._listing(st, ("images",), lambda: [V.image_view(im) for im in sorted(
+            ent = self._listing(st, ("images",), lambda: sorted(
                 st.images.values(), key=lambda im: (im["created_at"], im["id"]),
-                reverse=True)])
+                reverse=True), V.image_view)
             if len(parts) >= 2:
                 n = ent[3].get(parts[1])
                 if n is None or len(parts) > 2:
