@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import urllib.error
 import urllib.request
 
@@ -467,6 +468,19 @@ def test_admin_today_changes_what_is_served(http):
         assert http.post(sim.url + "/_sim/today", json={"date": "2026-02-30"}).status_code == 400
         sim.set_today(dt.date(2026, 10, 1))
         assert names() == set()
+
+
+def test_tokens_expire_after_the_scenario_ttl(http):
+    data = small_scenario(settings={"token_ttl": 1})
+    with SimServer(parse_scenario(data), today="2026-11-02") as sim:
+        r = http.post(sim.auth_url + "/auth/tokens", json=_token_body())
+        tok = r.headers["X-Subject-Token"]
+        exp = dt.datetime.strptime(r.json()["token"]["expires_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        iss = dt.datetime.strptime(r.json()["token"]["issued_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        assert 0 < (exp - iss).total_seconds() <= 1.01
+        assert get(http, sim, "/compute/v2.1/flavors", tok).status_code == 200
+        time.sleep(1.1)
+        assert get(http, sim, "/compute/v2.1/flavors", tok).status_code == 401
 
 
 def test_plain_urllib_works(sim, token):

@@ -121,6 +121,21 @@ stop; default unlimited, token_expiry default 1), ``match`` (a regular
 expression searched in the request path), ``method`` and ``discovery: true``
 (also hit version-discovery documents, which are spared by default).
 
+Semantics worth knowing:
+
+* Deleting a server deletes its boot volume (``delete_on_termination``, default
+  true) and *detaches* its data volumes (default false): they stay, ``available``.
+  Its floating IP is disassociated, not released.
+* Compute quota usage (``cores``/``ram`` ``in_use``, ``/limits``) counts every
+  live server (any status) at its flavor's vcpus/ram, except that the extra specs
+  ``resources:VCPU`` / ``resources:MEMORY_MB`` override them (bare metal: "0").
+  Block-storage usage counts every volume (per type too) and backup.
+* Faults of a dated event are active from ``date`` to ``until``.  Every
+  ``SimServer.set_today()`` arms them afresh (a new night); ``clear_faults()``
+  silences them until the next ``set_today()``.
+* Server-side page sizes (``settings.page_size``) are read on every request, so
+  tests may change ``sim.scenario.settings["page_size"]`` on a running server.
+
 Identifiers are derived deterministically (uuid5) from the project, the kind,
 the name and the creation date unless given, so the same scenario always
 serves the same ids.  Errors raise :class:`ValueError` naming the file and the

@@ -1560,7 +1560,6 @@ class SimServer:
         if req.method not in ("GET", "HEAD"):
             raise self._forbidden(req, "Access was denied to this resource.")
         acct = st.object_store
-        now = f"{time.time():.5f}"
         ts = "1762000000.00000"
         if m.group(2):
             c = next((c for c in acct["containers"] if c["name"] == m.group(2)), None)
@@ -1587,8 +1586,7 @@ class SimServer:
                 ("X-Account-Storage-Policy-Policy-0-Object-Count",
                  str(acct["object_count"])),
                 ("X-Timestamp", ts), ("X-Put-Timestamp", ts),
-                ("Accept-Ranges", "bytes"), ("X-Trans-Id", "tx" + secrets.token_hex(11)),
-                ("X-Sim-Now", now)]
+                ("Accept-Ranges", "bytes"), ("X-Trans-Id", "tx" + secrets.token_hex(11))]
         if acct.get("quota_bytes") is not None:
             hdrs.append(("X-Account-Meta-Quota-Bytes", str(acct["quota_bytes"])))
         if req.method == "HEAD":
