@@ -1524,7 +1524,6 @@ class SimServer:
         if len(parts) >= 2 and parts[0] == "lbaas" and parts[1] == "quotas":
             if len(parts) == 2:
                 q = V.lb_quota(st)["quota"]
-                q["project_id"] = sc.project_id
                 return Response(200, {"quotas": [q], "quotas_links": []})
             if parts[2] == "defaults":
                 from .scenario import LB_QUOTA_DEFAULTS as D

@@ -767,6 +767,7 @@ def lb_quota(st: State) -> dict:
     # octavia still returns the deprecated spellings alongside the new ones
     q["loadbalancer"] = q["load_balancer"]
     q["healthmonitor"] = q["health_monitor"]
+    q["project_id"] = st.pid
     return {"quota": q}
 
 
