@@ -98,18 +98,19 @@ class Night:
         return results
 
     def validate(self, results: list[SourceResult]) -> dict[str, bool]:
-        """Run the gate per source; a failing source is rejected, the rest count."""
-        accepted = {}
-        for res in results:
-            if not res.ok:
-                accepted[res.source] = False
-                continue
-            failures = []
-            meas = pd.DataFrame([dataclasses.asdict(m) for m in res.measurements])
-            lines = _lines_frame(res)
-            for suite, frame in (("measurements", meas), ("resources", lines)):
-                verdict = self.gate.validate(suite, frame)
-                failures += verdict.failures
+        """Run the gate per source; a failing source is rejected, the rest count.
+
+        All sources are checked in one batch first (a GX validation costs
+        ~0.2 s whatever the size); only when that batch fails is each source
+        checked alone, to find the ones to reject.
+        """
+        ok = [res for res in results if res.ok]
+        accepted = {res.source: False for res in results if not res.ok}
+        if ok and not self._failures(ok):
+            accepted.update({res.source: True for res in ok})
+            return accepted
+        for res in ok:
+            failures = self._failures([res])
             if failures:
                 res.status = "rejected"
                 res.reason = "; ".join(f.describe() for f in failures)
@@ -117,6 +118,12 @@ class Night:
                 self.progress.log(f"{res.source} rejected: {res.reason}")
             accepted[res.source] = not failures
         return accepted
+
+    def _failures(self, results: list[SourceResult]) -> list:
+        meas = pd.DataFrame([dataclasses.asdict(m) for r in results for m in r.measurements])
+        lines = _lines_frame([ln for r in results for ln in r.lines])
+        return [f for suite, frame in (("measurements", meas), ("resources", lines))
+                for f in self.gate.validate(suite, frame).failures]
 
     def run(self, snapshot_date: date, db_path: Path, out_dir: Path) -> NightResult:
         if not self.contract.in_term(snapshot_date):
@@ -139,14 +146,14 @@ class Night:
         return NightResult(report.exit_code, html, js, report)
 
 
-def _lines_frame(res: SourceResult) -> pd.DataFrame:
-    if not res.lines:
+def _lines_frame(lines) -> pd.DataFrame:
+    if not lines:
         return pd.DataFrame()
     return pd.DataFrame({
-        "source": [ln.source for ln in res.lines],
-        "resource_type": [ln.resource_type for ln in res.lines],
-        "resource_id": [ln.resource_id for ln in res.lines],
-        "item_no": pd.array([ln.item_no for ln in res.lines], dtype="Int64"),
-        "quantity": [ln.quantity for ln in res.lines],
-        "unit": [ln.unit for ln in res.lines],
+        "source": [ln.source for ln in lines],
+        "resource_type": [ln.resource_type for ln in lines],
+        "resource_id": [ln.resource_id for ln in lines],
+        "item_no": pd.array([ln.item_no for ln in lines], dtype="Int64"),
+        "quantity": [ln.quantity for ln in lines],
+        "unit": [ln.unit for ln in lines],
     })
