@@ -1,0 +1,358 @@
+#!/usr/bin/env python
+"""Benchmark: the OpenStack connector's nightly pull of a large tenant, against a floor and the CLI.
+
+    python bench/bench_pull.py [--servers 10000] [--volumes 30000] [--skip-cli] [--keep DIR]
+
+1. Generates a scenario (``recon.sim.generate``) with N servers and M volumes.
+2. Starts the simulator in a SEPARATE process (``python -m recon.sim serve``), so its
+   CPU does not share a GIL with the client being timed, and waits until it answers
+   (and until its background warm-up has been exercised by one untimed bare pass).
+3. Times, each in a fresh child process (so ``ru_maxrss`` is that method's peak):
+   (a) ``OpenStackConnector(...).pull(date)`` -- auth, catalog, discovery, every list
+       page of every service, and the turn into resource lines / measurements;
+   (b) the floor: ``requests`` + ``json``: a Keystone token, then exactly the calls the
+       connector makes (same paths, limit=1000/marker pages, microversions, the same
+       per-service concurrency: one thread per service), bodies parsed, nothing else;
+   (c) ``openstack server list --long`` + ``openstack volume list --long``
+       (python-openstackclient, ``--limit 1000`` = page size, it follows pages to the
+       end; ``-f json`` so the item count is checked), run one after the other.
+   Requests are counted by the simulator (``GET /_sim/requests``), reset before each run.
+4. Prints the table and the targets: connector <= 1.5x the floor; connector >= 3x
+   faster than (c); connector peak RSS < 500 MB.
+
+Nothing in recon/ or connectors/ is modified.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CLOUD = "bench"
+PAGE = 1000
+COMPUTE_MV = "2.79"
+VOLUME_MV = "3.50"
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+# ----------------------------------------------------------------------------------------
+# children
+def child_connector(clouds_file: str, today: str) -> dict:
+    """(a) the recon connector's full pull."""
+    from datetime import date
+
+    import yaml
+
+    from connectors.mapping import load_mapping
+    from connectors.openstack import OpenStackConnector
+    from recon.config import BUNDLED, load_config
+    from recon.contract import load_contract
+
+    contract = load_contract(load_config(BUNDLED))
+    mapping = load_mapping(ROOT / "connectors" / "mapping.toml", contract)
+    clouds = yaml.safe_load(Path(clouds_file).read_text())
+    conn = OpenStackConnector(CLOUD, mapping, contract, timeout=60, retries=3,
+                              cloud_config=clouds)
+    t0 = time.perf_counter()
+    results = conn.pull(date.fromisoformat(today))
+    wall = time.perf_counter() - t0
+    out = {"wall": wall, "rss": _rss_mb(), "sources": {}}
+    for r in results:
+        out["sources"][r.source] = {"status": str(getattr(r, "status", "")),
+                                    "lines": len(getattr(r, "lines", []) or [])}
+    return out
+
+
+def child_bare(clouds_file: str, today: str) -> dict:
+    """(b) the floor: requests + json, same calls as the connector, one thread per service."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+    import yaml
+
+    auth = yaml.safe_load(Path(clouds_file).read_text())["clouds"][CLOUD]["auth"]
+    t0 = time.perf_counter()
+    s = requests.Session()
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": auth["username"], "password": auth["password"],
+        "domain": {"name": auth["user_domain_name"]}}}},
+        "scope": {"project": {"name": auth["project_name"],
+                              "domain": {"name": auth["project_domain_name"]}}}}}
+    auth_url = auth["auth_url"].rstrip("/")
+    if not auth_url.endswith("/v3"):
+        auth_url += "/v3"
+    r = s.post(auth_url + "/auth/tokens", json=body, timeout=60)
+    r.raise_for_status()
+    token = r.headers["X-Subject-Token"]
+    tok = r.json()["token"]
+    pid = tok["project"]["id"]
+    ep = {}
+    for svc in tok["catalog"]:
+        for e in svc["endpoints"]:
+            if e["interface"] == "public":
+                ep[svc["type"]] = e["url"].rstrip("/")
+
+    def url(stype, path):
+        base = ep[stype]
+        if stype == "network" and not base.endswith("/v2.0"):
+            base += "/v2.0"
+        if stype == "image" and not base.rstrip("/").endswith("/v2"):
+            base += "/v2"
+        return base + path
+
+    def get(sess, stype, path, params=None, mv=None, method="GET"):
+        h = {"X-Auth-Token": token}
+        if mv:
+            h["OpenStack-API-Version"] = f"{'compute' if stype == 'compute' else 'volume'} {mv}"
+            if stype == "compute":
+                h["X-OpenStack-Nova-API-Version"] = mv
+        resp = sess.request(method, url(stype, path), params=params, headers=h, timeout=60)
+        if resp.status_code == 404:
+            return None
+        resp.raise_for_status()
+        return resp
+
+    def pages(sess, stype, path, key, mv=None, params=None):
+        out, q = [], dict(params or {}, limit=PAGE)
+        while True:
+            resp = get(sess, stype, path, q, mv)
+            if resp is None:
+                return None
+            b = resp.json()
+            page = b[key]
+            out.extend(page)
+            more = any(ln.get("rel") == "next" for ln in b.get(f"{key}_links") or []) \
+                or bool(b.get("next"))
+            if not more or not page:
+                return out
+            q = dict(params or {}, limit=PAGE, marker=page[-1]["id"])
+
+    def compute():
+        ss = requests.Session()
+        return {"servers": pages(ss, "compute", "/servers/detail", "servers", COMPUTE_MV),
+                "quota": get(ss, "compute", f"/os-quota-sets/{pid}/detail",
+                             mv=COMPUTE_MV).json()}
+
+    def block():
+        ss = requests.Session()
+        return {"volumes": pages(ss, "volumev3" if "volumev3" in ep else "block-storage",
+                                 "/volumes/detail", "volumes", VOLUME_MV),
+                "quota": get(ss, "volumev3" if "volumev3" in ep else "block-storage",
+                             f"/os-quota-sets/{pid}", {"usage": "True"}, VOLUME_MV).json(),
+                "backups": pages(ss, "volumev3" if "volumev3" in ep else "block-storage",
+                                 "/backups/detail", "backups", VOLUME_MV)}
+
+    def network():
+        ss = requests.Session()
+        return {"fips": pages(ss, "network", "/floatingips", "floatingips",
+                              params={"project_id": pid}),
+                "routers": pages(ss, "network", "/routers", "routers",
+                                 params={"project_id": pid}),
+                "qos": pages(ss, "network", "/qos/policies", "policies"),
+                "quota": get(ss, "network", f"/quotas/{pid}/details").json(),
+                "ipsec": pages(ss, "network", "/vpn/ipsec-site-connections",
+                               "ipsec_site_connections")}
+
+    def lb():
+        ss = requests.Session()
+        return {"lbs": pages(ss, "load-balancer", "/v2/lbaas/loadbalancers", "loadbalancers",
+                             params={"project_id": pid}),
+                "quota": get(ss, "load-balancer", f"/v2/lbaas/quotas/{pid}").json()}
+
+    def obj():
+        ss = requests.Session()
+        return {"account": dict(get(ss, "object-store", "", method="HEAD").headers)}
+
+    def image():
+        ss = requests.Session()
+        return {"images": pages(ss, "image", "/images", "images")}
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futs = [pool.submit(f) for f in (compute, block, network, lb, obj, image)]
+        res = [f.result() for f in futs]
+    wall = time.perf_counter() - t0
+    return {"wall": wall, "rss": _rss_mb(), "servers": len(res[0]["servers"]),
+            "volumes": len(res[1]["volumes"])}
+
+
+# ----------------------------------------------------------------------------------------
+# parent
+def _free_port() -> int:
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def _http(method: str, url: str):
+    req = urllib.request.Request(url, method=method)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        data = r.read()
+    return json.loads(data) if data else None
+
+
+def _run_child(kind: str, clouds_file: str, today: str) -> dict:
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, __file__, "--child", kind, "--clouds", clouds_file,
+                        "--today", today], capture_output=True, text=True)
+    total = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"{kind} child failed:\n{p.stderr[-4000:]}")
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    out["process_wall"] = total
+    return out
+
+
+def _run_cli(clouds_file: str, work: Path) -> dict:
+    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=clouds_file, OS_CLOUD=CLOUD)
+    env.pop("OS_AUTH_URL", None)
+    osc = str(Path(sys.executable).with_name("openstack"))
+    if not Path(osc).exists():
+        osc = shutil.which("openstack") or "openstack"
+    cmds = [[osc, "server", "list", "--long", "--limit", str(PAGE), "-f", "json"],
+            [osc, "volume", "list", "--long", "--limit", str(PAGE), "-f", "json"]]
+    wall, rss, counts = 0.0, 0.0, []
+    for cmd in cmds:
+        out_file = work / f"osc-{cmd[1]}.json"
+        with open(out_file, "w") as fh, open(work / f"osc-{cmd[1]}.err", "w") as eh:
+            t0 = time.perf_counter()
+            p = subprocess.Popen(cmd, stdout=fh, stderr=eh, env=env)
+            _, status, ru = os.wait4(p.pid, 0)
+            wall += time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n"
+                             f"{(work / f'osc-{cmd[1]}.err').read_text()[-4000:]}")
+        rss = max(rss, ru.ru_maxrss / 1024.0)
+        counts.append(len(json.loads(out_file.read_text())))
+    return {"wall": wall, "rss": rss, "servers": counts[0], "volumes": counts[1]}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--servers", type=int, default=10000)
+    ap.add_argument("--volumes", type=int, default=30000)
+    ap.add_argument("--skip-cli", action="store_true", help="do not run (c), the openstack CLI")
+    ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
+    ap.add_argument("--child", choices=("connector", "bare"), help=argparse.SUPPRESS)
+    ap.add_argument("--clouds", help=argparse.SUPPRESS)
+    ap.add_argument("--today", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+
+    if a.child:
+        fn = child_connector if a.child == "connector" else child_bare
+        print(json.dumps(fn(a.clouds, a.today)))
+        return 0
+
+    from recon.sim.generate import generate_scenario, write_scenario
+
+    work = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="bench-pull-"))
+    work.mkdir(parents=True, exist_ok=True)
+    scen = work / "scenario.yaml"
+    clouds_file = work / "clouds.yaml"
+    t0 = time.perf_counter()
+    write_scenario(generate_scenario(a.servers, a.volumes), scen)
+    print(f"scenario: {a.servers} servers, {a.volumes} volumes -> {scen} "
+          f"({time.perf_counter() - t0:.2f} s)", flush=True)
+
+    port = _free_port()
+    log = open(work / "sim.log", "w")
+    srv = subprocess.Popen([sys.executable, "-m", "recon.sim", "serve", "--scenario", str(scen),
+                            "--port", str(port), "--cloud-name", CLOUD,
+                            "--clouds-yaml", str(clouds_file)],
+                           stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        state = None
+        while time.monotonic() < deadline:
+            if srv.poll() is not None:
+                raise SystemExit(f"simulator exited:\n{(work / 'sim.log').read_text()}")
+            try:
+                if clouds_file.exists():
+                    state = _http("GET", base + "/_sim/state")
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        if state is None:
+            raise SystemExit("simulator did not answer within 120 s")
+        today = state["today"]
+        print(f"simulator pid {srv.pid} on {base}, today {today}: "
+              f"{json.dumps(state.get('state'))[:200]}", flush=True)
+
+        # untimed warm-up pass so every run sees an encoded, warm simulator
+        _run_child("bare", str(clouds_file), today)
+
+        def measured(fn, *args):
+            _http("DELETE", base + "/_sim/requests")
+            out = fn(*args)
+            counts = _http("GET", base + "/_sim/requests")["request_count"]
+            counts.pop("_sim", None)
+            out["requests"] = sum(counts.values())
+            out["by_service"] = counts
+            return out
+
+        rows = {}
+        print("running (a) connector ...", flush=True)
+        rows["connector"] = measured(_run_child, "connector", str(clouds_file), today)
+        print("running (b) bare requests ...", flush=True)
+        rows["bare"] = measured(_run_child, "bare", str(clouds_file), today)
+        if not a.skip_cli:
+            print("running (c) openstack CLI (slow) ...", flush=True)
+            rows["cli"] = measured(_run_cli, str(clouds_file), work)
+    finally:
+        srv.terminate()
+        try:
+            srv.wait(10)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+        log.close()
+
+    names = {"connector": "(a) recon connector pull",
+             "bare": "(b) bare requests+json (floor)",
+             "cli": "(c) openstack server+volume list --long"}
+    print()
+    print(f"{'method':42} {'wall s':>8} {'requests':>9} {'peak RSS MB':>12}")
+    for k, r in rows.items():
+        print(f"{names[k]:42} {r['wall']:8.2f} {r['requests']:9d} {r['rss']:12.1f}")
+    for k, r in rows.items():
+        print(f"  {k}: requests by service {r['by_service']}"
+              + (f"; process wall incl. imports {r['process_wall']:.2f} s"
+                 if "process_wall" in r else "")
+              + (f"; items {r['servers']} servers, {r['volumes']} volumes"
+                 if "servers" in r else ""))
+    if "sources" in rows["connector"]:
+        print(f"  connector sources: {rows['connector']['sources']}")
+    print()
+    c = rows["connector"]
+    checks = [("connector / floor wall", c["wall"] / rows["bare"]["wall"], "<= 1.5x",
+               c["wall"] / rows["bare"]["wall"] <= 1.5)]
+    if "cli" in rows:
+        sp = rows["cli"]["wall"] / c["wall"]
+        checks.append(("CLI / connector wall (speed-up)", sp, ">= 3x", sp >= 3))
+    checks.append(("connector peak RSS MB", c["rss"], "< 500", c["rss"] < 500))
+    for name, val, target, ok in checks:
+        print(f"{name:34} {val:9.2f}  target {target:8} {'PASS' if ok else 'MISS'}")
+    if not a.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
