@@ -67,6 +67,8 @@ def main(argv=None) -> int:
         print("timings: " + json.dumps(stack.timings), file=sys.stderr)
         print("rss MB: " + json.dumps(stack.rss_mb()), file=sys.stderr)
         print("Ctrl-C to stop.", file=sys.stderr)
+        # a shell's background job starts with SIGINT ignored: take it back
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
             while True:

@@ -88,9 +88,69 @@ def strip_hop_by_hop(app):
     return wrapped
 
 
+def start_nova_services() -> None:
+    """Nova conductor, scheduler and compute in this (the API's) process.
+
+    ``transport_url = fake:/`` is an in-process bus, so the services that talk
+    over RPC share the API's process, as in Nova's own functional tests.
+    They start once the stack's catalog is filled (the ready file): the
+    scheduler and compute talk to Placement with their service user.
+    """
+    import threading
+    import time
+
+    from nova import service as nova_service
+    from nova.compute import rpcapi as compute_rpcapi
+    from nova.conductor import rpcapi as conductor_rpcapi
+    from nova.scheduler import rpcapi as scheduler_rpcapi
+
+    # Nova loads compute drivers from the nova.virt namespace only
+    from recon.realstack import fakevirt
+
+    sys.modules["nova.virt.realstack_fake"] = fakevirt
+    started = []
+    done = os.environ.get("RECON_REALSTACK_COMPUTE_READY_FILE")
+
+    def start():
+        ready = os.environ.get("RECON_REALSTACK_READY_FILE")
+        while ready and not os.path.exists(ready):
+            time.sleep(0.2)
+        try:
+            for binary, topic in (("nova-conductor", conductor_rpcapi.RPC_TOPIC),
+                                  ("nova-scheduler", scheduler_rpcapi.RPC_TOPIC)):
+                svc = nova_service.Service.create(binary=binary, topic=topic)
+                svc.start()
+                started.append(svc)
+            svc = nova_service.Service.create(binary="nova-compute", topic=compute_rpcapi.RPC_TOPIC,
+                                              topic_alt=compute_rpcapi.RPC_TOPIC_ALT)
+            svc.start()
+            started.append(svc)
+            # map the new compute host to its cell now (nova-manage cell_v2 discover_hosts)
+            from nova import context as nova_context
+            from nova.objects import host_mapping
+
+            host_mapping.discover_hosts(nova_context.get_admin_context())
+            sys.stderr.write("recon.realstack: nova-compute started and mapped\n")
+            status = "ok\n"
+        except Exception as exc:  # the log says why; the API keeps serving
+            import traceback
+
+            traceback.print_exc()
+            status = f"error: {type(exc).__name__}: {exc}\n"
+        if done:
+            with open(done + ".tmp", "w") as f:
+                f.write(status)
+            os.replace(done + ".tmp", done)
+        sys.stderr.flush()
+
+    threading.Thread(target=start, name="nova-services-start", daemon=True).start()
+
+
 def main(argv: list[str]) -> None:
     service, port, config = argv[0], int(argv[1]), argv[2]
     app = strip_hop_by_hop(load_app(service, config))
+    if service == "nova" and os.environ.get("RECON_REALSTACK_NOVA_SERVICES") == "1":
+        start_nova_services()
     server = Server(("127.0.0.1", port), Handler)
     server.set_app(app)
     sys.stderr.write(f"recon.realstack: {service} serving on 127.0.0.1:{port}\n")

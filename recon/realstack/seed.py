@@ -72,8 +72,19 @@ DEFAULT_SEED: dict = {
         # item 10: 33 public IPs
         "quotas": {"floatingip": 33, "router": 10, "network": 20, "subnet": 40, "port": 500},
     },
-    # needs the compute services (services=(... "compute")): see stack.py
-    "servers": [],
+    # built only when the stack runs the compute services (services=(..., "compute"));
+    # bare-metal servers count in Nova's core/ram usage as Ironic's do
+    "servers": [
+        {"name": "bigdata-app-01", "flavor": "c8m32", "image": "Kylin V10 SP3",
+         "network": "bigdata-net", "floating_ip": True},
+        {"name": "bigdata-app-02", "flavor": "c8m32", "image": "openEuler 22.03 LTS SP4",
+         "network": "bigdata-net"},
+        {"name": "bigdata-win-01", "flavor": "c4m16", "image": "Windows Server 2019 Datacenter",
+         "network": "bigdata-net"},
+        {"name": "bm-ascend-01", "flavor": "bm.kp920.910b", "image": "openEuler 22.03 LTS SP4"},
+        {"name": "bm-a10-01", "flavor": "bm.a10x4", "image": "Kylin V10 SP3"},
+        {"name": "bm-gpu16-01", "flavor": "bm.gpu16", "image": "Kylin V10 SP3"},
+    ],
 }
 
 IMAGE_BYTES = b"recon realstack image\n" * 64
@@ -106,27 +117,35 @@ def seed(stack, spec=None) -> dict:
     admin.identity.assign_project_role_to_user(project, admin_user, roles["admin"])
     # the admin user scoped to the tenant: what it creates, the tenant owns
     tenant = stack.connect(auth={"project_name": project.name})
+    out["setup_s"] = round(time.monotonic() - t0, 2)
 
-    _reader(stack, admin, project, roles, spec.get("reader") or {}, out)
+    steps = out["timings"] = {}
+
+    def timed(name, fn, *args):
+        t = time.monotonic()
+        fn(*args)
+        steps[name] = round(time.monotonic() - t, 2)
+
+    timed("reader", _reader, stack, admin, project, roles, spec.get("reader") or {}, out)
     if "nova" in stack.services:
-        _compute(admin, project, spec, out)
+        timed("compute", _compute, admin, project, spec, out)
     elif spec.get("flavors") or spec.get("compute_quotas"):
         out["skipped"].append("compute: nova not running")
     if "cinder" in stack.services:
-        _block_storage(admin, tenant, project, spec, out)
+        timed("block_storage", _block_storage, admin, tenant, project, spec, out)
     elif spec.get("volumes") or spec.get("volume_types"):
         out["skipped"].append("block storage: cinder not running")
     if "glance" in stack.services:
-        _images(tenant, spec.get("images") or [], out)
+        timed("images", _images, tenant, spec.get("images") or [], out)
     elif spec.get("images"):
         out["skipped"].append("images: glance not running")
     if "neutron" in stack.services:
-        _network(admin, tenant, project, spec.get("network") or {}, out)
+        timed("network", _network, admin, tenant, project, spec.get("network") or {}, out)
     elif spec.get("network"):
         out["skipped"].append("network: neutron not running")
     if spec.get("servers"):
-        if getattr(stack, "compute_enabled", False):
-            _servers(stack, tenant, spec["servers"], out)
+        if stack.compute_enabled:
+            timed("servers", _servers, stack, tenant, spec["servers"], out)
         else:
             out["skipped"].append("servers: no nova conductor/scheduler/compute in this stack")
     tenant.close()
@@ -267,8 +286,50 @@ def _network(admin, tenant, project, nspec: dict, out: dict) -> None:
     out["network"] = net_out
 
 
-def _servers(stack, tenant, servers: list, out: dict) -> None:  # pragma: no cover - needs compute
-    raise NotImplementedError
+def _servers(stack, tenant, servers: list, out: dict, timeout: float = 120.0) -> None:
+    """Boot servers (fake virt driver) and wait until each is ACTIVE.
+
+    ``network`` names a tenant network of the spec (a port with a fixed IP,
+    bound by the realstack mechanism driver); ``floating_ip: true`` associates
+    one of the tenant's floating IPs with that port.  Without ``network`` the
+    server has none (``networks: none``).  Bare-metal flavors land on the fake
+    node's CUSTOM_BM_* inventory.
+    """
+    flavors = out.get("flavors") or {}
+    images = out.get("images") or {}
+    ids = {}
+    for srv in servers:
+        nets = (out.get("network") or {}).get("networks") or {}
+        body = {"name": srv["name"], "flavorRef": flavors.get(srv["flavor"], srv["flavor"]),
+                "imageRef": images.get(srv.get("image"), srv.get("image")),
+                "networks": [{"uuid": nets[srv["network"]]}] if srv.get("network") else "none"}
+        if srv.get("metadata"):
+            body["metadata"] = {k: str(v) for k, v in srv["metadata"].items()}
+        r = _ok(tenant.compute.post("/servers", json={"server": body}, microversion="2.37"))
+        ids[srv["name"]] = r.json()["server"]["id"]
+    deadline = time.monotonic() + timeout
+    pending = dict(ids)
+    while pending:
+        for name, sid in list(pending.items()):
+            server = _ok(tenant.compute.get(f"/servers/{sid}")).json()["server"]
+            if server["status"] == "ACTIVE":
+                pending.pop(name)
+            elif server["status"] == "ERROR":
+                raise RuntimeError(f"server {name} went to ERROR: {server.get('fault')}")
+        if pending and time.monotonic() > deadline:
+            raise RuntimeError(f"servers not ACTIVE within {timeout}s: {sorted(pending)}")
+        if pending:
+            time.sleep(0.5)
+    out["servers"] = ids
+    free = list((out.get("network") or {}).get("floating_ips") or [])
+    associated = {}
+    for srv in servers:
+        if srv.get("floating_ip") and srv.get("network") and free:
+            ports = list(tenant.network.ports(device_id=ids[srv["name"]]))
+            fip = free.pop(0)
+            tenant.network.update_ip(fip, port_id=ports[0].id)
+            associated[srv["name"]] = fip
+    out["floating_ip_servers"] = associated
 
 
 def _ok(response):

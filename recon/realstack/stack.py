@@ -22,6 +22,7 @@ import concurrent.futures as cf
 import contextlib
 import grp
 import importlib.util
+import json
 import os
 import pwd
 import secrets
@@ -37,6 +38,11 @@ from ._proc import Proc, StackError, free_port, run, venv_bin, wait_http
 from .mariadb import MariaDB, find_install_db, find_mariadbd
 
 API_SERVICES = ("keystone", "nova", "cinder", "glance", "neutron")
+#: every name ``services=`` accepts: "compute" adds Nova's conductor, scheduler and
+#: compute (fake virt driver) to the Nova process, and Placement
+ALL_SERVICES = API_SERVICES + ("placement", "compute")
+#: bare-metal resource classes the fake compute node offers (the contract's servers)
+BAREMETAL = {"CUSTOM_BM_KUNPENG920_910B": 3, "CUSTOM_BM_A10X4": 1, "CUSTOM_BM_GPU16": 2}
 #: Python package that each service needs importable
 PACKAGES = {"keystone": "keystone", "nova": "nova", "cinder": "cinder", "glance": "glance",
             "neutron": "neutron", "placement": "placement", "compute": "nova"}
@@ -56,8 +62,8 @@ REGION = "RegionOne"
 
 def missing_requirements(services=API_SERVICES) -> list[str]:
     """What stops :func:`start_stack` here: absent packages or MariaDB binaries."""
-    missing = [f"python package {PACKAGES[s]!r}" for s in services
-               if importlib.util.find_spec(PACKAGES[s]) is None]
+    packages = dict.fromkeys(PACKAGES[s] for s in services)
+    missing = [f"python package {p!r}" for p in packages if importlib.util.find_spec(p) is None]
     if importlib.util.find_spec("pymysql") is None:
         missing.append("python package 'pymysql'")
     if not find_mariadbd() or not find_install_db():
@@ -80,6 +86,7 @@ class Stack:
     project_id: str | None = None
     reader_cloud: dict | None = None
     seeded: dict = field(default_factory=dict)
+    baremetal: dict = field(default_factory=dict)
     _owns_workdir: bool = False
     _stopped: bool = False
 
@@ -95,6 +102,11 @@ class Stack:
             "interface": "public",
             "identity_api_version": "3",
         }
+
+    @property
+    def compute_enabled(self) -> bool:
+        """Servers can be built (conductor, scheduler, compute and placement run)."""
+        return "compute" in self.services
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -158,31 +170,18 @@ def _setup_env() -> dict:
 
 
 def _keystone_setup(stack: Stack, conf: Path, env: dict) -> None:
-    manage = venv_bin("keystone-manage")
-    log = stack.workdir / "logs" / "keystone-manage.log"
+    """keystone-manage db_sync, fernet_setup, credential_setup, bootstrap (one process)."""
     user = pwd.getpwuid(os.getuid()).pw_name
     group = grp.getgrgid(os.getgid()).gr_name
-    base = [manage, "--config-file", str(conf)]
-    run(base + ["db_sync"], log, env)
-    run(base + ["fernet_setup", "--keystone-user", user, "--keystone-group", group], log, env)
-    run(base + ["credential_setup", "--keystone-user", user, "--keystone-group", group], log, env)
-    run(base + ["bootstrap", f"--bootstrap-password={stack.admin_password}",
-                "--bootstrap-username", "admin", "--bootstrap-project-name", "admin",
-                "--bootstrap-role-name", "admin", "--bootstrap-service-name", "keystone",
-                "--bootstrap-region-id", REGION,
-                "--bootstrap-admin-url", stack.auth_url, "--bootstrap-public-url", stack.auth_url,
-                "--bootstrap-internal-url", stack.auth_url], log, env)
+    run([sys.executable, "-m", "recon.realstack._setup", "keystone", str(conf), stack.auth_url,
+         REGION, user, group], stack.workdir / "logs" / "keystone-manage.log",
+        dict(env, OS_BOOTSTRAP_PASSWORD=stack.admin_password))
 
 
 def _nova_setup(stack: Stack, conf: Path, env: dict) -> None:
-    manage = venv_bin("nova-manage")
-    log = stack.workdir / "logs" / "nova-manage.log"
-    base = [manage, "--config-file", str(conf)]
-    run(base + ["api_db", "sync"], log, env)
-    run(base + ["cell_v2", "map_cell0", "--database_connection",
-                stack.db.url("nova_cell0")], log, env)
-    run(base + ["db", "sync"], log, env)
-    run(base + ["cell_v2", "create_cell", "--name", "cell1"], log, env)
+    """nova-manage api_db sync, cell_v2 map_cell0, db sync, cell_v2 create_cell (one process)."""
+    run([sys.executable, "-m", "recon.realstack._setup", "nova", str(conf),
+         stack.db.url("nova_cell0")], stack.workdir / "logs" / "nova-manage.log", env)
 
 
 def _db_sync(stack: Stack, service: str, conf: Path, env: dict) -> None:
@@ -219,7 +218,7 @@ def _register_catalog(stack: Stack) -> None:
         if role not in roles:
             roles[role] = ident.create_role(name=role)
     for service in stack.services:
-        if service == "keystone" or service not in CATALOG:
+        if service not in CATALOG:
             continue
         user = ident.create_user(name=service, password=stack.service_password,
                                  domain_id="default", default_project_id=project.id)
@@ -235,23 +234,28 @@ def _register_catalog(stack: Stack) -> None:
 
 @contextlib.contextmanager
 def start_stack(workdir: str | os.PathLike | None = None, services=API_SERVICES,
-                timeout: float = 240.0):
+                timeout: float = 240.0, baremetal: dict | None = None):
     """Start the services, yield a :class:`Stack`, stop everything on exit.
 
-    ``services`` is any subset of ``API_SERVICES`` plus ``"placement"`` (Keystone
-    is always started).  ``workdir`` keeps configs, logs and state there (left on
-    disk); by default a temp dir is made and removed.
+    ``services`` is any subset of :data:`ALL_SERVICES` (Keystone is always
+    started; ``"compute"`` brings Nova and Placement with it).  ``workdir``
+    keeps configs, logs and state there (left on disk); by default a temp dir is
+    made and removed.  ``baremetal`` sets the bare-metal resource classes of the
+    fake compute node (default :data:`BAREMETAL`).
     """
-    stack = _start(workdir, services, timeout)
+    stack = _start(workdir, services, timeout, BAREMETAL if baremetal is None else baremetal)
     try:
         yield stack
     finally:
         stack.stop()
 
 
-def _start(workdir, services, timeout) -> Stack:
-    services = tuple(dict.fromkeys(("keystone",) + tuple(services)))
-    unknown = set(services) - set(API_SERVICES) - {"placement"}
+def _start(workdir, services, timeout, baremetal) -> Stack:
+    services = tuple(services)
+    if "compute" in services:
+        services += ("nova", "placement")
+    services = tuple(dict.fromkeys(("keystone",) + services))
+    unknown = set(services) - set(ALL_SERVICES)
     if unknown:
         raise ValueError(f"unknown services {sorted(unknown)}")
     missing = missing_requirements(services)
@@ -269,7 +273,7 @@ def _start(workdir, services, timeout) -> Stack:
     (wd / "logs").mkdir(exist_ok=True)
     stack = Stack(workdir=wd, services=services, _owns_workdir=owns,
                   admin_password=secrets.token_hex(16),
-                  service_password=secrets.token_hex(16))
+                  service_password=secrets.token_hex(16), baremetal=dict(baremetal))
     try:
         _boot(stack, timeout)
     except BaseException:
@@ -282,7 +286,8 @@ def _start(workdir, services, timeout) -> Stack:
 def _boot(stack: Stack, timeout: float) -> None:
     t0 = time.monotonic()
     env = _setup_env()
-    stack.ports = {s: free_port() for s in stack.services}
+    servers = [s for s in stack.services if s != "compute"]  # compute lives in nova's process
+    stack.ports = {s: free_port() for s in servers}
     stack.auth_url = f"http://127.0.0.1:{stack.ports['keystone']}/v3"
 
     stack.db = MariaDB(stack.workdir)
@@ -290,7 +295,7 @@ def _boot(stack: Stack, timeout: float) -> None:
     dbs = {"keystone": ["keystone"], "nova": ["nova_api", "nova_cell0", "nova_cell1"],
            "cinder": ["cinder"], "glance": ["glance"], "neutron": ["neutron"],
            "placement": ["placement"]}
-    names = [n for s in stack.services for n in dbs[s]]
+    names = [n for s in servers for n in dbs[s]]
     stack.db.create_databases(*names)
     stack.timings["mariadb_s"] = round(time.monotonic() - t0, 2)
 
@@ -298,7 +303,21 @@ def _boot(stack: Stack, timeout: float) -> None:
                       service_password=stack.service_password,
                       db_urls={n: stack.db.url(n) for n in names}, ports=stack.ports,
                       region=REGION)
-    confs = {s: getattr(configs, s)(ctx) for s in stack.services}
+    confs = {s: getattr(configs, s)(ctx) for s in servers}
+    ready = stack.workdir / "state" / "catalog-ready"
+    compute_ready = stack.workdir / "state" / "compute-ready"
+    if stack.compute_enabled:
+        env_nova = dict(env, RECON_REALSTACK_NOVA_SERVICES="1",
+                        RECON_REALSTACK_READY_FILE=str(ready),
+                        RECON_REALSTACK_COMPUTE_READY_FILE=str(compute_ready),
+                        RECON_REALSTACK_BAREMETAL=json.dumps(stack.baremetal))
+    else:
+        env_nova = env
+    # Neutron finds the 'realstack' mechanism driver through a throw-away dist-info
+    from .fakenet import write_entry_point
+
+    shim = write_entry_point(stack.workdir / "state" / "neutron-plugins")
+    env_neutron = dict(env, PYTHONPATH=f"{shim}{os.pathsep}{env['PYTHONPATH']}")
 
     def setup(service: str) -> str:
         t = time.monotonic()
@@ -309,11 +328,12 @@ def _boot(stack: Stack, timeout: float) -> None:
         else:
             _db_sync(stack, service, confs[service], env)
         stack.timings[f"{service}_db_s"] = round(time.monotonic() - t, 2)
-        _serve(stack, service, confs[service], env)
+        _serve(stack, service, confs[service],
+               {"nova": env_nova, "neutron": env_neutron}.get(service, env))
         return service
 
     # keystone first (its bootstrap is on the critical path), the rest behind it
-    order = sorted(stack.services, key=lambda s: (s != "keystone", s != "nova"))
+    order = sorted(servers, key=lambda s: (s != "keystone", s != "nova"))
     with cf.ThreadPoolExecutor(max_workers=3) as pool:
         futures = [pool.submit(setup, s) for s in order]
         for fut in cf.as_completed(futures):
@@ -324,6 +344,21 @@ def _boot(stack: Stack, timeout: float) -> None:
                 stack.timings["keystone_up_s"] = round(time.monotonic() - t0, 2)
                 _register_catalog(stack)
                 stack.timings["catalog_s"] = round(time.monotonic() - t0, 2)
-    for service in stack.services:
+    for service in servers:
         wait_http(stack.url(service) + PROBE[service], stack.procs[service], timeout=timeout)
     stack.timings["all_up_s"] = round(time.monotonic() - t0, 2)
+    if stack.compute_enabled:
+        # nova-compute (in nova's process) reports to Placement, then maps its host
+        ready.write_text("ok\n")
+        deadline = time.monotonic() + timeout
+        while not compute_ready.exists():
+            stack.procs["nova"].check_alive()
+            if time.monotonic() > deadline:
+                raise StackError(f"nova-compute not ready within {timeout}s; see "
+                                 f"{stack.procs['nova'].log} and {stack.workdir}/logs/nova-api.log")
+            time.sleep(0.2)
+        status = compute_ready.read_text().strip()
+        if status != "ok":
+            raise StackError(f"nova's services did not start ({status}); see "
+                             f"{stack.procs['nova'].log} and {stack.workdir}/logs/nova-api.log")
+        stack.timings["compute_up_s"] = round(time.monotonic() - t0, 2)
