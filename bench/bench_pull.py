@@ -14,8 +14,9 @@
        connector makes (same paths, limit=1000/marker pages, microversions, the same
        per-service concurrency: one thread per service), bodies parsed, nothing else;
    (c) ``openstack server list --long`` + ``openstack volume list --long``
-       (python-openstackclient, ``--limit 1000`` = page size, it follows pages to the
-       end; ``-f json`` so the item count is checked), run one after the other.
+       (python-openstackclient; server list without --limit, which pages to the end --
+       with ``--limit 1000`` OSC 10.5 returns one page only; volume list ``--limit 1000``
+       = page size; ``-f json`` so the item count is checked), one after the other.
    Requests are counted by the simulator (``GET /_sim/requests``), reset before each run.
 4. Prints the table and the targets: connector <= 1.5x the floor; connector >= 3x
    faster than (c); connector peak RSS < 500 MB.
@@ -224,7 +225,8 @@ def _run_cli(clouds_file: str, work: Path) -> dict:
     osc = str(Path(sys.executable).with_name("openstack"))
     if not Path(osc).exists():
         osc = shutil.which("openstack") or "openstack"
-    cmds = [[osc, "server", "list", "--long", "--limit", str(PAGE), "-f", "json"],
+    # `server list --limit N` stops after one page in OSC 10.x; without it, it pages to the end
+    cmds = [[osc, "server", "list", "--long", "-f", "json"],
             [osc, "volume", "list", "--long", "--limit", str(PAGE), "-f", "json"]]
     wall, rss, counts = 0.0, 0.0, []
     for cmd in cmds:
