@@ -123,6 +123,17 @@ def test_token_scoped_by_project_id_and_validation(sim, http):
     assert get(http, sim, "/compute/v2.1/servers", tok).status_code == 401
 
 
+def test_identity_reads_for_the_own_project(sim, http, token):
+    r = get(http, sim, "/identity/v3/projects?name=test-project", token)
+    assert [p["id"] for p in r.json()["projects"]] == [PID]
+    assert get(http, sim, "/identity/v3/projects?name=other", token).json()["projects"] == []
+    assert get(http, sim, f"/identity/v3/projects/{PID}",
+               token).json()["project"]["name"] == "test-project"
+    cat = get(http, sim, "/identity/v3/auth/catalog", token).json()["catalog"]
+    assert "compute" in {c["type"] for c in cat}
+    assert get(http, sim, "/identity/v3/auth/projects", token).json()["projects"][0]["id"] == PID
+
+
 def test_application_credential_token(sim, http):
     body = {"auth": {"identity": {"methods": ["application_credential"],
                                   "application_credential": {
@@ -442,6 +453,9 @@ def test_images(sim, http, token):
     assert get(http, sim, "/image/v2/images/nope", token).status_code == 404
     kylin = get(http, sim, "/image/v2/images?os_distro=kylin", token).json()["images"]
     assert [i["name"] for i in kylin] == ["kylin-v10"]
+    two = get(http, sim, "/image/v2/images?id=in:" + ",".join(
+        i["id"] for i in imgs[:2]) + "&limit=10", token).json()["images"]
+    assert {i["id"] for i in two} == {i["id"] for i in imgs[:2]}
 
 
 # ---------------------------------------------------------------------------

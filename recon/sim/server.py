@@ -718,6 +718,11 @@ class SimServer:
         flt = {k: v for k, v in req.query.items() if k not in skip}
         if not flt:
             return None
+        if req.service == "image":
+            # glance's "in" operator: ?id=in:a,b,c
+            flt = {k: [x for v in vals for x in (v[3:].split(",") if v.startswith("in:")
+                                                 else [v])]
+                   for k, vals in flt.items()}
         views = ent[0]
         out = []
         for n, v in enumerate(views):
@@ -835,6 +840,14 @@ class SimServer:
         if rest in ("/v3/auth/projects", f"/v3/users/{info['user']['id']}/projects"):
             return Response(200, {"projects": [self._project_ref(base)],
                                   "links": {"self": f"{base}/identity/v3{rest[3:]}",
+                                            "previous": None, "next": None}})
+        if rest == "/v3/projects":
+            # keystone filters by policy; a project member sees its own project
+            p = sc.project
+            ok = all(req.q(k) in (None, v) for k, v in (
+                ("name", p["name"]), ("domain_id", p["domain"]["id"]), ("id", p["id"])))
+            return Response(200, {"projects": [self._project_ref(base)] if ok else [],
+                                  "links": {"self": f"{base}/identity/v3/projects",
                                             "previous": None, "next": None}})
         if rest == f"/v3/projects/{sc.project_id}":
             return Response(200, {"project": self._project_ref(base)})
