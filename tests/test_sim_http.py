@@ -506,3 +506,31 @@ def test_plain_urllib_works(sim, token):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(f"{sim.url}/compute/v2.1/flavors", timeout=5)
     assert e.value.code == 401
+
+
+def test_concurrent_clients_get_consistent_pages(sim, token):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def pull(_):
+        with requests.Session() as s:
+            servers, _ = follow(s, sim, token, "/compute/v2.1/servers/detail?limit=3",
+                                "servers")
+            vols, _ = follow(s, sim, token, f"/volume/v3/{PID}/volumes/detail?limit=2",
+                             "volumes")
+            return tuple(sorted(x["id"] for x in servers)), len(vols)
+
+    with ThreadPoolExecutor(8) as ex:
+        results = set(ex.map(pull, range(16)))
+    assert len(results) == 1 and next(iter(results))[1] == 11
+
+
+def test_read_only_and_unknown_paths(sim, http, token):
+    r = http.post(sim.url + "/compute/v2.1/servers", json={"server": {}},
+                  headers={"X-Auth-Token": token})
+    assert r.status_code == 403
+    assert get(http, sim, "/compute/v2.1/os-hypervisors", token).status_code == 404
+    assert get(http, sim, "/nothing-here").status_code == 404
+    assert get(http, sim, "/network/v2.0/lbaas", token).status_code == 404
+    r = http.head(sim.url + "/compute/v2.1/flavors", headers={"X-Auth-Token": token})
+    assert r.status_code == 200 and r.content == b""
+    assert get(http, sim, "/").json()["services"]["compute"] == sim.url + "/compute"
