@@ -1,11 +1,13 @@
 """Real OpenStack API services for the conformance tier (see stack.py, seed.py).
 
 Importing this package needs only the standard library; starting a stack needs
-the ``realstack`` extra (keystone, nova, cinder, glance, neutron, pymysql) and
+the ``realstack`` extra (keystone, nova, cinder, glance, neutron,
+openstack-placement, pymysql) and
 Debian's mariadb-server.
 """
 from ._proc import StackError
-from .stack import API_SERVICES, Stack, missing_requirements, start_stack
+from .stack import (ALL_SERVICES, API_SERVICES, DEFAULT_SERVICES, Stack, missing_requirements,
+                    start_stack)
 
 
 def seed(stack, spec=None):
@@ -15,4 +17,4 @@ def seed(stack, spec=None):
     return _seed(stack, spec)
 
 
-__all__ = ["API_SERVICES", "Stack", "StackError", "missing_requirements", "seed", "start_stack"]
+__all__ = ["ALL_SERVICES", "API_SERVICES", "DEFAULT_SERVICES", "Stack", "StackError", "missing_requirements", "seed", "start_stack"]

@@ -19,7 +19,7 @@ import time
 import yaml
 
 from .seed import seed
-from .stack import API_SERVICES, missing_requirements, start_stack
+from .stack import DEFAULT_SERVICES, missing_requirements, start_stack
 
 
 def main(argv=None) -> int:
@@ -29,14 +29,15 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", action="store_true",
                     help="keep the work dir (configs, logs, state) after Ctrl-C")
     ap.add_argument("--workdir", metavar="DIR", help="work dir (implies --keep)")
-    ap.add_argument("--services", default=",".join(API_SERVICES),
-                    help="comma-separated subset of %(default)s (add 'compute' for servers)")
+    ap.add_argument("--services", default=",".join(DEFAULT_SERVICES),
+                    help="comma-separated subset of %(default)s ('compute': servers can be "
+                         "built; it adds placement)")
     ap.add_argument("--clouds-yaml", metavar="FILE", help="also write the clouds.yaml here")
     ap.add_argument("--admin", action="store_true", help="print the admin cloud too")
     args = ap.parse_args(argv)
 
     services = tuple(s.strip() for s in args.services.split(",") if s.strip())
-    missing = missing_requirements(tuple(s for s in services if s != "compute"))
+    missing = missing_requirements(services)
     if missing:
         print("cannot start: missing " + "; ".join(missing), file=sys.stderr)
         return 2

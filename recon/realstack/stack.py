@@ -41,6 +41,8 @@ API_SERVICES = ("keystone", "nova", "cinder", "glance", "neutron")
 #: every name ``services=`` accepts: "compute" adds Nova's conductor, scheduler and
 #: compute (fake virt driver) to the Nova process, and Placement
 ALL_SERVICES = API_SERVICES + ("placement", "compute")
+#: what start_stack() and the conformance tier start by default
+DEFAULT_SERVICES = API_SERVICES + ("compute",)
 #: bare-metal resource classes the fake compute node offers (the contract's servers)
 BAREMETAL = {"CUSTOM_BM_KUNPENG920_910B": 3, "CUSTOM_BM_A10X4": 1, "CUSTOM_BM_GPU16": 2}
 #: Python package that each service needs importable
@@ -60,7 +62,7 @@ PROBE = {"keystone": "/v3", "nova": "/", "cinder": "/", "glance": "/versions",
 REGION = "RegionOne"
 
 
-def missing_requirements(services=API_SERVICES) -> list[str]:
+def missing_requirements(services=DEFAULT_SERVICES) -> list[str]:
     """What stops :func:`start_stack` here: absent packages or MariaDB binaries."""
     packages = dict.fromkeys(PACKAGES[s] for s in services)
     missing = [f"python package {p!r}" for p in packages if importlib.util.find_spec(p) is None]
@@ -233,7 +235,7 @@ def _register_catalog(stack: Stack) -> None:
 
 
 @contextlib.contextmanager
-def start_stack(workdir: str | os.PathLike | None = None, services=API_SERVICES,
+def start_stack(workdir: str | os.PathLike | None = None, services=DEFAULT_SERVICES,
                 timeout: float = 240.0, baremetal: dict | None = None):
     """Start the services, yield a :class:`Stack`, stop everything on exit.
 

@@ -1,7 +1,7 @@
 """Conformance tier: the connector's assumptions checked against real OpenStack services.
 
-One real stack (Keystone, Nova API, Cinder API, Glance, Neutron on MariaDB; see
-``recon.realstack``) is started and seeded with the contract tenant once per
+One real stack (Keystone, Nova with conductor/scheduler/fake compute, Placement,
+Cinder API, Glance, Neutron on MariaDB; see ``recon.realstack``) is started and seeded with the contract tenant once per
 test session.  The whole tier is skipped, with the reason, when the service
 packages (the ``realstack`` extra) or Debian's ``mariadbd`` are not here, or
 when ``RECON_CONFORMANCE=0``.
@@ -9,7 +9,7 @@ when ``RECON_CONFORMANCE=0``.
 Environment:
   RECON_CONFORMANCE=0           skip the tier
   RECON_REALSTACK_WORKDIR=DIR   keep configs/logs/state there (for debugging)
-  RECON_REALSTACK_SERVICES=...  comma-separated services (default: all API services)
+  RECON_REALSTACK_SERVICES=...  comma-separated services (default: all, with compute)
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import os
 
 import pytest
 
-from recon.realstack import API_SERVICES, missing_requirements, seed, start_stack
+from recon.realstack import DEFAULT_SERVICES, missing_requirements, seed, start_stack
 
 
 def pytest_configure(config):
@@ -27,13 +27,13 @@ def pytest_configure(config):
 
 def _services() -> tuple:
     raw = os.environ.get("RECON_REALSTACK_SERVICES")
-    return tuple(s.strip() for s in raw.split(",") if s.strip()) if raw else API_SERVICES
+    return tuple(s.strip() for s in raw.split(",") if s.strip()) if raw else DEFAULT_SERVICES
 
 
 def _skip_reason() -> str | None:
     if os.environ.get("RECON_CONFORMANCE", "1") == "0":
         return "conformance tier disabled (RECON_CONFORMANCE=0)"
-    missing = missing_requirements(tuple(s for s in _services() if s != "compute"))
+    missing = missing_requirements(_services())
     if missing:
         return ("conformance tier needs real OpenStack services; missing: " + "; ".join(missing)
                 + " (pip install -e '.[realstack]'; apt-get install -y mariadb-server)")

@@ -62,9 +62,7 @@ def test_compute_quota_set_with_usage(need, real_stack, reader, spec):
     assert qs.cores == want["cores"] == 1617
     assert qs.ram == want["ram"] == 3835 * 1024
     assert qs.instances == want["instances"]
-    servers = spec.get("servers") or []
-    if not getattr(real_stack, "compute_enabled", False):
-        servers = []
+    servers = (spec.get("servers") or []) if real_stack.compute_enabled else []
     flavors = {f["name"]: f for f in spec["flavors"]}
     assert qs.usage["instances"] == len(servers)
     assert qs.usage["cores"] == sum(flavors[s["flavor"]]["vcpus"] for s in servers)
@@ -237,3 +235,56 @@ def test_external_network_visible_to_reader(need, real_stack, reader):
     need("neutron")
     nets = {n.name: n for n in reader.network.networks(is_router_external=True)}
     assert nets["internet"].id == real_stack.seeded["network"]["external_network_id"]
+
+
+# ---------------------------------------------------------------- servers (compute)
+
+def test_servers_with_embedded_flavor_raw_pages(need, real_stack, reader, spec):
+    need("compute")
+    servers, pages = _pages(reader.compute, "/servers/detail?limit=2", "servers",
+                            microversion="2.47")
+    assert pages >= 3
+    want = {s["name"]: s for s in spec["servers"]}
+    got = {s["name"]: s for s in servers}
+    assert set(got) == set(want)
+    flavors = {f["name"]: f for f in spec["flavors"]}
+    images = real_stack.seeded["images"]
+    for name, s in got.items():
+        assert s["status"] == "ACTIVE"
+        assert s["tenant_id"] == real_stack.project_id
+        # 2.47: the flavor is embedded (no flavor id), with its extra specs
+        f = s["flavor"]
+        w = flavors[want[name]["flavor"]]
+        assert f["original_name"] == w["name"]
+        assert (f["vcpus"], f["ram"], f["disk"]) == (w["vcpus"], w["ram"], w["disk"])
+        assert f["extra_specs"] == w.get("extra_specs", {})
+        assert s["image"]["id"] == images[want[name]["image"]]
+    bm = [s for s in got.values() if s["flavor"]["original_name"].startswith("bm.")]
+    assert {s["flavor"]["original_name"] for s in bm} == {"bm.kp920.910b", "bm.a10x4", "bm.gpu16"}
+
+
+def test_server_addresses_and_floating_ip(need, real_stack, reader, spec):
+    need("compute")
+    servers = {s.name: s for s in reader.compute.servers(details=True)}
+    for srv in spec["servers"]:
+        s = servers[srv["name"]]
+        if srv.get("network"):
+            fixed = [a["addr"] for a in s.addresses[srv["network"]]]
+            assert len(fixed) == 1 and fixed[0].startswith("10.20.0.")
+        else:
+            assert s.addresses == {}
+    # which server a floating IP serves: Neutron's port device_id
+    for name, fip_id in real_stack.seeded["floating_ip_servers"].items():
+        fip = reader.network.get_ip(fip_id)
+        port = reader.network.get_port(fip.port_id)
+        assert port.device_id == servers[name].id
+        assert fip.fixed_ip_address == port.fixed_ips[0]["ip_address"]
+
+
+def test_server_usage_counts_bare_metal(need, real_stack, reader, spec):
+    need("compute")
+    qs = reader.compute.get_quota_set(real_stack.project_id, usage=True)
+    flavors = {f["name"]: f for f in spec["flavors"]}
+    assert qs.usage["instances"] == len(spec["servers"])
+    # Nova counts a bare-metal server's flavor vcpus/ram like a VM's
+    assert qs.usage["cores"] == sum(flavors[s["flavor"]]["vcpus"] for s in spec["servers"])
