@@ -95,7 +95,8 @@ Top-level keys (all optional except ``project``)::
                                     peer_address: 198.51.100.10,
                                     peer_cidrs: [192.168.0.0/24], status: ACTIVE}]
           load_balancers: [{name: "lb-{n:02d}", count: 40, provider: amphora,
-                            provisioning_status: ACTIVE, operating_status: ONLINE}]
+                            provisioning_status: ACTIVE, operating_status: ONLINE,
+                            listeners: 1, pools: 1, floating_ip: false}]
           images: [...]            # same shape as the static images
       - date: 2026-11-05
         delete:                    # names or globs; {match: glob, count: N}
