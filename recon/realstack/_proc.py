@@ -109,6 +109,18 @@ class Proc:
                 pass
         self._out.close()
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user+system) used so far by the process and its children."""
+        total = 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid in [self.popen.pid, *_children(self.popen.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, IndexError, ValueError):
+                pass
+        return round(total, 1)
+
     def rss_kb(self) -> int:
         """Resident set size of the process and its children, in KiB (Linux)."""
         total = 0

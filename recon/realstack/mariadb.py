@@ -48,7 +48,8 @@ class MariaDB:
         if not mariadbd or not install_db:
             raise StackError("mariadbd / mariadb-install-db not found: apt-get install -y mariadb-server")
         self.dir.mkdir(parents=True, exist_ok=True)
-        run([install_db, "--no-defaults", f"--datadir={self.datadir}", "--user=root",
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        run([install_db, "--no-defaults", f"--datadir={self.datadir}", *user,
              "--auth-root-authentication-method=normal", "--skip-test-db",
              "--skip-name-resolve"], self.dir / "install-db.log")
         self.port = free_port()
@@ -59,8 +60,7 @@ class MariaDB:
                "--innodb-flush-method=nosync", "--innodb-buffer-pool-size=128M",
                "--innodb-log-file-size=64M", "--max-connections=1000",
                "--character-set-server=utf8", "--collation-server=utf8_general_ci"]
-        if os.geteuid() == 0:
-            cmd.append("--user=root")
+        cmd += user
         self.proc = Proc("mariadbd", cmd, self.dir / "mariadbd.stdout")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -75,10 +75,16 @@ class MariaDB:
                  f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'127.0.0.1';")
 
     def sql(self, statements: str) -> None:
-        client = shutil.which("mariadb") or shutil.which("mysql")
-        if not client:
-            raise StackError("mariadb client not found")
-        run([client, f"--socket={self.socket}", "-uroot", "-e", statements], self.dir / "sql.log")
+        """Run ';'-separated statements as root over the unix socket (PyMySQL)."""
+        import pymysql
+
+        conn = pymysql.connect(unix_socket=str(self.socket), user="root", autocommit=True)
+        try:
+            with conn.cursor() as cur:
+                for stmt in filter(None, (s.strip() for s in statements.split(";"))):
+                    cur.execute(stmt)
+        finally:
+            conn.close()
 
     def create_databases(self, *names: str) -> None:
         self.sql("".join(f"CREATE DATABASE `{n}` CHARACTER SET utf8;" for n in names))

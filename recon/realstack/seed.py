@@ -114,7 +114,7 @@ def seed(stack, spec=None) -> dict:
                                             description=pspec.get("description", ""))
     stack.project_id = out["project_id"] = project.id
     roles = {r.name: r for r in admin.identity.roles()}
-    admin_user = admin.identity.find_user("admin", domain_id="default")
+    admin_user = admin.identity.find_user("admin", domain_id="default", ignore_missing=False)
     admin.identity.assign_project_role_to_user(project, admin_user, roles["admin"])
     # the admin user scoped to the tenant: what it creates, the tenant owns
     tenant = stack.connect(auth={"project_name": project.name})

@@ -13,7 +13,9 @@ Environment:
 """
 from __future__ import annotations
 
+import json
 import os
+import time
 
 import pytest
 
@@ -40,16 +42,40 @@ def _skip_reason() -> str | None:
     return None
 
 
+#: start-up figures of this session's stack, printed in the terminal summary
+_REPORT: dict = {}
+
+
 @pytest.fixture(scope="session")
 def real_stack():
     """A started and seeded :class:`recon.realstack.Stack` shared by the whole session."""
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
+    t0 = time.monotonic()
     with start_stack(workdir=os.environ.get("RECON_REALSTACK_WORKDIR") or None,
                      services=_services()) as stack:
-        seed(stack)
+        seeded = seed(stack)
+        _REPORT.update(services=list(stack.services), timings=stack.timings,
+                       seed_steps=seeded["timings"], skipped=seeded["skipped"],
+                       rss_mb=stack.rss_mb(), ready_s=round(time.monotonic() - t0, 1))
         yield stack
+        _REPORT["rss_mb_at_end"] = stack.rss_mb()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _REPORT:
+        rss = _REPORT.get("rss_mb_at_end") or _REPORT["rss_mb"]
+        terminalreporter.write_sep("-", "recon.realstack")
+        terminalreporter.write_line(
+            f"stack started + seeded in {_REPORT['ready_s']}s "
+            f"(start {_REPORT['timings'].get('total_start_s')}s, seed {_REPORT['timings'].get('seed_s')}s); "
+            f"RSS {round(sum(rss.values()))} MB in all")
+        terminalreporter.write_line("timings: " + json.dumps(_REPORT["timings"]))
+        terminalreporter.write_line("seed steps: " + json.dumps(_REPORT["seed_steps"]))
+        terminalreporter.write_line("rss MB: " + json.dumps(rss))
+        if _REPORT["skipped"]:
+            terminalreporter.write_line("seed skipped: " + "; ".join(_REPORT["skipped"]))
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 import openstack.exceptions
 import pytest
 
-pytestmark = pytest.mark.conformance
+pytestmark = [pytest.mark.conformance,
+              # openstacksdk's own RemovedInSDK*Warning noise
+              pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")]
 
 
 def _pages(proxy, path: str, key: str, **kw) -> tuple[list, int]:
