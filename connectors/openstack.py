@@ -122,6 +122,10 @@ class OpenStackConnector:
                     raise
                 time.sleep(_backoff(attempt))
                 continue
+            if resp.status_code == 401 and not last:
+                # a token that died mid-list (another thread may have renewed it already)
+                proxy.session.invalidate()
+                continue
             if resp.status_code in RETRIABLE and not last:
                 time.sleep(_backoff(attempt, resp.headers.get("Retry-After")))
                 continue
