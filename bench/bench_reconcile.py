@@ -1,0 +1,1010 @@
+#!/usr/bin/env python
+"""Benchmark: a year of nightly snapshots -> reconcile (DuckDB SQL) -> nightly report.
+
+    python bench/bench_reconcile.py [--resources 10000] [--days 365] [--keep DIR]
+
+What it does, in order (see bench/README.md for the figures measured):
+
+1. Generates a deterministic synthetic estate: ~10,000 resources alive per day (60 %
+   servers with a vCPU and a RAM line, 30 % volumes of type general/ssd/unmapped
+   'archive', floating IPs, load balancers, a few bare-metal and service hosts),
+   created and deleted over the year, with item-level measurements ('allocated' and
+   'in_use') per source, and some source-days failed (no rows) or rejected (rows kept
+   with accepted = false).  It is written into a fresh store through a bulk SQL path
+   that produces exactly what ``Store.replace_snapshot`` would: this is *checked* by
+   writing the first ``--verify-days`` days through ``replace_snapshot`` into a second
+   store and comparing resources, resource_lines, measurements and source_runs row for
+   row.  Generation time is reported apart from the timed sections.
+2. Times each section in fresh child processes (``recon run`` is a fresh process every
+   night): wall of the first run in each process (median over ``--repeat`` processes) and
+   of a second, warm run; CPU time; peak RSS from Linux VmHWM, reset after imports
+   (``ru_maxrss`` would inherit the parent's peak across fork/exec):
+   (a) ``reconcile`` over every date + ``build_nightly`` + ``write_nightly`` for the last;
+   (b) the nightly case: ``reconcile`` for the last date only + the report;
+   (c) the same computation in plain pandas (groupby/merge), table reads timed apart,
+       and checks that pandas' item_days and findings equal DuckDB's, row for row;
+   and, as a what-if, the findings statement that dominates (a) as is and with
+   ``min(resource_id, 200)`` patched in memory (recon/ files are not touched).
+3. Measures the store file (after CHECKPOINT) in bytes per resource-day.
+
+Nothing in recon/ is modified; the project's own Store, reconcile, build_nightly and
+write_nightly are what is timed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from connectors.base import Measurement, ResourceLine, SourceResult  # noqa: E402
+from recon.config import load_config  # noqa: E402
+from recon.contract import load_contract  # noqa: E402
+from recon.reconcile import MAX_IDS, SEVERITY, contract_days, reconcile  # noqa: E402
+from recon.report import build_nightly, write_nightly  # noqa: E402
+from recon.store import Store  # noqa: E402
+
+START = date(2026, 7, 10)
+CONFIG = ROOT / "recon.toml"
+NEVER = 2 ** 30  # a change day that never comes
+
+TARGET_BPRD = 50.0      # bytes per resource-day
+TARGET_YEAR_S = 3.0     # reconcile + nightly report over a year, seconds
+TARGET_SPEEDUP = 10.0   # DuckDB vs plain pandas
+
+SOURCES = ("openstack:compute", "openstack:block-storage", "openstack:network",
+           "openstack:load-balancer", "openstack:object-store", "openstack:image", "export")
+
+# name, vCPUs, RAM MB, share
+FLAVORS = [("s6.micro.1", 1, 512, .02), ("s6.small.1", 1, 1024, .10),
+           ("s6.medium.2", 1, 2048, .10), ("s6.large.2", 2, 4096, .23),
+           ("s6.xlarge.2", 4, 8192, .25), ("s6.2xlarge.2", 8, 16384, .15),
+           ("s6.4xlarge.2", 16, 32768, .10), ("m6.2xlarge.8", 8, 65536, .05)]
+BAREMETAL = [(3, "bm.kp920.910b"), (3, "bm.kp920.910b"), (3, "bm.kp920.910b"),
+             (4, "bm.a10x4"), (31, "bm.gpu16"), (31, "bm.gpu16")]
+SERVICE_HOSTS = [(13, "s6.xlarge.2"), (13, "s6.xlarge.2")]
+VOLUME_TYPES = [("general", 5, .40, [40, 50, 100, 200, 500]),
+                ("ssd", 6, .55, [100, 200, 500, 1000, 2000]),
+                ("archive", None, .05, [1000, 2000, 4000])]   # 'archive': mapped to no item
+
+
+def qtext(micro: int) -> str:
+    """A quantity held as millionths, written as recon's connectors would hand it over."""
+    sign = "-" if micro < 0 else ""
+    micro = abs(int(micro))
+    return f"{sign}{micro // 1_000_000}.{micro % 1_000_000:06d}"
+
+
+# ---------------------------------------------------------------------------
+# 1. the synthetic estate
+# ---------------------------------------------------------------------------
+class World:
+    """Every resource of the year, its lines, and what each source reports each day.
+
+    Deterministic for (resources, days, seed).  Quantities are integers in millionths
+    so that the bulk path and the replace_snapshot path agree to the last digit.
+    """
+
+    def __init__(self, contract, resources: int = 10_000, days: int = 365, seed: int = 20260710):
+        self.contract = contract
+        self.days = days
+        self.dates = [START + timedelta(days=d) for d in range(days)]
+        rng = np.random.default_rng(seed)
+        self.rng = rng
+        projects = [uuid.UUID(bytes=rng.bytes(16), version=4).hex for _ in range(40)]
+
+        res = {k: [] for k in ("source", "resource_type", "resource_id", "name", "project_id",
+                               "birth", "death", "change_day", "attr_before", "attr_after")}
+        tmpl = {k: [] for k in ("res_idx", "item_no", "unit", "q_before", "q_after")}
+
+        def uid() -> str:
+            return str(uuid.UUID(bytes=rng.bytes(16), version=4))
+
+        def add_resource(source, rtype, name, birth, death, change_day, before, after,
+                         lines) -> None:
+            idx = len(res["source"])
+            res["source"].append(source)
+            res["resource_type"].append(rtype)
+            res["resource_id"].append(uid())
+            res["name"].append(name)
+            res["project_id"].append(projects[int(rng.integers(len(projects)))])
+            res["birth"].append(birth)
+            res["death"].append(death)
+            res["change_day"].append(change_day)
+            res["attr_before"].append(before)
+            res["attr_after"].append(after)
+            for item, unit, qb, qa in lines:
+                tmpl["res_idx"].append(idx)
+                tmpl["item_no"].append(item)
+                tmpl["unit"].append(unit)
+                tmpl["q_before"].append(qb)
+                tmpl["q_after"].append(qa)
+
+        n_srv = round(resources * 0.60)
+        n_vol = round(resources * 0.30)
+        n_fip = round(resources * 0.05)
+        n_special = len(BAREMETAL) + len(SERVICE_HOSTS)
+        n_lb = max(resources - n_srv - n_vol - n_fip - n_special, 1)
+
+        def change_in(birth, death, share):
+            lo, hi = max(birth, 0) + 1, min(death, days)
+            if hi > lo and rng.random() < share:
+                return int(rng.integers(lo, hi))
+            return NEVER
+
+        def created(birth):
+            return f"{START + timedelta(days=int(birth))}T{int(rng.integers(0, 24)):02d}:" \
+                   f"{int(rng.integers(0, 60)):02d}:00Z"
+
+        # servers: vCPU (item 1) and RAM GB (item 2); 10 % change: half resized, half shut off
+        shares = np.array([f[3] for f in FLAVORS])
+        for n, (birth, death) in enumerate(self._lifecycles(n_srv, 400)):
+            f = int(rng.choice(len(FLAVORS), p=shares / shares.sum()))
+            cday = change_in(birth, death, 0.10)
+            f2 = f
+            before = {"flavor": FLAVORS[f][0], "status": "ACTIVE", "created": created(birth)}
+            after = dict(before)
+            if cday != NEVER:
+                if rng.random() < 0.5 and f < len(FLAVORS) - 1:
+                    f2 = f + 1
+                    after["flavor"] = FLAVORS[f2][0]
+                else:
+                    after["status"] = "SHUTOFF"
+            add_resource("openstack:compute", "server", f"app-{n:05d}", birth, death, cday,
+                         before, after,
+                         [(1, "vCPU", FLAVORS[f][1] * 1_000_000, FLAVORS[f2][1] * 1_000_000),
+                          (2, "GB", FLAVORS[f][2] * 1_000_000 // 1024,
+                           FLAVORS[f2][2] * 1_000_000 // 1024)])
+        # bare metal (3, 4, 31) and remote-access hosts (13): 1 台 each; one 16-GPU is
+        # returned two thirds into the year (a shortfall from then on)
+        for n, (item, flavor) in enumerate(BAREMETAL + SERVICE_HOSTS):
+            death = int(days * 2 / 3) if (item == 31 and n == 5) else NEVER
+            attrs = {"flavor": flavor, "status": "ACTIVE", "created": created(-30 - n)}
+            add_resource("openstack:compute", "server", f"bm-{n:02d}", -30 - n, death, NEVER,
+                         attrs, attrs,
+                         [(item, self.contract.items[item].unit, 1_000_000, 1_000_000)])
+        # volumes: general -> 5, ssd -> 6, archive -> no item; 5 % extended (doubled)
+        vshares = np.array([v[2] for v in VOLUME_TYPES])
+        for n, (birth, death) in enumerate(self._lifecycles(n_vol, 500)):
+            vt, item, _, sizes = VOLUME_TYPES[int(rng.choice(3, p=vshares))]
+            size = int(rng.choice(sizes))
+            cday = change_in(birth, death, 0.05)
+            status = "in-use" if rng.random() < 0.85 else "available"
+            attrs = {"status": status, "volume_type": vt}
+            add_resource("openstack:block-storage", "volume", f"vol-{n:05d}", birth, death,
+                         cday, attrs, attrs,
+                         [(item, "GB", size * 1_000_000,
+                           (2 * size if cday != NEVER else size) * 1_000_000)])
+        # floating IPs (10), 90 % attached to a port
+        for n, (birth, death) in enumerate(self._lifecycles(n_fip, 700)):
+            attached = rng.random() < 0.9
+            attrs = {"port_id": uid() if attached else None, "qos_policy_id": None}
+            add_resource("openstack:network", "floatingip",
+                         f"36.112.{n // 250}.{n % 250 + 1}", birth, death, NEVER, attrs, attrs,
+                         [(10, "个", 1_000_000, 1_000_000)])
+        # load balancers (11)
+        for n, (birth, death) in enumerate(self._lifecycles(n_lb, 900)):
+            attrs = {"provisioning_status": "ACTIVE",
+                     "vip_address": f"10.20.{n // 250}.{n % 250 + 1}"}
+            add_resource("openstack:load-balancer", "loadbalancer", f"lb-{n:04d}", birth,
+                         death, NEVER, attrs, attrs, [(11, "个", 1_000_000, 1_000_000)])
+
+        self.res = res
+        self.birth = np.array(res["birth"], dtype=np.int64)
+        self.death = np.array(res["death"], dtype=np.int64)
+        self.change_day = np.array(res["change_day"], dtype=np.int64)
+        self.res_source = np.array([SOURCES.index(s) for s in res["source"]])
+        self.attr_json = [[json.dumps(a, default=str, ensure_ascii=False, sort_keys=True)
+                           for a in res[k]] for k in ("attr_before", "attr_after")]
+        self.tmpl = tmpl
+        self.t_res = np.array(tmpl["res_idx"], dtype=np.int64)
+        self.t_item = np.array([-1 if i is None else i for i in tmpl["item_no"]], dtype=np.int64)
+        self.t_qb = np.array(tmpl["q_before"], dtype=np.int64)
+        self.t_qa = np.array(tmpl["q_after"], dtype=np.int64)
+        self.t_source = self.res_source[self.t_res]
+        self._status()
+
+    def _lifecycles(self, slots: int, mean_life: float):
+        """(birth, death) per resource: each slot is refilled 0-3 days after a deletion."""
+        rng, days = self.rng, self.days
+        birth = -rng.integers(1, 720, slots)
+        death = rng.exponential(mean_life, slots).astype(np.int64) + 1
+        out = []
+        while len(birth):
+            out.extend(zip(birth.tolist(), death.tolist()))
+            nb = death + rng.integers(0, 4, len(death))
+            keep = nb < days
+            birth = nb[keep]
+            death = birth + 1 + rng.exponential(mean_life, len(birth)).astype(np.int64)
+        return out
+
+    def _status(self) -> None:
+        """Per day and source: ok, failed (no rows) or rejected (rows kept, not counted)."""
+        rng = self.rng
+        st = np.where(rng.random((self.days, len(SOURCES))) < 0.015, "failed", "ok").astype(object)
+        st[rng.random((self.days, len(SOURCES))) < 0.005] = "rejected"
+        st[:, SOURCES.index("export")][rng.random(self.days) < 0.02] = "failed"
+        for day, src, what in ((2, "openstack:block-storage", "failed"),
+                               (4, "openstack:compute", "rejected"), (5, "export", "failed")):
+            if day < self.days:
+                st[day, SOURCES.index(src)] = what
+        self.status = st
+        self.seconds = np.round(rng.uniform(0.5, 9.0, (self.days, len(SOURCES))), 2)
+
+    # -- per day ------------------------------------------------------------
+    def stored_lines(self, d: int) -> np.ndarray:
+        """Template line indices stored on day d (alive, and its source not failed)."""
+        alive = (self.birth[self.t_res] <= d) & (d < self.death[self.t_res])
+        return np.flatnonzero(alive & (self.status[d][self.t_source] != "failed"))
+
+    def source_rows(self, d: int, lines: np.ndarray):
+        """source -> (status, reason, stats, [(item, metric, micro)]) for day d."""
+        qty = np.where(d >= self.change_day[self.t_res[lines]], self.t_qa[lines],
+                       self.t_qb[lines])
+        items, src = self.t_item[lines], self.t_source[lines]
+        used = {}
+        for s in np.unique(src):
+            m = (src == s) & (items >= 0)
+            sums = np.bincount(items[m], weights=qty[m].astype(np.float64))
+            used[SOURCES[s]] = {i: int(round(v)) for i, v in enumerate(sums) if v}
+        # floating IPs in use are the attached ones
+        fip = lines[(items == 10)]
+        used.setdefault("openstack:network", {})[10] = 1_000_000 * sum(
+            self.res["attr_before"][r]["port_id"] is not None for r in self.t_res[fip].tolist())
+        n_lines = Counter(SOURCES[s] for s in src.tolist())
+        M = 1_000_000
+        frac = d / max(self.days - 1, 1)
+        out = {}
+        for k, source in enumerate(SOURCES):
+            status = self.status[d, k]
+            stats = {"requests": 3 + k, "seconds": float(self.seconds[d, k])}
+            if status == "failed":
+                out[source] = ("failed", f"{source}: GET https://{source.split(':')[-1]}"
+                               f".cloud.example/v2: timed out after 30 s (3 attempts)",
+                               stats, [])
+                continue
+            u = used.get(source, {})
+            figs = []
+            if source == "openstack:compute":
+                figs += [(1, "allocated", 40_000 * M), (1, "in_use", u.get(1, 0)),
+                         (2, "allocated", 160_000 * M), (2, "in_use", u.get(2, 0))]
+                for item in (3, 4, 13, 31):
+                    figs += [(item, "allocated", u.get(item, 0)), (item, "in_use", u.get(item, 0))]
+            elif source == "openstack:block-storage":
+                figs += [(5, "allocated", (17_082 if frac < 0.33 else 16_000) * M),
+                         (5, "in_use", u.get(5, 0)),
+                         (6, "allocated", 1_500_000 * M), (6, "in_use", u.get(6, 0)),
+                         (8, "allocated", 11 * M), (8, "in_use", 0)]
+            elif source == "openstack:network":
+                figs += [(9, "allocated", 3500 * M),
+                         (9, "in_use", int(800 + 600 * abs(np.sin(d / 9))) * M),
+                         (10, "allocated", (30 if frac < 0.25 else 600) * M),
+                         (10, "in_use", u.get(10, 0)),
+                         (15, "allocated", 4 * M), (15, "in_use", 4 * M),
+                         (30, "allocated", M), (30, "in_use", M)]
+            elif source == "openstack:load-balancer":
+                figs += [(11, "allocated", 800 * M), (11, "in_use", u.get(11, 0))]
+            elif source == "openstack:object-store":
+                figs += [(7, "allocated", M), (7, "in_use", M)]
+            elif source == "openstack:image":
+                figs += [(25, "allocated", 15 * M), (25, "in_use", (12 + d % 4) * M),
+                         (26, "allocated", 90 * M), (26, "in_use", 80 * M)]
+            else:  # console exports: what the contract says, some used little
+                for item in self.contract.items.values():
+                    if item.source != "export":
+                        continue
+                    q = int(item.quantity) * M
+                    figs += [(item.item_no, "allocated", q),
+                             (item.item_no, "in_use", q // 5 if item.item_no in (17, 21) else q)]
+            reason = None
+            if status == "rejected":
+                reason = ("resources: expect_column_values_to_not_be_null(resource_id) "
+                          "failed for 3 rows")
+                stats["failures"] = [{"suite": "resources", "column": "resource_id",
+                                      "expectation": "expect_column_values_to_not_be_null",
+                                      "unexpected": 3}]
+            out[source] = (status, reason, stats, sorted(figs))
+        return out, n_lines, qty
+
+    def results(self, d: int) -> tuple[list[SourceResult], dict[str, bool]]:
+        """Day d as connectors hand it to Store.replace_snapshot."""
+        lines = self.stored_lines(d)
+        rows, _, qty = self.source_rows(d, lines)
+        by_source: dict[str, list[ResourceLine]] = {s: [] for s in SOURCES}
+        res = self.res
+        for li, q in zip(lines.tolist(), qty.tolist()):
+            r = int(self.t_res[li])
+            attrs = res["attr_after"][r] if d >= self.change_day[r] else res["attr_before"][r]
+            item = self.tmpl["item_no"][li]
+            by_source[res["source"][r]].append(ResourceLine(
+                res["source"][r], res["resource_type"][r], res["resource_id"][r],
+                res["name"][r], res["project_id"][r], item, Decimal(qtext(q)),
+                self.tmpl["unit"][li], attrs))
+        results, accepted = [], {}
+        for source in SOURCES:
+            status, reason, stats, figs = rows[source]
+            if status == "failed":
+                results.append(SourceResult.failed(source, reason, **stats))
+            else:
+                results.append(SourceResult(
+                    source, status, reason, by_source[source],
+                    [Measurement(source, i, m, Decimal(qtext(q))) for i, m, q in figs], stats))
+            accepted[source] = status == "ok"
+        return results, accepted
+
+
+def write_replace(store: Store, world: World, ndays: int) -> list[float]:
+    """The project's own path: begin_run, replace_snapshot, finish_run, per night."""
+    times = []
+    for d in range(ndays):
+        results, accepted = world.results(d)
+        t0 = time.perf_counter()
+        run_id = store.begin_run(world.dates[d])
+        store.replace_snapshot(world.dates[d], run_id, results, accepted)
+        store.finish_run(run_id, "complete", 0)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def write_bulk(store: Store, world: World, ndays: int) -> None:
+    """The same table contents as ``ndays`` nights of replace_snapshot, in a few SQL
+    statements: resource keys are numbered by (first day seen, source, type, id) exactly
+    as Store._upsert_resources numbers new resources night by night; name, project and
+    attributes are those of the last day seen."""
+    db = store.db
+    run_ids = []
+    for d in range(ndays):
+        run_ids.append(store.begin_run(world.dates[d]))
+        store.finish_run(run_ids[-1], "complete", 0)
+    days, idx, acc, runs, meas = [], [], [], [], []
+    for d in range(ndays):
+        lines = world.stored_lines(d)
+        rows, n_lines, _ = world.source_rows(d, lines)
+        ok = np.array([rows[s][0] == "ok" for s in SOURCES])
+        days.append(np.full(len(lines), d, dtype=np.int16))
+        idx.append(lines.astype(np.int32))
+        acc.append(ok[world.t_source[lines]])
+        for source in SOURCES:
+            status, reason, stats, figs = rows[source]
+            runs.append((world.dates[d], run_ids[d], source, status, reason,
+                         n_lines.get(source, 0) if status != "failed" else 0, len(figs),
+                         json.dumps(stats, default=str, ensure_ascii=False)))
+            meas += [(world.dates[d], source, i, m, qtext(q), status == "ok")
+                     for i, m, q in figs]
+    g_days = pd.DataFrame({"day": np.concatenate(days), "line_idx": np.concatenate(idx),
+                           "accepted": np.concatenate(acc)})
+    res = world.res
+    g_res = pd.DataFrame({"res_idx": np.arange(len(res["source"]), dtype=np.int32),
+                          "source": res["source"], "resource_type": res["resource_type"],
+                          "resource_id": res["resource_id"], "name": res["name"],
+                          "project_id": res["project_id"], "attr_before": world.attr_json[0],
+                          "attr_after": world.attr_json[1],
+                          "change_day": world.change_day})
+    g_tmpl = pd.DataFrame({"line_idx": np.arange(len(world.t_res), dtype=np.int32),
+                           "res_idx": world.t_res.astype(np.int32),
+                           "item_no": pd.array(world.tmpl["item_no"], dtype="Int16"),
+                           "unit": world.tmpl["unit"],
+                           "q_before": [qtext(q) for q in world.t_qb],
+                           "q_after": [qtext(q) for q in world.t_qa]})
+    g_runs = pd.DataFrame(runs, columns=["snapshot_date", "run_id", "source", "status",
+                                         "reason", "lines", "measurements", "stats"])
+    g_meas = pd.DataFrame(meas, columns=["snapshot_date", "source", "item_no", "metric",
+                                         "quantity", "accepted"])
+    for name, frame in (("g_days", g_days), ("g_res", g_res), ("g_tmpl", g_tmpl),
+                        ("g_runs", g_runs), ("g_meas", g_meas)):
+        db.register(name, frame)
+    start = START.isoformat()
+    db.execute("BEGIN")
+    try:
+        db.execute("INSERT INTO source_runs SELECT snapshot_date::DATE, run_id, source, status, "
+                   "reason, lines, measurements, stats::JSON FROM g_runs "
+                   "ORDER BY snapshot_date, source")
+        db.execute("INSERT INTO measurements SELECT snapshot_date::DATE, source, item_no, "
+                   "metric, quantity::DECIMAL(18,6), accepted FROM g_meas")
+        db.execute("CREATE TEMP TABLE _tmpl AS SELECT line_idx, res_idx, item_no::SMALLINT "
+                   "AS item_no, unit, q_before::DECIMAL(18,6) AS q_before, "
+                   "q_after::DECIMAL(18,6) AS q_after FROM g_tmpl")
+        db.execute(f"""
+            CREATE TEMP TABLE _keys AS
+            WITH seen AS (
+                SELECT t.res_idx, min(d.day) AS first_d, max(d.day) AS last_d
+                FROM g_days d JOIN _tmpl t USING (line_idx) GROUP BY ALL
+            )
+            SELECT row_number() OVER (ORDER BY s.first_d, r.source, r.resource_type,
+                                                r.resource_id)::INTEGER AS resource_key,
+                   r.*, s.first_d, s.last_d
+            FROM seen s JOIN g_res r USING (res_idx)
+        """)
+        db.execute(f"""
+            INSERT INTO resources
+            SELECT resource_key, source, resource_type, resource_id, name, project_id,
+                   (CASE WHEN last_d >= change_day THEN attr_after ELSE attr_before END)::JSON,
+                   DATE '{start}' + first_d::INTEGER, DATE '{start}' + last_d::INTEGER
+            FROM _keys ORDER BY resource_key
+        """)
+        db.execute(f"""
+            INSERT INTO resource_lines
+            SELECT DATE '{start}' + d.day::INTEGER, k.resource_key, t.item_no,
+                   CASE WHEN d.day >= k.change_day THEN t.q_after ELSE t.q_before END,
+                   t.unit, d.accepted
+            FROM g_days d JOIN _tmpl t USING (line_idx) JOIN _keys k USING (res_idx)
+            ORDER BY d.day, k.resource_key, t.item_no
+        """)
+        db.execute("DROP TABLE _tmpl")
+        db.execute("DROP TABLE _keys")
+        db.execute("COMMIT")
+    except Exception:
+        db.execute("ROLLBACK")
+        raise
+    finally:
+        for name in ("g_days", "g_res", "g_tmpl", "g_runs", "g_meas"):
+            db.unregister(name)
+
+
+SNAPSHOT_COMPARE = ("resources", "resource_lines", "measurements", "source_runs")
+
+
+def compare_stores(a: Path, b: Path) -> dict[str, tuple[int, int, int]]:
+    """table -> (rows in a, rows only in a, rows only in b); EXCEPT ALL both ways."""
+    import duckdb
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    out = {}
+    for t in SNAPSHOT_COMPARE:
+        n = con.execute(f"SELECT count(*) FROM a.{t}").fetchone()[0]
+        only_a = con.execute(f"SELECT count(*) FROM (FROM a.{t} EXCEPT ALL FROM b.{t})").fetchone()[0]
+        only_b = con.execute(f"SELECT count(*) FROM (FROM b.{t} EXCEPT ALL FROM a.{t})").fetchone()[0]
+        out[t] = (n, only_a, only_b)
+    con.close()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# 2c. the same reconciliation, written plainly in pandas
+# ---------------------------------------------------------------------------
+def read_tables(db) -> dict[str, pd.DataFrame]:
+    return {t: db.execute(f"SELECT * FROM {t}").df()
+            for t in ("measurements", "source_runs", "resource_lines", "resources")}
+
+
+def _round_away(x: pd.Series, places: int) -> pd.Series:
+    """DuckDB's DOUBLE -> DECIMAL cast: x * 10^n rounded half away from zero."""
+    p = 10.0 ** places
+    return np.trunc(x * p + np.copysign(0.5, x)) / p
+
+
+def _round_exact(x: pd.Series, places: int) -> pd.Series:
+    """DuckDB's round(DOUBLE, n): the double's exact value rounded, ties away from zero
+    (0.14525 is 0.1452499999... in binary, so 0.1452; Series.round would say 0.1453)."""
+    q = Decimal(1).scaleb(-places)
+    return x.map(lambda v: v if pd.isna(v) else float(Decimal(v).quantize(q, ROUND_HALF_UP)))
+
+
+def _qtxt(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "-"
+    return f"{v:.6f}".rstrip("0").rstrip(".")
+
+
+def _dec(v, places: int = 6):
+    return None if pd.isna(v) else f"{v:.{places}f}"
+
+
+def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
+                     idle_below: Decimal) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """item_days and findings for ``dates``, computed the way recon/reconcile.py does."""
+    keys = ["snapshot_date", "item_no"]
+    days = pd.to_datetime(pd.Series(dates)).astype("datetime64[us]")
+    cd = contract_days(contract, dates).astype({
+        "snapshot_date": "datetime64[us]", "item_no": "int16", "contracted": "float64",
+        "unit_price": "float64", "months": "int64", "days_in_month": "int64"})
+
+    # -- item_days ----------------------------------------------------------
+    m = t["measurements"]
+    m = m[m["snapshot_date"].isin(days)]
+    m = m.assign(alloc=m["quantity"].where((m["metric"] == "allocated") & m["accepted"]),
+                 used=m["quantity"].where((m["metric"] == "in_use") & m["accepted"]),
+                 rejected=~m["accepted"])
+    g = m.groupby(keys)
+    fig = g[["alloc", "used"]].sum(min_count=1).join(g["rejected"].any())
+    by = (m[m["accepted"]].groupby(keys)["source"]
+          .agg(lambda s: ", ".join(sorted(s.unique()))).rename("measured_by"))
+    fig = fig.join(by).reset_index()
+    d = cd.merge(fig, on=keys, how="left")
+    measured = (d["source"] != "none") & d["alloc"].notna() & ~d["rejected"].fillna(False).astype(bool)
+    in_use = d["used"].fillna(0.0)
+    shortfall = (d["contracted"] - d["alloc"]).clip(lower=0).where(measured)
+    overage = (in_use - d["contracted"]).clip(lower=0).where(measured)
+    util = _round_exact((in_use / d["alloc"]).where(measured & (d["alloc"] > 0)), 4)
+    unit_day = d["unit_price"] / d["months"] / d["days_in_month"]
+    status = np.select(
+        [d["source"] == "none", ~measured, shortfall > 0, overage > 0, util < float(idle_below)],
+        ["not_measured", "unknown", "shortfall", "over", "idle"], "ok")
+    item_days = pd.DataFrame({
+        "snapshot_date": d["snapshot_date"], "item_no": d["item_no"],
+        "contracted": d["contracted"], "allocated": d["alloc"].where(measured),
+        "in_use": in_use.where(measured), "shortfall": shortfall, "overage": overage,
+        "utilisation": _round_away(util, 4),
+        "day_value": _round_away(unit_day * d["contracted"], 6),
+        "shortfall_value": _round_away(unit_day * shortfall, 6),
+        "overage_value": _round_away(unit_day * overage, 6),
+        "status": status, "measured_by": d["measured_by"]})
+
+    # -- resource ids behind each item and date (accepted lines) --------------
+    lines = t["resource_lines"]
+    lines = lines[lines["accepted"] & lines["snapshot_date"].isin(days)]
+    rid = t["resources"][["resource_key", "source", "resource_type", "resource_id"]]
+    lr = lines.merge(rid, on="resource_key").sort_values("resource_id")
+    gi = lr.groupby(keys)["resource_id"]
+    ids = pd.DataFrame({"n": gi.size(), "ids": gi.agg(lambda s: list(s.iloc[:MAX_IDS]))}
+                       ).reset_index()
+
+    # -- findings: shortfall, overage, idle ------------------------------------
+    flag = pd.concat([
+        item_days[item_days["status"] == "shortfall"].assign(code="allocation_shortfall"),
+        item_days[item_days["overage"] > 0].assign(code="usage_over_contract"),
+        item_days[item_days["status"] == "idle"].assign(code="idle_capacity")])
+    flag = flag.merge(ids, on=keys, how="left")
+    msg, figs, idj = [], [], []
+    for r in flag.itertuples(index=False):
+        if r.code == "allocation_shortfall":
+            msg.append(f"第{r.item_no}项 分配 {_qtxt(r.allocated)} 少于合同 "
+                       f"{_qtxt(r.contracted)}，缺 {_qtxt(r.shortfall)}")
+        elif r.code == "usage_over_contract":
+            msg.append(f"第{r.item_no}项 使用 {_qtxt(r.in_use)} 超出合同 "
+                       f"{_qtxt(r.contracted)}，超 {_qtxt(r.overage)}")
+        else:
+            tenths = (int(round(r.utilisation * 10_000)) + 5) // 10  # round(u*100, 1)
+            msg.append(f"第{r.item_no}项 使用率 {_qtxt(tenths / 10)}%，已分配 "
+                       f"{_qtxt(r.allocated)} 仅用 {_qtxt(r.in_use)}")
+        figs.append(json.dumps({
+            "contracted": _dec(r.contracted), "allocated": _dec(r.allocated),
+            "in_use": _dec(r.in_use), "shortfall": _dec(r.shortfall),
+            "overage": _dec(r.overage), "utilisation": _dec(r.utilisation, 4),
+            "shortfall_value": _dec(r.shortfall_value),
+            "overage_value": _dec(r.overage_value),
+            "resources": 0 if pd.isna(r.n) else int(r.n)}, separators=(",", ":")))
+        idj.append(json.dumps(r.ids if isinstance(r.ids, list) else [], separators=(",", ":")))
+    f_items = pd.DataFrame({"snapshot_date": flag["snapshot_date"], "code": flag["code"],
+                            "item_no": flag["item_no"], "source": flag["measured_by"],
+                            "message": msg, "figures": figs, "resource_ids": idj})
+
+    # -- unmapped resources: per date, source and resource type ---------------
+    um = lr[lr["item_no"].isna()]
+    gu = um.groupby(["snapshot_date", "source", "resource_type"])
+    un = pd.DataFrame({"n": gu.size(), "quantity": gu["quantity"].sum(),
+                       "unit": gu["unit"].first(),
+                       "ids": gu["resource_id"].agg(lambda s: list(s.iloc[:MAX_IDS]))}
+                      ).reset_index()
+    f_unmapped = pd.DataFrame({
+        "snapshot_date": un["snapshot_date"], "code": "unmapped_resource", "item_no": None,
+        "source": un["source"],
+        "message": [f"{n} 个 {rt} 资源未对应任何合同项（来源 {s}）"
+                    for n, rt, s in zip(un["n"], un["resource_type"], un["source"])],
+        "figures": [json.dumps({"resources": int(n), "quantity": _dec(q), "unit": u},
+                               separators=(",", ":"), ensure_ascii=False)
+                    for n, q, u in zip(un["n"], un["quantity"], un["unit"])],
+        "resource_ids": [json.dumps(i, separators=(",", ":")) for i in un["ids"]]})
+
+    # -- sources that failed or were rejected ---------------------------------
+    sr = t["source_runs"]
+    sr = sr[(sr["status"] != "ok") & sr["snapshot_date"].isin(days)]
+    failed = sr["status"] == "failed"
+    f_sources = pd.DataFrame({
+        "snapshot_date": sr["snapshot_date"],
+        "code": np.where(failed, "source_unavailable", "data_rejected"),
+        "item_no": None, "source": sr["source"],
+        "message": np.where(failed, "数据源 " + sr["source"] + " 未能采集：" + sr["reason"],
+                            "数据源 " + sr["source"] + " 的数据未通过校验，本日不计：" + sr["reason"]),
+        "figures": sr["stats"], "resource_ids": None})
+
+    # -- items that should have been measured and were not ---------------------
+    un_m = item_days[item_days["status"] == "unknown"].merge(cd[keys + ["source"]], on=keys)
+    f_unmeasured = pd.DataFrame({
+        "snapshot_date": un_m["snapshot_date"], "code": "item_unmeasured",
+        "item_no": un_m["item_no"], "source": un_m["source"],
+        "message": "第" + un_m["item_no"].astype(str) + "项 本日无有效计量数据（应由 "
+                   + un_m["source"] + " 提供），不作判断",
+        "figures": None, "resource_ids": None})
+
+    findings = pd.concat([f_items, f_unmapped, f_sources, f_unmeasured], ignore_index=True)
+    findings.insert(2, "severity", findings["code"].map(SEVERITY))
+    return item_days, findings
+
+
+def _py(v):
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    return v
+
+
+def check_equal(db, item_days: pd.DataFrame, findings: pd.DataFrame, dates) -> dict:
+    """Compare pandas' result with what reconcile() stored, row for row."""
+    lo, hi = min(dates), max(dates)
+    sql_days = db.execute("SELECT * FROM item_days WHERE snapshot_date BETWEEN ? AND ? ",
+                          [lo, hi]).df()
+    cols = list(sql_days.columns)
+    a = Counter(tuple(_py(v) for v in row) for row in sql_days[cols].itertuples(index=False))
+    b = Counter(tuple(_py(v) for v in row) for row in item_days[cols].itertuples(index=False))
+    sql_f = db.execute("SELECT * FROM findings WHERE snapshot_date BETWEEN ? AND ?",
+                       [lo, hi]).fetchall()
+    fa = Counter(tuple(_py(v) for v in row) for row in sql_f)
+    fcols = ["snapshot_date", "code", "severity", "item_no", "source", "message", "figures",
+             "resource_ids"]
+    fb = Counter(tuple(_py(v) for v in row) for row in findings[fcols].itertuples(index=False))
+    return {"item_days_rows": sum(a.values()), "item_days_equal": a == b,
+            "item_days_only_sql": list(map(str, (a - b).elements()))[:3],
+            "item_days_only_pandas": list(map(str, (b - a).elements()))[:3],
+            "findings_rows": sum(fa.values()), "findings_equal": fa == fb,
+            "findings_only_sql": list(map(str, (fa - fb).elements()))[:3],
+            "findings_only_pandas": list(map(str, (fb - fa).elements()))[:3],
+            "findings_by_code": dict(Counter(r[1] for r in sql_f))}
+
+
+# ---------------------------------------------------------------------------
+# 2. timed sections, each run in a child process of its own
+# ---------------------------------------------------------------------------
+def _mem(field: str) -> float:
+    """VmRSS / VmHWM of this process in MiB (Linux); ru_maxrss elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _reset_peak() -> None:
+    """Start a fresh peak-RSS measurement (Linux: echo 5 > /proc/self/clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+# The change suggested for recon/reconcile.py (_IDS): the first MAX_IDS resource ids
+# by DuckDB's top-N aggregate min(x, n) -- a sorted list of the n smallest values --
+# instead of sorting every id of every item and date and slicing the list.
+IDS_AS_IS = f"list(r.resource_id ORDER BY r.resource_id)[1:{MAX_IDS}] AS ids"
+IDS_TOP_N = f"min(r.resource_id, {MAX_IDS}) AS ids"
+
+
+def section(args) -> dict:
+    """One child process: run a section ``args.inner`` times; wall time per run, peak RSS."""
+    config = load_config(CONFIG)
+    contract = load_contract(config)
+    dates = [START + timedelta(days=d) for d in range(args.days)]
+    last = dates[-1]
+    store = Store(Path(args.db))
+    run_id = store.db.execute("SELECT max(run_id) FROM runs").fetchall()[0][0]
+    _reset_peak()
+    out = {"rss_base_mb": _mem("VmRSS")}
+    if args.section in ("year", "night"):
+        which = dates if args.section == "year" else [last]
+        if args.variant == "top_n":  # what-if: the suggested change, patched in memory only
+            import recon.reconcile as R
+            assert IDS_AS_IS in R.FINDINGS_SQL[0], "recon/reconcile.py _IDS changed"
+            R.FINDINGS_SQL[0] = R.FINDINGS_SQL[0].replace(IDS_AS_IS, IDS_TOP_N)
+        rec, rep, cpu = [], [], []
+        for _ in range(args.inner):
+            c0, t0 = _cpu(), time.perf_counter()
+            reconcile(store, contract, which, config.idle_below)
+            t1 = time.perf_counter()
+            report = build_nightly(store, contract, last, run_id)
+            write_nightly(report, Path(args.out))
+            t2 = time.perf_counter()
+            rec.append(t1 - t0)
+            rep.append(t2 - t1)
+            cpu.append(_cpu() - c0)
+        out.update(reconcile_s=rec, report_s=rep, total_s=[a + b for a, b in zip(rec, rep)],
+                   cpu_s=cpu,
+                   findings_last=len(report.findings), exit_code=report.exit_code)
+    elif args.section == "pandas":
+        reads, comps, cpu = [], [], []
+        for _ in range(args.inner):
+            t0 = time.perf_counter()
+            tables = read_tables(store.db)
+            c1, t1 = _cpu(), time.perf_counter()
+            item_days, findings = pandas_reconcile(tables, contract, dates, config.idle_below)
+            t2 = time.perf_counter()
+            reads.append(t1 - t0)
+            comps.append(t2 - t1)
+            cpu.append(_cpu() - c1)
+            del tables
+        out.update(read_s=reads, compute_s=comps, cpu_s=cpu, rows_read=store.db.execute(
+            "SELECT (SELECT count(*) FROM resource_lines) + (SELECT count(*) FROM resources)"
+            " + (SELECT count(*) FROM measurements) + (SELECT count(*) FROM source_runs)"
+        ).fetchall()[0][0])
+        out["rss_peak_mb"] = _mem("VmHWM")
+        out["check"] = check_equal(store.db, item_days, findings, dates)
+        if args.tracemalloc:
+            import tracemalloc
+            tables = read_tables(store.db)
+            tracemalloc.start()
+            pandas_reconcile(tables, contract, dates, config.idle_below)
+            out["tracemalloc_compute_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2 ** 20
+            tracemalloc.stop()
+    elif args.section == "ids":
+        # the shortfall/overage/idle findings statement alone, as is or with the top-N
+        # change, into a temp table (the store is not changed); item_days are the year's
+        db = store.db
+        db.register("_contract_days", contract_days(contract, dates))
+        db.execute("CREATE TEMP TABLE _cd AS SELECT snapshot_date::DATE AS snapshot_date, "
+                   "item_no::SMALLINT AS item_no, source FROM _contract_days")
+        from recon.reconcile import FINDINGS_SQL, QTXT_MACRO
+        db.execute(QTXT_MACRO)
+        db.execute("CREATE TEMP TABLE _f AS SELECT * FROM findings WHERE false")
+        sql = FINDINGS_SQL[0].replace("INSERT INTO findings", "INSERT INTO _f")
+        assert IDS_AS_IS in sql, "recon/reconcile.py _IDS changed; update the bench"
+        if args.variant == "top_n":
+            sql = sql.replace(IDS_AS_IS, IDS_TOP_N)
+        c0, t0 = _cpu(), time.perf_counter()
+        db.execute(sql)
+        out["total_s"] = [time.perf_counter() - t0]
+        out["cpu_s"] = [_cpu() - c0]
+        out["rows"], out["digest"] = map(str, db.execute(
+            "SELECT count(*), sum(hash(snapshot_date, code, item_no, source, message, figures, "
+            "resource_ids)) FROM _f").fetchall()[0])
+    store.close()
+    out.setdefault("rss_peak_mb", _mem("VmHWM"))
+    return out
+
+
+def run_section(name: str, db: Path, out: Path, args, procs: int, inner: int = 1,
+                variant: str = "") -> list[dict]:
+    """``procs`` fresh child processes, each running the section ``inner`` times."""
+    cmd = [sys.executable, __file__, "--section", name, "--db", str(db), "--out", str(out),
+           "--days", str(args.days), "--inner", str(inner), "--variant", variant]
+    if args.tracemalloc:
+        cmd.append("--tracemalloc")
+    runs = []
+    for _ in range(procs):
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode:
+            sys.stderr.write(proc.stdout + proc.stderr)
+            raise SystemExit(f"section {name} failed ({proc.returncode})")
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return runs
+
+
+def checkpoint_size(db: Path) -> int:
+    with Store(db) as store:
+        store.db.execute("CHECKPOINT")
+    wal = Path(str(db) + ".wal")
+    return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
+def _summary(runs: list[dict], key: str = "total_s") -> dict:
+    """First run of each process (a fresh `recon` process) and later, warm, runs."""
+    cold = [r[key][0] for r in runs]
+    warm = [x for r in runs for x in r[key][1:]]
+    cpu = [r["cpu_s"][0] for r in runs if "cpu_s" in r]
+    return {"cold": statistics.median(cold), "cold_all": cold,
+            "cpu": statistics.median(cpu) if cpu else float("nan"),
+            "warm": statistics.median(warm) if warm else None,
+            "peak": max(r["rss_peak_mb"] for r in runs),
+            "delta": max(r["rss_peak_mb"] - r["rss_base_mb"] for r in runs)}
+
+
+# ---------------------------------------------------------------------------
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--resources", type=int, default=10_000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--keep", metavar="DIR", help="keep the store and reports in DIR")
+    ap.add_argument("--repeat", type=int, default=5,
+                    help="child processes for (a) and (b), each runs twice (default 5)")
+    ap.add_argument("--pandas-repeat", type=int, default=1,
+                    help="child processes for (c) (default 1)")
+    ap.add_argument("--verify-days", type=int, default=8,
+                    help="days written through Store.replace_snapshot and compared with the "
+                         "bulk path (default 8; 0 skips)")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="also trace the pandas computation's Python/numpy allocations")
+    ap.add_argument("--section", choices=("year", "night", "pandas", "ids"),
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--db", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    ap.add_argument("--inner", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--variant", default="", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.section:
+        print(json.dumps(section(args)))
+        return 0
+
+    started = time.perf_counter()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-recon-"))
+    work.mkdir(parents=True, exist_ok=True)
+    db, out = work / "bench.duckdb", work / "out"
+    for p in (db, Path(str(db) + ".wal"), work / "verify.duckdb", work / "verify_bulk.duckdb"):
+        p.unlink(missing_ok=True)
+    config = load_config(CONFIG)
+    contract = load_contract(config)
+    import duckdb
+    print(f"recon benchmark: {args.resources:,} resources x {args.days} days from {START}; "
+          f"{os.cpu_count()} cores, python {sys.version.split()[0]}, duckdb "
+          f"{duckdb.__version__}, pandas {pd.__version__}; load average "
+          f"{os.getloadavg()[0]:.2f}; work dir {work}")
+
+    # 1. generate ------------------------------------------------------------
+    t0 = time.perf_counter()
+    world = World(contract, args.resources, args.days)
+    t_world = time.perf_counter() - t0
+    verify = None
+    if args.verify_days:
+        k = min(args.verify_days, args.days)
+        t0 = time.perf_counter()
+        with Store(work / "verify.duckdb") as s:
+            per_night = write_replace(s, world, k)
+        with Store(work / "verify_bulk.duckdb") as s:
+            write_bulk(s, world, k)
+        verify = (k, compare_stores(work / "verify.duckdb", work / "verify_bulk.duckdb"),
+                  per_night, time.perf_counter() - t0)
+        for p in ("verify.duckdb", "verify_bulk.duckdb"):
+            (work / p).unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    with Store(db) as store:
+        write_bulk(store, world, args.days)
+        counts = store.db.execute(
+            "SELECT (SELECT count(*) FROM resources), (SELECT count(*) FROM resource_lines), "
+            "(SELECT count(*) FROM measurements), (SELECT count(*) FROM source_runs)"
+        ).fetchall()[0]
+        per_day = store.db.execute(
+            "SELECT avg(n), min(n), max(n) FROM (SELECT snapshot_date, count(DISTINCT "
+            "resource_key) n FROM resource_lines GROUP BY 1)").fetchall()[0]
+    snap_bytes = checkpoint_size(db)
+    t_store = time.perf_counter() - t0
+    print(f"\n1. generation (apart from the timed sections): estate {t_world:.1f} s, bulk "
+          f"store {t_store:.1f} s"
+          + (f", replace_snapshot check {verify[3]:.1f} s" if verify else "") + "\n"
+          f"   {counts[0]:,} resources over the year, {counts[1]:,} resource lines, "
+          f"{counts[2]:,} measurements, {counts[3]:,} source runs; resources stored per day: "
+          f"avg {per_day[0]:,.0f}, min {per_day[1]:,} (a day compute failed), max "
+          f"{per_day[2]:,}; source-days failed {int((world.status == 'failed').sum())}, "
+          f"rejected {int((world.status == 'rejected').sum())}")
+    if verify:
+        k, cmp, per_night, _ = verify
+        same = all(a == 0 and b == 0 for _, a, b in cmp.values())
+        print(f"   bulk path vs Store.replace_snapshot, first {k} days: "
+              f"{'IDENTICAL' if same else 'DIFFERENT'} ("
+              + ", ".join(f"{t} {n:,} rows/{a}/{b}" for t, (n, a, b) in cmp.items())
+              + " = rows/only replace/only bulk)")
+        print(f"   replace_snapshot on a new store: {statistics.median(per_night):.2f} s per "
+              f"night (median of {k})")
+        if not same:
+            raise SystemExit("the bulk path does not reproduce replace_snapshot")
+
+    # 2. timed sections --------------------------------------------------------
+    # what-if first, so that the findings pandas is checked against are recon's own
+    year_top_n = _summary(run_section("year", db, out, args, args.repeat, inner=2,
+                                      variant="top_n"))
+    year = _summary(yr := run_section("year", db, out, args, args.repeat, inner=2))
+    rec = _summary(yr, "reconcile_s")
+    night = _summary(run_section("night", db, out, args, args.repeat, inner=2))
+    pr = run_section("pandas", db, out, args, args.pandas_repeat)
+    pand, pread = _summary(pr, "compute_s"), _summary(pr, "read_s")
+    ids_as_is = run_section("ids", db, out, args, 3, variant="as_is")
+    ids_top_n = run_section("ids", db, out, args, 3, variant="top_n")
+    full_bytes = checkpoint_size(db)
+
+    # the real nightly ingest on the year-old store: store the last night again (unchanged)
+    with Store(db) as store:
+        digest = "SELECT count(*), sum(hash(COLUMNS(*))) FROM {}"
+        before = [store.db.execute(digest.format(t)).fetchall() for t in SNAPSHOT_COMPARE]
+        results, accepted = world.results(args.days - 1)
+        run_id = store.db.execute("SELECT max(run_id) FROM runs").fetchall()[0][0]
+        t0 = time.perf_counter()
+        store.replace_snapshot(world.dates[-1], run_id, results, accepted)
+        t_ingest = time.perf_counter() - t0
+        ingest_same = before == [store.db.execute(digest.format(t)).fetchall()
+                                 for t in SNAPSHOT_COMPARE]
+        # replace_snapshot cleared that night's item_days and findings: reconcile it again
+        # (untimed) so that a --keep store is whole
+        reconcile(store, contract, [world.dates[-1]], config.idle_below)
+
+    rd = args.resources * args.days
+    chk = pr[0]["check"]
+    speedup = pand["cold"] / year["cold"]
+    same_ids = len({r["digest"] for r in ids_as_is + ids_top_n}) == 1
+    fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)  # noqa: E731
+    rows = [
+        ("store: bytes per resource-day, snapshots only", f"{snap_bytes / rd:.1f} B", "", "",
+         f"{snap_bytes / 2**20:.1f} MiB / ({args.resources:,} x {args.days})"),
+        ("store: bytes per resource-day, + item_days, findings", f"{full_bytes / rd:.1f} B",
+         f"< {TARGET_BPRD:g} B", "PASS" if full_bytes / rd < TARGET_BPRD else "MISS",
+         f"{full_bytes / 2**20:.1f} MiB after CHECKPOINT"),
+        ("(a) reconcile all dates + nightly report", f"{year['cold']:.2f} s",
+         f"< {TARGET_YEAR_S:g} s", "PASS" if year["cold"] < TARGET_YEAR_S else "MISS",
+         f"fresh processes: {fmt(year['cold_all'])} s (reconcile {rec['cold']:.2f}, report "
+         f"{year['cold'] - rec['cold']:.2f}); CPU {year['cpu']:.2f} s; 2nd run in the same "
+         f"process {year['warm']:.2f} s;"
+         f" peak RSS {year['peak']:.0f} MiB (+{year['delta']:.0f})"),
+        ("(b) nightly: reconcile last date + report", f"{night['cold']:.2f} s", "", "",
+         f"fresh processes: {fmt(night['cold_all'])} s; CPU {night['cpu']:.2f} s; warm "
+         f"{night['warm']:.2f} s; peak RSS "
+         f"{night['peak']:.0f} MiB (+{night['delta']:.0f})"),
+        ("    + replace_snapshot of that night (1-year store)", f"{t_ingest:.2f} s", "", "",
+         f"table contents unchanged: {ingest_same}"),
+        ("(c) pandas, same computation, reads apart", f"{pand['cold']:.2f} s", "", "",
+         f"CPU {pand['cpu']:.2f} s; + reading {pread['cold']:.2f} s "
+         f"({pr[0]['rows_read']:,} rows); peak RSS "
+         f"{pand['peak']:.0f} MiB (+{pand['delta']:.0f}, reads included)"
+         + (f"; tracemalloc peak {pr[0]['tracemalloc_compute_peak_mb']:.0f} MiB"
+            if "tracemalloc_compute_peak_mb" in pr[0] else "")),
+        ("    pandas item_days == DuckDB item_days", str(chk["item_days_equal"]), "equal",
+         "PASS" if chk["item_days_equal"] else "MISS", f"{chk['item_days_rows']:,} rows"),
+        ("    pandas findings == DuckDB findings", str(chk["findings_equal"]), "equal",
+         "PASS" if chk["findings_equal"] else "MISS", f"{chk['findings_rows']:,} rows"),
+        ("speed-up, (c) compute / (a)", f"{speedup:.1f}x", f">= {TARGET_SPEEDUP:g}x",
+         "PASS" if speedup >= TARGET_SPEEDUP else "MISS",
+         f"{(pand['cold'] + pread['cold']) / year['cold']:.1f}x with pandas' reads; "
+         f"{pand['cold'] / year['warm']:.1f}x against the warm (a); CPU time "
+         f"{pand['cpu'] / year['cpu']:.1f}x"),
+    ]
+    ia, it = _summary(ids_as_is), _summary(ids_top_n)
+    print("\n2./3. figures (each section in fresh child processes; wall = median of the "
+          "first run of each process)")
+    w = [max(len(r[i]) for r in rows) for i in range(4)]
+    for r in rows:
+        print(f"  {r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:<{w[2]}}  {r[3]:<{w[3]}}  {r[4]}")
+    print(f"\n  findings by code over the year: {chk['findings_by_code']}")
+    print(f"  last night: {yr[0]['findings_last']} findings, exit code {yr[0]['exit_code']}; "
+          f"report in {out / world.dates[-1].isoformat()}")
+    print(f"\n  where (a) goes: the shortfall/overage/idle findings statement "
+          f"(recon/reconcile.py _IDS + FINDINGS_SQL[0]) alone takes {ia['cold']:.2f} s "
+          f"[{fmt(ia['cold_all'])}], CPU {ia['cpu']:.2f} s, peak RSS {ia['peak']:.0f} MiB;\n"
+          f"  with "
+          f"min(resource_id, {MAX_IDS}) instead of list(resource_id ORDER BY resource_id)"
+          f"[1:{MAX_IDS}]: {it['cold']:.2f} s [{fmt(it['cold_all'])}], CPU {it['cpu']:.2f} s, "
+          f"peak RSS "
+          f"{it['peak']:.0f} MiB; same {ids_as_is[0]['rows']} findings: {same_ids}")
+    print(f"  (a) with that change patched in (in memory, recon/ untouched): "
+          f"{year_top_n['cold']:.2f} s [{fmt(year_top_n['cold_all'])}], CPU "
+          f"{year_top_n['cpu']:.2f} s, warm "
+          f"{year_top_n['warm']:.2f} s, peak RSS {year_top_n['peak']:.0f} MiB; pandas / (a) "
+          f"would be {pand['cold'] / year_top_n['cold']:.1f}x")
+    for key in ("item_days_only_sql", "item_days_only_pandas", "findings_only_sql",
+                "findings_only_pandas"):
+        if chk[key]:
+            print(f"  {key}: {[r[:400] for r in chk[key]]}")
+    print(f"\n  benchmark wall time {time.perf_counter() - started:.0f} s; load average now "
+          f"{os.getloadavg()[0]:.2f} (1 min), {os.getloadavg()[1]:.2f} (5 min) on "
+          f"{os.cpu_count()} cores")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
