@@ -11,7 +11,9 @@ Reads what the store holds for a set of dates and writes ``item_days`` and
   contracted when positive; utilisation = in use / allocated.
 * Value in CNY: an item's monthly value is unit price x quantity / 12
   (第二条: the unit price covers the 12-month term), prorated by the days of
-  the calendar month.  Money stays DECIMAL end to end.
+  the calendar month.  Money stays DECIMAL end to end: the per-unit day value
+  is divided in Python Decimal (to 1e-10 yuan) and only multiplied in SQL.
+  Utilisation is a ratio, not money, and is rounded to 4 decimals.
 
 Finding codes are stable (reports, alerts and the monthly assessment key on
 them): allocation_shortfall, usage_over_contract, idle_capacity,
@@ -37,6 +39,8 @@ SEVERITY = {
     "item_unmeasured": "warning",
     "idle_capacity": "info",
 }
+#: the value of one unit of an item for one day, to 1e-10 yuan
+UNIT_DAY_EXP = Decimal("1e-10")
 #: how many resource ids a finding carries (the count is always exact)
 MAX_IDS = 200
 
@@ -47,10 +51,12 @@ def contract_days(contract, dates: list[date]) -> pd.DataFrame:
     for day in dates:
         dim = calendar.monthrange(day.year, day.month)[1]
         for item in contract.items.values():
+            # DuckDB divides DECIMALs in DOUBLE; divide here in Decimal, multiply there exactly
+            unit_day = (item.unit_price / item.months / dim).quantize(UNIT_DAY_EXP)
             rows.append((day, item.item_no, str(contract.quantity_on(item.item_no, day)),
-                         str(item.unit_price), item.months, dim, item.source))
+                         str(item.unit_price), str(unit_day), item.source))
     return pd.DataFrame(rows, columns=["snapshot_date", "item_no", "contracted", "unit_price",
-                                       "months", "days_in_month", "source"])
+                                       "unit_day_value", "source"])
 
 
 def reconcile(store, contract, dates: list[date], idle_below: Decimal = Decimal("0.30")) -> None:
@@ -64,7 +70,7 @@ def reconcile(store, contract, dates: list[date], idle_below: Decimal = Decimal(
             CREATE OR REPLACE TEMP TABLE _cd AS
             SELECT snapshot_date::DATE AS snapshot_date, item_no::SMALLINT AS item_no,
                    contracted::{QTY} AS contracted, unit_price::{MONEY} AS unit_price,
-                   months::INTEGER AS months, days_in_month::INTEGER AS days_in_month, source
+                   unit_day_value::DECIMAL(18,10) AS unit_day_value, source
             FROM _contract_days
         """)
         db.execute("DELETE FROM item_days WHERE snapshot_date IN (SELECT snapshot_date FROM _cd)")
@@ -107,16 +113,16 @@ WITH figures AS (
            CASE WHEN measured THEN greatest(coalesce(in_use, 0) - contracted, 0) END AS overage,
            CASE WHEN measured AND allocated > 0
                 THEN round(coalesce(in_use, 0) / allocated, 4) END AS utilisation,
-           unit_price / months / days_in_month AS unit_day_value
+           unit_day_value
     FROM joined
 )
 SELECT snapshot_date, item_no, contracted,
        CASE WHEN measured THEN allocated END,
        CASE WHEN measured THEN coalesce(in_use, 0) END,
        shortfall, overage, utilisation,
-       (unit_day_value * contracted)::{MONEY},
-       (unit_day_value * shortfall)::{MONEY},
-       (unit_day_value * overage)::{MONEY},
+       (unit_day_value::DECIMAL(38,10) * contracted)::{MONEY},
+       (unit_day_value::DECIMAL(38,10) * shortfall)::{MONEY},
+       (unit_day_value::DECIMAL(38,10) * overage)::{MONEY},
        CASE WHEN source = 'none' THEN 'not_measured'
             WHEN NOT measured THEN 'unknown'
             WHEN shortfall > 0 THEN 'shortfall'
@@ -139,7 +145,7 @@ CREATE OR REPLACE TEMP MACRO qtxt(x) AS
 _IDS = f"""
     ids AS (
         SELECT l.snapshot_date, l.item_no,
-               list(r.resource_id ORDER BY r.resource_id)[1:{MAX_IDS}] AS ids,
+               min(r.resource_id, {MAX_IDS}) AS ids,
                count(*) AS n
         FROM resource_lines l JOIN resources r USING (resource_key)
         WHERE l.accepted AND l.snapshot_date IN (SELECT snapshot_date FROM _cd)
@@ -183,7 +189,7 @@ FINDINGS_SQL = [
            format('{} 个 {} 资源未对应任何合同项（来源 {}）', count(*), r.resource_type, r.source),
            to_json(struct_pack(resources := count(*), quantity := sum(l.quantity)::VARCHAR,
                                unit := any_value(l.unit))),
-           to_json(list(r.resource_id ORDER BY r.resource_id)[1:__MAX_IDS__])
+           to_json(min(r.resource_id, __MAX_IDS__))
     FROM resource_lines l JOIN resources r USING (resource_key)
     WHERE l.accepted AND l.item_no IS NULL
       AND l.snapshot_date IN (SELECT snapshot_date FROM _cd)

@@ -147,10 +147,11 @@ class Store:
     def _version(self) -> int:
         have = self.db.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name='schema_migrations'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not have:
             return 0
-        return self.db.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+        return self.db.execute(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
 
     def migrate(self) -> None:
         self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -185,7 +186,7 @@ class Store:
         return self.db.execute(
             "INSERT INTO runs (snapshot_date, started_at, status, host) "
             "VALUES (?, now(), 'running', ?) RETURNING run_id",
-            [snapshot_date, os.uname().nodename]).fetchone()[0]
+            [snapshot_date, os.uname().nodename]).fetchall()[0][0]
 
     def finish_run(self, run_id: int, status: str, exit_code: int, note: str = "") -> None:
         self.db.execute("UPDATE runs SET finished_at=now(), status=?, exit_code=?, note=? "
