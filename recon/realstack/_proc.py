@@ -22,6 +22,18 @@ class StackError(RuntimeError):
     """The stack could not be started; the message names the step and its log."""
 
 
+def bypass_proxy_for_loopback(env=os.environ) -> None:
+    """Where an HTTP proxy is configured, keep 127.0.0.1 off it (requests honours no_proxy)."""
+    if any(env.get(k) for k in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+                                "all_proxy", "ALL_PROXY")):
+        for key in ("no_proxy", "NO_PROXY"):
+            hosts = [h for h in (env.get(key) or "").split(",") if h]
+            for h in ("127.0.0.1", "localhost"):
+                if h not in hosts:
+                    hosts.append(h)
+            env[key] = ",".join(hosts)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -150,11 +162,12 @@ def wait_http(url: str, proc: Proc | None, timeout: float = 60.0) -> None:
     """Wait until ``url`` answers with any HTTP status (a 401 counts as up)."""
     deadline = time.monotonic() + timeout
     last = None
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
     while time.monotonic() < deadline:
         if proc is not None:
             proc.check_alive()
         try:
-            with urllib.request.urlopen(url, timeout=5):
+            with opener.open(url, timeout=5):
                 return
         except urllib.error.HTTPError:
             return

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import configs
-from ._proc import Proc, StackError, free_port, run, venv_bin, wait_http
+from ._proc import (Proc, StackError, bypass_proxy_for_loopback, free_port, run, venv_bin,
+                    wait_http)
 from .mariadb import MariaDB, find_install_db, find_mariadbd
 
 API_SERVICES = ("keystone", "nova", "cinder", "glance", "neutron")
@@ -64,10 +65,15 @@ REGION = "RegionOne"
 
 def missing_requirements(services=DEFAULT_SERVICES) -> list[str]:
     """What stops :func:`start_stack` here: absent packages or MariaDB binaries."""
-    packages = dict.fromkeys(PACKAGES[s] for s in services)
-    missing = [f"python package {p!r}" for p in packages if importlib.util.find_spec(p) is None]
+    packages = dict.fromkeys(PACKAGES[s] for s in _expand(services) if s in PACKAGES)
+    pip_names = {"placement": "openstack-placement"}
+    missing = [f"python package {p!r} (pip: {pip_names.get(p, p)})" for p in packages
+               if importlib.util.find_spec(p) is None]
+    unknown = set(_expand(services)) - set(ALL_SERVICES)
+    if unknown:
+        raise ValueError(f"unknown services {sorted(unknown)}")
     if importlib.util.find_spec("pymysql") is None:
-        missing.append("python package 'pymysql'")
+        missing.append("python package 'pymysql' (pip: PyMySQL)")
     if not find_mariadbd() or not find_install_db():
         missing.append("mariadbd/mariadb-install-db (Debian package mariadb-server)")
     return missing
@@ -185,6 +191,7 @@ def _setup_env() -> dict:
     # the child must import *this* recon, whether or not it is installed
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    bypass_proxy_for_loopback(env)
     env.setdefault("PYTHONWARNINGS", "ignore")
     return env
 
@@ -270,17 +277,23 @@ def start_stack(workdir: str | os.PathLike | None = None, services=DEFAULT_SERVI
         stack.stop()
 
 
-def _start(workdir, services, timeout, baremetal) -> Stack:
+def _expand(services) -> tuple:
+    """Keystone always; "compute" brings Nova and Placement."""
     services = tuple(services)
     if "compute" in services:
         services += ("nova", "placement")
-    services = tuple(dict.fromkeys(("keystone",) + services))
+    return tuple(dict.fromkeys(("keystone",) + services))
+
+
+def _start(workdir, services, timeout, baremetal) -> Stack:
+    services = _expand(services)
     unknown = set(services) - set(ALL_SERVICES)
     if unknown:
         raise ValueError(f"unknown services {sorted(unknown)}")
     missing = missing_requirements(services)
     if missing:
         raise StackError("cannot start the real stack, missing: " + "; ".join(missing))
+    bypass_proxy_for_loopback()  # this process's SDK connections too
     t0 = time.monotonic()
     if workdir is None:
         wd = Path(tempfile.mkdtemp(prefix="recon-realstack-", dir=_fast_tmp()))
