@@ -65,11 +65,14 @@ DEFAULT_SEED: dict = {
         "external": {"name": "internet", "physical_network": "public", "cidr": "203.0.113.0/24",
                      "gateway_ip": "203.0.113.1", "pool": ["203.0.113.10", "203.0.113.250"]},
         "tenant_networks": [{"name": "bigdata-net", "cidr": "10.20.0.0/24"}],
-        "routers": [{"name": "bigdata-router", "enable_snat": True, "interfaces": ["bigdata-net"]}],
-        "floating_ips": 3,
-        # item 9: 3500 Mbps of internet bandwidth as QoS bandwidth limits
+        # item 9: 3500 Mbps of internet bandwidth as QoS bandwidth limits, 3000 on the
+        # router's gateway (SNAT, item 30), 500 on a floating IP
         "qos_policies": [{"name": "internet-bw-3000", "max_kbps": 3000000},
                          {"name": "internet-bw-500", "max_kbps": 500000}],
+        "routers": [{"name": "bigdata-router", "enable_snat": True, "interfaces": ["bigdata-net"],
+                     "qos_policy": "internet-bw-3000"}],
+        "floating_ips": 3,
+        "floating_ip_qos": {"internet-bw-500": 1},
         # item 10: 33 public IPs
         "quotas": {"floatingip": 33, "router": 10, "network": 20, "subnet": 40, "port": 500},
     },
@@ -82,6 +85,9 @@ DEFAULT_SEED: dict = {
          "network": "bigdata-net"},
         {"name": "bigdata-win-01", "flavor": "c4m16", "image": "Windows Server 2019 Datacenter",
          "network": "bigdata-net"},
+        # item 13: a host that carries the remote-access service (server metadata)
+        {"name": "remote-access-01", "flavor": "c4m16", "image": "Kylin V10 SP3",
+         "network": "bigdata-net", "metadata": {"service": "remote-access"}},
         {"name": "bm-ascend-01", "flavor": "bm.kp920.910b", "image": "openEuler 22.03 LTS SP4"},
         {"name": "bm-a10-01", "flavor": "bm.a10x4", "image": "Kylin V10 SP3"},
         {"name": "bm-gpu16-01", "flavor": "bm.gpu16", "image": "Kylin V10 SP3"},
@@ -271,18 +277,7 @@ def _network(admin, tenant, project, nspec: dict, out: dict) -> None:
                                            ip_version=4, cidr=n["cidr"])
         nets[n["name"]], subnets[n["name"]] = net.id, sub.id
     net_out["networks"] = nets
-    routers = {}
-    for r in nspec.get("routers") or []:
-        attrs = {"name": r["name"], "project_id": project.id}
-        if ext_net is not None:
-            # enable_snat is an admin-only attribute by default policy
-            attrs["external_gateway_info"] = {"network_id": ext_net.id,
-                                              "enable_snat": bool(r.get("enable_snat", True))}
-        router = admin.network.create_router(**attrs)
-        for iface in r.get("interfaces") or []:
-            admin.network.add_interface_to_router(router, subnet=subnets[iface])
-        routers[r["name"]] = router.id
-    net_out["routers"] = routers
+    # QoS first: a router gateway or a floating IP may carry one
     qos = {}
     for q in nspec.get("qos_policies") or []:
         policy = admin.network.create_qos_policy(name=q["name"], project_id=project.id,
@@ -292,10 +287,30 @@ def _network(admin, tenant, project, nspec: dict, out: dict) -> None:
             direction=q.get("direction", "egress"))
         qos[q["name"]] = policy.id
     net_out["qos_policies"] = qos
+    routers = {}
+    for r in nspec.get("routers") or []:
+        attrs = {"name": r["name"], "project_id": project.id}
+        if ext_net is not None:
+            # enable_snat is an admin-only attribute by default policy
+            gw = {"network_id": ext_net.id, "enable_snat": bool(r.get("enable_snat", True))}
+            if r.get("qos_policy"):
+                gw["qos_policy_id"] = qos[r["qos_policy"]]  # extension qos-gateway-ip
+            attrs["external_gateway_info"] = gw
+        router = admin.network.create_router(**attrs)
+        for iface in r.get("interfaces") or []:
+            admin.network.add_interface_to_router(router, subnet=subnets[iface])
+        routers[r["name"]] = router.id
+    net_out["routers"] = routers
     fips = []
     if ext_net is not None:
-        for _ in range(int(nspec.get("floating_ips") or 0)):
-            fips.append(tenant.network.create_ip(floating_network_id=ext_net.id).id)
+        # floating_ip_qos: {policy name: how many of the floating IPs carry it} (qos-fip)
+        fip_qos = [qos[name] for name, n in (nspec.get("floating_ip_qos") or {}).items()
+                   for _ in range(int(n))]
+        for i in range(int(nspec.get("floating_ips") or 0)):
+            attrs = {"floating_network_id": ext_net.id}
+            if i < len(fip_qos):
+                attrs["qos_policy_id"] = fip_qos[i]
+            fips.append(tenant.network.create_ip(**attrs).id)
     net_out["floating_ips"] = fips
     quotas = nspec.get("quotas")
     if quotas:
