@@ -67,6 +67,80 @@ def cmd_contract_show(args) -> int:
     return 0
 
 
+def _ledger_store(args, config):
+    from recon.store import Store, run_lock
+
+    db = Path(args.db) if args.db else config.db_path
+    return db, run_lock, Store
+
+
+def cmd_scaling_add(args) -> int:
+    from recon import scaling
+    from recon.contract import load_contract
+
+    config = load_config(args.config)
+    contract = load_contract(config)
+    try:
+        req = scaling.make_request(contract, args.id, args.item, args.target, args.increase,
+                                   args.requested, args.notice_date, args.notice_deadline,
+                                   args.note or "")
+    except ValueError as exc:
+        field, _, why = str(exc).partition(": ")
+        raise errors.InputError(None, why, column="--" + field.replace("_", "-")) from None
+    db, run_lock, Store = _ledger_store(args, config)
+    with run_lock(db, config.lock_wait), Store(db) as store:
+        changed = scaling.save(store, [req])
+    print(f"{req.request_id}: {'recorded' if changed else 'unchanged'}; day 0 = "
+          f"{req.requested_date}, day 7 = {req.deadline}")
+    return 0
+
+
+def cmd_scaling_import(args) -> int:
+    from recon import scaling
+    from recon.contract import load_contract
+
+    config = load_config(args.config)
+    contract = load_contract(config)
+    reqs = scaling.read_requests(Path(args.file), contract)  # all rows checked first
+    db, run_lock, Store = _ledger_store(args, config)
+    with run_lock(db, config.lock_wait), Store(db) as store:
+        changed = scaling.save(store, reqs)
+    print(f"{args.file}: {len(reqs)} requests read, {len(changed)} new or changed")
+    return 0
+
+
+def cmd_scaling_list(args) -> int:
+    from recon import labels, scaling
+    from recon.contract import load_contract
+    from recon.store import Store
+
+    config = load_config(args.config)
+    contract = load_contract(config)
+    db = Path(args.db) if args.db else config.db_path
+    with Store(db, read_only=True) as store:
+        day = args.date or (store.snapshot_dates() or [None])[-1]
+        if day is None:
+            reqs = scaling.requests(store)
+            for r in reqs:
+                print(f"{r.request_id}  第{r.item_no}项  {r.requested_date}  no night measured yet")
+            return 0
+        rows = scaling.states(store, contract, day)
+        print(f"as of the night of {day}")
+        print("request  item  day0        day  target  latest  state  completed  unknown nights")
+        for st in rows:
+            r = st.request
+            print(f"{r.request_id}  {r.item_no}  {r.requested_date}  {st.day}  "
+                  f"{scaling._fmt_q(st.target)}  {scaling._fmt_q(st.latest)}  "
+                  f"{st.state}({labels.SCALING[st.state]})  {st.completed_on or '-'}  "
+                  f"{','.join(d.isoformat() for d in st.unknown_days) or '-'}")
+            if args.history:
+                for rev in scaling.history(store, r.request_id):
+                    print(f"    rev {rev[0]} recorded {rev[1]:%Y-%m-%d %H:%M} from {rev[2]}: "
+                          f"item {rev[3]} target {rev[4]} increase {rev[5]} "
+                          f"notice {rev[7]} deadline {rev[8]}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="recon",
@@ -106,6 +180,40 @@ def build_parser() -> argparse.ArgumentParser:
                            "(supplementary contracts applied).")
     show.add_argument("--date", type=_date, help="YYYY-MM-DD (default: the signing date)")
     show.set_defaults(func=cmd_contract_show)
+
+    sc = sub.add_parser("scaling", help="the scaling-request ledger (扩容) and its 7-day states",
+                        description="Requests the agency made for more of an item. The nightly "
+                        "run flags those not completed within 7 natural days (附件3 row 4).")
+    ssub = sc.add_subparsers(dest="scaling_command", required=True, metavar="ACTION")
+    add = ssub.add_parser("add", help="record one request",
+                          description="Record (or change: a new revision) one scaling request.")
+    add.add_argument("--id", required=True, help="request id (申请编号)")
+    add.add_argument("--item", required=True, type=int, help="contract item number")
+    group = add.add_mutually_exclusive_group(required=True)
+    group.add_argument("--target", help="target allocated quantity")
+    group.add_argument("--increase", help="increase over the allocation before the request")
+    add.add_argument("--requested", required=True,
+                     help="when it was requested: YYYY-MM-DD[ HH:MM] (Asia/Shanghai); day 0")
+    add.add_argument("--notice-date", help="date of the management unit's written notice")
+    add.add_argument("--notice-deadline", help="deadline that notice set")
+    add.add_argument("--note", help="free text")
+    add.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
+    add.set_defaults(func=cmd_scaling_add)
+    imp = ssub.add_parser("import", help="record requests from a CSV/XLSX file",
+                          description="Columns: 申请编号/request_id, 序号/item_no, 目标数量/target "
+                          "or 扩容数量/increase, 申请时间/requested_at, 书面通知日期/notice_date, "
+                          "通知期限/notice_deadline, 备注/note. UTF-8, BOM or GBK. A bad row "
+                          "stops the import with its line; nothing is recorded.")
+    imp.add_argument("file")
+    imp.add_argument("--db", help="DuckDB store")
+    imp.set_defaults(func=cmd_scaling_import)
+    lst = ssub.add_parser("list", help="each request's state on a night",
+                          description="States: pending, partial, completed, late, overdue, "
+                          "notice_overdue, unverifiable.")
+    lst.add_argument("--date", type=_date, help="the night (default: the latest stored)")
+    lst.add_argument("--history", action="store_true", help="show each request's revisions")
+    lst.add_argument("--db", help="DuckDB store")
+    lst.set_defaults(func=cmd_scaling_list)
 
     for register in _extra_parsers():
         register(sub)

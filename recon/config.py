@@ -40,6 +40,8 @@ class Config:
     timeout: float
     retries: int
     exports_dir: Path | None
+    penalty_basis: str = "contract"
+    penalty_coefficient: Decimal = Decimal("0.20")
     extra: dict = field(default_factory=dict)
 
 
@@ -70,6 +72,9 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
 
     c, s, r = raw.get("contract", {}), raw.get("store", {}), raw.get("report", {})
     o, e = raw.get("openstack", {}), raw.get("exports", {})
+    sc = raw.get("scaling", {})
+    if sc.get("penalty_basis", "contract") not in ("contract", "item"):
+        raise ConfigError(f"{path} [scaling]: penalty_basis must be 'contract' or 'item'")
     signed = c.get("signed")
     if not isinstance(signed, date):
         raise ConfigError(f"{path} [contract]: 'signed' must be a date like 2026-07-10")
@@ -95,5 +100,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         timeout=_get(o, "timeout_seconds", float, f"{path} [openstack]", 30),
         retries=_get(o, "retries", int, f"{path} [openstack]", 3),
         exports_dir=rel(e["dir"]) if e.get("dir") else None,
+        penalty_basis=sc.get("penalty_basis", "contract"),
+        penalty_coefficient=_get(sc, "penalty_coefficient", Decimal, f"{path} [scaling]", "0.20"),
         extra=raw,
     )

@@ -18,6 +18,21 @@ FINDING = {
     "source_unavailable": "数据源不可用",
     "data_rejected": "数据未通过校验",
     "item_unmeasured": "未计量",
+    "allocation_over_contract": "分配超出合同",
+    "scaling_due_soon": "扩容即将到期",
+    "scaling_overdue": "扩容超期未完成",
+    "scaling_late": "扩容延期完成",
+    "scaling_notice_overdue": "书面通知期限已过",
+    "scaling_unverifiable": "扩容无法核实",
+}
+SCALING = {
+    "pending": "处理中",
+    "partial": "部分完成",
+    "completed": "按期完成",
+    "late": "延期完成",
+    "overdue": "超期未完成",
+    "notice_overdue": "通知期限已过未完成",
+    "unverifiable": "无法核实",
 }
 SOURCE_STATUS = {"ok": "正常", "failed": "采集失败", "rejected": "校验未通过"}
 EXIT = {

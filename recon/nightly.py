@@ -18,6 +18,7 @@ import pandas as pd
 from connectors.base import SourceResult
 from connectors.exports import ExportConnector
 from connectors.mapping import load_mapping
+from recon import scaling
 from recon.contract import load_contract
 from recon.errors import ConfigError, InputError
 from recon.progress import SHANGHAI, Progress
@@ -138,7 +139,10 @@ class Night:
             with Store(db_path) as store:
                 store.replace_snapshot(snapshot_date, run_id, results, accepted)
                 reconcile(store, self.contract, [snapshot_date], self.config.idle_below)
-                report = build_nightly(store, self.contract, snapshot_date, run_id)
+                scaling.flag(store, self.contract, snapshot_date, self.config.penalty_basis,
+                             self.config.penalty_coefficient)
+                report = build_nightly(store, self.contract, snapshot_date, run_id,
+                                       self.config)
                 status = "complete" if report.complete else "incomplete"
                 store.finish_run(run_id, status, report.exit_code)
             html, js = write_nightly(report, out_dir)

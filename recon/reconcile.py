@@ -17,7 +17,10 @@ Reads what the store holds for a set of dates and writes ``item_days`` and
 
 Finding codes are stable (reports, alerts and the monthly assessment key on
 them): allocation_shortfall, usage_over_contract, idle_capacity,
-unmapped_resource, source_unavailable, data_rejected, item_unmeasured.
+unmapped_resource, source_unavailable, data_rejected, item_unmeasured,
+allocation_over_contract (allocated above the contracted quantity in force,
+i.e. with no dated supplementary contract covering it); recon.scaling adds
+the scaling_* codes.
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ SEVERITY = {
     "usage_over_contract": "warning",
     "unmapped_resource": "warning",
     "item_unmeasured": "warning",
+    "allocation_over_contract": "warning",
     "idle_capacity": "info",
 }
 #: the value of one unit of an item for one day, to 1e-10 yuan
@@ -166,6 +170,9 @@ FINDINGS_SQL = [
                   d.item_no, qtxt(d.allocated), qtxt(d.contracted), qtxt(d.shortfall))
              WHEN 'usage_over_contract' THEN format('第{}项 使用 {} 超出合同 {}，超 {}',
                   d.item_no, qtxt(d.in_use), qtxt(d.contracted), qtxt(d.overage))
+             WHEN 'allocation_over_contract' THEN format(
+                  '第{}项 分配 {} 高于合同数量 {}，无生效的补充合同覆盖（第十六条）',
+                  d.item_no, qtxt(d.allocated), qtxt(d.contracted))
              ELSE format('第{}项 使用率 {}%，已分配 {} 仅用 {}', d.item_no,
                   qtxt(round(d.utilisation * 100, 1)), qtxt(d.allocated), qtxt(d.in_use))
            END,
@@ -176,9 +183,11 @@ FINDINGS_SQL = [
                    overage_value := d.overage_value::VARCHAR, resources := coalesce(i.n, 0))),
            to_json(coalesce(i.ids, []::VARCHAR[]))
     FROM src d
-    JOIN (VALUES ('allocation_shortfall'), ('usage_over_contract'), ('idle_capacity')) k(code)
+    JOIN (VALUES ('allocation_shortfall'), ('usage_over_contract'), ('idle_capacity'),
+                 ('allocation_over_contract')) k(code)
       ON (k.code = 'allocation_shortfall' AND d.status = 'shortfall')
       OR (k.code = 'usage_over_contract' AND d.overage > 0)
+      OR (k.code = 'allocation_over_contract' AND d.allocated > d.contracted)
       OR (k.code = 'idle_capacity' AND d.status = 'idle')
     LEFT JOIN ids i USING (snapshot_date, item_no)
     """,

@@ -69,6 +69,24 @@ class ItemLine:
 
 
 @dataclass
+class ScalingLine:
+    request_id: str
+    item_no: int
+    item_name: str
+    requested_date: date
+    deadline: date
+    day: int
+    target: Decimal | None
+    latest: Decimal | None
+    state: str
+    state_label: str
+    completed_on: date | None
+    unknown_days: list[date]
+    notice_deadline: date | None
+    penalty: Decimal | None
+
+
+@dataclass
 class Money:
     amount: Decimal
     text: str
@@ -100,6 +118,10 @@ class NightlyReport:
     day_value: Money | None = None
     shortfall_value: Money | None = None
     overage_value: Money | None = None
+    scaling: list[ScalingLine] = field(default_factory=list)
+    #: 附件3 row 4 penalties incurred so far, and the 10% cap of 第十二条
+    penalties: Money | None = None
+    penalty_cap: Money | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2,
@@ -124,7 +146,25 @@ def exit_code_for(report_findings: list[FindingLine], sources: list[SourceLine])
     return 0
 
 
-def build_nightly(store, contract, snapshot_date: date, run_id: int) -> NightlyReport:
+def build_scaling(store, contract, snapshot_date: date, config=None):
+    from recon import scaling
+
+    basis = getattr(config, "penalty_basis", "contract")
+    coef = getattr(config, "penalty_coefficient", Decimal("0.20"))
+    lines, total = [], Decimal(0)
+    for st in scaling.states(store, contract, snapshot_date):
+        r = st.request
+        pen = scaling.penalty(contract, r.item_no, basis, coef) if st.penalty_applies else None
+        total += pen or 0
+        lines.append(ScalingLine(r.request_id, r.item_no, contract.items[r.item_no].short_name,
+                                 r.requested_date, r.deadline, st.day, st.target, st.latest,
+                                 st.state, labels.SCALING[st.state], st.completed_on,
+                                 st.unknown_days, r.notice_deadline, pen))
+    return lines, Money.of(total), Money.of(scaling.penalty_cap(contract))
+
+
+def build_nightly(store, contract, snapshot_date: date, run_id: int, config=None
+                  ) -> NightlyReport:
     db = store.db
     sources = [SourceLine(s, st, labels.SOURCE_STATUS.get(st, st), reason, n_lines or 0, n_meas or 0)
                for s, st, reason, n_lines, n_meas in db.execute(
@@ -158,13 +198,14 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int) -> NightlyR
               "items_unknown": sum(i.status == "unknown" for i in items),
               "items_ok": sum(i.status in ("ok", "idle") for i in items)}
     total = lambda attr: sum((getattr(i, attr) or Decimal(0) for i in items), Decimal(0))  # noqa
+    scaling_lines, penalties, cap = build_scaling(store, contract, snapshot_date, config)
     return NightlyReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", snapshot_date,
         datetime.now(SHANGHAI).replace(microsecond=0), run_id, exit_code,
         labels.EXIT[exit_code], exit_code in (0, 1), sources, findings, items, counts,
         Money.of(total("day_value")), Money.of(total("shortfall_value")),
-        Money.of(total("overage_value")))
+        Money.of(total("overage_value")), scaling_lines, penalties, cap)
 
 
 def _env() -> jinja2.Environment:

@@ -108,6 +108,23 @@ MIGRATIONS: list[str] = [
         resource_ids JSON
     );
     """,
+    # 2: the scaling-request ledger (扩容), with history: a change is a new revision
+    f"""
+    CREATE TABLE scaling_requests (
+        request_id VARCHAR NOT NULL,
+        revision INTEGER NOT NULL,
+        item_no SMALLINT NOT NULL,
+        target {QTY},                     -- absolute target, or NULL when given as an increase
+        increase {QTY},
+        requested_at TIMESTAMPTZ NOT NULL,
+        requested_date DATE NOT NULL,     -- Asia/Shanghai; day 0 of the 7 natural days
+        notice_date DATE,                 -- the management unit's written notice
+        notice_deadline DATE,             -- the deadline that notice set
+        note VARCHAR,
+        origin VARCHAR,                   -- 'cli' or 'file.csv:LINE'
+        recorded_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 #: the tables holding one night's snapshot, replaced whole by a rerun
