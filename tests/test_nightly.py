@@ -168,3 +168,14 @@ def test_help_on_every_subcommand(capsys):
             main(argv)
         assert exc.value.code == 0
     assert "YYYY-MM-DD" in capsys.readouterr().out
+
+
+def test_cron_log_is_plain_lines_without_progress_bars(workdir, capfd):
+    # not a terminal: one timestamped line per step, no GX/tqdm progress bars
+    code = main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10"])
+    assert code == 2
+    err = capfd.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines and all(ln.startswith("2026-") or ln.startswith("20") for ln in lines), lines[:5]
+    assert "+08:00 recon: " in lines[0]
+    assert "Calculating Metrics" not in err and "\r" not in err
