@@ -159,7 +159,9 @@ def build_scaling(store, contract, snapshot_date: date, config=None):
         lines.append(ScalingLine(r.request_id, r.item_no, contract.items[r.item_no].short_name,
                                  r.requested_date, r.deadline, st.day, st.target, st.latest,
                                  st.state, labels.SCALING[st.state], st.completed_on,
-                                 st.unknown_days, r.notice_deadline, pen))
+                                 # an unverifiable item is unknown every night: no list
+                                 [] if st.state == "unverifiable" else st.unknown_days,
+                                 r.notice_deadline, pen))
     return lines, Money.of(total), Money.of(scaling.penalty_cap(contract))
 
 

@@ -380,7 +380,7 @@ def findings(store, contract, day: date, basis: str = "contract",
             figures["penalty"] = str(penalty(contract, r.item_no, basis, coefficient))
         if st.state == "unverifiable":
             out.append(("scaling_unverifiable", "info", r.item_no,
-                        f"{head}：本项无可用的分配数据，无法核实，请人工确认{unknown}", figures))
+                        f"{head}：本项没有任何数据源计量分配数量，无法核实，请人工确认", figures))
         elif st.state == "notice_overdue":
             out.append(("scaling_notice_overdue", "critical", r.item_no,
                         f"{head}：书面通知期限 {r.notice_deadline} 已过仍未完成，适用附件3第4条"
