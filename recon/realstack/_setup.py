@@ -43,9 +43,10 @@ def keystone(config: str, url: str, region: str, user: str, group: str) -> None:
 def nova(config: str, cell0_url: str) -> None:
     # nova.monkey_patch reads --config-file from sys.argv at import time
     sys.argv = ["nova-manage", "--config-file", config, "db", "sync"]
+    from nova.cmd import manage  # first: it monkey-patches as nova-manage does
+
     from nova import config as nova_config
     from nova import objects
-    from nova.cmd import manage
     from oslo_log import log as logging
 
     conf = manage.CONF

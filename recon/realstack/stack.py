@@ -61,6 +61,9 @@ CATALOG = {
 PROBE = {"keystone": "/v3", "nova": "/", "cinder": "/", "glance": "/versions",
          "neutron": "/", "placement": "/"}
 REGION = "RegionOne"
+#: the log_file each service's config names (configs.py)
+SERVICE_LOG = {"keystone": "keystone", "nova": "nova-api", "cinder": "cinder-api",
+               "glance": "glance-api", "neutron": "neutron-api", "placement": "placement-api"}
 
 
 def missing_requirements(services=DEFAULT_SERVICES) -> list[str]:
@@ -153,23 +156,45 @@ class Stack:
             out["mariadbd"] = self.db.proc.cpu_s()
         return out
 
-    def stop(self) -> None:
+    def stop(self, keep_logs: bool = False) -> Path | None:
+        """Stop every process and remove a temp work dir.
+
+        ``keep_logs``: copy the logs out of a temp work dir first (start-up
+        failures); returns where they are.
+        """
         if self._stopped:
-            return
+            return None
         self._stopped = True
         for name in reversed(list(self.procs)):
             self.procs[name].stop()
         self.procs.clear()
         if self.db:
             self.db.stop()
+        kept = None
+        if keep_logs:
+            kept = self.workdir / "logs"
+            if self._owns_workdir:
+                kept = Path(tempfile.mkdtemp(prefix="recon-realstack-logs-"))
+                shutil.copytree(self.workdir / "logs", kept, dirs_exist_ok=True)
+                for extra in (self.workdir / "mariadb" / "mariadb.log",):
+                    if extra.exists():
+                        shutil.copy(extra, kept)
         if self._owns_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+        return kept
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
 
 
 def _fast_tmp() -> str | None:
@@ -308,8 +333,10 @@ def _start(workdir, services, timeout, baremetal) -> Stack:
                   service_password=secrets.token_hex(16), baremetal=dict(baremetal))
     try:
         _boot(stack, timeout)
-    except BaseException:
-        stack.stop()
+    except BaseException as exc:
+        kept = stack.stop(keep_logs=True)
+        if isinstance(exc, StackError) and kept:
+            raise StackError(f"{exc}\n(the services' logs are kept in {kept})") from None
         raise
     stack.timings["total_start_s"] = round(time.monotonic() - t0, 2)
     return stack
@@ -353,12 +380,20 @@ def _boot(stack: Stack, timeout: float) -> None:
 
     def setup(service: str) -> str:
         t = time.monotonic()
-        if service == "keystone":
-            _keystone_setup(stack, confs[service], env)
-        elif service == "nova":
-            _nova_setup(stack, confs[service], env)
-        else:
-            _db_sync(stack, service, confs[service], env)
+        try:
+            if service == "keystone":
+                _keystone_setup(stack, confs[service], env)
+            elif service == "nova":
+                _nova_setup(stack, confs[service], env)
+            else:
+                _db_sync(stack, service, confs[service], env)
+        except StackError as exc:
+            # the commands log to the service's log file: show its errors too
+            log = ctx.logfile(SERVICE_LOG.get(service, service))
+            errors = [ln for ln in _lines(log) if " ERROR " in ln or " CRITICAL " in ln][-8:]
+            if errors:
+                raise StackError(f"{exc}\n{log} says:\n" + "\n".join(errors)) from None
+            raise
         stack.timings[f"{service}_db_s"] = round(time.monotonic() - t, 2)
         _serve(stack, service, confs[service],
                {"nova": env_nova, "neutron": env_neutron}.get(service, env))
