@@ -19,16 +19,16 @@ What it does, in order (see bench/README.md for the figures measured):
    night): wall of the first run in each process (median over ``--repeat`` processes) and
    of a second, warm run; CPU time; peak RSS from Linux VmHWM, reset after imports
    (``ru_maxrss`` would inherit the parent's peak across fork/exec):
-   (a) ``reconcile`` over every date + ``build_nightly`` + ``write_nightly`` for the last;
-   (b) the nightly case: ``reconcile`` for the last date only + the report;
+   (a) ``reconcile`` over every date, then for the last date what ``recon run`` does
+       after it: ``scaling.flag`` + ``build_nightly`` + ``write_nightly``;
+   (b) the nightly case: the same for the last date only;
    (c) the same computation in plain pandas (groupby/merge), table reads timed apart,
-       and checks that pandas' item_days and findings equal DuckDB's, row for row;
-   and, as a what-if, the findings statement that dominates (a) as is and with
-   ``min(resource_id, 200)`` patched in memory (recon/ files are not touched).
-3. Measures the store file (after CHECKPOINT) in bytes per resource-day.
+       and checks that pandas' item_days and findings equal DuckDB's, row for row.
+3. Measures the store file (after CHECKPOINT) in bytes per resource-day, and the
+   blocks in use.
 
-Nothing in recon/ is modified; the project's own Store, reconcile, build_nightly and
-write_nightly are what is timed.
+Nothing in recon/ is modified; the project's own Store, reconcile, scaling.flag,
+build_nightly and write_nightly are what is timed.
 """
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from connectors.base import Measurement, ResourceLine, SourceResult  # noqa: E402
+from recon import scaling  # noqa: E402
 from recon.config import load_config  # noqa: E402
 from recon.contract import load_contract  # noqa: E402
 from recon.reconcile import MAX_IDS, SEVERITY, contract_days, reconcile  # noqa: E402
@@ -492,6 +493,18 @@ def _round_away(x: pd.Series, places: int) -> pd.Series:
     return np.trunc(x * p + np.copysign(0.5, x)) / p
 
 
+MICRO = Decimal("1e-6")
+
+
+def _value(unit_day: pd.Series, qty: pd.Series) -> pd.Series:
+    """DuckDB's ``(unit_day_value::DECIMAL(38,10) * qty)::DECIMAL(18,6)``: the exact
+    product of two decimals, rounded half away from zero to 6 places.  ``qty`` is a
+    DECIMAL(18,6) read as float; formatting it to 6 places gives back its exact value."""
+    return pd.Series([np.nan if pd.isna(q) else
+                      float((u * Decimal(f"{q:.6f}")).quantize(MICRO, ROUND_HALF_UP))
+                      for u, q in zip(unit_day, qty)], index=qty.index, dtype="float64")
+
+
 def _round_exact(x: pd.Series, places: int) -> pd.Series:
     """DuckDB's round(DOUBLE, n): the double's exact value rounded, ties away from zero
     (0.14525 is 0.1452499999... in binary, so 0.1452; Series.round would say 0.1453)."""
@@ -515,8 +528,9 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
     keys = ["snapshot_date", "item_no"]
     days = pd.to_datetime(pd.Series(dates)).astype("datetime64[us]")
     cd = contract_days(contract, dates).astype({
-        "snapshot_date": "datetime64[us]", "item_no": "int16", "contracted": "float64",
-        "unit_price": "float64", "months": "int64", "days_in_month": "int64"})
+        "snapshot_date": "datetime64[us]", "item_no": "int16", "contracted": "float64"})
+    # the per-unit day value comes as exact decimal text (divided in Python Decimal)
+    cd["unit_day_value"] = cd["unit_day_value"].map(Decimal)
 
     # -- item_days ----------------------------------------------------------
     m = t["measurements"]
@@ -535,7 +549,7 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
     shortfall = (d["contracted"] - d["alloc"]).clip(lower=0).where(measured)
     overage = (in_use - d["contracted"]).clip(lower=0).where(measured)
     util = _round_exact((in_use / d["alloc"]).where(measured & (d["alloc"] > 0)), 4)
-    unit_day = d["unit_price"] / d["months"] / d["days_in_month"]
+    unit_day = d["unit_day_value"]
     status = np.select(
         [d["source"] == "none", ~measured, shortfall > 0, overage > 0, util < float(idle_below)],
         ["not_measured", "unknown", "shortfall", "over", "idle"], "ok")
@@ -544,9 +558,9 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
         "contracted": d["contracted"], "allocated": d["alloc"].where(measured),
         "in_use": in_use.where(measured), "shortfall": shortfall, "overage": overage,
         "utilisation": _round_away(util, 4),
-        "day_value": _round_away(unit_day * d["contracted"], 6),
-        "shortfall_value": _round_away(unit_day * shortfall, 6),
-        "overage_value": _round_away(unit_day * overage, 6),
+        "day_value": _value(unit_day, d["contracted"]),
+        "shortfall_value": _value(unit_day, shortfall),
+        "overage_value": _value(unit_day, overage),
         "status": status, "measured_by": d["measured_by"]})
 
     # -- resource ids behind each item and date (accepted lines) --------------
@@ -558,10 +572,12 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
     ids = pd.DataFrame({"n": gi.size(), "ids": gi.agg(lambda s: list(s.iloc[:MAX_IDS]))}
                        ).reset_index()
 
-    # -- findings: shortfall, overage, idle ------------------------------------
+    # -- findings: shortfall, overage, allocation over contract, idle ------------
     flag = pd.concat([
         item_days[item_days["status"] == "shortfall"].assign(code="allocation_shortfall"),
         item_days[item_days["overage"] > 0].assign(code="usage_over_contract"),
+        item_days[item_days["allocated"] > item_days["contracted"]].assign(
+            code="allocation_over_contract"),
         item_days[item_days["status"] == "idle"].assign(code="idle_capacity")])
     flag = flag.merge(ids, on=keys, how="left")
     msg, figs, idj = [], [], []
@@ -572,6 +588,9 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
         elif r.code == "usage_over_contract":
             msg.append(f"第{r.item_no}项 使用 {_qtxt(r.in_use)} 超出合同 "
                        f"{_qtxt(r.contracted)}，超 {_qtxt(r.overage)}")
+        elif r.code == "allocation_over_contract":
+            msg.append(f"第{r.item_no}项 分配 {_qtxt(r.allocated)} 高于合同数量 "
+                       f"{_qtxt(r.contracted)}，无生效的补充合同覆盖（第十六条）")
         else:
             tenths = (int(round(r.utilisation * 10_000)) + 5) // 10  # round(u*100, 1)
             msg.append(f"第{r.item_no}项 使用率 {_qtxt(tenths / 10)}%，已分配 "
@@ -693,13 +712,6 @@ def _reset_peak() -> None:
         pass
 
 
-# The change suggested for recon/reconcile.py (_IDS): the first MAX_IDS resource ids
-# by DuckDB's top-N aggregate min(x, n) -- a sorted list of the n smallest values --
-# instead of sorting every id of every item and date and slicing the list.
-IDS_AS_IS = f"list(r.resource_id ORDER BY r.resource_id)[1:{MAX_IDS}] AS ids"
-IDS_TOP_N = f"min(r.resource_id, {MAX_IDS}) AS ids"
-
-
 def section(args) -> dict:
     """One child process: run a section ``args.inner`` times; wall time per run, peak RSS."""
     config = load_config(CONFIG)
@@ -712,23 +724,22 @@ def section(args) -> dict:
     out = {"rss_base_mb": _mem("VmRSS")}
     if args.section in ("year", "night"):
         which = dates if args.section == "year" else [last]
-        if args.variant == "top_n":  # what-if: the suggested change, patched in memory only
-            import recon.reconcile as R
-            assert IDS_AS_IS in R.FINDINGS_SQL[0], "recon/reconcile.py _IDS changed"
-            R.FINDINGS_SQL[0] = R.FINDINGS_SQL[0].replace(IDS_AS_IS, IDS_TOP_N)
-        rec, rep, cpu = [], [], []
+        rec, rep, cpu, flagged = [], [], [], []
         for _ in range(args.inner):
+            # what recon run does after storing the night (recon/nightly.py Night.run)
             c0, t0 = _cpu(), time.perf_counter()
             reconcile(store, contract, which, config.idle_below)
             t1 = time.perf_counter()
-            report = build_nightly(store, contract, last, run_id)
+            flagged.append(scaling.flag(store, contract, last, config.penalty_basis,
+                                        config.penalty_coefficient))
+            report = build_nightly(store, contract, last, run_id, config)
             write_nightly(report, Path(args.out))
             t2 = time.perf_counter()
             rec.append(t1 - t0)
             rep.append(t2 - t1)
             cpu.append(_cpu() - c0)
         out.update(reconcile_s=rec, report_s=rep, total_s=[a + b for a, b in zip(rec, rep)],
-                   cpu_s=cpu,
+                   cpu_s=cpu, scaling_flagged=flagged,
                    findings_last=len(report.findings), exit_code=report.exit_code)
     elif args.section == "pandas":
         reads, comps, cpu = [], [], []
@@ -755,37 +766,16 @@ def section(args) -> dict:
             pandas_reconcile(tables, contract, dates, config.idle_below)
             out["tracemalloc_compute_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2 ** 20
             tracemalloc.stop()
-    elif args.section == "ids":
-        # the shortfall/overage/idle findings statement alone, as is or with the top-N
-        # change, into a temp table (the store is not changed); item_days are the year's
-        db = store.db
-        db.register("_contract_days", contract_days(contract, dates))
-        db.execute("CREATE TEMP TABLE _cd AS SELECT snapshot_date::DATE AS snapshot_date, "
-                   "item_no::SMALLINT AS item_no, source FROM _contract_days")
-        from recon.reconcile import FINDINGS_SQL, QTXT_MACRO
-        db.execute(QTXT_MACRO)
-        db.execute("CREATE TEMP TABLE _f AS SELECT * FROM findings WHERE false")
-        sql = FINDINGS_SQL[0].replace("INSERT INTO findings", "INSERT INTO _f")
-        assert IDS_AS_IS in sql, "recon/reconcile.py _IDS changed; update the bench"
-        if args.variant == "top_n":
-            sql = sql.replace(IDS_AS_IS, IDS_TOP_N)
-        c0, t0 = _cpu(), time.perf_counter()
-        db.execute(sql)
-        out["total_s"] = [time.perf_counter() - t0]
-        out["cpu_s"] = [_cpu() - c0]
-        out["rows"], out["digest"] = map(str, db.execute(
-            "SELECT count(*), sum(hash(snapshot_date, code, item_no, source, message, figures, "
-            "resource_ids)) FROM _f").fetchall()[0])
     store.close()
     out.setdefault("rss_peak_mb", _mem("VmHWM"))
     return out
 
 
-def run_section(name: str, db: Path, out: Path, args, procs: int, inner: int = 1,
-                variant: str = "") -> list[dict]:
+def run_section(name: str, db: Path, out: Path, args, procs: int, inner: int = 1
+                ) -> list[dict]:
     """``procs`` fresh child processes, each running the section ``inner`` times."""
     cmd = [sys.executable, __file__, "--section", name, "--db", str(db), "--out", str(out),
-           "--days", str(args.days), "--inner", str(inner), "--variant", variant]
+           "--days", str(args.days), "--inner", str(inner)]
     if args.tracemalloc:
         cmd.append("--tracemalloc")
     runs = []
@@ -798,11 +788,17 @@ def run_section(name: str, db: Path, out: Path, args, procs: int, inner: int = 1
     return runs
 
 
-def checkpoint_size(db: Path) -> int:
+def checkpoint_size(db: Path) -> tuple[int, int]:
+    """File bytes after CHECKPOINT, and the bytes of the blocks in use.  The file keeps
+    the blocks that deletes free (for reuse, not truncated), so its size depends on how
+    often item_days and findings were replaced; the blocks in use do not."""
     with Store(db) as store:
         store.db.execute("CHECKPOINT")
+        block, used = store.db.execute(
+            "SELECT block_size, used_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()").fetchall()[0]
     wal = Path(str(db) + ".wal")
-    return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0), block * used
 
 
 def _summary(runs: list[dict], key: str = "total_s") -> dict:
@@ -832,12 +828,11 @@ def main() -> int:
                          "bulk path (default 8; 0 skips)")
     ap.add_argument("--tracemalloc", action="store_true",
                     help="also trace the pandas computation's Python/numpy allocations")
-    ap.add_argument("--section", choices=("year", "night", "pandas", "ids"),
+    ap.add_argument("--section", choices=("year", "night", "pandas"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--inner", type=int, default=1, help=argparse.SUPPRESS)
-    ap.add_argument("--variant", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.section:
         print(json.dumps(section(args)))
@@ -883,7 +878,7 @@ def main() -> int:
         per_day = store.db.execute(
             "SELECT avg(n), min(n), max(n) FROM (SELECT snapshot_date, count(DISTINCT "
             "resource_key) n FROM resource_lines GROUP BY 1)").fetchall()[0]
-    snap_bytes = checkpoint_size(db)
+    snap_bytes, snap_used = checkpoint_size(db)
     t_store = time.perf_counter() - t0
     print(f"\n1. generation (apart from the timed sections): estate {t_world:.1f} s, bulk "
           f"store {t_store:.1f} s"
@@ -906,17 +901,12 @@ def main() -> int:
             raise SystemExit("the bulk path does not reproduce replace_snapshot")
 
     # 2. timed sections --------------------------------------------------------
-    # what-if first, so that the findings pandas is checked against are recon's own
-    year_top_n = _summary(run_section("year", db, out, args, args.repeat, inner=2,
-                                      variant="top_n"))
     year = _summary(yr := run_section("year", db, out, args, args.repeat, inner=2))
     rec = _summary(yr, "reconcile_s")
     night = _summary(run_section("night", db, out, args, args.repeat, inner=2))
     pr = run_section("pandas", db, out, args, args.pandas_repeat)
     pand, pread = _summary(pr, "compute_s"), _summary(pr, "read_s")
-    ids_as_is = run_section("ids", db, out, args, 3, variant="as_is")
-    ids_top_n = run_section("ids", db, out, args, 3, variant="top_n")
-    full_bytes = checkpoint_size(db)
+    full_bytes, full_used = checkpoint_size(db)
 
     # the real nightly ingest on the year-old store: store the last night again (unchanged)
     with Store(db) as store:
@@ -932,25 +922,28 @@ def main() -> int:
         # replace_snapshot cleared that night's item_days and findings: reconcile it again
         # (untimed) so that a --keep store is whole
         reconcile(store, contract, [world.dates[-1]], config.idle_below)
+        scaling.flag(store, contract, world.dates[-1], config.penalty_basis,
+                     config.penalty_coefficient)
 
     rd = args.resources * args.days
     chk = pr[0]["check"]
     speedup = pand["cold"] / year["cold"]
-    same_ids = len({r["digest"] for r in ids_as_is + ids_top_n}) == 1
     fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)  # noqa: E731
     rows = [
         ("store: bytes per resource-day, snapshots only", f"{snap_bytes / rd:.1f} B", "", "",
-         f"{snap_bytes / 2**20:.1f} MiB / ({args.resources:,} x {args.days})"),
+         f"{snap_bytes / 2**20:.1f} MiB / ({args.resources:,} x {args.days}); blocks in use "
+         f"{snap_used / rd:.1f} B"),
         ("store: bytes per resource-day, + item_days, findings", f"{full_bytes / rd:.1f} B",
          f"< {TARGET_BPRD:g} B", "PASS" if full_bytes / rd < TARGET_BPRD else "MISS",
-         f"{full_bytes / 2**20:.1f} MiB after CHECKPOINT"),
-        ("(a) reconcile all dates + nightly report", f"{year['cold']:.2f} s",
+         f"{full_bytes / 2**20:.1f} MiB after CHECKPOINT; blocks in use {full_used / rd:.1f} B "
+         f"({full_used / 2**20:.1f} MiB), the rest is freed blocks the file keeps"),
+        ("(a) reconcile all dates + scaling flags + nightly report", f"{year['cold']:.2f} s",
          f"< {TARGET_YEAR_S:g} s", "PASS" if year["cold"] < TARGET_YEAR_S else "MISS",
-         f"fresh processes: {fmt(year['cold_all'])} s (reconcile {rec['cold']:.2f}, report "
+         f"fresh processes: {fmt(year['cold_all'])} s (reconcile {rec['cold']:.2f}, flags + report "
          f"{year['cold'] - rec['cold']:.2f}); CPU {year['cpu']:.2f} s; 2nd run in the same "
          f"process {year['warm']:.2f} s;"
          f" peak RSS {year['peak']:.0f} MiB (+{year['delta']:.0f})"),
-        ("(b) nightly: reconcile last date + report", f"{night['cold']:.2f} s", "", "",
+        ("(b) nightly: reconcile last date + flags + report", f"{night['cold']:.2f} s", "", "",
          f"fresh processes: {fmt(night['cold_all'])} s; CPU {night['cpu']:.2f} s; warm "
          f"{night['warm']:.2f} s; peak RSS "
          f"{night['peak']:.0f} MiB (+{night['delta']:.0f})"),
@@ -972,28 +965,15 @@ def main() -> int:
          f"{pand['cold'] / year['warm']:.1f}x against the warm (a); CPU time "
          f"{pand['cpu'] / year['cpu']:.1f}x"),
     ]
-    ia, it = _summary(ids_as_is), _summary(ids_top_n)
     print("\n2./3. figures (each section in fresh child processes; wall = median of the "
           "first run of each process)")
     w = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print(f"  {r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:<{w[2]}}  {r[3]:<{w[3]}}  {r[4]}")
     print(f"\n  findings by code over the year: {chk['findings_by_code']}")
-    print(f"  last night: {yr[0]['findings_last']} findings, exit code {yr[0]['exit_code']}; "
+    print(f"  last night: {yr[0]['findings_last']} findings, exit code {yr[0]['exit_code']}, "
+          f"scaling findings written {yr[0]['scaling_flagged'][0]} (no scaling requests); "
           f"report in {out / world.dates[-1].isoformat()}")
-    print(f"\n  where (a) goes: the shortfall/overage/idle findings statement "
-          f"(recon/reconcile.py _IDS + FINDINGS_SQL[0]) alone takes {ia['cold']:.2f} s "
-          f"[{fmt(ia['cold_all'])}], CPU {ia['cpu']:.2f} s, peak RSS {ia['peak']:.0f} MiB;\n"
-          f"  with "
-          f"min(resource_id, {MAX_IDS}) instead of list(resource_id ORDER BY resource_id)"
-          f"[1:{MAX_IDS}]: {it['cold']:.2f} s [{fmt(it['cold_all'])}], CPU {it['cpu']:.2f} s, "
-          f"peak RSS "
-          f"{it['peak']:.0f} MiB; same {ids_as_is[0]['rows']} findings: {same_ids}")
-    print(f"  (a) with that change patched in (in memory, recon/ untouched): "
-          f"{year_top_n['cold']:.2f} s [{fmt(year_top_n['cold_all'])}], CPU "
-          f"{year_top_n['cpu']:.2f} s, warm "
-          f"{year_top_n['warm']:.2f} s, peak RSS {year_top_n['peak']:.0f} MiB; pandas / (a) "
-          f"would be {pand['cold'] / year_top_n['cold']:.1f}x")
     for key in ("item_days_only_sql", "item_days_only_pandas", "findings_only_sql",
                 "findings_only_pandas"):
         if chk[key]:
