@@ -21,11 +21,15 @@ from recon.progress import Progress
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "demo" / "scenario.yaml"
+#: the agency's scaling requests (扩容) the demo nights are judged against
+LEDGER = ROOT / "demo" / "scaling_requests.csv"
 FIRST_NIGHT = date(2026, 11, 1)
 
 
 def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool = False) -> int:
+    from recon import scaling
     from recon.nightly import Night
+    from recon.store import Store
     from recon.sim.scenario import load_scenario
     from recon.sim.server import SimServer, clouds_yaml
 
@@ -44,6 +48,8 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
                                          encoding="utf-8")
         progress.log(f"simulator on {sim.url}; clouds.yaml in {out / 'clouds.yaml'}")
         night = Night(config, cloud="recon-demo", cloud_config=clouds, progress=progress)
+        with Store(db) as store:
+            scaling.save(store, scaling.read_requests(LEDGER, night.contract))
         for n in range(days):
             day = FIRST_NIGHT + timedelta(days=n)
             sim.set_today(day)

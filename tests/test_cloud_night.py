@@ -79,4 +79,5 @@ def test_demo_plays_nights_through_the_sdk(tmp_path):
         items = {i["item_no"]: i for i in rep["items"]}
         assert items[1]["allocated"] is not None
         assert any(s["source"].startswith("openstack:") for s in rep["sources"])
+    assert [s["request_id"] for s in rep["scaling"]] == ["KR-2026-011"]  # the demo ledger
     assert "2026-11-02/nightly.html" in (tmp_path / "demo" / "index.html").read_text("utf-8")
