@@ -104,16 +104,7 @@ class ExportConnector:
 
     def _parse(self, path: Path) -> list[dict]:
         table = read_table(path)
-        found = {}
-        for key, names in COLUMNS.items():
-            for name in names:
-                if name in table.header:
-                    found[key] = name
-                    break
-        for key in ("allocated", "in_use"):
-            if key not in found:
-                raise InputError(path, f"missing column {COLUMNS[key][0]} ({key}); the header "
-                                 f"has: {', '.join(table.header)}", line=1, column=COLUMNS[key][0])
+        found = table.resolve(COLUMNS, required=("allocated", "in_use"))
         if "item_no" not in found and "service" not in found:
             raise InputError(path, "needs a 序号 (item_no) or 服务名称 (service) column", line=1,
                              column="服务名称")

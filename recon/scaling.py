@@ -163,16 +163,7 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
 def read_requests(path: Path, contract) -> list[Request]:
     """All rows of a CSV/XLSX ledger file, or an InputError naming the line: all or nothing."""
     table = read_table(path)
-    found = {}
-    for key, names in COLUMNS.items():
-        for name in names:
-            if name in table.header:
-                found[key] = name
-                break
-    for key in ("request_id", "item_no", "requested_at"):
-        if key not in found:
-            raise InputError(path, f"missing column {COLUMNS[key][0]} ({key}); the header has: "
-                             + ", ".join(table.header), line=1, column=COLUMNS[key][0])
+    found = table.resolve(COLUMNS, required=("request_id", "item_no", "requested_at"))
     if "target" not in found and "increase" not in found:
         raise InputError(path, "needs a 目标数量 (target) or 扩容数量 (increase) column", line=1,
                          column="目标数量")

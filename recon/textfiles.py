@@ -28,7 +28,26 @@ class Table:
     #: (line number, {column: cell text}) with cells stripped; blank rows left out
     rows: list[tuple[int, dict[str, str]]]
 
-    def require(self, columns, aliases: dict[str, str] | None = None) -> None:
+    def resolve(self, aliases: dict[str, tuple[str, ...]], required=()) -> dict[str, str]:
+        """Which header name each key uses, from its accepted names (中文 first).
+
+        A required key with none of its names present is an InputError naming
+        the first (Chinese) name and listing the header.
+        """
+        found = {}
+        for key, names in aliases.items():
+            for name in names:
+                if name in self.header:
+                    found[key] = name
+                    break
+        for key in required:
+            if key not in found:
+                raise InputError(self.path, f"missing column {aliases[key][0]} ({key}); the "
+                                 f"header has: {', '.join(self.header)}", line=1,
+                                 column=aliases[key][0])
+        return found
+
+    def require(self, columns) -> None:
         """Fail on the first missing column, naming it and what is there."""
         present = set(self.header)
         for col in columns:
