@@ -1,6 +1,6 @@
 """Start a real OpenStack stack, seed the contract tenant, wait for Ctrl-C.
 
-    python -m recon.realstack [--seed FILE] [--keep] [--workdir DIR]
+    python -m recon.realstack [--seed FILE] [--keep] [--workdir DIR] [--print-seed]
                               [--services keystone,nova,cinder,glance,neutron]
                               [--clouds-yaml FILE]
 
@@ -26,6 +26,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m recon.realstack", description=__doc__.split("\n")[0])
     ap.add_argument("--seed", metavar="FILE", help="seed spec (YAML); default: the contract tenant")
     ap.add_argument("--no-seed", action="store_true", help="start the services only")
+    ap.add_argument("--print-seed", action="store_true",
+                    help="print the default seed spec as YAML (a template for --seed) and exit")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work dir (configs, logs, state) after Ctrl-C")
     ap.add_argument("--workdir", metavar="DIR", help="work dir (implies --keep)")
@@ -36,6 +38,11 @@ def main(argv=None) -> int:
     ap.add_argument("--admin", action="store_true", help="print the admin cloud too")
     args = ap.parse_args(argv)
 
+    if args.print_seed:
+        from .seed import DEFAULT_SEED
+
+        print(yaml.safe_dump(DEFAULT_SEED, sort_keys=False, allow_unicode=True), end="")
+        return 0
     services = tuple(s.strip() for s in args.services.split(",") if s.strip())
     missing = missing_requirements(services)
     if missing:

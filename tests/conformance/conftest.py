@@ -44,6 +44,23 @@ def _skip_reason() -> str | None:
 
 #: start-up figures of this session's stack, printed in the terminal summary
 _REPORT: dict = {}
+#: the running stack, and the last test that uses it (stopped right after it)
+_STATE: dict = {"stack": None, "last": None}
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # read-only: remember the last test of this tier in the run order
+    mine = [it for it in items if it.get_closest_marker("conformance")]
+    _STATE["last"] = mine[-1].nodeid if mine else None
+
+
+def pytest_runtest_teardown(item, nextitem):
+    # free the ~1.1 GB and the processes for the rest of the suite
+    stack = _STATE["stack"]
+    if stack is not None and item.nodeid == _STATE["last"]:
+        _REPORT["rss_mb_at_end"] = stack.rss_mb()
+        stack.stop()
+        _STATE["stack"] = None
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +76,9 @@ def real_stack():
         _REPORT.update(services=list(stack.services), timings=stack.timings,
                        seed_steps=seeded["timings"], skipped=seeded["skipped"],
                        rss_mb=stack.rss_mb(), ready_s=round(time.monotonic() - t0, 1))
+        _STATE["stack"] = stack
         yield stack
-        _REPORT["rss_mb_at_end"] = stack.rss_mb()
+        _STATE["stack"] = None
 
 
 def pytest_terminal_summary(terminalreporter):
