@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     ap.add_argument("--workdir", metavar="DIR", help="work dir (implies --keep)")
     ap.add_argument("--services", default=",".join(DEFAULT_SERVICES),
                     help="comma-separated subset of %(default)s ('compute': servers can be "
-                         "built; it adds placement)")
+                         "built; it adds nova, placement and neutron)")
     ap.add_argument("--clouds-yaml", metavar="FILE", help="also write the clouds.yaml here")
     ap.add_argument("--admin", action="store_true", help="print the admin cloud too")
     args = ap.parse_args(argv)

@@ -40,7 +40,7 @@ from .mariadb import MariaDB, find_install_db, find_mariadbd
 
 API_SERVICES = ("keystone", "nova", "cinder", "glance", "neutron")
 #: every name ``services=`` accepts: "compute" adds Nova's conductor, scheduler and
-#: compute (fake virt driver) to the Nova process, and Placement
+#: compute (fake virt driver) to the Nova process, and Placement and Neutron
 ALL_SERVICES = API_SERVICES + ("placement", "compute")
 #: what start_stack() and the conformance tier start by default
 DEFAULT_SERVICES = API_SERVICES + ("compute",)
@@ -290,7 +290,7 @@ def start_stack(workdir: str | os.PathLike | None = None, services=DEFAULT_SERVI
     """Start the services, yield a :class:`Stack`, stop everything on exit.
 
     ``services`` is any subset of :data:`ALL_SERVICES` (Keystone is always
-    started; ``"compute"`` brings Nova and Placement with it).  ``workdir``
+    started; ``"compute"`` brings Nova, Placement and Neutron with it).  ``workdir``
     keeps configs, logs and state there (left on disk); by default a temp dir is
     made and removed.  ``baremetal`` sets the bare-metal resource classes of the
     fake compute node (default :data:`BAREMETAL`).
@@ -303,10 +303,11 @@ def start_stack(workdir: str | os.PathLike | None = None, services=DEFAULT_SERVI
 
 
 def _expand(services) -> tuple:
-    """Keystone always; "compute" brings Nova and Placement."""
+    """Keystone always; "compute" brings Nova, Placement and Neutron (Nova's server
+    API asks Neutron for every server's ports and security groups)."""
     services = tuple(services)
     if "compute" in services:
-        services += ("nova", "placement")
+        services += ("nova", "placement", "neutron")
     return tuple(dict.fromkeys(("keystone",) + services))
 
 
