@@ -1,8 +1,9 @@
 """Conformance tier: the connector's assumptions checked against real OpenStack services.
 
 One real stack (Keystone, Nova with conductor/scheduler/fake compute, Placement,
-Cinder API, Glance, Neutron on MariaDB; see ``recon.realstack``) is started and seeded with the contract tenant once per
-test session.  The whole tier is skipped, with the reason, when the service
+Cinder API, Glance, Neutron on MariaDB; see ``recon.realstack``) is started and
+seeded with the contract tenant once per test session, and stopped right after
+the tier's last test.  The whole tier is skipped, with the reason, when the service
 packages (the ``realstack`` extra) or Debian's ``mariadbd`` are not here, or
 when ``RECON_CONFORMANCE=0``.
 
