@@ -58,6 +58,7 @@ Top-level keys (all optional except ``project``)::
                   load-balancer: 1000, image: 25}   # server-side max_limit; 0 = unlimited
       compute_max_microversion: "2.96"
       volume_max_microversion: "3.70"
+      vpnaas: true               # false: a Neutron without VPNaaS (/vpn/... is 404)
     timeline:
       - date: 2026-11-01
         time: "02:00:00"          # optional, creation time of the resources
@@ -280,8 +281,8 @@ RESOURCE_KINDS = (
     "servers",
     "volumes",
     "backups",
+    "qos_policies",  # before floating_ips and routers, which may carry one
     "floating_ips",
-    "qos_policies",
     "routers",
     "ipsec_site_connections",
     "load_balancers",
@@ -750,7 +751,7 @@ def parse_scenario(data: Any, path: str = "<scenario>") -> Scenario:
     st = data.get("settings") or {}
     _check_keys(err, "settings", st, {"token_ttl", "page_size",
                                       "compute_max_microversion",
-                                      "volume_max_microversion"})
+                                      "volume_max_microversion", "vpnaas"})
     page_size = dict(PAGE_SIZE_DEFAULTS)
     for svc, n in (st.get("page_size") or {}).items():
         try:
@@ -765,6 +766,7 @@ def parse_scenario(data: Any, path: str = "<scenario>") -> Scenario:
                                         st.get("compute_max_microversion", "2.96"), 2),
         "volume_max_microversion": _mv(err, "settings.volume_max_microversion",
                                        st.get("volume_max_microversion", "3.70"), 3),
+        "vpnaas": bool(st.get("vpnaas", True)),
     }
 
     default_today = (_parse_date(err, "today", data["today"])

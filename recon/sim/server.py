@@ -1410,6 +1410,8 @@ class SimServer:
                                            "found.", "QosRuleNotFound")
             return self._neutron_list(req, st, "policies", "policy", parts[2:], build,
                                       f"{base}/network/v2.0/qos/policies", ("qos",))
+        if head == "vpn" and not sc.settings.get("vpnaas", True):
+            raise self._not_found(req)  # no VPNaaS plugin: Neutron knows no /vpn
         if head == "vpn" and len(parts) >= 2 and parts[1] == "ipsec-site-connections":
             build = lambda: [V.ipsec_view(st, c)  # noqa
                              for c in st.ipsec_site_connections.values()]
@@ -1435,6 +1437,8 @@ class SimServer:
                     "qos-gateway-ip", "qos-fip", "vpnaas", "quotas", "quota_details",
                     "pagination", "sorting", "standard-attr-timestamp",
                     "standard-attr-revisions", "standard-attr-tag"]
+            if not sc.settings.get("vpnaas", True):
+                exts.remove("vpnaas")
             return Response(200, {"extensions": [
                 {"alias": a, "name": a, "description": "", "updated": "2023-01-01T00:00:00-00:00",
                  "links": []} for a in exts]})
