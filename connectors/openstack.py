@@ -74,12 +74,18 @@ def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30):
     from openstack import config as os_config
 
     if cloud_config is not None:
+        import os
         import tempfile
 
         import yaml
+        # the loader only reads files; the file holds secrets, so it lives only while read
         with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
+            os.chmod(fh.name, 0o600)
             yaml.safe_dump(cloud_config, fh)
-        loader = os_config.OpenStackConfig(config_files=[fh.name], vendor_files=[])
+        try:
+            loader = os_config.OpenStackConfig(config_files=[fh.name], vendor_files=[])
+        finally:
+            os.unlink(fh.name)
     else:
         loader = os_config.OpenStackConfig()
     region = loader.get_one(cloud=cloud, api_timeout=timeout)
