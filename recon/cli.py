@@ -67,11 +67,14 @@ def cmd_contract_show(args) -> int:
     return 0
 
 
-def _ledger_store(args, config):
+def _save_requests(args, config, reqs) -> list[str]:
+    """Record requests under the run lock, so a running night never sees half a ledger."""
+    from recon import scaling
     from recon.store import Store, run_lock
 
     db = Path(args.db) if args.db else config.db_path
-    return db, run_lock, Store
+    with run_lock(db, config.lock_wait), Store(db) as store:
+        return scaling.save(store, reqs)
 
 
 def cmd_scaling_add(args) -> int:
@@ -87,9 +90,7 @@ def cmd_scaling_add(args) -> int:
     except ValueError as exc:
         field, _, why = str(exc).partition(": ")
         raise errors.InputError(None, why, column="--" + field.replace("_", "-")) from None
-    db, run_lock, Store = _ledger_store(args, config)
-    with run_lock(db, config.lock_wait), Store(db) as store:
-        changed = scaling.save(store, [req])
+    changed = _save_requests(args, config, [req])
     print(f"{req.request_id}: {'recorded' if changed else 'unchanged'}; day 0 = "
           f"{req.requested_date}, day 7 = {req.deadline}")
     return 0
@@ -102,9 +103,7 @@ def cmd_scaling_import(args) -> int:
     config = load_config(args.config)
     contract = load_contract(config)
     reqs = scaling.read_requests(Path(args.file), contract)  # all rows checked first
-    db, run_lock, Store = _ledger_store(args, config)
-    with run_lock(db, config.lock_wait), Store(db) as store:
-        changed = scaling.save(store, reqs)
+    changed = _save_requests(args, config, reqs)
     print(f"{args.file}: {len(reqs)} requests read, {len(changed)} new or changed")
     return 0
 
