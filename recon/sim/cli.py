@@ -75,23 +75,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"error: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
         return 1
+    # From here on the server is up: Ctrl-C (SIGINT) at any moment -- even while
+    # the banner is still being printed, right after the URL line a client may
+    # already have read -- stops it cleanly and exits 0.
     try:
-        cloud = clouds_yaml(sim, args.cloud_name, auth=args.auth)
-    except ValueError:
-        cloud = clouds_yaml(sim, args.cloud_name, auth="password")
-    text = yaml.safe_dump(cloud, sort_keys=False, allow_unicode=True)
-    if args.clouds_yaml:
-        with open(args.clouds_yaml, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    st = sim.state()
-    print(f"recon-sim serving {sc.path} on {sim.url}  (today {sim.today}; "
-          f"{len(st.servers)} servers, {len(st.volumes)} volumes)")
-    print(f"auth_url: {sim.auth_url}")
-    print("admin:    GET /_sim/state, POST /_sim/today {\"date\": \"YYYY-MM-DD\"}, "
-          "POST|DELETE /_sim/faults")
-    print("# clouds.yaml" + (f" (written to {args.clouds_yaml})" if args.clouds_yaml else ""))
-    print(text, end="", flush=True)
-    try:
+        try:
+            cloud = clouds_yaml(sim, args.cloud_name, auth=args.auth)
+        except ValueError:
+            cloud = clouds_yaml(sim, args.cloud_name, auth="password")
+        text = yaml.safe_dump(cloud, sort_keys=False, allow_unicode=True)
+        if args.clouds_yaml:
+            # written before the URL is printed: whoever reads the URL can read it
+            with open(args.clouds_yaml, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        st = sim.state()
+        print(f"recon-sim serving {sc.path} on {sim.url}  (today {sim.today}; "
+              f"{len(st.servers)} servers, {len(st.volumes)} volumes)", flush=True)
+        print(f"auth_url: {sim.auth_url}")
+        print("admin:    GET /_sim/state, POST /_sim/today {\"date\": \"YYYY-MM-DD\"}, "
+              "POST|DELETE /_sim/faults")
+        print("# clouds.yaml" + (f" (written to {args.clouds_yaml})" if args.clouds_yaml
+                                 else ""))
+        print(text, end="", flush=True)
         while True:
             time.sleep(1)
     except KeyboardInterrupt:
