@@ -139,6 +139,14 @@ class _Blobs:
         return b
 
 
+#: per status: nova/cinder body key, neutron error type, title
+_ERROR_NAMES = {
+    400: ("badRequest", "HTTPBadRequest", "Bad Request"),
+    403: ("forbidden", "HTTPForbidden", "Forbidden"),
+    404: ("itemNotFound", "HTTPNotFound", "Not Found"),
+}
+
+
 class HTTPError(Exception):
     def __init__(self, resp: Response):
         super().__init__(resp.status)
@@ -568,20 +576,31 @@ class SimServer:
         req.token = info
         return info
 
-    def _forbidden(self, req: Req, msg: str) -> HTTPError:
+    def _error_body(self, req: Req, status: int, msg: str, neutron_type: str | None = None):
+        """The JSON error body each service writes for ``status``; None for non-JSON services."""
+        nova_key, neutron_default, title = _ERROR_NAMES[status]
         svc = req.service
         if svc in ("compute", "block-storage"):
-            body: Any = {"forbidden": {"code": 403, "message": msg}}
-        elif svc == "network":
-            body = {"NeutronError": {"type": "HTTPForbidden", "message": msg, "detail": ""}}
-        elif svc == "load-balancer":
-            body = {"faultcode": "Client", "faultstring": msg, "debuginfo": None}
-        elif svc == "identity":
-            body = {"error": {"code": 403, "title": "Forbidden", "message": msg}}
-        else:
-            return HTTPError(Response(403, f"403 Forbidden\n\n{msg}\n\n".encode(),
-                                      "text/plain; charset=UTF-8"))
-        return HTTPError(Response(403, body))
+            return {nova_key: {"code": status, "message": msg}}
+        if svc == "network":
+            return {"NeutronError": {"type": neutron_type or neutron_default, "message": msg,
+                                     "detail": ""}}
+        if svc == "load-balancer":
+            return {"faultcode": "Client", "faultstring": msg, "debuginfo": None}
+        if svc == "identity":
+            return {"error": {"code": status, "title": title, "message": msg}}
+        return None
+
+    def _plain_error(self, req: Req, status: int, msg: str) -> HTTPError:
+        body = self._error_body(req, status, msg)
+        if body is not None:
+            return HTTPError(Response(status, body))
+        title = _ERROR_NAMES[status][2]
+        return HTTPError(Response(status, f"{status} {title}\n\n{msg}\n\n".encode(),
+                                  "text/plain; charset=UTF-8"))
+
+    def _forbidden(self, req: Req, msg: str) -> HTTPError:
+        return self._plain_error(req, 403, msg)
 
     def _is_admin(self, req: Req) -> bool:
         return bool(req.token and "admin" in req.token["roles"])
@@ -613,41 +632,21 @@ class SimServer:
         return ent
 
     def _bad_request(self, req: Req, msg: str) -> HTTPError:
-        svc = req.service
-        if svc in ("compute", "block-storage"):
-            body: Any = {"badRequest": {"code": 400, "message": msg}}
-        elif svc == "network":
-            body = {"NeutronError": {"type": "HTTPBadRequest", "message": msg, "detail": ""}}
-        elif svc == "load-balancer":
-            body = {"faultcode": "Client", "faultstring": msg, "debuginfo": None}
-        elif svc == "identity":
-            body = {"error": {"code": 400, "title": "Bad Request", "message": msg}}
-        else:
-            return HTTPError(Response(400, f"400 Bad Request\n\n{msg}\n\n".encode(),
-                                      "text/plain; charset=UTF-8"))
-        return HTTPError(Response(400, body))
+        return self._plain_error(req, 400, msg)
 
     def _not_found(self, req: Req, msg: str = "The resource could not be found.",
                    neutron_type: str = "HTTPNotFound") -> HTTPError:
-        svc = req.service
-        if svc in ("compute", "block-storage"):
-            body: Any = {"itemNotFound": {"code": 404, "message": msg}}
-        elif svc == "network":
-            body = {"NeutronError": {"type": neutron_type, "message": msg, "detail": ""}}
-        elif svc == "load-balancer":
-            body = {"faultcode": "Client", "faultstring": msg, "debuginfo": None}
-        elif svc == "identity":
-            body = {"error": {"code": 404, "title": "Not Found", "message": msg}}
-        elif svc == "image":
+        body = self._error_body(req, 404, msg, neutron_type)
+        if body is not None:
+            return HTTPError(Response(404, body))
+        if req.service == "image":
             return HTTPError(Response(
                 404, ("<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n"
                       f"  <h1>404 Not Found</h1>\n  {msg}<br /><br />\n\n\n\n </body>\n"
                       "</html>").encode(), "text/html; charset=UTF-8"))
-        else:
-            return HTTPError(Response(404, b"<html><h1>Not Found</h1><p>The resource could "
-                                           b"not be found.</p></html>",
-                                      "text/html; charset=UTF-8"))
-        return HTTPError(Response(404, body))
+        return HTTPError(Response(404, b"<html><h1>Not Found</h1><p>The resource could "
+                                       b"not be found.</p></html>",
+                                  "text/html; charset=UTF-8"))
 
     def _limit(self, req: Req, max_limit: int, default: int | None) -> int | None:
         """The page size in force: None means everything."""
