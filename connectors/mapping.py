@@ -8,10 +8,10 @@ resource silently priced at nothing (what CloudKitty does with unrated usage).
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from recon.config import read_toml
 from recon.errors import ConfigError
 
 
@@ -105,12 +105,7 @@ def _items_in(raw: dict):
 
 def load_mapping(path: Path, contract) -> Mapping:
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: mapping file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, "mapping")
     for key, item in _items_in(raw):
         if not isinstance(item, int) or item not in contract.items:
             raise ConfigError(f"{path}: {key} = {item!r} is not an item of the contract")

@@ -55,15 +55,22 @@ def _get(table: dict, key: str, kind, where: str, default=None):
         raise ConfigError(f"{where}: key {key!r} has a bad value {value!r}") from None
 
 
+def read_toml(path: Path, what: str) -> dict:
+    """A TOML file (BOM tolerated), or a ConfigError naming it and the problem."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the {what} file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
 def load_config(path: str | os.PathLike | None = None) -> Config:
     path = Path(path or os.environ.get("RECON_CONFIG") or
                 (Path("recon.toml") if Path("recon.toml").exists() else BUNDLED))
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, "configuration")
     base = path.resolve().parent
 
     def rel(value) -> Path:

@@ -179,3 +179,23 @@ def test_cron_log_is_plain_lines_without_progress_bars(workdir, capfd):
     assert lines and all(ln.startswith("2026-") or ln.startswith("20") for ln in lines), lines[:5]
     assert "+08:00 recon: " in lines[0]
     assert "Calculating Metrics" not in err and "\r" not in err
+
+
+def test_mapping_naming_an_unknown_item_is_configuration_error(workdir, capsys):
+    from tests.conftest import ROOT
+    bad = workdir / "mapping.toml"
+    bad.write_text((ROOT / "connectors" / "mapping.toml").read_text(encoding="utf-8")
+                   .replace("general = 5", "general = 99"), encoding="utf-8")
+    cfg = workdir / "recon.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        str(ROOT / "connectors" / "mapping.toml"), str(bad)), encoding="utf-8")
+    assert run(workdir, "2026-11-10") == 3
+    err = capsys.readouterr().err
+    assert "mapping.toml: block_storage.volume_types.general = 99" in err
+    assert not (workdir / "recon.duckdb").exists()
+
+
+def test_malformed_config_exit_3(workdir, capsys):
+    (workdir / "recon.toml").write_text("[contract\nsigned = ", encoding="utf-8")
+    assert run(workdir, "2026-11-10") == 3
+    assert "not valid TOML" in capsys.readouterr().err
