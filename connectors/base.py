@@ -32,7 +32,9 @@ METRICS = ("allocated", "in_use")
 Metric = Literal["allocated", "in_use"]
 
 
-@dataclass(frozen=True, slots=True)
+# not frozen: a large pull builds ~50,000 of these, and frozen dataclasses
+# initialise through object.__setattr__ at twice the cost
+@dataclass(slots=True)
 class ResourceLine:
     source: str
     resource_type: str
@@ -42,7 +44,7 @@ class ResourceLine:
     item_no: int | None
     quantity: Decimal
     unit: str
-    attributes: dict = field(default_factory=dict, hash=False, compare=False)
+    attributes: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

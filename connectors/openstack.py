@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -149,7 +150,7 @@ class OpenStackConnector:
 
     def _json(self, resp, path: str):
         try:
-            return resp.json()
+            return json.loads(resp.content)  # JSON is UTF-8: no charset sniffing of .text
         except ValueError:
             raise PullError(f"GET {path}: malformed JSON ({len(resp.content)} bytes)") from None
 
@@ -273,49 +274,57 @@ class OpenStackConnector:
         except Exception as exc:
             reason = f"cannot authenticate to cloud {self.cloud!r}: {exc.__class__.__name__}: {exc}"
             return [SourceResult.failed(f"openstack:{s}", reason) for s in self.SERVICES]
+        measure = Measure(self.mapping, self.contract)
+
+        def fetch_and_measure(name: str):
+            # rows are built in the service's own thread, while slower services still wait
+            # on the network; the licences need compute and block storage, so they come last
+            f = self._fetch(name, getattr(self, self.SERVICES[name]), conn)
+            return f, (None if name in Measure.NEEDS_ALL else measure.result(name, f, {}))
+
         with ThreadPoolExecutor(max_workers=len(self.SERVICES)) as pool:
-            futures = {name: pool.submit(self._fetch, name, getattr(self, meth), conn)
-                       for name, meth in self.SERVICES.items()}
-            fetched = {name: fut.result() for name, fut in futures.items()}
+            futures = {name: pool.submit(fetch_and_measure, name) for name in self.SERVICES}
+            done = {name: fut.result() for name, fut in futures.items()}
         conn.close()
+        fetched = {name: f for name, (f, _) in done.items()}
+        results = {name: res for name, (_, res) in done.items()}
+        for name in Measure.NEEDS_ALL:
+            results[name] = measure.result(name, fetched[name], fetched)
         log.info("openstack pull: %.2f s", time.monotonic() - started)
-        return Measure(self.mapping, self.contract, fetched).results()
+        return [results[name] for name in self.SERVICES]
 
 
 class Measure:
     """Turns what the services returned into resource lines and item figures."""
 
-    def __init__(self, mapping, contract, fetched: dict[str, Fetched]):
+    #: services whose rows need what other services returned
+    NEEDS_ALL = ("image",)
+
+    def __init__(self, mapping, contract):
         self.m = mapping
         self.contract = contract
-        self.fetched = fetched
 
-    def results(self) -> list[SourceResult]:
-        out = []
-        for service, build in (("compute", self.compute), ("block-storage", self.block_storage),
-                               ("network", self.network), ("load-balancer", self.load_balancer),
-                               ("object-store", self.object_store), ("image", self.licences)):
-            source = f"openstack:{service}"
-            f = self.fetched[service]
-            stats = {"requests": f.requests, "seconds": f.seconds}
-            if f.error:
-                out.append(SourceResult.failed(source, f.error, **stats))
-                continue
-            try:
-                lines, figures = build(source, f.data)
-            except DependencyFailed as exc:
-                out.append(SourceResult.failed(source, str(exc), **stats))
-                continue
-            if f.absent:
-                stats["absent"] = f.absent
-            measurements = [Measurement(source, item, metric, qty)
-                            for (item, metric), qty in sorted(figures.items())]
-            out.append(SourceResult(source, "ok", lines=lines, measurements=measurements,
-                                    stats=stats))
-        return out
+    def result(self, service: str, f: Fetched, fetched: dict[str, Fetched]) -> SourceResult:
+        """One service's SourceResult; ``fetched`` is every service's pull (for NEEDS_ALL)."""
+        build = {"compute": self.compute, "block-storage": self.block_storage,
+                 "network": self.network, "load-balancer": self.load_balancer,
+                 "object-store": self.object_store, "image": self.licences}[service]
+        source = f"openstack:{service}"
+        stats = {"requests": f.requests, "seconds": f.seconds}
+        if f.error:
+            return SourceResult.failed(source, f.error, **stats)
+        try:
+            lines, figures = build(source, f.data, fetched)
+        except DependencyFailed as exc:
+            return SourceResult.failed(source, str(exc), **stats)
+        if f.absent:
+            stats["absent"] = f.absent
+        measurements = [Measurement(source, item, metric, qty)
+                        for (item, metric), qty in sorted(figures.items())]
+        return SourceResult(source, "ok", lines=lines, measurements=measurements, stats=stats)
 
     # each builder returns (lines, {(item, metric): quantity})
-    def compute(self, source, data):
+    def compute(self, source, data, fetched):
         c = self.m.compute
         vcpu_item, ram_item = c.get("vcpu_item"), c.get("ram_item")
         lines, fig = [], {}
@@ -355,7 +364,7 @@ class Measure:
         fig[(ram_item, "in_use")] = ram
         return lines, fig
 
-    def block_storage(self, source, data):
+    def block_storage(self, source, data, fetched):
         lines, fig = [], {}
         bs = self.m.raw.get("block_storage", {})
         types = bs.get("volume_types", {})
@@ -387,7 +396,7 @@ class Measure:
             fig[(backup_item, "in_use")] = used
         return lines, fig
 
-    def network(self, source, data):
+    def network(self, source, data, fetched):
         n = self.m.raw.get("network", {})
         lines, fig = [], {}
         fip_item = n.get("floating_ip_item")
@@ -449,7 +458,7 @@ class Measure:
             fig[(ipsec_item, "in_use")] = Decimal(sum(c.get("status") == "ACTIVE" for c in conns))
         return lines, fig
 
-    def load_balancer(self, source, data):
+    def load_balancer(self, source, data, fetched):
         item = self.m.setting("load_balancer", "item")
         if not item:
             return [], {}
@@ -464,7 +473,7 @@ class Measure:
                (item, "allocated"): limit if limit is not None else Decimal(len(lbs))}
         return lines, fig
 
-    def object_store(self, source, data):
+    def object_store(self, source, data, fetched):
         item = self.m.setting("object_store", "item")
         if not item:
             return [], {}
@@ -478,13 +487,13 @@ class Measure:
                                         "quota_bytes": acct.get("x-account-meta-quota-bytes")})
         return [line], {(item, "allocated"): Decimal(1), (item, "in_use"): used}
 
-    def licences(self, source, data):
+    def licences(self, source, data, fetched):
         for dep in ("compute", "block-storage"):
-            if self.fetched[dep].error:
+            if fetched[dep].error:
                 raise DependencyFailed(f"needs openstack:{dep}, which failed")
         images = {i["id"]: i for i in data["images"]}
         boot_meta = {}  # server id -> image metadata of its boot volume
-        for v in self.fetched["block-storage"].data["volumes"]:
+        for v in fetched["block-storage"].data["volumes"]:
             meta = v.get("volume_image_metadata")
             for a in v.get("attachments") or []:
                 if meta and a.get("device") in ("/dev/vda", "/dev/sda", "/dev/xvda"):
@@ -492,7 +501,7 @@ class Measure:
         lines, fig = [], {}
         for rule in self.m.raw.get("licences", []):
             fig[(int(rule["item"]), "allocated")] = fig[(int(rule["item"]), "in_use")] = Decimal(0)
-        for s in self.fetched["compute"].data["servers"]:
+        for s in fetched["compute"].data["servers"]:
             image_ref = s.get("image")
             image = images.get(image_ref.get("id")) if isinstance(image_ref, dict) else None
             meta = image or boot_meta.get(s["id"]) or {}
