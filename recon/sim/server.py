@@ -87,8 +87,9 @@ class _Listing:
         self.fn = fn
         self.ids = [r["id"] for r in recs]
         self.index = {i: n for n, i in enumerate(self.ids)}
-        self.views = _Views(self)
-        self.blobs = _Blobs(self)
+        self.views = _Lazy(len(recs), (lambda i: recs[i]) if fn is None
+                           else (lambda i: fn(recs[i])))
+        self.blobs = _Lazy(len(recs), lambda i: json.dumps(self.views[i]).encode())
 
     def __getitem__(self, k: int):
         return (self.views, self.blobs, self.ids, self.index)[k]
@@ -104,18 +105,19 @@ class _Listing:
             self.blobs[i]
 
 
-class _Views:
-    __slots__ = ("ent", "cache")
+class _Lazy:
+    """A list whose items are computed on first use by ``fn(i)`` and kept."""
 
-    def __init__(self, ent: _Listing):
-        self.ent = ent
-        self.cache: list[dict | None] = [None] * len(ent.recs)
+    __slots__ = ("fn", "cache")
 
-    def __getitem__(self, i: int) -> dict:
+    def __init__(self, n: int, fn: Callable[[int], Any]):
+        self.fn = fn
+        self.cache: list = [None] * n
+
+    def __getitem__(self, i: int):
         v = self.cache[i]
         if v is None:
-            rec = self.ent.recs[i]
-            v = self.cache[i] = rec if self.ent.fn is None else self.ent.fn(rec)
+            v = self.cache[i] = self.fn(i)
         return v
 
     def __len__(self) -> int:
@@ -123,20 +125,6 @@ class _Views:
 
     def __iter__(self):
         return (self[i] for i in range(len(self.cache)))
-
-
-class _Blobs:
-    __slots__ = ("ent", "cache")
-
-    def __init__(self, ent: _Listing):
-        self.ent = ent
-        self.cache: list[bytes | None] = [None] * len(ent.recs)
-
-    def __getitem__(self, i: int) -> bytes:
-        b = self.cache[i]
-        if b is None:
-            b = self.cache[i] = json.dumps(self.ent.views[i]).encode()
-        return b
 
 
 #: per status: nova/cinder body key, neutron error type, title
@@ -708,7 +696,7 @@ class SimServer:
         return f"{path}?{urllib.parse.urlencode(params)}"
 
     @staticmethod
-    def _join(blobs: "_Blobs", idx: list[int]) -> bytes:
+    def _join(blobs: "_Lazy", idx: list[int]) -> bytes:
         return b"[" + b", ".join([blobs[i] for i in idx]) + b"]"
 
     def _filter(self, req: Req, ent, skip: set[str], fields_map: dict[str, Callable] | None = None
