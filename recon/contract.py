@@ -153,18 +153,12 @@ def load_items(path: Path) -> dict[int, Item]:
         qty = _decimal(table, line, "quantity", row["quantity"])
         total = _decimal(table, line, "line_total", row["line_total"])
         months = _int(table, line, "months", row["months"])
-        if no <= 0:
-            raise InputError(path, f"item number must be positive, got {no}", line=line,
-                             column="item_no")
-        if price <= 0:
-            raise InputError(path, f"unit price must be positive, got {price}", line=line,
-                             column="unit_price")
-        if qty <= 0:
-            raise InputError(path, f"quantity must be positive, got {qty}", line=line,
-                             column="quantity")
-        if months <= 0:
-            raise InputError(path, f"months must be positive, got {months}", line=line,
-                             column="months")
+        for col, label, value in (("item_no", "item number", no),
+                                  ("unit_price", "unit price", price),
+                                  ("quantity", "quantity", qty), ("months", "months", months)):
+            if value <= 0:
+                raise InputError(path, f"{label} must be positive, got {value}", line=line,
+                                 column=col)
         if price * qty != total:
             raise InputError(path, f"unit price x quantity = {price * qty}, but the line total "
                              f"says {total}", line=line, column="line_total")
