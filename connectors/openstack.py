@@ -389,7 +389,8 @@ class Measure:
                 size = Decimal(int(b.get("size") or 0))
                 used += size
                 lines.append(ResourceLine(source, "backup", b["id"], b.get("name") or "", "",
-                                          backup_item, size, "GB", {"status": b.get("status")}))
+                                          backup_item, size,
+                                          self._unit(backup_item), {"status": b.get("status")}))
             limit = _limit(data["quota"].get("backup_gigabytes"))
             if limit is not None:
                 fig[(backup_item, "allocated")] = limit
@@ -407,7 +408,8 @@ class Measure:
                 used += attached
                 lines.append(ResourceLine(source, "floatingip", ip["id"],
                                           ip.get("floating_ip_address", ""),
-                                          ip.get("project_id", ""), fip_item, Decimal(1), "个",
+                                          ip.get("project_id", ""), fip_item, Decimal(1),
+                                          self._unit(fip_item),
                                           {"port_id": ip.get("port_id"),
                                            "qos_policy_id": ip.get("qos_policy_id")}))
             if n.get("floating_ip_allocated", "quota") == "quota":
@@ -423,7 +425,8 @@ class Measure:
                     if (r.get("external_gateway_info") or {}).get("enable_snat")]
             for r in snat:
                 lines.append(ResourceLine(source, "router", r["id"], r.get("name", ""),
-                                          r.get("project_id", ""), snat_item, Decimal(1), "个",
+                                          r.get("project_id", ""), snat_item, Decimal(1),
+                                          self._unit(snat_item),
                                           {"status": r.get("status")}))
             fig[(snat_item, "allocated")] = fig[(snat_item, "in_use")] = Decimal(len(snat))
         bw_item = n.get("bandwidth_item")
@@ -443,7 +446,8 @@ class Measure:
                 if p["id"] in attached:
                     used += mbps
                 lines.append(ResourceLine(source, "qos_policy", p["id"], p.get("name", ""),
-                                          p.get("project_id", ""), bw_item, mbps, "Mbps",
+                                          p.get("project_id", ""), bw_item, mbps,
+                                          self._unit(bw_item),
                                           {"attached": p["id"] in attached}))
             fig[(bw_item, "allocated")] = total
             fig[(bw_item, "in_use")] = used
@@ -453,7 +457,8 @@ class Measure:
             for c in conns:
                 lines.append(ResourceLine(source, "ipsec_site_connection", c["id"],
                                           c.get("name", ""), c.get("project_id", ""), ipsec_item,
-                                          Decimal(1), "条", {"status": c.get("status")}))
+                                          Decimal(1), self._unit(ipsec_item),
+                                          {"status": c.get("status")}))
             fig[(ipsec_item, "allocated")] = Decimal(len(conns))
             fig[(ipsec_item, "in_use")] = Decimal(sum(c.get("status") == "ACTIVE" for c in conns))
         return lines, fig
@@ -464,7 +469,7 @@ class Measure:
             return [], {}
         lbs = data["loadbalancers"]
         lines = [ResourceLine(source, "loadbalancer", lb["id"], lb.get("name", ""),
-                              lb.get("project_id", ""), item, Decimal(1), "个",
+                              lb.get("project_id", ""), item, Decimal(1), self._unit(item),
                               {"provisioning_status": lb.get("provisioning_status"),
                                "vip_address": lb.get("vip_address")}) for lb in lbs]
         quota = data["quota"]
@@ -481,7 +486,7 @@ class Measure:
         containers = int(acct.get("x-account-container-count", 0) or 0)
         used = Decimal(1 if containers > 0 else 0)
         line = ResourceLine(source, "account", "account", "object storage account", "", item,
-                            used, "套", {"bytes_used": acct.get("x-account-bytes-used"),
+                            used, self._unit(item), {"bytes_used": acct.get("x-account-bytes-used"),
                                         "containers": containers,
                                         "objects": acct.get("x-account-object-count"),
                                         "quota_bytes": acct.get("x-account-meta-quota-bytes")})
@@ -509,7 +514,7 @@ class Measure:
             if item is None:
                 continue
             lines.append(ResourceLine(source, "server_licence", s["id"], s.get("name", ""),
-                                      s.get("tenant_id", ""), item, Decimal(1), "套",
+                                      s.get("tenant_id", ""), item, Decimal(1), self._unit(item),
                                       {"os_type": meta.get("os_type"),
                                        "os_distro": meta.get("os_distro")}))
             fig[(item, "allocated")] += 1
@@ -517,6 +522,7 @@ class Measure:
         return lines, fig
 
     def _unit(self, item: int) -> str:
+        """The contract's unit for an item, so evidence and contract read alike."""
         return self.contract.items[item].unit
 
 
