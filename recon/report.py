@@ -228,14 +228,23 @@ def _qty(value) -> str:
     return text
 
 
-def write_nightly(report: NightlyReport, out_dir: Path) -> tuple[Path, Path]:
+def write_nightly(report: NightlyReport, out_dir: Path, outbox=None) -> tuple[Path, Path]:
+    """OUT/DATE/nightly.html and nightly.json.
+
+    With the store's ``outbox`` (a night's transaction) the files are staged
+    and take their names only when the run commits, so they never disagree
+    with the store; without one each is replaced whole at once.
+    """
     folder = Path(out_dir) / report.snapshot_date.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
     html = _env().get_template("nightly.html.j2").render(r=report, labels=labels)
-    html_path, json_path = folder / "nightly.html", folder / "nightly.json"
-    _atomic_write(html_path, html)
-    _atomic_write(json_path, report.to_json())
-    return html_path, json_path
+    files = {folder / "nightly.html": html, folder / "nightly.json": report.to_json()}
+    if outbox is not None:
+        html_path, json_path = outbox.stage(report.run_id, files)
+        return html_path, json_path
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        _atomic_write(path, text)
+    return folder / "nightly.html", folder / "nightly.json"
 
 
 def _atomic_write(path: Path, text: str) -> None:
