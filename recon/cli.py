@@ -23,6 +23,10 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _say(message: str) -> None:
+    print(f"recon: {message}", file=sys.stderr, flush=True)
+
+
 def cmd_run(args) -> int:
     from recon.nightly import Night, today_shanghai
 
@@ -73,7 +77,8 @@ def _save_requests(args, config, reqs) -> list[str]:
     from recon.store import Store, run_lock
 
     db = Path(args.db) if args.db else config.db_path
-    with run_lock(db, config.lock_wait), Store(db) as store:
+    with run_lock(db, config.lock_wait, f"recon scaling {args.scaling_command}", say=_say), \
+            Store(db, wait_seconds=config.lock_wait, say=_say) as store:
         return scaling.save(store, reqs)
 
 
@@ -116,7 +121,8 @@ def cmd_scaling_list(args) -> int:
     config = load_config(args.config)
     contract = load_contract(config)
     db = Path(args.db) if args.db else config.db_path
-    with Store(db, read_only=True) as store:
+    # waits out a night's write phase (short); never blocks a night for longer than it reads
+    with Store(db, read_only=True, wait_seconds=config.lock_wait, say=_say) as store:
         day = args.date or (store.snapshot_dates() or [None])[-1]
         if day is None:
             reqs = scaling.requests(store)

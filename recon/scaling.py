@@ -200,8 +200,7 @@ def save(store, requests: list[Request]) -> list[str]:
     """
     db = store.db
     changed = []
-    db.execute("BEGIN")
-    try:
+    with store.transaction():
         for r in requests:
             current = _latest(store).get(r.request_id)
             fields = (r.item_no, r.target, r.increase, r.requested_at, r.notice_date,
@@ -218,10 +217,6 @@ def save(store, requests: list[Request]) -> list[str]:
                         r.requested_at, r.requested_date, r.notice_date, r.notice_deadline,
                         r.note, r.origin])
             changed.append(r.request_id)
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
     return changed
 
 
@@ -404,19 +399,15 @@ def findings(store, contract, day: date, basis: str = "contract",
 
 def flag(store, contract, day: date, basis: str = "contract",
          coefficient=Decimal("0.20")) -> int:
-    """Replace the night's scaling findings; returns how many were written."""
+    """Replace the night's scaling findings (in the caller's transaction when there is one:
+    they commit with the night); returns how many were written."""
     import json
 
-    rows = findings(store, contract, day, basis, coefficient)
     db = store.db
-    db.execute("BEGIN")
-    try:
+    with store.transaction():
+        rows = findings(store, contract, day, basis, coefficient)
         db.execute("DELETE FROM findings WHERE snapshot_date = ? AND code LIKE 'scaling_%'", [day])
         for code, sev, item, msg, figures in rows:
             db.execute("INSERT INTO findings VALUES (?, ?, ?, ?, 'scaling', ?, ?, NULL)",
                        [day, code, sev, item, msg, json.dumps(figures, ensure_ascii=False)])
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
     return len(rows)
