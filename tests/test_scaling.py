@@ -138,7 +138,8 @@ def test_completed_then_reverted_counts_only_when_it_stays(played):
     early = state_on(played, date(2026, 11, 3))["S-REVERT"]
     assert early.state == "completed"            # reached on day 1 ...
     st = state_on(played, LAST)["S-REVERT"]
-    assert st.reverted_on == [date(2026, 11, 4)]  # ... then taken back
+    assert st.dropped_on == [date(2026, 11, 4)]   # ... then taken back before day 7
+    assert st.reverted_on == []                    # not a revert of a final completion
     assert st.completed_on == date(2026, 11, 11) and st.state == "late"
     assert ("scaling_overdue", "S-REVERT") in findings(played, date(2026, 11, 10))
 
