@@ -40,6 +40,8 @@ class Config:
     timeout: float
     retries: int
     exports_dir: Path | None
+    #: how many days old a console export may be and still stand for the night
+    export_max_age_days: int = 1
     penalty_basis: str = "contract"
     penalty_coefficient: Decimal = Decimal("0.20")
     extra: dict = field(default_factory=dict)
@@ -53,6 +55,14 @@ def _get(table: dict, key: str, kind, where: str, default=None):
         return kind(value)
     except (TypeError, ValueError, ArithmeticError):
         raise ConfigError(f"{where}: key {key!r} has a bad value {value!r}") from None
+
+
+def _max_age(exports: dict, path: Path) -> int:
+    value = exports.get("max_age_days", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{path} [exports]: max_age_days must be a whole number of days "
+                          f"(0 or more), got {value!r}")
+    return value
 
 
 def read_toml(path: Path, what: str) -> dict:
@@ -107,6 +117,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         timeout=_get(o, "timeout_seconds", float, f"{path} [openstack]", 30),
         retries=_get(o, "retries", int, f"{path} [openstack]", 3),
         exports_dir=rel(e["dir"]) if e.get("dir") else None,
+        export_max_age_days=_max_age(e, path),
         penalty_basis=sc.get("penalty_basis", "contract"),
         penalty_coefficient=_get(sc, "penalty_coefficient", Decimal, f"{path} [scaling]", "0.20"),
         extra=raw,

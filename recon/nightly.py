@@ -77,7 +77,7 @@ class Night:
         out = []
         if self.config.exports_dir:
             out.append(ExportConnector(self.config.exports_dir, self.contract, self.mapping,
-                                       self.gate))
+                                       self.gate, self.config.export_max_age_days))
         if self.cloud:
             from connectors.openstack import OpenStackConnector
             out.append(OpenStackConnector(self.cloud, self.mapping, self.contract,
