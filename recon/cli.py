@@ -140,8 +140,20 @@ def cmd_scaling_list(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on exit 3 (bad input), not argparse's 2.
+
+    2 means "incomplete night, rerun it" to cron; a mistyped command line is bad input.
+    Subcommand parsers inherit the class, so every level exits the same way.
+    """
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(errors.EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="recon",
         description="Nightly reconciliation of the government-cloud contract against what the "
                     "provider's APIs and console exports show.",

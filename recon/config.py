@@ -6,7 +6,9 @@ folder, so a config and its contract files travel together.
 """
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,6 +47,70 @@ class Config:
     extra: dict = field(default_factory=dict)
 
 
+#: every table and key recon.toml may have: anything else is a typo, and a typo silently
+#: ignored is a setting that silently does not apply (exit 3 naming the closest key)
+SCHEMA: dict = {
+    "contract": dict.fromkeys(("number", "title", "agency", "provider", "signed", "months",
+                               "total", "items", "amendments")),
+    "store": dict.fromkeys(("path", "lock_wait_seconds")),
+    "report": dict.fromkeys(("out", "idle_below")),
+    "openstack": dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
+    "exports": dict.fromkeys(("dir",)),
+    "scaling": dict.fromkeys(("penalty_basis", "penalty_coefficient")),
+}
+
+#: in a schema: a table whose keys are the user's own names (volume types, aliases ...)
+ANY_KEYS = "any keys"
+
+
+def check_keys(path: Path, raw: dict, schema: dict, table: str = "") -> None:
+    """Raise ConfigError for the first key ``schema`` does not declare.
+
+    A schema maps each known key to None (a value), to a dict (a table, or an
+    array of tables whose rows have those keys) or to :data:`ANY_KEYS`.  The
+    message names the file, the line when it can be found, the table, the key
+    and the closest known key.
+    """
+    for key, value in raw.items():
+        if key not in schema:
+            close = difflib.get_close_matches(key, list(schema), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else \
+                f" (known: {', '.join(sorted(schema))})"
+            what = f"unknown key {key!r}" if table else f"unknown table [{key}]"
+            raise ConfigError(f"{_where(path, table, key)}: {what}{hint}")
+        sub = schema[key]
+        if isinstance(sub, dict):
+            name = f"{table}.{key}" if table else key
+            rows = value if isinstance(value, list) else [value]
+            for row in rows:
+                if isinstance(row, dict):
+                    check_keys(path, row, sub, name)
+
+
+def _where(path: Path, table: str, key: str) -> str:
+    """``FILE:LINE [table]`` for a key, the line found by reading the file (best effort)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    full = f"{table}.{key}" if table else key
+    sub = re.compile(r"^\s*\[\[?\s*" + re.escape(full) + r"\s*[\].]")
+    own = re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]")
+    assign = re.compile(r"^\s*[\"']?" + re.escape(key) + r"[\"']?\s*=")
+    line, inside = None, not table
+    for n, text in enumerate(lines, 1):
+        if re.match(r"^\s*\[", text):
+            if sub.match(text):
+                line = n
+                break
+            inside = bool(table and own.match(text))
+        elif inside and assign.match(text):
+            line = n
+            break
+    where = f"{path}:{line}" if line else str(path)
+    return f"{where} [{table}]" if table else where
+
+
 def _get(table: dict, key: str, kind, where: str, default=None):
     value = table.get(key, default)
     if value is None:
@@ -71,6 +137,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     path = Path(path or os.environ.get("RECON_CONFIG") or
                 (Path("recon.toml") if Path("recon.toml").exists() else BUNDLED))
     raw = read_toml(path, "configuration")
+    check_keys(path, raw, SCHEMA)
     base = path.resolve().parent
 
     def rel(value) -> Path:
