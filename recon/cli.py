@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from recon import errors
-from recon.config import load_config
+from recon.config import load_config, store_path
 from recon.progress import Progress
 
 
@@ -27,13 +27,16 @@ def cmd_run(args) -> int:
     from recon.nightly import Night, today_shanghai
 
     config = load_config(args.config)
+    db = store_path(config, args.db)
+    out = Path(args.out) if args.out else config.out_dir
     progress = Progress(quiet=args.quiet)
+    progress.note(f"config {config.path.resolve()}; store {db.resolve()}; "
+                  f"reports {out.resolve()}")
     night = Night(config, cloud=args.cloud, progress=progress)
     day = args.date or today_shanghai()
-    result = night.run(day, Path(args.db) if args.db else config.db_path,
-                       Path(args.out) if args.out else config.out_dir)
+    result = night.run(day, db, out)
     report = result.report
-    progress.log(f"{day}: exit {result.exit_code} ({report.exit_label}); "
+    progress.note(f"{day}: exit {result.exit_code} ({report.exit_label}); "
                  f"{report.counts['critical']} critical, {report.counts['warning']} warning; "
                  f"report {result.html}")
     return result.exit_code
@@ -72,7 +75,7 @@ def _save_requests(args, config, reqs) -> list[str]:
     from recon import scaling
     from recon.store import Store, run_lock
 
-    db = Path(args.db) if args.db else config.db_path
+    db = store_path(config, args.db)
     with run_lock(db, config.lock_wait), Store(db) as store:
         return scaling.save(store, reqs)
 
@@ -115,7 +118,7 @@ def cmd_scaling_list(args) -> int:
 
     config = load_config(args.config)
     contract = load_contract(config)
-    db = Path(args.db) if args.db else config.db_path
+    db = store_path(config, args.db)
     with Store(db, read_only=True) as store:
         day = args.date or (store.snapshot_dates() or [None])[-1]
         if day is None:
@@ -255,7 +258,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except errors.ReconError as exc:
-        print(f"recon: error: {exc}", file=sys.stderr)
+        print(f"recon: error: {exc} (exit {exc.exit_code})", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("recon: interrupted", file=sys.stderr)

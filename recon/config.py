@@ -42,6 +42,8 @@ class Config:
     timeout: float
     retries: int
     exports_dir: Path | None
+    #: where db_path came from, for messages: RECON_DB or the file's [store] path
+    db_source: str = "[store] path"
     penalty_basis: str = "contract"
     penalty_coefficient: Decimal = Decimal("0.20")
     extra: dict = field(default_factory=dict)
@@ -174,7 +176,22 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         timeout=_get(o, "timeout_seconds", float, f"{path} [openstack]", 30),
         retries=_get(o, "retries", int, f"{path} [openstack]", 3),
         exports_dir=rel(e["dir"]) if e.get("dir") else None,
+        db_source="RECON_DB" if os.environ.get("RECON_DB") else f"{path} [store] path",
         penalty_basis=sc.get("penalty_basis", "contract"),
         penalty_coefficient=_get(sc, "penalty_coefficient", Decimal, f"{path} [scaling]", "0.20"),
         extra=raw,
     )
+
+
+def store_path(config: Config, flag: str | os.PathLike | None = None) -> Path:
+    """The store a command uses (``--db`` beats RECON_DB beats the file), checked.
+
+    Its folder must exist: a mistyped ``--db`` must not create a fresh, empty
+    store somewhere and report a night against it.
+    """
+    path, source = (Path(flag), "--db") if flag else (config.db_path, config.db_source)
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{source} {path}: the folder {folder} does not exist "
+                          "(create it, or fix the path)")
+    return path

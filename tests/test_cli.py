@@ -93,3 +93,62 @@ def test_user_names_in_mapping_tables_are_not_keys(workdir):
                   .replace('"MySQL" = 29', '"MySQL" = 29\n"云数据库MySQL版" = 29'))
     assert main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10",
                  "-q"]) == 2
+
+
+HEADER = "序号,服务名称,资源ID,资源名称,订购数量,使用数量,单位\n"
+
+
+def test_quiet_night_still_logs_what_it_uses_its_problems_and_its_exit_code(workdir, capfd):
+    (workdir / "exports" / "security.csv").write_bytes(
+        (HEADER + "17,主机杀毒服务,av,杀毒,-74,70,台\n").encode("gbk"))
+    code = main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10",
+                 "--quiet"])
+    assert code == 2
+    lines = capfd.readouterr().err.splitlines()
+    assert all("+08:00 recon: " in ln for ln in lines), lines
+    text = "\n".join(lines)
+    assert (f"config {workdir / 'recon.toml'}; store {workdir / 'recon.duckdb'}; "
+            f"reports {workdir / 'out'}") in lines[0]
+    problems = [ln for ln in lines if "recon: problem: " in ln]
+    assert len(problems) == 1 and "export:security rejected" in problems[0], problems
+    assert "-74" in problems[0]
+    assert "2026-11-10: exit 2 (" in lines[-1] and " critical, " in lines[-1]
+    # progress is what quiet drops: the sources that were fine are not listed
+    assert "export:licences ok" not in text
+
+
+def test_quiet_night_names_the_openstack_source_that_failed(workdir, capfd, monkeypatch):
+    import yaml
+
+    from recon.sim.scenario import load_scenario
+    from recon.sim.server import SimServer, clouds_yaml
+    from tests.conftest import write_config
+
+    with SimServer(load_scenario(ROOT / "tests" / "scenarios" / "small.yaml")) as sim:
+        sim.set_fault("block-storage", "http_500")
+        clouds = workdir / "clouds.yaml"
+        clouds.write_text(yaml.safe_dump(clouds_yaml(sim, "sim", auth="application_credential")))
+        monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+        write_config(workdir, cloud="sim")
+        code = main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10",
+                     "-q"])
+    assert code == 2
+    problems = [ln for ln in capfd.readouterr().err.splitlines() if "problem: " in ln]
+    assert [ln for ln in problems if "openstack:block-storage" in ln], problems
+
+
+def test_db_in_a_missing_folder_exits_3_naming_it_and_creates_nothing(workdir, capsys):
+    db = workdir / "no-such-folder" / "recon.duckdb"
+    assert main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10", "-q",
+                 "--db", str(db)]) == 3
+    err = capsys.readouterr().err
+    assert f"the folder {db.parent} does not exist" in err and "(exit 3)" in err
+    assert not db.parent.exists() and not (workdir / "out").exists()
+
+
+def test_recon_db_env_into_a_missing_folder_exits_3_naming_the_variable(workdir, capsys,
+                                                                        monkeypatch):
+    monkeypatch.setenv("RECON_DB", str(workdir / "nope" / "x.duckdb"))
+    assert main(["--config", str(workdir / "recon.toml"), "scaling", "list"]) == 3
+    assert "RECON_DB " in capsys.readouterr().err
+    assert not (workdir / "nope").exists()
