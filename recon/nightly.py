@@ -96,7 +96,7 @@ class Night:
                 self.progress.log(f"{snapshot_date}: {res.source} ok, {len(res.lines)} resource "
                                   f"lines, {len(res.measurements)} figures")
             else:
-                self.progress.log(f"{snapshot_date}: {res.source} {res.status}: {res.reason}")
+                self.progress.problem(f"{snapshot_date}: {res.source} {res.status}: {res.reason}")
         return results
 
     def validate(self, results: list[SourceResult]) -> dict[str, bool]:
@@ -117,7 +117,7 @@ class Night:
                 res.status = "rejected"
                 res.reason = "; ".join(f.describe() for f in failures)
                 res.stats["failures"] = [vars(f) for f in failures]
-                self.progress.log(f"{res.source} rejected: {res.reason}")
+                self.progress.problem(f"{res.source} rejected: {res.reason}")
             accepted[res.source] = not failures
         return accepted
 
