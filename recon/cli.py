@@ -227,6 +227,8 @@ def _extra_parsers():
         out.append(add_sim_parser)
     except ImportError:
         pass
+    from recon.ledgers.incidents import add_incidents_parser
+    out.append(add_incidents_parser)
     try:
         from recon.demo import add_demo_parser
         out.append(add_demo_parser)
