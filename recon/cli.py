@@ -228,7 +228,8 @@ def _extra_parsers():
     except ImportError:
         pass
     from recon.ledgers.incidents import add_incidents_parser
-    out.append(add_incidents_parser)
+    from recon.reports.monthly import add_report_parser
+    out += [add_incidents_parser, add_report_parser]
     try:
         from recon.demo import add_demo_parser
         out.append(add_demo_parser)

@@ -1,0 +1,1 @@
+"""Reports: one module per report, each a typed context that is also its JSON."""
