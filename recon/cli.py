@@ -248,6 +248,9 @@ def _extra_parsers():
         out.append(add_sim_parser)
     except ImportError:
         pass
+    from recon.ledgers.incidents import add_incidents_parser
+    from recon.reports.monthly import add_report_parser
+    out += [add_incidents_parser, add_report_parser]
     try:
         from recon.demo import add_demo_parser
         out.append(add_demo_parser)

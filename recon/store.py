@@ -141,6 +141,30 @@ MIGRATIONS: list[str] = [
     """
     UPDATE runs SET status = 'abandoned' WHERE status = 'running';
     """,
+    # 4: the incidents ledger (faults, service requests, security events; 第三条, 附件1-3),
+    # with history: a change is a new revision, the latest revision counts
+    """
+    CREATE TABLE incidents (
+        incident_id VARCHAR NOT NULL,
+        revision INTEGER NOT NULL,
+        system VARCHAR NOT NULL,
+        important BOOLEAN NOT NULL,       -- 重要信息系统: 10 minutes to clear a fault, not 30
+        kind VARCHAR NOT NULL,            -- fault | request | security
+        started_at TIMESTAMPTZ NOT NULL,
+        responded_at TIMESTAMPTZ,
+        on_site_at TIMESTAMPTZ,
+        located_at TIMESTAMPTZ,
+        recovered_at TIMESTAMPTZ,         -- NULL: still open
+        outage BOOLEAN NOT NULL,          -- the service was interrupted
+        impact VARCHAR,
+        complaint BOOLEAN NOT NULL,       -- the agency complained (附件3 row 2)
+        event_level VARCHAR,              -- 附件1 A | B, the agency's judgement; NULL: neither
+        major_loss BOOLEAN NOT NULL,      -- 附件2 造成重大损失, the agency's judgement
+        note VARCHAR,
+        origin VARCHAR,                   -- 'file.csv:LINE'
+        recorded_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 #: the tables holding one night's snapshot, replaced whole by a rerun
