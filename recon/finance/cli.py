@@ -35,6 +35,31 @@ def cmd_schedule(args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    from connectors.mapping import load_mapping
+    from recon.contract import load_contract
+    from recon.finance.statements import read_statement
+    from recon.finance.verify import verify
+    from recon.reports.finance import build_finance, write_finance
+    from recon.store import Store
+
+    config = load_config(args.config)
+    contract = load_contract(config)
+    mapping = load_mapping(config.mapping_path, contract)
+    statement = read_statement(args.file)          # a bad file stops here: nothing written
+    db = Path(args.db) if args.db else config.db_path
+    with Store(db, read_only=True) as store:
+        result = verify(statement, contract, store, mapping, config)
+    report = build_finance(result, contract)
+    paths = write_finance(report, Path(args.out) if args.out else config.out_dir)
+    print(f"{statement.name}: {report.counts['lines']} lines, {report.counts['not_ok']} not ok"
+          + (f", {len(report.missing_items)} contracted items not billed"
+             if report.missing_items else "")
+          + f"; billed {report.billed.text}, accepted {report.accepted.text}, unknown "
+          f"{report.unknown_value.text}, penalties {report.penalty_total.text}; {paths['html']}")
+    return report.exit_code
+
+
 def add_finance_parser(sub) -> None:
     fin = sub.add_parser("finance", help="payment schedule (第七条) and statement checks",
                          description="What finance needs before each payment.")
@@ -48,3 +73,14 @@ def add_finance_parser(sub) -> None:
     sch.add_argument("--calendar", type=Path, help="working-day file for years chinese-calendar "
                      "lacks (default: [calendar] file)")
     sch.set_defaults(func=cmd_schedule)
+    ver = fsub.add_parser(
+        "verify", help="check a billing statement or invoice lines against contract and store",
+        description="Read the provider's statement (CSV/XLSX, UTF-8, BOM or GBK) and check each "
+        "line: price, quantity in force, delivered quantity, arithmetic, tax, 大写. Writes "
+        "OUT/finance/<statement>/verification.xlsx, .html and .json. Exit 1 when any line is "
+        "not ok or a contracted item is not billed, 0 when all are ok, 3 on a bad file "
+        "(nothing written).")
+    ver.add_argument("file", help="the statement file")
+    ver.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
+    ver.add_argument("--out", help="report folder (default: [report] out)")
+    ver.set_defaults(func=cmd_verify)
