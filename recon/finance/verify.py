@@ -126,11 +126,33 @@ class Verification:
 
 
 # -- the store ----------------------------------------------------------------------
-def nights(store, item_no: int, start: date, end: date) -> dict[date, tuple]:
-    """(allocated, status) per stored night of an item in [start, end]."""
-    return {d: (a, s) for d, a, s in store.db.execute(
-        "SELECT snapshot_date, allocated, status FROM item_days WHERE item_no = ? "
-        "AND snapshot_date BETWEEN ? AND ?", [item_no, start, end]).fetchall()}
+def nights(store, item_no: int, start: date, end: date) -> dict[date, dict]:
+    """The stored night rows (item_days) of an item in [start, end], by date."""
+    cur = store.db.execute("SELECT * FROM item_days WHERE item_no = ? "
+                           "AND snapshot_date BETWEEN ? AND ?", [item_no, start, end])
+    names = [c[0] for c in cur.description]
+    return {row["snapshot_date"]: row for row in (dict(zip(names, r)) for r in cur.fetchall())}
+
+
+def delivered_on(night: dict | None, contracted: Decimal, source: str
+                 ) -> tuple[str, Decimal | None]:
+    """(state, allocated) of one night: what the store lets finance count as delivered.
+
+    ``measured`` with the allocated quantity; an allocation of basis
+    ``unlimited`` (a -1 quota) delivers the whole contracted quantity.
+    ``unknown``: no row, or the night's pull failed or was rejected.
+    ``not_measured``: no source measures the item, or its source sees only
+    use (no allocation figure): nothing can be said about delivery.
+    """
+    if source == "none" or (night and night["status"] == "not_measured"):
+        return "not_measured", None
+    if night is None or night["status"] == "unknown":
+        return "unknown", None
+    if night["allocated"] is not None:
+        return "measured", night["allocated"]
+    if night.get("allocated_basis") == "unlimited":
+        return "measured", contracted
+    return "not_measured", None
 
 
 def penalties_in_period(store, contract, config, start: date, end: date) -> list[Penalty]:
@@ -218,12 +240,10 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
         s = day_share(d, item.months)
         c = contract.quantity_on(item.item_no, d) if contract.in_term(d) else Decimal(0)
         contracted_w += Fraction(c) * s
-        allocated, status = stored.get(d, (None, None))
+        state, allocated = delivered_on(stored.get(d), c, item.source)
         billable = min(q, Fraction(c))
-        if item.source == "none" or status == "not_measured":
-            days.append(Day(d, s, c, None, "not_measured", Fraction(0), p_accept * billable * s))
-        elif allocated is None:
-            days.append(Day(d, s, c, None, "unknown", Fraction(0), p_accept * billable * s))
+        if state != "measured":
+            days.append(Day(d, s, c, None, state, Fraction(0), p_accept * billable * s))
         else:
             delivered = min(billable, Fraction(allocated))
             measured_share += s
