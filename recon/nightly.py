@@ -23,7 +23,7 @@ from recon.contract import load_contract
 from recon.errors import ConfigError, InputError
 from recon.progress import SHANGHAI, Progress
 from recon.reconcile import reconcile
-from recon.report import build_nightly, write_nightly
+from recon.reports.nightly import build_nightly, write_nightly
 from recon.store import Store, run_lock
 
 

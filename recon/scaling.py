@@ -26,8 +26,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from recon import labels
 from recon.errors import InputError
-from recon.money import cents
+from recon.money import cents, fmt
 from recon.progress import SHANGHAI
 from recon.textfiles import read_table
 
@@ -365,27 +366,31 @@ def findings(store, contract, day: date, basis: str = "contract",
                    "completed_on": st.completed_on.isoformat() if st.completed_on else None,
                    "unknown_days": [d.isoformat() for d in st.unknown_days],
                    "reverted_on": [d.isoformat() for d in st.reverted_on]}
+        unit = contract.items[r.item_no].unit
+        latest = labels.qty(st.latest, unit)
         unknown = f"；其间 {_days(st.unknown_days)} 未能采集" if st.unknown_days else ""
-        head = f"扩容申请 {r.request_id}（第{r.item_no}项 {name}，目标 {_fmt_q(st.target)}）"
+        head = f"扩容申请 {r.request_id}（第{r.item_no}项 {name}，目标 {labels.qty(st.target, unit)}）"
         if st.penalty_applies:
-            figures["penalty"] = str(penalty(contract, r.item_no, basis, coefficient))
+            amount = penalty(contract, r.item_no, basis, coefficient)
+            figures["penalty"] = str(amount)
+            fine = f"违约金 {fmt(amount)} 元"
         if st.state == "unverifiable":
             out.append(("scaling_unverifiable", "info", r.item_no,
                         f"{head}：本项没有任何数据源计量分配数量，无法核实，请人工确认", figures))
         elif st.state == "notice_overdue":
             out.append(("scaling_notice_overdue", "critical", r.item_no,
                         f"{head}：书面通知期限 {r.notice_deadline} 已过仍未完成，适用附件3第4条"
-                        f"（违约金 {figures['penalty']} 元）；当前分配 {_fmt_q(st.latest)}{unknown}",
+                        f"（{fine}）；当前分配 {latest}{unknown}",
                         figures))
         elif st.state == "overdue":
             out.append(("scaling_overdue", "critical", r.item_no,
                         f"{head}：已第 {st.day} 天，超过 7 个自然日（{r.deadline}）仍未完成；"
-                        f"当前分配 {_fmt_q(st.latest)}{unknown}", figures))
+                        f"当前分配 {latest}{unknown}", figures))
         elif st.state in ("pending", "partial") and \
                 st.day >= DEADLINE_DAYS - WARN_DAYS_BEFORE:
             out.append(("scaling_due_soon", "warning", r.item_no,
                         f"{head}：第 {st.day} 天，须于 {r.deadline} 前完成；当前分配 "
-                        f"{_fmt_q(st.latest)}{unknown}", figures))
+                        f"{latest}{unknown}", figures))
         elif st.state == "late" and st.completed_on == day:
             out.append(("scaling_late", "warning", r.item_no,
                         f"{head}：于 {st.completed_on} 完成，晚于 7 个自然日期限 {r.deadline}"
@@ -393,7 +398,7 @@ def findings(store, contract, day: date, basis: str = "contract",
         if st.state == "late" and st.penalty_applies and st.completed_on == day:
             out.append(("scaling_notice_overdue", "critical", r.item_no,
                         f"{head}：完成日 {st.completed_on} 晚于书面通知期限 {r.notice_deadline}，"
-                        f"适用附件3第4条（违约金 {figures['penalty']} 元）", figures))
+                        f"适用附件3第4条（{fine}）", figures))
     return out
 
 

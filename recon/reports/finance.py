@@ -14,9 +14,7 @@ that exactly to the fen.
 """
 from __future__ import annotations
 
-import dataclasses
-import json
-import os
+import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,7 +23,7 @@ from pathlib import Path
 
 from recon import labels
 from recon.progress import SHANGHAI
-from recon.report import Money, _atomic_write, _env, _json_default
+from recon.reports.common import Money, env, to_json, write_atomic
 
 #: per-day values are exact fractions; the evidence shows them to this many places
 DAY_PLACES = Decimal("0.000001")
@@ -130,8 +128,7 @@ class FinanceReport:
     counts: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2,
-                          default=_json_default)
+        return to_json(self)
 
 
 def build_finance(v, contract) -> FinanceReport:
@@ -174,12 +171,11 @@ def write_finance(report: FinanceReport, out_dir: Path) -> dict[str, Path]:
     folder = Path(out_dir) / "finance" / report.statement
     folder.mkdir(parents=True, exist_ok=True)
     paths = {ext: folder / f"verification.{ext}" for ext in ("xlsx", "html", "json")}
-    tmp = paths["xlsx"].with_suffix(".xlsx.tmp")
-    write_xlsx(report, tmp)
-    os.replace(tmp, paths["xlsx"])
-    env = _env()
-    _atomic_write(paths["html"], env.get_template("finance.html.j2").render(r=report))
-    _atomic_write(paths["json"], report.to_json())
+    buf = io.BytesIO()
+    write_xlsx(report, buf)
+    write_atomic(paths["xlsx"], buf.getvalue())
+    write_atomic(paths["html"], env().get_template("finance.html.j2").render(r=report))
+    write_atomic(paths["json"], report.to_json())
     return paths
 
 
@@ -221,10 +217,11 @@ def _num(value):
     return None if value is None else float(value)
 
 
-def write_xlsx(report: FinanceReport, path: Path) -> None:
+def write_xlsx(report: FinanceReport, target) -> None:
+    """The workbook into ``target`` (a path or a binary file object)."""
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False,
+    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "in_memory": True,
                                          "strings_to_formulas": False, "strings_to_urls": False})
     f = {
         "head": wb.add_format({"bold": True, "bg_color": "#F3F3F3", "border": 1,
