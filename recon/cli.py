@@ -256,6 +256,8 @@ def _extra_parsers():
         out.append(add_demo_parser)
     except ImportError:
         pass
+    from recon.finance.cli import add_finance_parser
+    out.append(add_finance_parser)
     return out
 
 

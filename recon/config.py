@@ -48,6 +48,8 @@ class Config:
     db_source: str = "[store] path"
     penalty_basis: str = "contract"
     penalty_coefficient: Decimal = Decimal("0.20")
+    #: working days for years chinese-calendar lacks (recon.calendar)
+    calendar_file: Path | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -159,6 +161,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     c, s, r = raw.get("contract", {}), raw.get("store", {}), raw.get("report", {})
     o, e = raw.get("openstack", {}), raw.get("exports", {})
     sc = raw.get("scaling", {})
+    cal = raw.get("calendar", {})
     if sc.get("penalty_basis", "contract") not in ("contract", "item"):
         raise ConfigError(f"{path} [scaling]: penalty_basis must be 'contract' or 'item'")
     signed = c.get("signed")
@@ -190,6 +193,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         db_source="RECON_DB" if os.environ.get("RECON_DB") else f"{path} [store] path",
         penalty_basis=sc.get("penalty_basis", "contract"),
         penalty_coefficient=_get(sc, "penalty_coefficient", Decimal, f"{path} [scaling]", "0.20"),
+        calendar_file=rel(cal["file"]) if cal.get("file") else None,
         extra=raw,
     )
 

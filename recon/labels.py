@@ -90,6 +90,17 @@ EXIT = {
     3: "输入或配置错误",
     4: "数据库被占用或无法打开",
 }
+FINANCE_STATUS = {
+    "ok": "正确",
+    "price_mismatch": "单价与合同不符",
+    "quantity_over_contract": "数量超出合同",
+    "billed_over_delivered": "计费高于实际交付",
+    "arithmetic_error": "金额计算错误",
+    "unknown_item": "非合同项目",
+    "daxie_mismatch": "大写金额不符",
+    "missing_item": "合同项目未计费",
+}
+NIGHT_STATE = {"measured": "已计量", "unknown": "未知（未有效采集）", "not_measured": "无数据源计量"}
 
 
 def source_name(source: str) -> str:

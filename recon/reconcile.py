@@ -24,13 +24,14 @@ the scaling_* codes.
 """
 from __future__ import annotations
 
-import calendar
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pandas as pd
 
 from recon import labels
+from recon.contract import day_share
 from recon.store import MONEY, QTY
 
 #: severity per finding code; "critical" and "warning" need attention (exit 1)
@@ -54,10 +55,10 @@ def contract_days(contract, dates: list[date]) -> pd.DataFrame:
     """One row per (date, item): the contracted quantity that day and its price."""
     rows = []
     for day in dates:
-        dim = calendar.monthrange(day.year, day.month)[1]
         for item in contract.items.values():
-            # DuckDB divides DECIMALs in DOUBLE; divide here in Decimal, multiply there exactly
-            unit_day = (item.unit_price / item.months / dim).quantize(UNIT_DAY_EXP)
+            # DuckDB divides DECIMALs in DOUBLE; divide here exactly, multiply there exactly
+            share = Fraction(item.unit_price) * day_share(day, item.months)
+            unit_day = (Decimal(share.numerator) / share.denominator).quantize(UNIT_DAY_EXP)
             rows.append((day, item.item_no, str(contract.quantity_on(item.item_no, day)),
                          str(item.unit_price), str(unit_day), item.source))
     return pd.DataFrame(rows, columns=["snapshot_date", "item_no", "contracted", "unit_price",
