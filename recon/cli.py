@@ -30,13 +30,21 @@ def cmd_run(args) -> int:
     progress = Progress(quiet=args.quiet)
     night = Night(config, cloud=args.cloud, progress=progress)
     day = args.date or today_shanghai()
-    result = night.run(day, Path(args.db) if args.db else config.db_path,
-                       Path(args.out) if args.out else config.out_dir)
+    db = Path(args.db) if args.db else config.db_path
+    out = Path(args.out) if args.out else config.out_dir
+    result = night.run(day, db, out)
     report = result.report
     progress.log(f"{day}: exit {result.exit_code} ({report.exit_label}); "
                  f"{report.counts['critical']} critical, {report.counts['warning']} warning; "
                  f"report {result.html}")
+    after_night(config, db, out, result)
     return result.exit_code
+
+
+def after_night(config, db: Path, out: Path, result) -> None:
+    """The night is stored and reported: refresh the index and tell people (never the exit code)."""
+    from recon.reports.index import refresh_after_run
+    refresh_after_run(config, db, out)
 
 
 def cmd_contract_check(args) -> int:
@@ -214,9 +222,21 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--db", help="DuckDB store")
     lst.set_defaults(func=cmd_scaling_list)
 
+    rep = sub.add_parser("report", help="rebuild reports from the store",
+                         description="Reports rebuilt from the store alone.")
+    rsub = rep.add_subparsers(dest="report_command", required=True, metavar="KIND")
+    for register in _report_parsers():
+        register(rsub)
+
     for register in _extra_parsers():
         register(sub)
     return parser
+
+
+def _report_parsers():
+    """`recon report KIND`: each report module adds its own KIND."""
+    from recon.reports.index import add_report_index
+    return [add_report_index]
 
 
 def _extra_parsers():
