@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from recon import errors
+from recon import errors, notify
 from recon.config import load_config
 from recon.progress import Progress
 
@@ -27,6 +27,7 @@ def cmd_run(args) -> int:
     from recon.nightly import Night, today_shanghai
 
     config = load_config(args.config)
+    notify.load_settings(config)  # a bad [notify] table is bad configuration: exit 3 first
     progress = Progress(quiet=args.quiet)
     night = Night(config, cloud=args.cloud, progress=progress)
     day = args.date or today_shanghai()
@@ -37,14 +38,16 @@ def cmd_run(args) -> int:
     progress.log(f"{day}: exit {result.exit_code} ({report.exit_label}); "
                  f"{report.counts['critical']} critical, {report.counts['warning']} warning; "
                  f"report {result.html}")
-    after_night(config, db, out, result)
+    after_night(config, db, out, result, progress)
     return result.exit_code
 
 
-def after_night(config, db: Path, out: Path, result) -> None:
+def after_night(config, db: Path, out: Path, result, progress: Progress) -> None:
     """The night is stored and reported: refresh the index and tell people (never the exit code)."""
     from recon.reports.index import refresh_after_run
     refresh_after_run(config, db, out)
+    for channel, sent in notify.notify_night(config, db, result).items():
+        progress.log(f"notify {channel}: {'sent' if sent else 'FAILED (see the log)'}")
 
 
 def cmd_contract_check(args) -> int:
