@@ -112,6 +112,9 @@ def load_settings(config) -> Settings:
                 raise ConfigError(f"{at}: smtp needs host, from and to")
             if ch.get("security", "starttls") not in SECURITY:
                 raise ConfigError(f"{at}: security must be one of {', '.join(SECURITY)}")
+            if ch.get("security") == "none" and ch.get("user"):
+                raise ConfigError(f"{at}: security = \"none\" would send the password in clear;"
+                                  f" use starttls or tls")
             if isinstance(ch["to"], str):
                 ch = {**ch, "to": [ch["to"]]}
         elif sum(k in ch for k in ("url", "url_env", "url_file")) != 1:
@@ -138,12 +141,18 @@ class Message:
     report: Path | None = None
 
 
-def _md(text) -> str:
-    """A value from the cloud or a file, made inert in markdown (no links, no markup)."""
+def _md(text, limit: int = 100) -> str:
+    """A value from the cloud or a file, made inert in markdown (no links, no markup).
+
+    Cut to ``limit`` characters so five findings stay well inside 企业微信's 4,096-byte
+    markdown limit.
+    """
     text = " ".join(str(text).split())
+    if len(text) > limit:
+        text = text[:limit - 1] + "…"
     for ch in "\\`*_[]()<>#|!~":
         text = text.replace(ch, "\\" + ch)
-    return text[:300]
+    return text
 
 
 def build_message(report, html_path: Path | None, link_base: str | None) -> Message:
@@ -299,8 +308,6 @@ def _send_mail(ch: Channel, msg: Message, timeout: float) -> None:
                        secure=security != "none",
                        secure_mode={"tls": "ssl", "starttls": "starttls"}.get(security, "insecure"),
                        from_addr=o["from"], targets=list(o["to"]))
-    if not mail.secure and security != "none":
-        raise SendError("apprise refused the mail settings")
     mail.socket_connect_timeout = mail.socket_read_timeout = timeout
     attach = None
     if o.get("attach", True) and msg.report and Path(msg.report).exists():

@@ -364,6 +364,8 @@ def test_on_change_sends_only_when_the_verdict_changes(workdir):
      'user = "u"\npassword = "hunter2"\n', "'password' must not be written in recon.toml"),
     ('[[notify.channel]]\ntype = "dingtalk"\nurl = "http://x"\nsecret = "s"\n',
      "'secret' must not be written in recon.toml"),
+    ('[[notify.channel]]\ntype = "smtp"\nhost = "h"\nfrom = "a@b"\nto = "c@d"\n'
+     'security = "none"\nuser = "u"\npassword_env = "P"\n', "would send the password in clear"),
     ('on = "sometimes"\n', "use one of problems, always, change"),
     ('[[notify.channel]]\ntype = "slack"\n', "type must be one of"),
     ('[[notify.channel]]\ntype = "wecom"\n', "needs exactly one of url, url_env, url_file"),
