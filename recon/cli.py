@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from recon import errors
+from recon import errors, notify
 from recon.config import load_config, store_path
 from recon.progress import Progress
 
@@ -31,6 +31,7 @@ def cmd_run(args) -> int:
     from recon.nightly import Night, today_shanghai
 
     config = load_config(args.config)
+    notify.load_settings(config)  # a bad [notify] table is bad configuration: exit 3 first
     db = store_path(config, args.db)
     out = Path(args.out) if args.out else config.out_dir
     progress = Progress(quiet=args.quiet)
@@ -43,7 +44,16 @@ def cmd_run(args) -> int:
     progress.note(f"{day}: exit {result.exit_code} ({report.exit_label}); "
                  f"{report.counts['critical']} critical, {report.counts['warning']} warning; "
                  f"report {result.html}")
+    after_night(config, db, out, result, progress)
     return result.exit_code
+
+
+def after_night(config, db: Path, out: Path, result, progress: Progress) -> None:
+    """The night is stored and reported: refresh the index and tell people (never the exit code)."""
+    from recon.reports.index import refresh_after_run
+    refresh_after_run(config, db, out)
+    for channel, sent in notify.notify_night(config, db, result).items():
+        progress.log(f"notify {channel}: {'sent' if sent else 'FAILED (see the log)'}")
 
 
 def cmd_contract_check(args) -> int:
@@ -235,9 +245,22 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--db", help="DuckDB store")
     lst.set_defaults(func=cmd_scaling_list)
 
+    rep = sub.add_parser("report", help="reports built from the store (monthly assessment, "
+                         "history index)", description="Reports built from what the store holds.")
+    rsub = rep.add_subparsers(dest="report_command", required=True, metavar="KIND")
+    for register in _report_parsers():
+        register(rsub)
+
     for register in _extra_parsers():
         register(sub)
     return parser
+
+
+def _report_parsers():
+    """`recon report KIND`: each report module adds its own KIND."""
+    from recon.reports.index import add_report_index
+    from recon.reports.monthly import add_report_monthly
+    return [add_report_monthly, add_report_index]
 
 
 def _extra_parsers():
@@ -249,8 +272,7 @@ def _extra_parsers():
     except ImportError:
         pass
     from recon.ledgers.incidents import add_incidents_parser
-    from recon.reports.monthly import add_report_parser
-    out += [add_incidents_parser, add_report_parser]
+    out.append(add_incidents_parser)
     try:
         from recon.demo import add_demo_parser
         out.append(add_demo_parser)
