@@ -468,8 +468,8 @@ def findings(store, contract, day: date, basis: str = "contract",
             notice = (f"；书面通知日期 {r.notice_date} 不晚于第7天，不构成附件3第4条所述的"
                       f"限期通知，其期限 {r.notice_deadline} 不引起违约金")
         elif st.penalty_unknown:
-            notice = (f"；书面通知期限 {r.notice_deadline} 已过，但期限当晚及之前的部分夜晚未能"
-                      f"采集，是否适用附件3第4条无法判定，请人工核实")
+            notice = (f"；书面通知期限 {r.notice_deadline} 已过，但第7天至该期限之间有夜晚未能采集、"
+                      f"且无一晚实测达到目标，是否适用附件3第4条违约金无法判定，请人工核实")
         if st.penalty_applies:
             figures["penalty"] = str(penalty(contract, r.item_no, basis, coefficient))
         if st.state == "unverifiable":
