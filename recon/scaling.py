@@ -102,6 +102,8 @@ class State:
     penalty_unknown: bool = False
     #: the earlier open request whose target this increase adds to
     builds_on: str | None = None
+    #: the night ``latest`` was measured
+    latest_on: date | None = None
 
 # -- parsing ---------------------------------------------------------------------
 def parse_time(text: str) -> datetime:
@@ -316,7 +318,7 @@ def evaluate(req: Request, series: dict[date, Decimal | None], as_of: date,
     if not measurable or target is None:
         return State(req, as_of, "unverifiable", day, target, baseline, None, None, None,
                      unknown, builds_on=builds_on)
-    latest = measured[-1][1] if measured else None
+    latest_on, latest = measured[-1] if measured else (None, None)
     best = max((a for _, a in measured), default=None)
 
     def run_start(end: date) -> date | None:
@@ -369,7 +371,7 @@ def evaluate(req: Request, series: dict[date, Decimal | None], as_of: date,
     return State(req, as_of, state, day, target, baseline, latest, best, completed_on,
                  unknown, reverted, penalty, final_on=final_on, dropped_on=dropped,
                  notice_counts=notice_counts, penalty_unknown=penalty_unknown,
-                 builds_on=builds_on)
+                 builds_on=builds_on, latest_on=latest_on)
 
 
 def states(store, contract, as_of: date) -> list[State]:
@@ -434,6 +436,15 @@ def _fmt_q(value) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _allocation_text(st: State) -> str:
+    """The allocation as last measured, dated unless it was measured tonight."""
+    if st.latest_on is None:
+        return "尚无实测分配"
+    if st.latest_on == st.as_of:
+        return f"当前分配 {_fmt_q(st.latest)}"
+    return f"最近一次实测分配 {_fmt_q(st.latest)}（{st.latest_on}）"
+
+
 def _days(ds: list[date]) -> str:
     return "、".join(d.isoformat() for d in ds)
 
@@ -479,20 +490,20 @@ def findings(store, contract, day: date, basis: str = "contract",
         elif st.state == "notice_overdue":
             out.append(("scaling_notice_overdue", "critical", r.item_no,
                         f"{head}：书面通知期限 {r.notice_deadline} 已过仍未完成，适用附件3第4条"
-                        f"（违约金 {figures['penalty']} 元）；当前分配 {_fmt_q(st.latest)}{unknown}",
+                        f"（违约金 {figures['penalty']} 元）；{_allocation_text(st)}{unknown}",
                         figures))
         elif st.state == "overdue":
             out.append(("scaling_overdue", "critical", r.item_no,
                         f"{head}：已第 {st.day} 天，{day7}实测分配低于目标，未在 7 个自然日内"
-                        f"完成；当前分配 {_fmt_q(st.latest)}{unknown}{notice}", figures))
+                        f"完成；{_allocation_text(st)}{unknown}{notice}", figures))
         elif st.state in ("pending", "partial") and DUE_SOON_DAYS[0] <= st.day <= DUE_SOON_DAYS[-1]:
             out.append(("scaling_due_soon", "warning", r.item_no,
                         f"{head}：第 {st.day} 天，须于 {day7}前完成，剩 "
-                        f"{DEADLINE_DAYS - st.day} 天；当前分配 {_fmt_q(st.latest)}{unknown}",
+                        f"{DEADLINE_DAYS - st.day} 天；{_allocation_text(st)}{unknown}",
                         figures))
         elif st.state == "undetermined" and (st.completed_on is None or st.completed_on == day):
             now = (f"于 {st.completed_on} 实测达到目标" if st.completed_on else
-                   f"此后仍未达到目标，当前分配 {_fmt_q(st.latest)}")
+                   f"此后仍未达到目标，{_allocation_text(st)}")
             out.append(("scaling_undetermined", "warning", r.item_no,
                         f"{head}：{day7}未能采集，是否在 7 个自然日内完成无法判定（不认定按期，"
                         f"也不认定超期）；{now}{unknown}{notice}", figures))
