@@ -496,7 +496,7 @@ def findings(store, contract, day: date, basis: str = "contract",
             out.append(("scaling_overdue", "critical", r.item_no,
                         f"{head}：已第 {st.day} 天，{day7}实测分配低于目标，未在 7 个自然日内"
                         f"完成；{_allocation_text(st)}{unknown}{notice}", figures))
-        elif st.state in ("pending", "partial") and DUE_SOON_DAYS[0] <= st.day <= DUE_SOON_DAYS[-1]:
+        elif st.state in ("pending", "partial") and st.day in DUE_SOON_DAYS:
             out.append(("scaling_due_soon", "warning", r.item_no,
                         f"{head}：第 {st.day} 天，须于 {day7}前完成，剩 "
                         f"{DEADLINE_DAYS - st.day} 天；{_allocation_text(st)}{unknown}",
