@@ -77,7 +77,8 @@ def played(tmp_path_factory):
             drop_exports(folder / "exports", day)   # the night's console downloads
             codes[day] = night.run(day, folder / "recon.duckdb", folder / "out").exit_code
             with Store(folder / "recon.duckdb", read_only=True) as store:
-                AS_RUN[day] = scaling.states(store, night.contract, day)
+                AS_RUN[day] = (scaling.states(store, night.contract, day),
+                               scaling.findings(store, night.contract, day))
             day += timedelta(days=1)
     return folder, codes
 
@@ -173,6 +174,7 @@ def test_two_requests_on_one_item(played):
     states = state_on(played, LAST)
     second = states["S-TWO"]
     assert second.baseline == 18000 and second.target == 20000  # increase over 11-05's 18000
+    assert second.builds_on is None        # S-ONTIME was already at its target: nothing open
     assert second.completed_on == date(2026, 11, 12) and second.state == "completed"
     assert states["S-ONTIME"].state == "completed"
 
@@ -262,8 +264,9 @@ def test_state_on_a_night_never_changes_when_later_nights_are_stored(played):
     contract = load_contract(load_config(folder / "recon.toml"))
     assert len(AS_RUN) == 13
     with Store(folder / "recon.duckdb", read_only=True) as store:
-        for day, before in AS_RUN.items():
-            assert scaling.states(store, contract, day) == before, day
+        for day, (states, found) in AS_RUN.items():
+            assert scaling.states(store, contract, day) == states, day
+            assert scaling.findings(store, contract, day) == found, day
 
 
 def test_item_the_api_cannot_measure_is_unverifiable_never_overdue(played):
