@@ -29,8 +29,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from recon import labels
 from recon.errors import InputError
-from recon.money import cents
+from recon.money import cents, fmt
 from recon.progress import SHANGHAI
 from recon.textfiles import read_table
 
@@ -214,8 +215,7 @@ def save(store, requests: list[Request]) -> list[str]:
     """
     db = store.db
     changed = []
-    db.execute("BEGIN")
-    try:
+    with store.transaction():
         for r in requests:
             current = _latest(store).get(r.request_id)
             fields = (r.item_no, r.target, r.increase, r.requested_at, r.notice_date,
@@ -232,10 +232,6 @@ def save(store, requests: list[Request]) -> list[str]:
                         r.requested_at, r.requested_date, r.notice_date, r.notice_deadline,
                         r.note, r.origin])
             changed.append(r.request_id)
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
     return changed
 
 
@@ -436,13 +432,13 @@ def _fmt_q(value) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _allocation_text(st: State) -> str:
+def _allocation_text(st: State, unit: str) -> str:
     """The allocation as last measured, dated unless it was measured tonight."""
     if st.latest_on is None:
         return "尚无实测分配"
     if st.latest_on == st.as_of:
-        return f"当前分配 {_fmt_q(st.latest)}"
-    return f"最近一次实测分配 {_fmt_q(st.latest)}（{st.latest_on}）"
+        return f"当前分配 {labels.qty(st.latest, unit)}"
+    return f"最近一次实测分配 {labels.qty(st.latest, unit)}（{st.latest_on}）"
 
 
 def _days(ds: list[date]) -> str:
@@ -471,8 +467,10 @@ def findings(store, contract, day: date, basis: str = "contract",
                    "dropped_on": [d.isoformat() for d in st.dropped_on],
                    "reverted_on": [d.isoformat() for d in st.reverted_on],
                    "notice_counts": st.notice_counts}
+        unit = contract.items[r.item_no].unit
+        latest = labels.qty(st.latest, unit)
         unknown = f"；其间 {_days(st.unknown_days)} 未能采集" if st.unknown_days else ""
-        head = f"扩容申请 {r.request_id}（第{r.item_no}项 {name}，目标 {_fmt_q(st.target)}）"
+        head = f"扩容申请 {r.request_id}（第{r.item_no}项 {name}，目标 {labels.qty(st.target, unit)}）"
         day7 = f"{r.deadline:%m-%d} 晚（第7天）"
         notice = ""
         if r.notice_deadline and not st.notice_counts:
@@ -482,7 +480,9 @@ def findings(store, contract, day: date, basis: str = "contract",
             notice = (f"；书面通知期限 {r.notice_deadline} 已过，但第7天至该期限之间有夜晚未能采集、"
                       f"且无一晚实测达到目标，是否适用附件3第4条违约金无法判定，请人工核实")
         if st.penalty_applies:
-            figures["penalty"] = str(penalty(contract, r.item_no, basis, coefficient))
+            amount = penalty(contract, r.item_no, basis, coefficient)
+            figures["penalty"] = str(amount)
+            fine = f"违约金 {fmt(amount)} 元"
         if st.state == "unverifiable":
             out.append(("scaling_unverifiable", "info", r.item_no,
                         f"{head}：本项至今没有任何数据源计量到分配数量，无法核实，请人工确认",
@@ -490,20 +490,20 @@ def findings(store, contract, day: date, basis: str = "contract",
         elif st.state == "notice_overdue":
             out.append(("scaling_notice_overdue", "critical", r.item_no,
                         f"{head}：书面通知期限 {r.notice_deadline} 已过仍未完成，适用附件3第4条"
-                        f"（违约金 {figures['penalty']} 元）；{_allocation_text(st)}{unknown}",
+                        f"（{fine}）；{_allocation_text(st, unit)}{unknown}",
                         figures))
         elif st.state == "overdue":
             out.append(("scaling_overdue", "critical", r.item_no,
                         f"{head}：已第 {st.day} 天，{day7}实测分配低于目标，未在 7 个自然日内"
-                        f"完成；{_allocation_text(st)}{unknown}{notice}", figures))
+                        f"完成；{_allocation_text(st, unit)}{unknown}{notice}", figures))
         elif st.state in ("pending", "partial") and st.day in DUE_SOON_DAYS:
             out.append(("scaling_due_soon", "warning", r.item_no,
                         f"{head}：第 {st.day} 天，须于 {day7}前完成，剩 "
-                        f"{DEADLINE_DAYS - st.day} 天；{_allocation_text(st)}{unknown}",
+                        f"{DEADLINE_DAYS - st.day} 天；{_allocation_text(st, unit)}{unknown}",
                         figures))
         elif st.state == "undetermined" and (st.completed_on is None or st.completed_on == day):
             now = (f"于 {st.completed_on} 实测达到目标" if st.completed_on else
-                   f"此后仍未达到目标，{_allocation_text(st)}")
+                   f"此后仍未达到目标，{_allocation_text(st, unit)}")
             out.append(("scaling_undetermined", "warning", r.item_no,
                         f"{head}：{day7}未能采集，是否在 7 个自然日内完成无法判定（不认定按期，"
                         f"也不认定超期）；{now}{unknown}{notice}", figures))
@@ -514,31 +514,27 @@ def findings(store, contract, day: date, basis: str = "contract",
         if st.state == "late" and st.penalty_applies and st.completed_on == day:
             out.append(("scaling_notice_overdue", "critical", r.item_no,
                         f"{head}：完成日 {st.completed_on} 晚于书面通知期限 {r.notice_deadline}，"
-                        f"适用附件3第4条（违约金 {figures['penalty']} 元）", figures))
+                        f"适用附件3第4条（{fine}）", figures))
         if day in st.reverted_on:
             how = "按期" if st.state == "completed" else "已"
             out.append(("scaling_reverted", "warning", r.item_no,
                         f"{head}：{how}于 {st.completed_on} 完成，{day} 实测分配 "
-                        f"{_fmt_q(st.latest)} 又低于目标：扩容后被收回（不追溯为延期，"
+                        f"{latest} 又低于目标：扩容后被收回（不追溯为延期，"
                         f"不计违约金）", figures))
     return out
 
 
 def flag(store, contract, day: date, basis: str = "contract",
          coefficient=Decimal("0.20")) -> int:
-    """Replace the night's scaling findings; returns how many were written."""
+    """Replace the night's scaling findings (in the caller's transaction when there is one:
+    they commit with the night); returns how many were written."""
     import json
 
-    rows = findings(store, contract, day, basis, coefficient)
     db = store.db
-    db.execute("BEGIN")
-    try:
+    with store.transaction():
+        rows = findings(store, contract, day, basis, coefficient)
         db.execute("DELETE FROM findings WHERE snapshot_date = ? AND code LIKE 'scaling_%'", [day])
         for code, sev, item, msg, figures in rows:
             db.execute("INSERT INTO findings VALUES (?, ?, ?, ?, 'scaling', ?, ?, NULL)",
                        [day, code, sev, item, msg, json.dumps(figures, ensure_ascii=False)])
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
     return len(rows)
