@@ -221,10 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--item", required=True, type=int, help="contract item number")
     group = add.add_mutually_exclusive_group(required=True)
     group.add_argument("--target", help="target allocated quantity")
-    group.add_argument("--increase", help="increase over the allocation before the request")
+    group.add_argument("--increase", help="increase over the allocation before the request, "
+                       "or over the target of an earlier request on the item still open then")
     add.add_argument("--requested", required=True,
                      help="when it was requested: YYYY-MM-DD[ HH:MM] (Asia/Shanghai); day 0")
-    add.add_argument("--notice-date", help="date of the management unit's written notice")
+    add.add_argument("--notice-date", help="date of the management unit's written notice; "
+                     "it counts only when dated after day 7")
     add.add_argument("--notice-deadline", help="deadline that notice set")
     add.add_argument("--note", help="free text")
     add.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
@@ -238,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--db", help="DuckDB store")
     imp.set_defaults(func=cmd_scaling_import)
     lst = ssub.add_parser("list", help="each request's state on a night",
-                          description="States: pending, partial, completed, late, overdue, "
+                          description="States: pending, partial, completed, late, "
+                          "undetermined (the night of day 7 is unknown), overdue, "
                           "notice_overdue, unverifiable.")
     lst.add_argument("--date", type=_date, help="the night (default: the latest stored)")
     lst.add_argument("--history", action="store_true", help="show each request's revisions")
