@@ -283,6 +283,8 @@ def _extra_parsers():
         pass
     from recon.finance.cli import add_finance_parser
     out.append(add_finance_parser)
+    from recon.export import add_export_parser
+    out.append(add_export_parser)
     return out
 
 
