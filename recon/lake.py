@@ -1,0 +1,224 @@
+"""The reconciliation's own SQL on Spark, over the Parquet lake of many contracts.
+
+Why: an operator of hundreds of contracts reconciles on a distributed SQL
+engine, and the rules must not be written twice.  So nothing here restates a
+rule: :data:`recon.reconcile.ITEM_DAYS_SQL` and :data:`~recon.reconcile.FINDINGS_SQL`
+are parsed with sqlglot (DuckDB dialect), rewritten mechanically, and written
+out as Spark SQL.  The rewrites, each for a reason:
+
+* every store table of the lake carries ``contract`` (its partition): it joins
+  every ``USING`` list, the ``snapshot_date IN (SELECT ... FROM _cd)`` filters,
+  the groupings and the output, so one statement reconciles every contract;
+* DuckDB's message macros (``qty``, the Chinese labels) are inlined, and
+  ``item_unit(d.item_no)`` reads the unit ``contract_days`` carries per contract;
+* DuckDB functions Spark lacks get their Spark equivalent: ``min(x, n)`` (the
+  first n ids) -> ``slice(array_sort(collect_list(x)), 1, n)``,
+  ``string_agg(DISTINCT ... ORDER BY ...)`` -> ``array_join(array_sort(collect_set()))``,
+  ``format('{}')`` -> ``format_string('%s')``, ``format('{:,}')`` -> ``format_number``,
+  ``to_json(struct)`` keeping NULL fields as DuckDB does;
+* the ``idle_below`` parameter is the contract's own, a column of ``contract_days``.
+
+Severity comes from :data:`recon.reconcile.SEVERITY`, as DuckDB's UPDATE sets it.
+What stays per agency: the pull, the scaling ledger's flags and the reports.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import sqlglot
+from sqlglot import exp
+
+from recon.reconcile import FINDINGS_SQL, ITEM_DAYS_SQL, SEVERITY, message_macros
+
+#: the lake tables the reconciliation reads
+INPUTS = ("measurements", "resource_lines", "resources", "source_runs")
+KEY = "contract"
+
+
+def _macros() -> dict[str, tuple[list[str], exp.Expression]]:
+    """name -> (parameters, body) of the DuckDB macros the findings' messages use."""
+    out = {}
+    # item_unit is per contract here (read from contract_days): no contract's table is needed
+    stand_in = SimpleNamespace(items={0: SimpleNamespace(item_no=0, unit="")})
+    for sql in message_macros(stand_in):
+        create = sqlglot.parse_one(sql, read="duckdb")
+        udf = create.this
+        out[udf.this.name.lower()] = ([p.name for p in udf.expressions], create.expression)
+    return out
+
+
+def _fn(name: str, *args) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=[a if isinstance(a, exp.Expression)
+                                                 else exp.Literal.number(a) for a in args])
+
+
+def _inline(tree: exp.Expression, macros) -> exp.Expression:
+    def sub(node):
+        if isinstance(node, exp.Anonymous):
+            name = node.name.lower()
+            if name == "item_unit":
+                arg = node.expressions[0]
+                return exp.column("unit", table=arg.table or None)
+            if name in macros:
+                params, body = macros[name]
+                args = dict(zip(params, node.expressions))
+                return body.copy().transform(
+                    lambda n: args[n.name].copy()
+                    if isinstance(n, exp.Column) and not n.table and n.name in args else n)
+        return node
+    for _ in range(5):  # macros call macros (reason_text -> source_reason)
+        tree = tree.transform(sub)
+    return tree
+
+
+def _spark_functions(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Min) and node.args.get("count") is not None:
+        return _fn("slice", _fn("array_sort", _fn("collect_list", node.this)), 1,
+                   node.args["count"])
+    if isinstance(node, exp.Filter) and isinstance(node.this, exp.GroupConcat):
+        order = node.this.this
+        inner = order.this if isinstance(order, exp.Order) else order
+        value = inner.expressions[0] if isinstance(inner, exp.Distinct) else inner
+        collected = exp.Filter(this=_fn("collect_set", value), expression=node.expression)
+        return _fn("nullif", _fn("array_join", _fn("array_sort", collected),
+                                 node.this.args["separator"]), exp.Literal.string(""))
+    if isinstance(node, exp.Format):
+        pattern = node.this.this
+        if pattern == "{:,}":
+            value = node.expressions[0]
+            while isinstance(value, (exp.Cast, exp.Trunc)):
+                value = value.this
+            return _fn("format_number", _fn("floor", value), 0)
+        return _fn("format_string",
+                   exp.Literal.string(pattern.replace("%", "%%").replace("{}", "%s")),
+                   *node.expressions)
+    if isinstance(node, exp.Trunc):
+        return _fn("floor", node.this)
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "to_json" \
+            and isinstance(node.expressions[0], exp.Struct):
+        keep_nulls = _fn("map", exp.Literal.string("ignoreNullFields"),
+                         exp.Literal.string("false"))
+        return _fn("to_json", node.expressions[0], keep_nulls)
+    if isinstance(node, exp.Placeholder):
+        return exp.column("idle_below")
+    return node
+
+
+def _qualifier(select: exp.Select) -> str | None:
+    first = select.expressions[0]
+    return first.table or None if isinstance(first, exp.Column) else None
+
+
+def _per_contract(select: exp.Select) -> exp.Select:
+    """Carry ``contract`` through every join, filter, grouping and output of the statement."""
+    for join in select.find_all(exp.Join):
+        using = join.args.get("using")
+        if using and KEY not in {u.name for u in using}:
+            join.set("using", [exp.to_identifier(KEY), *using])
+    for node in list(select.find_all(exp.In)):
+        query = node.args.get("query")
+        if query is None or not isinstance(node.this, exp.Column):
+            continue
+        col = node.this
+        inner = query.this if isinstance(query, exp.Subquery) else query
+        inner.set("expressions", [exp.column(KEY), *inner.expressions])
+        node.set("this", exp.Tuple(expressions=[exp.column(KEY, table=col.table or None),
+                                                col.copy()]))
+    for sel in list(select.find_all(exp.Select)):
+        group = sel.args.get("group")
+        if group is None:
+            continue
+        key = exp.column(KEY, table=_qualifier(sel))
+        if group.args.get("all"):
+            sel.set("expressions", [key, *sel.expressions])
+        else:
+            group.set("expressions", [key.copy(), *group.expressions])
+            sel.set("expressions", [key.copy(), *sel.expressions])
+    return select
+
+
+def spark_statement(duckdb_insert: str, macros=None) -> str:
+    """One of reconcile's INSERT statements as a Spark SELECT over every contract."""
+    macros = macros if macros is not None else _macros()
+    insert = sqlglot.parse_one(duckdb_insert, read="duckdb")
+    select = insert.expression
+    select = _inline(select, macros)
+    for _ in range(4):  # transform() does not descend into what it replaced: until stable
+        select = select.transform(_spark_functions)
+    if select.args.get("group") is None:  # the output row names its contract
+        select.set("expressions", [exp.column(KEY, table=_qualifier(select)),
+                                   *select.expressions])
+    return _per_contract(select).sql(dialect="spark")
+
+
+def _spark_type(duck: str) -> str:
+    return {"VARCHAR": "STRING", "JSON": "STRING"}.get(duck, duck)
+
+
+def reconcile_lake(spark, lake: Path, contracts: list[str] | None = None,
+                   months: list[str] | None = None):
+    """item_days and findings of every contract (or those named) in the lake, as Spark DataFrames.
+
+    Each carries ``contract`` first, then the store's columns in the store's types.
+    """
+    lake = Path(lake)
+    schema = json.loads((lake / "_schema.json").read_text(encoding="utf-8"))["tables"]
+
+    def view(table: str):
+        df = (spark.read.option("basePath", str(lake / table)).parquet(str(lake / table)))
+        if contracts:
+            df = df.where(df[KEY].isin(contracts))
+        if months:
+            df = df.where(df["month"].isin(months))
+        return df
+
+    for table in INPUTS:
+        df = view(table)
+        if table == "resources":  # a resource is in every month it had lines: take the latest
+            df.createOrReplaceTempView("_resources_by_month")
+            df = spark.sql("SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY contract, "
+                           "resource_key ORDER BY month DESC) AS _rn FROM _resources_by_month) "
+                           "WHERE _rn = 1").drop("_rn")
+        df.drop("month").createOrReplaceTempView(table)
+    view("contract_days").drop("month").createOrReplaceTempView("_cd")
+
+    macros = _macros()
+
+    def typed(sql: str, table: str):
+        cols = [c for c in schema[table]]
+        df = spark.sql(sql)
+        names = [KEY] + [c["name"] for c in cols]
+        df = df.toDF(*names)
+        return df.selectExpr(KEY, *[f"CAST(`{c['name']}` AS {_spark_type(c['type'])}) "
+                                    f"AS `{c['name']}`" for c in cols])
+
+    item_days = typed(spark_statement(ITEM_DAYS_SQL, macros), "item_days").cache()
+    item_days.createOrReplaceTempView("_item_days_out")
+    spark.sql("SELECT d.*, c.unit FROM _item_days_out d JOIN _cd c "
+              "USING (contract, snapshot_date, item_no)").createOrReplaceTempView("item_days")
+    parts = [typed(spark_statement(sql, macros), "findings") for sql in FINDINGS_SQL]
+    findings = parts[0]
+    for part in parts[1:]:
+        findings = findings.unionByName(part)
+    cases = " ".join(f"WHEN '{code}' THEN '{sev}'" for code, sev in SEVERITY.items())
+    findings = findings.withColumn("severity", spark_expr(f"CASE code {cases} ELSE severity END"))
+    return item_days, findings
+
+
+def spark_expr(text: str):
+    from pyspark.sql import functions as F
+    return F.expr(text)
+
+
+def local_spark(app: str = "recon-lake", cores: int = 2):
+    """A local Spark session for the lake: Beijing time, partition values kept as strings."""
+    from pyspark.sql import SparkSession
+    return (SparkSession.builder.master(f"local[{cores}]").appName(app)
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", str(cores * 2))
+            .config("spark.sql.session.timeZone", "Asia/Shanghai")
+            .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+            .config("spark.driver.memory", "1g")
+            .getOrCreate())
