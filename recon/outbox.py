@@ -83,16 +83,20 @@ class Outbox:
 
 def _finish(journal: Path, files: list[tuple[str, str]], keep: bool) -> None:
     for pending, final in files:
-        try:
-            if keep:
-                os.replace(pending, final)
-            else:
-                os.unlink(pending)
-        except FileNotFoundError:
-            pass  # done before the process died, or never written
+        _finish_file(pending, final, keep)
     for folder in {os.path.dirname(final) for _, final in files}:
         _sync_dir(folder)
     journal.unlink(missing_ok=True)
+
+
+def _finish_file(pending: str, final: str, keep: bool) -> None:
+    try:
+        if keep:
+            os.replace(pending, final)
+        else:
+            os.unlink(pending)
+    except FileNotFoundError:
+        pass  # done before the process died, or never written
 
 
 def _write_synced(path: Path, text: str) -> None:
