@@ -120,3 +120,17 @@ def test_a_second_run_names_the_run_holding_the_lock_in_beijing_time(workdir, ca
     assert found, err
     assert found[1].endswith("+08:00")
     assert not (workdir / "recon.duckdb").exists()
+
+
+def test_recording_a_request_does_not_wait_for_a_night_that_is_pulling(workdir):
+    cfg = str(workdir / "recon.toml")
+    wait_seconds(workdir, 30)
+    # a night holds the run lock for its whole pull; the ledger does not wait for it
+    with run_lock(workdir / "recon.duckdb", 0, "recon run --date 2026-11-10"):
+        started = time.monotonic()
+        assert main(["--config", cfg, "scaling", "add", "--id", "KR-9", "--item", "16",
+                     "--target", "99", "--requested", "2026-11-01"]) == 0
+        assert time.monotonic() - started < 5
+    assert main(["--config", cfg, "run", "--date", DAY, "-q"]) == 2
+    rep = json.loads((workdir / "out" / DAY / "nightly.json").read_text("utf-8"))
+    assert [s["request_id"] for s in rep["scaling"]] == ["KR-9"]
