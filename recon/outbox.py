@@ -59,12 +59,16 @@ class Outbox:
 
     def publish(self) -> None:
         """After the commit: every staged file takes its final name."""
-        _finish(self.journal, self.files, keep=True)
-        self.run_id, self.files = None, []
+        self._end(keep=True)
 
     def discard(self) -> None:
         """After a rollback: the staged files go, the old ones stay."""
-        _finish(self.journal, self.files, keep=False)
+        self._end(keep=False)
+
+    def _end(self, keep: bool) -> None:
+        if self.run_id is None:
+            return  # a transaction that staged nothing (the ledger, a migration)
+        _finish(self.journal, self.files, keep)
         self.run_id, self.files = None, []
 
     def settle(self, committed: Callable[[int], bool]) -> str | None:

@@ -207,3 +207,23 @@ def test_configuration_error_writes_nothing(workdir):
     assert main(["--config", cfg, "run", "--date", "2026-11-11", "-q"]) == 3
     assert state(workdir) == before   # no runs row, same snapshot, same report
     assert not (workdir / "out" / "2026-11-11").exists()
+
+
+def test_an_upgrade_finishes_a_night_cut_off_after_its_commit(tmp_path, monkeypatch):
+    from recon import store as store_mod
+    from recon.store import MIGRATIONS, Store
+
+    path, report = tmp_path / "recon.duckdb", tmp_path / "out" / DAY / "nightly.json"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS[:-1])   # the previous version
+    old = Store(path)
+    old.db.execute("BEGIN")   # a night as Night.run writes it, dying right after its commit
+    run_id = old.record_run(date.fromisoformat(DAY), "complete", 1)
+    old.outbox.stage(run_id, {report: '{"run_id": %d}' % run_id})
+    old.db.execute("COMMIT")
+    old.db.close()
+    assert not report.exists()
+    monkeypatch.undo()
+    with Store(path) as new:   # migrates (a transaction of its own), then settles
+        assert new.version == len(MIGRATIONS)
+    assert json.loads(report.read_text("utf-8")) == {"run_id": run_id}
+    assert not (tmp_path / "recon.duckdb.outbox").exists()
