@@ -177,6 +177,17 @@ def test_an_unknown_night_alone_is_not_a_finding(store):
     assert code == 1 and [m["item_no"] for m in r["missing_items"]] == [12, 16, 17, 32]
 
 
+def test_a_line_billed_right_over_an_unknown_night_leaves_no_fen_of_rounding(store):
+    # 11-05..11-06: 940.80 x 49 x 2 / 360 = 256.1066.. -> 256.11 billed
+    # accepted (11-06) = 128.0533.. -> 128.05; accepted + unknown = 256.1066.. -> 256.11,
+    # so unknown = 256.11 - 128.05 = 128.06 (rounded alone it would be 128.05, leaving 0.01)
+    _, r = verify(store, "remainder", HEAD + "14,SSL VPN接入,2026-11-05,2026-11-06,49,940.80,"
+                  "256.11\n")
+    (vpn,) = line(r, 14)
+    assert (vpn["accepted_amount"], vpn["unknown_value"], vpn["difference"]) == \
+        ("128.05", "128.06", "0.00")
+
+
 def test_an_arithmetic_error(store):
     # 1209.60 x 7 / 72 = 117.60, the line writes 117.06
     code, r = verify(store, "arith",
@@ -254,6 +265,7 @@ def test_a_period_across_a_supplementary_contract(store):
                      "12,远程接入服务,2026-11-01,2026-11-05,10,1344.00,186.67\n"
                      "12,远程接入服务,2026-11-06,2026-11-10,12,1344.00,224.00\n")
     assert [ln["statuses"] for ln in r["lines"]] == [["ok"], ["ok"]]
+    assert [ln["contracted_qty"] for ln in r["lines"]] == ["10", "12"]   # as people write them
     assert r["accepted"]["amount"] == "410.67"
 
 
@@ -339,12 +351,17 @@ def test_the_workbook_has_chinese_headers_frozen_rows_and_totals_as_formulas(sto
 def test_the_html_is_chinese_self_contained_and_escapes_statement_values(store):
     text = ("发票号码,序号,项目名称,计费起,计费止,数量,单价,金额\n"
             "<script>x</script>," + CORRECT[16] +
-            "No2,,<img src=x onerror=alert(1)>,2026-11-06,2026-11-10,1,72.00,1.00\n")
+            "No2,,<img src=x onerror=alert(1)>,2026-11-06,2026-11-10,1,72.00,1.00\n"
+            "No3,,=1+2,2026-11-06,2026-11-10,1,72.00,1.00\n")
     verify(store, "html", text)
+    # a cell from the provider that looks like a formula stays text in the workbook
+    book = openpyxl.load_workbook(store / "out" / "finance" / "html" / "verification.xlsx")
+    cell = book["明细"]["F4"]
+    assert (cell.value, cell.data_type) == ("=1+2", "s")
     html = (store / "out" / "finance" / "html" / "verification.html").read_text("utf-8")
     assert html.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in html
     assert "<script>x" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "<img" not in html and "&lt;img src=x" in html
-    # totals with their 大写: 105.00 + 1.00 billed
-    assert "106.00" in html and "人民币壹佰零陆元整" in html
+    # totals with their 大写: 105.00 + 1.00 + 1.00 billed
+    assert "107.00" in html and "人民币壹佰零柒元整" in html
     assert "http://" not in html and "https://" not in html and "<link" not in html

@@ -21,8 +21,9 @@ The rules (README "Finance" states them with a worked example):
   applied) x the day's share.  A night with no data for the item (a failed or
   rejected pull, no run, or an item no source measures) is *unknown*: its
   value (the same formula with the allocation left out) is listed apart and
-  counted neither as delivered nor as undelivered.
-  difference = billed - accepted - unknown value, on the written amounts.
+  counted neither as delivered nor as undelivered.  It is written as
+  (accepted + unknown, rounded) - accepted, so the two written amounts add up
+  to the rounded whole.  difference = billed - accepted - unknown value.
 
 Line status codes (stable; JSON, the workbook and tests key on them; labels
 in :data:`recon.labels.FINANCE_STATUS`): ``ok``, ``price_mismatch``,
@@ -53,7 +54,9 @@ def fen(x: Fraction) -> Decimal:
 
 
 def qty(x: Fraction) -> Decimal:
-    return (Decimal(x.numerator) / Decimal(x.denominator)).quantize(QTY_PLACES).normalize()
+    """A day-weighted quantity to 1e-6, without trailing zeros (90, not 90.000000 or 9E+1)."""
+    d = (Decimal(x.numerator) / Decimal(x.denominator)).quantize(QTY_PLACES)
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
 
 
 @dataclass
@@ -253,7 +256,9 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
                             Fraction(0)))
     accepted_q = sum((d.accepted for d in days), Fraction(0))
     accepted = fen(accepted_q)
-    unknown_value = fen(sum((d.unknown for d in days), Fraction(0)))
+    # rounded as the remainder of the whole, so a line billed right over measured and unknown
+    # nights leaves a difference of exactly 0.00, not a fen of rounding
+    unknown_value = fen(accepted_q + sum((d.unknown for d in days), Fraction(0))) - accepted
     price_difference = fen((p_billed - p_contract) * q * share)
 
     if p_billed != p_contract:
