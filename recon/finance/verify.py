@@ -37,6 +37,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from recon import labels
 from recon.contract import day_share
 from recon.finance.statements import Statement, StatementLine
 from recon.money import cents, daxie, daxie_matches
@@ -268,7 +269,8 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
     contracted_avg = contracted_w / share if share else Fraction(0)
     if q > contracted_avg:
         statuses.append("quantity_over_contract")
-        notes.append(f"数量 {line.quantity} 高于本期合同数量 {qty(contracted_avg)}"
+        notes.append(f"数量 {labels.qty(line.quantity)} 高于本期合同数量 "
+                     f"{labels.qty(qty(contracted_avg))}"
                      f"（按日加权，已计补充合同）")
     delivered_avg = None
     if measured_share:
@@ -276,7 +278,8 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
         if measured_billable > delivered_w:
             statuses.append("billed_over_delivered")
             notes.append(f"已计量的 {sum(d.state == 'measured' for d in days)} 晚平均交付 "
-                         f"{qty(delivered_avg)}，少于账单数量 {line.quantity}（不超过合同数量）")
+                         f"{labels.qty(qty(delivered_avg))}，少于账单数量 "
+                         f"{labels.qty(line.quantity)}（不超过合同数量）")
     unknown = [d for d in days if d.state != "measured"]
     if unknown:
         kind = "本项无数据源计量，须人工核对" if all(d.state == "not_measured" for d in unknown) \
