@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from recon import errors
-from recon.config import load_config
+from recon.config import load_config, store_path
 from recon.progress import Progress
 
 
@@ -23,17 +23,24 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _say(message: str) -> None:
+    print(f"recon: {message}", file=sys.stderr, flush=True)
+
+
 def cmd_run(args) -> int:
     from recon.nightly import Night, today_shanghai
 
     config = load_config(args.config)
+    db = store_path(config, args.db)
+    out = Path(args.out) if args.out else config.out_dir
     progress = Progress(quiet=args.quiet)
+    progress.note(f"config {config.path.resolve()}; store {db.resolve()}; "
+                  f"reports {out.resolve()}")
     night = Night(config, cloud=args.cloud, progress=progress)
     day = args.date or today_shanghai()
-    result = night.run(day, Path(args.db) if args.db else config.db_path,
-                       Path(args.out) if args.out else config.out_dir)
+    result = night.run(day, db, out)
     report = result.report
-    progress.log(f"{day}: exit {result.exit_code} ({report.exit_label}); "
+    progress.note(f"{day}: exit {result.exit_code} ({report.exit_label}); "
                  f"{report.counts['critical']} critical, {report.counts['warning']} warning; "
                  f"report {result.html}")
     return result.exit_code
@@ -72,8 +79,9 @@ def _save_requests(args, config, reqs) -> list[str]:
     from recon import scaling
     from recon.store import Store, run_lock
 
-    db = Path(args.db) if args.db else config.db_path
-    with run_lock(db, config.lock_wait), Store(db) as store:
+    db = store_path(config, args.db)
+    with run_lock(db, config.lock_wait, f"recon scaling {args.scaling_command}", say=_say), \
+            Store(db, wait_seconds=config.lock_wait, say=_say) as store:
         return scaling.save(store, reqs)
 
 
@@ -115,8 +123,9 @@ def cmd_scaling_list(args) -> int:
 
     config = load_config(args.config)
     contract = load_contract(config)
-    db = Path(args.db) if args.db else config.db_path
-    with Store(db, read_only=True) as store:
+    db = store_path(config, args.db)
+    # waits out a night's write phase (short); never blocks a night for longer than it reads
+    with Store(db, read_only=True, wait_seconds=config.lock_wait, say=_say) as store:
         day = args.date or (store.snapshot_dates() or [None])[-1]
         if day is None:
             reqs = scaling.requests(store)
@@ -140,8 +149,20 @@ def cmd_scaling_list(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on exit 3 (bad input), not argparse's 2.
+
+    2 means "incomplete night, rerun it" to cron; a mistyped command line is bad input.
+    Subcommand parsers inherit the class, so every level exits the same way.
+    """
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(errors.EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="recon",
         description="Nightly reconciliation of the government-cloud contract against what the "
                     "provider's APIs and console exports show.",
@@ -227,6 +248,9 @@ def _extra_parsers():
         out.append(add_sim_parser)
     except ImportError:
         pass
+    from recon.ledgers.incidents import add_incidents_parser
+    from recon.reports.monthly import add_report_parser
+    out += [add_incidents_parser, add_report_parser]
     try:
         from recon.demo import add_demo_parser
         out.append(add_demo_parser)
@@ -245,7 +269,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except errors.ReconError as exc:
-        print(f"recon: error: {exc}", file=sys.stderr)
+        print(f"recon: error: {exc} (exit {exc.exit_code})", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("recon: interrupted", file=sys.stderr)

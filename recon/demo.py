@@ -9,7 +9,9 @@ simulator's "today" forward each time.  Nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import html
+import shutil
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,6 +26,26 @@ SCENARIO = ROOT / "demo" / "scenario.yaml"
 #: the agency's scaling requests (扩容) the demo nights are judged against
 LEDGER = ROOT / "demo" / "scaling_requests.csv"
 FIRST_NIGHT = date(2026, 11, 1)
+#: the provider's console downloads as of 2026-11-10 (the date is in each name)
+SAMPLE_EXPORTS = ROOT / "demo" / "exports"
+
+
+def drop_exports(into: Path, day: date, samples: Path = SAMPLE_EXPORTS) -> Path:
+    """Lay the sample exports down as night ``day``'s console drop: ``into/<day>/<name>``.
+
+    The demo plays 14 nights with one set of sample files; a real night gets
+    the provider's download of that day.  The copies lose the date in their
+    names and are dated by their folder instead, so no file claims a date it
+    does not have and the nightly job judges them by the same rule as real ones.
+    """
+    from connectors.exports import SUFFIXES, split_name
+
+    folder = into / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    for src in sorted(samples.iterdir()):
+        if src.suffix.lower() in SUFFIXES:
+            shutil.copyfile(src, folder / f"{split_name(src)[0]}{src.suffix}")
+    return folder
 
 
 def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool = False) -> int:
@@ -36,7 +58,8 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
     progress = Progress(quiet=quiet)
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
-    config = load_config(BUNDLED)
+    # each night reads its own console drop, laid down in OUT/exports/<date>/
+    config = dataclasses.replace(load_config(BUNDLED), exports_dir=out / "exports")
     db = out / "demo.duckdb"
     for stale in (db, Path(str(db) + ".wal")):
         stale.unlink(missing_ok=True)
@@ -53,6 +76,7 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
         for n in range(days):
             day = FIRST_NIGHT + timedelta(days=n)
             sim.set_today(day)
+            drop_exports(out / "exports", day)
             result = night.run(day, db, out)
             rep = result.report
             nights.append((day, result.exit_code, rep.exit_label, rep.counts))

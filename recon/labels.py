@@ -33,12 +33,15 @@ FINDING = {
     "scaling_late": "扩容延期完成",
     "scaling_notice_overdue": "书面通知期限已过",
     "scaling_unverifiable": "扩容无法核实",
+    "scaling_undetermined": "扩容是否按期无法判定",
+    "scaling_reverted": "扩容完成后被收回",
 }
 SCALING = {
     "pending": "处理中",
     "partial": "部分完成",
     "completed": "按期完成",
     "late": "延期完成",
+    "undetermined": "无法判定",
     "overdue": "超期未完成",
     "notice_overdue": "通知期限已过未完成",
     "unverifiable": "无法核实",

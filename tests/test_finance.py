@@ -70,7 +70,7 @@ def store(tmp_path_factory):
     cfg.write_text(cfg.read_text("utf-8").replace(
         str(ROOT / "connectors" / "mapping.toml"), str(folder / "mapping.toml")), "utf-8")
     assert main(["--config", str(cfg), "scaling", "add", "--id", "S-1", "--item", "14",
-                 "--target", "60", "--requested", "2026-11-01", "--notice-date", "2026-11-02",
+                 "--target", "60", "--requested", "2026-10-26", "--notice-date", "2026-11-03",
                  "--notice-deadline", "2026-11-04"]) == 0
     day = date(2026, 11, 1)
     while day <= date(2026, 11, 10):
@@ -270,7 +270,8 @@ def test_a_period_across_a_supplementary_contract(store):
 
 
 def test_penalties_in_the_period_are_a_separate_deduction(store):
-    # S-1 is still open after its notice deadline 11-04: 88,398.00 / 12 x 20% = 1,473.30, 11-05
+    # S-1 is still open after its notice deadline 11-04 (requested 10-26: a notice after day 7, 11-02, counts):
+    # 88,398.00 / 12 x 20% = 1,473.30, dated 11-05
     _, r = verify(store, "pen", HEAD + "14,SSL VPN接入,2026-11-01,2026-11-10,49,940.80,1280.53\n")
     assert [(p["day"], p["amount"]["amount"]) for p in r["penalties"]] == \
         [("2026-11-05", "1473.30")]

@@ -6,7 +6,6 @@ day 7 is 2026-11-09; the quota changes in the scenario decide each outcome.
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +17,7 @@ from recon import scaling
 from recon.cli import main
 from recon.config import load_config
 from recon.contract import load_contract
+from recon.demo import drop_exports
 from recon.nightly import Night
 from recon.progress import Progress
 from recon.sim.scenario import load_scenario
@@ -44,7 +44,6 @@ LAST = date(2026, 11, 13)
 def played(tmp_path_factory):
     """Import the ledger, then run every night 11-01 .. 11-13 against the simulator."""
     folder = tmp_path_factory.mktemp("scaling")
-    shutil.copytree(ROOT / "demo" / "exports", folder / "exports")
     # item 20 (cloud anti-DDoS) as a contract whose provider exports nothing for it
     items = (ROOT / "contract_items.csv").read_text(encoding="utf-8").splitlines()
     items = [ln.replace(",export,export_quantity", ",none,") if ln.startswith("20,") else ln
@@ -63,6 +62,7 @@ def played(tmp_path_factory):
         day = date(2026, 11, 1)
         while day <= LAST:
             sim.set_today(day)
+            drop_exports(folder / "exports", day)   # the night's console downloads
             codes[day] = night.run(day, folder / "recon.duckdb", folder / "out").exit_code
             day += timedelta(days=1)
     return folder, codes
@@ -138,7 +138,8 @@ def test_completed_then_reverted_counts_only_when_it_stays(played):
     early = state_on(played, date(2026, 11, 3))["S-REVERT"]
     assert early.state == "completed"            # reached on day 1 ...
     st = state_on(played, LAST)["S-REVERT"]
-    assert st.reverted_on == [date(2026, 11, 4)]  # ... then taken back
+    assert st.dropped_on == [date(2026, 11, 4)]   # ... then taken back before day 7
+    assert st.reverted_on == []                    # not a revert of a final completion
     assert st.completed_on == date(2026, 11, 11) and st.state == "late"
     assert ("scaling_overdue", "S-REVERT") in findings(played, date(2026, 11, 10))
 
