@@ -63,6 +63,7 @@ SCHEMA: dict = {
     "openstack": dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
     "exports": dict.fromkeys(("dir", "max_age_days")),
     "scaling": dict.fromkeys(("penalty_basis", "penalty_coefficient")),
+    "calendar": dict.fromkeys(("file",)),
 }
 
 #: in a schema: a table whose keys are the user's own names (volume types, aliases ...)

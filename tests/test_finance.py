@@ -273,8 +273,8 @@ def test_penalties_in_the_period_are_a_separate_deduction(store):
     # S-1 is still open after its notice deadline 11-04 (requested 10-26: a notice after day 7, 11-02, counts):
     # 88,398.00 / 12 x 20% = 1,473.30, dated 11-05
     _, r = verify(store, "pen", HEAD + "14,SSL VPN接入,2026-11-01,2026-11-10,49,940.80,1280.53\n")
-    assert [(p["day"], p["amount"]["amount"]) for p in r["penalties"]] == \
-        [("2026-11-05", "1473.30")]
+    assert [(p["day"], p["clause"], p["status"], p["amount"]["amount"]) for p in r["penalties"]] \
+        == [("2026-11-05", "附件3第4条", "counted", "1473.30")]
     assert r["penalty_total"]["daxie"] == "人民币壹仟肆佰柒拾叁元叁角整"
     # never netted into the lines: billed and accepted stay; the deduction is its own figure
     assert r["accepted"]["amount"] == "1142.03"
@@ -344,7 +344,9 @@ def test_the_workbook_has_chinese_headers_frozen_rows_and_totals_as_formulas(sto
     assert formula.startswith("=明细!") and round(Decimal(str(value)), 2) == Decimal("1364.63")
     assert daxie == "人民币壹仟叁佰陆拾肆元陆角叁分"
     formula, value, _ = figures["违约金扣款（另列，见下表）"]
-    assert formula.startswith("=SUM(D") and round(Decimal(str(value)), 2) == Decimal("1473.30")
+    # only counted penalties are deducted: pending ones (附件3 row 3 before rectification) are listed
+    assert formula.startswith("=SUMIF(D") and '"计入"' in formula
+    assert round(Decimal(str(value)), 2) == Decimal("1473.30")
     # the evidence: one row per line and night (10 + 5 + 5)
     assert wb["逐日依据"].max_row == 1 + 20
 

@@ -102,20 +102,11 @@ class LineResult:
 
 
 @dataclass
-class Penalty:
-    day: date
-    clause: str
-    reference: str
-    item_no: int | None
-    amount: Decimal
-
-
-@dataclass
 class Verification:
     statement: Statement
     lines: list[LineResult]
     missing_items: list[int]
-    penalties: list[Penalty]
+    penalties: list              # recon.penalties.Penalty, dated in the period
 
     @property
     def statuses(self) -> list[str]:
@@ -159,26 +150,12 @@ def delivered_on(night: dict | None, contracted: Decimal, source: str
     return "not_measured", None
 
 
-def penalties_in_period(store, contract, config, start: date, end: date) -> list[Penalty]:
-    """Penalties dated in [start, end]: today the scaling ledger's (附件3 row 4).
+def penalties_in_period(store, contract, config, start: date, end: date) -> list:
+    """The penalty ledger's penalties (recon.penalties: scaling, service levels, the
+    monthly rule) dated inside [start, end]; finance shows them, it never prices them."""
+    from recon import penalties
 
-    The one place finance reads penalties; it gives way to recon.penalties'
-    ledger (scaling and service levels) when that lands.  A scaling penalty is
-    dated the first day past the written notice's deadline.
-    """
-    from recon import scaling
-
-    out = []
-    for st in scaling.states(store, contract, end):
-        r = st.request
-        if not st.penalty_applies or r.notice_deadline is None:
-            continue
-        day = r.notice_deadline + timedelta(days=1)
-        if start <= day <= end:
-            out.append(Penalty(day, "附件3第4条", f"扩容申请 {r.request_id}", r.item_no,
-                               scaling.penalty(contract, r.item_no, config.penalty_basis,
-                                               config.penalty_coefficient)))
-    return out
+    return [p for p in penalties.ledger(store, contract, config, end) if start <= p.dated <= end]
 
 
 # -- the rules ----------------------------------------------------------------------

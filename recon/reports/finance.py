@@ -25,6 +25,8 @@ from recon import labels
 from recon.progress import SHANGHAI
 from recon.reports.common import Money, env, to_json, write_atomic
 
+#: a pending penalty (附件3 row 3 before the rectification deadline failed) is listed, not deducted
+PENALTY_STATUS = {"counted": "计入", "pending": "待定（不扣）"}
 #: per-day values are exact fractions; the evidence shows them to this many places
 DAY_PLACES = Decimal("0.000001")
 
@@ -94,8 +96,10 @@ class MissingItem:
 class PenaltyLine:
     day: date
     clause: str
-    reference: str
-    item_no: int | None
+    reason: str
+    status: str                # counted | pending (pending: listed, not deducted)
+    status_label: str
+    coefficient: Decimal
     amount: Money
 
 
@@ -145,9 +149,9 @@ def build_finance(v, contract) -> FinanceReport:
             r.unknown_days,
             [DayLine(d.day, d.state, labels.NIGHT_STATE[d.state], d.contracted, d.allocated,
                      _frac(d.share), _dec(d.accepted), _dec(d.unknown)) for d in r.days]))
-    penalties = [PenaltyLine(p.day, p.clause, p.reference, p.item_no, Money.of(p.amount))
-                 for p in v.penalties]
-    penalty_total = sum((p.amount for p in v.penalties), Decimal(0))
+    penalties = [PenaltyLine(p.dated, p.clause, p.reason, p.status, PENALTY_STATUS[p.status],
+                             p.coefficient, Money.of(p.amount)) for p in v.penalties]
+    penalty_total = sum((p.amount for p in v.penalties if p.status == "counted"), Decimal(0))
     accepted = v.total("accepted")
     exit_code = 0 if v.ok else 1
     return FinanceReport(
@@ -320,6 +324,7 @@ def write_xlsx(report: FinanceReport, target) -> None:
     summary.set_column(0, 0, 34)
     summary.set_column(1, 1, 18)
     summary.set_column(2, 2, 48)
+    summary.set_column(3, 5, 16)
     summary.write_string(0, 0, f"账单核对：{report.statement}", f["title"])
     summary.freeze_panes(1, 0)
     info = [("合同", f"{report.contract_title}（{report.contract_number}）"),
@@ -344,7 +349,8 @@ def write_xlsx(report: FinanceReport, target) -> None:
         ("差额合计（账单 - 核准 - 无数据）", f"={totals[None]}", report.difference),
         ("其中单价差额", f"={totals['price_difference']}", report.price_difference),
         ("违约金扣款（另列，见下表）",
-         f"=SUM(D{pen_rows[0]}:D{pen_rows[1]})" if report.penalties else "=0",
+         f'=SUMIF(D{pen_rows[0]}:D{pen_rows[1]},"{PENALTY_STATUS["counted"]}",'
+         f'E{pen_rows[0]}:E{pen_rows[1]})' if report.penalties else "=0",
          report.penalty_total),
         ("核准金额减违约金", f"=B{row + 3}-B{row + 7}", report.payable),
     ]
@@ -353,14 +359,15 @@ def write_xlsx(report: FinanceReport, target) -> None:
         summary.write_formula(i, 1, formula, f["money_b"], _num(money.amount))
         summary.write_string(i, 2, money.daxie, f["text"])
     summary.write_string(pen_first, 0, "违约金（扣款，单独列示，不与账单金额相抵）", f["bold"])
-    for c, head in enumerate(("日期", "条款", "依据", "金额（元）", "大写")):
+    for c, head in enumerate(("日期", "条款", "说明", "状态", "金额（元）", "大写")):
         summary.write_string(pen_first + 1, c, head, f["head"])
     for i, p in enumerate(report.penalties, start=pen_first + 2):
         summary.write_datetime(i, 0, datetime.combine(p.day, datetime.min.time()), f["date"])
         summary.write_string(i, 1, p.clause, f["text"])
-        summary.write_string(i, 2, p.reference, f["text"])
-        summary.write_number(i, 3, _num(p.amount.amount), f["money"])
-        summary.write_string(i, 4, p.amount.daxie, f["text"])
+        summary.write_string(i, 2, p.reason, f["wrap"])
+        summary.write_string(i, 3, p.status_label, f["text"])
+        summary.write_number(i, 4, _num(p.amount.amount), f["money"])
+        summary.write_string(i, 5, p.amount.daxie, f["text"])
     if not report.penalties:
         summary.write_string(pen_first + 2, 0, "本期无", f["text"])
     wb.close()
