@@ -368,3 +368,38 @@ def test_the_html_is_chinese_self_contained_and_escapes_statement_values(store):
     # totals with their 大写: 105.00 + 1.00 + 1.00 billed
     assert "107.00" in html and "人民币壹佰零柒元整" in html
     assert "http://" not in html and "https://" not in html and "<link" not in html
+
+
+def test_an_item_no_source_measures_is_valued_apart_not_counted(store):
+    # the same store read with a contract that says no source measures item 32 (source none):
+    # 1209.60 x 7 / 72 = 117.60 billed; nothing accepted, 117.60 apart, difference 0.00
+    items = (store / "items.csv").read_text("utf-8").splitlines()
+    items = [ln.replace(",export,export_quantity", ",none,") if ln.startswith("32,") else ln
+             for ln in items]
+    (store / "items-none.csv").write_text("\n".join(items) + "\n", encoding="utf-8")
+    cfg = store / "recon-none.toml"
+    cfg.write_text((store / "recon.toml").read_text("utf-8").replace(
+        str(store / "items.csv"), str(store / "items-none.csv")), "utf-8")
+    path = store / "none.csv"
+    path.write_text(HEAD + CORRECT[32], encoding="utf-8")
+    main(["--config", str(cfg), "finance", "verify", str(path)])
+    r = json.loads((store / "out" / "finance" / "none" / "verification.json").read_text("utf-8"))
+    (vas,) = line(r, 32)
+    assert vas["statuses"] == ["ok"]
+    assert (vas["accepted_amount"], vas["unknown_value"], vas["difference"]) == \
+        ("0.00", "117.60", "0.00")
+    assert len(vas["unknown_days"]) == 5 and {d["state"] for d in vas["days"]} == {"not_measured"}
+    assert "本项无数据源计量" in vas["notes"][-1]
+
+
+def test_days_outside_the_term_have_no_contracted_quantity(store):
+    # 2026-07-01..07-31 for item 17: the term starts 07-10, so 07-01..07-09 carry 0 contracted;
+    # day-weighted contracted = 74 x 22 / 31 = 52.516129 < 74; 173.40 x 74 / 12 = 1069.30 billed
+    _, r = verify(store, "preterm", HEAD + "17,主机杀毒服务,2026-07-01,2026-07-31,74,173.40,1069.30\n")
+    (av,) = line(r, 17)
+    assert av["statuses"] == ["quantity_over_contract"] and av["contracted_qty"] == "52.516129"
+    assert "9 天在服务期" in " ".join(av["notes"])
+    # no night of July was run: the 22 in-term days are unknown (valued apart), none accepted:
+    # 173.40 x 74 x 22 / 372 = 758.8580.. -> 758.86; difference 1069.30 - 758.86 = 310.44
+    assert av["accepted_amount"] == "0.00" and len(av["unknown_days"]) == 22
+    assert (av["unknown_value"], av["difference"]) == ("758.86", "310.44")

@@ -67,7 +67,7 @@ class Day:
     share: Fraction
     contracted: Decimal
     allocated: Decimal | None
-    state: str                 # measured | unknown | not_measured
+    state: str                 # measured | unknown | not_measured | outside_term
     accepted: Fraction         # value accepted that night (measured nights)
     unknown: Fraction          # value at stake that night (unknown / not measured nights)
 
@@ -94,7 +94,7 @@ class LineResult:
 
     @property
     def unknown_days(self) -> list[date]:
-        return [d.day for d in self.days if d.state != "measured"]
+        return [d.day for d in self.days if d.state in ("unknown", "not_measured")]
 
     @property
     def ok(self) -> bool:
@@ -221,7 +221,8 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
         s = day_share(d, item.months)
         c = contract.quantity_on(item.item_no, d) if contract.in_term(d) else Decimal(0)
         contracted_w += Fraction(c) * s
-        state, allocated = delivered_on(stored.get(d), c, item.source)
+        state, allocated = delivered_on(stored.get(d), c, item.source) \
+            if contract.in_term(d) else ("outside_term", None)
         billable = min(q, Fraction(c))
         if state != "measured":
             days.append(Day(d, s, c, None, state, Fraction(0), p_accept * billable * s))
@@ -244,6 +245,9 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
         notes.append(f"单价 {line.unit_price} 与合同单价 {item.unit_price} 不符，本行差 "
                      f"{price_difference} 元")
     contracted_avg = contracted_w / share if share else Fraction(0)
+    outside = sum(d.state == "outside_term" for d in days)
+    if outside:
+        notes.append(f"{outside} 天在服务期（{contract.start} 至 {contract.end}）之外，合同数量为 0")
     if q > contracted_avg:
         statuses.append("quantity_over_contract")
         notes.append(f"数量 {labels.qty(line.quantity)} 高于本期合同数量 "
@@ -257,7 +261,7 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
             notes.append(f"已计量的 {sum(d.state == 'measured' for d in days)} 晚平均交付 "
                          f"{labels.qty(qty(delivered_avg))}，少于账单数量 "
                          f"{labels.qty(line.quantity)}（不超过合同数量）")
-    unknown = [d for d in days if d.state != "measured"]
+    unknown = [d for d in days if d.state in ("unknown", "not_measured")]
     if unknown:
         kind = "本项无数据源计量，须人工核对" if all(d.state == "not_measured" for d in unknown) \
             else "当晚未能有效采集"
