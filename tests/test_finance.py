@@ -204,30 +204,30 @@ TAX_HEAD = "发票号码,序号,项目名称,计费起,计费止,数量,单价,�
 
 def test_tax_columns_right_and_wrong(store):
     # WAF 11-06..11-10: 价税合计 = 302.40 x 25 / 72 = 105.00; 金额 = 105.00 / 1.06 = 99.0566..
-    # -> 99.06; 税额 = 105.00 - 99.06 = 5.94
-    text = TAX_HEAD + (
-        "No1,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,5.94,105.00,人民币壹佰零伍元整\n"
+    # -> 99.06; 税额 = 105.00 - 99.06 = 5.94 (one statement per invoice: each bills the item)
+    cases = {
+        "tax_ok": "No1,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,5.94,105.00,"
+                  "人民币壹佰零伍元整\n",
         # 99.06 + 6.30 = 105.36, not 105.00
-        "No2,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,6.30,105.00,壹佰零伍元正\n"
+        "tax_sum": "No2,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,6.30,105.00,壹佰零伍元正\n",
         # 98.70 + 6.30 = 105.00 holds, but 105.00 / 1.06 = 99.06, not 98.70
-        "No3,16,WAF,2026-11-06,2026-11-10,25,302.40,98.70,0.06,6.30,105.00,人民币壹佰零伍元整\n")
-    code, r = verify(store, "tax", text)
-    assert code == 1
-    assert [ln["statuses"] for ln in r["lines"]] == [["ok"], ["arithmetic_error"],
-                                                     ["arithmetic_error"]]
-    assert "105.36" in r["lines"][1]["notes"][0] and "99.06" in r["lines"][2]["notes"][0]
-    assert r["lines"][0]["billed_amount"] == "105.00"
+        "tax_net": "No3,16,WAF,2026-11-06,2026-11-10,25,302.40,98.70,0.06,6.30,105.00,"
+                   "人民币壹佰零伍元整\n",
+    }
+    got = {name: verify(store, name, TAX_HEAD + text)[1]["lines"][0] for name, text in cases.items()}
+    assert {k: v["statuses"] for k, v in got.items()} == {
+        "tax_ok": ["ok"], "tax_sum": ["arithmetic_error"], "tax_net": ["arithmetic_error"]}
+    assert "105.36" in got["tax_sum"]["notes"][0] and "99.06" in got["tax_net"]["notes"][0]
+    assert got["tax_ok"]["billed_amount"] == "105.00"
 
 
 def test_a_wrong_daxie(store):
     # 105.00 ends at 元: 第五十二条 closes it with 整; 壹佰伍元整 drops the 零
-    text = TAX_HEAD + (
-        "No1,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,5.94,105.00,人民币壹佰零伍元\n"
-        "No2,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,5.94,105.00,人民币壹佰伍元整\n")
-    code, r = verify(store, "daxie", text)
-    assert code == 1
-    assert [ln["statuses"] for ln in r["lines"]] == [["daxie_mismatch"]] * 2
-    assert "人民币壹佰零伍元整" in r["lines"][0]["notes"][0]
+    for name, written in (("daxie_zheng", "人民币壹佰零伍元"), ("daxie_ling", "人民币壹佰伍元整")):
+        code, r = verify(store, name, TAX_HEAD + "No1,16,WAF,2026-11-06,2026-11-10,25,302.40,"
+                         f"99.06,6%,5.94,105.00,{written}\n")
+        assert code == 1 and r["lines"][0]["statuses"] == ["daxie_mismatch"]
+        assert "人民币壹佰零伍元整" in r["lines"][0]["notes"][0]
 
 
 def test_an_item_not_in_the_contract_and_a_name_the_mapping_does_not_know(store):
@@ -403,3 +403,20 @@ def test_days_outside_the_term_have_no_contracted_quantity(store):
     # 173.40 x 74 x 22 / 372 = 758.8580.. -> 758.86; difference 1069.30 - 758.86 = 310.44
     assert av["accepted_amount"] == "0.00" and len(av["unknown_days"]) == 22
     assert (av["unknown_value"], av["difference"]) == ("758.86", "310.44")
+
+
+def test_an_item_on_two_lines_shares_one_contract_and_nothing_is_accepted_twice(store):
+    # WAF split by resource, 20 + 5 = 25 (the contract): 302.40 x 20 / 72 = 84.00 and
+    # 302.40 x 5 / 72 = 21.00, both ok, 105.00 accepted in all
+    code, r = verify(store, "split_waf", _correct(
+        i16="16,WAF,2026-11-06,2026-11-10,20,302.40,84.00\n"
+            "16,WAF,2026-11-06,2026-11-10,5,302.40,21.00\n"))
+    assert code == 0 and [ln["accepted_amount"] for ln in line(r, 16)] == ["84.00", "21.00"]
+    # the same line billed twice: the second finds the contract used up (0 left), accepts
+    # nothing, and its whole 105.00 is the difference
+    code, r = verify(store, "twice", _correct(i16=CORRECT[16] * 2))
+    first, second = line(r, 16)
+    assert first["statuses"] == ["ok"]
+    assert second["statuses"] == ["quantity_over_contract"] and second["contracted_qty"] == "0"
+    assert (second["accepted_amount"], second["difference"]) == ("0.00", "105.00")
+    assert code == 1 and r["difference"]["amount"] == "105.00"

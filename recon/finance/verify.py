@@ -172,7 +172,13 @@ def _days(start: date, end: date):
         day += timedelta(days=1)
 
 
-def check_line(line: StatementLine, contract, store, mapping, months: int) -> LineResult:
+def check_line(line: StatementLine, contract, store, mapping, months: int,
+               earlier: dict | None = None) -> LineResult:
+    """One line's statuses and amounts.  ``earlier`` holds, per (item, day), the quantity
+    the statement's earlier lines billed and the delivered quantity they were accepted
+    for: an item billed on two lines (split by resource, or twice by mistake) shares one
+    contracted and one delivered quantity, so nothing is accepted twice.  Updated here."""
+    earlier = {} if earlier is None else earlier
     statuses, notes = [], []
     item_no = resolve_item(line, contract, mapping)
     item = contract.items.get(item_no) if item_no is not None else None
@@ -194,8 +200,8 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
     if line.tax_rate is not None:
         net = cents(billed / (1 + line.tax_rate))
         if net != line.amount:
-            arithmetic.append(f"价税合计 {billed} ÷ (1 + {line.tax_rate:%}) = {net}，"
-                              f"金额写 {line.amount}".replace(".000000%", "%"))
+            arithmetic.append(f"价税合计 {billed} ÷ (1 + {labels.qty(line.tax_rate * 100)}%)"
+                              f" = {net}，金额写 {line.amount}")
     if arithmetic:
         statuses.append("arithmetic_error")
         notes.extend(arithmetic)
@@ -217,22 +223,29 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
     stored = nights(store, item.item_no, line.period_start, line.period_end)
     days = []
     contracted_w = measured_share = measured_billable = delivered_w = Fraction(0)
+    shared = False
     for d in _days(line.period_start, line.period_end):
         s = day_share(d, item.months)
         c = contract.quantity_on(item.item_no, d) if contract.in_term(d) else Decimal(0)
-        contracted_w += Fraction(c) * s
+        billed_before, delivered_before = earlier.get((item.item_no, d), (0, 0))
+        shared = shared or billed_before > 0
+        room = max(Fraction(c) - billed_before, Fraction(0))   # contract left for this line
+        contracted_w += room * s
         state, allocated = delivered_on(stored.get(d), c, item.source) \
             if contract.in_term(d) else ("outside_term", None)
-        billable = min(q, Fraction(c))
+        billable = min(q, room)
         if state != "measured":
+            delivered = Fraction(0)
             days.append(Day(d, s, c, None, state, Fraction(0), p_accept * billable * s))
         else:
-            delivered = min(billable, Fraction(allocated))
+            left = max(min(Fraction(allocated), Fraction(c)) - delivered_before, Fraction(0))
+            delivered = min(billable, left)
             measured_share += s
             measured_billable += billable * s
             delivered_w += delivered * s
             days.append(Day(d, s, c, allocated, "measured", p_accept * delivered * s,
                             Fraction(0)))
+        earlier[(item.item_no, d)] = (billed_before + q, delivered_before + delivered)
     accepted_q = sum((d.accepted for d in days), Fraction(0))
     accepted = fen(accepted_q)
     # rounded as the remainder of the whole, so a line billed right over measured and unknown
@@ -251,8 +264,8 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
     if q > contracted_avg:
         statuses.append("quantity_over_contract")
         notes.append(f"数量 {labels.qty(line.quantity)} 高于本期合同数量 "
-                     f"{labels.qty(qty(contracted_avg))}"
-                     f"（按日加权，已计补充合同）")
+                     f"{labels.qty(qty(contracted_avg))}（按日加权，已计补充合同"
+                     + ("，已扣除本账单前面各行对本项的计费" if shared else "") + "）")
     delivered_avg = None
     if measured_share:
         delivered_avg = delivered_w / measured_share
@@ -276,7 +289,9 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
 
 
 def verify(statement: Statement, contract, store, mapping, config) -> Verification:
-    lines = [check_line(ln, contract, store, mapping, contract.months) for ln in statement.lines]
+    earlier: dict = {}
+    lines = [check_line(ln, contract, store, mapping, contract.months, earlier)
+             for ln in statement.lines]
     billed_items = {ln.item_no for ln in lines if ln.item_no is not None}
     start, end = statement.period_start, statement.period_end
     missing = [no for no in contract.items if no not in billed_items and any(
