@@ -284,8 +284,10 @@ def test_penalties_in_the_period_are_a_separate_deduction(store):
     assert r["penalties"] == [] and r["payable"]["amount"] == "1265.09"
 
 
-def test_gbk_csv_and_xlsx_statements_read_the_same(store):
+def test_gbk_bom_csv_and_xlsx_statements_read_the_same(store):
     code, r = verify(store, "gbk", data=_correct().encode("gbk"))
+    assert code == 0 and r["billed"]["amount"] == "1265.09"
+    code, r = verify(store, "bom", data=_correct().encode("utf-8-sig"))
     assert code == 0 and r["billed"]["amount"] == "1265.09"
     wb = openpyxl.Workbook()
     ws = wb.active
