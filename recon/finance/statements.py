@@ -69,7 +69,6 @@ class Statement:
     name: str                  # the file's stem: OUT/finance/<name>/
     encoding: str
     lines: list[StatementLine]
-    has_tax: bool
 
     @property
     def period_start(self) -> date:
@@ -172,5 +171,4 @@ def read_statement(path: str | Path) -> Statement:
             cell("total_daxie") or None))
     if not lines:
         raise InputError(path, "no statement lines", line=2)
-    return Statement(path, path.stem, table.encoding, lines,
-                     has_tax=any(k in cols for k in ("tax_rate", "tax", "total")))
+    return Statement(path, path.stem, table.encoding, lines)

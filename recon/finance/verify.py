@@ -44,7 +44,6 @@ from recon.money import cents, daxie, daxie_matches
 
 LINE_STATUSES = ("ok", "price_mismatch", "quantity_over_contract", "billed_over_delivered",
                  "arithmetic_error", "unknown_item", "daxie_mismatch")
-STATEMENT_STATUSES = ("missing_item",)
 #: quantities shown day-weighted are exact fractions; written to this many places
 QTY_PLACES = Decimal("0.000001")
 
@@ -162,7 +161,7 @@ def penalties_in_period(store, contract, config, start: date, end: date) -> list
 def resolve_item(line: StatementLine, contract, mapping) -> int | None:
     if line.item_no is not None:
         return line.item_no if line.item_no in contract.items else None
-    return mapping.export_item(line.name) if mapping is not None else None
+    return mapping.export_item(line.name)
 
 
 def _days(start: date, end: date):

@@ -55,6 +55,7 @@ class DayLine:
 class FinanceLine:
     line: int
     invoice_no: str
+    issued: date | None
     period_start: date
     period_end: date
     item_no: int | None
@@ -141,8 +142,8 @@ def build_finance(v, contract) -> FinanceReport:
     for r in v.lines:
         s = r.source
         lines.append(FinanceLine(
-            s.line, s.invoice_no, s.period_start, s.period_end, r.item_no, r.item_name, r.unit,
-            s.quantity, s.unit_price, r.contract_price, _frac(r.share), r.contracted_qty,
+            s.line, s.invoice_no, s.issued, s.period_start, s.period_end, r.item_no,
+            r.item_name, r.unit, s.quantity, s.unit_price, r.contract_price, _frac(r.share), r.contracted_qty,
             r.delivered_qty, s.amount, s.tax_rate, s.tax, s.total, s.total_daxie, r.billed,
             r.expected, r.accepted, r.unknown_value, r.difference, r.price_difference,
             r.statuses, [labels.FINANCE_STATUS[c] for c in r.statuses], r.notes,
