@@ -53,6 +53,9 @@ class Config:
     extra: dict = field(default_factory=dict)
 
 
+#: in a schema: a table whose keys are the user's own names (volume types, aliases ...)
+ANY_KEYS = "any keys"
+
 #: every table and key recon.toml may have: anything else is a typo, and a typo silently
 #: ignored is a setting that silently does not apply (exit 3 naming the closest key)
 SCHEMA: dict = {
@@ -63,11 +66,12 @@ SCHEMA: dict = {
     "openstack": dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
     "exports": dict.fromkeys(("dir", "max_age_days")),
     "scaling": dict.fromkeys(("penalty_basis", "penalty_coefficient")),
+    "assessment": dict.fromkeys(("file",)),
     "calendar": dict.fromkeys(("file",)),
+    # checked where it is read (recon.notify.load_settings), channel by channel
+    "notify": ANY_KEYS,
 }
 
-#: in a schema: a table whose keys are the user's own names (volume types, aliases ...)
-ANY_KEYS = "any keys"
 
 
 def check_keys(path: Path, raw: dict, schema: dict, table: str = "") -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import html
 import shutil
 import time
 from datetime import date, timedelta
@@ -64,7 +63,6 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
     for stale in (db, Path(str(db) + ".wal")):
         stale.unlink(missing_ok=True)
     scenario = load_scenario(scenario_path)
-    nights = []
     with SimServer(scenario, today=FIRST_NIGHT) as sim:
         clouds = clouds_yaml(sim, "recon-demo", auth="application_credential")
         (out / "clouds.yaml").write_text(yaml.safe_dump(clouds, allow_unicode=True),
@@ -79,30 +77,14 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
             drop_exports(out / "exports", day)
             result = night.run(day, db, out)
             rep = result.report
-            nights.append((day, result.exit_code, rep.exit_label, rep.counts))
             progress.log(f"{day}: exit {result.exit_code} {rep.exit_label}; "
                          f"{rep.counts['critical']} critical, {rep.counts['warning']} warning")
-    _index(out, nights)
+    from recon.reports.index import rebuild
+    rebuild(config, db, out)
     progress.log(f"demo: {days} nights in {time.monotonic() - started:.1f} s; open "
                  f"{out / 'index.html'}")
     # each night's exit code is in the log and index.html; the demo itself succeeded
     return 0
-
-
-def _index(out: Path, nights) -> None:
-    rows = "\n".join(
-        f'<tr><td><a href="{d}/nightly.html">{d}</a></td><td>{code}</td>'
-        f"<td>{html.escape(label)}</td><td>{c['critical']}</td><td>{c['warning']}</td></tr>"
-        for d, code, label, c in nights)
-    (out / "index.html").write_text(f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>recon 演示</title>
-<style>body{{font-family:sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:.3em .6em}}
-table{{border-collapse:collapse}}</style></head><body>
-<h1>recon 演示：模拟云上的逐夜核对</h1>
-<table><tr><th>日期</th><th>退出码</th><th>结论</th><th>严重</th><th>警告</th></tr>
-{rows}
-</table></body></html>
-""", encoding="utf-8")
 
 
 def cmd_demo(args) -> int:

@@ -103,6 +103,8 @@ class State:
     penalty_unknown: bool = False
     #: the earlier open request whose target this increase adds to
     builds_on: str | None = None
+    #: the night ``latest`` was measured
+    latest_on: date | None = None
 
 # -- parsing ---------------------------------------------------------------------
 def parse_time(text: str) -> datetime:
@@ -312,7 +314,7 @@ def evaluate(req: Request, series: dict[date, Decimal | None], as_of: date,
     if not measurable or target is None:
         return State(req, as_of, "unverifiable", day, target, baseline, None, None, None,
                      unknown, builds_on=builds_on)
-    latest = measured[-1][1] if measured else None
+    latest_on, latest = measured[-1] if measured else (None, None)
     best = max((a for _, a in measured), default=None)
 
     def run_start(end: date) -> date | None:
@@ -365,7 +367,7 @@ def evaluate(req: Request, series: dict[date, Decimal | None], as_of: date,
     return State(req, as_of, state, day, target, baseline, latest, best, completed_on,
                  unknown, reverted, penalty, final_on=final_on, dropped_on=dropped,
                  notice_counts=notice_counts, penalty_unknown=penalty_unknown,
-                 builds_on=builds_on)
+                 builds_on=builds_on, latest_on=latest_on)
 
 
 def states(store, contract, as_of: date) -> list[State]:
@@ -430,6 +432,15 @@ def _fmt_q(value) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _allocation_text(st: State, unit: str) -> str:
+    """The allocation as last measured, dated unless it was measured tonight."""
+    if st.latest_on is None:
+        return "尚无实测分配"
+    if st.latest_on == st.as_of:
+        return f"当前分配 {labels.qty(st.latest, unit)}"
+    return f"最近一次实测分配 {labels.qty(st.latest, unit)}（{st.latest_on}）"
+
+
 def _days(ds: list[date]) -> str:
     return "、".join(d.isoformat() for d in ds)
 
@@ -466,8 +477,8 @@ def findings(store, contract, day: date, basis: str = "contract",
             notice = (f"；书面通知日期 {r.notice_date} 不晚于第7天，不构成附件3第4条所述的"
                       f"限期通知，其期限 {r.notice_deadline} 不引起违约金")
         elif st.penalty_unknown:
-            notice = (f"；书面通知期限 {r.notice_deadline} 已过，但期限当晚及之前的部分夜晚未能"
-                      f"采集，是否适用附件3第4条无法判定，请人工核实")
+            notice = (f"；书面通知期限 {r.notice_deadline} 已过，但第7天至该期限之间有夜晚未能采集、"
+                      f"且无一晚实测达到目标，是否适用附件3第4条违约金无法判定，请人工核实")
         if st.penalty_applies:
             amount = penalty(contract, r.item_no, basis, coefficient)
             figures["penalty"] = str(amount)
@@ -479,20 +490,20 @@ def findings(store, contract, day: date, basis: str = "contract",
         elif st.state == "notice_overdue":
             out.append(("scaling_notice_overdue", "critical", r.item_no,
                         f"{head}：书面通知期限 {r.notice_deadline} 已过仍未完成，适用附件3第4条"
-                        f"（{fine}）；当前分配 {latest}{unknown}",
+                        f"（{fine}）；{_allocation_text(st, unit)}{unknown}",
                         figures))
         elif st.state == "overdue":
             out.append(("scaling_overdue", "critical", r.item_no,
                         f"{head}：已第 {st.day} 天，{day7}实测分配低于目标，未在 7 个自然日内"
-                        f"完成；当前分配 {latest}{unknown}{notice}", figures))
-        elif st.state in ("pending", "partial") and DUE_SOON_DAYS[0] <= st.day <= DUE_SOON_DAYS[-1]:
+                        f"完成；{_allocation_text(st, unit)}{unknown}{notice}", figures))
+        elif st.state in ("pending", "partial") and st.day in DUE_SOON_DAYS:
             out.append(("scaling_due_soon", "warning", r.item_no,
                         f"{head}：第 {st.day} 天，须于 {day7}前完成，剩 "
-                        f"{DEADLINE_DAYS - st.day} 天；当前分配 {latest}{unknown}",
+                        f"{DEADLINE_DAYS - st.day} 天；{_allocation_text(st, unit)}{unknown}",
                         figures))
         elif st.state == "undetermined" and (st.completed_on is None or st.completed_on == day):
             now = (f"于 {st.completed_on} 实测达到目标" if st.completed_on else
-                   f"此后仍未达到目标，当前分配 {latest}")
+                   f"此后仍未达到目标，{_allocation_text(st, unit)}")
             out.append(("scaling_undetermined", "warning", r.item_no,
                         f"{head}：{day7}未能采集，是否在 7 个自然日内完成无法判定（不认定按期，"
                         f"也不认定超期）；{now}{unknown}{notice}", figures))

@@ -224,3 +224,17 @@ def test_bad_max_age_days_is_a_configuration_error(workdir, capsys, value):
                  "-q"]) == 3
     assert "max_age_days" in capsys.readouterr().err
     assert not (workdir / "out").exists()
+
+
+def test_demo_lays_down_a_drop_that_counts_for_its_night_only(connector, tmp_path):
+    from recon.demo import drop_exports
+    drops = tmp_path / "drops"
+    drop_exports(drops, date(2026, 11, 1))
+    connector.exports_dir = drops
+    results = connector.pull(date(2026, 11, 1))
+    assert sorted(r.source for r in results) == [
+        "export:licences", "export:network-vpn", "export:security", "export:value-added"]
+    assert all(r.ok for r in results), [r.reason for r in results]
+    # a night without its drop reads nothing: never the day before's files
+    [missing] = connector.pull(date(2026, 11, 2))
+    assert missing.status == "failed"

@@ -372,7 +372,7 @@ def render_pdf(report: MonthlyReport, html: str) -> bytes:
 
 
 def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
-    from recon.report import _atomic_write
+    from recon.reports.common import write_atomic as _atomic_write
 
     folder = Path(out_dir) / "monthly" / report.month
     folder.mkdir(parents=True, exist_ok=True)
@@ -407,14 +407,12 @@ def cmd_report_monthly(args) -> int:
     return 0
 
 
-def add_report_parser(sub) -> None:
-    p = sub.add_parser("report", help="reports over many nights (the monthly assessment)",
-                       description="Reports built from what the store holds.")
-    rsub = p.add_subparsers(dest="report_command", required=True, metavar="REPORT")
-    m = rsub.add_parser("monthly", help="the monthly assessment (月度考核): HTML, PDF, JSON",
-                        description="Assess one calendar month (Asia/Shanghai) against "
-                        "assessment.toml and write OUT/monthly/YYYY-MM/assessment.html, .pdf "
-                        "and .json. The same store and month give byte-identical files.")
+def add_report_monthly(report_subparsers) -> None:
+    m = report_subparsers.add_parser(
+        "monthly", help="the monthly assessment (月度考核): HTML, PDF, JSON",
+        description="Assess one calendar month (Asia/Shanghai) against "
+        "assessment.toml and write OUT/monthly/YYYY-MM/assessment.html, .pdf "
+        "and .json. The same store and month give byte-identical files.")
     m.add_argument("--month", required=True, help="YYYY-MM")
     m.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
     m.add_argument("--out", help="report folder (default: [report] out)")
