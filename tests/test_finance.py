@@ -422,3 +422,18 @@ def test_an_item_on_two_lines_shares_one_contract_and_nothing_is_accepted_twice(
     assert second["statuses"] == ["quantity_over_contract"] and second["contracted_qty"] == "0"
     assert (second["accepted_amount"], second["difference"]) == ("0.00", "105.00")
     assert code == 1 and r["difference"]["amount"] == "105.00"
+
+
+def test_the_statements_own_total_row_is_checked_not_billed(store):
+    # 合计 = 224.00 + 640.27 + 105.00 + 178.22 + 117.60 = 1265.09
+    code, r = verify(store, "total_ok", _correct() +
+                     "合计,,,,,,1265.09\n")
+    assert code == 0 and len(r["lines"]) == 5 and r["billed"]["amount"] == "1265.09"
+    assert r["statuses"] == [] and r["statement_notes"] == []
+    text = HEAD.rstrip("\n") + ",价税合计大写\n" + "".join(
+        ln.rstrip("\n") + ",\n" for ln in _correct().splitlines(keepends=True)[1:])
+    # the total row says 1265.90 and a 大写 of 1265.00
+    code, r = verify(store, "total_bad", text + ",合计,,,,,1265.90,人民币壹仟贰佰陆拾伍元整\n")
+    assert code == 1 and r["statuses"] == ["arithmetic_error", "daxie_mismatch"]
+    assert "1265.09" in r["statement_notes"][0]
+    assert "人民币壹仟贰佰陆拾伍元零玖分" in r["statement_notes"][1]

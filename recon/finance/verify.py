@@ -106,14 +106,17 @@ class Verification:
     lines: list[LineResult]
     missing_items: list[int]
     penalties: list              # recon.penalties.Penalty, dated in the period
+    #: the statement's own 合计 row against its lines: arithmetic_error, daxie_mismatch
+    total_statuses: list[str] = field(default_factory=list)
+    total_notes: list[str] = field(default_factory=list)
 
     @property
     def statuses(self) -> list[str]:
-        return ["missing_item"] if self.missing_items else []
+        return (["missing_item"] if self.missing_items else []) + self.total_statuses
 
     @property
     def ok(self) -> bool:
-        return all(ln.ok for ln in self.lines) and not self.missing_items
+        return all(ln.ok for ln in self.lines) and not self.statuses
 
     def total(self, attr: str) -> Decimal:
         return sum((getattr(ln, attr) for ln in self.lines), Decimal(0))
@@ -171,6 +174,13 @@ def _days(start: date, end: date):
         day += timedelta(days=1)
 
 
+def billed_of(line: StatementLine) -> Decimal:
+    """What a line bills, tax included: 价税合计, else 金额 + 税额, else 金额."""
+    if line.total is not None:
+        return line.total
+    return line.amount + line.tax if line.tax is not None else line.amount
+
+
 def check_line(line: StatementLine, contract, store, mapping, months: int,
                earlier: dict | None = None) -> LineResult:
     """One line's statuses and amounts.  ``earlier`` holds, per (item, day), the quantity
@@ -186,8 +196,7 @@ def check_line(line: StatementLine, contract, store, mapping, months: int,
     q, p_billed = Fraction(line.quantity), Fraction(line.unit_price)
 
     # what the line bills, and its arithmetic
-    billed = line.total if line.total is not None else (
-        line.amount + line.tax if line.tax is not None else line.amount)
+    billed = billed_of(line)
     expected = fen(p_billed * q * share)
     arithmetic = []
     if expected != billed:
@@ -295,5 +304,31 @@ def verify(statement: Statement, contract, store, mapping, config) -> Verificati
     start, end = statement.period_start, statement.period_end
     missing = [no for no in contract.items if no not in billed_items and any(
         contract.in_term(d) and contract.quantity_on(no, d) > 0 for d in _days(start, end))]
+    statuses, notes = check_total_row(statement)
     return Verification(statement, lines, missing,
-                        penalties_in_period(store, contract, config, start, end))
+                        penalties_in_period(store, contract, config, start, end),
+                        statuses, notes)
+
+
+def check_total_row(statement: Statement) -> tuple[list[str], list[str]]:
+    """The 合计 row must add up its lines (金额, 税额, 价税合计) and its 大写 say the total."""
+    row = statement.total_row
+    if row is None:
+        return [], []
+    lines = statement.lines
+    sums = {"金额": sum((ln.amount for ln in lines), Decimal(0)),
+            "价税合计": sum((billed_of(ln) for ln in lines), Decimal(0))}
+    if all(ln.tax is not None for ln in lines):
+        sums["税额"] = sum((ln.tax for ln in lines), Decimal(0))
+    statuses, notes = [], []
+    for label, stated in (("金额", row.amount), ("税额", row.tax), ("价税合计", row.total)):
+        if stated is not None and label in sums and stated != sums[label]:
+            notes.append(f"合计行（第 {row.line} 行）{label}写 {stated}，各行相加为 {sums[label]}")
+    if notes:
+        statuses.append("arithmetic_error")
+    billed = sums["价税合计"]
+    if row.total_daxie is not None and not daxie_matches(row.total_daxie, billed):
+        statuses.append("daxie_mismatch")
+        notes.append(f"合计行（第 {row.line} 行）大写写“{row.total_daxie}”，{billed} 元应为"
+                     f"“{daxie(billed)}”")
+    return statuses, notes

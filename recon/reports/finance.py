@@ -131,6 +131,8 @@ class FinanceReport:
     #: accepted less the penalties to withhold, shown as that subtraction, never netted silently
     payable: Money
     counts: dict = field(default_factory=dict)
+    #: the statement's 合计 row checked against its lines (empty: none, or it agrees)
+    statement_notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return to_json(self)
@@ -168,7 +170,8 @@ def build_finance(v, contract) -> FinanceReport:
         counts={"lines": len(lines), "ok": sum(ln.statuses == ["ok"] for ln in lines),
                 "not_ok": sum(ln.statuses != ["ok"] for ln in lines),
                 **{code: sum(code in ln.statuses for ln in lines)
-                   for code in labels.FINANCE_STATUS if code not in ("ok", "missing_item")}})
+                   for code in labels.FINANCE_STATUS if code not in ("ok", "missing_item")}},
+        statement_notes=v.total_notes)
 
 
 def write_finance(report: FinanceReport, out_dir: Path) -> dict[str, Path]:
@@ -334,7 +337,8 @@ def write_xlsx(report: FinanceReport, target) -> None:
             ("结论", f"{report.exit_label}（退出码 {report.exit_code}）；{report.counts['lines']} 行中 "
                      f"{report.counts['not_ok']} 行有问题"),
             ("合同项目未计费", "、".join(f"第{m.item_no}项 {m.name}" for m in report.missing_items)
-             or "无")]
+             or "无"),
+            ("合计行核对", "；".join(report.statement_notes) or "无问题")]
     for i, (k, v) in enumerate(info, start=2):
         summary.write_string(i, 0, k, f["bold"])
         summary.write_string(i, 1, v, f["text"])
