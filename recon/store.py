@@ -205,6 +205,12 @@ class Store:
         if not read_only:
             self.migrate()
         self.version = self._version()
+        if read_only and self.version != len(MIGRATIONS):
+            # a reader cannot migrate: say so, rather than fail on a missing table later
+            raise StoreError(f"{self.path}: store schema v{self.version}, this recon reads "
+                             f"v{len(MIGRATIONS)}; " + ("upgrade recon" if self.version >
+                                                        len(MIGRATIONS) else
+                             "run `recon run` (or any command that writes) once to migrate it"))
         settled = self.outbox.settle(self._run_stored)
         if settled and say:
             say(f"{self.path}: {settled}")
