@@ -43,6 +43,8 @@ class Penalty:
     status: str              # counted | pending
     reason: str
     month: str               # the month it belongs to (YYYY-MM)
+    annex: int = 3
+    row: int = 0
     running_total: Decimal = Decimal(0)
     over_cap: bool = False   # the running total exceeds the cap from this penalty on
 
@@ -58,7 +60,8 @@ def monthly_fee(contract) -> Decimal:
 
 def _make(key, dated, row: "assess.AnnexRow", fee, reason, status="counted") -> Penalty:
     return Penalty(key, dated, row.clause, row.coefficient, cents(fee),
-                   cents(fee * row.coefficient), status, reason, f"{dated:%Y-%m}")
+                   cents(fee * row.coefficient), status, reason, f"{dated:%Y-%m}", row.annex,
+                   row.row)
 
 
 def _band(rows, value: Decimal):
@@ -182,7 +185,7 @@ def ledger(store, contract, config, until: date, rules=None, history=None) -> li
             items += sla_penalties(a, rules, contract)
     items += monthly_rule_penalties([a for a in history if a.period.last <= until], rules,
                                     contract)
-    items.sort(key=lambda x: (x.dated, x.clause, x.key))
+    items.sort(key=lambda x: (x.dated, x.annex, x.row, x.key))
     total, limit = Decimal(0), cap(contract)
     for pen in items:
         if pen.status == "counted":
