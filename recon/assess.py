@@ -289,12 +289,15 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
     # delivery
     n = int(c["delivery"].get("max_shortfall_days", 7))
     long_runs = [i for i in items if i.longest_shortfall > n]
-    expected = [i for i in items if contract.items[i.item_no].source != "none"]
-    never = [i.item_no for i in expected if i.measured_nights == 0]
+    # items a source should have measured and none did on any night of the period (an item
+    # not measurable by design is 'not_measured', never unknown, and is not expected here)
+    never = [i.item_no for i in items if i.measured_nights == 0 and i.unknown_nights > 0]
     if long_runs:
         add("delivery", False, f"{len(long_runs)} 项", f"缺口不超过 {n} 天",
             "；".join(f"第{i.item_no}项 连续 {i.longest_shortfall} 个已采集夜晚分配不足"
                      for i in long_runs))
+    elif not cov.ran:
+        add("delivery", None, "-", f"缺口不超过 {n} 天", "本月没有任何已运行的夜晚，无法判断")
     elif never:
         add("delivery", None, "-", f"缺口不超过 {n} 天",
             f"第{'、'.join(map(str, never))}项 本月没有一个有效采集的夜晚，无法判断")
@@ -330,8 +333,8 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
     floor = Decimal(str(c["availability"].get("min_availability", "0.9999")))
     allowed = (Decimal(figs.period_seconds) * (1 - floor) / 60).quantize(Decimal("0.001"))
     out_min = (Decimal(figs.outage_seconds) / 60).quantize(Decimal("0.1"))
-    open_note = (f"；{'、'.join(figs.open_at_end)} 月末仍未恢复，计至月末"
-                 if figs.open_at_end else "")
+    still_down = [s.system for s in figs.systems if s.open]
+    open_note = f"；{'、'.join(still_down)} 月末仍中断，计至月末" if still_down else ""
     add("availability", figs.availability >= floor, _pct(figs.availability), f"≥ {_pct(floor)}",
         f"中断 {out_min} 分钟，本期允许 {allowed} 分钟{open_note}" if figs.outage_seconds
         else "台账本期无服务中断记录")

@@ -148,9 +148,10 @@ def scaling_penalties(store, contract, config, rules: "assess.Rules", until: dat
                else contract.items[r.item_no].line_total) / contract.months
         dated = r.notice_deadline + timedelta(days=1)
         done = f"，{st.completed_on} 才完成" if st.completed_on else "，仍未完成"
-        out.append(_make(f"scaling:{r.request_id}", dated, row, fee,
-                         f"扩容申请 {r.request_id}（第{r.item_no}项）书面通知期限 "
-                         f"{r.notice_deadline} 已过{done}"))
+        pen = _make(f"scaling:{r.request_id}", dated, row, fee,
+                    f"扩容申请 {r.request_id}（第{r.item_no}项）书面通知期限 "
+                    f"{r.notice_deadline} 已过{done}")
+        out.append(pen)
     return out
 
 
