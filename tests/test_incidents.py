@@ -106,3 +106,21 @@ def test_month_figures_union_outages_and_count_open_ones_to_month_end(workdir):
     dec = figures(workdir, date(2026, 12, 1), date(2026, 12, 31))
     assert dec.open_at_end == ["F-3"] and dec.outage_seconds == 31 * 1440 * 60
     assert dec.response_n == 0  # F-3 was judged in November, where it began
+
+
+def test_an_xlsx_ledger_with_date_cells_imports(workdir):
+    from datetime import datetime
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["incident_id", "system", "important", "kind", "started_at", "responded_at",
+               "recovered_at", "outage", "complaint"])
+    ws.append(["X-1", "门户网站", "yes", "fault", datetime(2026, 11, 8, 8, 0),
+               datetime(2026, 11, 8, 8, 12), datetime(2026, 11, 8, 8, 30), "是", "否"])
+    wb.save(workdir / "incidents.xlsx")
+    assert run(workdir, "import", str(workdir / "incidents.xlsx")) == 0
+    f = figures(workdir, *NOV)
+    assert (f.outage_seconds, f.response_seconds, f.recovery_important_seconds) == \
+        (30 * 60, 12 * 60, 30 * 60)

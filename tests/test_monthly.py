@@ -89,9 +89,12 @@ def year(tmp_path_factory):
 
 
 def report(year, month: str, extra: str = ""):
+    """The month's report context; ``extra`` adds sections to a copy of the config."""
     cfg = year / "recon.toml"
     if extra:
-        cfg = write_config(year / "alt", extra=extra) if (year / "alt").mkdir() is None else cfg
+        alt = year / f"alt-{abs(hash(extra))}"
+        alt.mkdir(exist_ok=True)
+        cfg = write_config(alt, extra=extra)
     config = load_config(cfg)
     contract = load_contract(config)
     with Store(year / "recon.duckdb", read_only=True) as store:
@@ -266,3 +269,64 @@ def test_a_month_outside_the_term_is_bad_input(year, capsys):
                  "2027-08", "--out", str(year / "x")]) == 3
     assert "outside the contract term" in capsys.readouterr().err
     assert not (year / "x").exists()
+
+
+def test_the_scaling_coefficient_has_one_value(year, capsys):
+    (year / "coef").mkdir()
+    cfg = write_config(year / "coef", extra='[scaling]\npenalty_coefficient = "0.25"\n')
+    assert main(["--config", str(cfg), "report", "monthly", "--month", "2026-12", "--db",
+                 str(year / "recon.duckdb"), "--out", str(year / "coef" / "out")]) == 3
+    err = capsys.readouterr().err
+    assert "附件3 row 4 coefficient 0.20 differs" in err and "penalty_coefficient 0.25" in err
+    assert not (year / "coef" / "out").exists()
+
+
+# -- service-level breaches priced by their annex rows (ledger only, no nights needed) ------
+ROW = "{id},{system},否,故障,{start},{resp},{site},,{end},{outage},,{complaint},,{loss},\n"
+
+
+def _incident(id, start, minutes, resp=5, site=None, outage="是", complaint="否", loss="否",
+              system="门户网站"):
+    from datetime import datetime
+
+    t0 = datetime.fromisoformat(start)
+    fmt = lambda m: (t0 + timedelta(minutes=m)).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+    return ROW.format(id=id, system=system, start=start, resp=fmt(resp),
+                      site=fmt(site) if site is not None else "", end=fmt(minutes),
+                      outage=outage, complaint=complaint, loss=loss)
+
+
+@pytest.mark.parametrize("rows, expected", [
+    # 10 minutes down, no complaints, no major loss: 附件3 row 1, 50%
+    ([_incident("a", "2026-08-03 10:00", 10)], [("附件3第1条", "121648.25")]),
+    # the agency flagged a major loss: 附件2 row 1, 200%
+    ([_incident("a", "2026-08-03 10:00", 10, loss="是")], [("附件2第1条", "486593.00")]),
+    # three complaints in the term: 附件3 row 2, 20%
+    ([_incident(f"c{n}", f"2026-08-0{n} 10:00", 2, complaint="是", system=f"系统{n}")
+      for n in (3, 4, 5)],
+     [("附件3第2条", "48659.30")]),
+    # one system down 150 minutes: availability, then 附件3 row 5 (30%); recovery 150 min is
+    # past the table's last band (60-120): its last band, 附件3 row 11 (50%)
+    ([_incident("a", "2026-08-03 10:00", 150)],
+     [("附件3第1条", "121648.25"), ("附件3第5条", "72988.95"), ("附件3第11条", "121648.25")]),
+    # the same system down three times: 附件3 row 6 (60%) instead of row 5
+    ([_incident(f"r{n}", f"2026-08-0{n} 10:00", 1) for n in (3, 4, 5)],
+     [("附件3第6条", "145977.90")]),
+    # response 40 minutes on average, no outage: 附件3 row 9 (50%); recovery 45: row 10 (30%)
+    ([_incident("a", "2026-08-03 10:00", 45, resp=40, outage="否")],
+     [("附件3第9条", "121648.25"), ("附件3第10条", "72988.95")]),
+    # on site after 3 h 30 min: 90 minutes unattended beyond the 2 h: 附件3 row 12 (30%)
+    ([_incident("a", "2026-08-03 10:00", 20, site=210, outage="否")],
+     [("附件3第12条", "72988.95")]),
+])
+def test_service_level_breaches_map_to_their_annex_rows(workdir, rows, expected):
+    (workdir / "inc.csv").write_text(INCIDENTS.splitlines()[0] + "\n" + "".join(rows),
+                                     encoding="utf-8")
+    cfg = workdir / "recon.toml"
+    assert main(["--config", str(cfg), "incidents", "import", str(workdir / "inc.csv")]) == 0
+    config = load_config(cfg)
+    contract = load_contract(config)
+    with Store(workdir / "recon.duckdb", read_only=True) as store:
+        got = [(p.clause, str(p.amount)) for p in
+               penalties.ledger(store, contract, config, date(2026, 8, 31))]
+    assert got == expected
