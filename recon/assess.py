@@ -277,6 +277,11 @@ def _pct(value: Decimal) -> str:
     return f"{(value * 100).quantize(Decimal('0.0001'))}%"
 
 
+def _limit_pct(value: Decimal) -> str:
+    """A threshold as the contract writes it: 0.9999 -> 99.99%."""
+    return f"{(value * 100).normalize():f}%"
+
+
 def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
               items: list[ItemMonth], states: list[scaling.State], contract) -> list[Criterion]:
     c = rules.criteria
@@ -335,19 +340,22 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
     out_min = (Decimal(figs.outage_seconds) / 60).quantize(Decimal("0.1"))
     still_down = [s.system for s in figs.systems if s.open]
     open_note = f"；{'、'.join(still_down)} 月末仍中断，计至月末" if still_down else ""
-    add("availability", figs.availability >= floor, _pct(figs.availability), f"≥ {_pct(floor)}",
+    add("availability", figs.availability >= floor, _pct(figs.availability),
+        f"≥ {_limit_pct(floor)}",
         f"中断 {out_min} 分钟，本期允许 {allowed} 分钟{open_note}" if figs.outage_seconds
         else "台账本期无服务中断记录")
     # response
     limit = Decimal(c["response_time"].get("max_mean_minutes", 15))
     mean = figs.mean_minutes("response")
-    add("response_time", mean is None or mean <= limit, _minutes(mean), f"≤ {limit} 分钟",
+    exact = figs.mean_exact("response")
+    add("response_time", exact is None or exact <= limit, _minutes(mean), f"≤ {limit} 分钟",
         f"{figs.response_n} 个事件的平均响应时间" if mean is not None else "台账本期无事件")
     # recovery
     lim, lim_imp = (Decimal(c["recovery_time"].get("max_mean_minutes", 30)),
                     Decimal(c["recovery_time"].get("max_mean_minutes_important", 10)))
     m, mi = figs.mean_minutes("recovery"), figs.mean_minutes("recovery_important")
-    bad = [t for t, v, lm in (("一般系统", m, lim), ("重要系统", mi, lim_imp))
+    bad = [t for t, v, lm in (("一般系统", figs.mean_exact("recovery"), lim),
+                              ("重要系统", figs.mean_exact("recovery_important"), lim_imp))
            if v is not None and v > lm]
     add("recovery_time", not bad, f"一般 {_minutes(m)}；重要 {_minutes(mi)}",
         f"一般 ≤ {lim} 分钟；重要 ≤ {lim_imp} 分钟",
@@ -369,7 +377,7 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
     if cov.incomplete or cov.failed_sources:
         parts.append(f"{len(set(cov.incomplete) | set(cov.failed_sources))} 晚部分数据未采集")
     add("data_completeness", share >= floor_share, f"{cov.complete}/{cov.days} 晚完整",
-        f"≥ {_pct(floor_share)}", "；".join(parts) or "每晚均完整采集")
+        f"≥ {_limit_pct(floor_share)}", "；".join(parts) or "每晚均完整采集")
     return out
 
 

@@ -110,12 +110,12 @@ def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> li
                              f"{s.system} 单次中断 "
                              f"{(Decimal(s.longest_seconds) / 60).quantize(Decimal('0.1'))} 分钟"
                              f"{'（月末仍未恢复）' if s.open else ''}"))
-    checks = [("response_mean", f.mean_minutes("response"), "平均响应时间"),
+    checks = [("response_mean", f.mean_exact("response"), "平均响应时间"),
               ("recovery_mean", _mean_all_recovery(f), "平均故障恢复时间")]
     if f.on_site_max_seconds is not None:
         unattended = Decimal(f.on_site_max_seconds) / 60 - rules.unattended_after_minutes
         if unattended > 0:
-            checks.append(("on_site", unattended.quantize(Decimal("0.1")),
+            checks.append(("on_site", unattended,
                            f"到场超出 {rules.unattended_after_minutes} 分钟时限后的无人值守时间"))
     for rule, value, label in checks:
         if value is None:
@@ -123,7 +123,8 @@ def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> li
         row, note = _band(rules.rows(rule, annex), value)
         if row is not None:
             out.append(_make(f"sla:{p.month}:{rule}", p.last, row, fee,
-                             f"{p.month} {label} {value} 分钟{note}{flag}"))
+                             f"{p.month} {label} {value.quantize(Decimal('0.1'))} 分钟"
+                             f"{note}{flag}"))
     return out
 
 
@@ -131,8 +132,7 @@ def _mean_all_recovery(f) -> Decimal | None:
     n = f.recovery_n + f.recovery_important_n
     if not n:
         return None
-    return (Decimal(f.recovery_seconds + f.recovery_important_seconds) / n / 60
-            ).quantize(Decimal("0.1"))
+    return Decimal(f.recovery_seconds + f.recovery_important_seconds) / n / 60
 
 
 def scaling_penalties(store, contract, config, rules: "assess.Rules", until: date

@@ -258,9 +258,16 @@ class Figures:
     events_a: list[str]              # 附件1 A-level events in the contract year so far
     events_b: list[str]
 
-    def mean_minutes(self, what: str) -> Decimal | None:
+    def mean_exact(self, what: str) -> Decimal | None:
+        """Mean minutes of 'response', 'recovery' or 'recovery_important', unrounded:
+        thresholds and penalty bands are compared with this."""
         n, s = getattr(self, f"{what}_n"), getattr(self, f"{what}_seconds")
-        return (Decimal(s) / n / 60).quantize(Decimal("0.1")) if n else None
+        return Decimal(s) / n / 60 if n else None
+
+    def mean_minutes(self, what: str) -> Decimal | None:
+        """The same, to a tenth of a minute, as reports show it."""
+        exact = self.mean_exact(what)
+        return None if exact is None else exact.quantize(Decimal("0.1"))
 
 
 FIGURES_SQL = """
