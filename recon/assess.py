@@ -322,8 +322,8 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
         lo = r.deadline + timedelta(days=1)
         hi = st.completed_on - timedelta(days=1) if st.completed_on else p.last
         if lo <= hi and lo <= p.last and hi >= p.first:
-            breached.append(f"{r.request_id}（第{r.item_no}项，第7天 {r.deadline}，"
-                            f"{'于 ' + str(st.completed_on) + ' 完成' if st.completed_on else '仍未完成'}）")
+            done = f"于 {st.completed_on} 完成" if st.completed_on else "仍未完成"
+            breached.append(f"{r.request_id}（第{r.item_no}项，第7天 {r.deadline}，{done}）")
     due = [st for st in states if p.first <= st.request.deadline <= p.last]
     if breached:
         add("scaling", False, f"{len(breached)} 项超期", "7 个自然日内完成",

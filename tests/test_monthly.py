@@ -19,7 +19,6 @@ Money (fee per month = 2,919,558.00 / 12 = 243,296.50):
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
