@@ -333,7 +333,7 @@ def sparkline(item: ItemLine, width: int = 180, height: int = 28) -> str:
         parts.append(seg)
     contracted = " ".join(f"{x(k)},{y(c)}" for k, (_, _a, c) in enumerate(item.series)
                           if c is not None)
-    out = [f'<svg class="spark" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+    out = [f'<svg class="spark" width="{width}" '
            f'height="{height}" viewBox="0 0 {width} {height}" role="img">',
            f"<title>{escape(f'第{item.item_no}项 每晚分配数量（实线）与合同数量（虚线）')}</title>",
            f'<polyline points="{contracted}" fill="none" stroke="#888" stroke-width="1" '
