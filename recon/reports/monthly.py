@@ -304,7 +304,11 @@ def _nights(store, p) -> list[NightLine]:
 # -- charts: small inline SVGs, drawn here so the PDF and HTML need nothing else ---------
 def sparkline(item: ItemLine, width: int = 180, height: int = 28) -> str:
     """Allocated per night (line) against the contracted quantity (dashed); unknown nights
-    are grey ticks at the bottom, never drawn as zero."""
+    are grey ticks at the bottom, never drawn as zero.
+
+    Drawn by hand rather than with matplotlib: a polyline per item is a few lines, the bytes
+    are the same on every machine (no font or backend setup), and WeasyPrint draws it as is.
+    """
     values = [v for _, a, c in item.series for v in (a, c) if v is not None]
     if not values or item.measured_nights == 0:
         return ""
