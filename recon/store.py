@@ -324,6 +324,20 @@ class Store:
 
 
 @contextlib.contextmanager
+def current(db_path: Path, wait_seconds: float):
+    """An existing store, migrated to this recon's schema, under the run lock.
+
+    For commands that read several tables at once (reports, ledgers): they see one
+    night's writes whole, and a store made by an older recon works without a nightly
+    run first.  A missing store is an error, never a new empty one.
+    """
+    if not Path(db_path).exists():
+        raise StoreError(f"{db_path}: no store here yet (run `recon run` first)")
+    with run_lock(db_path, wait_seconds), Store(db_path) as store:
+        yield store
+
+
+@contextlib.contextmanager
 def run_lock(db_path: Path, wait_seconds: float):
     """Hold the store's run lock, waiting up to ``wait_seconds`` for another run.
 

@@ -383,11 +383,11 @@ def cmd_import(args) -> int:
 
 def cmd_list(args) -> int:
     from recon.config import load_config
-    from recon.store import Store
+    from recon.store import current
 
     config = load_config(args.config)
     db = Path(args.db) if args.db else config.db_path
-    with Store(db, read_only=True) as store:
+    with current(db, config.lock_wait) as store:
         if args.month:
             first = date(args.month.year, args.month.month, 1)
             last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)

@@ -396,13 +396,14 @@ def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
 def cmd_report_monthly(args) -> int:
     from recon.config import load_config
     from recon.contract import load_contract
-    from recon.store import Store
+    from recon.store import current
 
     config = load_config(args.config)
     contract = load_contract(config)
     assess.period(contract, args.month)  # a month outside the term: exit 3 before reading
+    assess.load_rules(config)            # so is a bad assessment.toml
     db = Path(args.db) if args.db else config.db_path
-    with Store(db, read_only=True) as store:
+    with current(db, config.lock_wait) as store:
         report = build_monthly(store, contract, config, args.month)
     paths = write_monthly(report, Path(args.out) if args.out else config.out_dir)
     print(f"{report.month}: {report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；"
