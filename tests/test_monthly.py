@@ -133,6 +133,9 @@ def test_a_failing_month_fails_each_criterion_with_its_reason(year):
     # the nights that never ran are named, not skipped
     assert rep.gaps == [date(2026, 12, d) for d in range(13, 32)]
     assert rep.consecutive_failed_months == 1
+    # rows no figure can decide are listed as not judged (security-service failures ...)
+    assert [r[:6] for r in rep.manual_rows] == ["附件2第2条", "附件2第3条", "附件2第4条",
+                                                "附件2第5条", "附件2第6条", "附件3第7条"]
 
 
 def test_an_incident_open_at_month_end_counts_to_the_end_and_is_marked(year):

@@ -179,6 +179,9 @@ class MonthlyReport:
     days: int
     rules_file: str
     judgements: list[str] = field(default_factory=list)
+    #: annex rows no figure of recon's can decide (security-service failures ...): listed
+    #: so a reader knows they were not judged, not that they were passed
+    manual_rows: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2,
@@ -270,7 +273,8 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         Money.of(sum((x.amount for x in pens if x.month == p.month and x.status == "counted"),
                      Decimal(0))),
         Money.of(total), Money.of(cap), total > cap, a.coverage.gaps, nights,
-        a.coverage.complete, a.coverage.days, rules.path.name, judgements)
+        a.coverage.complete, a.coverage.days, rules.path.name, judgements,
+        [f"{r.clause}（{r.coefficient * 100:.0f}%）{r.text}" for r in rules.annex if not r.rule])
 
 
 def _nights(store, p) -> list[NightLine]:
