@@ -425,6 +425,22 @@ def _holder(db_path: Path, duckdb_message: str) -> str:
 
 
 @contextlib.contextmanager
+def current(db_path: Path, wait_seconds: float, say: Callable[[str], None] | None = None):
+    """An existing store, migrated to this recon's schema, for commands that read it.
+
+    Reports and ledgers read several tables at once; a night writes all of its
+    tables in one transaction, so they see one night's writes whole.  They wait
+    for a night's short write phase (not for its pull), and a store made by an
+    older recon works without a nightly run first.  A missing store is an error,
+    never a new empty one.
+    """
+    if not Path(db_path).exists():
+        raise StoreError(f"{db_path}: no store here yet (run `recon run` first)")
+    with Store(db_path, wait_seconds=wait_seconds, say=say) as store:
+        yield store
+
+
+@contextlib.contextmanager
 def run_lock(db_path: Path, wait_seconds: float, holder: str = "recon",
              say: Callable[[str], None] | None = None):
     """Hold the store's run lock, waiting up to ``wait_seconds`` for another run.
