@@ -219,4 +219,4 @@ def test_every_cloud_value_is_escaped(cloud, workdir):
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     # the servers (listed under the idle vCPU finding) and the export's id and name, escaped
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 8
-    assert "<code>&lt;b&gt;id&lt;/b&gt;</code> &lt;script&gt;alert(3)&lt;/script&gt;" in html
+    assert "<li>&lt;script&gt;alert(3)&lt;/script&gt;<br><code>&lt;b&gt;id&lt;/b&gt;</code></li>" in html

@@ -100,6 +100,8 @@ class ScalingLine:
     unknown_days: list[date]
     notice_deadline: date | None
     penalty: Decimal | None
+    #: the item's unit, for target and allocation
+    unit: str = ""
 
 
 @dataclass
@@ -166,7 +168,7 @@ def build_scaling(store, contract, snapshot_date: date, config=None):
                                  st.state, labels.SCALING[st.state], st.completed_on,
                                  # an unverifiable item is unknown every night: no list
                                  [] if st.state == "unverifiable" else st.unknown_days,
-                                 r.notice_deadline, pen))
+                                 r.notice_deadline, pen, contract.items[r.item_no].unit))
     return lines, Money.of(total), Money.of(scaling.penalty_cap(contract))
 
 
