@@ -190,7 +190,7 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
                                    reason_code="http_5xx", requests=4),
                SourceResult.failed("openstack:image", "needs openstack:block-storage, which failed",
                                    reason_code="dependency"),
-               SourceResult.failed("openstack:network", "connection reset")]  # no code: raw reason
+               SourceResult.failed("openstack:network", "connection reset <img src=x>")]  # no code
     db = workdir / "recon.duckdb"
     with Store(db) as store:
         run_id = store.begin_run(day)
@@ -202,10 +202,11 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
     assert msgs["openstack:block-storage"] == ("数据源 openstack:block-storage 未能采集：服务端错误 — "
                                                "GET /volumes/detail: HTTP 503 (after 4 tries)")
     assert msgs["openstack:image"].startswith("数据源 openstack:image 未能采集：所依赖的数据源未能采集 — ")
-    assert msgs["openstack:network"] == "数据源 openstack:network 未能采集：connection reset"
-    cells = parse(page(workdir, "2026-11-10")).cells
+    assert msgs["openstack:network"] == "数据源 openstack:network 未能采集：connection reset <img src=x>"
+    html = page(workdir, "2026-11-10")
+    cells = parse(html).cells
     assert "服务端错误 — GET /volumes/detail: HTTP 503 (after 4 tries)" in cells
-    assert "采集失败：connection reset" in cells
+    assert "采集失败：connection reset <img src=x>" in cells and "<img" not in html
     assert "块存储 openstack:block-storage" in cells
 
 
@@ -220,3 +221,11 @@ def test_every_cloud_value_is_escaped(cloud, workdir):
     # the servers (listed under the idle vCPU finding) and the export's id and name, escaped
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 8
     assert "<li>&lt;script&gt;alert(3)&lt;/script&gt;<br><code>&lt;b&gt;id&lt;/b&gt;</code></li>" in html
+
+
+def test_a_damaged_neighbour_does_not_fail_the_night(workdir):
+    assert run(workdir, "2026-11-08") == 2
+    (workdir / "out" / "2026-11-08" / "nightly.json").write_text("{not json", encoding="utf-8")
+    assert run(workdir, "2026-11-10") == 2
+    assert data(workdir, "2026-11-10")["nav"]["previous_night"] == "2026-11-08"
+    assert "../2026-11-10/nightly.html" not in parse(page(workdir, "2026-11-08")).hrefs
