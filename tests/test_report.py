@@ -111,8 +111,8 @@ def test_finding_messages_carry_units_and_thousands_separators(cloud, workdir):
     assert msgs[("idle_capacity", 1)] == "第1项 使用率 6.4%，已分配 1,617 vCPU 仅用 104 vCPU"
     # an unmapped volume type: named in Chinese, with the total size
     assert {f["message"] for f in findings if f["code"] == "unmapped_resource"} == {
-        "2 个云硬盘（共 600 GB）未对应任何合同项（来源 openstack:block-storage）",
-        "1 个控制台导出资源（共 1 套）未对应任何合同项（来源 export:security）"}
+        "2 个云硬盘（共 600 GB）未对应任何合同项（来源：块存储 openstack:block-storage）",
+        "1 个控制台导出资源（共 1 套）未对应任何合同项（来源：控制台导出文件 security）"}
     assert not any(re.search(r"\d{4}", m.replace("2026-", "")) for m in msgs.values()), msgs
 
 
@@ -126,6 +126,31 @@ def test_scaling_messages_carry_units_separators_and_penalty_in_yuan(workdir):
     msg = next(f["message"] for f in data(workdir, "2026-11-10")["findings"]
                if f["code"] == "scaling_notice_overdue")
     assert "目标 1,200 个" in msg and "违约金 48,659.30 元" in msg and "当前分配 45 个" in msg
+
+
+def test_an_exports_only_night_speaks_chinese_around_its_ids(workdir):
+    (workdir / "exports" / "security.csv").write_bytes(  # rejected: items 16-24 unknown
+        "序号,服务名称,资源ID,资源名称,订购数量,使用数量,单位\n17,主机杀毒服务,av,杀毒,-74,70,台\n"
+        .encode("gbk"))
+    assert run(workdir, "2026-11-10") == 2
+    for f in data(workdir, "2026-11-10")["findings"]:
+        # ids (openstack:compute, export:security) and units may be Latin; words may not
+        words = re.sub(r"[\w.-]*:[\w.:/-]+|vCPU|GB|Mbps|\d", "", f["message"])
+        assert not re.search(r"\b(export|volume|server|needs|failed)\b", words), f["message"]
+    unmeasured = next(f["message"] for f in data(workdir, "2026-11-10")["findings"]
+                      if f["code"] == "item_unmeasured" and f["item_no"] == 16)
+    assert unmeasured == "第16项 本日无有效计量数据（数据源：控制台导出文件），不作判断"
+
+
+@pytest.mark.parametrize("source", ["openstack:block-storage", "openstack:image", "export",
+                                    "export:security", "export:", "elsewhere:thing", "plain"])
+def test_messages_and_tables_name_a_source_the_same_way(source):
+    db = duckdb.connect()
+    db.execute(labels.sql_case("source_label", labels.SOURCE))
+    from recon.reconcile import SOURCE_MACRO
+    db.execute(SOURCE_MACRO)
+    assert db.execute("SELECT source_text(?)", [source]).fetchall()[0][0] == \
+        labels.source_text(source)
 
 
 @pytest.mark.parametrize("value, unit", [
@@ -199,10 +224,13 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
         report = build_nightly(store, contract, day, run_id, config)
     write_nightly(report, workdir / "out")
     msgs = {f.source: f.message for f in report.findings if f.code == "source_unavailable"}
-    assert msgs["openstack:block-storage"] == ("数据源 openstack:block-storage 未能采集：服务端错误 — "
-                                               "GET /volumes/detail: HTTP 503 (after 4 tries)")
-    assert msgs["openstack:image"].startswith("数据源 openstack:image 未能采集：所依赖的数据源未能采集 — ")
-    assert msgs["openstack:network"] == "数据源 openstack:network 未能采集：connection reset <img src=x>"
+    assert msgs["openstack:block-storage"] == (
+        "数据源 块存储 openstack:block-storage 未能采集：服务端错误 — "
+        "GET /volumes/detail: HTTP 503 (after 4 tries)")
+    assert msgs["openstack:image"].startswith(
+        "数据源 镜像 openstack:image 未能采集：所依赖的数据源未能采集 — needs")
+    assert msgs["openstack:network"] == \
+        "数据源 网络 openstack:network 未能采集：connection reset <img src=x>"
     html = page(workdir, "2026-11-10")
     cells = parse(html).cells
     assert "服务端错误 — GET /volumes/detail: HTTP 503 (after 4 tries)" in cells
