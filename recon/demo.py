@@ -9,6 +9,7 @@ simulator's "today" forward each time.  Nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import html
 import time
 from datetime import date, timedelta
@@ -16,13 +17,15 @@ from pathlib import Path
 
 import yaml
 
-from recon.config import BUNDLED, load_config
+from recon.config import load_config
+from recon.data import BUNDLED_CONFIG, DEMO
 from recon.progress import Progress
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "demo" / "scenario.yaml"
+SCENARIO = DEMO / "scenario.yaml"
 #: the agency's scaling requests (扩容) the demo nights are judged against
-LEDGER = ROOT / "demo" / "scaling_requests.csv"
+LEDGER = DEMO / "scaling_requests.csv"
+#: the provider's console downloads for the demo nights
+EXPORTS = DEMO / "exports"
 FIRST_NIGHT = date(2026, 11, 1)
 
 
@@ -36,8 +39,12 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
     progress = Progress(quiet=quiet)
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
-    config = load_config(BUNDLED)
+    # the bundled configuration (what `recon init` writes) with the demo's exports, so the
+    # demo runs the same from any folder and never reads a recon.toml lying there
+    config = dataclasses.replace(load_config(BUNDLED_CONFIG), exports_dir=EXPORTS)
     db = out / "demo.duckdb"
+    progress.note(f"config {config.path} (bundled); store {db.resolve()}; "
+                  f"reports {out.resolve()}")
     for stale in (db, Path(str(db) + ".wal")):
         stale.unlink(missing_ok=True)
     scenario = load_scenario(scenario_path)

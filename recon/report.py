@@ -17,10 +17,9 @@ from pathlib import Path
 import jinja2
 
 from recon import labels
+from recon.data import TEMPLATES
 from recon.money import cents, daxie, fmt
 from recon.progress import SHANGHAI
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "reports"
 
 
 @dataclass
