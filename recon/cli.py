@@ -186,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cloud", help="clouds.yaml entry (default: [openstack] cloud or OS_CLOUD)")
     run.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
     run.add_argument("--out", help="report folder (default: [report] out)")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="drop progress (for cron); the files used, each failed or rejected "
+                     "source and the exit line are still written")
     run.set_defaults(func=cmd_run)
 
     init = sub.add_parser("init", help="start a folder: recon.toml, contract files, mapping",
