@@ -163,6 +163,8 @@ def reconcile_lake(spark, lake: Path, contracts: list[str] | None = None,
 
     Each carries ``contract`` first, then the store's columns in the store's types.
     """
+    from pyspark.sql import functions as F
+
     lake = Path(lake)
     schema = json.loads((lake / "_schema.json").read_text(encoding="utf-8"))["tables"]
 
@@ -187,10 +189,9 @@ def reconcile_lake(spark, lake: Path, contracts: list[str] | None = None,
     macros = _macros()
 
     def typed(sql: str, table: str):
-        cols = [c for c in schema[table]]
-        df = spark.sql(sql)
-        names = [KEY] + [c["name"] for c in cols]
-        df = df.toDF(*names)
+        """The statement's rows named and typed as the store's table (contract first)."""
+        cols = schema[table]
+        df = spark.sql(sql).toDF(KEY, *[c["name"] for c in cols])
         return df.selectExpr(KEY, *[f"CAST(`{c['name']}` AS {_spark_type(c['type'])}) "
                                     f"AS `{c['name']}`" for c in cols])
 
@@ -203,13 +204,8 @@ def reconcile_lake(spark, lake: Path, contracts: list[str] | None = None,
     for part in parts[1:]:
         findings = findings.unionByName(part)
     cases = " ".join(f"WHEN '{code}' THEN '{sev}'" for code, sev in SEVERITY.items())
-    findings = findings.withColumn("severity", spark_expr(f"CASE code {cases} ELSE severity END"))
+    findings = findings.withColumn("severity", F.expr(f"CASE code {cases} ELSE severity END"))
     return item_days, findings
-
-
-def spark_expr(text: str):
-    from pyspark.sql import functions as F
-    return F.expr(text)
 
 
 def local_spark(app: str = "recon-lake", cores: int = 2):
