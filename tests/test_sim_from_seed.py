@@ -26,13 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 25)
 
 
-def _expected_from_seed(spec):
-    # the conformance tier's expectations from the seed (a plain function there)
+def _conformance():
+    # the conformance tier's expectations from the seed (plain functions there)
     path = ROOT / "tests" / "conformance" / "test_connector_real.py"
     mod_spec = importlib.util.spec_from_file_location("_recon_conformance_expected", path)
     mod = importlib.util.module_from_spec(mod_spec)
     mod_spec.loader.exec_module(mod)
-    return mod._expected(spec)
+    return mod
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +82,8 @@ def test_services_the_seed_fills_are_ok(results):
 
 
 def test_item_figures_match_the_seed(results):
-    got = {(m.item_no, m.metric): m.quantity
-           for r in results.values() if r.ok for m in r.measurements}
-    want = _expected_from_seed(DEFAULT_SEED)
+    conformance = _conformance()
+    got = conformance.figures(results)
+    want = conformance._expected(DEFAULT_SEED)
     wrong = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
     assert not wrong, f"(item, metric): (connector on the sim, seed) {wrong}"
