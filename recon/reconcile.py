@@ -147,7 +147,7 @@ WITH m AS (
     SELECT *,
            -- unlimited: no shortfall; not measured (allocated NULL): no conclusion either way
            CASE WHEN measured AND unlimited THEN 0
-                WHEN measured AND NOT unlimited THEN greatest(contracted - allocated, 0)
+                WHEN measured AND allocated IS NOT NULL THEN greatest(contracted - allocated, 0)
            END AS shortfall,
            CASE WHEN measured THEN greatest(coalesce(in_use, 0) - contracted, 0) END AS overage,
            CASE WHEN measured AND NOT unlimited AND allocated > 0

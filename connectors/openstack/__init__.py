@@ -147,18 +147,20 @@ class OpenStackConnector:
                                   f"check the credentials in clouds.yaml ({exc})") from None
             except (ksa_exc.ConnectTimeout, ksa_exc.ConnectFailure) as exc:
                 kind = "timeout" if isinstance(exc, ksa_exc.ConnectTimeout) else "connect"
-                detail = f"identity: {exc.__class__.__name__}: {exc}"
+                why, detail = kind.replace("connect", "cannot connect"), \
+                    f"{exc.__class__.__name__}: {exc}"
             except ksa_exc.HttpError as exc:
                 status = getattr(exc, "http_status", None) or 0
                 if status < 500:
                     raise ConfigError(f"cloud {self.cloud!r}: authentication refused "
                                       f"(HTTP {status}): {exc}") from None
-                kind, detail = "http_5xx", f"identity: HTTP {status} {exc}"
+                kind, why, detail = "http_5xx", f"HTTP {status}", str(exc)
             except ksa_exc.DiscoveryFailure as exc:
-                kind, detail = "connect", f"identity: version discovery failed: {exc}"
+                kind, why, detail = "connect", "version discovery failed", str(exc)
             if last:
-                raise PullError("auth", f"{REASONS[kind]}，{detail}（{attempt + 1} 次尝试）")
-            self.http.retry_wait("identity", attempt, detail.split(": ", 1)[1][:80])
+                raise PullError("auth", f"{REASONS[kind]}，identity: {detail}"
+                                        f"（{attempt + 1} 次尝试）")
+            self.http.retry_wait("identity", attempt, why)
 
     def _check_region(self, conn) -> None:
         region = conn.config.get_region_name()

@@ -111,8 +111,9 @@ def measure(ev, source: str, data: dict, fetched: dict):
         lines.append(ResourceLine(item_no=ram_item, quantity=mem, unit="GB",
                                   attributes=attrs, **base))
     quota = data["quota"]
-    for item, key, scale, used in ((vcpu_item, c.get("cores_quota", "cores"), 1, vcpus),
-                                   (ram_item, c.get("ram_quota", "ram"), MB_PER_GB, ram)):
+    for item, key, scale, unit, used in (
+            (vcpu_item, c.get("cores_quota", "cores"), 1, "vCPU", vcpus),
+            (ram_item, c.get("ram_quota", "ram"), MB_PER_GB, "MB", ram)):
         if not item:
             continue
         limit = read_quota(quota.get(key))
@@ -120,6 +121,6 @@ def measure(ev, source: str, data: dict, fetched: dict):
             fig.unlimited(item, [{"name": key, "quantity": UNLIMITED}])
         elif limit is not None:
             fig.allocated(item, limit / scale, "quota",
-                          [{"name": key, "quantity": str(limit)}])
+                          [{"name": key, "quantity": str(limit), "unit": unit}])
         fig.use(item, used)
     return lines, fig
