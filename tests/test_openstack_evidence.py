@@ -379,3 +379,29 @@ def test_a_night_with_a_wrong_cloud_exits_3_and_writes_nothing(workdir, monkeypa
                      "-q"])
     assert code == 3
     assert not (workdir / "recon.duckdb").exists() and not (workdir / "out").exists()
+
+
+@pytest.mark.parametrize("kind, opts, code, words", [
+    ("http_503", {}, "http_5xx", "服务端错误"),
+    ("delay", {"seconds": 3}, "timeout", "超时"),
+])
+def test_failed_version_discovery_says_the_real_reason(mapping, contract, kind, opts, code,
+                                                       words):
+    # the SDK says only "does not have any supported versions" whatever happened
+    with serve(small()) as sim:
+        sim.set_fault("image", kind, discovery=True, **opts)
+        results = pull(sim, mapping, contract, timeout=1, retries=1)
+    image = results["openstack:image"]
+    assert image.stats["reason_code"] == code and image.reason.startswith(words)
+    assert "supported versions" not in image.reason
+
+
+def test_a_transient_discovery_failure_is_retried(mapping, contract):
+    said = []
+    with serve(small()) as sim:
+        # keystoneauth asks the unversioned endpoint twice per discovery
+        sim.set_fault("image", "http_503", discovery=True, times=2)
+        results = pull(sim, mapping, contract, log=said.append, retries=2)
+    assert results["openstack:image"].ok, results["openstack:image"].reason
+    assert figures(results) == EXPECTED
+    assert "image: version discovery failed, retry 1/2 in 0.5 s" in said

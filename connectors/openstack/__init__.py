@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -221,7 +222,17 @@ class OpenStackConnector:
         f = Fetched(name)
         started = time.monotonic()
         try:
-            SERVICES[name].fetch(self.http, conn, f)
+            for attempt in range(self.http.retries + 1):
+                try:
+                    SERVICES[name].fetch(self.http, conn, f)
+                    break
+                except exceptions.SDKException as exc:
+                    # version discovery failed before any page was read: retry it like a call
+                    if not _discovery_failed(exc):
+                        raise
+                    if attempt == self.http.retries:
+                        raise PullError(*self._probe(conn, name, exc)) from None
+                    self.http.retry_wait(name, attempt, "version discovery failed")
         except PullError as exc:
             f.error = exc
         except exceptions.NotFoundException as exc:
@@ -244,15 +255,45 @@ class OpenStackConnector:
         return f
 
 
+    def _probe(self, conn, name: str, exc) -> tuple[str, str]:
+        """Why discovery failed, asked of the endpoint itself: the SDK says only that
+        the service "does not have any supported versions", whatever happened."""
+        from keystoneauth1 import exceptions as ksa_exc
+
+        try:
+            url = conn.endpoint_for(name)
+        except Exception:  # noqa: BLE001 -- the catalog itself is the answer
+            url = None
+        if not url:
+            return "not_in_catalog", f"{name}: {exc}"
+        try:
+            resp = conn.session.get(url, authenticated=False, raise_exc=False,
+                                    timeout=self.http.timeout)
+        except ksa_exc.ConnectTimeout:
+            return "timeout", f"GET {url} (version discovery): no answer in {self.http.timeout:g} s"
+        except ksa_exc.ConnectFailure as err:
+            return "connect", f"GET {url} (version discovery): {err}"
+        if resp.status_code >= 500:
+            return "http_5xx", f"GET {url} (version discovery): HTTP {resp.status_code}"
+        try:
+            json.loads(resp.content)
+        except ValueError:
+            return "malformed", f"GET {url} (version discovery): not JSON " \
+                                f"(HTTP {resp.status_code}, {len(resp.content)} bytes)"
+        return "version", f"GET {url}: HTTP {resp.status_code}, {exc}"
+
+
+def _discovery_failed(exc) -> bool:
+    return "supported versions" in str(exc)
+
+
 def _sdk_error(name: str, exc) -> PullError:
-    """The SDK's own errors, sorted by what really happened (catalog, version, HTTP)."""
+    """The SDK's own errors, sorted by what really happened."""
     text = str(exc)
     low = text.lower()
     if "endpoint" in low and ("not found" in low or "catalog" in low) or \
             "service_type" in low or "no service" in low:
         return PullError("not_in_catalog", f"{name}: {text}")
-    if "supported versions" in low or "version" in low and "discover" in low:
-        return PullError("not_in_catalog", f"{name}: no usable API version ({text})")
     return PullError("error", f"{exc.__class__.__name__}: {text}")
 
 

@@ -31,6 +31,7 @@ REASONS = {
     "http_4xx": "请求被拒绝",
     "malformed": "应答格式错误",
     "not_in_catalog": "服务目录中无此服务",
+    "version": "无可用的 API 版本",
     "auth": "认证失败",
     "dependency": "依赖的数据源失败",
     "error": "采集出错",
