@@ -15,6 +15,31 @@ from recon.config import read_toml
 from recon.errors import ConfigError
 
 
+#: a table whose keys the user names (volume types, export aliases, server metadata)
+FREE = "*"
+#: Every key mapping.toml may hold, in one place: "" is the top level, "a.b" a table
+#: (for an array of tables, the keys of each of its tables).  The unknown-key check
+#: reads this; a new mapping key is added here and nowhere else.
+KEYS: dict[str, set[str] | str] = {
+    "": {"compute", "block_storage", "object_store", "network", "load_balancer",
+         "licences", "exports"},
+    "compute": {"vcpu_item", "ram_item", "cores_quota", "ram_quota", "baremetal",
+                "service_hosts"},
+    "compute.baremetal": {"item", "resource_classes", "flavor_names"},
+    "compute.service_hosts": {"item", "metadata"},
+    "compute.service_hosts.metadata": FREE,
+    "block_storage": {"backup_item", "volume_types"},
+    "block_storage.volume_types": FREE,
+    "object_store": {"item"},
+    "network": {"bandwidth_item", "bandwidth_policies", "floating_ip_item",
+                "floating_ip_allocated", "ipsec_item", "snat_item"},
+    "load_balancer": {"item"},
+    "licences": {"item", "os_type", "os_distro"},
+    "exports": {"aliases"},
+    "exports.aliases": FREE,
+}
+
+
 @dataclass
 class Mapping:
     path: Path
