@@ -62,7 +62,9 @@ def test_scenario_loads_with_the_seeds_tenant():
     st = sc.state_at(sc.resolve_today(None))
     assert sc.project["name"] == DEFAULT_SEED["project"]["name"]
     assert {s["name"] for s in st.servers.values()} == {s["name"] for s in DEFAULT_SEED["servers"]}
-    assert {v["status"] for v in st.volumes.values()} == {"creating"}
+    assert {v["name"]: v["status"] for v in st.volumes.values()} == {
+        v["name"]: v.get("status", "creating") for v in DEFAULT_SEED["volumes"]}
+    assert "error" in {v["status"] for v in st.volumes.values()}
     assert not st.backups and not st.ipsec_site_connections and not st.load_balancers
     fips = sorted(st.floating_ips.values(), key=lambda f: f["name"])
     assert len(fips) == DEFAULT_SEED["network"]["floating_ips"]
@@ -87,3 +89,17 @@ def test_item_figures_match_the_seed(results):
     want = conformance._expected(DEFAULT_SEED)
     wrong = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
     assert not wrong, f"(item, metric): (connector on the sim, seed) {wrong}"
+
+
+def test_disputed_cases_on_the_seed_scenario(tmp_path):
+    # the same checks the conformance tier makes on the real services
+    conformance = _conformance()
+    contract = load_contract(load_config(ROOT / "recon.toml"))
+    scenario = parse_scenario(scenario_from_seed(DEFAULT_SEED), "<seed>")
+    with SimServer(scenario) as sim:
+        conn = OpenStackConnector("recon-sim", conformance.variant_mapping(contract, tmp_path),
+                                  contract, timeout=10, retries=0,
+                                  cloud_config=clouds_yaml(sim, "recon-sim",
+                                                           auth="application_credential"))
+        results = {r.source: r for r in conn.pull(DAY)}
+    conformance.check_disputed_cases(results, DEFAULT_SEED)

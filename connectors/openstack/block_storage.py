@@ -78,17 +78,20 @@ def measure(ev, source: str, data: dict, fetched: dict):
 
 def _volume_quota(fig, item: int, names: list[str], quota: dict) -> None:
     """The item's allocation from its types' quotas (the -1 fallback lives here)."""
-    parts, pooled = [], []
+    parts, pooled, absent = [], [], []
     for name in names:
         limit = read_quota(quota.get(f"gigabytes_{name}"))
         if limit is None:
-            return  # the quota set does not know the type: not measured, stays unknown
-        if limit == UNLIMITED:
+            absent.append(name)  # no such type on this cloud: nothing to add
+        elif limit == UNLIMITED:
             pooled.append(name)
         else:
             parts.append((f"gigabytes_{name}", limit))
+    if len(absent) == len(names):
+        return  # the quota set knows none of the item's types: not measured, stays unknown
+    missing = f"配额中无卷类型 {'、'.join(absent)}（该云无此类型），不计入" if absent else None
     if not pooled:
-        fig.quota_sum(item, parts)
+        fig.quota_sum(item, parts, note=missing)
         return
     pool = read_quota(quota.get("gigabytes"))
     if pool is None:
@@ -98,7 +101,7 @@ def _volume_quota(fig, item: int, names: list[str], quota: dict) -> None:
     listed = [{"name": n, "quantity": qtext(q)} for n, q in parts] + \
         [{"name": f"gigabytes_{n}", "quantity": UNLIMITED} for n in pooled] + \
         [{"name": "gigabytes", "quantity": UNLIMITED if pool == UNLIMITED else qtext(pool),
-          "shared": True}, {"note": note}]
+          "shared": True}, {"note": note}] + ([{"note": missing}] if missing else [])
     if pool == UNLIMITED:
         fig.unlimited(item, listed)
     else:
