@@ -237,8 +237,8 @@ FINDINGS_SQL = [
     INSERT INTO findings
     WITH u AS (
         SELECT l.snapshot_date, r.source, r.resource_type, r.resource_id, l.quantity, l.unit,
-               coalesce(r.attributes->>'kind', r.attributes->>'service',
-                        r.attributes->>'flavor', r.name, '') AS kind
+               coalesce(r.attributes->>'kind', r.attributes->>'volume_type',
+                        r.attributes->>'service', r.attributes->>'flavor', '') AS kind
         FROM resource_lines l JOIN resources r USING (resource_key)
         WHERE l.accepted AND l.item_no IS NULL
           AND l.snapshot_date IN (SELECT snapshot_date FROM _cd)
