@@ -405,3 +405,21 @@ def test_a_transient_discovery_failure_is_retried(mapping, contract):
     assert results["openstack:image"].ok, results["openstack:image"].reason
     assert figures(results) == EXPECTED
     assert "image: version discovery failed, retry 1/2 in 0.5 s" in said
+
+
+def test_bare_metal_of_two_flavors_for_one_item_add_up_per_flavor(tmp_path, contract):
+    text = (ROOT / "connectors" / "mapping.toml").read_text(encoding="utf-8")
+    path = tmp_path / "mapping.toml"
+    path.write_text(text.replace('flavor_names = ["bm.kp920.910b"]',
+                                 'flavor_names = ["bm.kp920.910b", "bm.a10x4"]')
+                    .replace('resource_classes = ["CUSTOM_BM_A10X4"]', 'resource_classes = []')
+                    .replace('flavor_names = ["bm.a10x4"]', 'flavor_names = []'),
+                    encoding="utf-8")
+    mapping = load_mapping(path, contract)
+    with serve(small()) as sim:
+        results = pull(sim, mapping, contract)
+    m = measurement(results, 3, "allocated")
+    assert (m.quantity, m.basis) == (Decimal(4), "delivered")
+    assert [(p["name"], p["quantity"]) for p in m.parts] == [("bm.a10x4", "1"),
+                                                             ("bm.kp920.910b", "3")]
+    assert figures(results)[(4, "allocated")] == 0

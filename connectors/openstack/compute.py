@@ -78,6 +78,7 @@ def measure(ev, source: str, data: dict, fetched: dict):
         fig.use(item)
         fig.not_measured(item, "API 只见承载云主机的使用，不见订购数量")
     vcpus = ram = Decimal(0)
+    per_flavor: dict[tuple[int, str], int] = {}  # bare metal delivered, per flavor
     for s in data["servers"]:
         flavor = s.get("flavor") or {}
         attrs = {"flavor": flavor.get("original_name") or flavor.get("id"),
@@ -101,6 +102,8 @@ def measure(ev, source: str, data: dict, fetched: dict):
                 fig.add_use(item, Decimal(1))
                 if bm is not None:
                     fig.by_key[(item, "allocated")].quantity += 1
+                    per_flavor[(item, attrs["flavor"])] = \
+                        per_flavor.get((item, attrs["flavor"]), 0) + 1
             continue
         cpu = Decimal(int(flavor.get("vcpus", 0)))
         mem = Decimal(int(flavor.get("ram", 0))) / MB_PER_GB
@@ -110,6 +113,8 @@ def measure(ev, source: str, data: dict, fetched: dict):
                                   attributes=attrs, **base))
         lines.append(ResourceLine(item_no=ram_item, quantity=mem, unit="GB",
                                   attributes=attrs, **base))
+    for (item, flavor), n in sorted(per_flavor.items()):
+        fig.by_key[(item, "allocated")].parts.append({"name": flavor, "quantity": str(n)})
     quota = data["quota"]
     for item, key, scale, unit, used in (
             (vcpu_item, c.get("cores_quota", "cores"), 1, "vCPU", vcpus),
