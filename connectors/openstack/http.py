@@ -170,11 +170,10 @@ class Http:
             query = dict(params or {}, limit=PAGE, marker=page[-1]["id"])
 
 
-def negotiate(proxy, want: str, floor: str | None = None) -> str | None:
+def negotiate(proxy, want: str) -> str | None:
     """The highest microversion both sides speak: the server's maximum, capped at ``want``.
 
-    None when the service has no microversions (Cinder v2, a bare Neutron).
-    Raises PullError when the server's maximum is below ``floor``.
+    None when the service has no microversions (a Cinder without them, Neutron).
     """
     from keystoneauth1 import discover
 
@@ -182,8 +181,4 @@ def negotiate(proxy, want: str, floor: str | None = None) -> str | None:
     high = getattr(data, "max_microversion", None) if data else None
     if not high:
         return None
-    chosen = min(discover.normalize_version_number(want), high)
-    if floor and chosen < discover.normalize_version_number(floor):
-        raise PullError("http_4xx", f"API microversion {discover.version_to_string(high)} "
-                        f"is below {floor}, the oldest recon reads")
-    return discover.version_to_string(chosen)
+    return discover.version_to_string(min(discover.normalize_version_number(want), high))
