@@ -181,12 +181,16 @@ def test_two_volume_types_for_one_item_add_up_and_list_the_parts(tmp_path, contr
 # -- 4. QoS: the project's own policies; the others named --------------------------------------
 def test_shared_policy_of_another_project_is_shown_not_counted(mapping, contract):
     data = small()
-    data["timeline"][0]["create"]["qos_policies"].append(
+    data["timeline"][0]["create"]["qos_policies"] += [
         {"name": "internet-bw-shared", "project_id": OTHER_PROJECT, "shared": True,
-         "rules": [{"type": "bandwidth_limit", "max_kbps": 9999000, "direction": "egress"}]})
+         "rules": [{"type": "bandwidth_limit", "max_kbps": 9999000, "direction": "egress"}]},
+        # another tenant's own policy, as an admin credential would see it: not ours at all
+        {"name": "internet-bw-tenant2", "project_id": OTHER_PROJECT,
+         "rules": [{"type": "bandwidth_limit", "max_kbps": 7000000, "direction": "egress"}]}]
     with serve(data) as sim:
         results = pull(sim, mapping, contract)
     assert figures(results)[(9, "allocated")] == 3500
+    assert "internet-bw-tenant2" not in {ln.name for ln in results["openstack:network"].lines}
     line = next(ln for ln in results["openstack:network"].lines
                 if ln.name == "internet-bw-shared")
     assert line.item_no == 9 and line.quantity == 0 and line.attributes["counted"] is False

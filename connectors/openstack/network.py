@@ -5,7 +5,8 @@
   rules (max_kbps / 1000, basis delivered), in use = those attached to a
   gateway or floating IP.  A shared policy of another project is listed with
   quantity 0 and ``counted: false`` (the provider's pool, not this contract's
-  bandwidth).  A policy that matches no pattern, or matches one but has no
+  bandwidth); another project's policy that is not shared (seen only with an
+  admin credential) is left out.  A policy that matches no pattern, or matches one but has no
   egress bandwidth-limit rule, is unmapped and named in the finding.
 * Public IPs: allocated = the ``floatingip`` quota (-1: unlimited) or, with
   ``floating_ip_allocated = "resources"``, the IPs held (basis delivered);
@@ -111,16 +112,18 @@ def _bandwidth(ev, fig, lines, source, item, data) -> None:
                   and r.get("direction", "egress") == "egress"]
         mbps = sum((Decimal(int(r.get("max_kbps") or 0)) / 1000 for r in egress), Decimal(0))
         attrs = {"kind": name, "attached": p["id"] in attached, "shared": p.get("shared")}
+        foreign = bool(owner) and owner != pid
+        if foreign and (not p.get("shared") or not ev.mapping.is_bandwidth_policy(name)):
+            # visible only to an admin credential, or no bandwidth policy at all: not ours
+            continue
         if not ev.mapping.is_bandwidth_policy(name) or not egress:
-            if owner and owner != pid:
-                continue  # another project's policy that is no bandwidth of ours at all
             attrs["why"] = ("名称不符合 bandwidth_policies" if egress or
                             not ev.mapping.is_bandwidth_policy(name)
                             else "无出方向带宽限制规则")
             lines.append(ResourceLine(source, "qos_policy", p["id"], name, owner, None,
                                       mbps, ev.unit(item), attrs))
             continue
-        if owner and owner != pid:
+        if foreign:
             attrs.update(counted=False, why="其他项目的共享策略，不计入本合同")
             lines.append(ResourceLine(source, "qos_policy", p["id"], name, owner, item,
                                       Decimal(0), ev.unit(item), attrs))
