@@ -427,3 +427,4 @@ def test_bare_metal_of_two_flavors_for_one_item_add_up_per_flavor(tmp_path, cont
     assert [(p["name"], p["quantity"]) for p in m.parts] == [("bm.a10x4", "1"),
                                                              ("bm.kp920.910b", "3")]
     assert figures(results)[(4, "allocated")] == 0
+

@@ -329,7 +329,14 @@ class Evidence:
                 return SourceResult.failed(
                     source, f"{REASONS['dependency']}：需要 openstack:{dep}，该数据源本日未能采集"
                     f"（{fetched[dep].error.code}）", "dependency", **stats)
-        lines, figures = module.measure(self, source, f.data, fetched)
+        try:
+            lines, figures = module.measure(self, source, f.data, fetched)
+        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+            # an answer of an unexpected shape (a size that is not a number, a missing id):
+            # the source is unknown for the night, never counted as zero
+            log.exception("measuring %s", source)
+            return SourceResult.failed(source, f"{REASONS['malformed']}：{exc.__class__.__name__}"
+                                       f": {exc}", "malformed", **stats)
         if f.absent:
             stats["absent"] = f.absent
         return SourceResult(source, "ok", lines=lines,
