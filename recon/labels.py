@@ -17,6 +17,24 @@ STATUS = {
     "unknown": "未知（未有效采集）",
     "not_measured": "不计量",
 }
+#: what an item's allocated / in-use figure is (connectors/base.py ALLOCATED_BASES, IN_USE_BASES)
+BASIS = {
+    "quota": "配额",
+    "delivered": "已交付资源",
+    "export": "控制台导出",
+    "not_measured": "未计量",
+    "unlimited": "不限",
+    "usage": "使用量",
+}
+
+
+def basis_label(basis: str | None) -> str | None:
+    """'quota' -> 配额; several sources' bases joined with '+' keep their order."""
+    if not basis:
+        return None
+    return "+".join(BASIS.get(b, b) for b in basis.split("+"))
+
+
 SEVERITY = {"critical": "严重", "warning": "警告", "info": "提示"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 FINDING = {

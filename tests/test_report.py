@@ -15,6 +15,7 @@ import yaml
 from connectors.base import SourceResult
 from recon import labels
 from recon.cli import main
+from recon.demo import drop_exports
 from recon.config import load_config
 from recon.contract import load_contract
 from recon.demo import run_demo
@@ -102,6 +103,7 @@ def test_header_shows_the_contract_total_with_daxie(workdir):
 
 
 def test_finding_messages_carry_units_and_thousands_separators(cloud, workdir):
+    drop_exports(workdir / "exports", date(2026, 11, 3))  # that night's console download
     assert run(workdir, "2026-11-03") == 1
     findings = data(workdir, "2026-11-03")["findings"]
     msgs = {(f["code"], f["item_no"]): f["message"] for f in findings}
@@ -111,25 +113,30 @@ def test_finding_messages_carry_units_and_thousands_separators(cloud, workdir):
     assert msgs[("idle_capacity", 1)] == "第1项 使用率 6.4%，已分配 1,617 vCPU 仅用 104 vCPU"
     # an unmapped volume type: named in Chinese, with the total size
     assert {f["message"] for f in findings if f["code"] == "unmapped_resource"} == {
-        "2 个云硬盘（共 600 GB）未对应任何合同项（来源：块存储 openstack:block-storage）",
-        "1 个控制台导出资源（共 1 套）未对应任何合同项（来源：控制台导出文件 security）"}
+        "2 个云硬盘未对应任何合同项：卷类型 legacy-sas，共 600 GB（来源：块存储 openstack:block-storage）",
+        "1 个带宽策略未对应任何合同项：策略 intranet-limit，共 100 Mbps（来源：网络 openstack:network）",
+        "1 个控制台导出资源未对应任何合同项：服务名称 云安全中心专业版，共 1 套（来源：控制台导出文件 security）"}
     assert not any(re.search(r"\d{4}", m.replace("2026-", "")) for m in msgs.values()), msgs
 
 
 def test_scaling_messages_carry_units_separators_and_penalty_in_yuan(workdir):
     (workdir / "requests.csv").write_text(
         "申请编号,序号,目标数量,申请时间,书面通知日期,通知期限\n"
-        "KR-1,14,1200,2026-11-01,2026-11-02,2026-11-05\n", encoding="utf-8")
+        "KR-1,14,1200,2026-11-01,2026-11-09,2026-11-09\n", encoding="utf-8")
     assert main(["--config", str(workdir / "recon.toml"), "scaling", "import",
                  str(workdir / "requests.csv")]) == 0
-    run(workdir, "2026-11-10")
+    # day 7 is 11-08; a notice after it (11-09) with its deadline the same day: from 11-10 on
+    # the 20% clause applies, once day 7 to the deadline were measured short
+    for day in (8, 9, 10):
+        drop_exports(workdir / "exports", date(2026, 11, day))
+        run(workdir, f"2026-11-{day:02d}")
     msg = next(f["message"] for f in data(workdir, "2026-11-10")["findings"]
                if f["code"] == "scaling_notice_overdue")
     assert "目标 1,200 个" in msg and "违约金 48,659.30 元" in msg and "当前分配 45 个" in msg
 
 
 def test_an_exports_only_night_speaks_chinese_around_its_ids(workdir):
-    (workdir / "exports" / "security.csv").write_bytes(  # rejected: items 16-24 unknown
+    (workdir / "exports" / "security-2026-11-10.csv").write_bytes(  # rejected: 16-24 unknown
         "序号,服务名称,资源ID,资源名称,订购数量,使用数量,单位\n17,主机杀毒服务,av,杀毒,-74,70,台\n"
         .encode("gbk"))
     assert run(workdir, "2026-11-10") == 2
@@ -218,7 +225,7 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
                SourceResult.failed("openstack:network", "connection reset <img src=x>")]  # no code
     db = workdir / "recon.duckdb"
     with Store(db) as store:
-        run_id = store.begin_run(day)
+        run_id = store.new_run_id()
         store.replace_snapshot(day, run_id, results, {r.source: False for r in results})
         reconcile(store, contract, [day])
         report = build_nightly(store, contract, day, run_id, config)
@@ -239,7 +246,7 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
 
 
 def test_every_cloud_value_is_escaped(cloud, workdir):
-    (workdir / "exports" / "evil.csv").write_text(
+    (drop_exports(workdir / "exports", date(2026, 11, 3)) / "evil.csv").write_text(
         "服务名称,资源ID,资源名称,订购数量,使用数量\n"
         "<img src=x onerror=alert(2)>,<b>id</b>,<script>alert(3)</script>,1,1\n",
         encoding="utf-8")

@@ -85,6 +85,14 @@ class ItemLine:
     status: str
     status_label: str
     measured_by: str | None
+    #: what allocated / in_use are (quota, delivered, export, not_measured, unlimited; usage)
+    allocated_basis: str | None = None
+    allocated_basis_label: str | None = None
+    in_use_basis: str | None = None
+    in_use_basis_label: str | None = None
+    unlimited: bool = False
+    #: what the allocation adds up: [{"name": "gigabytes_ssd", "quantity": "101916"}, ...]
+    parts: list = field(default_factory=list)
 
 
 @dataclass
@@ -201,11 +209,15 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config=None
     items = []
     for row in db.execute(
             "SELECT item_no, contracted, allocated, in_use, shortfall, overage, utilisation, "
-            "day_value, shortfall_value, overage_value, status, measured_by FROM item_days "
+            "day_value, shortfall_value, overage_value, status, measured_by, allocated_basis, "
+            "in_use_basis, unlimited, parts FROM item_days "
             "WHERE snapshot_date = ? ORDER BY item_no", [snapshot_date]).fetchall():
         item = contract.items[row[0]]
         items.append(ItemLine(row[0], item.short_name, item.unit, item.category, *row[1:10],
-                              row[10], labels.STATUS.get(row[10], row[10]), row[11]))
+                              row[10], labels.STATUS.get(row[10], row[10]), row[11],
+                              row[12], labels.basis_label(row[12]), row[13],
+                              labels.basis_label(row[13]), bool(row[14]),
+                              json.loads(row[15]) if row[15] else []))
     exit_code = exit_code_for(findings, sources)
     counts = {"critical": sum(f.severity == "critical" for f in findings),
               "warning": sum(f.severity == "warning" for f in findings),
