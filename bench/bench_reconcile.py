@@ -353,14 +353,14 @@ class World:
 
 
 def write_replace(store: Store, world: World, ndays: int) -> list[float]:
-    """The project's own path: begin_run, replace_snapshot, finish_run, per night."""
+    """The project's own path: replace_snapshot and the run's row, per night."""
     times = []
     for d in range(ndays):
         results, accepted = world.results(d)
         t0 = time.perf_counter()
-        run_id = store.begin_run(world.dates[d])
-        store.replace_snapshot(world.dates[d], run_id, results, accepted)
-        store.finish_run(run_id, "complete", 0)
+        with store.transaction():
+            run_id = store.record_run(world.dates[d], "complete", 0)
+            store.replace_snapshot(world.dates[d], run_id, results, accepted)
         times.append(time.perf_counter() - t0)
     return times
 
@@ -373,8 +373,7 @@ def write_bulk(store: Store, world: World, ndays: int) -> None:
     db = store.db
     run_ids = []
     for d in range(ndays):
-        run_ids.append(store.begin_run(world.dates[d]))
-        store.finish_run(run_ids[-1], "complete", 0)
+        run_ids.append(store.record_run(world.dates[d], "complete", 0))
     days, idx, acc, runs, meas = [], [], [], [], []
     for d in range(ndays):
         lines = world.stored_lines(d)

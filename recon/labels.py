@@ -33,12 +33,15 @@ FINDING = {
     "scaling_late": "扩容延期完成",
     "scaling_notice_overdue": "书面通知期限已过",
     "scaling_unverifiable": "扩容无法核实",
+    "scaling_undetermined": "扩容是否按期无法判定",
+    "scaling_reverted": "扩容完成后被收回",
 }
 SCALING = {
     "pending": "处理中",
     "partial": "部分完成",
     "completed": "按期完成",
     "late": "延期完成",
+    "undetermined": "无法判定",
     "overdue": "超期未完成",
     "notice_overdue": "通知期限已过未完成",
     "unverifiable": "无法核实",
@@ -87,6 +90,17 @@ EXIT = {
     3: "输入或配置错误",
     4: "数据库被占用或无法打开",
 }
+FINANCE_STATUS = {
+    "ok": "正确",
+    "price_mismatch": "单价与合同不符",
+    "quantity_over_contract": "数量超出合同",
+    "billed_over_delivered": "计费高于实际交付",
+    "arithmetic_error": "金额计算错误",
+    "unknown_item": "非合同项目",
+    "daxie_mismatch": "大写金额不符",
+    "missing_item": "合同项目未计费",
+}
+NIGHT_STATE = {"measured": "已计量", "unknown": "未知（未有效采集）", "not_measured": "无数据源计量"}
 
 
 def source_name(source: str) -> str:

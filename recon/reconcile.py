@@ -24,13 +24,14 @@ the scaling_* codes.
 """
 from __future__ import annotations
 
-import calendar
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pandas as pd
 
 from recon import labels
+from recon.contract import day_share
 from recon.store import MONEY, QTY
 
 #: severity per finding code; "critical" and "warning" need attention (exit 1)
@@ -54,10 +55,10 @@ def contract_days(contract, dates: list[date]) -> pd.DataFrame:
     """One row per (date, item): the contracted quantity that day and its price."""
     rows = []
     for day in dates:
-        dim = calendar.monthrange(day.year, day.month)[1]
         for item in contract.items.values():
-            # DuckDB divides DECIMALs in DOUBLE; divide here in Decimal, multiply there exactly
-            unit_day = (item.unit_price / item.months / dim).quantize(UNIT_DAY_EXP)
+            # DuckDB divides DECIMALs in DOUBLE; divide here exactly, multiply there exactly
+            share = Fraction(item.unit_price) * day_share(day, item.months)
+            unit_day = (Decimal(share.numerator) / share.denominator).quantize(UNIT_DAY_EXP)
             rows.append((day, item.item_no, str(contract.quantity_on(item.item_no, day)),
                          str(item.unit_price), str(unit_day), item.source))
     return pd.DataFrame(rows, columns=["snapshot_date", "item_no", "contracted", "unit_price",
@@ -65,34 +66,34 @@ def contract_days(contract, dates: list[date]) -> pd.DataFrame:
 
 
 def reconcile(store, contract, dates: list[date], idle_below: Decimal = Decimal("0.30")) -> None:
-    """Compute item_days and findings for ``dates`` in one transaction."""
+    """Compute item_days and findings for ``dates``, atomically (in the caller's transaction
+    when there is one: a night's conclusions commit with its snapshot)."""
     db = store.db
     cd = contract_days(contract, dates)
     db.register("_contract_days", cd)
-    db.execute("BEGIN")
     try:
-        db.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _cd AS
-            SELECT snapshot_date::DATE AS snapshot_date, item_no::SMALLINT AS item_no,
-                   contracted::{QTY} AS contracted, unit_price::{MONEY} AS unit_price,
-                   unit_day_value::DECIMAL(18,10) AS unit_day_value, source
-            FROM _contract_days
-        """)
-        db.execute("DELETE FROM item_days WHERE snapshot_date IN (SELECT snapshot_date FROM _cd)")
-        db.execute("DELETE FROM findings WHERE snapshot_date IN (SELECT snapshot_date FROM _cd)")
-        db.execute(ITEM_DAYS_SQL, [idle_below])
-        for sql in message_macros(contract):
-            db.execute(sql)
-        for sql in FINDINGS_SQL:
-            db.execute(sql)
-        db.execute("UPDATE findings f SET severity = s.severity "
-                   "FROM (SELECT unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS severity) s "
-                   "WHERE f.code = s.code AND f.severity = 'pending'",
-                   [list(SEVERITY), list(SEVERITY.values())])
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
+        with store.transaction():
+            db.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _cd AS
+                SELECT snapshot_date::DATE AS snapshot_date, item_no::SMALLINT AS item_no,
+                       contracted::{QTY} AS contracted, unit_price::{MONEY} AS unit_price,
+                       unit_day_value::DECIMAL(18,10) AS unit_day_value, source
+                FROM _contract_days
+            """)
+            db.execute("DELETE FROM item_days WHERE snapshot_date IN "
+                       "(SELECT snapshot_date FROM _cd)")
+            db.execute("DELETE FROM findings WHERE snapshot_date IN "
+                       "(SELECT snapshot_date FROM _cd)")
+            db.execute(ITEM_DAYS_SQL, [idle_below])
+            for sql in message_macros(contract):
+                db.execute(sql)
+            for sql in FINDINGS_SQL:
+                db.execute(sql)
+            db.execute("UPDATE findings f SET severity = s.severity "
+                       "FROM (SELECT unnest(?::VARCHAR[]) AS code, "
+                       "unnest(?::VARCHAR[]) AS severity) s "
+                       "WHERE f.code = s.code AND f.severity = 'pending'",
+                       [list(SEVERITY), list(SEVERITY.values())])
     finally:
         db.unregister("_contract_days")
 

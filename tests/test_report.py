@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from connectors.base import SourceResult
+from connectors.exports import split_name
 from recon import labels
 from recon.cli import main
 from recon.config import load_config
@@ -77,7 +78,12 @@ def first_chinese(text: str) -> bool:
 
 @pytest.fixture
 def cloud(workdir, monkeypatch):
-    """The small scenario on loopback as cloud 'sim'; servers and unmapped volumes named <script>."""
+    """The small scenario on loopback as cloud 'sim' on 2026-11-03; servers and unmapped volumes
+    named <script>; the sample exports dropped in the 2026-11-03 folder, to count that night."""
+    night = workdir / "exports" / "2026-11-03"
+    night.mkdir()
+    for f in (workdir / "exports").glob("*.*"):
+        f.rename(night / (split_name(f)[0] + f.suffix))
     raw = yaml.safe_load(SMALL.read_text(encoding="utf-8"))
     for step in raw["timeline"]:
         for kind in ("servers", "volumes"):
@@ -116,20 +122,22 @@ def test_finding_messages_carry_units_and_thousands_separators(cloud, workdir):
     assert not any(re.search(r"\d{4}", m.replace("2026-", "")) for m in msgs.values()), msgs
 
 
-def test_scaling_messages_carry_units_separators_and_penalty_in_yuan(workdir):
+def test_scaling_messages_carry_units_and_separators(workdir):
     (workdir / "requests.csv").write_text(
-        "申请编号,序号,目标数量,申请时间,书面通知日期,通知期限\n"
-        "KR-1,14,1200,2026-11-01,2026-11-02,2026-11-05\n", encoding="utf-8")
+        "申请编号,序号,目标数量,申请时间\nKR-1,14,1200,2026-11-05\n", encoding="utf-8")
     assert main(["--config", str(workdir / "recon.toml"), "scaling", "import",
                  str(workdir / "requests.csv")]) == 0
-    run(workdir, "2026-11-10")
+    run(workdir, "2026-11-10")  # day 5 of 7
     msg = next(f["message"] for f in data(workdir, "2026-11-10")["findings"]
-               if f["code"] == "scaling_notice_overdue")
-    assert "目标 1,200 个" in msg and "违约金 48,659.30 元" in msg and "当前分配 45 个" in msg
+               if f["code"] == "scaling_due_soon")
+    assert msg.startswith("扩容申请 KR-1（第14项 SSL VPN接入，目标 1,200 个）：第 5 天")
+    assert "；当前分配 45 个；" in msg
+    cells = parse(page(workdir, "2026-11-10")).cells
+    assert "1,200 个" in cells and "45 个" in cells  # the requests table, with the item's unit
 
 
 def test_an_exports_only_night_speaks_chinese_around_its_ids(workdir):
-    (workdir / "exports" / "security.csv").write_bytes(  # rejected: items 16-24 unknown
+    (workdir / "exports" / "security-2026-11-10.csv").write_bytes(  # rejected: 16-24 unknown
         "序号,服务名称,资源ID,资源名称,订购数量,使用数量,单位\n17,主机杀毒服务,av,杀毒,-74,70,台\n"
         .encode("gbk"))
     assert run(workdir, "2026-11-10") == 2
@@ -218,7 +226,7 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
                SourceResult.failed("openstack:network", "connection reset <img src=x>")]  # no code
     db = workdir / "recon.duckdb"
     with Store(db) as store:
-        run_id = store.begin_run(day)
+        run_id = store.new_run_id()
         store.replace_snapshot(day, run_id, results, {r.source: False for r in results})
         reconcile(store, contract, [day])
         report = build_nightly(store, contract, day, run_id, config)
@@ -239,7 +247,7 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
 
 
 def test_every_cloud_value_is_escaped(cloud, workdir):
-    (workdir / "exports" / "evil.csv").write_text(
+    (workdir / "exports" / "2026-11-03" / "evil.csv").write_text(
         "服务名称,资源ID,资源名称,订购数量,使用数量\n"
         "<img src=x onerror=alert(2)>,<b>id</b>,<script>alert(3)</script>,1,1\n",
         encoding="utf-8")

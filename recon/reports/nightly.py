@@ -263,15 +263,26 @@ def _render_nav(nav: Nav) -> str:
     return env().get_template("_nav.html.j2").render(nav=nav)
 
 
-def write_nightly(report: NightlyReport, out_dir: Path) -> tuple[Path, Path]:
-    """Write OUT/D/nightly.html and nightly.json, linked to the nights either side."""
+def write_nightly(report: NightlyReport, out_dir: Path, outbox=None) -> tuple[Path, Path]:
+    """OUT/D/nightly.html and nightly.json, linked to the nights either side.
+
+    With the store's ``outbox`` (a night's transaction) the files are staged
+    and take their names only when the run commits, so they never disagree
+    with the store; the caller relinks the neighbours after the commit
+    (:func:`relink`).  Without one each file is replaced whole at once and the
+    neighbours are relinked here.
+    """
     out_dir = Path(out_dir)
     folder = out_dir / report.snapshot_date.isoformat()
-    report.nav = _nav(_nights(out_dir), report.snapshot_date)
-    html_path = write_atomic(folder / PAGE, _render(report))
-    json_path = write_atomic(folder / DATA, to_json(report))
+    report.nav = _nav(_nights(out_dir) + [report.snapshot_date], report.snapshot_date)
+    files = {folder / PAGE: _render(report), folder / DATA: to_json(report)}
+    if outbox is not None:
+        html_path, json_path = outbox.stage(report.run_id, files)
+        return html_path, json_path
+    for path, text in files.items():
+        write_atomic(path, text)
     relink(out_dir, report.snapshot_date)
-    return html_path, json_path
+    return folder / PAGE, folder / DATA
 
 
 def relink(out_dir: Path, day: date) -> list[date]:
