@@ -161,6 +161,22 @@ def test_messages_and_tables_name_a_source_the_same_way(source):
         labels.source_text(source)
 
 
+@pytest.mark.parametrize("code, reason, text", [
+    ("http_5xx", "GET /volumes/detail: HTTP 503", "服务端错误 — GET /volumes/detail: HTTP 503"),
+    ("http_5xx", "服务端错误：GET /volumes/detail: HTTP 503", "服务端错误：GET /volumes/detail: HTTP 503"),
+    ("timeout", None, "超时"),
+    (None, "connection reset", "connection reset"),
+    ("no-such-code", "connection reset", "connection reset"),
+    (None, None, "")])
+def test_a_reason_reads_chinese_first_and_is_labelled_once(code, reason, text):
+    db = duckdb.connect()
+    db.execute(labels.sql_case("source_reason", labels.SOURCE_REASON))
+    from recon.reconcile import REASON_MACRO
+    db.execute(REASON_MACRO)
+    assert labels.reason_text(code, reason) == text
+    assert db.execute("SELECT reason_text(?, ?)", [code, reason]).fetchall()[0][0] == text
+
+
 @pytest.mark.parametrize("value, unit", [
     ("0", None), ("0.000000", "GB"), ("1.500000", None), ("90000.000000", "GB"),
     ("101916", "GB"), ("1234567.250000", "个"), ("-0.500000", None), ("999.999999", "Mbps"),
@@ -236,7 +252,7 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
         "数据源 块存储 openstack:block-storage 未能采集：服务端错误 — "
         "GET /volumes/detail: HTTP 503 (after 4 tries)")
     assert msgs["openstack:image"].startswith(
-        "数据源 镜像 openstack:image 未能采集：所依赖的数据源未能采集 — needs")
+        "数据源 镜像 openstack:image 未能采集：依赖的数据源失败 — needs")
     assert msgs["openstack:network"] == \
         "数据源 网络 openstack:network 未能采集：connection reset <img src=x>"
     html = page(workdir, "2026-11-10")
@@ -265,3 +281,16 @@ def test_a_damaged_neighbour_does_not_fail_the_night(workdir):
     assert run(workdir, "2026-11-10") == 2
     assert data(workdir, "2026-11-10")["nav"]["previous_night"] == "2026-11-08"
     assert "../2026-11-10/nightly.html" not in parse(page(workdir, "2026-11-08")).hrefs
+
+
+def test_a_request_says_when_its_allocation_was_last_measured(cloud, workdir):
+    (workdir / "requests.csv").write_text(
+        "申请编号,序号,目标数量,申请时间\nKR-6,6,101916,2026-11-02\n", encoding="utf-8")
+    assert main(["--config", str(workdir / "recon.toml"), "scaling", "import",
+                 str(workdir / "requests.csv")]) == 0
+    run(workdir, "2026-11-03")
+    assert "90,000 GB" in parse(page(workdir, "2026-11-03")).cells  # measured tonight: no date
+    cloud.set_today(date(2026, 11, 4))
+    cloud.set_fault("block-storage", "http_500")
+    assert run(workdir, "2026-11-04") == 2
+    assert "90,000 GB 2026-11-03 实测" in parse(page(workdir, "2026-11-04")).cells
