@@ -272,6 +272,8 @@ def test_every_cloud_value_is_escaped(cloud, workdir):
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     # the servers (listed under the idle vCPU finding) and the export's id and name, escaped
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 8
+    # the page lists 8 resources of a finding; the JSON has the rest
+    assert re.search(r"另有 \d+ 个，全部编号见 nightly.json", html)
     assert "<li>&lt;script&gt;alert(3)&lt;/script&gt;<br><code>&lt;b&gt;id&lt;/b&gt;</code></li>" in html
 
 

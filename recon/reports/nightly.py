@@ -262,7 +262,7 @@ def _nav(nights: list[date], day: date) -> Nav:
 
 
 def _render(report: NightlyReport) -> str:
-    return env().get_template("nightly.html.j2").render(r=report, labels=labels)
+    return env().get_template("nightly.html.j2").render(r=report, shown=SHOWN_IDS)
 
 
 def _render_nav(nav: Nav) -> str:
