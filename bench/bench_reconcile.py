@@ -524,8 +524,7 @@ def _qtxt(v, unit=None) -> str:
 
 def _source_message(source, status, reason, stats) -> str:
     code = stats.get("reason_code")
-    label = labels.SOURCE_REASON.get(code)
-    text = (f"{label} — {reason}" if reason else label) if label else (reason or "")
+    text = labels.reason_text(code, reason)
     name = labels.source_text(source)
     if status == "failed":
         return f"数据源 {name} 未能采集：{text}"

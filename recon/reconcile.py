@@ -202,8 +202,10 @@ CREATE OR REPLACE TEMP MACRO source_text(s) AS
 # why a source failed, Chinese first and the connector's own words after it
 REASON_MACRO = """
 CREATE OR REPLACE TEMP MACRO reason_text(code, reason) AS
-    CASE WHEN source_reason(code) IS NULL THEN coalesce(reason, '')
-         ELSE source_reason(code) || coalesce(' — ' || reason, '') END
+    CASE WHEN source_reason(code) IS NULL
+              OR starts_with(coalesce(reason, ''), source_reason(code)) THEN coalesce(reason, '')
+         WHEN coalesce(reason, '') = '' THEN source_reason(code)
+         ELSE source_reason(code) || ' — ' || reason END
 """
 
 
