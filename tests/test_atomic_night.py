@@ -24,7 +24,8 @@ DAY = "2026-11-10"
 SNAPSHOT = ("source_runs", "measurements", "resource_lines", "item_days", "findings")
 
 #: runs `recon` with one of recon's own functions made to SIGKILL the process on its Nth
-#: call (before or after it runs): a kill at an exact moment, where timing cannot aim
+#: call (before or after it runs): a kill at an exact moment, where timing cannot aim.
+#: A script file, not `python -c`: pyspark (imported by GX) exits 0 when __main__ has no file
 KILL_AT = """
 import importlib, os, signal, sys
 target, when, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -175,7 +176,9 @@ def test_kill_9_at_spread_out_moments_leaves_the_old_night_or_the_new_one(night_
 def test_kill_9_at_each_step_of_the_commit(night_setup, workdir, target, when, outcome):
     night_setup.set_fault("block-storage", "http_500")   # the new night differs from the old
     before = state(workdir)
-    proc = subprocess.run([sys.executable, "-c", KILL_AT, target, when, "1",
+    script = workdir / "kill_at.py"
+    script.write_text(KILL_AT, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), target, when, "1",
                            *run_cmd(workdir), "-q"], capture_output=True, text=True,
                           timeout=120, cwd=ROOT)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
