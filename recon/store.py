@@ -32,6 +32,7 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
+from recon.config import LOCK_WAIT_SECONDS
 from recon.errors import StoreBusy, StoreError
 from recon.outbox import Outbox
 from recon.progress import SHANGHAI
@@ -157,9 +158,12 @@ class Store:
     ``wait_seconds``: how long to wait while another process holds the file
     (a night writing, a reader, an outside program), retrying; ``say`` is told
     once that we wait and for whom.  Past the wait: :class:`StoreBusy` (exit 4).
+    The default waits as long as an unconfigured ``lock_wait_seconds``, so no
+    reader fails just because a night is writing.
     """
 
-    def __init__(self, path: Path, read_only: bool = False, wait_seconds: float = 0,
+    def __init__(self, path: Path, read_only: bool = False,
+                 wait_seconds: float = LOCK_WAIT_SECONDS,
                  say: Callable[[str], None] | None = None):
         self.path = Path(path)
         if not read_only:
