@@ -100,7 +100,7 @@ def test_scaling_list_during_a_night_succeeds_and_so_does_the_night(workdir, cap
     codes = []
     while night.poll() is None:   # list, list, list ... while the night pulls and writes
         codes.append(main(["--config", cfg, "scaling", "list"]))
-        time.sleep(0.05)
+        time.sleep(0.1)
     err = night.stderr.read()
     assert night.returncode == 2, err
     assert codes and set(codes) == {0}
