@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from recon import errors
+from recon import errors, notify
 from recon.config import init_folder, load_config, store_path
 from recon.progress import Progress
 
@@ -23,10 +23,15 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _say(message: str) -> None:
+    print(f"recon: {message}", file=sys.stderr, flush=True)
+
+
 def cmd_run(args) -> int:
     from recon.nightly import Night, today_shanghai
 
     config = load_config(args.config)
+    notify.load_settings(config)  # a bad [notify] table is bad configuration: exit 3 first
     db = store_path(config, args.db)
     out = Path(args.out) if args.out else config.out_dir
     progress = Progress(quiet=args.quiet)
@@ -39,6 +44,7 @@ def cmd_run(args) -> int:
     progress.note(f"{day}: exit {result.exit_code} ({report.exit_label}); "
                  f"{report.counts['critical']} critical, {report.counts['warning']} warning; "
                  f"report {result.html}")
+    after_night(config, db, out, result, progress)
     return result.exit_code
 
 
@@ -50,6 +56,14 @@ def cmd_init(args) -> int:
     print(f"next: {where}recon contract check; then set [openstack] cloud in recon.toml, put "
           "the console exports in exports/ and run `recon run`")
     return 0
+
+
+def after_night(config, db: Path, out: Path, result, progress: Progress) -> None:
+    """The night is stored and reported: refresh the index and tell people (never the exit code)."""
+    from recon.reports.index import refresh_after_run
+    refresh_after_run(config, db, out)
+    for channel, sent in notify.notify_night(config, db, result).items():
+        progress.log(f"notify {channel}: {'sent' if sent else 'FAILED (see the log)'}")
 
 
 def cmd_contract_check(args) -> int:
@@ -86,7 +100,8 @@ def _save_requests(args, config, reqs) -> list[str]:
     from recon.store import Store, run_lock
 
     db = store_path(config, args.db)
-    with run_lock(db, config.lock_wait), Store(db) as store:
+    with run_lock(db, config.lock_wait, f"recon scaling {args.scaling_command}", say=_say), \
+            Store(db, wait_seconds=config.lock_wait, say=_say) as store:
         return scaling.save(store, reqs)
 
 
@@ -129,7 +144,8 @@ def cmd_scaling_list(args) -> int:
     config = load_config(args.config)
     contract = load_contract(config)
     db = store_path(config, args.db)
-    with Store(db, read_only=True) as store:
+    # waits out a night's write phase (short); never blocks a night for longer than it reads
+    with Store(db, read_only=True, wait_seconds=config.lock_wait, say=_say) as store:
         day = args.date or (store.snapshot_dates() or [None])[-1]
         if day is None:
             reqs = scaling.requests(store)
@@ -225,10 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--item", required=True, type=int, help="contract item number")
     group = add.add_mutually_exclusive_group(required=True)
     group.add_argument("--target", help="target allocated quantity")
-    group.add_argument("--increase", help="increase over the allocation before the request")
+    group.add_argument("--increase", help="increase over the allocation before the request, "
+                       "or over the target of an earlier request on the item still open then")
     add.add_argument("--requested", required=True,
                      help="when it was requested: YYYY-MM-DD[ HH:MM] (Asia/Shanghai); day 0")
-    add.add_argument("--notice-date", help="date of the management unit's written notice")
+    add.add_argument("--notice-date", help="date of the management unit's written notice; "
+                     "it counts only when dated after day 7")
     add.add_argument("--notice-deadline", help="deadline that notice set")
     add.add_argument("--note", help="free text")
     add.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
@@ -242,16 +260,30 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--db", help="DuckDB store")
     imp.set_defaults(func=cmd_scaling_import)
     lst = ssub.add_parser("list", help="each request's state on a night",
-                          description="States: pending, partial, completed, late, overdue, "
+                          description="States: pending, partial, completed, late, "
+                          "undetermined (the night of day 7 is unknown), overdue, "
                           "notice_overdue, unverifiable.")
     lst.add_argument("--date", type=_date, help="the night (default: the latest stored)")
     lst.add_argument("--history", action="store_true", help="show each request's revisions")
     lst.add_argument("--db", help="DuckDB store")
     lst.set_defaults(func=cmd_scaling_list)
 
+    rep = sub.add_parser("report", help="reports built from the store (monthly assessment, "
+                         "history index)", description="Reports built from what the store holds.")
+    rsub = rep.add_subparsers(dest="report_command", required=True, metavar="KIND")
+    for register in _report_parsers():
+        register(rsub)
+
     for register in _extra_parsers():
         register(sub)
     return parser
+
+
+def _report_parsers():
+    """`recon report KIND`: each report module adds its own KIND."""
+    from recon.reports.index import add_report_index
+    from recon.reports.monthly import add_report_monthly
+    return [add_report_monthly, add_report_index]
 
 
 def _extra_parsers():
@@ -262,11 +294,15 @@ def _extra_parsers():
         out.append(add_sim_parser)
     except ImportError:
         pass
+    from recon.ledgers.incidents import add_incidents_parser
+    out.append(add_incidents_parser)
     try:
         from recon.demo import add_demo_parser
         out.append(add_demo_parser)
     except ImportError:
         pass
+    from recon.finance.cli import add_finance_parser
+    out.append(add_finance_parser)
     return out
 
 

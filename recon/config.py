@@ -42,12 +42,19 @@ class Config:
     timeout: float
     retries: int
     exports_dir: Path | None
+    #: how many days old a console export may be and still stand for the night
+    export_max_age_days: int = 1
     #: where db_path came from, for messages: RECON_DB or the file's [store] path
     db_source: str = "[store] path"
     penalty_basis: str = "contract"
     penalty_coefficient: Decimal = Decimal("0.20")
+    #: working days for years chinese-calendar lacks (recon.calendar)
+    calendar_file: Path | None = None
     extra: dict = field(default_factory=dict)
 
+
+#: in a schema: a table whose keys are the user's own names (volume types, aliases ...)
+ANY_KEYS = "any keys"
 
 #: every table and key recon.toml may have: anything else is a typo, and a typo silently
 #: ignored is a setting that silently does not apply (exit 3 naming the closest key)
@@ -57,12 +64,14 @@ SCHEMA: dict = {
     "store": dict.fromkeys(("path", "lock_wait_seconds")),
     "report": dict.fromkeys(("out", "idle_below")),
     "openstack": dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
-    "exports": dict.fromkeys(("dir",)),
+    "exports": dict.fromkeys(("dir", "max_age_days")),
     "scaling": dict.fromkeys(("penalty_basis", "penalty_coefficient")),
+    "assessment": dict.fromkeys(("file",)),
+    "calendar": dict.fromkeys(("file",)),
+    # checked where it is read (recon.notify.load_settings), channel by channel
+    "notify": ANY_KEYS,
 }
 
-#: in a schema: a table whose keys are the user's own names (volume types, aliases ...)
-ANY_KEYS = "any keys"
 
 
 def check_keys(path: Path, raw: dict, schema: dict, table: str = "") -> None:
@@ -123,6 +132,14 @@ def _get(table: dict, key: str, kind, where: str, default=None):
         raise ConfigError(f"{where}: key {key!r} has a bad value {value!r}") from None
 
 
+def _max_age(exports: dict, path: Path) -> int:
+    value = exports.get("max_age_days", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{path} [exports]: max_age_days must be a whole number of days "
+                          f"(0 or more), got {value!r}")
+    return value
+
+
 def read_toml(path: Path, what: str) -> dict:
     """A TOML file (BOM tolerated), or a ConfigError naming it and the problem."""
     try:
@@ -163,6 +180,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     c, s, r = raw.get("contract", {}), raw.get("store", {}), raw.get("report", {})
     o, e = raw.get("openstack", {}), raw.get("exports", {})
     sc = raw.get("scaling", {})
+    cal = raw.get("calendar", {})
     if sc.get("penalty_basis", "contract") not in ("contract", "item"):
         raise ConfigError(f"{path} [scaling]: penalty_basis must be 'contract' or 'item'")
     signed = c.get("signed")
@@ -190,9 +208,11 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         timeout=_get(o, "timeout_seconds", float, f"{path} [openstack]", 30),
         retries=_get(o, "retries", int, f"{path} [openstack]", 3),
         exports_dir=rel(e["dir"]) if e.get("dir") else None,
+        export_max_age_days=_max_age(e, path),
         db_source="RECON_DB" if os.environ.get("RECON_DB") else f"{path} [store] path",
         penalty_basis=sc.get("penalty_basis", "contract"),
         penalty_coefficient=_get(sc, "penalty_coefficient", Decimal, f"{path} [scaling]", "0.20"),
+        calendar_file=rel(cal["file"]) if cal.get("file") else None,
         extra=raw,
     )
 

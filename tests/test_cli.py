@@ -101,7 +101,7 @@ HEADER = "序号,服务名称,资源ID,资源名称,订购数量,使用数量,�
 
 
 def test_quiet_night_still_logs_what_it_uses_its_problems_and_its_exit_code(workdir, capfd):
-    (workdir / "exports" / "security.csv").write_bytes(
+    (workdir / "exports" / "security-2026-11-10.csv").write_bytes(
         (HEADER + "17,主机杀毒服务,av,杀毒,-74,70,台\n").encode("gbk"))
     code = main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10",
                  "--quiet"])
@@ -178,7 +178,8 @@ def test_init_writes_a_folder_ready_for_contract_check_and_a_night(tmp_path, cap
     assert main(["init", str(folder)]) == 0
     assert f"wrote {folder / 'recon.toml'}" in capsys.readouterr().out
     assert sorted(p.name for p in folder.iterdir()) == [
-        "contract_amendments.csv", "contract_items.csv", "exports", "mapping.toml", "recon.toml"]
+        "assessment.toml", "contract_amendments.csv", "contract_items.csv", "exports",
+        "mapping.toml", "recon.toml"]
     assert list((folder / "exports").iterdir()) == []
     toml = (folder / "recon.toml").read_text(encoding="utf-8")
     assert "recon contract check" in toml and toml.count("\n#") >= 10  # commented for a reader

@@ -21,9 +21,11 @@ def test_wheel_carries_templates_expectations_config_and_demo_but_not_realstack(
                    "recon/data/config/contract_amendments.csv",
                    "recon/data/config/mapping.toml",
                    "recon/data/demo/scenario.yaml", "recon/data/demo/scaling_requests.csv",
-                   "recon/data/demo/exports/security.csv", "recon/data/demo/exports/licences.xlsx",
+                   "recon/data/config/assessment.toml",
                    "recon/cli.py", "recon/sim/server.py", "connectors/openstack.py"):
         assert needed in names, needed
+    assert [n for n in names if n.startswith("recon/data/demo/exports/")
+            and n.endswith((".csv", ".xlsx"))]
     assert not [n for n in names if "realstack" in n or n.startswith("tests/")]
     # every file the package folder holds is in the wheel (a new template cannot be forgotten)
     data = {str(p.relative_to(ROOT)) for p in (ROOT / "recon" / "data").rglob("*")

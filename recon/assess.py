@@ -1,0 +1,406 @@
+"""The monthly assessment (月度考核, 附件3 row 3): criteria, verdicts, failed months in a row.
+
+Months are calendar months in Asia/Shanghai; the contract's first and last
+months are partial (2026-07-10 .. 07-31, 2027-07-01 .. 07-09) and say so.
+The criteria and their thresholds are data (``assessment.toml``, each citing
+its clause); their codes are stable: ``delivery``, ``scaling``,
+``availability``, ``response_time``, ``recovery_time``, ``on_site``,
+``data_completeness``.
+
+Nothing is judged from data recon does not have: a night that never ran is a
+gap and is named; an item unknown on a night counts neither for nor against
+delivery; a criterion with no data is *undetermined* (``passed`` is None), and
+a month with an undetermined required criterion is undetermined, not failed.
+The failed-months-in-a-row count stops at any month that did not fail.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from recon import scaling
+from recon.config import read_toml
+from recon.data import CONFIG_DIR
+from recon.errors import ConfigError
+from recon.ledgers import incidents
+
+CODES = ("delivery", "scaling", "availability", "response_time", "recovery_time", "on_site",
+         "data_completeness")
+#: the bundled criteria, beside the bundled recon.toml (`recon init` copies both)
+RULES_FILE = CONFIG_DIR / "assessment.toml"
+
+
+# -- the rules (assessment.toml) ---------------------------------------------------------
+@dataclass(frozen=True)
+class AnnexRow:
+    annex: int
+    row: int
+    text: str
+    coefficient: Decimal
+    rule: str | None
+    above: Decimal | None
+    upto: Decimal | None
+    count: int | None
+    complaints: int | None
+
+    @property
+    def clause(self) -> str:
+        return f"附件{self.annex}第{self.row}条"
+
+
+@dataclass(frozen=True)
+class Rules:
+    path: Path
+    criteria: dict[str, dict]
+    annex: list[AnnexRow]
+    consecutive_months: int
+    rectification_failed: tuple[str, ...]
+    unattended_after_minutes: int
+
+    def rows(self, rule: str, annex: int | None = None) -> list[AnnexRow]:
+        return [r for r in self.annex if r.rule == rule and (annex is None or r.annex == annex)]
+
+    def row(self, annex: int, row: int) -> AnnexRow:
+        return next(r for r in self.annex if r.annex == annex and r.row == row)
+
+
+def load_rules(config) -> Rules:
+    """assessment.toml (``[assessment] file`` in recon.toml, else the bundled one), checked."""
+    name = (config.extra.get("assessment") or {}).get("file")
+    path = (config.path.resolve().parent / name) if name else RULES_FILE
+    raw = read_toml(path, "assessment")
+    criteria = {}
+    for n, c in enumerate(raw.get("criteria", []), start=1):
+        code = c.get("code")
+        if code not in CODES:
+            raise ConfigError(f"{path} [[criteria]] #{n}: code {code!r} is not one of "
+                              + ", ".join(CODES))
+        for key in ("name", "clause"):
+            if not c.get(key):
+                raise ConfigError(f"{path} [[criteria]] {code}: missing key {key!r}")
+        criteria[code] = dict(c, required=bool(c.get("required", True)))
+    missing = [c for c in CODES if c not in criteria]
+    if missing:
+        raise ConfigError(f"{path}: criteria missing: {', '.join(missing)}")
+    rows = []
+    for annex in (2, 3):
+        for n, r in enumerate(raw.get(f"annex{annex}", []), start=1):
+            where = f"{path} [[annex{annex}]] #{n}"
+            try:
+                rows.append(AnnexRow(annex, int(r["row"]), str(r["text"]),
+                                     Decimal(str(r["coefficient"])), r.get("rule"),
+                                     _dec(r.get("above")), _dec(r.get("upto")), r.get("count"),
+                                     r.get("complaints")))
+            except (KeyError, ArithmeticError, ValueError, TypeError) as exc:
+                raise ConfigError(f"{where}: bad or missing value ({exc})") from None
+    mr = raw.get("monthly_rule", {})
+    rules = Rules(path, criteria, rows, int(mr.get("consecutive_months", 3)),
+                  tuple(mr.get("rectification_failed", [])),
+                  int(raw.get("on_site", {}).get("unattended_after_minutes", 120)))
+    scaling_rows = rules.rows("scaling_notice")
+    if scaling_rows and scaling_rows[0].coefficient != config.penalty_coefficient:
+        raise ConfigError(f"{path}: 附件3 row 4 coefficient {scaling_rows[0].coefficient} "
+                          f"differs from recon.toml [scaling] penalty_coefficient "
+                          f"{config.penalty_coefficient}; make them agree")
+    return rules
+
+
+def _dec(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+# -- months ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Period:
+    month: str          # YYYY-MM
+    first: date
+    last: date
+    partial: bool       # the contract covers only part of the calendar month
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+def period(contract, month: str) -> Period:
+    """The part of calendar month ``YYYY-MM`` inside the contract term."""
+    try:
+        year, mon = (int(x) for x in month.split("-"))
+        first = date(year, mon, 1)
+    except ValueError:
+        raise ConfigError(f"not a month (YYYY-MM): {month!r}") from None
+    last = date(year, mon, calendar.monthrange(year, mon)[1])
+    lo, hi = max(first, contract.start), min(last, contract.end)
+    if lo > hi:
+        raise ConfigError(f"{month} is outside the contract term {contract.start} .. "
+                          f"{contract.end}")
+    return Period(f"{year:04d}-{mon:02d}", lo, hi, (lo, hi) != (first, last))
+
+
+def periods_until(contract, last_month: str) -> list[Period]:
+    """Every month of the term from the first up to and including ``last_month``."""
+    out, day = [], contract.start
+    while True:
+        p = period(contract, f"{day.year:04d}-{day.month:02d}")
+        out.append(p)
+        if p.month >= last_month or p.last >= contract.end:
+            return out
+        day = p.last + timedelta(days=1)
+
+
+# -- the verdict ------------------------------------------------------------------------
+@dataclass
+class Criterion:
+    code: str
+    name: str
+    clause: str
+    required: bool
+    passed: bool | None          # None: undetermined (no data to judge)
+    value: str
+    threshold: str
+    reason: str
+
+
+@dataclass
+class Coverage:
+    """recon's own nights in the period: which ran, which never ran, which were incomplete."""
+
+    days: int
+    ran: list[date]
+    gaps: list[date]                     # no night stored at all
+    incomplete: dict[date, list[int]]    # night -> items unknown that night
+    failed_sources: dict[date, list[str]]
+
+    @property
+    def complete(self) -> int:
+        return len(self.ran) - len(set(self.incomplete) | set(self.failed_sources))
+
+
+@dataclass
+class ItemMonth:
+    """One contract item over the period, day-weighted over its measured nights."""
+
+    item_no: int
+    contracted: Decimal | None           # day-weighted over the period
+    allocated: Decimal | None            # mean over measured nights
+    in_use: Decimal | None
+    delivered_ratio: Decimal | None
+    undelivered_value: Decimal           # sum of the nights' shortfall value
+    measured_nights: int
+    unknown_nights: int
+    shortfall_nights: int
+    longest_shortfall: int
+    series: list[tuple[date, Decimal | None, Decimal | None]]   # (night, allocated, contracted)
+
+
+@dataclass
+class Assessment:
+    period: Period
+    criteria: list[Criterion]
+    passed: bool | None
+    coverage: Coverage
+    figures: incidents.Figures
+    items: list[ItemMonth]
+    scaling: list[scaling.State]
+    failed_in_a_row: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def coverage(store, contract, p: Period) -> Coverage:
+    db = store.db
+    ran = [r[0] for r in db.execute(
+        "SELECT DISTINCT snapshot_date FROM source_runs WHERE snapshot_date BETWEEN ? AND ? "
+        "ORDER BY 1", [p.first, p.last]).fetchall()]
+    unknown: dict[date, list[int]] = {}
+    for day, item in db.execute(
+            "SELECT snapshot_date, item_no FROM item_days WHERE snapshot_date BETWEEN ? AND ? "
+            "AND status = 'unknown' ORDER BY 1, 2", [p.first, p.last]).fetchall():
+        unknown.setdefault(day, []).append(item)
+    failed: dict[date, list[str]] = {}
+    for day, source in db.execute(
+            "SELECT snapshot_date, source FROM source_runs WHERE snapshot_date BETWEEN ? AND ? "
+            "AND status <> 'ok' ORDER BY 1, 2", [p.first, p.last]).fetchall():
+        failed.setdefault(day, []).append(source)
+    got = set(ran)
+    return Coverage(len(p.days), ran, [d for d in p.days if d not in got], unknown, failed)
+
+
+def item_months(store, contract, p: Period, lookback: int) -> list[ItemMonth]:
+    """Per item: measured figures over the period, and its longest run of shortfall nights
+    (unknown nights neither count nor break a run; the run may begin ``lookback`` nights
+    before the period)."""
+    rows = store.db.execute("""
+        SELECT item_no, snapshot_date, contracted, allocated, in_use, status, shortfall_value
+        FROM item_days WHERE snapshot_date BETWEEN ? AND ? ORDER BY item_no, snapshot_date
+    """, [p.first - timedelta(days=lookback), p.last]).fetchall()
+    by_item: dict[int, list] = {}
+    for r in rows:
+        by_item.setdefault(r[0], []).append(r[1:])
+    out = []
+    for item_no in contract.items:
+        nights = by_item.get(item_no, [])
+        run = longest = 0
+        in_period = [n for n in nights if n[0] >= p.first]
+        for day, _c, _a, _u, status, _v in nights:
+            if status in ("unknown", "not_measured"):
+                continue
+            run = run + 1 if status == "shortfall" else 0
+            if day >= p.first:
+                longest = max(longest, run)
+        measured = [n for n in in_period if n[4] not in ("unknown", "not_measured")]
+        contracted = [contract.quantity_on(item_no, d) for d in p.days]
+        alloc = [n[2] for n in measured if n[2] is not None]
+        use = [n[3] for n in measured if n[3] is not None]
+        mean = (lambda xs: sum(xs, Decimal(0)) / len(xs) if xs else None)  # noqa: E731
+        c_mean, a_mean = mean(contracted), mean(alloc)
+        ratio = (min(a_mean / c_mean, Decimal(1)).quantize(Decimal("0.0001"))
+                 if a_mean is not None and c_mean else None)
+        series = {n[0]: (n[2], n[1]) for n in in_period}
+        out.append(ItemMonth(
+            item_no, c_mean.quantize(Decimal("0.01")) if c_mean is not None else None,
+            a_mean.quantize(Decimal("0.01")) if a_mean is not None else None,
+            mean(use).quantize(Decimal("0.01")) if use else None, ratio,
+            sum((n[5] or Decimal(0) for n in measured), Decimal(0)),
+            len(measured), sum(n[4] == "unknown" for n in in_period),
+            sum(n[4] == "shortfall" for n in measured), longest,
+            [(d, *series.get(d, (None, contract.quantity_on(item_no, d)))) for d in p.days]))
+    return out
+
+
+def _minutes(value) -> str:
+    return "-" if value is None else f"{value} 分钟"
+
+
+def _pct(value: Decimal) -> str:
+    return f"{(value * 100).quantize(Decimal('0.0001'))}%"
+
+
+def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
+              items: list[ItemMonth], states: list[scaling.State], contract) -> list[Criterion]:
+    c = rules.criteria
+    out = []
+
+    def add(code, passed, value, threshold, reason):
+        out.append(Criterion(code, c[code]["name"], c[code]["clause"], c[code]["required"],
+                             passed, value, threshold, reason))
+
+    # delivery
+    n = int(c["delivery"].get("max_shortfall_days", 7))
+    long_runs = [i for i in items if i.longest_shortfall > n]
+    expected = [i for i in items if contract.items[i.item_no].source != "none"]
+    never = [i.item_no for i in expected if i.measured_nights == 0]
+    if long_runs:
+        add("delivery", False, f"{len(long_runs)} 项", f"缺口不超过 {n} 天",
+            "；".join(f"第{i.item_no}项 连续 {i.longest_shortfall} 个已采集夜晚分配不足"
+                     for i in long_runs))
+    elif never:
+        add("delivery", None, "-", f"缺口不超过 {n} 天",
+            f"第{'、'.join(map(str, never))}项 本月没有一个有效采集的夜晚，无法判断")
+    else:
+        short = [i for i in items if i.shortfall_nights]
+        add("delivery", True, "0 项", f"缺口不超过 {n} 天",
+            "各项分配不足均未超过期限" + (f"（第{'、'.join(str(i.item_no) for i in short)}项 "
+                                        f"有短期缺口）" if short else "，无分配不足"))
+    # scaling: any night of the period past day 7 with the request incomplete
+    breached, unsure = [], []
+    for st in states:
+        r = st.request
+        if st.state in ("unverifiable", "undetermined"):
+            if r.deadline >= p.first:
+                unsure.append(r.request_id)
+            continue
+        lo = r.deadline + timedelta(days=1)
+        hi = st.completed_on - timedelta(days=1) if st.completed_on else p.last
+        if lo <= hi and lo <= p.last and hi >= p.first:
+            breached.append(f"{r.request_id}（第{r.item_no}项，第7天 {r.deadline}，"
+                            f"{'于 ' + str(st.completed_on) + ' 完成' if st.completed_on else '仍未完成'}）")
+    due = [st for st in states if p.first <= st.request.deadline <= p.last]
+    if breached:
+        add("scaling", False, f"{len(breached)} 项超期", "7 个自然日内完成",
+            "；".join(breached))
+    elif unsure:
+        add("scaling", None, "-", "7 个自然日内完成",
+            f"{'、'.join(unsure)} 无法核实（无数据源计量或关键夜晚未采集）")
+    else:
+        add("scaling", True, f"{len(due)} 项到期", "7 个自然日内完成",
+            "本月到期的扩容申请均按期完成" if due else "本月无到期的扩容申请")
+    # availability
+    floor = Decimal(str(c["availability"].get("min_availability", "0.9999")))
+    allowed = (Decimal(figs.period_seconds) * (1 - floor) / 60).quantize(Decimal("0.001"))
+    out_min = (Decimal(figs.outage_seconds) / 60).quantize(Decimal("0.1"))
+    open_note = (f"；{'、'.join(figs.open_at_end)} 月末仍未恢复，计至月末"
+                 if figs.open_at_end else "")
+    add("availability", figs.availability >= floor, _pct(figs.availability), f"≥ {_pct(floor)}",
+        f"中断 {out_min} 分钟，本期允许 {allowed} 分钟{open_note}" if figs.outage_seconds
+        else "台账本期无服务中断记录")
+    # response
+    limit = Decimal(c["response_time"].get("max_mean_minutes", 15))
+    mean = figs.mean_minutes("response")
+    add("response_time", mean is None or mean <= limit, _minutes(mean), f"≤ {limit} 分钟",
+        f"{figs.response_n} 个事件的平均响应时间" if mean is not None else "台账本期无事件")
+    # recovery
+    lim, lim_imp = (Decimal(c["recovery_time"].get("max_mean_minutes", 30)),
+                    Decimal(c["recovery_time"].get("max_mean_minutes_important", 10)))
+    m, mi = figs.mean_minutes("recovery"), figs.mean_minutes("recovery_important")
+    bad = [t for t, v, lm in (("一般系统", m, lim), ("重要系统", mi, lim_imp))
+           if v is not None and v > lm]
+    add("recovery_time", not bad, f"一般 {_minutes(m)}；重要 {_minutes(mi)}",
+        f"一般 ≤ {lim} 分钟；重要 ≤ {lim_imp} 分钟",
+        ("、".join(bad) + " 超过时限") if bad else
+        (f"{figs.recovery_n + figs.recovery_important_n} 个故障" if m or mi else "台账本期无故障"))
+    # on site
+    lim_site = int(c["on_site"].get("max_minutes", 120))
+    worst = None if figs.on_site_max_seconds is None else \
+        (Decimal(figs.on_site_max_seconds) / 60).quantize(Decimal("0.1"))
+    add("on_site", not figs.on_site_late, _minutes(worst), f"≤ {lim_site} 分钟",
+        f"{'、'.join(figs.on_site_late)} 到场超时" if figs.on_site_late else
+        (f"{figs.on_site_n} 次到场均在时限内" if figs.on_site_n else "台账本期无到场记录"))
+    # recon's own data
+    share = Decimal(cov.complete) / cov.days
+    floor_share = Decimal(str(c["data_completeness"].get("min_complete_share", "0.90")))
+    parts = []
+    if cov.gaps:
+        parts.append(f"{len(cov.gaps)} 晚未运行")
+    if cov.incomplete or cov.failed_sources:
+        parts.append(f"{len(set(cov.incomplete) | set(cov.failed_sources))} 晚部分数据未采集")
+    add("data_completeness", share >= floor_share, f"{cov.complete}/{cov.days} 晚完整",
+        f"≥ {_pct(floor_share)}", "；".join(parts) or "每晚均完整采集")
+    return out
+
+
+def assess(store, contract, config, rules: Rules, p: Period) -> Assessment:
+    """One month's verdict: each criterion with its reason, and the month's."""
+    cov = coverage(store, contract, p)
+    figs = incidents.month_figures(store, p.first, p.last, year_start=contract.start,
+                                   on_site_limit_minutes=int(
+                                       rules.criteria["on_site"].get("max_minutes", 120)))
+    lookback = int(rules.criteria["delivery"].get("max_shortfall_days", 7))
+    items = item_months(store, contract, p, lookback)
+    states = scaling.states(store, contract, p.last)
+    crit = _criteria(rules, p, cov, figs, items, states, contract)
+    required = [c for c in crit if c.required]
+    if any(c.passed is False for c in required):
+        passed = False
+    elif any(c.passed is None for c in required):
+        passed = None
+    else:
+        passed = True
+    notes = []
+    if p.partial:
+        notes.append(f"本月为合同{'首' if p.first == contract.start else '末'}月，仅考核 "
+                     f"{p.first} 至 {p.last}（{len(p.days)} 天）")
+    return Assessment(p, crit, passed, cov, figs, items, states, notes=notes)
+
+
+def history(store, contract, config, rules: Rules, last_month: str) -> list[Assessment]:
+    """Every month of the term up to ``last_month``, with failed months in a row."""
+    out, run = [], 0
+    for p in periods_until(contract, last_month):
+        a = assess(store, contract, config, rules, p)
+        run = run + 1 if a.passed is False else 0
+        a.failed_in_a_row = run
+        out.append(a)
+    return out

@@ -1,0 +1,440 @@
+"""The incidents ledger: faults, service requests and security events (第三条, 附件1-3).
+
+The provider's service levels (第三条) are judged from this ledger: respond to
+a fault within 15 minutes, be on site within 2 hours, locate and clear a fault
+within 30 minutes (10 for an important system), and keep the cloud service
+available 99.99% of the time.  The agency keeps the ledger (the provider's
+work orders, the hotline log); recon imports it, keeps every change as a new
+revision, and computes each month's figures in SQL (:func:`month_figures`).
+
+Two judgements no timestamp can make stay with the agency and are columns of
+the ledger: whether an incident is an 附件1 A- or B-level event
+(事件级别), and whether it caused a major loss (重大损失, which moves a breach
+from 附件3 to 附件2).  Reports say that these came from the ledger.
+
+Times without a zone are Beijing time (the same rule as scaling requests).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from recon.errors import InputError
+from recon.progress import SHANGHAI
+from recon.scaling import parse_time
+from recon.textfiles import read_table
+
+COLUMNS = {
+    "incident_id": ("事件编号", "incident_id"),
+    "system": ("系统名称", "system"),
+    "important": ("重要系统", "important"),
+    "kind": ("类型", "kind"),
+    "started_at": ("发生时间", "started_at"),
+    "responded_at": ("响应时间", "responded_at"),
+    "on_site_at": ("到场时间", "on_site_at"),
+    "located_at": ("定位时间", "located_at"),
+    "recovered_at": ("恢复时间", "recovered_at"),
+    "outage": ("是否中断服务", "outage"),
+    "impact": ("影响", "impact"),
+    "complaint": ("投诉", "complaint"),
+    "event_level": ("事件级别", "event_level"),
+    "major_loss": ("重大损失", "major_loss"),
+    "note": ("备注", "note"),
+}
+REQUIRED = ("incident_id", "system", "kind", "started_at")
+KINDS = {"故障": "fault", "fault": "fault", "运维需求": "request", "request": "request",
+         "安全事件": "security", "security": "security"}
+KIND_LABELS = {"fault": "故障", "request": "运维需求", "security": "安全事件"}
+_YES = {"是", "yes", "y", "true", "1"}
+_NO = {"否", "no", "n", "false", "0", ""}
+_LEVELS = {"": None, "a": "A", "a级": "A", "b": "B", "b级": "B"}
+TIME_FIELDS = ("responded_at", "on_site_at", "located_at", "recovered_at")
+
+
+@dataclass(frozen=True)
+class Incident:
+    incident_id: str
+    system: str
+    important: bool
+    kind: str
+    started_at: datetime
+    responded_at: datetime | None = None
+    on_site_at: datetime | None = None
+    located_at: datetime | None = None
+    recovered_at: datetime | None = None
+    outage: bool = False
+    impact: str = ""
+    complaint: bool = False
+    event_level: str | None = None
+    major_loss: bool = False
+    note: str = ""
+    origin: str = ""
+    revision: int = 1
+
+    def fields(self) -> tuple:
+        """What a revision compares: everything the agency wrote, not where it came from."""
+        return (self.system, self.important, self.kind, self.started_at, self.responded_at,
+                self.on_site_at, self.located_at, self.recovered_at, self.outage, self.impact,
+                self.complaint, self.event_level, self.major_loss, self.note)
+
+
+def _flag(text: str) -> bool:
+    low = text.strip().lower()
+    if low in _YES:
+        return True
+    if low in _NO:
+        return False
+    raise ValueError(f"write 是 or 否, not {text!r}")
+
+
+def make_incident(contract, cells: dict[str, str], origin: str) -> Incident:
+    """One ledger row; raises ValueError("field: why") naming the field at fault."""
+    def need(key):
+        if not cells.get(key):
+            raise ValueError(f"{key}: empty")
+        return cells[key]
+
+    def flag(key):
+        try:
+            return _flag(cells.get(key, ""))
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+
+    def when(key):
+        try:
+            return parse_time(cells[key]) if cells.get(key) else None
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+
+    incident_id, system = need("incident_id"), need("system")
+    kind = KINDS.get(need("kind").strip().lower())
+    if kind is None:
+        raise ValueError(f"kind: {cells['kind']!r} is not one of 故障, 运维需求, 安全事件 "
+                         f"(fault, request, security)")
+    need("started_at")
+    started = when("started_at")
+    if not contract.in_term(started.astimezone(SHANGHAI).date()):
+        raise ValueError(f"started_at: {started.astimezone(SHANGHAI).date()} is outside the "
+                         f"contract term {contract.start} .. {contract.end}")
+    times = {}
+    for key in TIME_FIELDS:
+        times[key] = when(key)
+        if times[key] is not None and times[key] < started:
+            raise ValueError(f"{key}: {_fmt_time(times[key])} is before the incident "
+                             f"started ({_fmt_time(started)})")
+    level = cells.get("event_level", "").strip().lower()
+    if level not in _LEVELS:
+        raise ValueError(f"event_level: {cells['event_level']!r} is not A, B or empty "
+                         f"(附件1 event level)")
+    return Incident(incident_id, system, flag("important"), kind, started, **times,
+                    outage=flag("outage"), impact=cells.get("impact", ""),
+                    complaint=flag("complaint"), event_level=_LEVELS[level],
+                    major_loss=flag("major_loss"), note=cells.get("note", ""), origin=origin)
+
+
+def read_incidents(path: Path, contract) -> list[Incident]:
+    """Every row of a CSV/XLSX ledger file, or an InputError naming line and column."""
+    table = read_table(path)
+    found = table.resolve(COLUMNS, required=REQUIRED)
+    out, seen = [], {}
+    for line, cells in table.rows:
+        values = {k: cells.get(found[k], "").strip() for k in found}
+        try:
+            inc = make_incident(contract, values, origin=f"{path.name}:{line}")
+        except ValueError as exc:
+            field_name, _, why = str(exc).partition(": ")
+            raise InputError(path, why, line=line,
+                             column=found.get(field_name, COLUMNS.get(field_name, (field_name,))[0])
+                             ) from None
+        if inc.incident_id in seen:
+            raise InputError(path, f"incident {inc.incident_id} appears twice (first on line "
+                             f"{seen[inc.incident_id]})", line=line, column=found["incident_id"])
+        seen[inc.incident_id] = line
+        out.append(inc)
+    return out
+
+
+# -- the ledger in the store -------------------------------------------------------
+_SELECT = """
+    SELECT incident_id, system, important, kind, started_at, responded_at, on_site_at,
+           located_at, recovered_at, outage, impact, complaint, event_level, major_loss,
+           note, origin, revision
+    FROM incidents
+"""
+
+
+def _row(r) -> Incident:
+    return Incident(r[0], r[1], r[2], r[3], *r[4:9], r[9], r[10] or "", r[11], r[12], r[13],
+                    r[14] or "", r[15] or "", r[16])
+
+
+def latest(store) -> dict[str, Incident]:
+    rows = store.db.execute(_SELECT + """
+        QUALIFY revision = max(revision) OVER (PARTITION BY incident_id)
+        ORDER BY started_at, incident_id""").fetchall()
+    return {r[0]: _row(r) for r in rows}
+
+
+def save(store, incidents: list[Incident]) -> list[str]:
+    """Record incidents in one transaction; an unchanged row adds no revision.
+
+    Returns the ids that were added or changed.
+    """
+    db = store.db
+    changed = []
+    db.execute("BEGIN")
+    try:
+        current = latest(store)
+        for inc in incidents:
+            cur = current.get(inc.incident_id)
+            if cur is not None and cur.fields() == inc.fields():
+                continue
+            db.execute("INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                       "?, ?, ?, now())",
+                       [inc.incident_id, cur.revision + 1 if cur else 1, *inc.fields(),
+                        inc.origin])
+            changed.append(inc.incident_id)
+        db.execute("COMMIT")
+    except Exception:
+        db.execute("ROLLBACK")
+        raise
+    return changed
+
+
+def history(store, incident_id: str) -> list[Incident]:
+    return [_row(r) for r in store.db.execute(
+        _SELECT + " WHERE incident_id = ? ORDER BY revision", [incident_id]).fetchall()]
+
+
+def in_period(store, first: date, last: date) -> list[Incident]:
+    """Incidents that started in the period or were still open when it began."""
+    start, end = bounds(first, last)
+    return [i for i in latest(store).values()
+            if i.started_at < end and (i.recovered_at is None or i.recovered_at > start)]
+
+
+def bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The instants a period of natural days (Asia/Shanghai) begins and ends."""
+    return (datetime.combine(first, time(0), SHANGHAI),
+            datetime.combine(last + timedelta(days=1), time(0), SHANGHAI))
+
+
+# -- a month's service-level figures (SQL) --------------------------------------------
+@dataclass
+class SystemOutages:
+    system: str
+    outages: int
+    seconds: int
+    longest_seconds: int
+    open: bool
+
+
+@dataclass
+class Figures:
+    """A period's service-level figures: seconds are exact integers, ratios Decimal."""
+
+    first: date
+    last: date
+    period_seconds: int
+    incidents: int
+    open_at_end: list[str]
+    outage_seconds: int              # union of all outages (overlaps counted once)
+    availability: Decimal            # 1 - outage / period
+    response_n: int
+    response_seconds: int            # total, to take the mean from
+    recovery_n: int
+    recovery_seconds: int            # faults of ordinary systems
+    recovery_important_n: int
+    recovery_important_seconds: int
+    on_site_n: int
+    on_site_max_seconds: int | None
+    on_site_late: list[str]          # incident ids whose arrival took longer than allowed
+    systems: list[SystemOutages]
+    complaints: int                  # in the period
+    complaints_in_term: int          # up to the period's end
+    major_loss: list[str]            # outage incidents the agency flagged 重大损失
+    events_a: list[str]              # 附件1 A-level events in the contract year so far
+    events_b: list[str]
+
+    def mean_minutes(self, what: str) -> Decimal | None:
+        n, s = getattr(self, f"{what}_n"), getattr(self, f"{what}_seconds")
+        return (Decimal(s) / n / 60).quantize(Decimal("0.1")) if n else None
+
+
+FIGURES_SQL = """
+WITH inc AS (
+    SELECT * FROM incidents QUALIFY revision = max(revision) OVER (PARTITION BY incident_id)
+), cur AS (
+    -- the period's incidents; an open one counts up to the period's end and is marked open
+    SELECT *, recovered_at IS NULL OR recovered_at > $end AS open_at_end,
+           greatest(started_at, $start) AS s,
+           least(coalesce(recovered_at, $end), $end) AS e
+    FROM inc WHERE started_at < $end AND coalesce(recovered_at, $end) > $start
+), outages AS (
+    SELECT s, e FROM cur WHERE outage AND e > s
+), ordered AS (
+    SELECT s, e, max(e) OVER (ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING
+                                                  AND 1 PRECEDING) AS reach
+    FROM outages
+), islands AS (
+    SELECT s, e, sum(CASE WHEN reach IS NULL OR s > reach THEN 1 ELSE 0 END)
+                 OVER (ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
+    FROM ordered
+), merged AS (
+    SELECT min(s) AS s, max(e) AS e FROM islands GROUP BY island
+), started AS (
+    -- what is judged in this period: incidents that began in it
+    SELECT *,
+        date_diff('second', started_at, coalesce(least(responded_at, $end), $end)) AS response_s,
+        date_diff('second', started_at, coalesce(least(recovered_at, $end), $end)) AS recovery_s,
+        date_diff('second', started_at, on_site_at) AS on_site_s
+    FROM cur WHERE started_at >= $start
+)
+SELECT
+    (SELECT count(*) FROM cur),
+    (SELECT coalesce(list(incident_id ORDER BY incident_id) FILTER (WHERE open_at_end), [])
+       FROM cur),
+    (SELECT coalesce(sum(date_diff('second', s, e)), 0) FROM merged),
+    (SELECT count(*) FROM started),
+    (SELECT coalesce(sum(response_s), 0) FROM started),
+    (SELECT count(*) FROM started WHERE kind = 'fault' AND NOT important),
+    (SELECT coalesce(sum(recovery_s), 0) FROM started WHERE kind = 'fault' AND NOT important),
+    (SELECT count(*) FROM started WHERE kind = 'fault' AND important),
+    (SELECT coalesce(sum(recovery_s), 0) FROM started WHERE kind = 'fault' AND important),
+    (SELECT count(*) FROM started WHERE on_site_s IS NOT NULL),
+    (SELECT max(on_site_s) FROM started),
+    (SELECT coalesce(list(incident_id ORDER BY incident_id)
+                     FILTER (WHERE on_site_s > $on_site_limit), []) FROM started),
+    (SELECT count(*) FROM started WHERE complaint),
+    (SELECT count(*) FROM inc WHERE complaint AND started_at < $end),
+    (SELECT coalesce(list(incident_id ORDER BY incident_id) FILTER (WHERE major_loss AND outage),
+                     []) FROM started),
+    (SELECT coalesce(list(incident_id ORDER BY started_at, incident_id)
+                     FILTER (WHERE event_level = 'A'), [])
+       FROM inc WHERE started_at >= $year_start AND started_at < $end),
+    (SELECT coalesce(list(incident_id ORDER BY started_at, incident_id)
+                     FILTER (WHERE event_level = 'B'), [])
+       FROM inc WHERE started_at >= $year_start AND started_at < $end)
+"""
+
+SYSTEMS_SQL = """
+WITH inc AS (
+    SELECT * FROM incidents QUALIFY revision = max(revision) OVER (PARTITION BY incident_id)
+), cur AS (
+    SELECT system, recovered_at IS NULL OR recovered_at > $end AS open_at_end,
+           date_diff('second', greatest(started_at, $start),
+                     least(coalesce(recovered_at, $end), $end)) AS secs
+    FROM inc WHERE outage AND started_at < $end AND coalesce(recovered_at, $end) > $start
+)
+SELECT system, count(*), sum(secs), max(secs), bool_or(open_at_end)
+FROM cur GROUP BY system ORDER BY system
+"""
+
+
+def month_figures(store, first: date, last: date, year_start: date,
+                  on_site_limit_minutes: int = 120) -> Figures:
+    """The service-level figures of the natural days ``first`` .. ``last`` (inclusive).
+
+    ``year_start`` is where the contract year began, for counting 附件1 events.
+    """
+    start, end = bounds(first, last)
+    params = {"start": start, "end": end, "year_start": bounds(year_start, year_start)[0],
+              "on_site_limit": on_site_limit_minutes * 60}
+    row = store.db.execute(FIGURES_SQL, params).fetchall()[0]
+    systems = [SystemOutages(*r) for r in store.db.execute(
+        SYSTEMS_SQL, {"start": start, "end": end}).fetchall()]
+    period = int((end - start).total_seconds())
+    outage = int(row[2])
+    return Figures(first, last, period, row[0], list(row[1]), outage,
+                   Decimal(period - outage) / Decimal(period), row[3], int(row[4]),
+                   row[5], int(row[6]), row[7], int(row[8]), row[9],
+                   None if row[10] is None else int(row[10]), list(row[11]), systems,
+                   row[12], row[13], list(row[14]), list(row[15]), list(row[16]))
+
+
+# -- the command line ------------------------------------------------------------------
+def _fmt_time(value: datetime | None) -> str:
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def cmd_import(args) -> int:
+    from recon.config import load_config
+    from recon.contract import load_contract
+    from recon.store import Store, run_lock
+
+    config = load_config(args.config)
+    contract = load_contract(config)
+    rows = read_incidents(Path(args.file), contract)  # every row checked before any is kept
+    db = Path(args.db) if args.db else config.db_path
+    with run_lock(db, config.lock_wait), Store(db) as store:
+        changed = save(store, rows)
+    print(f"{args.file}: {len(rows)} incidents read, {len(changed)} new or changed")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from recon.config import load_config
+    from recon.store import Store
+
+    config = load_config(args.config)
+    db = Path(args.db) if args.db else config.db_path
+    with Store(db, read_only=True) as store:
+        if args.month:
+            first = date(args.month.year, args.month.month, 1)
+            last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            rows = in_period(store, first, last)
+        else:
+            rows = list(latest(store).values())
+        print("事件编号  系统  类型  发生  响应  到场  恢复  中断  级别  投诉  重大损失")
+        for i in rows:
+            print(f"{i.incident_id}  {i.system}{'（重要）' if i.important else ''}  "
+                  f"{KIND_LABELS[i.kind]}  {_fmt_time(i.started_at)}  "
+                  f"{_fmt_time(i.responded_at)}  {_fmt_time(i.on_site_at)}  "
+                  f"{_fmt_time(i.recovered_at) if i.recovered_at else '未恢复'}  "
+                  f"{'是' if i.outage else '否'}  {i.event_level or '-'}  "
+                  f"{'是' if i.complaint else '否'}  {'是' if i.major_loss else '否'}")
+            if args.history:
+                for rev in history(store, i.incident_id):
+                    print(f"    rev {rev.revision} from {rev.origin}: responded "
+                          f"{_fmt_time(rev.responded_at)}, recovered "
+                          f"{_fmt_time(rev.recovered_at)}, outage {rev.outage}, "
+                          f"level {rev.event_level or '-'}")
+    return 0
+
+
+def _month(text: str) -> date:
+    import argparse
+
+    try:
+        return datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {text!r}") from None
+
+
+def add_incidents_parser(sub) -> None:
+    p = sub.add_parser("incidents", help="the incidents ledger (faults, service requests)",
+                       description="Faults, service requests and security events the monthly "
+                       "assessment judges service levels from (第三条, 附件1-3).")
+    isub = p.add_subparsers(dest="incidents_command", required=True, metavar="ACTION")
+    imp = isub.add_parser("import", help="record incidents from a CSV/XLSX file",
+                          description="Columns: 事件编号/incident_id, 系统名称/system, "
+                          "重要系统/important (是/否), 类型/kind (故障|运维需求|安全事件), "
+                          "发生时间/started_at, 响应时间/responded_at, 到场时间/on_site_at, "
+                          "定位时间/located_at, 恢复时间/recovered_at, 是否中断服务/outage, "
+                          "影响/impact, 投诉/complaint, 事件级别/event_level (A|B), "
+                          "重大损失/major_loss, 备注/note. UTF-8, BOM or GBK; times without a "
+                          "zone are Beijing time. A bad row stops the import naming its line "
+                          "and column; nothing is recorded (exit 3). A changed row is a new "
+                          "revision.")
+    imp.add_argument("file")
+    imp.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
+    imp.set_defaults(func=cmd_import)
+    lst = isub.add_parser("list", help="the incidents, latest revisions",
+                          description="Each incident's latest revision; --month limits to "
+                          "those that started in, or were open during, a month.")
+    lst.add_argument("--month", type=_month, help="YYYY-MM (Asia/Shanghai)")
+    lst.add_argument("--history", action="store_true", help="show each incident's revisions")
+    lst.add_argument("--db", help="DuckDB store")
+    lst.set_defaults(func=cmd_list)

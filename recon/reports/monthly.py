@@ -1,0 +1,419 @@
+"""The monthly assessment report (月度考核): HTML, PDF and JSON of the same facts.
+
+:class:`MonthlyReport` is both assessment.json and exactly what
+reports/monthly.html.j2 reads; the PDF is WeasyPrint's rendering of that HTML
+with a CJK font embedded.  The report only shows: verdicts come from
+:mod:`recon.assess`, money from :mod:`recon.penalties`.
+
+The same store and month give byte-identical files: nothing reads the clock
+(the report is dated by its data: the last night stored in the month), lists
+are ordered, and the PDF's metadata is fixed to the data.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from recon import assess, labels, penalties
+from recon.ledgers import incidents as incidents_ledger
+from recon.reports.common import Money, _json_default, env as _env
+
+VERDICT = {True: "通过", False: "未通过", None: "无法判定"}
+PENDING = {"counted": "计入", "pending": "待定（未计入）"}
+
+
+@dataclass
+class CriterionLine:
+    code: str
+    name: str
+    clause: str
+    required: bool
+    passed: bool | None
+    verdict: str
+    value: str
+    threshold: str
+    reason: str
+
+
+@dataclass
+class ItemLine:
+    item_no: int
+    name: str
+    unit: str
+    contracted: Decimal | None        # day-weighted over the period
+    allocated: Decimal | None         # mean over measured nights
+    in_use: Decimal | None
+    delivered_ratio: Decimal | None
+    undelivered_value: Decimal
+    measured_nights: int
+    unknown_nights: int
+    shortfall_nights: int
+    longest_shortfall: int
+    measured_by: str
+    #: [night, allocated or null (unknown / not run), contracted]
+    series: list[tuple[date, Decimal | None, Decimal | None]]
+
+
+@dataclass
+class ScalingLine:
+    request_id: str
+    item_no: int
+    item_name: str
+    requested_date: date
+    deadline: date
+    target: Decimal | None
+    latest: Decimal | None
+    state: str
+    state_label: str
+    completed_on: date | None
+    notice_deadline: date | None
+    unknown_days: list[date]
+
+
+@dataclass
+class IncidentLine:
+    incident_id: str
+    system: str
+    important: bool
+    kind: str
+    kind_label: str
+    started_at: str
+    responded_at: str | None
+    on_site_at: str | None
+    recovered_at: str | None
+    open: bool
+    outage: bool
+    complaint: bool
+    event_level: str | None
+    major_loss: bool
+    impact: str
+    note: str
+
+
+@dataclass
+class ServiceLevels:
+    period_minutes: Decimal
+    outage_minutes: Decimal
+    allowed_outage_minutes: Decimal
+    availability: Decimal
+    mean_response_minutes: Decimal | None
+    mean_recovery_minutes: Decimal | None
+    mean_recovery_important_minutes: Decimal | None
+    longest_on_site_minutes: Decimal | None
+    complaints: int
+    complaints_in_term: int
+    open_at_end: list[str]
+    systems: list[dict]
+    events_a: list[str]
+    events_b: list[str]
+    termination_right: bool
+    termination_reason: str
+
+
+@dataclass
+class PenaltyLine:
+    key: str
+    dated: date
+    month: str
+    in_month: bool
+    clause: str
+    coefficient: Decimal
+    fee: Decimal
+    amount: Decimal
+    status: str
+    status_label: str
+    reason: str
+    running_total: Decimal
+    over_cap: bool
+
+
+@dataclass
+class NightLine:
+    night: date
+    run_id: int | None
+    exit_code: int | None
+    sources_ok: int
+    sources: int
+    lines: int
+    measurements: int
+    unknown_items: list[int]
+    problems: list[str]          # failed / rejected sources with their reasons (GX failures)
+
+
+@dataclass
+class MonthlyReport:
+    contract_number: str
+    contract_title: str
+    agency: str
+    provider: str
+    term: str
+    month: str
+    first: date
+    last: date
+    partial: bool
+    notes: list[str]
+    data_as_of: date | None          # the last night stored in the month: the report's date
+    passed: bool | None
+    verdict: str
+    criteria: list[CriterionLine]
+    consecutive_failed_months: int
+    recent_months: list[dict]        # [{month, passed, verdict}] up to this one
+    items: list[ItemLine]
+    undelivered_value: Money
+    scaling: list[ScalingLine]
+    service_levels: ServiceLevels
+    incidents: list[IncidentLine]
+    penalties: list[PenaltyLine]
+    penalty_month_total: Money
+    penalty_total: Money
+    penalty_cap: Money
+    cap_exceeded: bool
+    gaps: list[date]
+    nights: list[NightLine]
+    complete_nights: int
+    days: int
+    rules_file: str
+    judgements: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2,
+                          default=_json_default)
+
+
+def _t(value) -> str | None:
+    return incidents_ledger._fmt_time(value) if value else None
+
+
+def _minutes(seconds) -> Decimal | None:
+    return None if seconds is None else (Decimal(seconds) / 60).quantize(Decimal("0.1"))
+
+
+def build_monthly(store, contract, config, month: str) -> MonthlyReport:
+    rules = assess.load_rules(config)
+    p = assess.period(contract, month)
+    hist = assess.history(store, contract, config, rules, p.month)
+    a = hist[-1]
+    pens = penalties.ledger(store, contract, config, p.last, rules=rules, history=hist)
+    db = store.db
+    measured_by = dict(db.execute(
+        "SELECT item_no, string_agg(DISTINCT measured_by, ', ' ORDER BY measured_by) "
+        "FROM item_days WHERE snapshot_date BETWEEN ? AND ? GROUP BY item_no",
+        [p.first, p.last]).fetchall())
+    items = [ItemLine(i.item_no, contract.items[i.item_no].short_name,
+                      contract.items[i.item_no].unit, i.contracted, i.allocated, i.in_use,
+                      i.delivered_ratio, i.undelivered_value.quantize(Decimal("0.01")),
+                      i.measured_nights, i.unknown_nights, i.shortfall_nights,
+                      i.longest_shortfall, measured_by.get(i.item_no) or "-", i.series)
+             for i in a.items]
+    scaling_lines = [ScalingLine(
+        st.request.request_id, st.request.item_no,
+        contract.items[st.request.item_no].short_name, st.request.requested_date,
+        st.request.deadline, st.target, st.latest, st.state,
+        labels.SCALING.get(st.state, st.state), st.completed_on, st.request.notice_deadline,
+        [] if st.state == "unverifiable" else [d for d in st.unknown_days if d >= p.first])
+        for st in a.scaling
+        if st.completed_on is None or st.completed_on >= p.first]
+    f = a.figures
+    inc_lines = [IncidentLine(
+        i.incident_id, i.system, i.important, i.kind, incidents_ledger.KIND_LABELS[i.kind],
+        _t(i.started_at), _t(i.responded_at), _t(i.on_site_at), _t(i.recovered_at),
+        i.incident_id in f.open_at_end, i.outage, i.complaint, i.event_level, i.major_loss,
+        i.impact, i.note) for i in incidents_ledger.in_period(store, p.first, p.last)]
+    floor = Decimal(str(rules.criteria["availability"].get("min_availability", "0.9999")))
+    term_a, term_b = len(f.events_a), len(f.events_b)
+    reasons = []
+    if term_a:
+        reasons.append(f"A 级事件 {term_a} 次（{'、'.join(f.events_a)}）")
+    if term_b >= 3:
+        reasons.append(f"B 级事件 {term_b} 次（{'、'.join(f.events_b)}）")
+    sl = ServiceLevels(
+        Decimal(f.period_seconds) / 60, _minutes(f.outage_seconds),
+        (Decimal(f.period_seconds) * (1 - floor) / 60).quantize(Decimal("0.001")),
+        (f.availability * 100).quantize(Decimal("0.0001")), f.mean_minutes("response"),
+        f.mean_minutes("recovery"), f.mean_minutes("recovery_important"),
+        _minutes(f.on_site_max_seconds), f.complaints, f.complaints_in_term, f.open_at_end,
+        [{"system": s.system, "outages": s.outages, "minutes": _minutes(s.seconds),
+          "longest_minutes": _minutes(s.longest_seconds), "open": s.open} for s in f.systems],
+        f.events_a, f.events_b, bool(reasons),
+        ("第十二条：合同年度内" + "，".join(reasons) + "，甲方有权解除合同") if reasons else
+        f"合同年度内 A 级事件 {term_a} 次、B 级事件 {term_b} 次，未达到第十二条解除条件")
+    cap = penalties.cap(contract)
+    pen_lines = [PenaltyLine(x.key, x.dated, x.month, x.month == p.month, x.clause,
+                             x.coefficient, x.fee, x.amount, x.status, PENDING[x.status],
+                             x.reason, x.running_total, x.over_cap) for x in pens]
+    total = penalties.total(pens)
+    nights = _nights(store, p)
+    judgements = []
+    if f.major_loss:
+        judgements.append(f"造成重大损失（附件2）：依甲方台账标记（{'、'.join(f.major_loss)}）")
+    if f.events_a or f.events_b:
+        judgements.append("附件1 A/B 级事件：依甲方台账的事件级别")
+    if any(x.clause == rules.rows("availability_complaints", 3)[0].clause for x in pens
+           if rules.rows("availability_complaints", 3)):
+        judgements.append("投诉次数：依甲方台账的投诉标记")
+    return MonthlyReport(
+        contract.number, contract.title, contract.agency, contract.provider,
+        f"{contract.start} 至 {contract.end}", p.month, p.first, p.last, p.partial, a.notes,
+        a.coverage.ran[-1] if a.coverage.ran else None, a.passed, VERDICT[a.passed],
+        [CriterionLine(c.code, c.name, c.clause, c.required, c.passed, VERDICT[c.passed],
+                       c.value, c.threshold, c.reason) for c in a.criteria],
+        a.failed_in_a_row,
+        [{"month": h.period.month, "passed": h.passed, "verdict": VERDICT[h.passed],
+          "failed_in_a_row": h.failed_in_a_row} for h in hist[-6:]],
+        items, Money.of(sum((i.undelivered_value for i in items), Decimal(0))),
+        scaling_lines, sl, inc_lines, pen_lines,
+        Money.of(sum((x.amount for x in pens if x.month == p.month and x.status == "counted"),
+                     Decimal(0))),
+        Money.of(total), Money.of(cap), total > cap, a.coverage.gaps, nights,
+        a.coverage.complete, a.coverage.days, rules.path.name, judgements)
+
+
+def _nights(store, p) -> list[NightLine]:
+    db = store.db
+    runs = {d: (rid, code) for d, rid, code in db.execute(
+        "SELECT snapshot_date, run_id, exit_code FROM source_runs s "
+        "LEFT JOIN runs USING (run_id, snapshot_date) WHERE snapshot_date BETWEEN ? AND ? "
+        "GROUP BY ALL", [p.first, p.last]).fetchall()}
+    out = []
+    per_night: dict[date, list] = {}
+    for row in db.execute(
+            "SELECT snapshot_date, source, status, reason, lines, measurements FROM source_runs "
+            "WHERE snapshot_date BETWEEN ? AND ? ORDER BY 1, 2", [p.first, p.last]).fetchall():
+        per_night.setdefault(row[0], []).append(row[1:])
+    unknown: dict[date, list[int]] = {}
+    for d, item in db.execute(
+            "SELECT snapshot_date, item_no FROM item_days WHERE snapshot_date BETWEEN ? AND ? "
+            "AND status = 'unknown' ORDER BY 1, 2", [p.first, p.last]).fetchall():
+        unknown.setdefault(d, []).append(item)
+    for night in sorted(per_night):
+        srcs = per_night[night]
+        rid, code = runs.get(night, (None, None))
+        out.append(NightLine(
+            night, rid, code, sum(s[1] == "ok" for s in srcs), len(srcs),
+            sum(s[3] or 0 for s in srcs), sum(s[4] or 0 for s in srcs), unknown.get(night, []),
+            [f"{s[0]}（{labels.SOURCE_STATUS.get(s[1], s[1])}）：{s[2] or ''}"
+             for s in srcs if s[1] != "ok"]))
+    return out
+
+
+# -- charts: small inline SVGs, drawn here so the PDF and HTML need nothing else ---------
+def sparkline(item: ItemLine, width: int = 180, height: int = 28) -> str:
+    """Allocated per night (line) against the contracted quantity (dashed); unknown nights
+    are grey ticks at the bottom, never drawn as zero."""
+    values = [v for _, a, c in item.series for v in (a, c) if v is not None]
+    if not values or item.measured_nights == 0:
+        return ""
+    # the scale spans the values themselves, so a shortfall of a few percent shows
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or (abs(hi) or Decimal(1))
+    lo, span = lo - span * Decimal("0.1"), span * Decimal("1.2")
+    n = len(item.series)
+    step = Decimal(width - 4) / max(n - 1, 1)
+
+    def x(k):
+        return f"{2 + step * k:.1f}"
+
+    def y(v):
+        return f"{Decimal(height - 5) - ((Decimal(v) - lo) / span) * Decimal(height - 8):.1f}"
+
+    parts, seg = [], []
+    for k, (_, a, _c) in enumerate(item.series):
+        if a is None:
+            if seg:
+                parts.append(seg)
+            seg = []
+        else:
+            seg.append(f"{x(k)},{y(a)}")
+    if seg:
+        parts.append(seg)
+    contracted = " ".join(f"{x(k)},{y(c)}" for k, (_, _a, c) in enumerate(item.series)
+                          if c is not None)
+    out = [f'<svg class="spark" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+           f'height="{height}" viewBox="0 0 {width} {height}" role="img">',
+           f"<title>{escape(f'第{item.item_no}项 每晚分配数量（实线）与合同数量（虚线）')}</title>",
+           f'<polyline points="{contracted}" fill="none" stroke="#888" stroke-width="1" '
+           f'stroke-dasharray="3,2"/>']
+    for seg in parts:
+        if len(seg) == 1:
+            cx, cy = seg[0].split(",")
+            out.append(f'<circle cx="{cx}" cy="{cy}" r="1.5" fill="#1f5fa8"/>')
+        else:
+            out.append(f'<polyline points="{" ".join(seg)}" fill="none" stroke="#1f5fa8" '
+                       f'stroke-width="1.5"/>')
+    for k, (_, a, _c) in enumerate(item.series):
+        if a is None:
+            out.append(f'<rect x="{x(k)}" y="{height - 3}" width="2" height="3" fill="#bbb"/>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def render_html(report: MonthlyReport) -> str:
+    env = _env()
+    env.globals["sparkline"] = sparkline
+    return env.get_template("monthly.html.j2").render(r=report, labels=labels)
+
+
+def render_pdf(report: MonthlyReport, html: str) -> bytes:
+    """WeasyPrint's PDF of the HTML; metadata dated by the data, never the clock."""
+    import weasyprint
+
+    doc = weasyprint.HTML(string=html, base_url=None).render()
+    stamp = (report.data_as_of or report.last).isoformat()
+    doc.metadata.title = f"政务云服务月度考核报告 {report.month}"
+    doc.metadata.authors = ["recon"]
+    doc.metadata.created = stamp
+    doc.metadata.modified = stamp
+    return doc.write_pdf()
+
+
+def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
+    from recon.reports.common import write_atomic as _atomic_write
+
+    folder = Path(out_dir) / "monthly" / report.month
+    folder.mkdir(parents=True, exist_ok=True)
+    html = render_html(report)
+    pdf = render_pdf(report, html)
+    paths = {k: folder / f"assessment.{k}" for k in ("html", "pdf", "json")}
+    # the PDF is bytes: the same write-then-rename as the text files
+    tmp = paths["pdf"].with_suffix(".pdf.tmp")
+    tmp.write_bytes(pdf)
+    tmp.replace(paths["pdf"])
+    _atomic_write(paths["html"], html)
+    _atomic_write(paths["json"], report.to_json())
+    return paths
+
+
+# -- the command line ---------------------------------------------------------------------
+def cmd_report_monthly(args) -> int:
+    from recon.config import load_config
+    from recon.contract import load_contract
+    from recon.store import Store
+
+    config = load_config(args.config)
+    contract = load_contract(config)
+    assess.period(contract, args.month)  # a month outside the term: exit 3 before reading
+    db = Path(args.db) if args.db else config.db_path
+    with Store(db, read_only=True) as store:
+        report = build_monthly(store, contract, config, args.month)
+    paths = write_monthly(report, Path(args.out) if args.out else config.out_dir)
+    print(f"{report.month}: {report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；"
+          f"累计违约金 {report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, "
+          f"{paths['json']}")
+    return 0
+
+
+def add_report_monthly(report_subparsers) -> None:
+    m = report_subparsers.add_parser(
+        "monthly", help="the monthly assessment (月度考核): HTML, PDF, JSON",
+        description="Assess one calendar month (Asia/Shanghai) against "
+        "assessment.toml and write OUT/monthly/YYYY-MM/assessment.html, .pdf "
+        "and .json. The same store and month give byte-identical files.")
+    m.add_argument("--month", required=True, help="YYYY-MM")
+    m.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
+    m.add_argument("--out", help="report folder (default: [report] out)")
+    m.set_defaults(func=cmd_report_monthly)
