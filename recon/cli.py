@@ -63,7 +63,10 @@ def after_night(config, db: Path, out: Path, result, progress: Progress) -> None
     from recon.reports.index import refresh_after_run
     refresh_after_run(config, db, out)
     for channel, sent in notify.notify_night(config, db, result).items():
-        progress.log(f"notify {channel}: {'sent' if sent else 'FAILED (see the log)'}")
+        if sent:
+            progress.log(f"notify {channel}: sent")
+        else:  # nobody was told: even a quiet cron run says so
+            progress.problem(f"notify {channel}: FAILED (see the log)")
 
 
 def cmd_contract_check(args) -> int:
