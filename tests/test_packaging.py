@@ -38,3 +38,15 @@ def test_realstack_fixture_still_starts_from_the_repo_root():
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith("project:") and "flavors:" in proc.stdout
+
+
+def test_ci_runs_the_wheel_demo_then_exactly_the_readme_test_command():
+    ci = [ln.strip() for ln in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+          if ln.strip() and not ln.lstrip().startswith("#")]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = ci[-1]
+    assert command == "python -m pytest -q"
+    assert f"pip install -e '.[test]' && {command}\n```" in readme
+    demo = next(i for i, ln in enumerate(ci) if "recon\" demo --days 2" in ln)
+    wheel = next(i for i, ln in enumerate(ci) if ln.startswith("pip wheel"))
+    assert wheel < demo < len(ci) - 1
