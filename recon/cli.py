@@ -48,16 +48,6 @@ def cmd_run(args) -> int:
     return result.exit_code
 
 
-def cmd_init(args) -> int:
-    written = init_folder(args.dir)
-    for path in written:
-        print(f"wrote {path}{'/' if path.is_dir() else ''}")
-    where = "" if Path(args.dir).resolve() == Path.cwd() else f"cd {args.dir} && "
-    print(f"next: {where}recon contract check; then set [openstack] cloud in recon.toml, put "
-          "the console exports in exports/ and run `recon run`")
-    return 0
-
-
 def after_night(config, db: Path, out: Path, result, progress: Progress) -> None:
     """The night is stored and reported: refresh the index and tell people (never the exit code)."""
     from recon.reports.index import refresh_after_run
@@ -67,6 +57,16 @@ def after_night(config, db: Path, out: Path, result, progress: Progress) -> None
             progress.log(f"notify {channel}: sent")
         else:  # nobody was told: even a quiet cron run says so
             progress.problem(f"notify {channel}: FAILED (see the log)")
+
+
+def cmd_init(args) -> int:
+    written = init_folder(args.dir)
+    for path in written:
+        print(f"wrote {path}{'/' if path.is_dir() else ''}")
+    where = "" if Path(args.dir).resolve() == Path.cwd() else f"cd {args.dir} && "
+    print(f"next: {where}recon contract check; then set [openstack] cloud in recon.toml, put "
+          "the console exports in exports/ and run `recon run`")
+    return 0
 
 
 def cmd_contract_check(args) -> int:
@@ -98,13 +98,13 @@ def cmd_contract_show(args) -> int:
 
 
 def _save_requests(args, config, reqs) -> list[str]:
-    """Record requests under the run lock, so a running night never sees half a ledger."""
+    """Record requests in one transaction: a night reads the ledger inside its own, so it
+    sees all of them or none; no need to wait for a night that is still pulling."""
     from recon import scaling
-    from recon.store import Store, run_lock
+    from recon.store import Store
 
     db = store_path(config, args.db)
-    with run_lock(db, config.lock_wait, f"recon scaling {args.scaling_command}", say=_say), \
-            Store(db, wait_seconds=config.lock_wait, say=_say) as store:
+    with Store(db, wait_seconds=config.lock_wait, say=_say) as store:
         return scaling.save(store, reqs)
 
 
@@ -212,8 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser("init", help="start a folder: recon.toml, contract files, mapping",
                           description="Write a commented recon.toml, contract_items.csv, "
-                          "contract_amendments.csv, mapping.toml and an empty exports/ folder "
-                          "into DIR, ready for `recon contract check`. Overwrites nothing.")
+                          "contract_amendments.csv, mapping.toml, assessment.toml (the monthly "
+                          "criteria) and an empty exports/ folder into DIR, ready for `recon "
+                          "contract check`. Overwrites nothing.")
     init.add_argument("dir", nargs="?", default=".", metavar="DIR",
                       help="folder to start (default: the current one; created if missing)")
     init.set_defaults(func=cmd_init)
