@@ -12,7 +12,6 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from recon.data import DEMO
 from recon.cli import main
 from recon.data import DEMO
 from tests.conftest import write_config

@@ -29,7 +29,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from recon.data import CONFIG_DIR
 from recon.cli import main
 from recon.config import load_config
 from recon.data import CONFIG_DIR

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from recon.data import CONFIG_DIR
 from recon.cli import main
 from recon.data import CONFIG_DIR
 from tests.conftest import write_config
