@@ -12,9 +12,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from recon.data import DEMO
 from recon.cli import main
-from tests.conftest import ROOT, write_config
+from recon.data import DEMO
+from tests.conftest import write_config
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 pytestmark = pytest.mark.skipif(
