@@ -167,6 +167,8 @@ def qty(value, unit: str | None = None) -> str:
     """
     if value is None:
         return "-"
+    if Decimal(value).is_infinite():  # an unlimited allocation (quota -1)
+        return "不限"
     text = f"{Decimal(value):,f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
