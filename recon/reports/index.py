@@ -12,7 +12,6 @@ script, no font or stylesheet from elsewhere, every value from the cloud escaped
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -23,8 +22,9 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from recon import labels
+from recon.money import cents
 from recon.progress import SHANGHAI
-from recon.reports.common import Money, _json_default, env as _env, write_atomic as _atomic_write
+from recon.reports.common import Money, env, to_json, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ class NightRow:
 class MonthlyRow:
     month: str
     report: str
+    #: from the assessment's own JSON beside it (None when it cannot be read)
+    passed: bool | None = None
+    verdict: str | None = None
 
 
 @dataclass
@@ -88,7 +91,20 @@ class SourceGaps:
 @dataclass
 class PenaltyPoint:
     snapshot_date: date
+    #: the ledger's running total on that night
     total: Decimal
+
+
+@dataclass
+class PenaltyLine:
+    """One entry of the penalty ledger (recon/penalties.py), as the index lists it."""
+    dated: date
+    clause: str
+    amount: Decimal
+    running_total: Decimal
+    #: counted | pending (listed, not in the total)
+    status: str
+    reason: str
 
 
 @dataclass
@@ -105,12 +121,12 @@ class IndexReport:
     severities: list[SeverityNight] = field(default_factory=list)
     sources: list[SourceGaps] = field(default_factory=list)
     penalties: list[PenaltyPoint] = field(default_factory=list)
+    penalty_lines: list[PenaltyLine] = field(default_factory=list)
     penalty_total: Money | None = None
     penalty_cap: Money | None = None
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2,
-                          default=_json_default)
+        return to_json(self)
 
 
 # -- building the context from the store ----------------------------------------------
@@ -134,11 +150,11 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
                                f"{d.isoformat()}/nightly.html"))
     severities = [SeverityNight(n.snapshot_date, n.critical, n.warning, n.info)
                   for n in reversed(nights)]
-    penalties, total, cap = _penalties(store, contract, dates, config)
+    points, lines, total, cap = _penalties(store, contract, dates, config)
     return IndexReport(contract.number, contract.title,
                        datetime.now(SHANGHAI).replace(microsecond=0), nights,
                        _monthly(out_dir), _ratios(store, contract, dates), severities,
-                       _source_gaps(store), penalties, total, cap)
+                       _source_gaps(store), points, lines, total, cap)
 
 
 def _ratios(store, contract, dates: list[date]) -> list[RatioSeries]:
@@ -163,26 +179,32 @@ def _source_gaps(store) -> list[SourceGaps]:
 
 
 def _penalties(store, contract, dates, config):
-    """Scaling penalties accumulated by each night, and the 10% cap.
+    """The penalty ledger up to the last night, and its running total on each night."""
+    from recon import penalties
 
-    The one place the index reads penalties: recon/penalties.py replaces it when the
-    penalty ledger lands.
-    """
-    from recon.reports.nightly import build_scaling
-
-    points, total, cap = [], Money.of(0), None
-    for d in dates:
-        _, total, cap = build_scaling(store, contract, d, config)
-        points.append(PenaltyPoint(d, total.amount))
-    if cap is None:
-        from recon.scaling import penalty_cap
-        cap = Money.of(penalty_cap(contract))
-    return points, total, cap
+    cap = Money.of(penalties.cap(contract))
+    if not dates:
+        return [], [], Money.of(0), cap
+    ledger = penalties.ledger(store, contract, config, dates[-1])
+    lines = [PenaltyLine(p.dated, p.clause, p.amount, p.running_total, p.status, p.reason)
+             for p in ledger]
+    points = [PenaltyPoint(d, cents(next((p.running_total for p in reversed(ledger)
+                                          if p.dated <= d), 0)))
+              for d in dates]
+    return points, lines, Money.of(penalties.total(ledger)), cap
 
 
 def _monthly(out_dir: Path) -> list[MonthlyRow]:
-    found = sorted(Path(out_dir).glob("monthly/*/assessment.html"), reverse=True)
-    return [MonthlyRow(p.parent.name, p.relative_to(out_dir).as_posix()) for p in found]
+    rows = []
+    for page in sorted(Path(out_dir).glob("monthly/*/assessment.html"), reverse=True):
+        row = MonthlyRow(page.parent.name, page.relative_to(out_dir).as_posix())
+        try:
+            data = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+            row.passed, row.verdict = data.get("passed"), data.get("verdict")
+        except (OSError, ValueError, AttributeError):
+            pass  # a page without its JSON is still linked
+        rows.append(row)
+    return rows
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -214,13 +236,13 @@ def refresh_after_run(config, db_path: Path, out_dir: Path) -> None:
 
 
 def write_index(index: IndexReport, out_dir: Path) -> Path:
-    env = _env()
-    env.globals.update(ratio_svg=ratio_svg, severity_svg=severity_svg, sources_svg=sources_svg,
+    e = env()
+    e.globals.update(ratio_svg=ratio_svg, severity_svg=severity_svg, sources_svg=sources_svg,
                        penalty_svg=penalty_svg)
-    html = env.get_template("index.html.j2").render(r=index, labels=labels)
+    html = e.get_template("index.html.j2").render(r=index, labels=labels)
     path = Path(out_dir) / "index.html"
-    _atomic_write(path, html)
-    _atomic_write(Path(out_dir) / "index.json", index.to_json())
+    write_atomic(path, html)
+    write_atomic(Path(out_dir) / "index.json", index.to_json())
     return path
 
 
