@@ -35,6 +35,8 @@ class NightRow:
     #: the exit code the night's run ended with; None when no run of that date finished
     exit_code: int | None
     verdict: str
+    #: the verdict in a word (labels.EXIT_SHORT)
+    verdict_short: str
     critical: int
     warning: int
     info: int
@@ -145,6 +147,7 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
     for d in reversed(dates):
         code = runs.get(d)
         nights.append(NightRow(d, code, labels.EXIT[code] if code is not None else "运行未完成",
+                               labels.EXIT_SHORT[code] if code is not None else "未完成",
                                sev.get((d, "critical"), 0), sev.get((d, "warning"), 0),
                                sev.get((d, "info"), 0), list(unknown.get(d, [])),
                                f"{d.isoformat()}/nightly.html"))
@@ -307,7 +310,7 @@ def ratio_svg(series: RatioSeries) -> Markup:
 
 def severity_svg(nights: list[SeverityNight]) -> Markup:
     """Findings per night, stacked by severity, oldest night on the left."""
-    w, h, left, bottom, top = 640, 200, 30, 34, 10
+    w, h, left, bottom, top = 400, 170, 24, 34, 10
     pw, ph = w - left - 10, h - top - bottom
     n = max(len(nights), 1)
     most = max([n_.critical + n_.warning + n_.info for n_ in nights] + [1])
@@ -332,21 +335,21 @@ def severity_svg(nights: list[SeverityNight]) -> Markup:
         body.append(f'<text x="{w - 10}" y="{h - 18}" class="ax" text-anchor="end">'
                     f'{nights[-1].snapshot_date}</text>')
     for k, sev in enumerate(("critical", "warning", "info")):
-        body.append(f'<rect x="{left + 130 * k}" y="{h - 10}" width="10" height="10" '
-                    f'fill="{COLOURS[sev]}"/><text x="{left + 14 + 130 * k}" y="{h - 1}" '
+        body.append(f'<rect x="{left + 70 * k}" y="{h - 10}" width="10" height="10" '
+                    f'fill="{COLOURS[sev]}"/><text x="{left + 14 + 70 * k}" y="{h - 1}" '
                     f'class="ax">{labels.SEVERITY[sev]}</text>')
     return _svg(w, h, "每晚发现的问题数（按级别）", body)
 
 
 def sources_svg(sources: list[SourceGaps]) -> Markup:
     """Unknown nights per source: how often each source could not be counted."""
-    row, left, w = 22, 230, 640
+    row, left, w = 22, 150, 400
     h = row * max(len(sources), 1) + 8
     most = max([s.nights for s in sources] + [1])
     body = []
     for i, s in enumerate(sources):
         yy = 4 + row * i
-        full = Decimal(w - left - 90)
+        full = Decimal(w - left - 75)
         body.append(f'<rect x="{left}" y="{yy}" width="{_px(full * s.nights / most)}" '
                     f'height="{row - 8}" class="track"/>')
         if s.unknown_nights:
@@ -362,7 +365,7 @@ def sources_svg(sources: list[SourceGaps]) -> Markup:
 
 def penalty_svg(points: list[PenaltyPoint], cap: Money) -> Markup:
     """Scaling penalties accumulated night by night against the 10% cap."""
-    w, h, left, right, top, bottom = 640, 180, 70, 10, 14, 24
+    w, h, left, right, top, bottom = 400, 160, 30, 6, 14, 24
     pw, ph = w - left - right, h - top - bottom
     ymax = max([cap.amount] + [p.total for p in points]) * Decimal("1.1")
     n = len(points)
