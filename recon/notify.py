@@ -63,9 +63,9 @@ class Channel:
         """Type and host: what logs may say about a channel (a URL's path can hold its key)."""
         if self.type == "smtp":
             return f"smtp {self.options['host']}:{self.options.get('port', '')}".rstrip(":")
-        url = self.options.get("url")
+        url = _try_secret(self, "url")
         host = urllib.parse.urlsplit(url).hostname if url else None
-        return f"{self.type} {host or self.options.get('url_env') or 'webhook'}"
+        return f"{self.type} {host or 'webhook'}"
 
 
 @dataclass
@@ -94,6 +94,9 @@ def load_settings(config) -> Settings:
                           "channel"}
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    link = raw.get("link")
+    if link is not None and not str(link).startswith(("https://", "http://")):
+        raise ConfigError(f"{where}: link must be an http(s):// address where OUT is published")
     channels = []
     for n, ch in enumerate(raw.get("channel", []), start=1):
         at = f"{config.path} [[notify.channel]] {n}"
@@ -117,11 +120,15 @@ def load_settings(config) -> Settings:
                                   f" use starttls or tls")
             if isinstance(ch["to"], str):
                 ch = {**ch, "to": [ch["to"]]}
+            if not all(isinstance(a, str) and "@" in a for a in ch["to"] + [ch["from"]]):
+                raise ConfigError(f"{at}: from and to must be mail addresses")
+            if "port" in ch and (not isinstance(ch["port"], int) or not 0 < ch["port"] < 65536):
+                raise ConfigError(f"{at}: port must be a number from 1 to 65535")
         elif sum(k in ch for k in ("url", "url_env", "url_file")) != 1:
             raise ConfigError(f"{at}: {kind} needs exactly one of url, url_env, url_file")
         channels.append(Channel(kind, {k: v for k, v in ch.items() if k != "type"}, at))
     try:
-        return Settings(on, channels, raw.get("link"), int(raw.get("retries", 3)),
+        return Settings(on, channels, link, int(raw.get("retries", 3)),
                         float(raw.get("retry_wait_seconds", 10)),
                         float(raw.get("timeout_seconds", 15)))
     except (TypeError, ValueError):
