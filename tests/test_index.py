@@ -161,3 +161,11 @@ def test_index_is_self_contained(history):
 def test_report_index_without_a_store_exits_4(workdir, capsys):
     assert recon(workdir, "report", "index") == 4
     assert "no store here yet" in capsys.readouterr().err
+
+
+def test_an_index_that_cannot_be_written_does_not_change_the_night(workdir, caplog):
+    drop_exports(workdir / "exports", date(2026, 11, 10))
+    (workdir / "out" / "index.html").mkdir(parents=True)  # in the way of the page
+    assert recon(workdir, "run", "--date", "2026-11-10", "-q") == 2
+    assert (workdir / "out" / "2026-11-10" / "nightly.json").exists()
+    assert "index.html not refreshed" in caplog.text
