@@ -371,6 +371,8 @@ def test_on_change_sends_only_when_the_verdict_changes(workdir):
      'security = "none"\nuser = "u"\npassword_env = "P"\n', "would send the password in clear"),
     ('on = "sometimes"\n', "use one of problems, always, change"),
     ('link = "reports.example.gov.cn"\n', "link must be an http(s):// address"),
+    ('[[notify.channel]]\ntype = "smtp"\nhost = "h"\nfrom = "a@b"\nto = "c@d"\nuser = "u"\n',
+     "user needs password_env or password_file"),
     ('[[notify.channel]]\ntype = "smtp"\nhost = "h"\nfrom = "a@b"\nto = ["duty"]\n',
      "from and to must be mail addresses"),
     ('[[notify.channel]]\ntype = "slack"\n', "type must be one of"),
