@@ -181,6 +181,8 @@ class Hooks:
                     return
                 answer = {"code": 0, "msg": "success"} if "feishu" in url.path else \
                     {"errcode": 0, "errmsg": "ok"}
+                if url.path.startswith("/refuse"):  # what 钉钉 says when a keyword is missing
+                    answer = {"errcode": 310000, "errmsg": "keywords not in content"}
                 data = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -299,15 +301,22 @@ url = "http://127.0.0.1:{dead}/robot/send?access_token=dead-token"
 type = "wecom"
 url = "{hooks.url}/broken?key=broken-key"
 [[notify.channel]]
+type = "dingtalk"
+url = "{hooks.url}/refuse?access_token=refused-token"
+[[notify.channel]]
 type = "json"
 url = "{hooks.url}/ok"
 """)
         assert run(workdir) == 2
     assert len(hooks.at("/broken")) == 3  # the first try and 2 retries
+    # HTTP 200 with an error code in the body is a failure too
+    assert len(hooks.at("/refuse")) == 3
+    assert "errcode 310000: keywords not in content" in caplog.text
     assert len(hooks.at("/ok")) == 1  # the other channels still get the news
     assert "attempt 3 of 3 failed: SendError: HTTP 500; giving up" in caplog.text
     assert "dingtalk 127.0.0.1: attempt 3 of 3 failed" in caplog.text
-    assert "dead-token" not in caplog.text and "broken-key" not in caplog.text
+    for secret in ("dead-token", "broken-key", "refused-token"):
+        assert secret not in caplog.text
     # the night is stored and reported whatever the channels did
     assert (workdir / "out" / "2026-11-10" / "nightly.json").exists()
     assert (workdir / "out" / "index.html").exists()
