@@ -254,6 +254,8 @@ def write_index(index: IndexReport, out_dir: Path) -> Path:
 # one decimal; every label is escaped, since item and source names come from files and
 # the cloud.
 COLOURS = {"critical": "#c62828", "warning": "#f0a500", "info": "#5b8def"}
+#: nights up to which every delivered-ratio point gets a dot (beyond: only those below 100%)
+DOTS_UP_TO = 62
 
 
 def _px(value) -> str:
@@ -292,12 +294,15 @@ def ratio_svg(series: RatioSeries) -> Markup:
             f'<text x="{left - 3}" y="{top + ph}" class="ax" text-anchor="end">0</text>',
             f'<line x1="{left}" y1="{top + ph}" x2="{w - right}" y2="{top + ph}" class="axis"/>']
     run: list[str] = []
+    dots = n <= DOTS_UP_TO  # a year of dots is a megabyte no phone needs: then the line only
     for i, p in enumerate(series.points + [RatioPoint(date.min, None)]):
         if p.ratio is not None:
             run.append(f"{_px(x(i))},{_px(y(p.ratio))}")
-            colour = "#c62828" if p.ratio < 1 else "#1b7f3b"
-            body.append(f'<circle cx="{_px(x(i))}" cy="{_px(y(p.ratio))}" r="2.2" '
-                        f'fill="{colour}"><title>{p.snapshot_date} {_pct(p.ratio)}</title></circle>')
+            if dots or p.ratio < 1:
+                colour = "#c62828" if p.ratio < 1 else "#1b7f3b"
+                body.append(f'<circle cx="{_px(x(i))}" cy="{_px(y(p.ratio))}" r="2.2" '
+                            f'fill="{colour}"><title>{p.snapshot_date} {_pct(p.ratio)}</title>'
+                            f'</circle>')
         else:
             if len(run) > 1:
                 body.append(f'<polyline points="{" ".join(run)}" class="line"/>')
@@ -364,7 +369,7 @@ def sources_svg(sources: list[SourceGaps]) -> Markup:
 
 
 def penalty_svg(points: list[PenaltyPoint], cap: Money) -> Markup:
-    """Scaling penalties accumulated night by night against the 10% cap."""
+    """The penalty ledger's running total night by night against the 10% cap."""
     w, h, left, right, top, bottom = 400, 160, 30, 6, 14, 24
     pw, ph = w - left - right, h - top - bottom
     ymax = max([cap.amount] + [p.total for p in points]) * Decimal("1.1")
@@ -394,7 +399,7 @@ def penalty_svg(points: list[PenaltyPoint], cap: Money) -> Markup:
         body.append(f'<text x="{left}" y="{h - 6}" class="ax">{points[0].snapshot_date}</text>')
         body.append(f'<text x="{w - right}" y="{h - 6}" class="ax" text-anchor="end">'
                     f'{points[-1].snapshot_date}</text>')
-    return _svg(w, h, "累计扩容违约金与第十二条上限", body)
+    return _svg(w, h, "违约金累计（违约金台账）与第十二条上限", body)
 
 
 # -- command line ----------------------------------------------------------------------
