@@ -394,3 +394,17 @@ def test_bad_notify_settings_exit_3_before_anything_is_written(workdir, capsys, 
     err = capsys.readouterr().err
     assert says in err and "hunter2" not in err
     assert not (workdir / "recon.duckdb").exists() and not (workdir / "out").exists()
+
+
+def test_the_readme_example_is_valid_configuration():
+    import tomllib
+    from types import SimpleNamespace
+
+    from recon.notify import load_settings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Notifications"):]
+    start = section.index("```toml") + len("```toml")
+    example = section[start:section.index("```", start)]
+    settings = load_settings(SimpleNamespace(path=Path("README.md"), extra=tomllib.loads(example)))
+    assert [c.type for c in settings.channels] == ["smtp", "wecom", "dingtalk", "feishu", "json"]
