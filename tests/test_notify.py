@@ -24,7 +24,7 @@ import pytest
 
 from recon.cli import main
 from recon.data import CONFIG_DIR
-from tests.conftest import write_config
+from tests.conftest import ROOT, write_config
 
 HEADER = "序号,服务名称,资源ID,资源名称,订购数量,使用数量,单位\n"
 PASSWORD = "s3cret-smtp-pw"
