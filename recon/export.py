@@ -43,24 +43,32 @@ PARTITIONS = ("contract", "month")
 FILE_NAME = "data.parquet"
 
 # what each table of the lake is, read from the store for one month ($1 .. $2).
-# JSON columns go out as text (engines differ in JSON types; the text is the value).
+# JSON columns go out as text (engines differ in JSON types; the text is the value):
+# {columns} becomes the table's columns with every JSON one cast to VARCHAR.
 STORE_TABLES = {
-    "runs": "SELECT * FROM runs WHERE snapshot_date BETWEEN $1 AND $2",
-    "source_runs": "SELECT * REPLACE (stats::VARCHAR AS stats) FROM source_runs "
-                   "WHERE snapshot_date BETWEEN $1 AND $2",
-    "measurements": "SELECT * FROM measurements WHERE snapshot_date BETWEEN $1 AND $2",
-    "resource_lines": "SELECT * FROM resource_lines WHERE snapshot_date BETWEEN $1 AND $2",
+    "runs": "SELECT {columns} FROM runs WHERE snapshot_date BETWEEN $1 AND $2",
+    "source_runs": "SELECT {columns} FROM source_runs WHERE snapshot_date BETWEEN $1 AND $2",
+    "measurements": "SELECT {columns} FROM measurements WHERE snapshot_date BETWEEN $1 AND $2",
+    "resource_lines": "SELECT {columns} FROM resource_lines "
+                      "WHERE snapshot_date BETWEEN $1 AND $2",
     # the resources behind the month's lines (keys are per contract); name and attributes
     # are the latest the store knows
-    "resources": "SELECT * REPLACE (attributes::VARCHAR AS attributes) FROM resources "
-                 "WHERE resource_key IN (SELECT resource_key FROM resource_lines "
-                 "WHERE snapshot_date BETWEEN $1 AND $2)",
-    "item_days": "SELECT * FROM item_days WHERE snapshot_date BETWEEN $1 AND $2",
-    "findings": "SELECT * REPLACE (figures::VARCHAR AS figures, "
-                "resource_ids::VARCHAR AS resource_ids) FROM findings "
-                "WHERE snapshot_date BETWEEN $1 AND $2",
-    "contract_days": "SELECT * EXCLUDE (contract) FROM _lake_contract_days WHERE snapshot_date BETWEEN $1 AND $2",
+    "resources": "SELECT {columns} FROM resources WHERE resource_key IN (SELECT resource_key "
+                 "FROM resource_lines WHERE snapshot_date BETWEEN $1 AND $2)",
+    "item_days": "SELECT {columns} FROM item_days WHERE snapshot_date BETWEEN $1 AND $2",
+    "findings": "SELECT {columns} FROM findings WHERE snapshot_date BETWEEN $1 AND $2",
+    "contract_days": "SELECT * EXCLUDE (contract) FROM _lake_contract_days "
+                     "WHERE snapshot_date BETWEEN $1 AND $2",
 }
+
+
+def _columns(db, table: str) -> str:
+    """The store table's columns, JSON ones as text (new columns of a migration come along)."""
+    cols = db.execute("SELECT column_name, data_type FROM information_schema.columns "
+                      "WHERE table_name = ? AND table_schema = 'main' ORDER BY ordinal_position",
+                      [table]).fetchall()
+    return ", ".join(f'"{n}"::VARCHAR AS "{n}"' if t == "JSON" else f'"{n}"' for n, t in cols)
+
 
 # FOCUS 1.x cost and usage: one row per contract item per night (the contract prices
 # items, not resources).  Timestamps are the Beijing natural day, stored as UTC instants.
@@ -232,6 +240,8 @@ def export_parquet(store, contract, config, out: Path, date_from: date | None = 
             db.unregister("_lake_cd_df")
         for table in TABLES:
             sql = FOCUS_SQL if table == "focus_cost_usage" else STORE_TABLES[table]
+            if "{columns}" in sql:
+                sql = sql.replace("{columns}", _columns(db, table))
             folder = out / table / part
             folder.mkdir(parents=True, exist_ok=True)
             tmp = folder / f".tmp-month={month}-{os.getpid()}"

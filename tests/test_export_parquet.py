@@ -40,10 +40,11 @@ def _lines(seed: int, night: date):
                for item, q, unit in ((1, rng.choice([2, 4, 8]), "vCPU"),
                                      (2, rng.choice(["4", "8", "15.5"]), "GB"))]
     compute = SourceResult("openstack:compute", "ok", lines=servers, measurements=[
-        Measurement("openstack:compute", 1, "allocated", Decimal(1617 - 20 * k * (seed % 2))),
+        Measurement("openstack:compute", 1, "allocated", Decimal(1617 - 20 * k * (seed % 2)),
+                    "quota"),
         Measurement("openstack:compute", 1, "in_use",
                     sum((ln.quantity for ln in servers if ln.item_no == 1), Decimal(0))),
-        Measurement("openstack:compute", 2, "allocated", Decimal("3900.5")),
+        Measurement("openstack:compute", 2, "allocated", Decimal("3900.5"), "quota"),
         Measurement("openstack:compute", 2, "in_use",
                     sum((ln.quantity for ln in servers if ln.item_no == 2), Decimal(0)))])
     if k == 2 and seed == 1:
@@ -54,20 +55,25 @@ def _lines(seed: int, night: date):
                              rng.choice([5, 6, None]), Decimal(rng.choice([100, 250, 1000])), "GB")
                 for i in range(30 + seed)]
         storage = SourceResult("openstack:block-storage", "ok", lines=vols, measurements=[
-            Measurement("openstack:block-storage", 5, "allocated", Decimal(17082)),
+            Measurement("openstack:block-storage", 5, "allocated", Decimal(17082), "quota",
+                        ({"name": "gigabytes_general", "quantity": "17082"},)),
             Measurement("openstack:block-storage", 5, "in_use", sum(
                 (v.quantity for v in vols if v.item_no == 5), Decimal(0))),
-            Measurement("openstack:block-storage", 6, "allocated", Decimal(90000 + seed)),
+            Measurement("openstack:block-storage", 6, "allocated", Decimal(90000 + seed),
+                        "quota", ({"name": "gigabytes_ssd", "quantity": str(60000 + seed)},
+                                  {"name": "gigabytes_ssd2", "quantity": "30000"})),
             Measurement("openstack:block-storage", 6, "in_use", sum(
                 (v.quantity for v in vols if v.item_no == 6), Decimal(0)))])
+    ips = (Measurement("openstack:network", 10, "allocated", None, "unlimited") if seed == 3
+           else Measurement("openstack:network", 10, "allocated", Decimal(33 + seed), "quota"))
     network = SourceResult("openstack:network", "ok", measurements=[
-        Measurement("openstack:network", 10, "allocated", Decimal(33 + seed)),
+        ips,
         Measurement("openstack:network", 10, "in_use", Decimal(5 + k)),
-        Measurement("openstack:network", 9, "allocated", Decimal(3500)),
+        Measurement("openstack:network", 9, "allocated", Decimal(3500), "delivered"),
         Measurement("openstack:network", 9, "in_use", Decimal(3600 + seed))])
     export = SourceResult("export:security", "ok", measurements=[
-        Measurement("export:security", 14, "allocated", Decimal(45 + seed)),
-        Measurement("export:security", 14, "in_use", Decimal(40))])
+        Measurement("export:security", 14, "allocated", Decimal(45 + seed), "export"),
+        Measurement("export:security", 14, "in_use", Decimal(40), "export")])
     accepted = {r.source: True for r in (compute, storage, network, export)}
     if k == 3 and seed == 2:
         accepted["export:security"] = False  # the gate rejected the night's export
