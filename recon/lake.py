@@ -84,6 +84,14 @@ def _spark_functions(node: exp.Expression) -> exp.Expression:
         collected = exp.Filter(this=_fn("collect_set", value), expression=node.expression)
         return _fn("nullif", _fn("array_join", _fn("array_sort", collected),
                                  node.this.args["separator"]), exp.Literal.string(""))
+    if isinstance(node, exp.GroupConcat):
+        order = node.this
+        inner = order.this if isinstance(order, exp.Order) else order
+        distinct = isinstance(inner, exp.Distinct)
+        value = inner.expressions[0] if distinct else inner
+        return _fn("nullif", _fn("array_join", _fn("array_sort", _fn(
+            "collect_set" if distinct else "collect_list", value)), node.args["separator"]),
+            exp.Literal.string(""))
     if isinstance(node, exp.Format):
         pattern = node.this.this
         if pattern == "{:,}":
@@ -96,6 +104,24 @@ def _spark_functions(node: exp.Expression) -> exp.Expression:
                    *node.expressions)
     if isinstance(node, exp.Trunc):
         return _fn("floor", node.this)
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "to_json" \
+            and isinstance(node.expressions[0], exp.Flatten) \
+            and isinstance(node.expressions[0].this, exp.Filter):
+        # the JSON lists of a group, concatenated: elements kept as their JSON text; NULL
+        # when the group has none (DuckDB's list() of no rows)
+        filt = node.expressions[0].this
+        value = filt.this.this.this if isinstance(filt.this.this, exp.Cast) else filt.this.this
+        where = filt.expression
+        texts = exp.Filter(this=_fn("collect_list", _fn("from_json", value.copy(),
+                                                        exp.Literal.string("array<string>"))),
+                           expression=where.copy())
+        joined = exp.DPipe(this=exp.DPipe(this=exp.Literal.string("["), expression=_fn(
+            "array_join", _fn("flatten", texts), exp.Literal.string(","))),
+            expression=exp.Literal.string("]"))
+        any_rows = exp.GT(this=exp.Filter(this=exp.Count(this=value.copy()),
+                                          expression=where.copy()),
+                          expression=exp.Literal.number(0))
+        return exp.Case(ifs=[exp.If(this=any_rows, true=joined)])
     if isinstance(node, exp.Anonymous) and node.name.lower() == "to_json" \
             and isinstance(node.expressions[0], exp.Struct):
         keep_nulls = _fn("map", exp.Literal.string("ignoreNullFields"),
@@ -111,12 +137,22 @@ def _qualifier(select: exp.Select) -> str | None:
     return first.table or None if isinstance(first, exp.Column) else None
 
 
+def _has_star(sel: exp.Select) -> bool:
+    return any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star)
+               for e in sel.expressions)
+
+
 def _per_contract(select: exp.Select) -> exp.Select:
-    """Carry ``contract`` through every join, filter, grouping and output of the statement."""
+    """Carry ``contract`` through every join, filter, window, grouping and output."""
     for join in select.find_all(exp.Join):
         using = join.args.get("using")
         if using and KEY not in {u.name for u in using}:
             join.set("using", [exp.to_identifier(KEY), *using])
+    for window in select.find_all(exp.Window):
+        parts = window.args.get("partition_by")
+        if parts:
+            window.set("partition_by", [exp.column(KEY), *parts])
+    in_subqueries = set()
     for node in list(select.find_all(exp.In)):
         query = node.args.get("query")
         if query is None or not isinstance(node.this, exp.Column):
@@ -124,19 +160,40 @@ def _per_contract(select: exp.Select) -> exp.Select:
         col = node.this
         inner = query.this if isinstance(query, exp.Subquery) else query
         inner.set("expressions", [exp.column(KEY), *inner.expressions])
+        in_subqueries.add(id(inner))
         node.set("this", exp.Tuple(expressions=[exp.column(KEY, table=col.table or None),
                                                 col.copy()]))
     for sel in list(select.find_all(exp.Select)):
-        group = sel.args.get("group")
-        if group is None:
+        if id(sel) in in_subqueries or sel.args.get("from_") is None or _has_star(sel):
+            continue
+        if any(e.alias_or_name == KEY for e in sel.expressions):
             continue
         key = exp.column(KEY, table=_qualifier(sel))
-        if group.args.get("all"):
-            sel.set("expressions", [key, *sel.expressions])
-        else:
+        sel.set("expressions", [key, *sel.expressions])
+        group = sel.args.get("group")
+        if group is not None and not group.args.get("all"):
             group.set("expressions", [key.copy(), *group.expressions])
-            sel.set("expressions", [key.copy(), *sel.expressions])
+    _expand_star_except(select)
     return select
+
+
+def _expand_star_except(select: exp.Select) -> None:
+    """``f.* EXCLUDE (a, b)`` (DuckDB) as the CTE's column list, less those and ``contract``
+    (USING already brings it): Spark has no EXCLUDE."""
+    ctes = {cte.alias: cte.this for cte in select.find_all(exp.CTE)}
+    for sel in select.find_all(exp.Select):
+        aliases = {t.alias_or_name: t.name for t in sel.find_all(exp.Table)}
+        out = []
+        for e in sel.expressions:
+            star = e.this if isinstance(e, exp.Column) and e.is_star else None
+            if isinstance(star, exp.Star) and star.args.get("except_"):
+                skip = {c.name for c in star.args["except_"]} | {KEY}
+                source = ctes[aliases[e.table]]
+                out += [exp.column(c.alias_or_name, table=e.table)
+                        for c in source.expressions if c.alias_or_name not in skip]
+            else:
+                out.append(e)
+        sel.set("expressions", out)
 
 
 def spark_statement(duckdb_insert: str, macros=None) -> str:
@@ -147,9 +204,6 @@ def spark_statement(duckdb_insert: str, macros=None) -> str:
     select = _inline(select, macros)
     for _ in range(4):  # transform() does not descend into what it replaced: until stable
         select = select.transform(_spark_functions)
-    if select.args.get("group") is None:  # the output row names its contract
-        select.set("expressions", [exp.column(KEY, table=_qualifier(select)),
-                                   *select.expressions])
     return _per_contract(select).sql(dialect="spark")
 
 
@@ -191,7 +245,9 @@ def reconcile_lake(spark, lake: Path, contracts: list[str] | None = None,
     def typed(sql: str, table: str):
         """The statement's rows named and typed as the store's table (contract first)."""
         cols = schema[table]
-        df = spark.sql(sql).toDF(KEY, *[c["name"] for c in cols])
+        df = spark.sql(sql)
+        if not {c["name"] for c in cols} <= set(df.columns):  # positional, as INSERT reads it
+            df = df.toDF(KEY, *[c["name"] for c in cols])
         return df.selectExpr(KEY, *[f"CAST(`{c['name']}` AS {_spark_type(c['type'])}) "
                                     f"AS `{c['name']}`" for c in cols])
 
