@@ -42,9 +42,13 @@ def test_spark_reconciles_every_contract_exactly_as_duckdb(tmp_path):
             export_parquet(store, load_contract(config), config, lake)
         configs[number] = cfg
 
-    want_days, want_findings = [], []
+    want_days, want_findings, covered = [], [], set()
     for number, cfg in configs.items():
         with Store(load_config(cfg).db_path, read_only=True) as store:
+            covered |= {r[0] for r in store.db.execute(
+                "SELECT 'unlimited' FROM item_days WHERE unlimited UNION "
+                "SELECT 'parts' FROM item_days WHERE parts IS NOT NULL UNION "
+                "SELECT allocated_basis FROM item_days").fetchall()}
             want_days += [(number, *r) for r in
                           store.db.execute("SELECT * FROM item_days").fetchall()]
             want_findings += [(number, *r) for r in store.db.execute(
@@ -65,6 +69,8 @@ def test_spark_reconciles_every_contract_exactly_as_duckdb(tmp_path):
     def ordered(rows):
         return sorted(rows, key=repr)
 
+    # the figures' bases, unlimited allocations and their parts are in the data compared
+    assert covered >= {"unlimited", "parts", "quota", "delivered", "export"}
     assert len(got_days) == 32 * 4 * len(CONTRACTS)
     assert ordered(got_days) == ordered(want_days)
     # the data has every finding the SQL can draw, in every contract
