@@ -7,18 +7,23 @@ are parsed with sqlglot (DuckDB dialect), rewritten mechanically, and written
 out as Spark SQL.  The rewrites, each for a reason:
 
 * every store table of the lake carries ``contract`` (its partition): it joins
-  every ``USING`` list, the ``snapshot_date IN (SELECT ... FROM _cd)`` filters,
-  the groupings and the output, so one statement reconciles every contract;
+  every ``USING`` list, window partition and ``snapshot_date IN (SELECT ... FROM
+  _cd)`` filter, every explicit select list and grouping, so one statement
+  reconciles every contract;
 * DuckDB's message macros (``qty``, the Chinese labels) are inlined, and
   ``item_unit(d.item_no)`` reads the unit ``contract_days`` carries per contract;
 * DuckDB functions Spark lacks get their Spark equivalent: ``min(x, n)`` (the
   first n ids) -> ``slice(array_sort(collect_list(x)), 1, n)``,
   ``string_agg(DISTINCT ... ORDER BY ...)`` -> ``array_join(array_sort(collect_set()))``,
   ``format('{}')`` -> ``format_string('%s')``, ``format('{:,}')`` -> ``format_number``,
-  ``to_json(struct)`` keeping NULL fields as DuckDB does;
+  ``to_json(struct)`` keeping NULL fields as DuckDB does,
+  ``to_json(flatten(list(json[])))`` as the elements' JSON text joined, ``f.* EXCLUDE``
+  as the CTE's column list; sqlglot turns QUALIFY into a subquery;
 * the ``idle_below`` parameter is the contract's own, a column of ``contract_days``.
 
 Severity comes from :data:`recon.reconcile.SEVERITY`, as DuckDB's UPDATE sets it.
+One known difference: utilisation on an exact tie at the 5th decimal (DuckDB rounds
+the DOUBLE quotient, Spark the DECIMAL one; README "Every contract on Spark").
 What stays per agency: the pull, the scaling ledger's flags and the reports.
 """
 from __future__ import annotations
