@@ -213,10 +213,14 @@ def test_tax_columns_right_and_wrong(store):
         # 98.70 + 6.30 = 105.00 holds, but 105.00 / 1.06 = 99.06, not 98.70
         "tax_net": "No3,16,WAF,2026-11-06,2026-11-10,25,302.40,98.70,0.06,6.30,105.00,"
                    "人民币壹佰零伍元整\n",
+        # an exempt line: 105.00 / (1 + 0) = 105.00, tax 0
+        "tax_free": "No4,16,WAF,2026-11-06,2026-11-10,25,302.40,105.00,免税,0,105.00,"
+                    "人民币壹佰零伍元整\n",
     }
     got = {name: verify(store, name, TAX_HEAD + text)[1]["lines"][0] for name, text in cases.items()}
     assert {k: v["statuses"] for k, v in got.items()} == {
-        "tax_ok": ["ok"], "tax_sum": ["arithmetic_error"], "tax_net": ["arithmetic_error"]}
+        "tax_ok": ["ok"], "tax_sum": ["arithmetic_error"], "tax_net": ["arithmetic_error"],
+        "tax_free": ["ok"]}
     assert "105.36" in got["tax_sum"]["notes"][0] and "99.06" in got["tax_net"]["notes"][0]
     assert got["tax_ok"]["billed_amount"] == "105.00"
 
