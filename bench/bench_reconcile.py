@@ -521,11 +521,12 @@ def _source_message(source, status, reason, stats) -> str:
     code = stats.get("reason_code")
     label = labels.SOURCE_REASON.get(code)
     text = (f"{label} — {reason}" if reason else label) if label else (reason or "")
+    name = labels.source_text(source)
     if status == "failed":
-        return f"数据源 {source} 未能采集：{text}"
+        return f"数据源 {name} 未能采集：{text}"
     if (code or "rejected") == "rejected":
-        return f"数据源 {source} 的数据未通过校验，本日不计：{reason or ''}"
-    return f"数据源 {source} 的数据本日不计：{text}"
+        return f"数据源 {name} 的数据未通过校验，本日不计：{reason or ''}"
+    return f"数据源 {name} 的数据本日不计：{text}"
 
 
 def _dec(v, places: int = 6):
@@ -630,7 +631,7 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
         "source": un["source"],
         "message": [f"{_qtxt(float(n))} 个{labels.RESOURCE_TYPE.get(rt, rt + ' 类资源')}"
                     + (f"（共 {_qtxt(q, u)}）" if nu == 1 and u else "")
-                    + f"未对应任何合同项（来源 {s}）"
+                    + f"未对应任何合同项（来源：{labels.source_text(s)}）"
                     for n, rt, s, q, u, nu in zip(un["n"], un["resource_type"], un["source"],
                                                   un["quantity"], un["unit"], un["units"])],
         "figures": [json.dumps({"resources": int(n), "quantity": _dec(q), "unit": u},
@@ -655,8 +656,8 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
     f_unmeasured = pd.DataFrame({
         "snapshot_date": un_m["snapshot_date"], "code": "item_unmeasured",
         "item_no": un_m["item_no"], "source": un_m["source"],
-        "message": "第" + un_m["item_no"].astype(str) + "项 本日无有效计量数据（应由 "
-                   + un_m["source"] + " 提供），不作判断",
+        "message": "第" + un_m["item_no"].astype(str) + "项 本日无有效计量数据（数据源："
+                   + un_m["source"].map(labels.source_text) + "），不作判断",
         "figures": None, "resource_ids": None})
 
     findings = pd.concat([f_items, f_unmapped, f_sources, f_unmeasured], ignore_index=True)

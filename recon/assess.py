@@ -277,6 +277,11 @@ def _pct(value: Decimal) -> str:
     return f"{(value * 100).quantize(Decimal('0.0001'))}%"
 
 
+def _limit_pct(value: Decimal) -> str:
+    """A threshold as the contract writes it: 0.9999 -> 99.99%."""
+    return f"{(value * 100).normalize():f}%"
+
+
 def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
               items: list[ItemMonth], states: list[scaling.State], contract) -> list[Criterion]:
     c = rules.criteria
@@ -289,12 +294,15 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
     # delivery
     n = int(c["delivery"].get("max_shortfall_days", 7))
     long_runs = [i for i in items if i.longest_shortfall > n]
-    expected = [i for i in items if contract.items[i.item_no].source != "none"]
-    never = [i.item_no for i in expected if i.measured_nights == 0]
+    # items a source should have measured and none did on any night of the period (an item
+    # not measurable by design is 'not_measured', never unknown, and is not expected here)
+    never = [i.item_no for i in items if i.measured_nights == 0 and i.unknown_nights > 0]
     if long_runs:
         add("delivery", False, f"{len(long_runs)} 项", f"缺口不超过 {n} 天",
             "；".join(f"第{i.item_no}项 连续 {i.longest_shortfall} 个已采集夜晚分配不足"
                      for i in long_runs))
+    elif not cov.ran:
+        add("delivery", None, "-", f"缺口不超过 {n} 天", "本月没有任何已运行的夜晚，无法判断")
     elif never:
         add("delivery", None, "-", f"缺口不超过 {n} 天",
             f"第{'、'.join(map(str, never))}项 本月没有一个有效采集的夜晚，无法判断")
@@ -314,8 +322,8 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
         lo = r.deadline + timedelta(days=1)
         hi = st.completed_on - timedelta(days=1) if st.completed_on else p.last
         if lo <= hi and lo <= p.last and hi >= p.first:
-            breached.append(f"{r.request_id}（第{r.item_no}项，第7天 {r.deadline}，"
-                            f"{'于 ' + str(st.completed_on) + ' 完成' if st.completed_on else '仍未完成'}）")
+            done = f"于 {st.completed_on} 完成" if st.completed_on else "仍未完成"
+            breached.append(f"{r.request_id}（第{r.item_no}项，第7天 {r.deadline}，{done}）")
     due = [st for st in states if p.first <= st.request.deadline <= p.last]
     if breached:
         add("scaling", False, f"{len(breached)} 项超期", "7 个自然日内完成",
@@ -330,21 +338,24 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
     floor = Decimal(str(c["availability"].get("min_availability", "0.9999")))
     allowed = (Decimal(figs.period_seconds) * (1 - floor) / 60).quantize(Decimal("0.001"))
     out_min = (Decimal(figs.outage_seconds) / 60).quantize(Decimal("0.1"))
-    open_note = (f"；{'、'.join(figs.open_at_end)} 月末仍未恢复，计至月末"
-                 if figs.open_at_end else "")
-    add("availability", figs.availability >= floor, _pct(figs.availability), f"≥ {_pct(floor)}",
+    still_down = [s.system for s in figs.systems if s.open]
+    open_note = f"；{'、'.join(still_down)} 月末仍中断，计至月末" if still_down else ""
+    add("availability", figs.availability >= floor, _pct(figs.availability),
+        f"≥ {_limit_pct(floor)}",
         f"中断 {out_min} 分钟，本期允许 {allowed} 分钟{open_note}" if figs.outage_seconds
         else "台账本期无服务中断记录")
     # response
     limit = Decimal(c["response_time"].get("max_mean_minutes", 15))
     mean = figs.mean_minutes("response")
-    add("response_time", mean is None or mean <= limit, _minutes(mean), f"≤ {limit} 分钟",
+    exact = figs.mean_exact("response")
+    add("response_time", exact is None or exact <= limit, _minutes(mean), f"≤ {limit} 分钟",
         f"{figs.response_n} 个事件的平均响应时间" if mean is not None else "台账本期无事件")
     # recovery
     lim, lim_imp = (Decimal(c["recovery_time"].get("max_mean_minutes", 30)),
                     Decimal(c["recovery_time"].get("max_mean_minutes_important", 10)))
     m, mi = figs.mean_minutes("recovery"), figs.mean_minutes("recovery_important")
-    bad = [t for t, v, lm in (("一般系统", m, lim), ("重要系统", mi, lim_imp))
+    bad = [t for t, v, lm in (("一般系统", figs.mean_exact("recovery"), lim),
+                              ("重要系统", figs.mean_exact("recovery_important"), lim_imp))
            if v is not None and v > lm]
     add("recovery_time", not bad, f"一般 {_minutes(m)}；重要 {_minutes(mi)}",
         f"一般 ≤ {lim} 分钟；重要 ≤ {lim_imp} 分钟",
@@ -366,7 +377,7 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
     if cov.incomplete or cov.failed_sources:
         parts.append(f"{len(set(cov.incomplete) | set(cov.failed_sources))} 晚部分数据未采集")
     add("data_completeness", share >= floor_share, f"{cov.complete}/{cov.days} 晚完整",
-        f"≥ {_pct(floor_share)}", "；".join(parts) or "每晚均完整采集")
+        f"≥ {_limit_pct(floor_share)}", "；".join(parts) or "每晚均完整采集")
     return out
 
 

@@ -85,13 +85,13 @@ def cmd_contract_show(args) -> int:
 
 
 def _save_requests(args, config, reqs) -> list[str]:
-    """Record requests under the run lock, so a running night never sees half a ledger."""
+    """Record requests in one transaction: a night reads the ledger inside its own, so it
+    sees all of them or none; no need to wait for a night that is still pulling."""
     from recon import scaling
-    from recon.store import Store, run_lock
+    from recon.store import Store
 
     db = store_path(config, args.db)
-    with run_lock(db, config.lock_wait, f"recon scaling {args.scaling_command}", say=_say), \
-            Store(db, wait_seconds=config.lock_wait, say=_say) as store:
+    with Store(db, wait_seconds=config.lock_wait, say=_say) as store:
         return scaling.save(store, reqs)
 
 

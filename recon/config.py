@@ -17,6 +17,8 @@ from pathlib import Path
 
 from recon.errors import ConfigError
 
+#: [store] lock_wait_seconds when the file does not say: how long anything waits for the store
+LOCK_WAIT_SECONDS = 60.0
 #: the repository's own recon.toml: the bundled contract and demo setup
 BUNDLED = Path(__file__).resolve().parent.parent / "recon.toml"
 
@@ -186,7 +188,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         amendments_path=rel(amendments) if amendments else None,
         db_path=(Path(os.environ["RECON_DB"]) if os.environ.get("RECON_DB")
                  else rel(s.get("path", "recon.duckdb"))),
-        lock_wait=_get(s, "lock_wait_seconds", float, f"{path} [store]", 60),
+        lock_wait=_get(s, "lock_wait_seconds", float, f"{path} [store]", LOCK_WAIT_SECONDS),
         out_dir=rel(r.get("out", "out")),
         idle_below=_get(r, "idle_below", Decimal, f"{path} [report]", "0.30"),
         cloud=str(os.environ.get("OS_CLOUD") or o.get("cloud", "")),

@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "demo" / "scenario.yaml"
 #: the agency's scaling requests (扩容) the demo nights are judged against
 LEDGER = ROOT / "demo" / "scaling_requests.csv"
+#: the agency's incidents ledger, judged by the month's assessment
+INCIDENTS = ROOT / "demo" / "incidents.csv"
 FIRST_NIGHT = date(2026, 11, 1)
 #: the provider's console downloads as of 2026-11-10 (the date is in each name)
 SAMPLE_EXPORTS = ROOT / "demo" / "exports"
@@ -79,12 +81,28 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
             rep = result.report
             progress.log(f"{day}: exit {result.exit_code} {rep.exit_label}; "
                          f"{rep.counts['critical']} critical, {rep.counts['warning']} warning")
+        _assess_months(config, night.contract, db, out,
+                       [FIRST_NIGHT + timedelta(days=n) for n in range(days)])
     from recon.reports.index import rebuild
     rebuild(config, db, out)
     progress.log(f"demo: {days} nights in {time.monotonic() - started:.1f} s; open "
                  f"{out / 'index.html'}")
     # each night's exit code is in the log and index.html; the demo itself succeeded
     return 0
+
+
+def _assess_months(config, contract, db: Path, out: Path, days) -> list[str]:
+    """The monthly assessment (月度考核) of every month the nights touched."""
+    from recon.ledgers import incidents
+    from recon.reports.monthly import build_monthly, write_monthly
+    from recon.store import Store
+
+    months = sorted({f"{d:%Y-%m}" for d in days})
+    with Store(db) as store:
+        incidents.save(store, incidents.read_incidents(INCIDENTS, contract))
+        for month in months:
+            write_monthly(build_monthly(store, contract, config, month), out)
+    return months
 
 
 def cmd_demo(args) -> int:
@@ -94,8 +112,10 @@ def cmd_demo(args) -> int:
 def add_demo_parser(sub) -> None:
     p = sub.add_parser("demo", help="run the nightly job on the bundled simulated cloud",
                        description="Start the OpenStack API simulator with the demo scenario "
-                       "and run the nightly job for each simulated night from 2026-11-01.")
-    p.add_argument("--days", type=int, default=14, help="nights to play (default 14)")
+                       "and run the nightly job for each simulated night from 2026-11-01, then the "
+                       "monthly assessment of the month(s) played.")
+    p.add_argument("--days", type=int, default=30, help="nights to play (default 30: all of "
+                   "November, then its monthly assessment)")
     p.add_argument("--out", default="demo-out", help="report folder (default demo-out)")
     p.add_argument("--scenario", default=str(SCENARIO), help=argparse.SUPPRESS)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")

@@ -43,6 +43,8 @@ class Penalty:
     status: str              # counted | pending
     reason: str
     month: str               # the month it belongs to (YYYY-MM)
+    annex: int = 3
+    row: int = 0
     running_total: Decimal = Decimal(0)
     over_cap: bool = False   # the running total exceeds the cap from this penalty on
 
@@ -58,7 +60,8 @@ def monthly_fee(contract) -> Decimal:
 
 def _make(key, dated, row: "assess.AnnexRow", fee, reason, status="counted") -> Penalty:
     return Penalty(key, dated, row.clause, row.coefficient, cents(fee),
-                   cents(fee * row.coefficient), status, reason, f"{dated:%Y-%m}")
+                   cents(fee * row.coefficient), status, reason, f"{dated:%Y-%m}", row.annex,
+                   row.row)
 
 
 def _band(rows, value: Decimal):
@@ -107,12 +110,12 @@ def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> li
                              f"{s.system} 单次中断 "
                              f"{(Decimal(s.longest_seconds) / 60).quantize(Decimal('0.1'))} 分钟"
                              f"{'（月末仍未恢复）' if s.open else ''}"))
-    checks = [("response_mean", f.mean_minutes("response"), "平均响应时间"),
+    checks = [("response_mean", f.mean_exact("response"), "平均响应时间"),
               ("recovery_mean", _mean_all_recovery(f), "平均故障恢复时间")]
     if f.on_site_max_seconds is not None:
         unattended = Decimal(f.on_site_max_seconds) / 60 - rules.unattended_after_minutes
         if unattended > 0:
-            checks.append(("on_site", unattended.quantize(Decimal("0.1")),
+            checks.append(("on_site", unattended,
                            f"到场超出 {rules.unattended_after_minutes} 分钟时限后的无人值守时间"))
     for rule, value, label in checks:
         if value is None:
@@ -120,7 +123,8 @@ def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> li
         row, note = _band(rules.rows(rule, annex), value)
         if row is not None:
             out.append(_make(f"sla:{p.month}:{rule}", p.last, row, fee,
-                             f"{p.month} {label} {value} 分钟{note}{flag}"))
+                             f"{p.month} {label} {value.quantize(Decimal('0.1'))} 分钟"
+                             f"{note}{flag}"))
     return out
 
 
@@ -128,8 +132,7 @@ def _mean_all_recovery(f) -> Decimal | None:
     n = f.recovery_n + f.recovery_important_n
     if not n:
         return None
-    return (Decimal(f.recovery_seconds + f.recovery_important_seconds) / n / 60
-            ).quantize(Decimal("0.1"))
+    return Decimal(f.recovery_seconds + f.recovery_important_seconds) / n / 60
 
 
 def scaling_penalties(store, contract, config, rules: "assess.Rules", until: date
@@ -145,9 +148,10 @@ def scaling_penalties(store, contract, config, rules: "assess.Rules", until: dat
                else contract.items[r.item_no].line_total) / contract.months
         dated = r.notice_deadline + timedelta(days=1)
         done = f"，{st.completed_on} 才完成" if st.completed_on else "，仍未完成"
-        out.append(_make(f"scaling:{r.request_id}", dated, row, fee,
-                         f"扩容申请 {r.request_id}（第{r.item_no}项）书面通知期限 "
-                         f"{r.notice_deadline} 已过{done}"))
+        pen = _make(f"scaling:{r.request_id}", dated, row, fee,
+                    f"扩容申请 {r.request_id}（第{r.item_no}项）书面通知期限 "
+                    f"{r.notice_deadline} 已过{done}")
+        out.append(pen)
     return out
 
 
@@ -182,7 +186,7 @@ def ledger(store, contract, config, until: date, rules=None, history=None) -> li
             items += sla_penalties(a, rules, contract)
     items += monthly_rule_penalties([a for a in history if a.period.last <= until], rules,
                                     contract)
-    items.sort(key=lambda x: (x.dated, x.clause, x.key))
+    items.sort(key=lambda x: (x.dated, x.annex, x.row, x.key))
     total, limit = Decimal(0), cap(contract)
     for pen in items:
         if pen.status == "counted":

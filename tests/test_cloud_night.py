@@ -81,3 +81,9 @@ def test_demo_plays_nights_through_the_sdk(tmp_path):
         assert any(s["source"].startswith("openstack:") for s in rep["sources"])
     assert [s["request_id"] for s in rep["scaling"]] == ["KR-2026-011"]  # the demo ledger
     assert "2026-11-02/nightly.html" in (tmp_path / "demo" / "index.html").read_text("utf-8")
+    # and the month's assessment, its unplayed nights named as gaps
+    month = json.loads((tmp_path / "demo" / "monthly" / "2026-11" / "assessment.json")
+                       .read_text(encoding="utf-8"))
+    assert len(month["gaps"]) == 28 and (tmp_path / "demo" / "monthly" / "2026-11" /
+                                         "assessment.pdf").stat().st_size > 10000
+    assert "monthly/2026-11/assessment.html" in (tmp_path / "demo" / "index.html").read_text("utf-8")

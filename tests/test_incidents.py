@@ -106,3 +106,42 @@ def test_month_figures_union_outages_and_count_open_ones_to_month_end(workdir):
     dec = figures(workdir, date(2026, 12, 1), date(2026, 12, 31))
     assert dec.open_at_end == ["F-3"] and dec.outage_seconds == 31 * 1440 * 60
     assert dec.response_n == 0  # F-3 was judged in November, where it began
+
+
+def test_an_xlsx_ledger_with_date_cells_imports(workdir):
+    from datetime import datetime
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["incident_id", "system", "important", "kind", "started_at", "responded_at",
+               "recovered_at", "outage", "complaint"])
+    ws.append(["X-1", "门户网站", "yes", "fault", datetime(2026, 11, 8, 8, 0),
+               datetime(2026, 11, 8, 8, 12), datetime(2026, 11, 8, 8, 30), "是", "否"])
+    wb.save(workdir / "incidents.xlsx")
+    assert run(workdir, "import", str(workdir / "incidents.xlsx")) == 0
+    f = figures(workdir, *NOV)
+    assert (f.outage_seconds, f.response_seconds, f.recovery_important_seconds) == \
+        (30 * 60, 12 * 60, 30 * 60)
+
+
+def test_a_store_from_before_the_ledger_is_migrated_by_its_commands(workdir, monkeypatch,
+                                                                     capsys):
+    from recon import store as store_mod
+
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:2])  # an older recon
+    with Store(workdir / "recon.duckdb") as old:
+        assert old.version == 2
+    monkeypatch.undo()
+    assert run(workdir, "list") == 0
+    assert main(["--config", str(workdir / "recon.toml"), "report", "monthly", "--month",
+                 "2026-11", "--out", str(workdir / "out")]) == 0
+    month = (workdir / "out" / "monthly" / "2026-11" / "assessment.json").read_text("utf-8")
+    assert '"gaps": [\n    "2026-11-01"' in month  # nothing ran: every night is a gap
+
+
+def test_ledger_commands_never_create_a_store(workdir, capsys):
+    assert run(workdir, "list") == 4
+    assert "no store here yet" in capsys.readouterr().err
+    assert not (workdir / "recon.duckdb").exists()

@@ -258,9 +258,16 @@ class Figures:
     events_a: list[str]              # 附件1 A-level events in the contract year so far
     events_b: list[str]
 
-    def mean_minutes(self, what: str) -> Decimal | None:
+    def mean_exact(self, what: str) -> Decimal | None:
+        """Mean minutes of 'response', 'recovery' or 'recovery_important', unrounded:
+        thresholds and penalty bands are compared with this."""
         n, s = getattr(self, f"{what}_n"), getattr(self, f"{what}_seconds")
-        return (Decimal(s) / n / 60).quantize(Decimal("0.1")) if n else None
+        return Decimal(s) / n / 60 if n else None
+
+    def mean_minutes(self, what: str) -> Decimal | None:
+        """The same, to a tenth of a minute, as reports show it."""
+        exact = self.mean_exact(what)
+        return None if exact is None else exact.quantize(Decimal("0.1"))
 
 
 FIGURES_SQL = """
@@ -376,11 +383,11 @@ def cmd_import(args) -> int:
 
 def cmd_list(args) -> int:
     from recon.config import load_config
-    from recon.store import Store
+    from recon.store import current
 
     config = load_config(args.config)
     db = Path(args.db) if args.db else config.db_path
-    with Store(db, read_only=True) as store:
+    with current(db, config.lock_wait) as store:
         if args.month:
             first = date(args.month.year, args.month.month, 1)
             last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)

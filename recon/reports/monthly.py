@@ -179,6 +179,9 @@ class MonthlyReport:
     days: int
     rules_file: str
     judgements: list[str] = field(default_factory=list)
+    #: annex rows no figure of recon's can decide (security-service failures ...): listed
+    #: so a reader knows they were not judged, not that they were passed
+    manual_rows: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2,
@@ -270,7 +273,8 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         Money.of(sum((x.amount for x in pens if x.month == p.month and x.status == "counted"),
                      Decimal(0))),
         Money.of(total), Money.of(cap), total > cap, a.coverage.gaps, nights,
-        a.coverage.complete, a.coverage.days, rules.path.name, judgements)
+        a.coverage.complete, a.coverage.days, rules.path.name, judgements,
+        [f"{r.clause}（{r.coefficient * 100:.0f}%）{r.text}" for r in rules.annex if not r.rule])
 
 
 def _nights(store, p) -> list[NightLine]:
@@ -304,7 +308,11 @@ def _nights(store, p) -> list[NightLine]:
 # -- charts: small inline SVGs, drawn here so the PDF and HTML need nothing else ---------
 def sparkline(item: ItemLine, width: int = 180, height: int = 28) -> str:
     """Allocated per night (line) against the contracted quantity (dashed); unknown nights
-    are grey ticks at the bottom, never drawn as zero."""
+    are grey ticks at the bottom, never drawn as zero.
+
+    Drawn by hand rather than with matplotlib: a polyline per item is a few lines, the bytes
+    are the same on every machine (no font or backend setup), and WeasyPrint draws it as is.
+    """
     values = [v for _, a, c in item.series for v in (a, c) if v is not None]
     if not values or item.measured_nights == 0:
         return ""
@@ -333,7 +341,7 @@ def sparkline(item: ItemLine, width: int = 180, height: int = 28) -> str:
         parts.append(seg)
     contracted = " ".join(f"{x(k)},{y(c)}" for k, (_, _a, c) in enumerate(item.series)
                           if c is not None)
-    out = [f'<svg class="spark" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+    out = [f'<svg class="spark" width="{width}" '
            f'height="{height}" viewBox="0 0 {width} {height}" role="img">',
            f"<title>{escape(f'第{item.item_no}项 每晚分配数量（实线）与合同数量（虚线）')}</title>",
            f'<polyline points="{contracted}" fill="none" stroke="#888" stroke-width="1" '
@@ -392,13 +400,14 @@ def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
 def cmd_report_monthly(args) -> int:
     from recon.config import load_config
     from recon.contract import load_contract
-    from recon.store import Store
+    from recon.store import current
 
     config = load_config(args.config)
     contract = load_contract(config)
     assess.period(contract, args.month)  # a month outside the term: exit 3 before reading
+    assess.load_rules(config)            # so is a bad assessment.toml
     db = Path(args.db) if args.db else config.db_path
-    with Store(db, read_only=True) as store:
+    with current(db, config.lock_wait) as store:
         report = build_monthly(store, contract, config, args.month)
     paths = write_monthly(report, Path(args.out) if args.out else config.out_dir)
     print(f"{report.month}: {report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；"
