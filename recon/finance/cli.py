@@ -41,14 +41,14 @@ def cmd_verify(args) -> int:
     from recon.finance.statements import read_statement
     from recon.finance.verify import verify
     from recon.reports.finance import build_finance, write_finance
-    from recon.store import Store
+    from recon.store import current
 
     config = load_config(args.config)
     contract = load_contract(config)
     mapping = load_mapping(config.mapping_path, contract)
     statement = read_statement(args.file)          # a bad file stops here: nothing written
     db = Path(args.db) if args.db else config.db_path
-    with Store(db, read_only=True, wait_seconds=config.lock_wait) as store:
+    with current(db, config.lock_wait) as store:   # an older store is migrated, never emptied
         result = verify(statement, contract, store, mapping, config)
     report = build_finance(result, contract)
     paths = write_finance(report, Path(args.out) if args.out else config.out_dir)
