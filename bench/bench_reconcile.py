@@ -59,12 +59,13 @@ from connectors.base import Measurement, ResourceLine, SourceResult  # noqa: E40
 from recon import labels, scaling  # noqa: E402
 from recon.config import load_config  # noqa: E402
 from recon.contract import load_contract  # noqa: E402
+from recon.data import BUNDLED_CONFIG  # noqa: E402
 from recon.reconcile import MAX_IDS, SEVERITY, contract_days, reconcile  # noqa: E402
 from recon.reports.nightly import build_nightly, write_nightly  # noqa: E402
 from recon.store import Store  # noqa: E402
 
 START = date(2026, 7, 10)
-CONFIG = ROOT / "recon.toml"
+CONFIG = BUNDLED_CONFIG
 NEVER = 2 ** 30  # a change day that never comes
 
 TARGET_BPRD = 50.0      # bytes per resource-day

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 import yaml
 
+from recon.data import CONFIG_DIR
 from recon.cli import main
 from recon.sim.scenario import load_scenario
 from recon.sim.server import SimServer, clouds_yaml
@@ -201,10 +202,10 @@ def test_configuration_error_writes_nothing(workdir):
     assert main(["--config", cfg, "run", "--date", DAY, "-q"]) == 2
     before = state(workdir)
     bad = workdir / "mapping.toml"
-    bad.write_text((ROOT / "connectors" / "mapping.toml").read_text(encoding="utf-8")
+    bad.write_text((CONFIG_DIR / "mapping.toml").read_text(encoding="utf-8")
                    .replace("general = 5", "general = 99"), encoding="utf-8")
     (workdir / "recon.toml").write_text((workdir / "recon.toml").read_text(encoding="utf-8")
-                                        .replace(str(ROOT / "connectors" / "mapping.toml"),
+                                        .replace(str(CONFIG_DIR / "mapping.toml"),
                                                  str(bad)), encoding="utf-8")
     assert main(["--config", cfg, "run", "--date", DAY, "-q"]) == 3
     assert main(["--config", cfg, "run", "--date", "2026-11-11", "-q"]) == 3

@@ -29,6 +29,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from recon.data import CONFIG_DIR
 from recon.cli import main
 from recon.config import load_config
 from recon.nightly import Night
@@ -59,7 +60,7 @@ def _correct(**replace) -> str:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("finance")
-    rows = list(csv.reader(io.StringIO((ROOT / "contract_items.csv").read_text("utf-8"))))
+    rows = list(csv.reader(io.StringIO((CONFIG_DIR / "contract_items.csv").read_text("utf-8"))))
     with open(folder / "items.csv", "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([rows[0]] + [r for r in rows[1:] if int(r[0]) in ITEMS])
     (folder / "contract_amendments.csv").write_text(
@@ -68,7 +69,7 @@ def store(tmp_path_factory):
     (folder / "mapping.toml").write_text('[exports.aliases]\n"WAF" = 16\n', encoding="utf-8")
     cfg = write_config(folder, items=folder / "items.csv", total="88398.00")
     cfg.write_text(cfg.read_text("utf-8").replace(
-        str(ROOT / "connectors" / "mapping.toml"), str(folder / "mapping.toml")), "utf-8")
+        str(CONFIG_DIR / "mapping.toml"), str(folder / "mapping.toml")), "utf-8")
     assert main(["--config", str(cfg), "scaling", "add", "--id", "S-1", "--item", "14",
                  "--target", "60", "--requested", "2026-10-26", "--notice-date", "2026-11-03",
                  "--notice-deadline", "2026-11-04"]) == 0

@@ -23,10 +23,9 @@ import jinja2
 from markupsafe import Markup, escape
 
 from recon import labels
+from recon.data import TEMPLATES
 from recon.money import cents, daxie, fmt
 
-#: the one place that knows where the templates live
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "reports"
 
 
 @dataclass

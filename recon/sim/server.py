@@ -7,7 +7,7 @@ region).  The state served is the scenario's state on the simulated ``today``.
 
 Usage::
 
-    sim = SimServer(load_scenario("demo/scenario.yaml"), today="2026-11-05")
+    sim = SimServer(load_scenario(recon.data.DEMO / "scenario.yaml"), today="2026-11-05")
     with sim:
         conn = openstack.connect(**clouds_yaml(sim)["clouds"]["recon-sim"])
         ...
