@@ -409,7 +409,10 @@ def cmd_report_monthly(args) -> int:
     db = Path(args.db) if args.db else config.db_path
     with current(db, config.lock_wait) as store:
         report = build_monthly(store, contract, config, args.month)
-    paths = write_monthly(report, Path(args.out) if args.out else config.out_dir)
+    out = Path(args.out) if args.out else config.out_dir
+    paths = write_monthly(report, out)
+    from recon.reports.index import refresh_after_run
+    refresh_after_run(config, db, out)  # the index links the new assessment
     print(f"{report.month}: {report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；"
           f"累计违约金 {report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, "
           f"{paths['json']}")
