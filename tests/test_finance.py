@@ -442,3 +442,28 @@ def test_the_statements_own_total_row_is_checked_not_billed(store):
     assert code == 1 and r["statuses"] == ["arithmetic_error", "daxie_mismatch"]
     assert "1265.09" in r["statement_notes"][0]
     assert "人民币壹仟贰佰陆拾伍元零玖分" in r["statement_notes"][1]
+
+
+def test_an_unlimited_quota_delivers_the_contract_and_a_use_only_item_is_valued_apart(
+        workdir, monkeypatch):
+    """One night through openstacksdk against the simulator: the load-balancer quota is -1
+    (nothing caps delivery) and SNAT (item 30) is an item the API sees only in use."""
+    from tests.test_openstack_evidence import night, serve, small
+
+    with serve(small(load_balancer={"load_balancer": -1})) as sim:
+        night(workdir, sim, monkeypatch, "2026-11-10")
+    # one night of November: 1/360 of the term
+    #   item 11: 134.40 x 48 / 360 = 17.92, all accepted (unlimited: the contract's 48 delivered)
+    #   item 30: 2634.24 x 1 / 360 = 7.3173.. -> 7.32, nothing accepted, valued apart
+    path = workdir / "one-night.csv"
+    path.write_text(HEAD + "11,主机负载均衡服务,2026-11-10,2026-11-10,48,134.40,17.92\n"
+                    "30,snat服务,2026-11-10,2026-11-10,1,2634.24,7.32\n", encoding="utf-8")
+    main(["--config", str(workdir / "recon.toml"), "finance", "verify", str(path)])
+    r = json.loads((workdir / "out" / "finance" / "one-night" / "verification.json")
+                   .read_text("utf-8"))
+    lb, snat = line(r, 11)[0], line(r, 30)[0]
+    assert lb["statuses"] == ["ok"] and lb["days"][0]["state"] == "measured"
+    assert (lb["accepted_amount"], lb["unknown_value"]) == ("17.92", "0.00")
+    assert snat["statuses"] == ["ok"] and snat["days"][0]["state"] == "not_measured"
+    assert (snat["accepted_amount"], snat["unknown_value"], snat["difference"]) == \
+        ("0.00", "7.32", "0.00")
