@@ -396,7 +396,7 @@ def test_an_item_no_source_measures_is_valued_apart_not_counted(store):
     assert (vas["accepted_amount"], vas["unknown_value"], vas["difference"]) == \
         ("0.00", "117.60", "0.00")
     assert len(vas["unknown_days"]) == 5 and {d["state"] for d in vas["days"]} == {"not_measured"}
-    assert "本项无数据源计量" in vas["notes"][-1]
+    assert "本项分配数量无计量" in vas["notes"][-1]
 
 
 def test_days_outside_the_term_have_no_contracted_quantity(store):
