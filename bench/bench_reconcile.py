@@ -56,11 +56,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from connectors.base import Measurement, ResourceLine, SourceResult  # noqa: E402
-from recon import scaling  # noqa: E402
+from recon import labels, scaling  # noqa: E402
 from recon.config import load_config  # noqa: E402
 from recon.contract import load_contract  # noqa: E402
 from recon.reconcile import MAX_IDS, SEVERITY, contract_days, reconcile  # noqa: E402
-from recon.report import build_nightly, write_nightly  # noqa: E402
+from recon.reports.nightly import build_nightly, write_nightly  # noqa: E402
 from recon.store import Store  # noqa: E402
 
 START = date(2026, 7, 10)
@@ -353,14 +353,14 @@ class World:
 
 
 def write_replace(store: Store, world: World, ndays: int) -> list[float]:
-    """The project's own path: begin_run, replace_snapshot, finish_run, per night."""
+    """The project's own path: replace_snapshot and the run's row, per night."""
     times = []
     for d in range(ndays):
         results, accepted = world.results(d)
         t0 = time.perf_counter()
-        run_id = store.begin_run(world.dates[d])
-        store.replace_snapshot(world.dates[d], run_id, results, accepted)
-        store.finish_run(run_id, "complete", 0)
+        with store.transaction():
+            run_id = store.record_run(world.dates[d], "complete", 0)
+            store.replace_snapshot(world.dates[d], run_id, results, accepted)
         times.append(time.perf_counter() - t0)
     return times
 
@@ -373,8 +373,7 @@ def write_bulk(store: Store, world: World, ndays: int) -> None:
     db = store.db
     run_ids = []
     for d in range(ndays):
-        run_ids.append(store.begin_run(world.dates[d]))
-        store.finish_run(run_ids[-1], "complete", 0)
+        run_ids.append(store.record_run(world.dates[d], "complete", 0))
     days, idx, acc, runs, meas = [], [], [], [], []
     for d in range(ndays):
         lines = world.stored_lines(d)
@@ -512,10 +511,21 @@ def _round_exact(x: pd.Series, places: int) -> pd.Series:
     return x.map(lambda v: v if pd.isna(v) else float(Decimal(v).quantize(q, ROUND_HALF_UP)))
 
 
-def _qtxt(v) -> str:
+def _qtxt(v, unit=None) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "-"
-    return f"{v:.6f}".rstrip("0").rstrip(".")
+    return labels.qty(Decimal(f"{v:.6f}"), unit)
+
+
+def _source_message(source, status, reason, stats) -> str:
+    code = stats.get("reason_code")
+    label = labels.SOURCE_REASON.get(code)
+    text = (f"{label} — {reason}" if reason else label) if label else (reason or "")
+    if status == "failed":
+        return f"数据源 {source} 未能采集：{text}"
+    if (code or "rejected") == "rejected":
+        return f"数据源 {source} 的数据未通过校验，本日不计：{reason or ''}"
+    return f"数据源 {source} 的数据本日不计：{text}"
 
 
 def _dec(v, places: int = 6):
@@ -582,19 +592,20 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
     flag = flag.merge(ids, on=keys, how="left")
     msg, figs, idj = [], [], []
     for r in flag.itertuples(index=False):
+        u = contract.items[r.item_no].unit
         if r.code == "allocation_shortfall":
-            msg.append(f"第{r.item_no}项 分配 {_qtxt(r.allocated)} 少于合同 "
-                       f"{_qtxt(r.contracted)}，缺 {_qtxt(r.shortfall)}")
+            msg.append(f"第{r.item_no}项 分配 {_qtxt(r.allocated, u)} 少于合同 "
+                       f"{_qtxt(r.contracted, u)}，缺 {_qtxt(r.shortfall, u)}")
         elif r.code == "usage_over_contract":
-            msg.append(f"第{r.item_no}项 使用 {_qtxt(r.in_use)} 超出合同 "
-                       f"{_qtxt(r.contracted)}，超 {_qtxt(r.overage)}")
+            msg.append(f"第{r.item_no}项 使用 {_qtxt(r.in_use, u)} 超出合同 "
+                       f"{_qtxt(r.contracted, u)}，超 {_qtxt(r.overage, u)}")
         elif r.code == "allocation_over_contract":
-            msg.append(f"第{r.item_no}项 分配 {_qtxt(r.allocated)} 高于合同数量 "
-                       f"{_qtxt(r.contracted)}，无生效的补充合同覆盖（第十六条）")
+            msg.append(f"第{r.item_no}项 分配 {_qtxt(r.allocated, u)} 高于合同数量 "
+                       f"{_qtxt(r.contracted, u)}，无生效的补充合同覆盖（第十六条）")
         else:
             tenths = (int(round(r.utilisation * 10_000)) + 5) // 10  # round(u*100, 1)
             msg.append(f"第{r.item_no}项 使用率 {_qtxt(tenths / 10)}%，已分配 "
-                       f"{_qtxt(r.allocated)} 仅用 {_qtxt(r.in_use)}")
+                       f"{_qtxt(r.allocated, u)} 仅用 {_qtxt(r.in_use, u)}")
         figs.append(json.dumps({
             "contracted": _dec(r.contracted), "allocated": _dec(r.allocated),
             "in_use": _dec(r.in_use), "shortfall": _dec(r.shortfall),
@@ -611,14 +622,17 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
     um = lr[lr["item_no"].isna()]
     gu = um.groupby(["snapshot_date", "source", "resource_type"])
     un = pd.DataFrame({"n": gu.size(), "quantity": gu["quantity"].sum(),
-                       "unit": gu["unit"].first(),
+                       "unit": gu["unit"].first(), "units": gu["unit"].nunique(),
                        "ids": gu["resource_id"].agg(lambda s: list(s.iloc[:MAX_IDS]))}
                       ).reset_index()
     f_unmapped = pd.DataFrame({
         "snapshot_date": un["snapshot_date"], "code": "unmapped_resource", "item_no": None,
         "source": un["source"],
-        "message": [f"{n} 个 {rt} 资源未对应任何合同项（来源 {s}）"
-                    for n, rt, s in zip(un["n"], un["resource_type"], un["source"])],
+        "message": [f"{_qtxt(float(n))} 个{labels.RESOURCE_TYPE.get(rt, rt + ' 类资源')}"
+                    + (f"（共 {_qtxt(q, u)}）" if nu == 1 and u else "")
+                    + f"未对应任何合同项（来源 {s}）"
+                    for n, rt, s, q, u, nu in zip(un["n"], un["resource_type"], un["source"],
+                                                  un["quantity"], un["unit"], un["units"])],
         "figures": [json.dumps({"resources": int(n), "quantity": _dec(q), "unit": u},
                                separators=(",", ":"), ensure_ascii=False)
                     for n, q, u in zip(un["n"], un["quantity"], un["unit"])],
@@ -632,8 +646,8 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
         "snapshot_date": sr["snapshot_date"],
         "code": np.where(failed, "source_unavailable", "data_rejected"),
         "item_no": None, "source": sr["source"],
-        "message": np.where(failed, "数据源 " + sr["source"] + " 未能采集：" + sr["reason"],
-                            "数据源 " + sr["source"] + " 的数据未通过校验，本日不计：" + sr["reason"]),
+        "message": [_source_message(s, st, r, json.loads(x) if x else {})
+                    for s, st, r, x in zip(sr["source"], sr["status"], sr["reason"], sr["stats"])],
         "figures": sr["stats"], "resource_ids": None})
 
     # -- items that should have been measured and were not ---------------------

@@ -24,10 +24,21 @@ column in the reason.
 
 Files are read for date D from ``DIR/D/`` when that folder exists (a nightly
 drop), else from ``DIR/`` itself.
+
+Exports carry their date (README "Console exports"), because a download left
+in the folder would otherwise be re-read as fresh every night and the
+provider credited for a month-old subscription list.  A file's export date
+comes from its folder (``DIR/D/``), its name (``security-2026-11-10.csv``,
+``licences_20261110.xlsx``) or a 导出日期 (export_date) column; every date
+it gives must lie in ``[D - max_age_days, D]``.  A file that gives none, or
+one outside that window, is rejected for the night (``data_rejected``), never
+counted.  Files whose names differ only by their date are one source: the
+newest one not dated after D is read.
 """
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -35,7 +46,8 @@ import pandas as pd
 
 from connectors.base import Measurement, ResourceLine, SourceResult
 from recon.errors import InputError
-from recon.textfiles import read_table
+from recon.progress import SHANGHAI
+from recon.textfiles import Table, read_table
 
 COLUMNS = {
     "item_no": ("序号", "item_no", "合同序号"),
@@ -46,37 +58,95 @@ COLUMNS = {
     "in_use": ("使用数量", "in_use", "已用数量"),
     "unit": ("单位", "unit"),
     "project": ("项目", "project"),
+    "export_date": ("导出日期", "export_date", "导出时间"),
 }
 SUFFIXES = (".csv", ".xlsx")
+#: 2026-11-10, 2026_11_10, 2026.11.10 or 20261110 in a file name (one separator throughout)
+NAME_DATE = re.compile(r"(?<!\d)(\d{4})([-_.]?)(\d{2})\2(\d{2})(?!\d)")
+
+
+def split_name(path: Path) -> tuple[str, date | None]:
+    """A file's source name and the export date its name gives, if any.
+
+    ``security-2026-11-10.csv`` -> ("security", 2026-11-10); the last date in
+    the name counts; digits that are not a real date are part of the name.
+    """
+    stem = path.stem
+    for m in reversed(list(NAME_DATE.finditer(stem))):
+        try:
+            when = date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
+        except ValueError:
+            continue
+        base = (stem[:m.start()] + stem[m.end():]).strip("-_. ")
+        return (base or stem), when
+    return stem, None
+
+
+def parse_export_date(text: str) -> date:
+    """'2026-11-10', '2026/11/10', '20261110' or a time (a zone is read in Asia/Shanghai)."""
+    text = text.strip().replace("/", "-")
+    if re.fullmatch(r"\d{8}", text):
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    return value.astimezone(SHANGHAI).date() if value.tzinfo else value.date()
 
 
 def export_files(exports_dir: Path, snapshot_date: date) -> list[Path]:
+    """The files that stand for night D: one per source, the newest not dated after D."""
     day_dir = exports_dir / snapshot_date.isoformat()
     folder = day_dir if day_dir.is_dir() else exports_dir
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")))
+    by_source: dict[str, list[tuple[date, Path]]] = {}
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() not in SUFFIXES or p.name.startswith(("~$", ".")):
+            continue
+        base, when = split_name(p)
+        if when is None:
+            out.append(p)
+        else:
+            by_source.setdefault(base, []).append((when, p))
+    for dated in by_source.values():
+        dated.sort()
+        usable = [p for when, p in dated if when <= snapshot_date]
+        # nothing dated up to D: the oldest file, to be rejected as dated after D
+        out.append(usable[-1] if usable else dated[0][1])
+    return sorted(out)
 
 
 class ExportConnector:
-    def __init__(self, exports_dir: Path, contract, mapping, gate=None):
+    def __init__(self, exports_dir: Path, contract, mapping, gate=None, max_age_days: int = 1):
         self.exports_dir = Path(exports_dir)
         self.contract = contract
         self.mapping = mapping
         self.gate = gate
+        self.max_age_days = max_age_days
 
     def pull(self, snapshot_date: date) -> list[SourceResult]:
         files = export_files(self.exports_dir, snapshot_date)
         if not files:
             return [SourceResult.failed("export", f"no export files in {self.exports_dir} "
                                         f"for {snapshot_date}")]
-        return [self.read(path) for path in files]
+        return [self.read(path, snapshot_date) for path in files]
 
-    def read(self, path: Path) -> SourceResult:
-        source = f"export:{path.stem}"
+    def read(self, path: Path, snapshot_date: date) -> SourceResult:
+        """One file as the night's source ``export:<name without its date>``."""
+        source = f"export:{split_name(path)[0]}"
         try:
-            rows = self._parse(path)
+            table = read_table(path)
+            found = table.resolve(COLUMNS, required=("allocated", "in_use"))
+            stale = self._stale(path, table, found, snapshot_date)
+            if stale:
+                reason, when = stale
+                return SourceResult.rejected(source, reason, file=str(path),
+                                             export_date=when and when.isoformat())
+            rows = self._parse(path, table, found)
         except InputError as exc:
             return SourceResult.rejected(source, str(exc), file=str(path))
         if self.gate is not None:
@@ -102,9 +172,42 @@ class ExportConnector:
         return SourceResult(source, "ok", lines=lines, measurements=measurements,
                             stats={"file": str(path), "rows": len(rows)})
 
-    def _parse(self, path: Path) -> list[dict]:
-        table = read_table(path)
-        found = table.resolve(COLUMNS, required=("allocated", "in_use"))
+    def _stale(self, path: Path, table: Table, found: dict, day: date
+               ) -> tuple[str, date | None] | None:
+        """Why the file cannot stand for night ``day`` (Chinese, for the report), or None.
+
+        Every date the file gives -- its folder, its name, each row's 导出日期 --
+        must lie in [day - max_age_days, day]: the oldest one decides staleness,
+        the newest one whether it was exported after the night.
+        """
+        dates: list[tuple[date, str]] = []
+        if path.parent.name == day.isoformat():
+            dates.append((day, f"文件夹 {path.parent.name}"))
+        named = split_name(path)[1]
+        if named is not None:
+            dates.append((named, "取自文件名"))
+        if "export_date" in found:
+            col = found["export_date"]
+            for line, cells in table.rows:
+                try:
+                    dates.append((parse_export_date(cells.get(col, "")), f"取自{col}列第 {line} 行"))
+                except ValueError as exc:
+                    raise InputError(path, str(exc), line=line, column=col) from None
+        if not dates:
+            return (f"{path.name}：未注明导出日期（文件名中没有日期，没有“导出日期”列，"
+                    f"也不在 {day} 的文件夹中），无法确认是 {day} 当晚的数据，本晚不计入", None)
+        newest, how_new = max(dates)
+        if newest > day:
+            return (f"{path.name}：导出日期 {newest}（{how_new}）晚于核对日 {day}，"
+                    f"不能作为 {day} 的数据，本晚不计入", newest)
+        oldest, how_old = min(dates)
+        if oldest < day - timedelta(days=self.max_age_days):
+            return (f"{path.name}：导出日期 {oldest}（{how_old}），比核对日 {day} 早 "
+                    f"{(day - oldest).days} 天，超过 [exports] max_age_days = {self.max_age_days} "
+                    f"天，视为过期数据，本晚不计入", oldest)
+        return None
+
+    def _parse(self, path: Path, table: Table, found: dict) -> list[dict]:
         if "item_no" not in found and "service" not in found:
             raise InputError(path, "needs a 序号 (item_no) or 服务名称 (service) column", line=1,
                              column="服务名称")

@@ -11,8 +11,25 @@ import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recon.config import read_toml
+from recon.config import ANY_KEYS, check_keys, read_toml
 from recon.errors import ConfigError
+
+#: every table and key mapping.toml may have (see recon.config.check_keys); a key not
+#: declared here is a typo and stops the run (exit 3) instead of a rule silently unused
+SCHEMA: dict = {
+    "compute": {
+        "vcpu_item": None, "ram_item": None, "cores_quota": None, "ram_quota": None,
+        "baremetal": dict.fromkeys(("item", "resource_classes", "flavor_names")),
+        "service_hosts": {"item": None, "metadata": ANY_KEYS},
+    },
+    "block_storage": {"backup_item": None, "volume_types": ANY_KEYS},
+    "object_store": dict.fromkeys(("item",)),
+    "network": dict.fromkeys(("bandwidth_item", "bandwidth_policies", "floating_ip_item",
+                              "floating_ip_allocated", "ipsec_item", "snat_item")),
+    "load_balancer": dict.fromkeys(("item",)),
+    "licences": dict.fromkeys(("item", "os_type", "os_distro")),
+    "exports": {"aliases": ANY_KEYS},
+}
 
 
 @dataclass
@@ -106,6 +123,7 @@ def _items_in(raw: dict):
 def load_mapping(path: Path, contract) -> Mapping:
     path = Path(path)
     raw = read_toml(path, "mapping")
+    check_keys(path, raw, SCHEMA)
     for key, item in _items_in(raw):
         if not isinstance(item, int) or item not in contract.items:
             raise ConfigError(f"{path}: {key} = {item!r} is not an item of the contract")

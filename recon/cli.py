@@ -11,8 +11,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from recon import errors
-from recon.config import load_config
+from recon import errors, notify
+from recon.config import load_config, store_path
 from recon.progress import Progress
 
 
@@ -23,20 +23,37 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _say(message: str) -> None:
+    print(f"recon: {message}", file=sys.stderr, flush=True)
+
+
 def cmd_run(args) -> int:
     from recon.nightly import Night, today_shanghai
 
     config = load_config(args.config)
+    notify.load_settings(config)  # a bad [notify] table is bad configuration: exit 3 first
+    db = store_path(config, args.db)
+    out = Path(args.out) if args.out else config.out_dir
     progress = Progress(quiet=args.quiet)
+    progress.note(f"config {config.path.resolve()}; store {db.resolve()}; "
+                  f"reports {out.resolve()}")
     night = Night(config, cloud=args.cloud, progress=progress)
     day = args.date or today_shanghai()
-    result = night.run(day, Path(args.db) if args.db else config.db_path,
-                       Path(args.out) if args.out else config.out_dir)
+    result = night.run(day, db, out)
     report = result.report
-    progress.log(f"{day}: exit {result.exit_code} ({report.exit_label}); "
+    progress.note(f"{day}: exit {result.exit_code} ({report.exit_label}); "
                  f"{report.counts['critical']} critical, {report.counts['warning']} warning; "
                  f"report {result.html}")
+    after_night(config, db, out, result, progress)
     return result.exit_code
+
+
+def after_night(config, db: Path, out: Path, result, progress: Progress) -> None:
+    """The night is stored and reported: refresh the index and tell people (never the exit code)."""
+    from recon.reports.index import refresh_after_run
+    refresh_after_run(config, db, out)
+    for channel, sent in notify.notify_night(config, db, result).items():
+        progress.log(f"notify {channel}: {'sent' if sent else 'FAILED (see the log)'}")
 
 
 def cmd_contract_check(args) -> int:
@@ -72,8 +89,9 @@ def _save_requests(args, config, reqs) -> list[str]:
     from recon import scaling
     from recon.store import Store, run_lock
 
-    db = Path(args.db) if args.db else config.db_path
-    with run_lock(db, config.lock_wait), Store(db) as store:
+    db = store_path(config, args.db)
+    with run_lock(db, config.lock_wait, f"recon scaling {args.scaling_command}", say=_say), \
+            Store(db, wait_seconds=config.lock_wait, say=_say) as store:
         return scaling.save(store, reqs)
 
 
@@ -115,8 +133,9 @@ def cmd_scaling_list(args) -> int:
 
     config = load_config(args.config)
     contract = load_contract(config)
-    db = Path(args.db) if args.db else config.db_path
-    with Store(db, read_only=True) as store:
+    db = store_path(config, args.db)
+    # waits out a night's write phase (short); never blocks a night for longer than it reads
+    with Store(db, read_only=True, wait_seconds=config.lock_wait, say=_say) as store:
         day = args.date or (store.snapshot_dates() or [None])[-1]
         if day is None:
             reqs = scaling.requests(store)
@@ -140,8 +159,20 @@ def cmd_scaling_list(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on exit 3 (bad input), not argparse's 2.
+
+    2 means "incomplete night, rerun it" to cron; a mistyped command line is bad input.
+    Subcommand parsers inherit the class, so every level exits the same way.
+    """
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(errors.EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="recon",
         description="Nightly reconciliation of the government-cloud contract against what the "
                     "provider's APIs and console exports show.",
@@ -190,10 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--item", required=True, type=int, help="contract item number")
     group = add.add_mutually_exclusive_group(required=True)
     group.add_argument("--target", help="target allocated quantity")
-    group.add_argument("--increase", help="increase over the allocation before the request")
+    group.add_argument("--increase", help="increase over the allocation before the request, "
+                       "or over the target of an earlier request on the item still open then")
     add.add_argument("--requested", required=True,
                      help="when it was requested: YYYY-MM-DD[ HH:MM] (Asia/Shanghai); day 0")
-    add.add_argument("--notice-date", help="date of the management unit's written notice")
+    add.add_argument("--notice-date", help="date of the management unit's written notice; "
+                     "it counts only when dated after day 7")
     add.add_argument("--notice-deadline", help="deadline that notice set")
     add.add_argument("--note", help="free text")
     add.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
@@ -207,16 +240,30 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--db", help="DuckDB store")
     imp.set_defaults(func=cmd_scaling_import)
     lst = ssub.add_parser("list", help="each request's state on a night",
-                          description="States: pending, partial, completed, late, overdue, "
+                          description="States: pending, partial, completed, late, "
+                          "undetermined (the night of day 7 is unknown), overdue, "
                           "notice_overdue, unverifiable.")
     lst.add_argument("--date", type=_date, help="the night (default: the latest stored)")
     lst.add_argument("--history", action="store_true", help="show each request's revisions")
     lst.add_argument("--db", help="DuckDB store")
     lst.set_defaults(func=cmd_scaling_list)
 
+    rep = sub.add_parser("report", help="reports built from the store (monthly assessment, "
+                         "history index)", description="Reports built from what the store holds.")
+    rsub = rep.add_subparsers(dest="report_command", required=True, metavar="KIND")
+    for register in _report_parsers():
+        register(rsub)
+
     for register in _extra_parsers():
         register(sub)
     return parser
+
+
+def _report_parsers():
+    """`recon report KIND`: each report module adds its own KIND."""
+    from recon.reports.index import add_report_index
+    from recon.reports.monthly import add_report_monthly
+    return [add_report_monthly, add_report_index]
 
 
 def _extra_parsers():
@@ -228,13 +275,14 @@ def _extra_parsers():
     except ImportError:
         pass
     from recon.ledgers.incidents import add_incidents_parser
-    from recon.reports.monthly import add_report_parser
-    out += [add_incidents_parser, add_report_parser]
+    out.append(add_incidents_parser)
     try:
         from recon.demo import add_demo_parser
         out.append(add_demo_parser)
     except ImportError:
         pass
+    from recon.finance.cli import add_finance_parser
+    out.append(add_finance_parser)
     return out
 
 
@@ -246,7 +294,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except errors.ReconError as exc:
-        print(f"recon: error: {exc}", file=sys.stderr)
+        print(f"recon: error: {exc} (exit {exc.exit_code})", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("recon: interrupted", file=sys.stderr)

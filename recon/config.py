@@ -6,7 +6,9 @@ folder, so a config and its contract files travel together.
 """
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,9 +42,84 @@ class Config:
     timeout: float
     retries: int
     exports_dir: Path | None
+    #: how many days old a console export may be and still stand for the night
+    export_max_age_days: int = 1
+    #: where db_path came from, for messages: RECON_DB or the file's [store] path
+    db_source: str = "[store] path"
     penalty_basis: str = "contract"
     penalty_coefficient: Decimal = Decimal("0.20")
+    #: working days for years chinese-calendar lacks (recon.calendar)
+    calendar_file: Path | None = None
     extra: dict = field(default_factory=dict)
+
+
+#: in a schema: a table whose keys are the user's own names (volume types, aliases ...)
+ANY_KEYS = "any keys"
+
+#: every table and key recon.toml may have: anything else is a typo, and a typo silently
+#: ignored is a setting that silently does not apply (exit 3 naming the closest key)
+SCHEMA: dict = {
+    "contract": dict.fromkeys(("number", "title", "agency", "provider", "signed", "months",
+                               "total", "items", "amendments")),
+    "store": dict.fromkeys(("path", "lock_wait_seconds")),
+    "report": dict.fromkeys(("out", "idle_below")),
+    "openstack": dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
+    "exports": dict.fromkeys(("dir", "max_age_days")),
+    "scaling": dict.fromkeys(("penalty_basis", "penalty_coefficient")),
+    "assessment": dict.fromkeys(("file",)),
+    "calendar": dict.fromkeys(("file",)),
+    # checked where it is read (recon.notify.load_settings), channel by channel
+    "notify": ANY_KEYS,
+}
+
+
+
+def check_keys(path: Path, raw: dict, schema: dict, table: str = "") -> None:
+    """Raise ConfigError for the first key ``schema`` does not declare.
+
+    A schema maps each known key to None (a value), to a dict (a table, or an
+    array of tables whose rows have those keys) or to :data:`ANY_KEYS`.  The
+    message names the file, the line when it can be found, the table, the key
+    and the closest known key.
+    """
+    for key, value in raw.items():
+        if key not in schema:
+            close = difflib.get_close_matches(key, list(schema), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else \
+                f" (known: {', '.join(sorted(schema))})"
+            what = f"unknown key {key!r}" if table else f"unknown table [{key}]"
+            raise ConfigError(f"{_where(path, table, key)}: {what}{hint}")
+        sub = schema[key]
+        if isinstance(sub, dict):
+            name = f"{table}.{key}" if table else key
+            rows = value if isinstance(value, list) else [value]
+            for row in rows:
+                if isinstance(row, dict):
+                    check_keys(path, row, sub, name)
+
+
+def _where(path: Path, table: str, key: str) -> str:
+    """``FILE:LINE [table]`` for a key, the line found by reading the file (best effort)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    full = f"{table}.{key}" if table else key
+    sub = re.compile(r"^\s*\[\[?\s*" + re.escape(full) + r"\s*[\].]")
+    own = re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]")
+    assign = re.compile(r"^\s*[\"']?" + re.escape(key) + r"[\"']?\s*=")
+    line, inside = None, not table
+    for n, text in enumerate(lines, 1):
+        if re.match(r"^\s*\[", text):
+            if sub.match(text):
+                line = n
+                break
+            inside = bool(table and own.match(text))
+        elif inside and assign.match(text):
+            line = n
+            break
+    where = f"{path}:{line}" if line else str(path)
+    return f"{where} [{table}]" if table else where
 
 
 def _get(table: dict, key: str, kind, where: str, default=None):
@@ -53,6 +130,14 @@ def _get(table: dict, key: str, kind, where: str, default=None):
         return kind(value)
     except (TypeError, ValueError, ArithmeticError):
         raise ConfigError(f"{where}: key {key!r} has a bad value {value!r}") from None
+
+
+def _max_age(exports: dict, path: Path) -> int:
+    value = exports.get("max_age_days", 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{path} [exports]: max_age_days must be a whole number of days "
+                          f"(0 or more), got {value!r}")
+    return value
 
 
 def read_toml(path: Path, what: str) -> dict:
@@ -71,6 +156,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     path = Path(path or os.environ.get("RECON_CONFIG") or
                 (Path("recon.toml") if Path("recon.toml").exists() else BUNDLED))
     raw = read_toml(path, "configuration")
+    check_keys(path, raw, SCHEMA)
     base = path.resolve().parent
 
     def rel(value) -> Path:
@@ -80,6 +166,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     c, s, r = raw.get("contract", {}), raw.get("store", {}), raw.get("report", {})
     o, e = raw.get("openstack", {}), raw.get("exports", {})
     sc = raw.get("scaling", {})
+    cal = raw.get("calendar", {})
     if sc.get("penalty_basis", "contract") not in ("contract", "item"):
         raise ConfigError(f"{path} [scaling]: penalty_basis must be 'contract' or 'item'")
     signed = c.get("signed")
@@ -107,7 +194,24 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         timeout=_get(o, "timeout_seconds", float, f"{path} [openstack]", 30),
         retries=_get(o, "retries", int, f"{path} [openstack]", 3),
         exports_dir=rel(e["dir"]) if e.get("dir") else None,
+        export_max_age_days=_max_age(e, path),
+        db_source="RECON_DB" if os.environ.get("RECON_DB") else f"{path} [store] path",
         penalty_basis=sc.get("penalty_basis", "contract"),
         penalty_coefficient=_get(sc, "penalty_coefficient", Decimal, f"{path} [scaling]", "0.20"),
+        calendar_file=rel(cal["file"]) if cal.get("file") else None,
         extra=raw,
     )
+
+
+def store_path(config: Config, flag: str | os.PathLike | None = None) -> Path:
+    """The store a command uses (``--db`` beats RECON_DB beats the file), checked.
+
+    Its folder must exist: a mistyped ``--db`` must not create a fresh, empty
+    store somewhere and report a night against it.
+    """
+    path, source = (Path(flag), "--db") if flag else (config.db_path, config.db_source)
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{source} {path}: the folder {folder} does not exist "
+                          "(create it, or fix the path)")
+    return path

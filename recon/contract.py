@@ -15,6 +15,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 
 from recon.errors import InputError
@@ -109,6 +110,18 @@ def term_end(start: date, months: int) -> date:
     year, month = start.year + m // 12, m % 12 + 1
     day = min(start.day, calendar.monthrange(year, month)[1])
     return date(year, month, day) - timedelta(days=1)
+
+
+def day_share(day: date, months: int) -> Fraction:
+    """The share of a term of ``months`` months that one natural day is, exactly.
+
+    第二条 prices each item for the whole term, so a calendar month is 1/months
+    of it, and a day 1/(days of its month) of that month: the nightly day value
+    and finance's share of a billing period both count days this way.  A
+    Fraction, so a period's share is exact and money is rounded only where
+    it is written.
+    """
+    return Fraction(1, months * calendar.monthrange(day.year, day.month)[1])
 
 
 def _decimal(table: Table, line: int, col: str, text: str) -> Decimal:

@@ -9,7 +9,8 @@ simulator's "today" forward each time.  Nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 import argparse
-import html
+import dataclasses
+import shutil
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,6 +27,26 @@ LEDGER = ROOT / "demo" / "scaling_requests.csv"
 #: the agency's incidents ledger, judged by the month's assessment
 INCIDENTS = ROOT / "demo" / "incidents.csv"
 FIRST_NIGHT = date(2026, 11, 1)
+#: the provider's console downloads as of 2026-11-10 (the date is in each name)
+SAMPLE_EXPORTS = ROOT / "demo" / "exports"
+
+
+def drop_exports(into: Path, day: date, samples: Path = SAMPLE_EXPORTS) -> Path:
+    """Lay the sample exports down as night ``day``'s console drop: ``into/<day>/<name>``.
+
+    The demo plays 14 nights with one set of sample files; a real night gets
+    the provider's download of that day.  The copies lose the date in their
+    names and are dated by their folder instead, so no file claims a date it
+    does not have and the nightly job judges them by the same rule as real ones.
+    """
+    from connectors.exports import SUFFIXES, split_name
+
+    folder = into / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    for src in sorted(samples.iterdir()):
+        if src.suffix.lower() in SUFFIXES:
+            shutil.copyfile(src, folder / f"{split_name(src)[0]}{src.suffix}")
+    return folder
 
 
 def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool = False) -> int:
@@ -38,12 +59,12 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
     progress = Progress(quiet=quiet)
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
-    config = load_config(BUNDLED)
+    # each night reads its own console drop, laid down in OUT/exports/<date>/
+    config = dataclasses.replace(load_config(BUNDLED), exports_dir=out / "exports")
     db = out / "demo.duckdb"
     for stale in (db, Path(str(db) + ".wal")):
         stale.unlink(missing_ok=True)
     scenario = load_scenario(scenario_path)
-    nights = []
     with SimServer(scenario, today=FIRST_NIGHT) as sim:
         clouds = clouds_yaml(sim, "recon-demo", auth="application_credential")
         (out / "clouds.yaml").write_text(yaml.safe_dump(clouds, allow_unicode=True),
@@ -55,21 +76,24 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
         for n in range(days):
             day = FIRST_NIGHT + timedelta(days=n)
             sim.set_today(day)
+            drop_exports(out / "exports", day)
             result = night.run(day, db, out)
             rep = result.report
-            nights.append((day, result.exit_code, rep.exit_label, rep.counts))
             progress.log(f"{day}: exit {result.exit_code} {rep.exit_label}; "
                          f"{rep.counts['critical']} critical, {rep.counts['warning']} warning")
-        months = _assess_months(config, night.contract, db, out, [d for d, *_ in nights])
-    _index(out, nights, months)
+        _assess_months(config, night.contract, db, out,
+                       [FIRST_NIGHT + timedelta(days=n) for n in range(days)])
+    from recon.reports.index import rebuild
+    rebuild(config, db, out)
     progress.log(f"demo: {days} nights in {time.monotonic() - started:.1f} s; open "
                  f"{out / 'index.html'}")
     # each night's exit code is in the log and index.html; the demo itself succeeded
     return 0
 
 
-def _assess_months(config, contract, db: Path, out: Path, days) -> list[str]:
-    """The monthly assessment (月度考核) of every month the nights touched."""
+def _assess_months(config, contract, db: Path, out: Path, days) -> None:
+    """The monthly assessment (月度考核) of every month the nights touched (before the
+    index is rebuilt: it lists the assessments it finds under OUT/monthly/)."""
     from recon.ledgers import incidents
     from recon.reports.monthly import build_monthly, write_monthly
     from recon.store import Store
@@ -79,26 +103,6 @@ def _assess_months(config, contract, db: Path, out: Path, days) -> list[str]:
         incidents.save(store, incidents.read_incidents(INCIDENTS, contract))
         for month in months:
             write_monthly(build_monthly(store, contract, config, month), out)
-    return months
-
-
-def _index(out: Path, nights, months=()) -> None:
-    monthly = "".join(f'<li><a href="monthly/{m}/assessment.html">{m} 月度考核</a>（'
-                      f'<a href="monthly/{m}/assessment.pdf">PDF</a>）</li>' for m in months)
-    rows = "\n".join(
-        f'<tr><td><a href="{d}/nightly.html">{d}</a></td><td>{code}</td>'
-        f"<td>{html.escape(label)}</td><td>{c['critical']}</td><td>{c['warning']}</td></tr>"
-        for d, code, label, c in nights)
-    (out / "index.html").write_text(f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>recon 演示</title>
-<style>body{{font-family:sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:.3em .6em}}
-table{{border-collapse:collapse}}</style></head><body>
-<h1>recon 演示：模拟云上的逐夜核对</h1>
-<ul>{monthly}</ul>
-<table><tr><th>日期</th><th>退出码</th><th>结论</th><th>严重</th><th>警告</th></tr>
-{rows}
-</table></body></html>
-""", encoding="utf-8")
 
 
 def cmd_demo(args) -> int:

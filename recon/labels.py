@@ -1,4 +1,13 @@
-"""Chinese labels for what reports show; the codes stay English in JSON."""
+"""Chinese labels for what reports show, and how a quantity is written; codes stay English in JSON.
+
+Every stable code (finding, status, reason, resource type) has its Chinese
+label here and nowhere else.  The SQL that writes finding messages reads the
+same tables through :func:`sql_case`, so a message and a page never name a
+thing two ways.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
 
 STATUS = {
     "ok": "正常",
@@ -24,17 +33,56 @@ FINDING = {
     "scaling_late": "扩容延期完成",
     "scaling_notice_overdue": "书面通知期限已过",
     "scaling_unverifiable": "扩容无法核实",
+    "scaling_undetermined": "扩容是否按期无法判定",
+    "scaling_reverted": "扩容完成后被收回",
 }
 SCALING = {
     "pending": "处理中",
     "partial": "部分完成",
     "completed": "按期完成",
     "late": "延期完成",
+    "undetermined": "无法判定",
     "overdue": "超期未完成",
     "notice_overdue": "通知期限已过未完成",
     "unverifiable": "无法核实",
 }
 SOURCE_STATUS = {"ok": "正常", "failed": "采集失败", "rejected": "校验未通过"}
+#: why a source failed, by the ``reason_code`` the connectors put in the source's stats;
+#: the technical detail (the raw reason) follows the label
+SOURCE_REASON = {
+    "timeout": "连接或响应超时",
+    "http_5xx": "服务端错误",
+    "malformed": "返回内容无法解析",
+    "not_in_catalog": "服务目录中没有该服务",
+    "auth": "认证失败",
+    "dependency": "所依赖的数据源未能采集",
+    "stale": "数据不是本日的",
+    "rejected": "数据未通过校验",
+}
+#: what a source is, for a reader who does not know OpenStack's service names
+SOURCE = {
+    "openstack:compute": "云主机",
+    "openstack:block-storage": "块存储",
+    "openstack:network": "网络",
+    "openstack:load-balancer": "负载均衡",
+    "openstack:object-store": "对象存储",
+    "openstack:image": "镜像",
+    "export": "控制台导出",
+}
+#: a resource as the report names it ("1 个控制台导出资源", never "1 个 export 资源")
+RESOURCE_TYPE = {
+    "server": "云主机",
+    "volume": "云硬盘",
+    "backup": "云硬盘备份",
+    "floatingip": "公网IP",
+    "router": "路由器",
+    "qos_policy": "带宽策略",
+    "ipsec_site_connection": "IPSec VPN连接",
+    "loadbalancer": "负载均衡实例",
+    "account": "对象存储账户",
+    "server_licence": "操作系统授权",
+    "export": "控制台导出资源",
+}
 EXIT = {
     0: "正常：全部采集，无需处理的问题",
     1: "有需要处理的问题",
@@ -42,3 +90,44 @@ EXIT = {
     3: "输入或配置错误",
     4: "数据库被占用或无法打开",
 }
+FINANCE_STATUS = {
+    "ok": "正确",
+    "price_mismatch": "单价与合同不符",
+    "quantity_over_contract": "数量超出合同",
+    "billed_over_delivered": "计费高于实际交付",
+    "arithmetic_error": "金额计算错误",
+    "unknown_item": "非合同项目",
+    "daxie_mismatch": "大写金额不符",
+    "missing_item": "合同项目未计费",
+}
+NIGHT_STATE = {"measured": "已计量", "unknown": "未知（未有效采集）", "not_measured": "无数据源计量"}
+
+
+def source_name(source: str) -> str:
+    """'openstack:block-storage' -> '块存储'; 'export:security' -> '控制台导出 security'."""
+    if source in SOURCE:
+        return SOURCE[source]
+    family, _, rest = source.partition(":")
+    return f"{SOURCE[family]} {rest}" if family in SOURCE and rest else source
+
+
+def qty(value, unit: str | None = None) -> str:
+    """A quantity as the report writes it: 90000.000000 -> '90,000', with ' GB' when a unit is given.
+
+    The SQL macro ``qty`` (recon.reconcile) writes finding messages the same way;
+    tests/test_report.py holds the two to the same answers.
+    """
+    if value is None:
+        return "-"
+    text = f"{Decimal(value):,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} {unit}" if unit else text
+
+
+def sql_case(name: str, mapping: dict) -> str:
+    """A DuckDB macro ``name(code)`` returning the label of ``code`` (NULL when it has none)."""
+    def lit(s) -> str:
+        return str(s) if isinstance(s, int) else "'" + str(s).replace("'", "''") + "'"
+    whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
+    return f"CREATE OR REPLACE TEMP MACRO {name}(code) AS CASE code {whens} ELSE NULL END"

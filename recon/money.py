@@ -7,6 +7,7 @@ but 角 is not, this module writes one 零 (壹拾元零伍角整), and keeps to
 """
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -97,3 +98,19 @@ def daxie(value, currency: str = "人民币") -> str:
     else:
         text += "整"
     return f"{currency}{sign}{text}"
+
+
+_LABEL = re.compile(r"^[（(]?大写[）)]?[:：]?")
+_YUAN_ZERO_JIAO = re.compile(r"元零([壹贰叁肆伍陆柒捌玖]角)")
+
+
+def daxie_matches(text: str, value) -> bool:
+    """Does a written 大写 say the amount?  Accepts what 第五十二条 allows and
+    :func:`daxie` does not write: 正 for 整, no 零 between 元 and 角 when the 元
+    digit is 0, a 大写 label, spaces, and no currency name."""
+    t = _LABEL.sub("", "".join(str(text).split()))
+    t = t.removeprefix("人民币")
+    if t.endswith("正"):
+        t = t[:-1] + "整"
+    want = daxie(value).removeprefix("人民币")
+    return t in (want, _YUAN_ZERO_JIAO.sub(r"元\1", want))

@@ -9,6 +9,7 @@ as such and the rest of the night goes on (exit 2).
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from recon.contract import load_contract
 from recon.errors import ConfigError, InputError
 from recon.progress import SHANGHAI, Progress
 from recon.reconcile import reconcile
-from recon.report import build_nightly, write_nightly
+from recon.reports.nightly import build_nightly, relink, write_nightly
 from recon.store import Store, run_lock
 
 
@@ -76,7 +77,7 @@ class Night:
         out = []
         if self.config.exports_dir:
             out.append(ExportConnector(self.config.exports_dir, self.contract, self.mapping,
-                                       self.gate))
+                                       self.gate, self.config.export_max_age_days))
         if self.cloud:
             from connectors.openstack import OpenStackConnector
             out.append(OpenStackConnector(self.cloud, self.mapping, self.contract,
@@ -95,7 +96,7 @@ class Night:
                 self.progress.log(f"{snapshot_date}: {res.source} ok, {len(res.lines)} resource "
                                   f"lines, {len(res.measurements)} figures")
             else:
-                self.progress.log(f"{snapshot_date}: {res.source} {res.status}: {res.reason}")
+                self.progress.problem(f"{snapshot_date}: {res.source} {res.status}: {res.reason}")
         return results
 
     def validate(self, results: list[SourceResult]) -> dict[str, bool]:
@@ -116,7 +117,7 @@ class Night:
                 res.status = "rejected"
                 res.reason = "; ".join(f.describe() for f in failures)
                 res.stats["failures"] = [vars(f) for f in failures]
-                self.progress.log(f"{res.source} rejected: {res.reason}")
+                self.progress.problem(f"{res.source} rejected: {res.reason}")
             accepted[res.source] = not failures
         return accepted
 
@@ -127,25 +128,43 @@ class Night:
                 for f in self.gate.validate(suite, frame).failures]
 
     def run(self, snapshot_date: date, db_path: Path, out_dir: Path) -> NightResult:
+        """One night, all or nothing.
+
+        The pull and the gate come first, holding only the run lock (so two
+        nights never interleave, and readers keep the store meanwhile).
+        Then one transaction holds the store's file: the snapshot, its
+        reconciliation, the scaling flags, the report (staged in the store's
+        outbox) and the run's row commit together, and the report files take
+        their names right after.  Killed at any moment, the night is the old
+        one or this one; see :mod:`recon.outbox`.
+        """
         if not self.contract.in_term(snapshot_date):
             raise InputError(self.config.path, f"{snapshot_date} is outside the contract term "
                              f"{self.contract.start} .. {self.contract.end}", column="--date")
-        with run_lock(db_path, self.config.lock_wait):
-            with Store(db_path) as store:
-                run_id = store.begin_run(snapshot_date)
+        started = datetime.now(SHANGHAI)
+        wait = self.config.lock_wait
+        with run_lock(db_path, wait, f"recon run --date {snapshot_date}", say=self.progress.log):
             results = self.pull(snapshot_date)
             accepted = self.validate(results)
             self.progress.step(f"{snapshot_date}: storing and reconciling")
-            with Store(db_path) as store:
-                store.replace_snapshot(snapshot_date, run_id, results, accepted)
-                reconcile(store, self.contract, [snapshot_date], self.config.idle_below)
-                scaling.flag(store, self.contract, snapshot_date, self.config.penalty_basis,
-                             self.config.penalty_coefficient)
-                report = build_nightly(store, self.contract, snapshot_date, run_id,
-                                       self.config)
-                status = "complete" if report.complete else "incomplete"
-                store.finish_run(run_id, status, report.exit_code)
-            html, js = write_nightly(report, out_dir)
+            with Store(db_path, wait_seconds=wait, say=self.progress.log) as store:
+                held = time.monotonic()
+                with store.transaction():
+                    run_id = store.new_run_id()
+                    store.replace_snapshot(snapshot_date, run_id, results, accepted)
+                    reconcile(store, self.contract, [snapshot_date], self.config.idle_below)
+                    scaling.flag(store, self.contract, snapshot_date,
+                                 self.config.penalty_basis, self.config.penalty_coefficient)
+                    report = build_nightly(store, self.contract, snapshot_date, run_id,
+                                           self.config)
+                    html, js = write_nightly(report, out_dir, store.outbox)
+                    store.record_run(snapshot_date, "complete" if report.complete
+                                     else "incomplete", report.exit_code, started,
+                                     run_id=run_id)
+            held = time.monotonic() - held  # the checkpoint on close included
+            relink(out_dir, snapshot_date)  # the nights either side now link to this one
+            self.progress.log(f"{snapshot_date}: stored as run {run_id} (store held "
+                              f"{held:.2f} s)")
         self.progress.done()
         return NightResult(report.exit_code, html, js, report)
 

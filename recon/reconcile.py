@@ -24,12 +24,14 @@ the scaling_* codes.
 """
 from __future__ import annotations
 
-import calendar
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pandas as pd
 
+from recon import labels
+from recon.contract import day_share
 from recon.store import MONEY, QTY
 
 #: severity per finding code; "critical" and "warning" need attention (exit 1)
@@ -53,10 +55,10 @@ def contract_days(contract, dates: list[date]) -> pd.DataFrame:
     """One row per (date, item): the contracted quantity that day and its price."""
     rows = []
     for day in dates:
-        dim = calendar.monthrange(day.year, day.month)[1]
         for item in contract.items.values():
-            # DuckDB divides DECIMALs in DOUBLE; divide here in Decimal, multiply there exactly
-            unit_day = (item.unit_price / item.months / dim).quantize(UNIT_DAY_EXP)
+            # DuckDB divides DECIMALs in DOUBLE; divide here exactly, multiply there exactly
+            share = Fraction(item.unit_price) * day_share(day, item.months)
+            unit_day = (Decimal(share.numerator) / share.denominator).quantize(UNIT_DAY_EXP)
             rows.append((day, item.item_no, str(contract.quantity_on(item.item_no, day)),
                          str(item.unit_price), str(unit_day), item.source))
     return pd.DataFrame(rows, columns=["snapshot_date", "item_no", "contracted", "unit_price",
@@ -64,33 +66,34 @@ def contract_days(contract, dates: list[date]) -> pd.DataFrame:
 
 
 def reconcile(store, contract, dates: list[date], idle_below: Decimal = Decimal("0.30")) -> None:
-    """Compute item_days and findings for ``dates`` in one transaction."""
+    """Compute item_days and findings for ``dates``, atomically (in the caller's transaction
+    when there is one: a night's conclusions commit with its snapshot)."""
     db = store.db
     cd = contract_days(contract, dates)
     db.register("_contract_days", cd)
-    db.execute("BEGIN")
     try:
-        db.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _cd AS
-            SELECT snapshot_date::DATE AS snapshot_date, item_no::SMALLINT AS item_no,
-                   contracted::{QTY} AS contracted, unit_price::{MONEY} AS unit_price,
-                   unit_day_value::DECIMAL(18,10) AS unit_day_value, source
-            FROM _contract_days
-        """)
-        db.execute("DELETE FROM item_days WHERE snapshot_date IN (SELECT snapshot_date FROM _cd)")
-        db.execute("DELETE FROM findings WHERE snapshot_date IN (SELECT snapshot_date FROM _cd)")
-        db.execute(ITEM_DAYS_SQL, [idle_below])
-        db.execute(QTXT_MACRO)
-        for sql in FINDINGS_SQL:
-            db.execute(sql)
-        db.execute("UPDATE findings f SET severity = s.severity "
-                   "FROM (SELECT unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS severity) s "
-                   "WHERE f.code = s.code AND f.severity = 'pending'",
-                   [list(SEVERITY), list(SEVERITY.values())])
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
+        with store.transaction():
+            db.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _cd AS
+                SELECT snapshot_date::DATE AS snapshot_date, item_no::SMALLINT AS item_no,
+                       contracted::{QTY} AS contracted, unit_price::{MONEY} AS unit_price,
+                       unit_day_value::DECIMAL(18,10) AS unit_day_value, source
+                FROM _contract_days
+            """)
+            db.execute("DELETE FROM item_days WHERE snapshot_date IN "
+                       "(SELECT snapshot_date FROM _cd)")
+            db.execute("DELETE FROM findings WHERE snapshot_date IN "
+                       "(SELECT snapshot_date FROM _cd)")
+            db.execute(ITEM_DAYS_SQL, [idle_below])
+            for sql in message_macros(contract):
+                db.execute(sql)
+            for sql in FINDINGS_SQL:
+                db.execute(sql)
+            db.execute("UPDATE findings f SET severity = s.severity "
+                       "FROM (SELECT unnest(?::VARCHAR[]) AS code, "
+                       "unnest(?::VARCHAR[]) AS severity) s "
+                       "WHERE f.code = s.code AND f.severity = 'pending'",
+                       [list(SEVERITY), list(SEVERITY.values())])
     finally:
         db.unregister("_contract_days")
 
@@ -137,13 +140,33 @@ SELECT snapshot_date, item_no, contracted,
 FROM calc
 """
 
-# a quantity as people write it: 90000.000000 -> 90000, 1.500000 -> 1.5
-QTXT_MACRO = """
-CREATE OR REPLACE TEMP MACRO qtxt(x) AS
-    CASE WHEN x IS NULL THEN '-'
-         WHEN contains(x::VARCHAR, '.') THEN rtrim(rtrim(x::VARCHAR, '0'), '.')
-         ELSE x::VARCHAR END
+# a quantity as the report writes it (labels.qty): 90000.000000, 'GB' -> '90,000 GB'
+QTY_MACRO = """
+CREATE OR REPLACE TEMP MACRO qty(x, unit) AS
+    CASE WHEN x IS NULL THEN '-' ELSE
+        CASE WHEN x < 0 THEN '-' ELSE '' END
+        || format('{:,}', trunc(abs(x))::HUGEINT)
+        || CASE WHEN abs(x) <> trunc(abs(x))
+                THEN '.' || rtrim(split_part(abs(x)::VARCHAR, '.', 2), '0') ELSE '' END
+        || CASE WHEN coalesce(unit, '') = '' THEN '' ELSE ' ' || unit END
+    END
 """
+# why a source failed, Chinese first and the connector's own words after it
+REASON_MACRO = """
+CREATE OR REPLACE TEMP MACRO reason_text(code, reason) AS
+    CASE WHEN source_reason(code) IS NULL THEN coalesce(reason, '')
+         ELSE source_reason(code) || coalesce(' — ' || reason, '') END
+"""
+
+
+def message_macros(contract) -> list[str]:
+    """The macros finding messages are written with: quantities with separators and the
+    item's unit, and the Chinese labels of labels.py."""
+    return [QTY_MACRO,
+            labels.sql_case("item_unit", {i.item_no: i.unit for i in contract.items.values()}),
+            labels.sql_case("resource_label", labels.RESOURCE_TYPE),
+            labels.sql_case("source_reason", labels.SOURCE_REASON),
+            REASON_MACRO]
 
 # the resource ids behind an item on a date (accepted lines only)
 _IDS = f"""
@@ -167,14 +190,17 @@ FINDINGS_SQL = [
     SELECT d.snapshot_date, k.code, 'pending', d.item_no, d.measured_by,
            CASE k.code
              WHEN 'allocation_shortfall' THEN format('第{}项 分配 {} 少于合同 {}，缺 {}',
-                  d.item_no, qtxt(d.allocated), qtxt(d.contracted), qtxt(d.shortfall))
+                  d.item_no, qty(d.allocated, u.unit), qty(d.contracted, u.unit),
+                  qty(d.shortfall, u.unit))
              WHEN 'usage_over_contract' THEN format('第{}项 使用 {} 超出合同 {}，超 {}',
-                  d.item_no, qtxt(d.in_use), qtxt(d.contracted), qtxt(d.overage))
+                  d.item_no, qty(d.in_use, u.unit), qty(d.contracted, u.unit),
+                  qty(d.overage, u.unit))
              WHEN 'allocation_over_contract' THEN format(
                   '第{}项 分配 {} 高于合同数量 {}，无生效的补充合同覆盖（第十六条）',
-                  d.item_no, qtxt(d.allocated), qtxt(d.contracted))
+                  d.item_no, qty(d.allocated, u.unit), qty(d.contracted, u.unit))
              ELSE format('第{}项 使用率 {}%，已分配 {} 仅用 {}', d.item_no,
-                  qtxt(round(d.utilisation * 100, 1)), qtxt(d.allocated), qtxt(d.in_use))
+                  qty(round(d.utilisation * 100, 1), NULL), qty(d.allocated, u.unit),
+                  qty(d.in_use, u.unit))
            END,
            to_json(struct_pack(contracted := d.contracted::VARCHAR, allocated := d.allocated::VARCHAR,
                    in_use := d.in_use::VARCHAR, shortfall := d.shortfall::VARCHAR,
@@ -183,6 +209,7 @@ FINDINGS_SQL = [
                    overage_value := d.overage_value::VARCHAR, resources := coalesce(i.n, 0))),
            to_json(coalesce(i.ids, []::VARCHAR[]))
     FROM src d
+    CROSS JOIN LATERAL (SELECT item_unit(d.item_no) AS unit) u
     JOIN (VALUES ('allocation_shortfall'), ('usage_over_contract'), ('idle_capacity'),
                  ('allocation_over_contract')) k(code)
       ON (k.code = 'allocation_shortfall' AND d.status = 'shortfall')
@@ -195,7 +222,12 @@ FINDINGS_SQL = [
     """
     INSERT INTO findings
     SELECT l.snapshot_date, 'unmapped_resource', 'pending', NULL, r.source,
-           format('{} 个 {} 资源未对应任何合同项（来源 {}）', count(*), r.resource_type, r.source),
+           format('{} 个{}{}未对应任何合同项（来源 {}）', qty(count(*), NULL),
+                  coalesce(resource_label(r.resource_type), r.resource_type || ' 类资源'),
+                  CASE WHEN count(DISTINCT l.unit) = 1 AND any_value(l.unit) <> ''
+                       THEN format('（共 {}）', qty(sum(l.quantity), any_value(l.unit)))
+                       ELSE '' END,
+                  r.source),
            to_json(struct_pack(resources := count(*), quantity := sum(l.quantity)::VARCHAR,
                                unit := any_value(l.unit))),
            to_json(min(r.resource_id, __MAX_IDS__))
@@ -210,8 +242,12 @@ FINDINGS_SQL = [
     SELECT snapshot_date,
            CASE status WHEN 'failed' THEN 'source_unavailable' ELSE 'data_rejected' END,
            'pending', NULL, source,
-           CASE status WHEN 'failed' THEN format('数据源 {} 未能采集：{}', source, reason)
-                ELSE format('数据源 {} 的数据未通过校验，本日不计：{}', source, reason) END,
+           CASE WHEN status = 'failed'
+                THEN format('数据源 {} 未能采集：{}', source, reason_text(stats->>'reason_code', reason))
+                WHEN coalesce(stats->>'reason_code', 'rejected') = 'rejected'
+                THEN format('数据源 {} 的数据未通过校验，本日不计：{}', source, coalesce(reason, ''))
+                ELSE format('数据源 {} 的数据本日不计：{}', source,
+                            reason_text(stats->>'reason_code', reason)) END,
            stats, NULL
     FROM source_runs
     WHERE status <> 'ok' AND snapshot_date IN (SELECT snapshot_date FROM _cd)

@@ -10,11 +10,14 @@ Asia/Shanghai; the day the request is made is day 0, so the request of
 2026-11-02 must be complete on the night of 2026-11-09 (day 7) at the latest.
 
 A request is *completed* on the first night its item's allocated quantity
-reaches the target and stays there on every later measured night.  A night
-whose pull failed for the item is *unknown*: it neither completes a request
-nor breaks one, and the report lists such nights.  Nothing here is concluded
-from data that was not measured: an item no source measures is
-``unverifiable``, never overdue.
+reaches the target; the completion is final once the target held through the
+later of day 7 and that night, so the night of day 7 alone decides whether it
+was in time, and a later drop is a revert, never a retroactive "late".  A night
+whose pull failed for the item is *unknown*: it neither completes a request nor
+breaks one; an unknown night of day 7 leaves the question ``undetermined``.
+Nothing here is concluded from data that was not measured, nor from nights
+after the one asked about: an item no source measures is ``unverifiable``,
+never overdue.
 
 The ledger keeps history: every change to a request is a new revision; the
 latest revision counts.
@@ -26,13 +29,15 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from recon import labels
 from recon.errors import InputError
-from recon.money import cents
+from recon.money import cents, fmt
 from recon.progress import SHANGHAI
 from recon.textfiles import read_table
 
 DEADLINE_DAYS = 7
-WARN_DAYS_BEFORE = 2
+#: the nights (days since the request) an open request is warned about (README)
+DUE_SOON_DAYS = (5, 6)
 
 COLUMNS = {
     "request_id": ("申请编号", "request_id"),
@@ -70,25 +75,36 @@ class Request:
 
 @dataclass
 class State:
-    """Where a request stands on a given night."""
+    """Where a request stands on a given night, from what was measured up to that night."""
 
     request: Request
     as_of: date
-    state: str            # pending | partial | completed | late | overdue | notice_overdue | unverifiable
+    #: pending | partial | completed | late | undetermined | overdue | notice_overdue |
+    #: unverifiable (labels.SCALING)
+    state: str
     day: int              # natural days since the request (request day = 0)
     target: Decimal | None
     baseline: Decimal | None
     latest: Decimal | None
     best: Decimal | None
+    #: the first night of the stretch at the target that completed the request
     completed_on: date | None
     unknown_days: list[date] = field(default_factory=list)
+    #: measured nights below the target after the completion became final
     reverted_on: list[date] = field(default_factory=list)
     penalty_applies: bool = False
-
-    @property
-    def open(self) -> bool:
-        return self.completed_on is None and self.state != "unverifiable"
-
+    #: the night the completion became final (the later of day 7 and completed_on)
+    final_on: date | None = None
+    #: nights the target was lost again before the completion was final
+    dropped_on: list[date] = field(default_factory=list)
+    #: the written notice was dated after day 7, so its deadline counts (附件3 row 4)
+    notice_counts: bool = False
+    #: the notice deadline has passed but its night is unknown: penalty not decidable
+    penalty_unknown: bool = False
+    #: the earlier open request whose target this increase adds to
+    builds_on: str | None = None
+    #: the night ``latest`` was measured
+    latest_on: date | None = None
 
 # -- parsing ---------------------------------------------------------------------
 def parse_time(text: str) -> datetime:
@@ -199,8 +215,7 @@ def save(store, requests: list[Request]) -> list[str]:
     """
     db = store.db
     changed = []
-    db.execute("BEGIN")
-    try:
+    with store.transaction():
         for r in requests:
             current = _latest(store).get(r.request_id)
             fields = (r.item_no, r.target, r.increase, r.requested_at, r.notice_date,
@@ -217,10 +232,6 @@ def save(store, requests: list[Request]) -> list[str]:
                         r.requested_at, r.requested_date, r.notice_date, r.notice_deadline,
                         r.note, r.origin])
             changed.append(r.request_id)
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
     return changed
 
 
@@ -267,61 +278,135 @@ def baseline_of(store, contract, req: Request) -> Decimal:
     return row[0][0] if row else contract.quantity_on(req.item_no, req.requested_date)
 
 
+def complete_by(series: dict[date, Decimal | None], target: Decimal, day7: date,
+                night: date) -> bool | None:
+    """Was the request complete on ``night`` (day 7 or later)? True, False, or None: unknown.
+
+    A completion counts once the target held through the later of day 7 and the
+    completion night, so "complete by night N" is: some night from day 7 to N
+    measured at the target.  False needs every one of those nights measured
+    below it; an unknown night among them leaves the question open.
+    """
+    values = [series.get(day7 + timedelta(days=n)) for n in range((night - day7).days + 1)]
+    if any(a is not None and a >= target for a in values):
+        return True
+    return None if any(a is None for a in values) else False
+
+
 def evaluate(req: Request, series: dict[date, Decimal | None], as_of: date,
-             baseline: Decimal | None, measurable: bool) -> State:
-    """Pure: the state of one request on night ``as_of`` from its item's allocation series."""
-    target = req.target if req.target is not None else (
-        baseline + req.increase if baseline is not None else None)
-    day = (as_of - req.requested_date).days
-    nights = sorted((d, a) for d, a in series.items() if req.requested_date <= d <= as_of)
+             target: Decimal | None, baseline: Decimal | None, measurable: bool,
+             builds_on: str | None = None) -> State:
+    """Pure: the state of one request on night ``as_of`` from its item's allocation series.
+
+    Only nights from day 0 to ``as_of`` are looked at, so a later night never
+    changes the answer for an earlier one.  Before day 7 a request whose target
+    is measured is ``completed`` but not yet final: a drop before day 7 reopens
+    it.  From day 7 on, whether it was done in time is decided by the night of
+    day 7 alone (see :func:`complete_by`): measured at the target, completed;
+    measured below, late or overdue; unknown, ``undetermined``.
+    """
+    d0, day7 = req.requested_date, req.deadline
+    day = (as_of - d0).days
+    nights = [(d0 + timedelta(days=n), series.get(d0 + timedelta(days=n)))
+              for n in range(max(day + 1, 0))]
     measured = [(d, a) for d, a in nights if a is not None]
     unknown = [d for d, a in nights if a is None]
     if not measurable or target is None:
-        return State(req, as_of, "unverifiable", day, target, baseline, None, None, None, unknown)
-    below = [d for d, a in measured if a < target]
-    last_below = below[-1] if below else None
-    reached = [d for d, a in measured if a >= target and (last_below is None or d > last_below)]
-    completed_on = reached[0] if reached else None
-    reverted, was_at = [], False
-    for d, a in measured:
-        if a >= target:
-            was_at = True
-        elif was_at:
-            reverted.append(d)
-            was_at = False
-    latest = measured[-1][1] if measured else None
+        return State(req, as_of, "unverifiable", day, target, baseline, None, None, None,
+                     unknown, builds_on=builds_on)
+    latest_on, latest = measured[-1] if measured else (None, None)
     best = max((a for _, a in measured), default=None)
-    deadline_day = req.requested_date + timedelta(days=DEADLINE_DAYS)
-    if completed_on is not None:
-        state = "completed" if completed_on <= deadline_day else "late"
-        penalty = bool(req.notice_deadline and completed_on > req.notice_deadline)
+
+    def run_start(end: date) -> date | None:
+        """The first night at the target in the stretch up to ``end`` with no night below it."""
+        start = None
+        for d, a in measured:
+            if d > end:
+                break
+            if a < target:
+                start = None
+            elif start is None:
+                start = d
+        return start
+
+    completed_on = final_on = None
+    v7 = series.get(day7) if as_of >= day7 else None
+    if v7 is not None and v7 >= target:
+        state, completed_on, final_on = "completed", run_start(day7), day7
+    elif as_of <= day7:          # the night of day 7 still belongs to the provider
+        if latest is not None and latest >= target:
+            completed_on = run_start(as_of)
+        state = "completed" if completed_on else (
+            "partial" if best is not None and baseline is not None and best > baseline
+            else "pending")
     else:
-        penalty = bool(req.notice_deadline and as_of > req.notice_deadline)
-        if penalty:
-            state = "notice_overdue"
-        elif day > DEADLINE_DAYS:
-            state = "overdue"
-        elif best is not None and baseline is not None and best > baseline:
-            state = "partial"
+        after = next((d for d, a in measured if d > day7 and a >= target), None)
+        if after is not None:
+            state = "late" if v7 is not None else "undetermined"
+            completed_on = final_on = after
         else:
-            state = "pending"
+            state = "overdue" if v7 is not None else "undetermined"
+    reached = False
+    dropped, reverted = [], []
+    for d, a in measured:
+        if final_on is not None and d > final_on:
+            if a < target:
+                reverted.append(d)
+        elif a >= target:
+            reached = True
+        elif reached:
+            dropped.append(d)
+            reached = False
+    notice_counts = bool(req.notice_deadline and req.notice_date and req.notice_date > day7)
+    penalty = penalty_unknown = False
+    if notice_counts and as_of > req.notice_deadline:
+        by_notice = complete_by(series, target, day7, req.notice_deadline)
+        penalty, penalty_unknown = by_notice is False, by_notice is None
+        if penalty and state == "overdue":
+            state = "notice_overdue"
     return State(req, as_of, state, day, target, baseline, latest, best, completed_on,
-                 unknown, reverted, penalty)
+                 unknown, reverted, penalty, final_on=final_on, dropped_on=dropped,
+                 notice_counts=notice_counts, penalty_unknown=penalty_unknown,
+                 builds_on=builds_on, latest_on=latest_on)
 
 
 def states(store, contract, as_of: date) -> list[State]:
-    """Every request made on or before ``as_of``, evaluated on that night."""
+    """Every request made on or before ``as_of``, evaluated on that night.
+
+    An increase made while an earlier request on the same item is still open
+    (not at its target on the last night before) adds to that request's
+    target: two requests of +100 need +200 together.
+    """
+    reqs = [r for r in requests(store) if r.requested_date <= as_of]
+    reqs.sort(key=lambda r: (r.requested_at, r.request_id))
+    measured = dict(store.db.execute(
+        "SELECT item_no, count(*) FROM item_days WHERE allocated IS NOT NULL "
+        "AND snapshot_date <= ? GROUP BY item_no", [as_of]).fetchall())
+    targets: dict[str, Decimal | None] = {}
     out = []
-    for req in requests(store):
-        if req.requested_date > as_of:
-            continue
-        measured_ever = store.db.execute(
-            "SELECT count(*) FROM item_days WHERE item_no = ? AND allocated IS NOT NULL",
-            [req.item_no]).fetchall()[0][0] > 0
-        measurable = contract.items[req.item_no].source != "none" and measured_ever
+    for i, req in enumerate(reqs):
+        measurable = contract.items[req.item_no].source != "none" and bool(
+            measured.get(req.item_no))
         base = baseline_of(store, contract, req)
+        builds_on = None
+        if req.target is not None:
+            target = req.target
+        else:
+            stack_on = base
+            night_before = req.requested_date - timedelta(days=1)
+            for earlier in reqs[:i]:
+                t = targets[earlier.request_id]
+                if earlier.item_no != req.item_no or t is None or t <= stack_on:
+                    continue
+                before = evaluate(earlier, allocation_series(
+                    store, earlier.item_no, earlier.requested_date, night_before),
+                    night_before, t, None, True)
+                if before.completed_on is None:       # still open when this one was made
+                    stack_on, builds_on = t, earlier.request_id
+            target = stack_on + req.increase if stack_on is not None else None
+        targets[req.request_id] = target
         series = allocation_series(store, req.item_no, req.requested_date, as_of)
-        out.append(evaluate(req, series, as_of, base, measurable))
+        out.append(evaluate(req, series, as_of, target, base, measurable, builds_on))
     return out
 
 
@@ -347,13 +432,26 @@ def _fmt_q(value) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _allocation_text(st: State, unit: str) -> str:
+    """The allocation as last measured, dated unless it was measured tonight."""
+    if st.latest_on is None:
+        return "尚无实测分配"
+    if st.latest_on == st.as_of:
+        return f"当前分配 {labels.qty(st.latest, unit)}"
+    return f"最近一次实测分配 {labels.qty(st.latest, unit)}（{st.latest_on}）"
+
+
 def _days(ds: list[date]) -> str:
     return "、".join(d.isoformat() for d in ds)
 
 
 def findings(store, contract, day: date, basis: str = "contract",
              coefficient=Decimal("0.20")) -> list[tuple]:
-    """(code, severity, item_no, message, figures) for the night ``day``."""
+    """(code, severity, item_no, message, figures) for the night ``day``.
+
+    Every sentence is true on the night it is shown: it names the night of
+    day 7 and the days left, not "today"; an unknown night is named as such.
+    """
     out = []
     for st in states(store, contract, day):
         r = st.request
@@ -362,56 +460,81 @@ def findings(store, contract, day: date, basis: str = "contract",
                    "day": st.day, "deadline": r.deadline.isoformat(), "state": st.state,
                    "target": _fmt_q(st.target), "latest": _fmt_q(st.latest),
                    "best": _fmt_q(st.best), "baseline": _fmt_q(st.baseline),
+                   "builds_on": st.builds_on,
                    "completed_on": st.completed_on.isoformat() if st.completed_on else None,
+                   "final_on": st.final_on.isoformat() if st.final_on else None,
                    "unknown_days": [d.isoformat() for d in st.unknown_days],
-                   "reverted_on": [d.isoformat() for d in st.reverted_on]}
+                   "dropped_on": [d.isoformat() for d in st.dropped_on],
+                   "reverted_on": [d.isoformat() for d in st.reverted_on],
+                   "notice_counts": st.notice_counts}
+        unit = contract.items[r.item_no].unit
+        latest = labels.qty(st.latest, unit)
         unknown = f"；其间 {_days(st.unknown_days)} 未能采集" if st.unknown_days else ""
-        head = f"扩容申请 {r.request_id}（第{r.item_no}项 {name}，目标 {_fmt_q(st.target)}）"
+        head = f"扩容申请 {r.request_id}（第{r.item_no}项 {name}，目标 {labels.qty(st.target, unit)}）"
+        day7 = f"{r.deadline:%m-%d} 晚（第7天）"
+        notice = ""
+        if r.notice_deadline and not st.notice_counts:
+            notice = (f"；书面通知日期 {r.notice_date} 不晚于第7天，不构成附件3第4条所述的"
+                      f"限期通知，其期限 {r.notice_deadline} 不引起违约金")
+        elif st.penalty_unknown:
+            notice = (f"；书面通知期限 {r.notice_deadline} 已过，但第7天至该期限之间有夜晚未能采集、"
+                      f"且无一晚实测达到目标，是否适用附件3第4条违约金无法判定，请人工核实")
         if st.penalty_applies:
-            figures["penalty"] = str(penalty(contract, r.item_no, basis, coefficient))
+            amount = penalty(contract, r.item_no, basis, coefficient)
+            figures["penalty"] = str(amount)
+            fine = f"违约金 {fmt(amount)} 元"
         if st.state == "unverifiable":
             out.append(("scaling_unverifiable", "info", r.item_no,
-                        f"{head}：本项没有任何数据源计量分配数量，无法核实，请人工确认", figures))
+                        f"{head}：本项至今没有任何数据源计量到分配数量，无法核实，请人工确认",
+                        figures))
         elif st.state == "notice_overdue":
             out.append(("scaling_notice_overdue", "critical", r.item_no,
                         f"{head}：书面通知期限 {r.notice_deadline} 已过仍未完成，适用附件3第4条"
-                        f"（违约金 {figures['penalty']} 元）；当前分配 {_fmt_q(st.latest)}{unknown}",
+                        f"（{fine}）；{_allocation_text(st, unit)}{unknown}",
                         figures))
         elif st.state == "overdue":
             out.append(("scaling_overdue", "critical", r.item_no,
-                        f"{head}：已第 {st.day} 天，超过 7 个自然日（{r.deadline}）仍未完成；"
-                        f"当前分配 {_fmt_q(st.latest)}{unknown}", figures))
-        elif st.state in ("pending", "partial") and \
-                st.day >= DEADLINE_DAYS - WARN_DAYS_BEFORE:
+                        f"{head}：已第 {st.day} 天，{day7}实测分配低于目标，未在 7 个自然日内"
+                        f"完成；{_allocation_text(st, unit)}{unknown}{notice}", figures))
+        elif st.state in ("pending", "partial") and st.day in DUE_SOON_DAYS:
             out.append(("scaling_due_soon", "warning", r.item_no,
-                        f"{head}：第 {st.day} 天，须于 {r.deadline} 前完成；当前分配 "
-                        f"{_fmt_q(st.latest)}{unknown}", figures))
+                        f"{head}：第 {st.day} 天，须于 {day7}前完成，剩 "
+                        f"{DEADLINE_DAYS - st.day} 天；{_allocation_text(st, unit)}{unknown}",
+                        figures))
+        elif st.state == "undetermined" and (st.completed_on is None or st.completed_on == day):
+            now = (f"于 {st.completed_on} 实测达到目标" if st.completed_on else
+                   f"此后仍未达到目标，{_allocation_text(st, unit)}")
+            out.append(("scaling_undetermined", "warning", r.item_no,
+                        f"{head}：{day7}未能采集，是否在 7 个自然日内完成无法判定（不认定按期，"
+                        f"也不认定超期）；{now}{unknown}{notice}", figures))
         elif st.state == "late" and st.completed_on == day:
             out.append(("scaling_late", "warning", r.item_no,
                         f"{head}：于 {st.completed_on} 完成，晚于 7 个自然日期限 {r.deadline}"
-                        f"{unknown}", figures))
+                        f"{unknown}{notice}", figures))
         if st.state == "late" and st.penalty_applies and st.completed_on == day:
             out.append(("scaling_notice_overdue", "critical", r.item_no,
                         f"{head}：完成日 {st.completed_on} 晚于书面通知期限 {r.notice_deadline}，"
-                        f"适用附件3第4条（违约金 {figures['penalty']} 元）", figures))
+                        f"适用附件3第4条（{fine}）", figures))
+        if day in st.reverted_on:
+            how = "按期" if st.state == "completed" else "已"
+            out.append(("scaling_reverted", "warning", r.item_no,
+                        f"{head}：{how}于 {st.completed_on} 完成，{day} 实测分配 "
+                        f"{latest} 又低于目标：扩容后被收回（不追溯为延期，"
+                        f"不计违约金）", figures))
     return out
 
 
 def flag(store, contract, day: date, basis: str = "contract",
          coefficient=Decimal("0.20")) -> int:
-    """Replace the night's scaling findings; returns how many were written."""
+    """Replace the night's scaling findings (in the caller's transaction when there is one:
+    they commit with the night); returns how many were written."""
     import json
 
-    rows = findings(store, contract, day, basis, coefficient)
     db = store.db
-    db.execute("BEGIN")
-    try:
+    with store.transaction():
+        rows = findings(store, contract, day, basis, coefficient)
         db.execute("DELETE FROM findings WHERE snapshot_date = ? AND code LIKE 'scaling_%'", [day])
         for code, sev, item, msg, figures in rows:
             db.execute("INSERT INTO findings VALUES (?, ?, ?, ?, 'scaling', ?, ?, NULL)",
                        [day, code, sev, item, msg, json.dumps(figures, ensure_ascii=False)])
-        db.execute("COMMIT")
-    except Exception:
-        db.execute("ROLLBACK")
-        raise
     return len(rows)

@@ -4,10 +4,18 @@ One file.  The schema is versioned: :data:`MIGRATIONS` is an append-only list,
 applied in order on open, each in its own transaction, and recorded in
 ``schema_migrations``.  Never edit a migration that has shipped; add one.
 
-A run for date D replaces D's snapshot in one transaction (delete, then
-insert, as Koku re-processes a day), so rerunning a night is safe and other
-dates are never touched.  Two runs never write at once: :func:`run_lock`
-holds an advisory lock file beside the store for the whole run.
+A night is one transaction (:meth:`Store.transaction`): its snapshot replaces
+the date's (delete, then insert, as Koku re-processes a day), its conclusions,
+scaling flags and its ``runs`` row commit together or not at all, and its
+report files appear through the store's :class:`~recon.outbox.Outbox` exactly
+when it commits.  There is never a ``running`` row: a run that dies leaves
+nothing but a journal the next open settles.
+
+DuckDB lets one process hold the file read-write, or many read-only.  So a
+night holds it only while it writes (after the pull), and every open waits
+up to ``lock_wait_seconds`` for whoever holds it, saying for whom.  Two
+nights never interleave: :func:`run_lock` holds an advisory lock file beside
+the store for a whole run, pull included.
 """
 from __future__ import annotations
 
@@ -15,15 +23,18 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import time
-from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pandas as pd
 
 from recon.errors import StoreBusy, StoreError
+from recon.outbox import Outbox
+from recon.progress import SHANGHAI
 
 QTY = "DECIMAL(18,6)"
 MONEY = "DECIMAL(18,6)"
@@ -125,7 +136,12 @@ MIGRATIONS: list[str] = [
         recorded_at TIMESTAMPTZ NOT NULL
     );
     """,
-    # 3: the incidents ledger (faults, service requests, security events; 第三条, 附件1-3),
+    # 3: a night is one transaction now and never leaves a 'running' row; rows that
+    # older versions left 'running' were runs that died
+    """
+    UPDATE runs SET status = 'abandoned' WHERE status = 'running';
+    """,
+    # 4: the incidents ledger (faults, service requests, security events; 第三条, 附件1-3),
     # with history: a change is a new revision, the latest revision counts
     """
     CREATE TABLE incidents (
@@ -155,10 +171,20 @@ MIGRATIONS: list[str] = [
 SNAPSHOT_TABLES = ("source_runs", "resource_lines", "measurements", "item_days", "findings")
 
 
-class Store:
-    """A DuckDB connection with the schema migrated."""
+#: DuckDB's lock error names the process holding the file
+_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
-    def __init__(self, path: Path, read_only: bool = False):
+
+class Store:
+    """A DuckDB connection with the schema migrated and any cut-off night settled.
+
+    ``wait_seconds``: how long to wait while another process holds the file
+    (a night writing, a reader, an outside program), retrying; ``say`` is told
+    once that we wait and for whom.  Past the wait: :class:`StoreBusy` (exit 4).
+    """
+
+    def __init__(self, path: Path, read_only: bool = False, wait_seconds: float = 0,
+                 say: Callable[[str], None] | None = None):
         self.path = Path(path)
         if not read_only:
             try:
@@ -168,21 +194,42 @@ class Store:
                                  f"{exc.strerror}") from None
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no store here yet (run `recon run` first)")
-        try:
-            self.db = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            msg = str(exc)
-            if "lock" in msg.lower():
-                raise StoreBusy(f"{self.path}: the store is in use by another process "
-                                f"({msg.splitlines()[0]})") from None
-            raise StoreError(f"{self.path}: cannot open the store: {msg.splitlines()[0]}") from None
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: not a recon store or unreadable: "
-                             f"{str(exc).splitlines()[0]}") from None
+        self.db = self._connect(read_only, wait_seconds, say)
+        self._in_transaction = False
+        self.outbox = Outbox(Path(str(self.path) + ".outbox"))
         self.db.execute("SET TimeZone = 'Asia/Shanghai'")
         if not read_only:
             self.migrate()
         self.version = self._version()
+        settled = self.outbox.settle(self._run_stored)
+        if settled and say:
+            say(f"{self.path}: {settled}")
+
+    def _connect(self, read_only: bool, wait_seconds: float, say) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + wait_seconds
+        pause, told = 0.02, False
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as exc:
+                msg = str(exc)
+                if "lock" not in msg.lower():
+                    raise StoreError(f"{self.path}: cannot open the store: "
+                                     f"{msg.splitlines()[0]}") from None
+                holder = _holder(self.path, msg)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StoreBusy(f"{self.path}: the store is held by {holder}; waited "
+                                    f"{wait_seconds:g} s (lock_wait_seconds)") from None
+                if not told and say:
+                    say(f"{self.path}: the store is in use by {holder}; waiting up to "
+                        f"{wait_seconds:g} s")
+                    told = True
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 0.25)
+            except duckdb.Error as exc:
+                raise StoreError(f"{self.path}: not a recon store or unreadable: "
+                                 f"{str(exc).splitlines()[0]}") from None
 
     # -- schema -------------------------------------------------------------
     def _version(self) -> int:
@@ -202,14 +249,36 @@ class Store:
             raise StoreError(f"{self.path}: store schema v{current} is newer than this recon "
                              f"(v{len(MIGRATIONS)}); upgrade recon")
         for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
-            self.db.execute("BEGIN")
-            try:
+            with self.transaction():
                 self.db.execute(sql)
                 self.db.execute("INSERT INTO schema_migrations VALUES (?, now())", [version])
-                self.db.execute("COMMIT")
-            except Exception:
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """One transaction; inside one already open, the caller's transaction is joined.
+
+        So a night's steps (snapshot, reconciliation, scaling flags, run row)
+        each say "this is atomic" and, called from :meth:`Night.run
+        <recon.nightly.Night.run>`, are atomic together.  Files staged in
+        :attr:`outbox` take their names when the outermost transaction
+        commits and are removed when it rolls back.
+        """
+        if self._in_transaction:
+            yield self.db
+            return
+        self.db.execute("BEGIN")
+        self._in_transaction = True
+        try:
+            yield self.db
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._in_transaction = False
+            with contextlib.suppress(duckdb.Error):
                 self.db.execute("ROLLBACK")
-                raise
+            self.outbox.discard()
+            raise
+        self._in_transaction = False
+        self.outbox.publish()
 
     def close(self) -> None:
         self.db.close()
@@ -221,17 +290,24 @@ class Store:
         self.close()
 
     # -- runs ---------------------------------------------------------------
-    def begin_run(self, snapshot_date: date) -> int:
-        # a run that died (kill -9, power cut) left 'running' behind: say so
-        self.db.execute("UPDATE runs SET status='abandoned' WHERE status='running'")
-        return self.db.execute(
-            "INSERT INTO runs (snapshot_date, started_at, status, host) "
-            "VALUES (?, now(), 'running', ?) RETURNING run_id",
-            [snapshot_date, os.uname().nodename]).fetchall()[0][0]
+    def new_run_id(self) -> int:
+        return self.db.execute("SELECT nextval('run_ids')").fetchall()[0][0]
 
-    def finish_run(self, run_id: int, status: str, exit_code: int, note: str = "") -> None:
-        self.db.execute("UPDATE runs SET finished_at=now(), status=?, exit_code=?, note=? "
-                        "WHERE run_id=?", [status, exit_code, note, run_id])
+    def record_run(self, snapshot_date: date, status: str, exit_code: int,
+                   started_at: datetime | None = None, note: str = "",
+                   run_id: int | None = None) -> int:
+        """The run's row, written once with its outcome (in the night's transaction)."""
+        if run_id is None:
+            run_id = self.new_run_id()
+        self.db.execute(
+            "INSERT INTO runs (run_id, snapshot_date, started_at, finished_at, status, "
+            "exit_code, host, note) VALUES (?, ?, coalesce(?, now()), now(), ?, ?, ?, ?)",
+            [run_id, snapshot_date, started_at, status, exit_code, os.uname().nodename, note])
+        return run_id
+
+    def _run_stored(self, run_id: int) -> bool:
+        return self.db.execute("SELECT count(*) FROM runs WHERE run_id = ?",
+                               [run_id]).fetchall()[0][0] > 0
 
     # -- snapshot -----------------------------------------------------------
     def replace_snapshot(self, snapshot_date: date, run_id: int, sources: list,
@@ -264,27 +340,23 @@ class Store:
         runs_df = pd.DataFrame(runs, columns=["source", "status", "reason", "lines",
                                               "measurements", "stats"])
         db = self.db
-        db.execute("BEGIN")
         try:
-            for table in SNAPSHOT_TABLES:
-                db.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot_date])
-            db.register("_runs", runs_df)
-            db.execute("INSERT INTO source_runs SELECT ?, ?, source, status, reason, lines, "
-                       "measurements, stats::JSON FROM _runs", [snapshot_date, run_id])
-            db.register("_meas", meas_df)
-            db.execute(f"INSERT INTO measurements SELECT ?, source, item_no, metric, "
-                       f"quantity::{QTY}, accepted FROM _meas", [snapshot_date])
-            db.register("_lines", lines_df)
-            self._upsert_resources(snapshot_date)
-            db.execute(f"""
-                INSERT INTO resource_lines
-                SELECT ?, r.resource_key, l.item_no, l.quantity::{QTY}, l.unit, l.accepted
-                FROM _lines l JOIN resources r USING (source, resource_type, resource_id)
-            """, [snapshot_date])
-            db.execute("COMMIT")
-        except Exception:
-            db.execute("ROLLBACK")
-            raise
+            with self.transaction():
+                for table in SNAPSHOT_TABLES:
+                    db.execute(f"DELETE FROM {table} WHERE snapshot_date = ?", [snapshot_date])
+                db.register("_runs", runs_df)
+                db.execute("INSERT INTO source_runs SELECT ?, ?, source, status, reason, lines, "
+                           "measurements, stats::JSON FROM _runs", [snapshot_date, run_id])
+                db.register("_meas", meas_df)
+                db.execute(f"INSERT INTO measurements SELECT ?, source, item_no, metric, "
+                           f"quantity::{QTY}, accepted FROM _meas", [snapshot_date])
+                db.register("_lines", lines_df)
+                self._upsert_resources(snapshot_date)
+                db.execute(f"""
+                    INSERT INTO resource_lines
+                    SELECT ?, r.resource_key, l.item_no, l.quantity::{QTY}, l.unit, l.accepted
+                    FROM _lines l JOIN resources r USING (source, resource_type, resource_id)
+                """, [snapshot_date])
         finally:
             for view in ("_runs", "_meas", "_lines"):
                 db.unregister(view)
@@ -323,29 +395,36 @@ class Store:
             "SELECT DISTINCT snapshot_date FROM source_runs ORDER BY 1").fetchall()]
 
 
+def _lock_path(db_path: Path) -> Path:
+    return Path(str(db_path) + ".lock")
+
+
+def _holder(db_path: Path, duckdb_message: str) -> str:
+    """Who holds the store's file, from DuckDB's lock error and the run lock file."""
+    found = _HOLDER.search(duckdb_message)
+    if not found:
+        return "another process"
+    pid, program = found["pid"], found["program"]
+    try:
+        run = _lock_path(db_path).read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        run = ""
+    if run.startswith(f"pid {pid}:"):  # the lock file names this process: say what it does
+        return run
+    return f"pid {pid} ({program})"
+
+
 @contextlib.contextmanager
-def current(db_path: Path, wait_seconds: float):
-    """An existing store, migrated to this recon's schema, under the run lock.
-
-    For commands that read several tables at once (reports, ledgers): they see one
-    night's writes whole, and a store made by an older recon works without a nightly
-    run first.  A missing store is an error, never a new empty one.
-    """
-    if not Path(db_path).exists():
-        raise StoreError(f"{db_path}: no store here yet (run `recon run` first)")
-    with run_lock(db_path, wait_seconds), Store(db_path) as store:
-        yield store
-
-
-@contextlib.contextmanager
-def run_lock(db_path: Path, wait_seconds: float):
+def run_lock(db_path: Path, wait_seconds: float, holder: str = "recon",
+             say: Callable[[str], None] | None = None):
     """Hold the store's run lock, waiting up to ``wait_seconds`` for another run.
 
     DuckDB's own file lock only covers an open connection; this lock covers
     the whole run, pull included, so two nights never interleave.  The lock
-    is released by the kernel if the process dies: no stale lock files.
+    file names its holder (``holder``: what the run does) for whoever waits.
+    The kernel releases the lock if the process dies: no stale lock files.
     """
-    lock_path = Path(str(db_path) + ".lock")
+    lock_path = _lock_path(db_path)
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -353,20 +432,26 @@ def run_lock(db_path: Path, wait_seconds: float):
         raise StoreError(f"{db_path}: cannot use the store's folder: {exc.strerror}") from None
     try:
         deadline = time.monotonic() + wait_seconds
+        told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                other = os.pread(fd, 300, 0).decode(errors="replace").strip() or \
+                    "an unknown process"
                 if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
                     raise StoreBusy(f"{db_path}: another recon run holds the store "
-                                    f"({holder or 'unknown process'}); waited "
-                                    f"{wait_seconds:g} s") from None
+                                    f"({other}); waited {wait_seconds:g} s "
+                                    f"(lock_wait_seconds)") from None
+                if not told and say:
+                    say(f"{db_path}: another recon run holds the store ({other}); "
+                        f"waiting up to {wait_seconds:g} s")
+                    told = True
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {datetime.now().isoformat(timespec='seconds')}"
-                  .encode(), 0)
+        since = datetime.now(SHANGHAI).isoformat(timespec="seconds")
+        os.pwrite(fd, f"pid {os.getpid()}: {holder}, since {since}".encode(), 0)
         yield
     finally:
         os.close(fd)

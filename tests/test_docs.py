@@ -26,7 +26,8 @@ def test_every_command_is_in_the_readme():
 
 def test_every_finding_code_is_in_the_readme():
     codes = set(SEVERITY) | {"scaling_due_soon", "scaling_overdue", "scaling_late",
-                             "scaling_notice_overdue", "scaling_unverifiable"}
+                             "scaling_notice_overdue", "scaling_unverifiable",
+                             "scaling_undetermined", "scaling_reverted"}
     missing = [c for c in codes if f"`{c}`" not in README]
     assert not missing, missing
 

@@ -1,6 +1,7 @@
-"""Console exports: encodings, XLSX, unknown items and services, the GX gate."""
+"""Console exports: encodings, XLSX, unknown items and services, the GX gate, export dates."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -9,11 +10,14 @@ import pytest
 
 from connectors.exports import ExportConnector
 from connectors.mapping import load_mapping
+from recon.cli import main
 from recon.config import load_config
 from recon.contract import load_contract
 from recon.validation import Gate
+from tests.conftest import write_config
 
 HEADER = "序号,服务名称,资源ID,资源名称,订购数量,使用数量,单位\n"
+DAY = date(2026, 11, 10)
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +40,9 @@ def _fig(result, item, metric):
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
 def test_csv_in_any_excel_encoding(connector, tmp_path, encoding):
-    path = tmp_path / "sec.csv"
+    path = tmp_path / "sec-2026-11-10.csv"
     path.write_bytes((HEADER + "17,主机杀毒服务,av,杀毒,74,70,台\n").encode(encoding))
-    res = connector.read(path)
+    res = connector.read(path, DAY)
     assert res.ok, res.reason
     assert _fig(res, 17, "allocated") == 74 and _fig(res, 17, "in_use") == 70
 
@@ -55,9 +59,9 @@ def test_bundled_samples_cover_the_export_items(connector):
 
 
 def test_service_names_and_aliases_map_unknown_ones_are_kept(connector, tmp_path):
-    path = tmp_path / "x.csv"
+    path = tmp_path / "x-2026-11-10.csv"
     path.write_text("服务名称,订购数量,使用数量\nWAF,25,20\n神秘服务,3,3\n", encoding="utf-8")
-    res = connector.read(path)
+    res = connector.read(path, DAY)
     assert res.ok
     assert _fig(res, 16, "in_use") == 20
     unmapped = [ln for ln in res.lines if ln.item_no is None]
@@ -71,26 +75,25 @@ def test_service_names_and_aliases_map_unknown_ones_are_kept(connector, tmp_path
     ("17,主机杀毒服务,av,杀毒,74,,台\n", ":2 [使用数量]"),    # empty
 ])
 def test_bad_rows_reject_the_file_naming_line_and_column(connector, tmp_path, body, where):
-    path = tmp_path / "bad.csv"
-    path.write_text(HEADER + "17,主机杀毒服务,ok,杀毒,1,1,台\n" + body, encoding="utf-8")
+    path = tmp_path / "bad-20261110.csv"
     path.write_text(HEADER + body, encoding="utf-8")
-    res = connector.read(path)
+    res = connector.read(path, DAY)
     assert res.status == "rejected"
-    assert f"bad.csv{where}" in res.reason
+    assert f"bad-20261110.csv{where}" in res.reason
     assert res.lines == [] and res.measurements == []
 
 
 def test_missing_column_rejects(connector, tmp_path):
-    path = tmp_path / "bad.csv"
+    path = tmp_path / "bad-2026-11-10.csv"
     path.write_text("序号,服务名称,订购数量\n17,主机杀毒服务,74\n", encoding="utf-8")
-    res = connector.read(path)
+    res = connector.read(path, DAY)
     assert res.status == "rejected" and "missing column 使用数量" in res.reason
 
 
 def test_negative_quantity_is_rejected_by_great_expectations(connector, tmp_path):
-    path = tmp_path / "neg.csv"
+    path = tmp_path / "neg-2026-11-10.csv"
     path.write_text(HEADER + "17,主机杀毒服务,av,杀毒,-74,70,台\n", encoding="utf-8")
-    res = connector.read(path)
+    res = connector.read(path, DAY)
     assert res.status == "rejected"
     assert "expect_column_values_to_be_between on allocated" in res.reason
     assert "-74" in res.reason
@@ -101,8 +104,8 @@ def test_xlsx_export(connector, tmp_path):
     wb = openpyxl.Workbook()
     wb.active.append(["序号", "服务名称", "订购数量", "使用数量"])
     wb.active.append([28, "金仓数据库", 1, 0])
-    wb.save(tmp_path / "lic.xlsx")
-    res = connector.read(tmp_path / "lic.xlsx")
+    wb.save(tmp_path / "lic_20261110.xlsx")
+    res = connector.read(tmp_path / "lic_20261110.xlsx", DAY)
     assert res.ok and _fig(res, 28, "in_use") == 0
 
 
@@ -110,5 +113,128 @@ def test_dated_folder_wins(connector, workdir):
     day = workdir / "exports" / "2026-11-11"
     day.mkdir()
     (day / "only.csv").write_text(HEADER + "32,增值服务,v,v,7,7,项\n", encoding="utf-8")
-    assert [r.source for r in connector.pull(date(2026, 11, 11))] == ["export:only"]
-    assert len(connector.pull(date(2026, 11, 12))) == 4
+    [res] = connector.pull(date(2026, 11, 11))
+    assert res.source == "export:only" and res.ok, res.reason
+    assert [r.source for r in connector.pull(DAY)] == [
+        "export:licences", "export:network-vpn", "export:security", "export:value-added"]
+
+
+# -- export dates (README "Console exports") ---------------------------------------
+def test_undated_export_is_rejected_never_fresh(connector, tmp_path):
+    path = tmp_path / "security.csv"
+    path.write_text(HEADER + "17,主机杀毒服务,av,杀毒,74,70,台\n", encoding="utf-8")
+    res = connector.read(path, DAY)
+    assert res.status == "rejected" and res.measurements == []
+    assert "security.csv" in res.reason and "未注明导出日期" in res.reason
+
+
+def test_sample_exports_count_for_their_night_and_the_next_only(connector):
+    # the samples are dated 2026-11-10 in their names; max_age_days = 1
+    assert all(r.ok for r in connector.pull(date(2026, 11, 11)))
+    stale = connector.pull(date(2026, 11, 12))
+    assert len(stale) == 4 and all(r.status == "rejected" for r in stale)
+    sec = next(r for r in stale if r.source == "export:security")
+    assert "security-2026-11-10.csv" in sec.reason and "导出日期 2026-11-10" in sec.reason
+    assert "早 2 天" in sec.reason and "max_age_days = 1" in sec.reason
+    assert sec.stats["export_date"] == "2026-11-10"
+
+
+def test_export_dated_after_the_night_does_not_count_for_it(connector):
+    results = connector.pull(date(2026, 11, 9))
+    assert results and all(r.status == "rejected" for r in results)
+    assert all("晚于核对日 2026-11-09" in r.reason for r in results)
+
+
+def test_newest_file_of_a_source_up_to_the_night_is_read(connector, tmp_path):
+    folder = tmp_path / "drops"
+    folder.mkdir()
+    for day, qty in (("2026-11-08", 70), ("2026-11-09", 72), ("2026-11-11", 74)):
+        (folder / f"security-{day}.csv").write_text(
+            HEADER + f"17,主机杀毒服务,av,杀毒,{qty},1,台\n", encoding="utf-8")
+    connector.exports_dir = folder
+    [res] = connector.pull(DAY)          # one source, not three
+    assert res.source == "export:security" and res.ok
+    assert _fig(res, 17, "allocated") == 72
+    [res] = connector.pull(date(2026, 11, 11))
+    assert _fig(res, 17, "allocated") == 74
+    [res] = connector.pull(date(2026, 11, 7))
+    assert res.status == "rejected" and "security-2026-11-08.csv" in res.reason
+
+
+@pytest.mark.parametrize("cell, ok", [
+    ("2026-11-10", True), ("2026/11/09", True), ("20261110", True),
+    ("2026-11-10 23:40", True),
+    ("2026-11-10T17:00:00+00:00", False),   # 01:00 on 11-11 in Beijing: after the night
+    ("2026-11-08", False),                  # two days old
+])
+def test_export_date_column(connector, tmp_path, cell, ok):
+    path = tmp_path / "vpn.csv"
+    path.write_text("序号,订购数量,使用数量,导出日期\n14,45,45," + cell + "\n", encoding="utf-8")
+    res = connector.read(path, DAY)
+    assert res.ok == ok, res.reason
+    if not ok:
+        assert "导出日期列第 2 行" in res.reason
+
+
+def test_export_date_column_in_xlsx_and_a_bad_cell(connector, tmp_path):
+    import openpyxl
+    from datetime import datetime
+    wb = openpyxl.Workbook()
+    wb.active.append(["item_no", "allocated", "in_use", "export_date"])
+    wb.active.append([28, 1, 1, datetime(2026, 11, 10, 8, 30)])
+    wb.active.append([29, 2, 1, datetime(2026, 11, 1)])
+    wb.save(tmp_path / "lic.xlsx")
+    res = connector.read(tmp_path / "lic.xlsx", DAY)
+    # the oldest row decides: one stale row makes the whole file stale
+    assert res.status == "rejected" and "2026-11-01" in res.reason and "第 3 行" in res.reason
+    (tmp_path / "v.csv").write_text("序号,订购数量,使用数量,导出日期\n32,7,3,昨天\n", "utf-8")
+    res = connector.read(tmp_path / "v.csv", DAY)
+    assert res.status == "rejected" and "v.csv:2 [导出日期]" in res.reason
+
+
+def test_file_in_the_nights_folder_that_says_it_is_older_is_stale(connector, workdir):
+    day = workdir / "exports" / "2026-11-10"
+    day.mkdir()
+    (day / "security-2026-11-01.csv").write_text(HEADER + "17,主机杀毒服务,av,杀毒,74,70,台\n",
+                                                 encoding="utf-8")
+    [res] = connector.pull(DAY)
+    assert res.status == "rejected" and "导出日期 2026-11-01" in res.reason
+
+
+def test_stale_export_is_a_data_rejected_finding_of_the_night(workdir):
+    write_config(workdir, extra="max_age_days = 3")   # appended to [exports]
+    cfg = str(workdir / "recon.toml")
+    assert main(["--config", cfg, "run", "--date", "2026-11-13", "-q"]) == 2
+    rep = json.loads((workdir / "out" / "2026-11-13" / "nightly.json").read_text("utf-8"))
+    assert {s["status"] for s in rep["sources"] if s["source"].startswith("export:")} == {"ok"}
+    assert main(["--config", cfg, "run", "--date", "2026-11-14", "-q"]) == 2
+    rep = json.loads((workdir / "out" / "2026-11-14" / "nightly.json").read_text("utf-8"))
+    rejected = {f["source"]: f for f in rep["findings"] if f["code"] == "data_rejected"}
+    assert set(rejected) == {"export:security", "export:network-vpn", "export:licences",
+                             "export:value-added"}
+    assert "security-2026-11-10.csv：导出日期 2026-11-10" in rejected["export:security"]["message"]
+    items = {i["item_no"]: i for i in rep["items"]}
+    assert items[17]["status"] == "unknown" and items[17]["allocated"] is None
+
+
+@pytest.mark.parametrize("value", ["-1", '"one"', "1.5"])
+def test_bad_max_age_days_is_a_configuration_error(workdir, capsys, value):
+    write_config(workdir, extra=f"max_age_days = {value}")
+    assert main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10",
+                 "-q"]) == 3
+    assert "max_age_days" in capsys.readouterr().err
+    assert not (workdir / "out").exists()
+
+
+def test_demo_lays_down_a_drop_that_counts_for_its_night_only(connector, tmp_path):
+    from recon.demo import drop_exports
+    drops = tmp_path / "drops"
+    drop_exports(drops, date(2026, 11, 1))
+    connector.exports_dir = drops
+    results = connector.pull(date(2026, 11, 1))
+    assert sorted(r.source for r in results) == [
+        "export:licences", "export:network-vpn", "export:security", "export:value-added"]
+    assert all(r.ok for r in results), [r.reason for r in results]
+    # a night without its drop reads nothing: never the day before's files
+    [missing] = connector.pull(date(2026, 11, 2))
+    assert missing.status == "failed"

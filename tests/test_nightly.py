@@ -60,7 +60,7 @@ def test_rerun_replaces_only_that_date(workdir):
     assert run(workdir, "2026-11-10") == 2
     assert counts(workdir) == before
     # change the 10th's exports: only the 10th changes
-    (workdir / "exports" / "value-added.csv").unlink()
+    (workdir / "exports" / "value-added-2026-11-10.csv").unlink()
     assert run(workdir, "2026-11-10") == 2
     after = counts(workdir)
     for table in after:
@@ -77,7 +77,7 @@ def test_shortfall_value_and_daxie_in_json(workdir):
 
 
 def test_rejected_file_is_kept_but_does_not_count(workdir):
-    (workdir / "exports" / "security.csv").write_bytes(
+    (workdir / "exports" / "security-2026-11-10.csv").write_bytes(
         (HEADER + "17,主机杀毒服务,av,杀毒,-74,70,台\n").encode("gbk"))
     assert run(workdir, "2026-11-10") == 2
     rep = report(workdir, "2026-11-10")
@@ -92,7 +92,7 @@ def test_rejected_file_is_kept_but_does_not_count(workdir):
 
 
 def test_values_from_sources_are_escaped_in_html(workdir):
-    (workdir / "exports" / "evil.csv").write_text(
+    (workdir / "exports" / "evil-2026-11-10.csv").write_text(
         "服务名称,资源ID,订购数量,使用数量\n<script>alert(1)</script>,<b>x</b>,1,1\n",
         encoding="utf-8")
     run(workdir, "2026-11-10")
@@ -116,7 +116,7 @@ def test_clean_night_exits_0(workdir):
         f.unlink()
     body = "".join(f"{r[0]},{r[2]},id{r[0]},x,{r[6]},{r[6]},{r[4]}\n" for r in rows[1:]
                    if r[10] == "export")
-    (workdir / "exports" / "all.csv").write_text(HEADER + body, encoding="utf-8")
+    (workdir / "exports" / "all-2026-11-10.csv").write_text(HEADER + body, encoding="utf-8")
     write_config(workdir, items=workdir / "items.csv")
     assert run(workdir, "2026-11-10") == 0
     rep = report(workdir, "2026-11-10")

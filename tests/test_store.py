@@ -14,8 +14,7 @@ def test_old_store_is_migrated_and_keeps_its_nights(tmp_path, monkeypatch):
     path = tmp_path / "old.duckdb"
     monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS[:1])  # a store made by v1
     with Store(path) as old:
-        run_id = old.begin_run(date(2026, 11, 1))
-        old.finish_run(run_id, "complete", 0)
+        old.record_run(date(2026, 11, 1), "complete", 0)
         assert old.version == 1
     monkeypatch.undo()
     with Store(path) as new:

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 
 from recon import assess, labels, penalties
 from recon.ledgers import incidents as incidents_ledger
-from recon.report import Money, _env, _json_default
+from recon.reports.common import Money, _json_default, env as _env
 
 VERDICT = {True: "通过", False: "未通过", None: "无法判定"}
 PENDING = {"counted": "计入", "pending": "待定（未计入）"}
@@ -380,17 +380,14 @@ def render_pdf(report: MonthlyReport, html: str) -> bytes:
 
 
 def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
-    from recon.report import _atomic_write
+    from recon.reports.common import write_atomic as _atomic_write
 
     folder = Path(out_dir) / "monthly" / report.month
     folder.mkdir(parents=True, exist_ok=True)
     html = render_html(report)
     pdf = render_pdf(report, html)
     paths = {k: folder / f"assessment.{k}" for k in ("html", "pdf", "json")}
-    # the PDF is bytes: the same write-then-rename as the text files
-    tmp = paths["pdf"].with_suffix(".pdf.tmp")
-    tmp.write_bytes(pdf)
-    tmp.replace(paths["pdf"])
+    _atomic_write(paths["pdf"], pdf)
     _atomic_write(paths["html"], html)
     _atomic_write(paths["json"], report.to_json())
     return paths
@@ -400,14 +397,17 @@ def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
 def cmd_report_monthly(args) -> int:
     from recon.config import load_config
     from recon.contract import load_contract
-    from recon.store import current
+    from recon.config import store_path
+    from recon.ledgers.incidents import _say
+    from recon.store import Store
 
     config = load_config(args.config)
     contract = load_contract(config)
     assess.period(contract, args.month)  # a month outside the term: exit 3 before reading
     assess.load_rules(config)            # so is a bad assessment.toml
-    db = Path(args.db) if args.db else config.db_path
-    with current(db, config.lock_wait) as store:
+    db = store_path(config, args.db)
+    # read-only: a night is one transaction, so this sees all of a night or none of it
+    with Store(db, read_only=True, wait_seconds=config.lock_wait, say=_say) as store:
         report = build_monthly(store, contract, config, args.month)
     paths = write_monthly(report, Path(args.out) if args.out else config.out_dir)
     print(f"{report.month}: {report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；"
@@ -416,14 +416,12 @@ def cmd_report_monthly(args) -> int:
     return 0
 
 
-def add_report_parser(sub) -> None:
-    p = sub.add_parser("report", help="reports over many nights (the monthly assessment)",
-                       description="Reports built from what the store holds.")
-    rsub = p.add_subparsers(dest="report_command", required=True, metavar="REPORT")
-    m = rsub.add_parser("monthly", help="the monthly assessment (月度考核): HTML, PDF, JSON",
-                        description="Assess one calendar month (Asia/Shanghai) against "
-                        "assessment.toml and write OUT/monthly/YYYY-MM/assessment.html, .pdf "
-                        "and .json. The same store and month give byte-identical files.")
+def add_report_monthly(report_subparsers) -> None:
+    m = report_subparsers.add_parser(
+        "monthly", help="the monthly assessment (月度考核): HTML, PDF, JSON",
+        description="Assess one calendar month (Asia/Shanghai) against "
+        "assessment.toml and write OUT/monthly/YYYY-MM/assessment.html, .pdf "
+        "and .json. The same store and month give byte-identical files.")
     m.add_argument("--month", required=True, help="YYYY-MM")
     m.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
     m.add_argument("--out", help="report folder (default: [report] out)")

@@ -4,31 +4,45 @@ As datasette does with its template contexts, :class:`NightlyReport` is both
 the machine-readable output (nightly.json) and exactly what the Jinja2
 template (reports/nightly.html.j2) reads, so the two cannot disagree.
 Quantities and money are Decimal in the context and strings in the JSON.
+
+Each page links to the nights before and after it and to ``../index.html``.
+A link is only as good as the file it points to, so the neighbours are the
+pages that exist in the report folder; when a night is written, the pages
+either side get their links to it (:func:`relink`), so reading night by
+night never dead-ends.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import jinja2
-
 from recon import labels
-from recon.money import cents, daxie, fmt
 from recon.progress import SHANGHAI
+from recon.reports.common import Money, env, to_json, write_atomic
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "reports"
+PAGE, DATA = "nightly.html", "nightly.json"
+#: the folder of every night's report, OUT/YYYY-MM-DD
+NIGHT_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: the navigation block, between markers so a neighbour's page can be relinked in place
+NAV_BLOCK = re.compile(r"<!--nav-->.*?<!--/nav-->", re.S)
 
 
 @dataclass
 class SourceLine:
     source: str
+    #: the source as a reader knows it ("块存储"), beside its id
+    name: str
     status: str
     status_label: str
+    #: the connector's raw reason: the technical detail, shown after the Chinese label
     reason: str | None
+    #: stable why-code from the connector (timeout, http_5xx, ...), None when it gave none
+    reason_code: str | None
+    reason_label: str | None
     lines: int
     measurements: int
 
@@ -46,6 +60,8 @@ class FindingLine:
     figures: dict | None
     resource_ids: list[str]
     resource_count: int
+    #: names of the listed resources, by id, where the source gave one that differs from the id
+    resource_names: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -87,15 +103,12 @@ class ScalingLine:
 
 
 @dataclass
-class Money:
-    amount: Decimal
-    text: str
-    daxie: str
+class Nav:
+    """Links from one night's page: the nearest nights that have a page, and the index."""
 
-    @classmethod
-    def of(cls, amount) -> "Money":
-        amount = cents(amount)
-        return cls(amount, fmt(amount), daxie(amount))
+    previous_night: date | None = None
+    next_night: date | None = None
+    index: str = "../index.html"
 
 
 @dataclass
@@ -122,18 +135,10 @@ class NightlyReport:
     #: 附件3 row 4 penalties incurred so far, and the 10% cap of 第十二条
     penalties: Money | None = None
     penalty_cap: Money | None = None
+    #: the contract's total, digits and 大写, as the header shows it
+    contract_total: Money | None = None
+    nav: Nav = field(default_factory=Nav)
 
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2,
-                          default=_json_default)
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    raise TypeError(type(value))
 
 
 def exit_code_for(report_findings: list[FindingLine], sources: list[SourceLine]) -> int:
@@ -168,10 +173,12 @@ def build_scaling(store, contract, snapshot_date: date, config=None):
 def build_nightly(store, contract, snapshot_date: date, run_id: int, config=None
                   ) -> NightlyReport:
     db = store.db
-    sources = [SourceLine(s, st, labels.SOURCE_STATUS.get(st, st), reason, n_lines or 0, n_meas or 0)
-               for s, st, reason, n_lines, n_meas in db.execute(
-                   "SELECT source, status, reason, lines, measurements FROM source_runs "
-                   "WHERE snapshot_date = ? ORDER BY source", [snapshot_date]).fetchall()]
+    sources = [SourceLine(s, labels.source_name(s), st, labels.SOURCE_STATUS.get(st, st), reason,
+                          code, labels.SOURCE_REASON.get(code), n_lines or 0, n_meas or 0)
+               for s, st, reason, code, n_lines, n_meas in db.execute(
+                   "SELECT source, status, reason, stats->>'reason_code', lines, measurements "
+                   "FROM source_runs WHERE snapshot_date = ? ORDER BY source",
+                   [snapshot_date]).fetchall()]
     findings = []
     for code, sev, item_no, source, msg, figures, ids in db.execute(
             "SELECT code, severity, item_no, source, message, figures, resource_ids "
@@ -185,6 +192,7 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config=None
             source, msg, figures, ids, int(count or 0)))
     findings.sort(key=lambda f: (labels.SEVERITY_ORDER.get(f.severity, 9), f.item_no or 0, f.code,
                                  f.source or ""))
+    _name_resources(db, findings)
     items = []
     for row in db.execute(
             "SELECT item_no, contracted, allocated, in_use, shortfall, overage, utilisation, "
@@ -207,38 +215,96 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config=None
         datetime.now(SHANGHAI).replace(microsecond=0), run_id, exit_code,
         labels.EXIT[exit_code], exit_code in (0, 1), sources, findings, items, counts,
         Money.of(total("day_value")), Money.of(total("shortfall_value")),
-        Money.of(total("overage_value")), scaling_lines, penalties, cap)
+        Money.of(total("overage_value")), scaling_lines, penalties, cap,
+        contract_total=Money.of(contract.total))
 
 
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                             autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters["qty"] = _qty
-    env.filters["pct"] = lambda v: "-" if v is None else f"{(Decimal(v) * 100):.1f}%"
-    env.filters["money"] = lambda v: "-" if v is None else fmt(v)
-    return env
+#: how many resources of a finding the page lists (the JSON has them all)
+SHOWN_IDS = 8
 
 
-def _qty(value) -> str:
-    if value is None:
-        return "-"
-    value = Decimal(value)
-    text = f"{value:,.6f}".rstrip("0").rstrip(".")
-    return text
+def _name_resources(db, findings: list[FindingLine]) -> None:
+    """The names behind the ids a page lists: a reader knows a volume by name, not UUID."""
+    shown = sorted({i for f in findings for i in f.resource_ids[:SHOWN_IDS]})
+    if not shown:
+        return
+    names = dict(db.execute(
+        "SELECT resource_id, any_value(name) FROM resources "
+        "WHERE resource_id IN (SELECT unnest(?::VARCHAR[])) AND name IS NOT NULL "
+        "AND name <> '' AND name <> resource_id GROUP BY resource_id", [shown]).fetchall())
+    for f in findings:
+        f.resource_names = {i: names[i] for i in f.resource_ids[:SHOWN_IDS] if i in names}
 
 
-def write_nightly(report: NightlyReport, out_dir: Path) -> tuple[Path, Path]:
-    folder = Path(out_dir) / report.snapshot_date.isoformat()
-    folder.mkdir(parents=True, exist_ok=True)
-    html = _env().get_template("nightly.html.j2").render(r=report, labels=labels)
-    html_path, json_path = folder / "nightly.html", folder / "nightly.json"
-    _atomic_write(html_path, html)
-    _atomic_write(json_path, report.to_json())
-    return html_path, json_path
+def _nights(out_dir: Path) -> list[date]:
+    """The nights that have a page in ``out_dir``."""
+    if not out_dir.is_dir():
+        return []
+    return sorted(date.fromisoformat(p.name) for p in out_dir.iterdir()
+                  if NIGHT_DIR.match(p.name) and (p / PAGE).is_file())
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def _nav(nights: list[date], day: date) -> Nav:
+    before = [d for d in nights if d < day]
+    after = [d for d in nights if d > day]
+    return Nav(before[-1] if before else None, after[0] if after else None)
+
+
+def _render(report: NightlyReport) -> str:
+    return env().get_template("nightly.html.j2").render(r=report, labels=labels)
+
+
+def _render_nav(nav: Nav) -> str:
+    return env().get_template("_nav.html.j2").render(nav=nav)
+
+
+def write_nightly(report: NightlyReport, out_dir: Path, outbox=None) -> tuple[Path, Path]:
+    """OUT/D/nightly.html and nightly.json, linked to the nights either side.
+
+    With the store's ``outbox`` (a night's transaction) the files are staged
+    and take their names only when the run commits, so they never disagree
+    with the store; the caller relinks the neighbours after the commit
+    (:func:`relink`).  Without one each file is replaced whole at once and the
+    neighbours are relinked here.
+    """
+    out_dir = Path(out_dir)
+    folder = out_dir / report.snapshot_date.isoformat()
+    report.nav = _nav(_nights(out_dir) + [report.snapshot_date], report.snapshot_date)
+    files = {folder / PAGE: _render(report), folder / DATA: to_json(report)}
+    if outbox is not None:
+        html_path, json_path = outbox.stage(report.run_id, files)
+        return html_path, json_path
+    for path, text in files.items():
+        write_atomic(path, text)
+    relink(out_dir, report.snapshot_date)
+    return folder / PAGE, folder / DATA
+
+
+def relink(out_dir: Path, day: date) -> list[date]:
+    """Give the pages either side of ``day`` their links to it; returns the nights relinked.
+
+    Only the navigation changes: each neighbour stays the report its own run
+    wrote (same figures, same generation time), in HTML and JSON alike.
+    """
+    out_dir = Path(out_dir)
+    nights = _nights(out_dir)
+    nav = _nav(nights, day)
+    done = []
+    for other in (nav.previous_night, nav.next_night):
+        if other is None:
+            continue
+        folder = out_dir / other.isoformat()
+        want = _nav(nights, other)
+        page, data = folder / PAGE, folder / DATA
+        html = page.read_text(encoding="utf-8")
+        new_html = NAV_BLOCK.sub(lambda _: _render_nav(want), html)
+        if new_html != html:
+            write_atomic(page, new_html)
+            done.append(other)
+        if data.is_file():
+            js = json.loads(data.read_text(encoding="utf-8"))
+            js["nav"] = json.loads(to_json(want))
+            write_atomic(data, json.dumps(js, ensure_ascii=False, indent=2))
+    return done
+
+

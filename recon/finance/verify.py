@@ -1,0 +1,296 @@
+"""Verify a billing statement line by line against the contract and the store.
+
+The rules (README "Finance" states them with a worked example):
+
+* **Price.**  The contract's unit prices cover the whole 12-month term and
+  include tax (第二条, 第七条).  A line bills unit price x quantity x the
+  period's *share of the term*, counted as the nightly reconciliation counts
+  it: each natural day is 1/12 of its calendar month's share
+  (:func:`recon.contract.day_share`), so a whole month is 1/12 and a partial
+  month is prorated by its days.  Everything is computed exactly (fractions of
+  Decimal amounts) and rounded half-up to the fen only where an amount is
+  written: the line's amounts, never the days behind them.
+* **Tax.**  Where the statement has tax columns, 价税合计 is what the line
+  bills (tax included, as the contract prices), 金额 + 税额 = 价税合计 and
+  金额 = 价税合计 / (1 + 税率) to the fen (how invoicing software computes).
+  Without them 金额 is what the line bills.
+* **Accepted amount.**  Day by day over the line's period: on a night the
+  store measured the item, the lower of the billed and the contract unit
+  price x the lowest of the billed quantity, the quantity allocated that
+  night and the contracted quantity in force (supplementary contracts
+  applied) x the day's share.  A night with no data for the item (a failed or
+  rejected pull, no run, or an item no source measures) is *unknown*: its
+  value (the same formula with the allocation left out) is listed apart and
+  counted neither as delivered nor as undelivered.
+  difference = billed - accepted - unknown value, on the written amounts.
+
+Line status codes (stable; JSON, the workbook and tests key on them; labels
+in :data:`recon.labels.FINANCE_STATUS`): ``ok``, ``price_mismatch``,
+``quantity_over_contract``, ``billed_over_delivered``, ``arithmetic_error``,
+``unknown_item``, ``daxie_mismatch``; per statement ``missing_item``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from recon.contract import day_share
+from recon.finance.statements import Statement, StatementLine
+from recon.money import cents, daxie, daxie_matches
+
+LINE_STATUSES = ("ok", "price_mismatch", "quantity_over_contract", "billed_over_delivered",
+                 "arithmetic_error", "unknown_item", "daxie_mismatch")
+STATEMENT_STATUSES = ("missing_item",)
+#: quantities shown day-weighted are exact fractions; written to this many places
+QTY_PLACES = Decimal("0.000001")
+
+
+def fen(x: Fraction) -> Decimal:
+    """An exact amount written to the fen, half up (money.cents is the one rounding rule)."""
+    return cents(Decimal(x.numerator) / Decimal(x.denominator))
+
+
+def qty(x: Fraction) -> Decimal:
+    return (Decimal(x.numerator) / Decimal(x.denominator)).quantize(QTY_PLACES).normalize()
+
+
+@dataclass
+class Day:
+    """One night of a line's period: what the contract allowed and the store measured."""
+    day: date
+    share: Fraction
+    contracted: Decimal
+    allocated: Decimal | None
+    state: str                 # measured | unknown | not_measured
+    accepted: Fraction         # value accepted that night (measured nights)
+    unknown: Fraction          # value at stake that night (unknown / not measured nights)
+
+
+@dataclass
+class LineResult:
+    source: StatementLine
+    item_no: int | None        # resolved (by 序号 or by name); None: unknown item
+    item_name: str
+    unit: str
+    contract_price: Decimal | None
+    share: Fraction
+    billed: Decimal            # what the line bills, tax included
+    expected: Decimal          # billed unit price x quantity x share, to the fen
+    contracted_qty: Decimal | None   # day-weighted over the period
+    delivered_qty: Decimal | None    # day-weighted over measured nights, capped
+    accepted: Decimal
+    unknown_value: Decimal
+    difference: Decimal
+    price_difference: Decimal
+    statuses: list[str]
+    notes: list[str]
+    days: list[Day] = field(default_factory=list)
+
+    @property
+    def unknown_days(self) -> list[date]:
+        return [d.day for d in self.days if d.state != "measured"]
+
+    @property
+    def ok(self) -> bool:
+        return self.statuses == ["ok"]
+
+
+@dataclass
+class Penalty:
+    day: date
+    clause: str
+    reference: str
+    item_no: int | None
+    amount: Decimal
+
+
+@dataclass
+class Verification:
+    statement: Statement
+    lines: list[LineResult]
+    missing_items: list[int]
+    penalties: list[Penalty]
+
+    @property
+    def statuses(self) -> list[str]:
+        return ["missing_item"] if self.missing_items else []
+
+    @property
+    def ok(self) -> bool:
+        return all(ln.ok for ln in self.lines) and not self.missing_items
+
+    def total(self, attr: str) -> Decimal:
+        return sum((getattr(ln, attr) for ln in self.lines), Decimal(0))
+
+
+# -- the store ----------------------------------------------------------------------
+def nights(store, item_no: int, start: date, end: date) -> dict[date, dict]:
+    """The stored night rows (item_days) of an item in [start, end], by date."""
+    cur = store.db.execute("SELECT * FROM item_days WHERE item_no = ? "
+                           "AND snapshot_date BETWEEN ? AND ?", [item_no, start, end])
+    names = [c[0] for c in cur.description]
+    return {row["snapshot_date"]: row for row in (dict(zip(names, r)) for r in cur.fetchall())}
+
+
+def delivered_on(night: dict | None, contracted: Decimal, source: str
+                 ) -> tuple[str, Decimal | None]:
+    """(state, allocated) of one night: what the store lets finance count as delivered.
+
+    ``measured`` with the allocated quantity; an allocation of basis
+    ``unlimited`` (a -1 quota) delivers the whole contracted quantity.
+    ``unknown``: no row, or the night's pull failed or was rejected.
+    ``not_measured``: no source measures the item, or its source sees only
+    use (no allocation figure): nothing can be said about delivery.
+    """
+    if source == "none" or (night and night["status"] == "not_measured"):
+        return "not_measured", None
+    if night is None or night["status"] == "unknown":
+        return "unknown", None
+    if night["allocated"] is not None:
+        return "measured", night["allocated"]
+    if night.get("allocated_basis") == "unlimited":
+        return "measured", contracted
+    return "not_measured", None
+
+
+def penalties_in_period(store, contract, config, start: date, end: date) -> list[Penalty]:
+    """Penalties dated in [start, end]: today the scaling ledger's (附件3 row 4).
+
+    The one place finance reads penalties; it gives way to recon.penalties'
+    ledger (scaling and service levels) when that lands.  A scaling penalty is
+    dated the first day past the written notice's deadline.
+    """
+    from recon import scaling
+
+    out = []
+    for st in scaling.states(store, contract, end):
+        r = st.request
+        if not st.penalty_applies or r.notice_deadline is None:
+            continue
+        day = r.notice_deadline + timedelta(days=1)
+        if start <= day <= end:
+            out.append(Penalty(day, "附件3第4条", f"扩容申请 {r.request_id}", r.item_no,
+                               scaling.penalty(contract, r.item_no, config.penalty_basis,
+                                               config.penalty_coefficient)))
+    return out
+
+
+# -- the rules ----------------------------------------------------------------------
+def resolve_item(line: StatementLine, contract, mapping) -> int | None:
+    if line.item_no is not None:
+        return line.item_no if line.item_no in contract.items else None
+    return mapping.export_item(line.name) if mapping is not None else None
+
+
+def _days(start: date, end: date):
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def check_line(line: StatementLine, contract, store, mapping, months: int) -> LineResult:
+    statuses, notes = [], []
+    item_no = resolve_item(line, contract, mapping)
+    item = contract.items.get(item_no) if item_no is not None else None
+    share = sum((day_share(d, item.months if item else months)
+                 for d in _days(line.period_start, line.period_end)), Fraction(0))
+    q, p_billed = Fraction(line.quantity), Fraction(line.unit_price)
+
+    # what the line bills, and its arithmetic
+    billed = line.total if line.total is not None else (
+        line.amount + line.tax if line.tax is not None else line.amount)
+    expected = fen(p_billed * q * share)
+    arithmetic = []
+    if expected != billed:
+        arithmetic.append(f"单价 {line.unit_price} × 数量 {line.quantity} × 期间份额 "
+                          f"{share.numerator}/{share.denominator} = {expected}，账单写 {billed}")
+    if line.tax is not None and line.total is not None and line.amount + line.tax != line.total:
+        arithmetic.append(f"金额 {line.amount} + 税额 {line.tax} = {line.amount + line.tax}，"
+                          f"价税合计写 {line.total}")
+    if line.tax_rate is not None:
+        net = cents(billed / (1 + line.tax_rate))
+        if net != line.amount:
+            arithmetic.append(f"价税合计 {billed} ÷ (1 + {line.tax_rate:%}) = {net}，"
+                              f"金额写 {line.amount}".replace(".000000%", "%"))
+    if arithmetic:
+        statuses.append("arithmetic_error")
+        notes.extend(arithmetic)
+    if line.total_daxie is not None and not daxie_matches(line.total_daxie, billed):
+        statuses.append("daxie_mismatch")
+        notes.append(f"大写写“{line.total_daxie}”，{billed} 元应为“{daxie(billed)}”")
+
+    if item is None:
+        statuses = [s for s in LINE_STATUSES if s in statuses + ["unknown_item"]]
+        notes.insert(0, f"第{line.item_no}项不在合同中" if line.item_no is not None
+                     else f"项目名称“{line.name}”对应不到合同项（connectors/mapping.toml "
+                          f"[exports.aliases] 可加别名）")
+        zero = Decimal("0.00")
+        return LineResult(line, None, line.name, "", None, share, billed, expected, None, None,
+                          zero, zero, cents(billed), zero, statuses, notes)
+
+    p_contract = Fraction(item.unit_price)
+    p_accept = min(p_contract, p_billed)
+    stored = nights(store, item.item_no, line.period_start, line.period_end)
+    days = []
+    contracted_w = measured_share = measured_billable = delivered_w = Fraction(0)
+    for d in _days(line.period_start, line.period_end):
+        s = day_share(d, item.months)
+        c = contract.quantity_on(item.item_no, d) if contract.in_term(d) else Decimal(0)
+        contracted_w += Fraction(c) * s
+        state, allocated = delivered_on(stored.get(d), c, item.source)
+        billable = min(q, Fraction(c))
+        if state != "measured":
+            days.append(Day(d, s, c, None, state, Fraction(0), p_accept * billable * s))
+        else:
+            delivered = min(billable, Fraction(allocated))
+            measured_share += s
+            measured_billable += billable * s
+            delivered_w += delivered * s
+            days.append(Day(d, s, c, allocated, "measured", p_accept * delivered * s,
+                            Fraction(0)))
+    accepted_q = sum((d.accepted for d in days), Fraction(0))
+    accepted = fen(accepted_q)
+    unknown_value = fen(sum((d.unknown for d in days), Fraction(0)))
+    price_difference = fen((p_billed - p_contract) * q * share)
+
+    if p_billed != p_contract:
+        statuses.append("price_mismatch")
+        notes.append(f"单价 {line.unit_price} 与合同单价 {item.unit_price} 不符，本行差 "
+                     f"{price_difference} 元")
+    contracted_avg = contracted_w / share if share else Fraction(0)
+    if q > contracted_avg:
+        statuses.append("quantity_over_contract")
+        notes.append(f"数量 {line.quantity} 高于本期合同数量 {qty(contracted_avg)}"
+                     f"（按日加权，已计补充合同）")
+    delivered_avg = None
+    if measured_share:
+        delivered_avg = delivered_w / measured_share
+        if measured_billable > delivered_w:
+            statuses.append("billed_over_delivered")
+            notes.append(f"已计量的 {sum(d.state == 'measured' for d in days)} 晚平均交付 "
+                         f"{qty(delivered_avg)}，少于账单数量 {line.quantity}（不超过合同数量）")
+    unknown = [d for d in days if d.state != "measured"]
+    if unknown:
+        kind = "本项无数据源计量，须人工核对" if all(d.state == "not_measured" for d in unknown) \
+            else "当晚未能有效采集"
+        notes.append(f"{len(unknown)} 晚无数据（{kind}），价值 {unknown_value} 元另列，"
+                     f"既不计为已交付也不计为未交付")
+    statuses = [s for s in LINE_STATUSES if s in statuses] or ["ok"]
+    return LineResult(line, item.item_no, item.short_name, item.unit, item.unit_price, share,
+                      billed, expected, qty(contracted_avg),
+                      qty(delivered_avg) if delivered_avg is not None else None,
+                      accepted, unknown_value, billed - accepted - unknown_value,
+                      price_difference, statuses, notes, days)
+
+
+def verify(statement: Statement, contract, store, mapping, config) -> Verification:
+    lines = [check_line(ln, contract, store, mapping, contract.months) for ln in statement.lines]
+    billed_items = {ln.item_no for ln in lines if ln.item_no is not None}
+    start, end = statement.period_start, statement.period_end
+    missing = [no for no in contract.items if no not in billed_items and any(
+        contract.in_term(d) and contract.quantity_on(no, d) > 0 for d in _days(start, end))]
+    return Verification(statement, lines, missing,
+                        penalties_in_period(store, contract, config, start, end))

@@ -1,0 +1,114 @@
+"""Files that appear exactly when the store commits the run that wrote them.
+
+A night changes two things that cannot share one transaction: the DuckDB
+store and its report files.  The store is the truth and the files follow it,
+through a journal beside the store (``<store>.outbox``):
+
+1. *stage* (inside the store's transaction): the journal names the run and
+   each file's pending and final path, and is on disk before any pending file
+   is; then each file is written in full under its pending name
+   (``nightly.html.run17.pending``) and fsynced.
+2. the store commits the run: snapshot, conclusions and the run's row.
+3. *publish*: each pending file is renamed over its final name (one atomic
+   rename per file), the folders are fsynced, the journal goes.
+
+Whenever the process dies, the journal says what to do with what it left:
+if its run is not in the store, the transaction never committed and the
+pending files are deleted (the night stays as it was, old files included);
+if it is, the renames are finished (the night is the new one).  Every open
+of the store *settles* a journal this way before reading anything.  Only a
+process that has the store's file open can stage, publish or settle, and a
+writer excludes everyone else: so a journal that an opener finds belongs to
+a process that died, never to one still writing.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+
+class Outbox:
+    def __init__(self, journal: Path):
+        self.journal = Path(journal)
+        self.run_id: int | None = None
+        self.files: list[tuple[str, str]] = []   # (pending, final), absolute
+
+    def stage(self, run_id: int, files: dict[Path, str]) -> list[Path]:
+        """Write ``files`` (final path -> text) under pending names for ``run_id``.
+
+        Returns the final paths, which exist once the run's transaction commits.
+        """
+        if self.run_id not in (None, run_id):
+            raise RuntimeError(f"outbox holds run {self.run_id}, not {run_id}")
+        self.run_id = run_id
+        new = [(f"{final}.run{run_id}.pending", final)
+               for final in (os.path.abspath(p) for p in files)]
+        self.files += new
+        # the journal first: a pending file on disk is always one the journal names
+        tmp = self.journal.with_name(self.journal.name + ".tmp")
+        _write_synced(tmp, json.dumps({"run_id": run_id, "files": self.files},
+                                      ensure_ascii=False))
+        os.replace(tmp, self.journal)
+        _sync_dir(self.journal.parent)
+        for (pending, _), text in zip(new, files.values()):
+            Path(pending).parent.mkdir(parents=True, exist_ok=True)
+            _write_synced(Path(pending), text)
+        return [Path(final) for _, final in new]
+
+    def publish(self) -> None:
+        """After the commit: every staged file takes its final name."""
+        _finish(self.journal, self.files, keep=True)
+        self.run_id, self.files = None, []
+
+    def discard(self) -> None:
+        """After a rollback: the staged files go, the old ones stay."""
+        _finish(self.journal, self.files, keep=False)
+        self.run_id, self.files = None, []
+
+    def settle(self, committed: Callable[[int], bool]) -> str | None:
+        """Finish what a process that died left behind; says what it did, or None."""
+        try:
+            left = json.loads(self.journal.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        keep = committed(int(left["run_id"]))
+        _finish(self.journal, [tuple(f) for f in left["files"]], keep=keep)
+        return (f"run {left['run_id']} was stored but cut off before its report files took "
+                f"their names: done now" if keep else
+                f"run {left['run_id']} died before it was stored: its unfinished report "
+                f"files were removed")
+
+
+def _finish(journal: Path, files: list[tuple[str, str]], keep: bool) -> None:
+    for pending, final in files:
+        try:
+            if keep:
+                os.replace(pending, final)
+            else:
+                os.unlink(pending)
+        except FileNotFoundError:
+            pass  # done before the process died, or never written
+    for folder in {os.path.dirname(final) for _, final in files}:
+        _sync_dir(folder)
+    journal.unlink(missing_ok=True)
+
+
+def _write_synced(path: Path, text: str) -> None:
+    """Write ``path`` and flush it to disk (a power cut must not leave it half there)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _sync_dir(folder) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

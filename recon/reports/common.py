@@ -1,0 +1,90 @@
+"""What every report shares, so the nightly, monthly and finance pages agree.
+
+A report is a dataclass that is both the JSON a machine reads and the context
+the template renders (as datasette's template contexts), so the two cannot
+disagree.  Money and quantities stay Decimal in the context and become
+strings in the JSON: a float never appears.  Pages are written atomically
+(temporary file, then rename) so a reader, or a run killed half way, never
+leaves a half-written page.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+
+from recon import labels
+from recon.money import cents, daxie, fmt
+
+#: the one place that knows where the templates live
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "reports"
+
+
+@dataclass
+class Money:
+    """An amount with the two forms a Chinese finance reader checks: digits and 大写."""
+
+    amount: Decimal
+    text: str
+    daxie: str
+
+    @classmethod
+    def of(cls, amount) -> "Money":
+        amount = cents(amount)
+        return cls(amount, fmt(amount), daxie(amount))
+
+
+def env() -> jinja2.Environment:
+    """The Jinja2 environment of every report: autoescaped (cloud values are untrusted),
+    strict about undefined names, with the number filters below."""
+    e = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
+                           autoescape=True, undefined=jinja2.StrictUndefined,
+                           trim_blocks=True, lstrip_blocks=True)
+    e.filters["qty"] = labels.qty
+    e.filters["pct"] = lambda v: "-" if v is None else f"{(Decimal(v) * 100):.1f}%"
+    e.filters["money"] = lambda v: "-" if v is None else fmt(v)
+    return e
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def to_json(context) -> str:
+    """A report context (a dataclass) as the JSON written beside its page."""
+    return json.dumps(dataclasses.asdict(context), ensure_ascii=False, indent=2,
+                      default=_json_default)
+
+
+def write_atomic(path: Path, content: str | bytes) -> Path:
+    """Write ``path`` so that readers see the old file or the whole new one, never a part.
+
+    The temporary file sits in the same folder (a rename across file systems is
+    not atomic) under a unique name (two writers never share one), is synced,
+    then renamed over ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

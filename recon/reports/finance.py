@@ -1,0 +1,367 @@
+"""The finance verification report: one typed context, written as JSON, HTML and XLSX.
+
+:class:`FinanceReport` is both ``verification.json`` and what
+``reports/finance.html.j2`` and the workbook read, so the three cannot
+disagree.  It only shows what :mod:`recon.finance.verify` concluded.
+
+The workbook (XlsxWriter) has three sheets: 汇总 (summary), 明细 (lines),
+逐日依据 (evidence by day); Chinese headers, number formats, frozen header
+rows.  Every total is a formula over the cells it adds up, and carries the
+value recon computed as its cached result, so a reader without recalculation
+sees the same figure and Excel recomputing it gets it too.  Cells are IEEE
+doubles (the file format's only number); amounts written to the fen survive
+that exactly to the fen.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from recon import labels
+from recon.progress import SHANGHAI
+from recon.reports.common import Money, env, to_json, write_atomic
+
+#: per-day values are exact fractions; the evidence shows them to this many places
+DAY_PLACES = Decimal("0.000001")
+
+
+def _dec(x: Fraction) -> Decimal:
+    return (Decimal(x.numerator) / Decimal(x.denominator)).quantize(DAY_PLACES)
+
+
+def _frac(x: Fraction) -> str:
+    return f"{x.numerator}/{x.denominator}" if x.denominator != 1 else str(x.numerator)
+
+
+@dataclass
+class DayLine:
+    day: date
+    state: str
+    state_label: str
+    contracted: Decimal
+    allocated: Decimal | None
+    share: str                 # the day's share of the term, exact (1/360)
+    accepted: Decimal          # to 1e-6 yuan; the line's amount is rounded once from the exact sum
+    unknown: Decimal
+
+
+@dataclass
+class FinanceLine:
+    line: int
+    invoice_no: str
+    period_start: date
+    period_end: date
+    item_no: int | None
+    item_name: str
+    unit: str
+    quantity: Decimal
+    unit_price: Decimal
+    contract_price: Decimal | None
+    share: str
+    contracted_qty: Decimal | None
+    delivered_qty: Decimal | None
+    amount: Decimal
+    tax_rate: Decimal | None
+    tax: Decimal | None
+    total: Decimal | None
+    total_daxie: str | None
+    billed_amount: Decimal
+    expected_amount: Decimal
+    accepted_amount: Decimal
+    unknown_value: Decimal
+    difference: Decimal
+    price_difference: Decimal
+    statuses: list[str]
+    status_labels: list[str]
+    notes: list[str]
+    unknown_days: list[date]
+    days: list[DayLine]
+
+
+@dataclass
+class MissingItem:
+    item_no: int
+    name: str
+    status: str = "missing_item"
+    status_label: str = labels.FINANCE_STATUS["missing_item"]
+
+
+@dataclass
+class PenaltyLine:
+    day: date
+    clause: str
+    reference: str
+    item_no: int | None
+    amount: Money
+
+
+@dataclass
+class FinanceReport:
+    statement: str
+    file: str
+    encoding: str
+    contract_number: str
+    contract_title: str
+    agency: str
+    provider: str
+    period_start: date
+    period_end: date
+    generated_at: datetime
+    exit_code: int
+    exit_label: str
+    statuses: list[str]
+    lines: list[FinanceLine]
+    missing_items: list[MissingItem]
+    penalties: list[PenaltyLine]
+    billed: Money
+    accepted: Money
+    unknown_value: Money
+    difference: Money
+    price_difference: Money
+    penalty_total: Money
+    #: accepted less the penalties to withhold, shown as that subtraction, never netted silently
+    payable: Money
+    counts: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return to_json(self)
+
+
+def build_finance(v, contract) -> FinanceReport:
+    """The context of a :class:`recon.finance.verify.Verification`."""
+    lines = []
+    for r in v.lines:
+        s = r.source
+        lines.append(FinanceLine(
+            s.line, s.invoice_no, s.period_start, s.period_end, r.item_no, r.item_name, r.unit,
+            s.quantity, s.unit_price, r.contract_price, _frac(r.share), r.contracted_qty,
+            r.delivered_qty, s.amount, s.tax_rate, s.tax, s.total, s.total_daxie, r.billed,
+            r.expected, r.accepted, r.unknown_value, r.difference, r.price_difference,
+            r.statuses, [labels.FINANCE_STATUS[c] for c in r.statuses], r.notes,
+            r.unknown_days,
+            [DayLine(d.day, d.state, labels.NIGHT_STATE[d.state], d.contracted, d.allocated,
+                     _frac(d.share), _dec(d.accepted), _dec(d.unknown)) for d in r.days]))
+    penalties = [PenaltyLine(p.day, p.clause, p.reference, p.item_no, Money.of(p.amount))
+                 for p in v.penalties]
+    penalty_total = sum((p.amount for p in v.penalties), Decimal(0))
+    accepted = v.total("accepted")
+    exit_code = 0 if v.ok else 1
+    return FinanceReport(
+        v.statement.name, str(v.statement.path), v.statement.encoding, contract.number,
+        contract.title, contract.agency, contract.provider, v.statement.period_start,
+        v.statement.period_end, datetime.now(SHANGHAI).replace(microsecond=0), exit_code,
+        "账单各行核对无误" if exit_code == 0 else "账单有需要处理的问题",
+        v.statuses, lines,
+        [MissingItem(n, contract.items[n].short_name) for n in v.missing_items], penalties,
+        Money.of(v.total("billed")), Money.of(accepted), Money.of(v.total("unknown_value")),
+        Money.of(v.total("difference")), Money.of(v.total("price_difference")),
+        Money.of(penalty_total), Money.of(accepted - penalty_total),
+        counts={"lines": len(lines), "ok": sum(ln.statuses == ["ok"] for ln in lines),
+                "not_ok": sum(ln.statuses != ["ok"] for ln in lines),
+                **{code: sum(code in ln.statuses for ln in lines)
+                   for code in labels.FINANCE_STATUS if code not in ("ok", "missing_item")}})
+
+
+def write_finance(report: FinanceReport, out_dir: Path) -> dict[str, Path]:
+    """OUT/finance/<statement>/verification.{xlsx,html,json}; each file replaced whole."""
+    folder = Path(out_dir) / "finance" / report.statement
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {ext: folder / f"verification.{ext}" for ext in ("xlsx", "html", "json")}
+    buf = io.BytesIO()
+    write_xlsx(report, buf)
+    write_atomic(paths["xlsx"], buf.getvalue())
+    write_atomic(paths["html"], env().get_template("finance.html.j2").render(r=report))
+    write_atomic(paths["json"], report.to_json())
+    return paths
+
+
+# -- the workbook ---------------------------------------------------------------------
+#: 明细 columns: (header, field or None for a formula, format, width)
+LINE_COLUMNS = [
+    ("行号", "line", "int", 6), ("发票号码", "invoice_no", "text", 14),
+    ("计费起", "period_start", "date", 11), ("计费止", "period_end", "date", 11),
+    ("序号", "item_no", "int", 6), ("项目", "item_name", "text", 22),
+    ("数量", "quantity", "qty", 10), ("账单单价", "unit_price", "price", 12),
+    ("合同单价", "contract_price", "price", 12), ("期间份额", "share", "text", 9),
+    ("合同数量（日加权）", "contracted_qty", "qty", 12),
+    ("交付数量（已计量夜，日加权）", "delivered_qty", "qty", 14),
+    ("账单金额（含税）", "billed_amount", "money", 15),
+    ("按账单单价应计", "expected_amount", "money", 15),
+    ("应核准金额", "accepted_amount", "money", 15),
+    ("无数据夜价值（另列）", "unknown_value", "money", 15),
+    ("差额", None, "money", 15),
+    ("单价差额", "price_difference", "money", 13),
+    ("无数据夜数", "unknown_days", "int", 8),
+    ("状态码", "statuses", "text", 22), ("状态", "status_labels", "text", 22),
+    ("说明", "notes", "wrap", 60),
+]
+TOTALLED = ("billed_amount", "expected_amount", "accepted_amount", "unknown_value", None,
+            "price_difference")
+DAY_COLUMNS = [
+    ("账单行号", 8), ("序号", 6), ("项目", 22), ("日期", 11), ("状态", 16), ("合同数量", 11),
+    ("已分配", 11), ("当日份额", 10), ("当日核准价值", 14), ("当日无数据价值", 14),
+]
+
+
+def _col(n: int) -> str:
+    from xlsxwriter.utility import xl_col_to_name
+    return xl_col_to_name(n)
+
+
+def _num(value):
+    """A cell number: Decimal -> float only here, where the file format needs it."""
+    return None if value is None else float(value)
+
+
+def write_xlsx(report: FinanceReport, target) -> None:
+    """The workbook into ``target`` (a path or a binary file object)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "in_memory": True,
+                                         "strings_to_formulas": False, "strings_to_urls": False})
+    f = {
+        "head": wb.add_format({"bold": True, "bg_color": "#F3F3F3", "border": 1,
+                               "text_wrap": True, "valign": "top"}),
+        "title": wb.add_format({"bold": True, "font_size": 14}),
+        "money": wb.add_format({"num_format": "#,##0.00", "border": 1}),
+        "money_b": wb.add_format({"num_format": "#,##0.00", "border": 1, "bold": True}),
+        "price": wb.add_format({"num_format": "#,##0.00######", "border": 1}),
+        "qty": wb.add_format({"num_format": "General", "border": 1}),
+        "day": wb.add_format({"num_format": "0.000000", "border": 1}),
+        "int": wb.add_format({"num_format": "0", "border": 1}),
+        "date": wb.add_format({"num_format": "yyyy-mm-dd", "border": 1}),
+        "text": wb.add_format({"border": 1}),
+        "wrap": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
+        "bold": wb.add_format({"bold": True, "border": 1}),
+        "bad": wb.add_format({"border": 1, "font_color": "#B00020", "bold": True}),
+    }
+    summary = wb.add_worksheet("汇总")
+    lines_ws = wb.add_worksheet("明细")
+    days_ws = wb.add_worksheet("逐日依据")
+
+    # 明细
+    for c, (head, _, _, width) in enumerate(LINE_COLUMNS):
+        lines_ws.write_string(0, c, head, f["head"])
+        lines_ws.set_column(c, c, width)
+    lines_ws.freeze_panes(1, 0)
+    col_of = {key: c for c, (_, key, _, _) in enumerate(LINE_COLUMNS)}
+    diff_col = [c for c, (h, *_) in enumerate(LINE_COLUMNS) if h == "差额"][0]
+    B, O, P = (_col(col_of[k]) for k in ("billed_amount", "accepted_amount", "unknown_value"))
+    for r, ln in enumerate(report.lines, start=1):
+        for c, (_, key, kind, _) in enumerate(LINE_COLUMNS):
+            if key is None:  # 差额 = 账单 - 核准 - 无数据夜价值, on the written amounts
+                lines_ws.write_formula(r, c, f"={B}{r + 1}-{O}{r + 1}-{P}{r + 1}", f["money"],
+                                       _num(ln.difference))
+                continue
+            value = getattr(ln, key)
+            if key == "unknown_days":
+                value = len(value)
+            if isinstance(value, list):
+                value = "；".join(value)
+            if value is None or value == "":
+                lines_ws.write_blank(r, c, None, f["text"])
+            elif kind == "date":
+                lines_ws.write_datetime(r, c, datetime.combine(value, datetime.min.time()),
+                                        f["date"])
+            elif kind in ("money", "price", "qty", "int"):
+                lines_ws.write_number(r, c, _num(value), f[kind])
+            else:
+                fmt = f["bad"] if key in ("statuses", "status_labels") and \
+                    ln.statuses != ["ok"] else f[kind]
+                lines_ws.write_string(r, c, str(value), fmt)
+    last = len(report.lines) + 1           # the last line's row number, as Excel shows it
+    total_row = last                        # 0-based index of the row after the lines
+    lines_ws.write_string(total_row, col_of["item_name"], "合计", f["bold"])
+    totals = {}
+    for key in TOTALLED:
+        c = diff_col if key is None else col_of[key]
+        value = {None: report.difference, "billed_amount": report.billed,
+                 "expected_amount": None, "accepted_amount": report.accepted,
+                 "unknown_value": report.unknown_value,
+                 "price_difference": report.price_difference}[key]
+        amount = value.amount if value is not None else \
+            sum((ln.expected_amount for ln in report.lines), Decimal(0))
+        ref = f"{_col(c)}2:{_col(c)}{last}"
+        lines_ws.write_formula(total_row, c, f"=SUM({ref})", f["money_b"], _num(amount))
+        totals[key] = f"明细!{_col(c)}{total_row + 1}"
+    lines_ws.autofilter(0, 0, last - 1, len(LINE_COLUMNS) - 1)
+
+    # 逐日依据
+    for c, (head, width) in enumerate(DAY_COLUMNS):
+        days_ws.write_string(0, c, head, f["head"])
+        days_ws.set_column(c, c, width)
+    days_ws.freeze_panes(1, 0)
+    r = 1
+    for ln in report.lines:
+        for d in ln.days:
+            days_ws.write_number(r, 0, ln.line, f["int"])
+            days_ws.write_number(r, 1, ln.item_no, f["int"])
+            days_ws.write_string(r, 2, ln.item_name, f["text"])
+            days_ws.write_datetime(r, 3, datetime.combine(d.day, datetime.min.time()), f["date"])
+            days_ws.write_string(r, 4, d.state_label,
+                                 f["text"] if d.state == "measured" else f["bad"])
+            days_ws.write_number(r, 5, _num(d.contracted), f["qty"])
+            if d.allocated is None:
+                days_ws.write_string(r, 6, "-", f["text"])
+            else:
+                days_ws.write_number(r, 6, _num(d.allocated), f["qty"])
+            days_ws.write_string(r, 7, d.share, f["text"])
+            days_ws.write_number(r, 8, _num(d.accepted), f["day"])
+            days_ws.write_number(r, 9, _num(d.unknown), f["day"])
+            r += 1
+    if r > 1:
+        days_ws.autofilter(0, 0, r - 1, len(DAY_COLUMNS) - 1)
+
+    # 汇总
+    summary.set_column(0, 0, 34)
+    summary.set_column(1, 1, 18)
+    summary.set_column(2, 2, 48)
+    summary.write_string(0, 0, f"账单核对：{report.statement}", f["title"])
+    summary.freeze_panes(1, 0)
+    info = [("合同", f"{report.contract_title}（{report.contract_number}）"),
+            ("计费期间", f"{report.period_start} 至 {report.period_end}"),
+            ("账单文件", report.file),
+            ("结论", f"{report.exit_label}（退出码 {report.exit_code}）；{report.counts['lines']} 行中 "
+                     f"{report.counts['not_ok']} 行有问题"),
+            ("合同项目未计费", "、".join(f"第{m.item_no}项 {m.name}" for m in report.missing_items)
+             or "无")]
+    for i, (k, v) in enumerate(info, start=2):
+        summary.write_string(i, 0, k, f["bold"])
+        summary.write_string(i, 1, v, f["text"])
+    row = len(info) + 3
+    for c, head in enumerate(("项目", "金额（元）", "大写")):
+        summary.write_string(row, c, head, f["head"])
+    pen_first = row + 10                        # where the penalty list starts (0-based)
+    pen_rows = (pen_first + 3, pen_first + 2 + len(report.penalties))  # as Excel numbers them
+    figures = [
+        ("账单金额合计（含税）", f"={totals['billed_amount']}", report.billed),
+        ("应核准金额合计", f"={totals['accepted_amount']}", report.accepted),
+        ("无数据夜价值合计（另列，待核实）", f"={totals['unknown_value']}", report.unknown_value),
+        ("差额合计（账单 - 核准 - 无数据）", f"={totals[None]}", report.difference),
+        ("其中单价差额", f"={totals['price_difference']}", report.price_difference),
+        ("违约金扣款（另列，见下表）",
+         f"=SUM(D{pen_rows[0]}:D{pen_rows[1]})" if report.penalties else "=0",
+         report.penalty_total),
+        ("核准金额减违约金", f"=B{row + 3}-B{row + 7}", report.payable),
+    ]
+    for i, (label, formula, money) in enumerate(figures, start=row + 1):
+        summary.write_string(i, 0, label, f["bold"])
+        summary.write_formula(i, 1, formula, f["money_b"], _num(money.amount))
+        summary.write_string(i, 2, money.daxie, f["text"])
+    summary.write_string(pen_first, 0, "违约金（扣款，单独列示，不与账单金额相抵）", f["bold"])
+    for c, head in enumerate(("日期", "条款", "依据", "金额（元）", "大写")):
+        summary.write_string(pen_first + 1, c, head, f["head"])
+    for i, p in enumerate(report.penalties, start=pen_first + 2):
+        summary.write_datetime(i, 0, datetime.combine(p.day, datetime.min.time()), f["date"])
+        summary.write_string(i, 1, p.clause, f["text"])
+        summary.write_string(i, 2, p.reference, f["text"])
+        summary.write_number(i, 3, _num(p.amount.amount), f["money"])
+        summary.write_string(i, 4, p.amount.daxie, f["text"])
+    if not report.penalties:
+        summary.write_string(pen_first + 2, 0, "本期无", f["text"])
+    wb.close()
+

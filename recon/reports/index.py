@@ -1,0 +1,394 @@
+"""The history index (OUT/index.html): every night and monthly assessment, and the trends.
+
+The officer who reads one page a week wants the year at a glance: which nights need a
+look, whether the provider delivers what the contract prices, how often a source went
+dark, and how close the scaling penalties are to the 10% cap of 第十二条.
+
+:class:`IndexReport` is both OUT/index.json and what reports/index.html.j2 reads.  It is
+built from the store alone (plus the monthly assessments found under OUT/monthly/), so
+``recon report index`` can rebuild the page anywhere; a nightly report deleted by hand is
+rendered again from the store.  The charts are inline SVG drawn from the context: no
+script, no font or stylesheet from elsewhere, every value from the cloud escaped.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from markupsafe import Markup, escape
+
+from recon import labels
+from recon.progress import SHANGHAI
+from recon.reports.common import Money, _json_default, env as _env, write_atomic as _atomic_write
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class NightRow:
+    snapshot_date: date
+    #: the exit code the night's run ended with; None when no run of that date finished
+    exit_code: int | None
+    verdict: str
+    critical: int
+    warning: int
+    info: int
+    #: contract items that were unknown that night (their source failed or was rejected)
+    unknown_items: list[int]
+    #: link relative to the index
+    report: str
+
+
+@dataclass
+class MonthlyRow:
+    month: str
+    report: str
+
+
+@dataclass
+class RatioPoint:
+    snapshot_date: date
+    #: allocated / contracted; None when the item was not measured that night (a gap, never 0)
+    ratio: Decimal | None
+
+
+@dataclass
+class RatioSeries:
+    item_no: int
+    name: str
+    points: list[RatioPoint]
+
+    @property
+    def latest(self) -> Decimal | None:
+        return next((p.ratio for p in reversed(self.points) if p.ratio is not None), None)
+
+
+@dataclass
+class SeverityNight:
+    snapshot_date: date
+    critical: int
+    warning: int
+    info: int
+
+
+@dataclass
+class SourceGaps:
+    source: str
+    #: nights the source failed or was rejected, out of the nights it was pulled
+    unknown_nights: int
+    nights: int
+    dates: list[date]
+
+
+@dataclass
+class PenaltyPoint:
+    snapshot_date: date
+    total: Decimal
+
+
+@dataclass
+class IndexReport:
+    contract_number: str
+    contract_title: str
+    generated_at: datetime
+    #: newest first
+    nights: list[NightRow]
+    #: newest first
+    monthly: list[MonthlyRow]
+    #: delivered ratio per item with a measured allocated figure, oldest night first
+    ratios: list[RatioSeries] = field(default_factory=list)
+    severities: list[SeverityNight] = field(default_factory=list)
+    sources: list[SourceGaps] = field(default_factory=list)
+    penalties: list[PenaltyPoint] = field(default_factory=list)
+    penalty_total: Money | None = None
+    penalty_cap: Money | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2,
+                          default=_json_default)
+
+
+# -- building the context from the store ----------------------------------------------
+def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
+    db = store.db
+    dates = store.snapshot_dates()
+    runs = {d: code for d, code in db.execute(
+        "SELECT snapshot_date, arg_max(exit_code, run_id) FROM runs "
+        "WHERE exit_code IS NOT NULL GROUP BY 1").fetchall()}
+    sev = {(d, s): n for d, s, n in db.execute(
+        "SELECT snapshot_date, severity, count(*) FROM findings GROUP BY 1, 2").fetchall()}
+    unknown = {d: items for d, items in db.execute(
+        "SELECT snapshot_date, list(item_no ORDER BY item_no) FROM item_days "
+        "WHERE status = 'unknown' GROUP BY 1").fetchall()}
+    nights = []
+    for d in reversed(dates):
+        code = runs.get(d)
+        nights.append(NightRow(d, code, labels.EXIT[code] if code is not None else "运行未完成",
+                               sev.get((d, "critical"), 0), sev.get((d, "warning"), 0),
+                               sev.get((d, "info"), 0), list(unknown.get(d, [])),
+                               f"{d.isoformat()}/nightly.html"))
+    severities = [SeverityNight(n.snapshot_date, n.critical, n.warning, n.info)
+                  for n in reversed(nights)]
+    penalties, total, cap = _penalties(store, contract, dates, config)
+    return IndexReport(contract.number, contract.title,
+                       datetime.now(SHANGHAI).replace(microsecond=0), nights,
+                       _monthly(out_dir), _ratios(store, contract, dates), severities,
+                       _source_gaps(store), penalties, total, cap)
+
+
+def _ratios(store, contract, dates: list[date]) -> list[RatioSeries]:
+    """Allocated / contracted for every item that has a measured allocated figure."""
+    by_item: dict[int, dict[date, Decimal]] = {}
+    for item_no, d, ratio in store.db.execute(
+            "SELECT item_no, snapshot_date, allocated / contracted FROM item_days "
+            "WHERE allocated IS NOT NULL AND contracted > 0 AND status <> 'unknown' "
+            "ORDER BY item_no, snapshot_date").fetchall():
+        by_item.setdefault(item_no, {})[d] = Decimal(ratio)
+    return [RatioSeries(no, contract.items[no].short_name if no in contract.items else str(no),
+                        [RatioPoint(d, series.get(d)) for d in dates])
+            for no, series in sorted(by_item.items())]
+
+
+def _source_gaps(store) -> list[SourceGaps]:
+    rows = store.db.execute(
+        "SELECT source, count(*) FILTER (WHERE status <> 'ok'), count(*), "
+        "list(snapshot_date ORDER BY snapshot_date) FILTER (WHERE status <> 'ok') "
+        "FROM source_runs GROUP BY 1 ORDER BY 1").fetchall()
+    return [SourceGaps(src, bad, n, list(ds or [])) for src, bad, n, ds in rows]
+
+
+def _penalties(store, contract, dates, config):
+    """Scaling penalties accumulated by each night, and the 10% cap.
+
+    The one place the index reads penalties: recon/penalties.py replaces it when the
+    penalty ledger lands.
+    """
+    from recon.reports.nightly import build_scaling
+
+    points, total, cap = [], Money.of(0), None
+    for d in dates:
+        _, total, cap = build_scaling(store, contract, d, config)
+        points.append(PenaltyPoint(d, total.amount))
+    if cap is None:
+        from recon.scaling import penalty_cap
+        cap = Money.of(penalty_cap(contract))
+    return points, total, cap
+
+
+def _monthly(out_dir: Path) -> list[MonthlyRow]:
+    found = sorted(Path(out_dir).glob("monthly/*/assessment.html"), reverse=True)
+    return [MonthlyRow(p.parent.name, p.relative_to(out_dir).as_posix()) for p in found]
+
+
+# -- writing ---------------------------------------------------------------------------
+def rebuild(config, db_path: Path, out_dir: Path) -> Path:
+    """Write OUT/index.html and index.json from the store, re-rendering missing nightly reports."""
+    from recon.contract import load_contract
+    from recon.reports.nightly import build_nightly, write_nightly
+    from recon.store import Store
+
+    contract = load_contract(config)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with Store(db_path, read_only=True) as store:
+        for d, run_id in store.db.execute(
+                "SELECT snapshot_date, max(run_id) FROM source_runs GROUP BY 1").fetchall():
+            if not (out_dir / d.isoformat() / "nightly.html").exists():
+                log.info("%s: nightly report missing, rendering it from the store", d)
+                write_nightly(build_nightly(store, contract, d, run_id, config), out_dir)
+        index = build_index(store, contract, out_dir, config)
+    return write_index(index, out_dir)
+
+
+def refresh_after_run(config, db_path: Path, out_dir: Path) -> None:
+    """Rebuild the index after a night; a failure is logged, never the night's outcome."""
+    try:
+        rebuild(config, db_path, out_dir)
+    except Exception as exc:  # the night's data and report are already safe
+        log.warning("index.html not refreshed: %s", exc)
+
+
+def write_index(index: IndexReport, out_dir: Path) -> Path:
+    env = _env()
+    env.globals.update(ratio_svg=ratio_svg, severity_svg=severity_svg, sources_svg=sources_svg,
+                       penalty_svg=penalty_svg)
+    html = env.get_template("index.html.j2").render(r=index, labels=labels)
+    path = Path(out_dir) / "index.html"
+    _atomic_write(path, html)
+    _atomic_write(Path(out_dir) / "index.json", index.to_json())
+    return path
+
+
+# -- inline SVG charts -----------------------------------------------------------------
+# Coordinates are computed in Decimal (amounts never pass through float) and printed with
+# one decimal; every label is escaped, since item and source names come from files and
+# the cloud.
+COLOURS = {"critical": "#c62828", "warning": "#f0a500", "info": "#5b8def"}
+
+
+def _px(value) -> str:
+    return f"{Decimal(value):.1f}"
+
+
+def _svg(width: int, height: int, label: str, body: list[str]) -> Markup:
+    return Markup(f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+                  f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
+                  f'<title>{escape(label)}</title>{"".join(body)}</svg>')
+
+
+def _pct(ratio: Decimal | None) -> str:
+    return "未知" if ratio is None else f"{ratio * 100:.1f}%"
+
+
+def ratio_svg(series: RatioSeries) -> Markup:
+    """One item's delivered ratio; unmeasured nights are gaps in the line, never zero."""
+    w, h, left, right, top, bottom = 320, 90, 34, 8, 18, 14
+    pw, ph = w - left - right, h - top - bottom
+    values = [p.ratio for p in series.points if p.ratio is not None]
+    ymax = max([Decimal("1.2")] + [v * Decimal("1.05") for v in values])
+    n = len(series.points)
+
+    def x(i):
+        return left + (Decimal(pw) * i / (n - 1) if n > 1 else Decimal(pw) / 2)
+
+    def y(v):
+        return top + ph - Decimal(ph) * v / ymax
+
+    body = [f'<text x="0" y="12" class="t">第{series.item_no}项 {escape(series.name)}：'
+            f'最新 {_pct(series.latest)}</text>',
+            f'<line x1="{left}" y1="{_px(y(1))}" x2="{w - right}" y2="{_px(y(1))}" '
+            f'class="ref"/><text x="{left - 3}" y="{_px(y(1) + 3)}" class="ax" '
+            f'text-anchor="end">100%</text>',
+            f'<text x="{left - 3}" y="{top + ph}" class="ax" text-anchor="end">0</text>',
+            f'<line x1="{left}" y1="{top + ph}" x2="{w - right}" y2="{top + ph}" class="axis"/>']
+    run: list[str] = []
+    for i, p in enumerate(series.points + [RatioPoint(date.min, None)]):
+        if p.ratio is not None:
+            run.append(f"{_px(x(i))},{_px(y(p.ratio))}")
+            colour = "#c62828" if p.ratio < 1 else "#1b7f3b"
+            body.append(f'<circle cx="{_px(x(i))}" cy="{_px(y(p.ratio))}" r="2.2" '
+                        f'fill="{colour}"><title>{p.snapshot_date} {_pct(p.ratio)}</title></circle>')
+        else:
+            if len(run) > 1:
+                body.append(f'<polyline points="{" ".join(run)}" class="line"/>')
+            run = []
+            if i < n:
+                body.append(f'<rect x="{_px(x(i) - 2)}" y="{top}" width="4" height="{ph}" '
+                            f'class="gap"><title>{p.snapshot_date} 未知</title></rect>')
+    return _svg(w, h, f"第{series.item_no}项 {series.name} 交付比例（已分配÷合同数量）", body)
+
+
+def severity_svg(nights: list[SeverityNight]) -> Markup:
+    """Findings per night, stacked by severity, oldest night on the left."""
+    w, h, left, bottom, top = 640, 200, 30, 34, 10
+    pw, ph = w - left - 10, h - top - bottom
+    n = max(len(nights), 1)
+    most = max([n_.critical + n_.warning + n_.info for n_ in nights] + [1])
+    slot = Decimal(pw) / n
+    bar = max(slot * Decimal("0.7"), Decimal(1))
+    body = [f'<line x1="{left}" y1="{top + ph}" x2="{w - 10}" y2="{top + ph}" class="axis"/>',
+            f'<text x="{left - 4}" y="{top + 8}" class="ax" text-anchor="end">{most}</text>',
+            f'<text x="{left - 4}" y="{top + ph}" class="ax" text-anchor="end">0</text>']
+    for i, night in enumerate(nights):
+        base = Decimal(top + ph)
+        for sev in ("critical", "warning", "info"):
+            count = getattr(night, sev)
+            if not count:
+                continue
+            height = Decimal(ph) * count / most
+            base -= height
+            body.append(f'<rect x="{_px(left + slot * i + (slot - bar) / 2)}" y="{_px(base)}" '
+                        f'width="{_px(bar)}" height="{_px(height)}" fill="{COLOURS[sev]}">'
+                        f'<title>{night.snapshot_date} {labels.SEVERITY[sev]} {count}</title></rect>')
+    if nights:
+        body.append(f'<text x="{left}" y="{h - 18}" class="ax">{nights[0].snapshot_date}</text>')
+        body.append(f'<text x="{w - 10}" y="{h - 18}" class="ax" text-anchor="end">'
+                    f'{nights[-1].snapshot_date}</text>')
+    for k, sev in enumerate(("critical", "warning", "info")):
+        body.append(f'<rect x="{left + 130 * k}" y="{h - 10}" width="10" height="10" '
+                    f'fill="{COLOURS[sev]}"/><text x="{left + 14 + 130 * k}" y="{h - 1}" '
+                    f'class="ax">{labels.SEVERITY[sev]}</text>')
+    return _svg(w, h, "每晚发现的问题数（按级别）", body)
+
+
+def sources_svg(sources: list[SourceGaps]) -> Markup:
+    """Unknown nights per source: how often each source could not be counted."""
+    row, left, w = 22, 230, 640
+    h = row * max(len(sources), 1) + 8
+    most = max([s.nights for s in sources] + [1])
+    body = []
+    for i, s in enumerate(sources):
+        yy = 4 + row * i
+        full = Decimal(w - left - 90)
+        body.append(f'<rect x="{left}" y="{yy}" width="{_px(full * s.nights / most)}" '
+                    f'height="{row - 8}" class="track"/>')
+        if s.unknown_nights:
+            body.append(f'<rect x="{left}" y="{yy}" width="{_px(full * s.unknown_nights / most)}"'
+                        f' height="{row - 8}" fill="#c62828"><title>'
+                        f'{escape(", ".join(d.isoformat() for d in s.dates))}</title></rect>')
+        body.append(f'<text x="{left - 6}" y="{yy + 11}" class="ax" text-anchor="end">'
+                    f'{escape(s.source)}</text>')
+        body.append(f'<text x="{_px(left + full * s.nights / most + 6)}" y="{yy + 11}" '
+                    f'class="ax">{s.unknown_nights}/{s.nights} 晚未知</text>')
+    return _svg(w, h, "各数据源未能采集的夜数", body)
+
+
+def penalty_svg(points: list[PenaltyPoint], cap: Money) -> Markup:
+    """Scaling penalties accumulated night by night against the 10% cap."""
+    w, h, left, right, top, bottom = 640, 180, 70, 10, 14, 24
+    pw, ph = w - left - right, h - top - bottom
+    ymax = max([cap.amount] + [p.total for p in points]) * Decimal("1.1")
+    n = len(points)
+
+    def x(i):
+        return left + (Decimal(pw) * i / (n - 1) if n > 1 else Decimal(pw) / 2)
+
+    def y(v):
+        return top + ph - Decimal(ph) * v / ymax
+
+    body = [f'<line x1="{left}" y1="{top + ph}" x2="{w - right}" y2="{top + ph}" class="axis"/>',
+            f'<line x1="{left}" y1="{_px(y(cap.amount))}" x2="{w - right}" '
+            f'y2="{_px(y(cap.amount))}" class="cap"/>',
+            f'<text x="{left - 4}" y="{_px(y(cap.amount) + 3)}" class="ax" text-anchor="end">'
+            f'上限</text>',
+            f'<text x="{w - right}" y="{_px(y(cap.amount) - 4)}" class="ax" text-anchor="end">'
+            f'第十二条上限 {cap.text} 元</text>',
+            f'<text x="{left - 4}" y="{top + ph}" class="ax" text-anchor="end">0</text>']
+    if points:
+        coords = []
+        for i, p in enumerate(points):
+            if coords:  # a step: the total holds until the night it changes
+                coords.append(f"{_px(x(i))},{coords[-1].split(',')[1]}")
+            coords.append(f"{_px(x(i))},{_px(y(p.total))}")
+        body.append(f'<polyline points="{" ".join(coords)}" class="pen"/>')
+        body.append(f'<text x="{left}" y="{h - 6}" class="ax">{points[0].snapshot_date}</text>')
+        body.append(f'<text x="{w - right}" y="{h - 6}" class="ax" text-anchor="end">'
+                    f'{points[-1].snapshot_date}</text>')
+    return _svg(w, h, "累计扩容违约金与第十二条上限", body)
+
+
+# -- command line ----------------------------------------------------------------------
+def cmd_report_index(args) -> int:
+    from recon.config import load_config
+
+    config = load_config(args.config)
+    path = rebuild(config, Path(args.db) if args.db else config.db_path,
+                   Path(args.out) if args.out else config.out_dir)
+    print(f"index: {path}")
+    return 0
+
+
+def add_report_index(report_subparsers) -> None:
+    p = report_subparsers.add_parser(
+        "index", help="rebuild OUT/index.html (every night, monthly assessments, trends)",
+        description="Rebuild OUT/index.html and index.json from the store alone: every night "
+        "and every monthly assessment found in OUT/monthly/, newest first, with trend charts. "
+        "Nightly reports missing from OUT are rendered again from the store.")
+    p.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
+    p.add_argument("--out", help="report folder (default: [report] out)")
+    p.set_defaults(func=cmd_report_index)

@@ -1,0 +1,351 @@
+"""`recon finance verify`: statements checked against the contract and real nights in the store.
+
+The store is filled the way a user fills it: `recon scaling add` and ten real
+nights (2026-11-01 .. 11-10) of the nightly job reading console exports.  A
+five-item contract keeps every statement small enough to compute by hand:
+
+  item 12 远程接入服务 1344.00 x 10 (补充合同: 12 from 2026-11-06)
+  item 14 SSL VPN接入   940.80 x 49
+  item 16 WAF           302.40 x 25
+  item 17 主机杀毒服务   173.40 x 74
+  item 32 增值服务      1209.60 x 7          total 88,398.00
+
+Delivered (exports): every item its contracted quantity every night, except
+item 14: 45 on 11-03 and no data on 11-05 (its export file is rejected).
+November has 30 days, so each night is 1/(12 x 30) = 1/360 of the term:
+11-06..11-10 is 5/360 = 1/72 and 11-01..11-10 is 10/360 = 1/36.
+A scaling request for item 14 past its written notice's deadline (11-04)
+dates a penalty of 88,398.00 / 12 x 20% = 1,473.30 on 11-05.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from recon.cli import main
+from recon.config import load_config
+from recon.nightly import Night
+from recon.progress import Progress
+from tests.conftest import ROOT, write_config
+
+ITEMS = (12, 14, 16, 17, 32)
+HEAD = "序号,项目名称,计费起,计费止,数量,单价,金额\n"
+# all five items, 11-06..11-10 (share 1/72), contracted quantities at contract prices:
+#   12: 1344.00 x 12 / 72 = 224.00 (the supplementary contract's 12 is in force)
+#   14: 940.80 x 49 / 72 = 640.2666.. -> 640.27
+#   16: 302.40 x 25 / 72 = 105.00
+#   17: 173.40 x 74 / 72 = 178.2166.. -> 178.22
+#   32: 1209.60 x 7 / 72 = 117.60                       total 1,265.09
+CORRECT = {
+    12: "12,远程接入服务,2026-11-06,2026-11-10,12,1344.00,224.00\n",
+    14: "14,SSL VPN接入,2026-11-06,2026-11-10,49,940.80,640.27\n",
+    16: "16,WAF,2026-11-06,2026-11-10,25,302.40,105.00\n",
+    17: "17,主机杀毒服务,2026-11-06,2026-11-10,74,173.40,178.22\n",
+    32: "32,增值服务,2026-11-06,2026-11-10,7,1209.60,117.60\n",
+}
+
+
+def _correct(**replace) -> str:
+    return HEAD + "".join(replace.get(f"i{n}", CORRECT[n]) for n in ITEMS)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("finance")
+    rows = list(csv.reader(io.StringIO((ROOT / "contract_items.csv").read_text("utf-8"))))
+    with open(folder / "items.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([rows[0]] + [r for r in rows[1:] if int(r[0]) in ITEMS])
+    (folder / "contract_amendments.csv").write_text(
+        "amendment_id,signed_date,effective_date,item_no,quantity,note\n"
+        "BC-1,2026-11-01,2026-11-06,12,12,远程接入扩至12\n", encoding="utf-8")
+    (folder / "mapping.toml").write_text('[exports.aliases]\n"WAF" = 16\n', encoding="utf-8")
+    cfg = write_config(folder, items=folder / "items.csv", total="88398.00")
+    cfg.write_text(cfg.read_text("utf-8").replace(
+        str(ROOT / "connectors" / "mapping.toml"), str(folder / "mapping.toml")), "utf-8")
+    assert main(["--config", str(cfg), "scaling", "add", "--id", "S-1", "--item", "14",
+                 "--target", "60", "--requested", "2026-10-26", "--notice-date", "2026-11-03",
+                 "--notice-deadline", "2026-11-04"]) == 0
+    day = date(2026, 11, 1)
+    while day <= date(2026, 11, 10):
+        d = folder / "exports" / day.isoformat()
+        d.mkdir(parents=True)
+        remote = 12 if day >= date(2026, 11, 6) else 10
+        (d / "services.csv").write_text(
+            "序号,服务名称,订购数量,使用数量\n"
+            f"12,远程接入服务,{remote},1\n16,WAF,25,1\n17,主机杀毒服务,74,1\n32,增值服务,7,1\n",
+            encoding="utf-8")
+        vpn = {date(2026, 11, 3): "45", date(2026, 11, 5): "四十九"}.get(day, "49")
+        (d / "vpn.csv").write_text(f"序号,服务名称,订购数量,使用数量\n14,SSL VPN接入,{vpn},1\n",
+                                   encoding="utf-8")
+        day += timedelta(days=1)
+    night = Night(load_config(cfg), cloud="", progress=Progress(quiet=True))
+    day = date(2026, 11, 1)
+    while day <= date(2026, 11, 10):
+        night.run(day, folder / "recon.duckdb", folder / "out")
+        day += timedelta(days=1)
+    return folder
+
+
+def verify(store: Path, name: str, text: str | None = None, data: bytes | None = None,
+           suffix: str = ".csv"):
+    path = store / f"{name}{suffix}"
+    if data is None:
+        data = text.encode("utf-8")
+    path.write_bytes(data)
+    code = main(["--config", str(store / "recon.toml"), "finance", "verify", str(path)])
+    out = store / "out" / "finance" / name
+    report = json.loads((out / "verification.json").read_text("utf-8")) \
+        if (out / "verification.json").exists() else None
+    return code, report
+
+
+def line(report, item_no):
+    return [ln for ln in report["lines"] if ln["item_no"] == item_no]
+
+
+def test_a_correct_statement_is_ok_line_by_line_and_exits_0(store):
+    code, r = verify(store, "correct", _correct())
+    assert code == 0
+    assert [ln["statuses"] for ln in r["lines"]] == [["ok"]] * 5
+    assert r["statuses"] == [] and r["missing_items"] == []
+    # 224.00 + 640.27 + 105.00 + 178.22 + 117.60
+    assert r["billed"]["amount"] == "1265.09" and r["accepted"]["amount"] == "1265.09"
+    assert r["billed"]["daxie"] == "人民币壹仟贰佰陆拾伍元零玖分"
+    assert r["difference"]["amount"] == "0.00" and r["unknown_value"]["amount"] == "0.00"
+    assert all(ln["unknown_days"] == [] for ln in r["lines"])
+
+
+def test_a_wrong_unit_price_shows_the_difference_over_the_line(store):
+    # 320.00 x 25 / 72 = 111.111.. -> 111.11 (the line's own arithmetic holds)
+    # contract: 302.40 x 25 / 72 = 105.00; (320.00 - 302.40) x 25 / 72 = 6.111.. -> 6.11
+    code, r = verify(store, "price", _correct(i16="16,WAF,2026-11-06,2026-11-10,25,320.00,111.11\n"))
+    assert code == 1
+    (waf,) = line(r, 16)
+    assert waf["statuses"] == ["price_mismatch"]
+    assert waf["price_difference"] == "6.11"
+    assert waf["accepted_amount"] == "105.00" and waf["difference"] == "6.11"
+
+
+def test_a_quantity_above_the_contract(store):
+    # 173.40 x 80 / 72 = 192.666.. -> 192.67; accepted at 74: 178.2166.. -> 178.22
+    code, r = verify(store, "qty",
+                     _correct(i17="17,主机杀毒服务,2026-11-06,2026-11-10,80,173.40,192.67\n"))
+    assert code == 1
+    (av,) = line(r, 17)
+    assert av["statuses"] == ["quantity_over_contract"]
+    assert av["contracted_qty"] == "74"
+    assert av["accepted_amount"] == "178.22" and av["difference"] == "14.45"
+
+
+def test_billed_above_delivered_with_an_unknown_night_valued_apart(store):
+    # 11-01..11-10 (1/36): 940.80 x 49 / 36 = 1280.5333.. -> 1280.53 billed
+    # measured: 8 nights at 49, 11-03 at 45; 11-05 unknown (export rejected)
+    # accepted = 940.80 x (8 x 49 + 45) / 360 = 940.80 x 437 / 360 = 1142.0266.. -> 1142.03
+    # unknown  = 940.80 x 49 / 360 = 128.0533.. -> 128.05, neither delivered nor undelivered
+    # difference = 1280.53 - 1142.03 - 128.05 = 10.45
+    code, r = verify(store, "delivered", HEAD + "14,SSL VPN接入,2026-11-01,2026-11-10,49,940.80,"
+                     "1280.53\n")
+    assert code == 1
+    (vpn,) = line(r, 14)
+    assert vpn["statuses"] == ["billed_over_delivered"]
+    assert vpn["accepted_amount"] == "1142.03"
+    assert vpn["unknown_value"] == "128.05" and vpn["unknown_days"] == ["2026-11-05"]
+    assert vpn["difference"] == "10.45"
+    assert vpn["delivered_qty"] == "48.555556"     # 437 / 9 measured nights
+    states = {d["day"]: d["state"] for d in vpn["days"]}
+    assert states["2026-11-05"] == "unknown" and states["2026-11-03"] == "measured"
+
+
+def test_an_unknown_night_alone_is_not_a_finding(store):
+    # 11-04..11-06 at 49: 11-04 and 11-06 delivered 49, 11-05 unknown
+    # 940.80 x 49 x 3 / 360 = 384.16 billed; accepted 2 nights: 256.1066.. -> 256.11
+    # unknown 128.05; difference 384.16 - 256.11 - 128.05 = 0.00
+    code, r = verify(store, "unknown", HEAD + "14,SSL VPN接入,2026-11-04,2026-11-06,49,940.80,"
+                     "384.16\n")
+    (vpn,) = line(r, 14)
+    assert vpn["statuses"] == ["ok"]
+    assert (vpn["accepted_amount"], vpn["unknown_value"], vpn["difference"]) == \
+        ("256.11", "128.05", "0.00")
+    # only item 14 is billed: the four others are missing, which alone makes exit 1
+    assert code == 1 and [m["item_no"] for m in r["missing_items"]] == [12, 16, 17, 32]
+
+
+def test_an_arithmetic_error(store):
+    # 1209.60 x 7 / 72 = 117.60, the line writes 117.06
+    code, r = verify(store, "arith",
+                     _correct(i32="32,增值服务,2026-11-06,2026-11-10,7,1209.60,117.06\n"))
+    assert code == 1
+    (vas,) = line(r, 32)
+    assert vas["statuses"] == ["arithmetic_error"]
+    assert vas["accepted_amount"] == "117.60" and vas["difference"] == "-0.54"
+    assert "117.60" in vas["notes"][0]
+
+
+TAX_HEAD = "发票号码,序号,项目名称,计费起,计费止,数量,单价,金额,税率,税额,价税合计,价税合计大写\n"
+
+
+def test_tax_columns_right_and_wrong(store):
+    # WAF 11-06..11-10: 价税合计 = 302.40 x 25 / 72 = 105.00; 金额 = 105.00 / 1.06 = 99.0566..
+    # -> 99.06; 税额 = 105.00 - 99.06 = 5.94
+    text = TAX_HEAD + (
+        "No1,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,5.94,105.00,人民币壹佰零伍元整\n"
+        # 99.06 + 6.30 = 105.36, not 105.00
+        "No2,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,6.30,105.00,壹佰零伍元正\n"
+        # 98.70 + 6.30 = 105.00 holds, but 105.00 / 1.06 = 99.06, not 98.70
+        "No3,16,WAF,2026-11-06,2026-11-10,25,302.40,98.70,0.06,6.30,105.00,人民币壹佰零伍元整\n")
+    code, r = verify(store, "tax", text)
+    assert code == 1
+    assert [ln["statuses"] for ln in r["lines"]] == [["ok"], ["arithmetic_error"],
+                                                     ["arithmetic_error"]]
+    assert "105.36" in r["lines"][1]["notes"][0] and "99.06" in r["lines"][2]["notes"][0]
+    assert r["lines"][0]["billed_amount"] == "105.00"
+
+
+def test_a_wrong_daxie(store):
+    # 105.00 ends at 元: 第五十二条 closes it with 整; 壹佰伍元整 drops the 零
+    text = TAX_HEAD + (
+        "No1,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,5.94,105.00,人民币壹佰零伍元\n"
+        "No2,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,5.94,105.00,人民币壹佰伍元整\n")
+    code, r = verify(store, "daxie", text)
+    assert code == 1
+    assert [ln["statuses"] for ln in r["lines"]] == [["daxie_mismatch"]] * 2
+    assert "人民币壹佰零伍元整" in r["lines"][0]["notes"][0]
+
+
+def test_an_item_not_in_the_contract_and_a_name_the_mapping_does_not_know(store):
+    text = _correct() + ("40,对象存储,2026-11-06,2026-11-10,1,100.00,1.39\n"
+                         ",云硬盘快照,2026-11-06,2026-11-10,1,72.00,1.00\n")
+    code, r = verify(store, "unknown_item", text)
+    assert code == 1
+    assert [ln["statuses"] for ln in r["lines"][5:]] == [["unknown_item"], ["unknown_item"]]
+    # nothing of an unknown item is accepted: the whole billed amount is the difference
+    assert r["lines"][6]["accepted_amount"] == "0.00" and r["lines"][6]["difference"] == "1.00"
+    # the known lines still add up: 1265.09 + 1.39 + 1.00 billed, 1265.09 accepted
+    assert r["billed"]["amount"] == "1267.48" and r["difference"]["amount"] == "2.39"
+
+
+def test_a_contracted_item_missing_from_the_statement(store):
+    code, r = verify(store, "missing", _correct(i32=""))
+    assert code == 1
+    assert [ln["statuses"] for ln in r["lines"]] == [["ok"]] * 4
+    assert r["statuses"] == ["missing_item"]
+    assert [m["item_no"] for m in r["missing_items"]] == [32]
+
+
+def test_a_period_across_a_supplementary_contract(store):
+    # item 12: 10 until 11-05, 12 from 11-06 (BC-1); delivered the same
+    # one line billing 12 for 11-01..11-10: 1344.00 x 12 / 36 = 448.00; contracted day-weighted
+    # (10 x 5 + 12 x 5) / 10 = 11 < 12; accepted = 1344 x (10 x 5 + 12 x 5) / 360 = 410.666..
+    # -> 410.67; difference 37.33
+    code, r = verify(store, "across", HEAD + "12,远程接入服务,2026-11-01,2026-11-10,12,1344.00,"
+                     "448.00\n")
+    (one,) = line(r, 12)
+    assert one["statuses"] == ["quantity_over_contract"] and one["contracted_qty"] == "11"
+    assert one["accepted_amount"] == "410.67" and one["difference"] == "37.33"
+    # split at the supplementary contract: 1344 x 10 x 5 / 360 = 186.666.. -> 186.67; 224.00
+    code, r = verify(store, "split", HEAD +
+                     "12,远程接入服务,2026-11-01,2026-11-05,10,1344.00,186.67\n"
+                     "12,远程接入服务,2026-11-06,2026-11-10,12,1344.00,224.00\n")
+    assert [ln["statuses"] for ln in r["lines"]] == [["ok"], ["ok"]]
+    assert r["accepted"]["amount"] == "410.67"
+
+
+def test_penalties_in_the_period_are_a_separate_deduction(store):
+    # S-1 is still open after its notice deadline 11-04 (requested 10-26: a notice after day 7, 11-02, counts):
+    # 88,398.00 / 12 x 20% = 1,473.30, dated 11-05
+    _, r = verify(store, "pen", HEAD + "14,SSL VPN接入,2026-11-01,2026-11-10,49,940.80,1280.53\n")
+    assert [(p["day"], p["amount"]["amount"]) for p in r["penalties"]] == \
+        [("2026-11-05", "1473.30")]
+    assert r["penalty_total"]["daxie"] == "人民币壹仟肆佰柒拾叁元叁角整"
+    # never netted into the lines: billed and accepted stay; the deduction is its own figure
+    assert r["accepted"]["amount"] == "1142.03"
+    assert r["payable"]["amount"] == "-331.27"       # 1142.03 - 1473.30
+    # a period after the penalty's date shows none
+    _, r = verify(store, "nopen", _correct())
+    assert r["penalties"] == [] and r["payable"]["amount"] == "1265.09"
+
+
+def test_gbk_csv_and_xlsx_statements_read_the_same(store):
+    code, r = verify(store, "gbk", data=_correct().encode("gbk"))
+    assert code == 0 and r["billed"]["amount"] == "1265.09"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in csv.reader(io.StringIO(_correct())):
+        ws.append([float(c) if c.replace(".", "").isdigit() and "-" not in c else c for c in row])
+    ws["C2"].value = date(2026, 11, 6)    # Excel keeps dates as dates
+    buf = io.BytesIO()
+    wb.save(buf)
+    code, r = verify(store, "xlsx", data=buf.getvalue(), suffix=".xlsx")
+    assert code == 0 and r["billed"]["amount"] == "1265.09"
+    assert [ln["statuses"] for ln in r["lines"]] == [["ok"]] * 5
+
+
+def test_a_malformed_statement_exits_3_naming_line_and_column_and_writes_nothing(store, capsys):
+    bad = _correct(i17="17,主机杀毒服务,2026-11-06,2026-11-10,七十四,173.40,178.22\n")
+    code, r = verify(store, "bad", bad)
+    assert code == 3 and r is None
+    assert "bad.csv:5 [数量]" in capsys.readouterr().err
+    assert not (store / "out" / "finance" / "bad").exists()
+    code, _ = verify(store, "nocol", "序号,计费起,计费止,数量,单价\n12,2026-11-06,2026-11-10,1,1\n")
+    assert code == 3 and "[金额]" in capsys.readouterr().err
+    code, _ = verify(store, "backwards", HEAD + "12,x,2026-11-10,2026-11-06,12,1344.00,224.00\n")
+    assert code == 3 and "backwards.csv:2 [计费止]" in capsys.readouterr().err
+
+
+def test_the_workbook_has_chinese_headers_frozen_rows_and_totals_as_formulas(store):
+    code, r = verify(store, "book", HEAD + "14,SSL VPN接入,2026-11-01,2026-11-10,49,940.80,"
+                     "1280.53\n" + CORRECT[16] + CORRECT[32])
+    path = store / "out" / "finance" / "book" / "verification.xlsx"
+    wb = openpyxl.load_workbook(path)                 # formulas
+    vals = openpyxl.load_workbook(path, data_only=True)  # the values recon cached
+    assert wb.sheetnames == ["汇总", "明细", "逐日依据"]
+    lines = wb["明细"]
+    head = [c.value for c in lines[1]]
+    assert head[:6] == ["行号", "发票号码", "计费起", "计费止", "序号", "项目"]
+    assert lines.freeze_panes == "A2" and wb["逐日依据"].freeze_panes == "A2"
+    col = {h: i + 1 for i, h in enumerate(head)}
+    billed_col = lines.cell(1, col["账单金额（含税）"]).column_letter
+    total = lines.cell(5, col["账单金额（含税）"])
+    assert total.value == f"=SUM({billed_col}2:{billed_col}4)"
+    assert total.number_format == "#,##0.00"
+    # the cached totals are recon's figures, and they are what the formulas add up:
+    # billed 1280.53 + 105.00 + 117.60 = 1503.13; accepted 1142.03 + 105.00 + 117.60 = 1364.63
+    v = vals["明细"]
+    for name, want in (("账单金额（含税）", "1503.13"), ("应核准金额", "1364.63"),
+                       ("无数据夜价值（另列）", "128.05"), ("差额", "10.45")):
+        c = col[name]
+        cells = sum(Decimal(str(v.cell(row, c).value)) for row in range(2, 5))
+        assert round(cells, 2) == Decimal(want) == round(Decimal(str(v.cell(5, c).value)), 2)
+    diff = lines.cell(2, col["差额"]).value
+    assert diff.startswith("=") and "-" in diff       # 差额 = 账单 - 核准 - 无数据
+    s, sv = wb["汇总"], vals["汇总"]
+    figures = {s.cell(row, 1).value: (s.cell(row, 2).value, sv.cell(row, 2).value,
+                                      s.cell(row, 3).value) for row in range(1, 30)}
+    formula, value, daxie = figures["应核准金额合计"]
+    assert formula.startswith("=明细!") and round(Decimal(str(value)), 2) == Decimal("1364.63")
+    assert daxie == "人民币壹仟叁佰陆拾肆元陆角叁分"
+    formula, value, _ = figures["违约金扣款（另列，见下表）"]
+    assert formula.startswith("=SUM(D") and round(Decimal(str(value)), 2) == Decimal("1473.30")
+    # the evidence: one row per line and night (10 + 5 + 5)
+    assert wb["逐日依据"].max_row == 1 + 20
+
+
+def test_the_html_is_chinese_self_contained_and_escapes_statement_values(store):
+    text = ("发票号码,序号,项目名称,计费起,计费止,数量,单价,金额\n"
+            "<script>x</script>," + CORRECT[16] +
+            "No2,,<img src=x onerror=alert(1)>,2026-11-06,2026-11-10,1,72.00,1.00\n")
+    verify(store, "html", text)
+    html = (store / "out" / "finance" / "html" / "verification.html").read_text("utf-8")
+    assert html.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in html
+    assert "<script>x" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "<img" not in html and "&lt;img src=x" in html
+    # totals with their 大写: 105.00 + 1.00 billed
+    assert "106.00" in html and "人民币壹佰零陆元整" in html
+    assert "http://" not in html and "https://" not in html and "<link" not in html
