@@ -2,7 +2,7 @@
 
 The officer who reads one page a week wants the year at a glance: which nights need a
 look, whether the provider delivers what the contract prices, how often a source went
-dark, and how close the scaling penalties are to the 10% cap of 第十二条.
+dark, and how close the penalties are to the 10% cap of 第十二条.
 
 :class:`IndexReport` is both OUT/index.json and what reports/index.html.j2 reads.  It is
 built from the store alone (plus the monthly assessments found under OUT/monthly/), so
@@ -163,21 +163,17 @@ def _source_gaps(store) -> list[SourceGaps]:
 
 
 def _penalties(store, contract, dates, config):
-    """Scaling penalties accumulated by each night, and the 10% cap.
+    """Penalties accumulated by each night, and the 10% cap: the penalty ledger
+    (recon/penalties.py: scaling, service levels, the monthly rule) read once."""
+    from recon import penalties
 
-    The one place the index reads penalties: recon/penalties.py replaces it when the
-    penalty ledger lands.
-    """
-    from recon.reports.nightly import build_scaling
-
-    points, total, cap = [], Money.of(0), None
-    for d in dates:
-        _, total, cap = build_scaling(store, contract, d, config)
-        points.append(PenaltyPoint(d, total.amount))
-    if cap is None:
-        from recon.scaling import penalty_cap
-        cap = Money.of(penalty_cap(contract))
-    return points, total, cap
+    cap = Money.of(penalties.cap(contract))
+    if not dates:
+        return [], Money.of(0), cap
+    ledger = penalties.ledger(store, contract, config, dates[-1])
+    points = [PenaltyPoint(d, penalties.total([p for p in ledger if p.dated <= d]))
+              for d in dates]
+    return points, Money.of(points[-1].total), cap
 
 
 def _monthly(out_dir: Path) -> list[MonthlyRow]:
@@ -339,7 +335,7 @@ def sources_svg(sources: list[SourceGaps]) -> Markup:
 
 
 def penalty_svg(points: list[PenaltyPoint], cap: Money) -> Markup:
-    """Scaling penalties accumulated night by night against the 10% cap."""
+    """Penalties accumulated night by night against the 10% cap."""
     w, h, left, right, top, bottom = 640, 180, 70, 10, 14, 24
     pw, ph = w - left - right, h - top - bottom
     ymax = max([cap.amount] + [p.total for p in points]) * Decimal("1.1")
@@ -369,7 +365,7 @@ def penalty_svg(points: list[PenaltyPoint], cap: Money) -> Markup:
         body.append(f'<text x="{left}" y="{h - 6}" class="ax">{points[0].snapshot_date}</text>')
         body.append(f'<text x="{w - right}" y="{h - 6}" class="ax" text-anchor="end">'
                     f'{points[-1].snapshot_date}</text>')
-    return _svg(w, h, "累计扩容违约金与第十二条上限", body)
+    return _svg(w, h, "累计违约金与第十二条上限", body)
 
 
 # -- command line ----------------------------------------------------------------------
