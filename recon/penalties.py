@@ -45,6 +45,7 @@ class Penalty:
     month: str               # the month it belongs to (YYYY-MM)
     annex: int = 3
     row: int = 0
+    item_no: int | None = None   # the contract item, where the penalty is about one
     running_total: Decimal = Decimal(0)
     over_cap: bool = False   # the running total exceeds the cap from this penalty on
 
@@ -154,6 +155,7 @@ def scaling_penalties(store, contract, config, rules: "assess.Rules", until: dat
                     f"{r.notice_deadline} 已过{done}",
                     fee=None if config.penalty_basis == "contract"
                     else contract.items[r.item_no].line_total)
+        pen.item_no = r.item_no
         out.append(pen)
     return out
 

@@ -156,25 +156,13 @@ def delivered_on(night: dict | None, contracted: Decimal, source: str
 
 
 def penalties_in_period(store, contract, config, start: date, end: date) -> list[Penalty]:
-    """Penalties dated in [start, end]: today the scaling ledger's (附件3 row 4).
+    """Penalties dated in [start, end] and counted: recon.penalties' ledger (scaling,
+    service levels, the monthly rule), the one every report reads."""
+    from recon import penalties
 
-    The one place finance reads penalties; it gives way to recon.penalties'
-    ledger (scaling and service levels) when that lands.  A scaling penalty is
-    dated the first day past the written notice's deadline.
-    """
-    from recon import scaling
-
-    out = []
-    for st in scaling.states(store, contract, end):
-        r = st.request
-        if not st.penalty_applies or r.notice_deadline is None:
-            continue
-        day = r.notice_deadline + timedelta(days=1)
-        if start <= day <= end:
-            out.append(Penalty(day, "附件3第4条", f"扩容申请 {r.request_id}", r.item_no,
-                               scaling.penalty(contract, r.item_no, config.penalty_basis,
-                                               config.penalty_coefficient)))
-    return out
+    return [Penalty(p.dated, p.clause, p.reason, p.item_no, p.amount)
+            for p in penalties.ledger(store, contract, config, end)
+            if start <= p.dated and p.status == "counted"]
 
 
 # -- the rules ----------------------------------------------------------------------
