@@ -368,8 +368,13 @@ def render_html(report: MonthlyReport) -> str:
 
 def render_pdf(report: MonthlyReport, html: str) -> bytes:
     """WeasyPrint's PDF of the HTML; metadata dated by the data, never the clock."""
+    import logging
+
     import weasyprint
 
+    # the shared stylesheet has screen rules (phone layout, scrolling tables) WeasyPrint
+    # does not know; it skips them, and its warnings would only be noise in cron mail
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
     doc = weasyprint.HTML(string=html, base_url=None).render()
     stamp = (report.data_as_of or report.last).isoformat()
     doc.metadata.title = f"政务云服务月度考核报告 {report.month}"
