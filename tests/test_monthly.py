@@ -332,3 +332,19 @@ def test_service_level_breaches_map_to_their_annex_rows(workdir, rows, expected)
         got = [(p.clause, str(p.amount)) for p in
                penalties.ledger(store, contract, config, date(2026, 8, 31))]
     assert got == expected
+
+
+def test_a_misspelt_threshold_in_assessment_toml_is_bad_input(year, capsys):
+    from recon.assess import RULES_FILE
+
+    bad = year / "assessment-typo.toml"
+    bad.write_text(RULES_FILE.read_text(encoding="utf-8").replace(
+        "max_shortfall_days = 7", "max_shortfal_days = 3"), encoding="utf-8")
+    (year / "typo").mkdir()
+    cfg = write_config(year / "typo", extra=f'[assessment]\nfile = "{bad}"\n')
+    assert main(["--config", str(cfg), "report", "monthly", "--month", "2026-12", "--db",
+                 str(year / "recon.duckdb"), "--out", str(year / "typo" / "out")]) == 3
+    err = capsys.readouterr().err
+    assert "[[criteria]] delivery: unknown key 'max_shortfal_days'" in err
+    assert "did you mean 'max_shortfall_days'" in err
+    assert not (year / "typo" / "out").exists()
