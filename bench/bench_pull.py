@@ -62,11 +62,12 @@ def child_connector(clouds_file: str, today: str) -> dict:
 
     from connectors.mapping import load_mapping
     from connectors.openstack import OpenStackConnector
-    from recon.config import BUNDLED, load_config
+    from recon.config import load_config
+    from recon.data import BUNDLED_CONFIG, CONFIG_DIR
     from recon.contract import load_contract
 
-    contract = load_contract(load_config(BUNDLED))
-    mapping = load_mapping(ROOT / "connectors" / "mapping.toml", contract)
+    contract = load_contract(load_config(BUNDLED_CONFIG))
+    mapping = load_mapping(CONFIG_DIR / "mapping.toml", contract)
     clouds = yaml.safe_load(Path(clouds_file).read_text())
     conn = OpenStackConnector(CLOUD, mapping, contract, timeout=60, retries=3,
                               cloud_config=clouds)

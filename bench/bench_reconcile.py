@@ -59,12 +59,13 @@ from connectors.base import Measurement, ResourceLine, SourceResult  # noqa: E40
 from recon import labels, scaling  # noqa: E402
 from recon.config import load_config  # noqa: E402
 from recon.contract import load_contract  # noqa: E402
+from recon.data import BUNDLED_CONFIG  # noqa: E402
 from recon.reconcile import MAX_IDS, SEVERITY, contract_days, reconcile  # noqa: E402
 from recon.reports.nightly import build_nightly, write_nightly  # noqa: E402
 from recon.store import Store  # noqa: E402
 
 START = date(2026, 7, 10)
-CONFIG = ROOT / "recon.toml"
+CONFIG = BUNDLED_CONFIG
 NEVER = 2 ** 30  # a change day that never comes
 
 TARGET_BPRD = 50.0      # bytes per resource-day
@@ -521,11 +522,12 @@ def _source_message(source, status, reason, stats) -> str:
     code = stats.get("reason_code")
     label = labels.SOURCE_REASON.get(code)
     text = (f"{label} — {reason}" if reason else label) if label else (reason or "")
+    name = labels.source_text(source)
     if status == "failed":
-        return f"数据源 {source} 未能采集：{text}"
+        return f"数据源 {name} 未能采集：{text}"
     if (code or "rejected") == "rejected":
-        return f"数据源 {source} 的数据未通过校验，本日不计：{reason or ''}"
-    return f"数据源 {source} 的数据本日不计：{text}"
+        return f"数据源 {name} 的数据未通过校验，本日不计：{reason or ''}"
+    return f"数据源 {name} 的数据本日不计：{text}"
 
 
 def _dec(v, places: int = 6):
@@ -630,7 +632,7 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
         "source": un["source"],
         "message": [f"{_qtxt(float(n))} 个{labels.RESOURCE_TYPE.get(rt, rt + ' 类资源')}"
                     + (f"（共 {_qtxt(q, u)}）" if nu == 1 and u else "")
-                    + f"未对应任何合同项（来源 {s}）"
+                    + f"未对应任何合同项（来源：{labels.source_text(s)}）"
                     for n, rt, s, q, u, nu in zip(un["n"], un["resource_type"], un["source"],
                                                   un["quantity"], un["unit"], un["units"])],
         "figures": [json.dumps({"resources": int(n), "quantity": _dec(q), "unit": u},
@@ -655,8 +657,8 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
     f_unmeasured = pd.DataFrame({
         "snapshot_date": un_m["snapshot_date"], "code": "item_unmeasured",
         "item_no": un_m["item_no"], "source": un_m["source"],
-        "message": "第" + un_m["item_no"].astype(str) + "项 本日无有效计量数据（应由 "
-                   + un_m["source"] + " 提供），不作判断",
+        "message": "第" + un_m["item_no"].astype(str) + "项 本日无有效计量数据（数据源："
+                   + un_m["source"].map(labels.source_text) + "），不作判断",
         "figures": None, "resource_ids": None})
 
     findings = pd.concat([f_items, f_unmapped, f_sources, f_unmeasured], ignore_index=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recon.realstack import DEFAULT_SERVICES, missing_requirements, seed, start_stack  # noqa: E402
+from tests.realstack import DEFAULT_SERVICES, missing_requirements, seed, start_stack  # noqa: E402
 
 
 def main() -> int:

@@ -22,14 +22,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from recon import scaling
-from recon.config import BUNDLED, read_toml
+from recon.config import read_toml
+from recon.data import CONFIG_DIR
 from recon.errors import ConfigError
 from recon.ledgers import incidents
 
 CODES = ("delivery", "scaling", "availability", "response_time", "recovery_time", "on_site",
          "data_completeness")
 #: the bundled criteria, beside the bundled recon.toml
-RULES_FILE = BUNDLED.parent / "assessment.toml"
+RULES_FILE = CONFIG_DIR / "assessment.toml"
 
 
 # -- the rules (assessment.toml) ---------------------------------------------------------

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from recon import errors, notify
-from recon.config import load_config, store_path
+from recon.config import init_folder, load_config, store_path
 from recon.progress import Progress
 
 
@@ -56,6 +56,16 @@ def after_night(config, db: Path, out: Path, result, progress: Progress) -> None
         progress.log(f"notify {channel}: {'sent' if sent else 'FAILED (see the log)'}")
 
 
+def cmd_init(args) -> int:
+    written = init_folder(args.dir)
+    for path in written:
+        print(f"wrote {path}{'/' if path.is_dir() else ''}")
+    where = "" if Path(args.dir).resolve() == Path.cwd() else f"cd {args.dir} && "
+    print(f"next: {where}recon contract check; then set [openstack] cloud in recon.toml, put "
+          "the console exports in exports/ and run `recon run`")
+    return 0
+
+
 def cmd_contract_check(args) -> int:
     from recon.contract import load_contract
 
@@ -85,13 +95,13 @@ def cmd_contract_show(args) -> int:
 
 
 def _save_requests(args, config, reqs) -> list[str]:
-    """Record requests under the run lock, so a running night never sees half a ledger."""
+    """Record requests in one transaction: a night reads the ledger inside its own, so it
+    sees all of them or none; no need to wait for a night that is still pulling."""
     from recon import scaling
-    from recon.store import Store, run_lock
+    from recon.store import Store
 
     db = store_path(config, args.db)
-    with run_lock(db, config.lock_wait, f"recon scaling {args.scaling_command}", say=_say), \
-            Store(db, wait_seconds=config.lock_wait, say=_say) as store:
+    with Store(db, wait_seconds=config.lock_wait, say=_say) as store:
         return scaling.save(store, reqs)
 
 
@@ -178,8 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "provider's APIs and console exports show.",
         epilog="Exit codes: 0 clean, 1 findings need attention, 2 incomplete (a source failed "
                "or was rejected), 3 bad input or configuration, 4 store busy or unreadable.")
-    parser.add_argument("--config", help="recon.toml to use (default: ./recon.toml, else the "
-                        "bundled one; env RECON_CONFIG)")
+    parser.add_argument("--config", help="recon.toml to use (default: env RECON_CONFIG, else "
+                        "./recon.toml; none: exit 3, start one with `recon init DIR`)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -192,8 +202,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cloud", help="clouds.yaml entry (default: [openstack] cloud or OS_CLOUD)")
     run.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
     run.add_argument("--out", help="report folder (default: [report] out)")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="drop progress (for cron); the files used, each failed or rejected "
+                     "source and the exit line are still written")
     run.set_defaults(func=cmd_run)
+
+    init = sub.add_parser("init", help="start a folder: recon.toml, contract files, mapping",
+                          description="Write a commented recon.toml, contract_items.csv, "
+                          "contract_amendments.csv, mapping.toml and an empty exports/ folder "
+                          "into DIR, ready for `recon contract check`. Overwrites nothing.")
+    init.add_argument("dir", nargs="?", default=".", metavar="DIR",
+                      help="folder to start (default: the current one; created if missing)")
+    init.set_defaults(func=cmd_init)
 
     contract = sub.add_parser("contract", help="check or show the contract",
                               description="The contract's items and supplementary contracts.")

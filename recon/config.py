@@ -9,16 +9,18 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from recon.data import CONFIG_DIR
 from recon.errors import ConfigError
 
-#: the repository's own recon.toml: the bundled contract and demo setup
-BUNDLED = Path(__file__).resolve().parent.parent / "recon.toml"
+#: [store] lock_wait_seconds when the file does not say: how long anything waits for the store
+LOCK_WAIT_SECONDS = 60.0
 
 
 @dataclass
@@ -152,9 +154,23 @@ def read_toml(path: Path, what: str) -> dict:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
+def config_path(path: str | os.PathLike | None = None) -> Path:
+    """The recon.toml to use: ``--config``, else RECON_CONFIG, else ./recon.toml.
+
+    No fallback to the bundled configuration: a real run outside its folder
+    would reconcile the demo setup and write a store inside the install tree.
+    """
+    if path or os.environ.get("RECON_CONFIG"):
+        return Path(path or os.environ["RECON_CONFIG"])
+    if Path("recon.toml").exists():
+        return Path("recon.toml")
+    raise ConfigError(f"no recon.toml in {Path.cwd()} and no --config or RECON_CONFIG: "
+                      "start one with `recon init DIR` (it writes recon.toml, the contract "
+                      "files and mapping.toml), then run recon in DIR")
+
+
 def load_config(path: str | os.PathLike | None = None) -> Config:
-    path = Path(path or os.environ.get("RECON_CONFIG") or
-                (Path("recon.toml") if Path("recon.toml").exists() else BUNDLED))
+    path = config_path(path)
     raw = read_toml(path, "configuration")
     check_keys(path, raw, SCHEMA)
     base = path.resolve().parent
@@ -186,11 +202,11 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         amendments_path=rel(amendments) if amendments else None,
         db_path=(Path(os.environ["RECON_DB"]) if os.environ.get("RECON_DB")
                  else rel(s.get("path", "recon.duckdb"))),
-        lock_wait=_get(s, "lock_wait_seconds", float, f"{path} [store]", 60),
+        lock_wait=_get(s, "lock_wait_seconds", float, f"{path} [store]", LOCK_WAIT_SECONDS),
         out_dir=rel(r.get("out", "out")),
         idle_below=_get(r, "idle_below", Decimal, f"{path} [report]", "0.30"),
         cloud=str(os.environ.get("OS_CLOUD") or o.get("cloud", "")),
-        mapping_path=rel(o.get("mapping", "connectors/mapping.toml")),
+        mapping_path=rel(o.get("mapping", "mapping.toml")),
         timeout=_get(o, "timeout_seconds", float, f"{path} [openstack]", 30),
         retries=_get(o, "retries", int, f"{path} [openstack]", 3),
         exports_dir=rel(e["dir"]) if e.get("dir") else None,
@@ -215,3 +231,26 @@ def store_path(config: Config, flag: str | os.PathLike | None = None) -> Path:
         raise ConfigError(f"{source} {path}: the folder {folder} does not exist "
                           "(create it, or fix the path)")
     return path
+
+
+def init_folder(folder: str | os.PathLike) -> list[Path]:
+    """Start a recon folder: the bundled recon.toml (commented), contract files, mapping.
+
+    Plus an empty ``exports/`` for the console downloads.  It overwrites
+    nothing: a folder that already has one of these files is someone's
+    configuration (exit 3 naming the file, nothing written).
+    """
+    folder = Path(folder)
+    files = sorted(p for p in CONFIG_DIR.iterdir() if p.is_file())
+    targets = [folder / p.name for p in files] + [folder / "exports"]
+    for target in targets:
+        if target.exists():
+            raise ConfigError(f"{target}: already exists; `recon init` overwrites nothing "
+                              "(pick an empty folder, or edit the files there)")
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder}: not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    for src in files:
+        shutil.copyfile(src, folder / src.name)
+    (folder / "exports").mkdir()
+    return targets

@@ -17,18 +17,18 @@ from pathlib import Path
 
 import yaml
 
-from recon.config import BUNDLED, load_config
+from recon.config import load_config
+from recon.data import BUNDLED_CONFIG, DEMO
 from recon.progress import Progress
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "demo" / "scenario.yaml"
+SCENARIO = DEMO / "scenario.yaml"
 #: the agency's scaling requests (扩容) the demo nights are judged against
-LEDGER = ROOT / "demo" / "scaling_requests.csv"
+LEDGER = DEMO / "scaling_requests.csv"
 #: the agency's incidents ledger, judged by the month's assessment
-INCIDENTS = ROOT / "demo" / "incidents.csv"
+INCIDENTS = DEMO / "incidents.csv"
 FIRST_NIGHT = date(2026, 11, 1)
 #: the provider's console downloads as of 2026-11-10 (the date is in each name)
-SAMPLE_EXPORTS = ROOT / "demo" / "exports"
+SAMPLE_EXPORTS = DEMO / "exports"
 
 
 def drop_exports(into: Path, day: date, samples: Path = SAMPLE_EXPORTS) -> Path:
@@ -59,9 +59,13 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
     progress = Progress(quiet=quiet)
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
-    # each night reads its own console drop, laid down in OUT/exports/<date>/
-    config = dataclasses.replace(load_config(BUNDLED), exports_dir=out / "exports")
+    # the bundled configuration (what `recon init` writes), each night reading its own
+    # console drop laid down in OUT/exports/<date>/, so the demo runs the same from any
+    # folder and never reads a recon.toml lying there
+    config = dataclasses.replace(load_config(BUNDLED_CONFIG), exports_dir=out / "exports")
     db = out / "demo.duckdb"
+    progress.note(f"config {config.path} (bundled); store {db.resolve()}; "
+                  f"reports {out.resolve()}")
     for stale in (db, Path(str(db) + ".wal")):
         stale.unlink(missing_ok=True)
     scenario = load_scenario(scenario_path)

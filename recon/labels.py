@@ -67,7 +67,7 @@ SOURCE = {
     "openstack:load-balancer": "负载均衡",
     "openstack:object-store": "对象存储",
     "openstack:image": "镜像",
-    "export": "控制台导出",
+    "export": "控制台导出文件",
 }
 #: a resource as the report names it ("1 个控制台导出资源", never "1 个 export 资源")
 RESOURCE_TYPE = {
@@ -100,15 +100,28 @@ FINANCE_STATUS = {
     "daxie_mismatch": "大写金额不符",
     "missing_item": "合同项目未计费",
 }
-NIGHT_STATE = {"measured": "已计量", "unknown": "未知（未有效采集）", "not_measured": "无数据源计量"}
+NIGHT_STATE = {"measured": "已计量", "unknown": "未知（未有效采集）", "not_measured": "无数据源计量",
+               "outside_term": "服务期外"}
 
 
 def source_name(source: str) -> str:
-    """'openstack:block-storage' -> '块存储'; 'export:security' -> '控制台导出 security'."""
+    """'openstack:block-storage' -> '块存储'; 'export:security' -> '控制台导出文件 security'."""
     if source in SOURCE:
         return SOURCE[source]
     family, _, rest = source.partition(":")
     return f"{SOURCE[family]} {rest}" if family in SOURCE and rest else source
+
+
+def source_text(source: str) -> str:
+    """A source inside a sentence: its Chinese name, and the id an operator greps for.
+
+    'openstack:block-storage' -> '块存储 openstack:block-storage'; 'export' -> '控制台导出文件';
+    'export:security' -> '控制台导出文件 security'.  The SQL macro ``source_text``
+    (recon.reconcile) writes finding messages the same way.
+    """
+    if source in SOURCE and ":" in source:
+        return f"{SOURCE[source]} {source}"
+    return source_name(source)
 
 
 def qty(value, unit: str | None = None) -> str:

@@ -59,12 +59,16 @@ class Outbox:
 
     def publish(self) -> None:
         """After the commit: every staged file takes its final name."""
-        _finish(self.journal, self.files, keep=True)
-        self.run_id, self.files = None, []
+        self._end(keep=True)
 
     def discard(self) -> None:
         """After a rollback: the staged files go, the old ones stay."""
-        _finish(self.journal, self.files, keep=False)
+        self._end(keep=False)
+
+    def _end(self, keep: bool) -> None:
+        if self.run_id is None:
+            return  # a transaction that staged nothing (the ledger, a migration)
+        _finish(self.journal, self.files, keep)
         self.run_id, self.files = None, []
 
     def settle(self, committed: Callable[[int], bool]) -> str | None:
@@ -83,16 +87,20 @@ class Outbox:
 
 def _finish(journal: Path, files: list[tuple[str, str]], keep: bool) -> None:
     for pending, final in files:
-        try:
-            if keep:
-                os.replace(pending, final)
-            else:
-                os.unlink(pending)
-        except FileNotFoundError:
-            pass  # done before the process died, or never written
+        _finish_file(pending, final, keep)
     for folder in {os.path.dirname(final) for _, final in files}:
         _sync_dir(folder)
     journal.unlink(missing_ok=True)
+
+
+def _finish_file(pending: str, final: str, keep: bool) -> None:
+    try:
+        if keep:
+            os.replace(pending, final)
+        else:
+            os.unlink(pending)
+    except FileNotFoundError:
+        pass  # done before the process died, or never written
 
 
 def _write_synced(path: Path, text: str) -> None:

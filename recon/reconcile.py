@@ -151,6 +151,15 @@ CREATE OR REPLACE TEMP MACRO qty(x, unit) AS
         || CASE WHEN coalesce(unit, '') = '' THEN '' ELSE ' ' || unit END
     END
 """
+# a source inside a sentence (labels.source_text): '块存储 openstack:block-storage'
+SOURCE_MACRO = """
+CREATE OR REPLACE TEMP MACRO source_text(s) AS
+    CASE WHEN source_label(s) IS NOT NULL AND contains(s, ':') THEN source_label(s) || ' ' || s
+         WHEN source_label(s) IS NOT NULL THEN source_label(s)
+         WHEN source_label(split_part(s, ':', 1)) IS NOT NULL AND split_part(s, ':', 2) <> ''
+         THEN source_label(split_part(s, ':', 1)) || ' ' || substr(s, strpos(s, ':') + 1)
+         ELSE s END
+"""
 # why a source failed, Chinese first and the connector's own words after it
 REASON_MACRO = """
 CREATE OR REPLACE TEMP MACRO reason_text(code, reason) AS
@@ -166,7 +175,8 @@ def message_macros(contract) -> list[str]:
             labels.sql_case("item_unit", {i.item_no: i.unit for i in contract.items.values()}),
             labels.sql_case("resource_label", labels.RESOURCE_TYPE),
             labels.sql_case("source_reason", labels.SOURCE_REASON),
-            REASON_MACRO]
+            labels.sql_case("source_label", labels.SOURCE),
+            REASON_MACRO, SOURCE_MACRO]
 
 # the resource ids behind an item on a date (accepted lines only)
 _IDS = f"""
@@ -222,12 +232,12 @@ FINDINGS_SQL = [
     """
     INSERT INTO findings
     SELECT l.snapshot_date, 'unmapped_resource', 'pending', NULL, r.source,
-           format('{} 个{}{}未对应任何合同项（来源 {}）', qty(count(*), NULL),
+           format('{} 个{}{}未对应任何合同项（来源：{}）', qty(count(*), NULL),
                   coalesce(resource_label(r.resource_type), r.resource_type || ' 类资源'),
                   CASE WHEN count(DISTINCT l.unit) = 1 AND any_value(l.unit) <> ''
                        THEN format('（共 {}）', qty(sum(l.quantity), any_value(l.unit)))
                        ELSE '' END,
-                  r.source),
+                  source_text(r.source)),
            to_json(struct_pack(resources := count(*), quantity := sum(l.quantity)::VARCHAR,
                                unit := any_value(l.unit))),
            to_json(min(r.resource_id, __MAX_IDS__))
@@ -243,10 +253,12 @@ FINDINGS_SQL = [
            CASE status WHEN 'failed' THEN 'source_unavailable' ELSE 'data_rejected' END,
            'pending', NULL, source,
            CASE WHEN status = 'failed'
-                THEN format('数据源 {} 未能采集：{}', source, reason_text(stats->>'reason_code', reason))
+                THEN format('数据源 {} 未能采集：{}', source_text(source),
+                            reason_text(stats->>'reason_code', reason))
                 WHEN coalesce(stats->>'reason_code', 'rejected') = 'rejected'
-                THEN format('数据源 {} 的数据未通过校验，本日不计：{}', source, coalesce(reason, ''))
-                ELSE format('数据源 {} 的数据本日不计：{}', source,
+                THEN format('数据源 {} 的数据未通过校验，本日不计：{}', source_text(source),
+                            coalesce(reason, ''))
+                ELSE format('数据源 {} 的数据本日不计：{}', source_text(source),
                             reason_text(stats->>'reason_code', reason)) END,
            stats, NULL
     FROM source_runs
@@ -256,7 +268,8 @@ FINDINGS_SQL = [
     """
     INSERT INTO findings
     SELECT d.snapshot_date, 'item_unmeasured', 'pending', d.item_no, c.source,
-           format('第{}项 本日无有效计量数据（应由 {} 提供），不作判断', d.item_no, c.source),
+           format('第{}项 本日无有效计量数据（数据源：{}），不作判断', d.item_no,
+                  source_text(c.source)),
            NULL, NULL
     FROM item_days d JOIN _cd c USING (snapshot_date, item_no)
     WHERE d.status = 'unknown'

@@ -32,6 +32,7 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
+from recon.config import LOCK_WAIT_SECONDS
 from recon.errors import StoreBusy, StoreError
 from recon.outbox import Outbox
 from recon.progress import SHANGHAI
@@ -181,9 +182,12 @@ class Store:
     ``wait_seconds``: how long to wait while another process holds the file
     (a night writing, a reader, an outside program), retrying; ``say`` is told
     once that we wait and for whom.  Past the wait: :class:`StoreBusy` (exit 4).
+    The default waits as long as an unconfigured ``lock_wait_seconds``, so no
+    reader fails just because a night is writing.
     """
 
-    def __init__(self, path: Path, read_only: bool = False, wait_seconds: float = 0,
+    def __init__(self, path: Path, read_only: bool = False,
+                 wait_seconds: float = LOCK_WAIT_SECONDS,
                  say: Callable[[str], None] | None = None):
         self.path = Path(path)
         if not read_only:
@@ -201,6 +205,12 @@ class Store:
         if not read_only:
             self.migrate()
         self.version = self._version()
+        if read_only and self.version != len(MIGRATIONS):
+            # a reader cannot migrate: say so, rather than fail on a missing table later
+            raise StoreError(f"{self.path}: store schema v{self.version}, this recon reads "
+                             f"v{len(MIGRATIONS)}; " + ("upgrade recon" if self.version >
+                                                        len(MIGRATIONS) else
+                             "run `recon run` (or any command that writes) once to migrate it"))
         settled = self.outbox.settle(self._run_stored)
         if settled and say:
             say(f"{self.path}: {settled}")
@@ -412,6 +422,22 @@ def _holder(db_path: Path, duckdb_message: str) -> str:
     if run.startswith(f"pid {pid}:"):  # the lock file names this process: say what it does
         return run
     return f"pid {pid} ({program})"
+
+
+@contextlib.contextmanager
+def current(db_path: Path, wait_seconds: float, say: Callable[[str], None] | None = None):
+    """An existing store, migrated to this recon's schema, for commands that read it.
+
+    Reports and ledgers read several tables at once; a night writes all of its
+    tables in one transaction, so they see one night's writes whole.  They wait
+    for a night's short write phase (not for its pull), and a store made by an
+    older recon works without a nightly run first.  A missing store is an error,
+    never a new empty one.
+    """
+    if not Path(db_path).exists():
+        raise StoreError(f"{db_path}: no store here yet (run `recon run` first)")
+    with Store(db_path, wait_seconds=wait_seconds, say=say) as store:
+        yield store
 
 
 @contextlib.contextmanager

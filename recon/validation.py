@@ -1,6 +1,6 @@
 """The Great Expectations gate: every pulled snapshot is validated before it counts.
 
-Suites are JSON files in ``expectations/`` (one per kind of data), so the
+Suites are JSON files in ``recon/data/expectations/`` (one per kind of data), so the
 rules are read and changed without touching code.  A source whose rows fail a
 suite is rejected for the night -- its rows are kept, marked not accepted --
 and the failing expectation, with GX's own sample of the failing values,
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+from recon.data import EXPECTATIONS
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,9 @@ class Verdict:
 
 
 class Gate:
-    """Validates frames against the suites in ``expectations/``; build once per run."""
+    """Validates frames against the suites in ``recon/data/expectations/``; build once per run."""
 
-    def __init__(self, expectations_dir: Path = EXPECTATIONS_DIR, parameters: dict | None = None):
+    def __init__(self, expectations_dir: Path = EXPECTATIONS, parameters: dict | None = None):
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
         os.environ.setdefault("TQDM_DISABLE", "1")
         import great_expectations as gx

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from recon.data import CONFIG_DIR, DEMO
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,7 +25,7 @@ provider = "乙方"
 signed = 2026-07-10
 months = 12
 total = "{total}"
-items = "{items or ROOT / 'contract_items.csv'}"
+items = "{items or CONFIG_DIR / 'contract_items.csv'}"
 amendments = "{amendments or folder / 'contract_amendments.csv'}"
 [store]
 path = "{folder / 'recon.duckdb'}"
@@ -32,7 +34,7 @@ lock_wait_seconds = 1
 out = "{folder / 'out'}"
 [openstack]
 cloud = "{cloud}"
-mapping = "{ROOT / 'connectors' / 'mapping.toml'}"
+mapping = "{CONFIG_DIR / 'mapping.toml'}"
 timeout_seconds = 5
 retries = 1
 [exports]
@@ -45,7 +47,7 @@ dir = "{exports if exports is not None else folder / 'exports'}"
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """A folder with recon.toml, a copy of the demo exports and no amendments."""
-    shutil.copytree(ROOT / "demo" / "exports", tmp_path / "exports")
+    shutil.copytree(DEMO / "exports", tmp_path / "exports")
     (tmp_path / "contract_amendments.csv").write_text(
         "amendment_id,signed_date,effective_date,item_no,quantity,note\n", encoding="utf-8")
     write_config(tmp_path)

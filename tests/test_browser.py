@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from recon.data import DEMO
 from recon.cli import main
 from tests.conftest import ROOT, write_config
 
@@ -28,7 +29,7 @@ HEADER = "序号,服务名称,资源ID,资源名称,订购数量,使用数量,�
 def site(tmp_path_factory) -> Path:
     """Two nights (the second with a rejected export), a penalty, one monthly assessment."""
     folder = tmp_path_factory.mktemp("site")
-    shutil.copytree(ROOT / "demo" / "exports", folder / "exports")
+    shutil.copytree(DEMO / "exports", folder / "exports")
     (folder / "contract_amendments.csv").write_text(
         "amendment_id,signed_date,effective_date,item_no,quantity,note\n", encoding="utf-8")
     write_config(folder)

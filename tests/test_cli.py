@@ -1,6 +1,7 @@
 """The command as cron and an operator meet it: exit codes of usage and config mistakes."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from recon.cli import main
+from recon.data import CONFIG_DIR
 from tests.conftest import ROOT
 
 
@@ -31,7 +33,7 @@ def test_usage_errors_exit_3_with_argparse_message(argv, says, capsys):
     assert says in err and "usage: recon" in err
 
 
-def test_usage_error_exit_3_from_the_installed_command(tmp_path):
+def test_usage_error_exits_3_from_a_real_process(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "recon.cli", "run", "--date", "2027-02-30"],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 3, proc.stderr
@@ -59,11 +61,11 @@ def test_unknown_table_in_recon_toml_exits_3(workdir, capsys):
 
 def _with_mapping(workdir: Path, edit) -> Path:
     mapping = workdir / "mapping.toml"
-    mapping.write_text(edit((ROOT / "connectors" / "mapping.toml").read_text(encoding="utf-8")),
+    mapping.write_text(edit((CONFIG_DIR / "mapping.toml").read_text(encoding="utf-8")),
                        encoding="utf-8")
     cfg = workdir / "recon.toml"
     cfg.write_text(cfg.read_text(encoding="utf-8").replace(
-        str(ROOT / "connectors" / "mapping.toml"), str(mapping)), encoding="utf-8")
+        str(CONFIG_DIR / "mapping.toml"), str(mapping)), encoding="utf-8")
     return mapping
 
 
@@ -152,3 +154,54 @@ def test_recon_db_env_into_a_missing_folder_exits_3_naming_the_variable(workdir,
     assert main(["--config", str(workdir / "recon.toml"), "scaling", "list"]) == 3
     assert "RECON_DB " in capsys.readouterr().err
     assert not (workdir / "nope").exists()
+
+
+def _clean_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RECON_CONFIG", "RECON_DB", "OS_CLOUD")}
+    return {**env, **extra}
+
+
+def test_run_outside_a_recon_folder_exits_3_saying_how_to_start(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "recon.cli", "run", "--date", "2026-11-10"],
+                          capture_output=True, text=True, cwd=tmp_path, env=_clean_env())
+    assert proc.returncode == 3, proc.stderr
+    assert f"no recon.toml in {tmp_path}" in proc.stderr and "recon init DIR" in proc.stderr
+    assert list(tmp_path.iterdir()) == []  # no store, no report folder
+
+
+def test_init_writes_a_folder_ready_for_contract_check_and_a_night(tmp_path, capsys,
+                                                                   monkeypatch):
+    for var in ("RECON_CONFIG", "RECON_DB", "OS_CLOUD"):
+        monkeypatch.delenv(var, raising=False)
+    folder = tmp_path / "agency"
+    assert main(["init", str(folder)]) == 0
+    assert f"wrote {folder / 'recon.toml'}" in capsys.readouterr().out
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "assessment.toml", "contract_amendments.csv", "contract_items.csv", "exports", "mapping.toml", "recon.toml"]
+    assert list((folder / "exports").iterdir()) == []
+    toml = (folder / "recon.toml").read_text(encoding="utf-8")
+    assert "recon contract check" in toml and toml.count("\n#") >= 10  # commented for a reader
+    monkeypatch.chdir(folder)
+    assert main(["contract", "check"]) == 0
+    assert "2,919,558.00" in capsys.readouterr().out
+    # a night there uses that folder's files: store and reports land beside recon.toml, and
+    # the empty exports folder is a problem the log names, not a quiet zero
+    assert main(["run", "--date", "2026-11-10", "-q"]) == 2
+    assert f"no export files in {folder / 'exports'}" in capsys.readouterr().err
+    assert (folder / "recon.duckdb").exists() and (folder / "out" / "2026-11-10").is_dir()
+
+
+def test_init_overwrites_nothing(tmp_path, capsys):
+    (tmp_path / "recon.toml").write_text("# mine\n", encoding="utf-8")
+    assert main(["init", str(tmp_path)]) == 3
+    assert f"{tmp_path / 'recon.toml'}: already exists" in capsys.readouterr().err
+    assert (tmp_path / "recon.toml").read_text(encoding="utf-8") == "# mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["recon.toml"]
+
+
+def test_demo_runs_from_any_folder_ignoring_a_recon_toml_there(tmp_path, monkeypatch):
+    (tmp_path / "recon.toml").write_text("[contract\nbroken", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--days", "1", "--out", "o", "-q"]) == 0
+    assert (tmp_path / "o" / "2026-11-01" / "nightly.html").exists()

@@ -12,9 +12,10 @@ import pytest
 from recon.cli import main
 from recon.config import load_config
 from recon.contract import load_contract, term_end
-from tests.conftest import ROOT, write_config
+from recon.data import BUNDLED_CONFIG, CONFIG_DIR
+from tests.conftest import write_config
 
-ITEMS = (ROOT / "contract_items.csv").read_text(encoding="utf-8")
+ITEMS = (CONFIG_DIR / "contract_items.csv").read_text(encoding="utf-8")
 
 
 def _rows():
@@ -36,7 +37,7 @@ def _check(tmp_path, capsys, **kw) -> tuple[int, str]:
 
 
 def test_bundled_contract_passes_and_prints_total_in_daxie(tmp_path, capsys):
-    code, out = _check(tmp_path, capsys, items=ROOT / "contract_items.csv")
+    code, out = _check(tmp_path, capsys, items=CONFIG_DIR / "contract_items.csv")
     assert code == 0
     assert "2,919,558.00" in out
     assert "人民币贰佰玖拾壹万玖仟伍佰伍拾捌元整" in out
@@ -44,7 +45,7 @@ def test_bundled_contract_passes_and_prints_total_in_daxie(tmp_path, capsys):
 
 
 def test_bundled_contract_holds_the_32_items():
-    contract = load_contract(load_config(ROOT / "recon.toml"))
+    contract = load_contract(load_config(BUNDLED_CONFIG))
     assert sorted(contract.items) == list(range(1, 33))
     assert contract.total == Decimal("2919558.00")
     assert contract.items[6].quantity == 101916
@@ -83,7 +84,7 @@ def test_bad_items_exit_3_naming_file_line_column(tmp_path, capsys, mutate, wher
 
 
 def test_wrong_grand_total_exit_3(tmp_path, capsys):
-    code, out = _check(tmp_path, capsys, items=ROOT / "contract_items.csv", total="2919558.01")
+    code, out = _check(tmp_path, capsys, items=CONFIG_DIR / "contract_items.csv", total="2919558.01")
     assert code == 3
     assert "2,919,558.00" in out and "2,919,558.01" in out
 
@@ -129,6 +130,6 @@ def test_bad_amendments_exit_3(tmp_path, capsys, row, where):
     (tmp_path / "contract_amendments.csv").write_text(
         "amendment_id,signed_date,effective_date,item_no,quantity,note\n" + row + "\n",
         encoding="utf-8")
-    code, out = _check(tmp_path, capsys, items=ROOT / "contract_items.csv")
+    code, out = _check(tmp_path, capsys, items=CONFIG_DIR / "contract_items.csv")
     assert code == 3
     assert f"contract_amendments.csv:2 {where}" in out

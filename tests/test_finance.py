@@ -29,6 +29,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from recon.data import CONFIG_DIR
 from recon.cli import main
 from recon.config import load_config
 from recon.nightly import Night
@@ -59,7 +60,7 @@ def _correct(**replace) -> str:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("finance")
-    rows = list(csv.reader(io.StringIO((ROOT / "contract_items.csv").read_text("utf-8"))))
+    rows = list(csv.reader(io.StringIO((CONFIG_DIR / "contract_items.csv").read_text("utf-8"))))
     with open(folder / "items.csv", "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([rows[0]] + [r for r in rows[1:] if int(r[0]) in ITEMS])
     (folder / "contract_amendments.csv").write_text(
@@ -68,7 +69,7 @@ def store(tmp_path_factory):
     (folder / "mapping.toml").write_text('[exports.aliases]\n"WAF" = 16\n', encoding="utf-8")
     cfg = write_config(folder, items=folder / "items.csv", total="88398.00")
     cfg.write_text(cfg.read_text("utf-8").replace(
-        str(ROOT / "connectors" / "mapping.toml"), str(folder / "mapping.toml")), "utf-8")
+        str(CONFIG_DIR / "mapping.toml"), str(folder / "mapping.toml")), "utf-8")
     assert main(["--config", str(cfg), "scaling", "add", "--id", "S-1", "--item", "14",
                  "--target", "60", "--requested", "2026-10-26", "--notice-date", "2026-11-03",
                  "--notice-deadline", "2026-11-04"]) == 0
@@ -177,6 +178,17 @@ def test_an_unknown_night_alone_is_not_a_finding(store):
     assert code == 1 and [m["item_no"] for m in r["missing_items"]] == [12, 16, 17, 32]
 
 
+def test_a_line_billed_right_over_an_unknown_night_leaves_no_fen_of_rounding(store):
+    # 11-05..11-06: 940.80 x 49 x 2 / 360 = 256.1066.. -> 256.11 billed
+    # accepted (11-06) = 128.0533.. -> 128.05; accepted + unknown = 256.1066.. -> 256.11,
+    # so unknown = 256.11 - 128.05 = 128.06 (rounded alone it would be 128.05, leaving 0.01)
+    _, r = verify(store, "remainder", HEAD + "14,SSL VPN接入,2026-11-05,2026-11-06,49,940.80,"
+                  "256.11\n")
+    (vpn,) = line(r, 14)
+    assert (vpn["accepted_amount"], vpn["unknown_value"], vpn["difference"]) == \
+        ("128.05", "128.06", "0.00")
+
+
 def test_an_arithmetic_error(store):
     # 1209.60 x 7 / 72 = 117.60, the line writes 117.06
     code, r = verify(store, "arith",
@@ -193,30 +205,30 @@ TAX_HEAD = "发票号码,序号,项目名称,计费起,计费止,数量,单价,�
 
 def test_tax_columns_right_and_wrong(store):
     # WAF 11-06..11-10: 价税合计 = 302.40 x 25 / 72 = 105.00; 金额 = 105.00 / 1.06 = 99.0566..
-    # -> 99.06; 税额 = 105.00 - 99.06 = 5.94
-    text = TAX_HEAD + (
-        "No1,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,5.94,105.00,人民币壹佰零伍元整\n"
+    # -> 99.06; 税额 = 105.00 - 99.06 = 5.94 (one statement per invoice: each bills the item)
+    cases = {
+        "tax_ok": "No1,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,5.94,105.00,"
+                  "人民币壹佰零伍元整\n",
         # 99.06 + 6.30 = 105.36, not 105.00
-        "No2,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,6.30,105.00,壹佰零伍元正\n"
+        "tax_sum": "No2,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,6.30,105.00,壹佰零伍元正\n",
         # 98.70 + 6.30 = 105.00 holds, but 105.00 / 1.06 = 99.06, not 98.70
-        "No3,16,WAF,2026-11-06,2026-11-10,25,302.40,98.70,0.06,6.30,105.00,人民币壹佰零伍元整\n")
-    code, r = verify(store, "tax", text)
-    assert code == 1
-    assert [ln["statuses"] for ln in r["lines"]] == [["ok"], ["arithmetic_error"],
-                                                     ["arithmetic_error"]]
-    assert "105.36" in r["lines"][1]["notes"][0] and "99.06" in r["lines"][2]["notes"][0]
-    assert r["lines"][0]["billed_amount"] == "105.00"
+        "tax_net": "No3,16,WAF,2026-11-06,2026-11-10,25,302.40,98.70,0.06,6.30,105.00,"
+                   "人民币壹佰零伍元整\n",
+    }
+    got = {name: verify(store, name, TAX_HEAD + text)[1]["lines"][0] for name, text in cases.items()}
+    assert {k: v["statuses"] for k, v in got.items()} == {
+        "tax_ok": ["ok"], "tax_sum": ["arithmetic_error"], "tax_net": ["arithmetic_error"]}
+    assert "105.36" in got["tax_sum"]["notes"][0] and "99.06" in got["tax_net"]["notes"][0]
+    assert got["tax_ok"]["billed_amount"] == "105.00"
 
 
 def test_a_wrong_daxie(store):
     # 105.00 ends at 元: 第五十二条 closes it with 整; 壹佰伍元整 drops the 零
-    text = TAX_HEAD + (
-        "No1,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,5.94,105.00,人民币壹佰零伍元\n"
-        "No2,16,WAF,2026-11-06,2026-11-10,25,302.40,99.06,6%,5.94,105.00,人民币壹佰伍元整\n")
-    code, r = verify(store, "daxie", text)
-    assert code == 1
-    assert [ln["statuses"] for ln in r["lines"]] == [["daxie_mismatch"]] * 2
-    assert "人民币壹佰零伍元整" in r["lines"][0]["notes"][0]
+    for name, written in (("daxie_zheng", "人民币壹佰零伍元"), ("daxie_ling", "人民币壹佰伍元整")):
+        code, r = verify(store, name, TAX_HEAD + "No1,16,WAF,2026-11-06,2026-11-10,25,302.40,"
+                         f"99.06,6%,5.94,105.00,{written}\n")
+        assert code == 1 and r["lines"][0]["statuses"] == ["daxie_mismatch"]
+        assert "人民币壹佰零伍元整" in r["lines"][0]["notes"][0]
 
 
 def test_an_item_not_in_the_contract_and_a_name_the_mapping_does_not_know(store):
@@ -254,6 +266,7 @@ def test_a_period_across_a_supplementary_contract(store):
                      "12,远程接入服务,2026-11-01,2026-11-05,10,1344.00,186.67\n"
                      "12,远程接入服务,2026-11-06,2026-11-10,12,1344.00,224.00\n")
     assert [ln["statuses"] for ln in r["lines"]] == [["ok"], ["ok"]]
+    assert [ln["contracted_qty"] for ln in r["lines"]] == ["10", "12"]   # as people write them
     assert r["accepted"]["amount"] == "410.67"
 
 
@@ -261,8 +274,8 @@ def test_penalties_in_the_period_are_a_separate_deduction(store):
     # S-1 is still open after its notice deadline 11-04 (requested 10-26: a notice after day 7, 11-02, counts):
     # 88,398.00 / 12 x 20% = 1,473.30, dated 11-05
     _, r = verify(store, "pen", HEAD + "14,SSL VPN接入,2026-11-01,2026-11-10,49,940.80,1280.53\n")
-    assert [(p["day"], p["amount"]["amount"]) for p in r["penalties"]] == \
-        [("2026-11-05", "1473.30")]
+    assert [(p["day"], p["clause"], p["status"], p["amount"]["amount"]) for p in r["penalties"]] \
+        == [("2026-11-05", "附件3第4条", "counted", "1473.30")]
     assert r["penalty_total"]["daxie"] == "人民币壹仟肆佰柒拾叁元叁角整"
     # never netted into the lines: billed and accepted stay; the deduction is its own figure
     assert r["accepted"]["amount"] == "1142.03"
@@ -272,8 +285,10 @@ def test_penalties_in_the_period_are_a_separate_deduction(store):
     assert r["penalties"] == [] and r["payable"]["amount"] == "1265.09"
 
 
-def test_gbk_csv_and_xlsx_statements_read_the_same(store):
+def test_gbk_bom_csv_and_xlsx_statements_read_the_same(store):
     code, r = verify(store, "gbk", data=_correct().encode("gbk"))
+    assert code == 0 and r["billed"]["amount"] == "1265.09"
+    code, r = verify(store, "bom", data=_correct().encode("utf-8-sig"))
     assert code == 0 and r["billed"]["amount"] == "1265.09"
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -332,7 +347,9 @@ def test_the_workbook_has_chinese_headers_frozen_rows_and_totals_as_formulas(sto
     assert formula.startswith("=明细!") and round(Decimal(str(value)), 2) == Decimal("1364.63")
     assert daxie == "人民币壹仟叁佰陆拾肆元陆角叁分"
     formula, value, _ = figures["违约金扣款（另列，见下表）"]
-    assert formula.startswith("=SUM(D") and round(Decimal(str(value)), 2) == Decimal("1473.30")
+    # only counted penalties are deducted: pending ones (附件3 row 3 before rectification) are listed
+    assert formula.startswith("=SUMIF(D") and '"计入"' in formula
+    assert round(Decimal(str(value)), 2) == Decimal("1473.30")
     # the evidence: one row per line and night (10 + 5 + 5)
     assert wb["逐日依据"].max_row == 1 + 20
 
@@ -340,12 +357,84 @@ def test_the_workbook_has_chinese_headers_frozen_rows_and_totals_as_formulas(sto
 def test_the_html_is_chinese_self_contained_and_escapes_statement_values(store):
     text = ("发票号码,序号,项目名称,计费起,计费止,数量,单价,金额\n"
             "<script>x</script>," + CORRECT[16] +
-            "No2,,<img src=x onerror=alert(1)>,2026-11-06,2026-11-10,1,72.00,1.00\n")
+            "No2,,<img src=x onerror=alert(1)>,2026-11-06,2026-11-10,1,72.00,1.00\n"
+            "No3,,=1+2,2026-11-06,2026-11-10,1,72.00,1.00\n")
     verify(store, "html", text)
+    # a cell from the provider that looks like a formula stays text in the workbook
+    book = openpyxl.load_workbook(store / "out" / "finance" / "html" / "verification.xlsx")
+    cell = book["明细"]["F4"]
+    assert (cell.value, cell.data_type) == ("=1+2", "s")
     html = (store / "out" / "finance" / "html" / "verification.html").read_text("utf-8")
     assert html.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in html
     assert "<script>x" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "<img" not in html and "&lt;img src=x" in html
-    # totals with their 大写: 105.00 + 1.00 billed
-    assert "106.00" in html and "人民币壹佰零陆元整" in html
+    # totals with their 大写: 105.00 + 1.00 + 1.00 billed
+    assert "107.00" in html and "人民币壹佰零柒元整" in html
     assert "http://" not in html and "https://" not in html and "<link" not in html
+
+
+def test_an_item_no_source_measures_is_valued_apart_not_counted(store):
+    # the same store read with a contract that says no source measures item 32 (source none):
+    # 1209.60 x 7 / 72 = 117.60 billed; nothing accepted, 117.60 apart, difference 0.00
+    items = (store / "items.csv").read_text("utf-8").splitlines()
+    items = [ln.replace(",export,export_quantity", ",none,") if ln.startswith("32,") else ln
+             for ln in items]
+    (store / "items-none.csv").write_text("\n".join(items) + "\n", encoding="utf-8")
+    cfg = store / "recon-none.toml"
+    cfg.write_text((store / "recon.toml").read_text("utf-8").replace(
+        str(store / "items.csv"), str(store / "items-none.csv")), "utf-8")
+    path = store / "none.csv"
+    path.write_text(HEAD + CORRECT[32], encoding="utf-8")
+    main(["--config", str(cfg), "finance", "verify", str(path)])
+    r = json.loads((store / "out" / "finance" / "none" / "verification.json").read_text("utf-8"))
+    (vas,) = line(r, 32)
+    assert vas["statuses"] == ["ok"]
+    assert (vas["accepted_amount"], vas["unknown_value"], vas["difference"]) == \
+        ("0.00", "117.60", "0.00")
+    assert len(vas["unknown_days"]) == 5 and {d["state"] for d in vas["days"]} == {"not_measured"}
+    assert "本项无数据源计量" in vas["notes"][-1]
+
+
+def test_days_outside_the_term_have_no_contracted_quantity(store):
+    # 2026-07-01..07-31 for item 17: the term starts 07-10, so 07-01..07-09 carry 0 contracted;
+    # day-weighted contracted = 74 x 22 / 31 = 52.516129 < 74; 173.40 x 74 / 12 = 1069.30 billed
+    _, r = verify(store, "preterm", HEAD + "17,主机杀毒服务,2026-07-01,2026-07-31,74,173.40,1069.30\n")
+    (av,) = line(r, 17)
+    assert av["statuses"] == ["quantity_over_contract"] and av["contracted_qty"] == "52.516129"
+    assert "9 天在服务期" in " ".join(av["notes"])
+    # no night of July was run: the 22 in-term days are unknown (valued apart), none accepted:
+    # 173.40 x 74 x 22 / 372 = 758.8580.. -> 758.86; difference 1069.30 - 758.86 = 310.44
+    assert av["accepted_amount"] == "0.00" and len(av["unknown_days"]) == 22
+    assert (av["unknown_value"], av["difference"]) == ("758.86", "310.44")
+
+
+def test_an_item_on_two_lines_shares_one_contract_and_nothing_is_accepted_twice(store):
+    # WAF split by resource, 20 + 5 = 25 (the contract): 302.40 x 20 / 72 = 84.00 and
+    # 302.40 x 5 / 72 = 21.00, both ok, 105.00 accepted in all
+    code, r = verify(store, "split_waf", _correct(
+        i16="16,WAF,2026-11-06,2026-11-10,20,302.40,84.00\n"
+            "16,WAF,2026-11-06,2026-11-10,5,302.40,21.00\n"))
+    assert code == 0 and [ln["accepted_amount"] for ln in line(r, 16)] == ["84.00", "21.00"]
+    # the same line billed twice: the second finds the contract used up (0 left), accepts
+    # nothing, and its whole 105.00 is the difference
+    code, r = verify(store, "twice", _correct(i16=CORRECT[16] * 2))
+    first, second = line(r, 16)
+    assert first["statuses"] == ["ok"]
+    assert second["statuses"] == ["quantity_over_contract"] and second["contracted_qty"] == "0"
+    assert (second["accepted_amount"], second["difference"]) == ("0.00", "105.00")
+    assert code == 1 and r["difference"]["amount"] == "105.00"
+
+
+def test_the_statements_own_total_row_is_checked_not_billed(store):
+    # 合计 = 224.00 + 640.27 + 105.00 + 178.22 + 117.60 = 1265.09
+    code, r = verify(store, "total_ok", _correct() +
+                     "合计,,,,,,1265.09\n")
+    assert code == 0 and len(r["lines"]) == 5 and r["billed"]["amount"] == "1265.09"
+    assert r["statuses"] == [] and r["statement_notes"] == []
+    text = HEAD.rstrip("\n") + ",价税合计大写\n" + "".join(
+        ln.rstrip("\n") + ",\n" for ln in _correct().splitlines(keepends=True)[1:])
+    # the total row says 1265.90 and a 大写 of 1265.00
+    code, r = verify(store, "total_bad", text + ",合计,,,,,1265.90,人民币壹仟贰佰陆拾伍元整\n")
+    assert code == 1 and r["statuses"] == ["arithmetic_error", "daxie_mismatch"]
+    assert "1265.09" in r["statement_notes"][0]
+    assert "人民币壹仟贰佰陆拾伍元零玖分" in r["statement_notes"][1]

@@ -126,6 +126,21 @@ def test_an_xlsx_ledger_with_date_cells_imports(workdir):
         (30 * 60, 12 * 60, 30 * 60)
 
 
+def test_a_store_from_before_the_ledger_is_migrated_by_its_commands(workdir, monkeypatch,
+                                                                     capsys):
+    from recon import store as store_mod
+
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:2])  # an older recon
+    with Store(workdir / "recon.duckdb") as old:
+        assert old.version == 2
+    monkeypatch.undo()
+    assert run(workdir, "list") == 0
+    assert main(["--config", str(workdir / "recon.toml"), "report", "monthly", "--month",
+                 "2026-11", "--out", str(workdir / "out")]) == 0
+    month = (workdir / "out" / "monthly" / "2026-11" / "assessment.json").read_text("utf-8")
+    assert '"gaps": [\n    "2026-11-01"' in month  # nothing ran: every night is a gap
+
+
 def test_ledger_commands_never_create_a_store(workdir, capsys):
     assert run(workdir, "list") == 4
     assert "no store here yet" in capsys.readouterr().err

@@ -104,8 +104,9 @@ def test_values_from_sources_are_escaped_in_html(workdir):
 def test_clean_night_exits_0(workdir):
     # only export items, all delivered in full; every other item marked as not measured
     import csv, io
-    from tests.conftest import ROOT, write_config
-    rows = list(csv.reader(io.StringIO((ROOT / "contract_items.csv").read_text("utf-8"))))
+    from recon.data import CONFIG_DIR
+    from tests.conftest import write_config
+    rows = list(csv.reader(io.StringIO((CONFIG_DIR / "contract_items.csv").read_text("utf-8"))))
     for r in rows[1:]:
         if r[10] != "export":
             r[10] = "none"
@@ -182,13 +183,13 @@ def test_cron_log_is_plain_lines_without_progress_bars(workdir, capfd):
 
 
 def test_mapping_naming_an_unknown_item_is_configuration_error(workdir, capsys):
-    from tests.conftest import ROOT
+    from recon.data import CONFIG_DIR
     bad = workdir / "mapping.toml"
-    bad.write_text((ROOT / "connectors" / "mapping.toml").read_text(encoding="utf-8")
+    bad.write_text((CONFIG_DIR / "mapping.toml").read_text(encoding="utf-8")
                    .replace("general = 5", "general = 99"), encoding="utf-8")
     cfg = workdir / "recon.toml"
     cfg.write_text(cfg.read_text(encoding="utf-8").replace(
-        str(ROOT / "connectors" / "mapping.toml"), str(bad)), encoding="utf-8")
+        str(CONFIG_DIR / "mapping.toml"), str(bad)), encoding="utf-8")
     assert run(workdir, "2026-11-10") == 3
     err = capsys.readouterr().err
     assert "mapping.toml: block_storage.volume_types.general = 99" in err

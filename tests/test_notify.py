@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from recon.data import CONFIG_DIR
 from recon.cli import main
 from tests.conftest import ROOT, write_config
 
@@ -322,7 +323,7 @@ def test_missing_secret_is_logged_and_the_night_keeps_its_exit_code(workdir, cap
 
 def clean_workdir(folder: Path) -> None:
     """Only export items measured, all delivered in full: a clean night (exit 0)."""
-    rows = list(csv.reader(io.StringIO((ROOT / "contract_items.csv").read_text("utf-8"))))
+    rows = list(csv.reader(io.StringIO((CONFIG_DIR / "contract_items.csv").read_text("utf-8"))))
     for r in rows[1:]:
         if r[10] != "export":
             r[10] = "none"

@@ -11,9 +11,9 @@ from connectors.mapping import load_mapping
 from connectors.openstack import OpenStackConnector
 from recon.config import load_config
 from recon.contract import load_contract
+from recon.data import BUNDLED_CONFIG, CONFIG_DIR
 from recon.sim.scenario import load_scenario
 from recon.sim.server import SimServer, clouds_yaml
-from tests.conftest import ROOT
 
 SMALL = Path(__file__).parent / "scenarios" / "small.yaml"
 DAY = date(2026, 11, 10)
@@ -21,12 +21,12 @@ DAY = date(2026, 11, 10)
 
 @pytest.fixture(scope="module")
 def contract():
-    return load_contract(load_config(ROOT / "recon.toml"))
+    return load_contract(load_config(BUNDLED_CONFIG))
 
 
 @pytest.fixture(scope="module")
 def mapping(contract):
-    return load_mapping(ROOT / "connectors" / "mapping.toml", contract)
+    return load_mapping(CONFIG_DIR / "mapping.toml", contract)
 
 
 @pytest.fixture

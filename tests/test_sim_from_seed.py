@@ -1,4 +1,4 @@
-"""The realstack seed as a simulator scenario (recon.realstack.to_scenario), no services needed.
+"""The realstack seed as a simulator scenario (tests.realstack.to_scenario), no services needed.
 
 The conformance tier (tests/conformance/test_sim_parity.py) compares this
 scenario with the real stack item by item; here it is only loaded and pulled.
@@ -17,10 +17,11 @@ from connectors.mapping import load_mapping
 from connectors.openstack import OpenStackConnector
 from recon.config import load_config
 from recon.contract import load_contract
-from recon.realstack.seed import DEFAULT_SEED
-from recon.realstack.to_scenario import scenario_from_seed
+from recon.data import BUNDLED_CONFIG, CONFIG_DIR
 from recon.sim.scenario import parse_scenario
 from recon.sim.server import SimServer, clouds_yaml
+from tests.realstack.seed import DEFAULT_SEED
+from tests.realstack.to_scenario import scenario_from_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 25)
@@ -37,8 +38,8 @@ def _expected_from_seed(spec):
 
 @pytest.fixture(scope="module")
 def results():
-    contract = load_contract(load_config(ROOT / "recon.toml"))
-    mapping = load_mapping(ROOT / "connectors" / "mapping.toml", contract)
+    contract = load_contract(load_config(BUNDLED_CONFIG))
+    mapping = load_mapping(CONFIG_DIR / "mapping.toml", contract)
     scenario = parse_scenario(scenario_from_seed(DEFAULT_SEED), "<seed>")
     with SimServer(scenario) as sim:
         conn = OpenStackConnector("recon-sim", mapping, contract, timeout=10, retries=0,
@@ -48,8 +49,8 @@ def results():
 
 
 def test_importable_without_the_service_packages():
-    # recon.realstack imports only the standard library until a stack starts
-    code = ("import sys, recon.realstack.to_scenario as t; t.scenario_from_seed(); "
+    # tests.realstack imports only the standard library until a stack starts
+    code = ("import sys, tests.realstack.to_scenario as t; t.scenario_from_seed(); "
             "print(sorted({'keystone', 'nova', 'cinder', 'glance', 'neutron', 'openstack'}"
             " & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,

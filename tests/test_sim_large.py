@@ -14,6 +14,7 @@ import pytest
 import requests
 import yaml
 
+from recon.data import DEMO
 from recon.sim.cli import add_sim_parser, generate_main
 from recon.sim.scenario import load_scenario
 from recon.sim.server import SimServer
@@ -97,7 +98,7 @@ def test_sim_serve_subprocess_prints_url_and_clouds_yaml(tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "recon.sim", "serve", "--scenario",
-         str(ROOT / "demo" / "scenario.yaml"), "--today", "2026-11-09",
+         str(DEMO / "scenario.yaml"), "--today", "2026-11-09",
          "--clouds-yaml", str(clouds)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     try:

@@ -7,12 +7,12 @@ import pathlib
 import pytest
 import yaml
 
+from recon.data import DEMO
 from recon.sim.generate import generate_scenario, write_scenario
 from recon.sim.scenario import load_scenario, parse_scenario
 from recon.sim.testing import small_scenario
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-DEMO = ROOT / "demo" / "scenario.yaml"
+DEMO_SCENARIO = DEMO / "scenario.yaml"
 
 
 def _write(tmp_path, data, name="s.yaml"):
@@ -22,7 +22,7 @@ def _write(tmp_path, data, name="s.yaml"):
 
 
 def test_demo_scenario_loads_and_matches_the_contract_shape():
-    sc = load_scenario(DEMO)
+    sc = load_scenario(DEMO_SCENARIO)
     assert sc.project["name"] == "bjwjw-bigdata"
     assert sc.user("recon-reader")["roles"] == ["reader"]
     assert sc.app_cred("recon-nightly")["user"]["name"] == "recon-reader"

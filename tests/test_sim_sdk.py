@@ -7,6 +7,7 @@ import yaml
 import openstack
 from openstack.config import loader
 
+from recon.data import DEMO
 from recon.sim.scenario import load_scenario, parse_scenario
 from recon.sim.server import SimServer, clouds_yaml
 from recon.sim.testing import PROJECT_ID, sdk_connection, small_scenario
@@ -145,7 +146,7 @@ def test_today_moved_is_seen_by_a_connected_client(tmp_path):
 
 
 def test_demo_scenario_first_and_last_night():
-    sc = load_scenario("demo/scenario.yaml")
+    sc = load_scenario(DEMO / "scenario.yaml")
     with SimServer(sc, today="2026-11-01") as sim:
         conn = sdk_connection(sim, auth="application_credential")
         servers = list(conn.compute.servers(details=True))

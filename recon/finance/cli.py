@@ -48,7 +48,7 @@ def cmd_verify(args) -> int:
     mapping = load_mapping(config.mapping_path, contract)
     statement = read_statement(args.file)          # a bad file stops here: nothing written
     db = Path(args.db) if args.db else config.db_path
-    with Store(db, read_only=True) as store:
+    with Store(db, read_only=True, wait_seconds=config.lock_wait) as store:
         result = verify(statement, contract, store, mapping, config)
     report = build_finance(result, contract)
     paths = write_finance(report, Path(args.out) if args.out else config.out_dir)

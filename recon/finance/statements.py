@@ -14,7 +14,9 @@ one of 序号 / 项目名称:
   税率/tax_rate, 税额/tax, 价税合计/total, 价税合计大写/total_daxie
 
 A 税率 column needs 税额 or 价税合计 beside it: without them 金额 could be with or
-without tax, and the check would be a guess.
+without tax, and the check would be a guess.  A row whose 序号 or 项目名称 says 合计
+(总计, total) is the statement's own totals row: read apart and checked against the
+lines, not billed.
 """
 from __future__ import annotations
 
@@ -43,6 +45,8 @@ COLUMNS = {
     "total_daxie": ("价税合计大写", "total_daxie"),
 }
 REQUIRED = ("period_start", "period_end", "quantity", "unit_price", "amount")
+#: what the 序号 or 项目名称 cell of a statement's totals row says
+TOTAL_WORDS = ("合计", "总计", "价税合计", "total")
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,23 @@ class StatementLine:
     total_daxie: str | None
 
 
+@dataclass(frozen=True)
+class TotalRow:
+    """The statement's own 合计 row, as invoices and 结算单 print it: checked, never billed."""
+    line: int
+    amount: Decimal | None
+    tax: Decimal | None
+    total: Decimal | None
+    total_daxie: str | None
+
+
 @dataclass
 class Statement:
     path: Path
     name: str                  # the file's stem: OUT/finance/<name>/
     encoding: str
     lines: list[StatementLine]
-    has_tax: bool
+    total_row: TotalRow | None = None
 
     @property
     def period_start(self) -> date:
@@ -129,7 +143,7 @@ def read_statement(path: str | Path) -> Statement:
     if "tax_rate" in cols and "tax" not in cols and "total" not in cols:
         raise InputError(path, "a 税率 column needs 税额 or 价税合计 beside it", line=1,
                          column=cols["tax_rate"])
-    lines = []
+    lines, total_row = [], None
     for line, row in table.rows:
         def cell(key):
             return row.get(cols[key], "").strip() if key in cols else ""
@@ -140,6 +154,17 @@ def read_statement(path: str | Path) -> Statement:
                 raise InputError(path, "empty cell", line=line, column=cols[key])
             return text
 
+        def money(key):
+            return _number(path, line, cols[key], cell(key)) if cell(key) else None
+
+        if "".join((cell("item_no") or cell("name")).split()).lower() in TOTAL_WORDS:
+            if total_row is not None:
+                raise InputError(path, f"a second totals row (the first is line "
+                                 f"{total_row.line})", line=line,
+                                 column=cols.get("item_no") or cols["name"])
+            total_row = TotalRow(line, money("amount"), money("tax"), money("total"),
+                                 cell("total_daxie") or None)
+            continue
         start = _date(path, line, cols["period_start"], need("period_start"))
         end = _date(path, line, cols["period_end"], need("period_end"))
         if end < start:
@@ -166,11 +191,7 @@ def read_statement(path: str | Path) -> Statement:
             start, end, item_no, cell("name"), qty,
             _number(path, line, cols["unit_price"], need("unit_price")),
             _number(path, line, cols["amount"], need("amount")),
-            rate,
-            _number(path, line, cols["tax"], cell("tax")) if cell("tax") else None,
-            _number(path, line, cols["total"], cell("total")) if cell("total") else None,
-            cell("total_daxie") or None))
+            rate, money("tax"), money("total"), cell("total_daxie") or None))
     if not lines:
         raise InputError(path, "no statement lines", line=2)
-    return Statement(path, path.stem, table.encoding, lines,
-                     has_tax=any(k in cols for k in ("tax_rate", "tax", "total")))
+    return Statement(path, path.stem, table.encoding, lines, total_row)

@@ -21,8 +21,9 @@ The rules (README "Finance" states them with a worked example):
   applied) x the day's share.  A night with no data for the item (a failed or
   rejected pull, no run, or an item no source measures) is *unknown*: its
   value (the same formula with the allocation left out) is listed apart and
-  counted neither as delivered nor as undelivered.
-  difference = billed - accepted - unknown value, on the written amounts.
+  counted neither as delivered nor as undelivered.  It is written as
+  (accepted + unknown, rounded) - accepted, so the two written amounts add up
+  to the rounded whole.  difference = billed - accepted - unknown value.
 
 Line status codes (stable; JSON, the workbook and tests key on them; labels
 in :data:`recon.labels.FINANCE_STATUS`): ``ok``, ``price_mismatch``,
@@ -36,13 +37,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from recon import labels
 from recon.contract import day_share
 from recon.finance.statements import Statement, StatementLine
 from recon.money import cents, daxie, daxie_matches
 
 LINE_STATUSES = ("ok", "price_mismatch", "quantity_over_contract", "billed_over_delivered",
                  "arithmetic_error", "unknown_item", "daxie_mismatch")
-STATEMENT_STATUSES = ("missing_item",)
 #: quantities shown day-weighted are exact fractions; written to this many places
 QTY_PLACES = Decimal("0.000001")
 
@@ -53,7 +54,9 @@ def fen(x: Fraction) -> Decimal:
 
 
 def qty(x: Fraction) -> Decimal:
-    return (Decimal(x.numerator) / Decimal(x.denominator)).quantize(QTY_PLACES).normalize()
+    """A day-weighted quantity to 1e-6, without trailing zeros (90, not 90.000000 or 9E+1)."""
+    d = (Decimal(x.numerator) / Decimal(x.denominator)).quantize(QTY_PLACES)
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
 
 
 @dataclass
@@ -63,7 +66,7 @@ class Day:
     share: Fraction
     contracted: Decimal
     allocated: Decimal | None
-    state: str                 # measured | unknown | not_measured
+    state: str                 # measured | unknown | not_measured | outside_term
     accepted: Fraction         # value accepted that night (measured nights)
     unknown: Fraction          # value at stake that night (unknown / not measured nights)
 
@@ -90,7 +93,7 @@ class LineResult:
 
     @property
     def unknown_days(self) -> list[date]:
-        return [d.day for d in self.days if d.state != "measured"]
+        return [d.day for d in self.days if d.state in ("unknown", "not_measured")]
 
     @property
     def ok(self) -> bool:
@@ -98,28 +101,22 @@ class LineResult:
 
 
 @dataclass
-class Penalty:
-    day: date
-    clause: str
-    reference: str
-    item_no: int | None
-    amount: Decimal
-
-
-@dataclass
 class Verification:
     statement: Statement
     lines: list[LineResult]
     missing_items: list[int]
-    penalties: list[Penalty]
+    penalties: list              # recon.penalties.Penalty, dated in the period
+    #: the statement's own 合计 row against its lines: arithmetic_error, daxie_mismatch
+    total_statuses: list[str] = field(default_factory=list)
+    total_notes: list[str] = field(default_factory=list)
 
     @property
     def statuses(self) -> list[str]:
-        return ["missing_item"] if self.missing_items else []
+        return (["missing_item"] if self.missing_items else []) + self.total_statuses
 
     @property
     def ok(self) -> bool:
-        return all(ln.ok for ln in self.lines) and not self.missing_items
+        return all(ln.ok for ln in self.lines) and not self.statuses
 
     def total(self, attr: str) -> Decimal:
         return sum((getattr(ln, attr) for ln in self.lines), Decimal(0))
@@ -155,21 +152,19 @@ def delivered_on(night: dict | None, contracted: Decimal, source: str
     return "not_measured", None
 
 
-def penalties_in_period(store, contract, config, start: date, end: date) -> list[Penalty]:
-    """Penalties dated in [start, end] and counted: recon.penalties' ledger (scaling,
-    service levels, the monthly rule), the one every report reads."""
+def penalties_in_period(store, contract, config, start: date, end: date) -> list:
+    """The penalty ledger's penalties (recon.penalties: scaling, service levels, the
+    monthly rule) dated inside [start, end]; finance shows them, it never prices them."""
     from recon import penalties
 
-    return [Penalty(p.dated, p.clause, p.reason, p.item_no, p.amount)
-            for p in penalties.ledger(store, contract, config, end)
-            if start <= p.dated and p.status == "counted"]
+    return [p for p in penalties.ledger(store, contract, config, end) if start <= p.dated <= end]
 
 
 # -- the rules ----------------------------------------------------------------------
 def resolve_item(line: StatementLine, contract, mapping) -> int | None:
     if line.item_no is not None:
         return line.item_no if line.item_no in contract.items else None
-    return mapping.export_item(line.name) if mapping is not None else None
+    return mapping.export_item(line.name)
 
 
 def _days(start: date, end: date):
@@ -179,7 +174,20 @@ def _days(start: date, end: date):
         day += timedelta(days=1)
 
 
-def check_line(line: StatementLine, contract, store, mapping, months: int) -> LineResult:
+def billed_of(line: StatementLine) -> Decimal:
+    """What a line bills, tax included: 价税合计, else 金额 + 税额, else 金额."""
+    if line.total is not None:
+        return line.total
+    return line.amount + line.tax if line.tax is not None else line.amount
+
+
+def check_line(line: StatementLine, contract, store, mapping, months: int,
+               earlier: dict | None = None) -> LineResult:
+    """One line's statuses and amounts.  ``earlier`` holds, per (item, day), the quantity
+    the statement's earlier lines billed and the delivered quantity they were accepted
+    for: an item billed on two lines (split by resource, or twice by mistake) shares one
+    contracted and one delivered quantity, so nothing is accepted twice.  Updated here."""
+    earlier = {} if earlier is None else earlier
     statuses, notes = [], []
     item_no = resolve_item(line, contract, mapping)
     item = contract.items.get(item_no) if item_no is not None else None
@@ -188,8 +196,7 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
     q, p_billed = Fraction(line.quantity), Fraction(line.unit_price)
 
     # what the line bills, and its arithmetic
-    billed = line.total if line.total is not None else (
-        line.amount + line.tax if line.tax is not None else line.amount)
+    billed = billed_of(line)
     expected = fen(p_billed * q * share)
     arithmetic = []
     if expected != billed:
@@ -201,8 +208,8 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
     if line.tax_rate is not None:
         net = cents(billed / (1 + line.tax_rate))
         if net != line.amount:
-            arithmetic.append(f"价税合计 {billed} ÷ (1 + {line.tax_rate:%}) = {net}，"
-                              f"金额写 {line.amount}".replace(".000000%", "%"))
+            arithmetic.append(f"价税合计 {billed} ÷ (1 + {labels.qty(line.tax_rate * 100)}%)"
+                              f" = {net}，金额写 {line.amount}")
     if arithmetic:
         statuses.append("arithmetic_error")
         notes.extend(arithmetic)
@@ -224,24 +231,34 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
     stored = nights(store, item.item_no, line.period_start, line.period_end)
     days = []
     contracted_w = measured_share = measured_billable = delivered_w = Fraction(0)
+    shared = False
     for d in _days(line.period_start, line.period_end):
         s = day_share(d, item.months)
         c = contract.quantity_on(item.item_no, d) if contract.in_term(d) else Decimal(0)
-        contracted_w += Fraction(c) * s
-        state, allocated = delivered_on(stored.get(d), c, item.source)
-        billable = min(q, Fraction(c))
+        billed_before, delivered_before = earlier.get((item.item_no, d), (0, 0))
+        shared = shared or billed_before > 0
+        room = max(Fraction(c) - billed_before, Fraction(0))   # contract left for this line
+        contracted_w += room * s
+        state, allocated = delivered_on(stored.get(d), c, item.source) \
+            if contract.in_term(d) else ("outside_term", None)
+        billable = min(q, room)
         if state != "measured":
+            delivered = Fraction(0)
             days.append(Day(d, s, c, None, state, Fraction(0), p_accept * billable * s))
         else:
-            delivered = min(billable, Fraction(allocated))
+            left = max(min(Fraction(allocated), Fraction(c)) - delivered_before, Fraction(0))
+            delivered = min(billable, left)
             measured_share += s
             measured_billable += billable * s
             delivered_w += delivered * s
             days.append(Day(d, s, c, allocated, "measured", p_accept * delivered * s,
                             Fraction(0)))
+        earlier[(item.item_no, d)] = (billed_before + q, delivered_before + delivered)
     accepted_q = sum((d.accepted for d in days), Fraction(0))
     accepted = fen(accepted_q)
-    unknown_value = fen(sum((d.unknown for d in days), Fraction(0)))
+    # rounded as the remainder of the whole, so a line billed right over measured and unknown
+    # nights leaves a difference of exactly 0.00, not a fen of rounding
+    unknown_value = fen(accepted_q + sum((d.unknown for d in days), Fraction(0))) - accepted
     price_difference = fen((p_billed - p_contract) * q * share)
 
     if p_billed != p_contract:
@@ -249,18 +266,23 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
         notes.append(f"单价 {line.unit_price} 与合同单价 {item.unit_price} 不符，本行差 "
                      f"{price_difference} 元")
     contracted_avg = contracted_w / share if share else Fraction(0)
+    outside = sum(d.state == "outside_term" for d in days)
+    if outside:
+        notes.append(f"{outside} 天在服务期（{contract.start} 至 {contract.end}）之外，合同数量为 0")
     if q > contracted_avg:
         statuses.append("quantity_over_contract")
-        notes.append(f"数量 {line.quantity} 高于本期合同数量 {qty(contracted_avg)}"
-                     f"（按日加权，已计补充合同）")
+        notes.append(f"数量 {labels.qty(line.quantity)} 高于本期合同数量 "
+                     f"{labels.qty(qty(contracted_avg))}（按日加权，已计补充合同"
+                     + ("，已扣除本账单前面各行对本项的计费" if shared else "") + "）")
     delivered_avg = None
     if measured_share:
         delivered_avg = delivered_w / measured_share
         if measured_billable > delivered_w:
             statuses.append("billed_over_delivered")
             notes.append(f"已计量的 {sum(d.state == 'measured' for d in days)} 晚平均交付 "
-                         f"{qty(delivered_avg)}，少于账单数量 {line.quantity}（不超过合同数量）")
-    unknown = [d for d in days if d.state != "measured"]
+                         f"{labels.qty(qty(delivered_avg))}，少于账单数量 "
+                         f"{labels.qty(line.quantity)}（不超过合同数量）")
+    unknown = [d for d in days if d.state in ("unknown", "not_measured")]
     if unknown:
         kind = "本项无数据源计量，须人工核对" if all(d.state == "not_measured" for d in unknown) \
             else "当晚未能有效采集"
@@ -275,10 +297,38 @@ def check_line(line: StatementLine, contract, store, mapping, months: int) -> Li
 
 
 def verify(statement: Statement, contract, store, mapping, config) -> Verification:
-    lines = [check_line(ln, contract, store, mapping, contract.months) for ln in statement.lines]
+    earlier: dict = {}
+    lines = [check_line(ln, contract, store, mapping, contract.months, earlier)
+             for ln in statement.lines]
     billed_items = {ln.item_no for ln in lines if ln.item_no is not None}
     start, end = statement.period_start, statement.period_end
     missing = [no for no in contract.items if no not in billed_items and any(
         contract.in_term(d) and contract.quantity_on(no, d) > 0 for d in _days(start, end))]
+    statuses, notes = check_total_row(statement)
     return Verification(statement, lines, missing,
-                        penalties_in_period(store, contract, config, start, end))
+                        penalties_in_period(store, contract, config, start, end),
+                        statuses, notes)
+
+
+def check_total_row(statement: Statement) -> tuple[list[str], list[str]]:
+    """The 合计 row must add up its lines (金额, 税额, 价税合计) and its 大写 say the total."""
+    row = statement.total_row
+    if row is None:
+        return [], []
+    lines = statement.lines
+    sums = {"金额": sum((ln.amount for ln in lines), Decimal(0)),
+            "价税合计": sum((billed_of(ln) for ln in lines), Decimal(0))}
+    if all(ln.tax is not None for ln in lines):
+        sums["税额"] = sum((ln.tax for ln in lines), Decimal(0))
+    statuses, notes = [], []
+    for label, stated in (("金额", row.amount), ("税额", row.tax), ("价税合计", row.total)):
+        if stated is not None and label in sums and stated != sums[label]:
+            notes.append(f"合计行（第 {row.line} 行）{label}写 {stated}，各行相加为 {sums[label]}")
+    if notes:
+        statuses.append("arithmetic_error")
+    billed = sums["价税合计"]
+    if row.total_daxie is not None and not daxie_matches(row.total_daxie, billed):
+        statuses.append("daxie_mismatch")
+        notes.append(f"合计行（第 {row.line} 行）大写写“{row.total_daxie}”，{billed} 元应为"
+                     f"“{daxie(billed)}”")
+    return statuses, notes

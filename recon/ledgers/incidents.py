@@ -391,11 +391,11 @@ def cmd_import(args) -> int:
 
 def cmd_list(args) -> int:
     from recon.config import load_config, store_path
-    from recon.store import Store
+    from recon.store import current
 
     config = load_config(args.config)
     db = store_path(config, args.db)
-    with Store(db, read_only=True, wait_seconds=config.lock_wait, say=_say) as store:
+    with current(db, config.lock_wait, say=_say) as store:
         if args.month:
             first = date(args.month.year, args.month.month, 1)
             last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,12 +20,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from recon import labels
+from recon.data import TEMPLATES
 from recon.money import cents, daxie, fmt
 
-#: the one place that knows where the templates live
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "reports"
 
 
 @dataclass
@@ -50,7 +51,35 @@ def env() -> jinja2.Environment:
     e.filters["qty"] = labels.qty
     e.filters["pct"] = lambda v: "-" if v is None else f"{(Decimal(v) * 100):.1f}%"
     e.filters["money"] = lambda v: "-" if v is None else fmt(v)
+    e.filters["nobreak"] = nobreak
     return e
+
+
+# an id, path, date or source name inside a sentence (openstack:block-storage, /volumes/detail,
+# 2026-11-09, KR-2026-012), or a number with a Latin unit (90,000 GB): kept on one line
+_UNBREAKABLE = re.compile(r"\d[\d,.]*\s[A-Za-z%]+\b|[\w.@+]*[-:/][\w.:/@+-]*[\w/]")
+#: longer tokens (a URL with its query) may break rather than widen the page
+_UNBREAKABLE_MAX = 48
+
+
+def nobreak(text) -> Markup:
+    """Escape ``text`` and keep its ids and numbers-with-units from breaking across lines.
+
+    Browsers break after a hyphen or colon, so "openstack:block-storage" in a
+    sentence can end a line at "block-"; CSS alone cannot reach inside a text.
+    """
+    if text is None:
+        return Markup("")
+    out, pos = [], 0
+    text = str(text)
+    for m in _UNBREAKABLE.finditer(text):
+        if len(m.group()) > _UNBREAKABLE_MAX:
+            continue
+        out.append(escape(text[pos:m.start()]))
+        out.append(Markup('<span class="nw">%s</span>') % m.group())
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
 
 
 def _json_default(value):

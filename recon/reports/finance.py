@@ -25,6 +25,8 @@ from recon import labels
 from recon.progress import SHANGHAI
 from recon.reports.common import Money, env, to_json, write_atomic
 
+#: a pending penalty (附件3 row 3 before the rectification deadline failed) is listed, not deducted
+PENALTY_STATUS = {"counted": "计入", "pending": "待定（不扣）"}
 #: per-day values are exact fractions; the evidence shows them to this many places
 DAY_PLACES = Decimal("0.000001")
 
@@ -53,6 +55,7 @@ class DayLine:
 class FinanceLine:
     line: int
     invoice_no: str
+    issued: date | None
     period_start: date
     period_end: date
     item_no: int | None
@@ -94,8 +97,10 @@ class MissingItem:
 class PenaltyLine:
     day: date
     clause: str
-    reference: str
-    item_no: int | None
+    reason: str
+    status: str                # counted | pending (pending: listed, not deducted)
+    status_label: str
+    coefficient: Decimal
     amount: Money
 
 
@@ -126,6 +131,8 @@ class FinanceReport:
     #: accepted less the penalties to withhold, shown as that subtraction, never netted silently
     payable: Money
     counts: dict = field(default_factory=dict)
+    #: the statement's 合计 row checked against its lines (empty: none, or it agrees)
+    statement_notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return to_json(self)
@@ -137,17 +144,17 @@ def build_finance(v, contract) -> FinanceReport:
     for r in v.lines:
         s = r.source
         lines.append(FinanceLine(
-            s.line, s.invoice_no, s.period_start, s.period_end, r.item_no, r.item_name, r.unit,
-            s.quantity, s.unit_price, r.contract_price, _frac(r.share), r.contracted_qty,
+            s.line, s.invoice_no, s.issued, s.period_start, s.period_end, r.item_no,
+            r.item_name, r.unit, s.quantity, s.unit_price, r.contract_price, _frac(r.share), r.contracted_qty,
             r.delivered_qty, s.amount, s.tax_rate, s.tax, s.total, s.total_daxie, r.billed,
             r.expected, r.accepted, r.unknown_value, r.difference, r.price_difference,
             r.statuses, [labels.FINANCE_STATUS[c] for c in r.statuses], r.notes,
             r.unknown_days,
             [DayLine(d.day, d.state, labels.NIGHT_STATE[d.state], d.contracted, d.allocated,
                      _frac(d.share), _dec(d.accepted), _dec(d.unknown)) for d in r.days]))
-    penalties = [PenaltyLine(p.day, p.clause, p.reference, p.item_no, Money.of(p.amount))
-                 for p in v.penalties]
-    penalty_total = sum((p.amount for p in v.penalties), Decimal(0))
+    penalties = [PenaltyLine(p.dated, p.clause, p.reason, p.status, PENALTY_STATUS[p.status],
+                             p.coefficient, Money.of(p.amount)) for p in v.penalties]
+    penalty_total = sum((p.amount for p in v.penalties if p.status == "counted"), Decimal(0))
     accepted = v.total("accepted")
     exit_code = 0 if v.ok else 1
     return FinanceReport(
@@ -163,7 +170,8 @@ def build_finance(v, contract) -> FinanceReport:
         counts={"lines": len(lines), "ok": sum(ln.statuses == ["ok"] for ln in lines),
                 "not_ok": sum(ln.statuses != ["ok"] for ln in lines),
                 **{code: sum(code in ln.statuses for ln in lines)
-                   for code in labels.FINANCE_STATUS if code not in ("ok", "missing_item")}})
+                   for code in labels.FINANCE_STATUS if code not in ("ok", "missing_item")}},
+        statement_notes=v.total_notes)
 
 
 def write_finance(report: FinanceReport, out_dir: Path) -> dict[str, Path]:
@@ -320,6 +328,7 @@ def write_xlsx(report: FinanceReport, target) -> None:
     summary.set_column(0, 0, 34)
     summary.set_column(1, 1, 18)
     summary.set_column(2, 2, 48)
+    summary.set_column(3, 5, 16)
     summary.write_string(0, 0, f"账单核对：{report.statement}", f["title"])
     summary.freeze_panes(1, 0)
     info = [("合同", f"{report.contract_title}（{report.contract_number}）"),
@@ -328,7 +337,8 @@ def write_xlsx(report: FinanceReport, target) -> None:
             ("结论", f"{report.exit_label}（退出码 {report.exit_code}）；{report.counts['lines']} 行中 "
                      f"{report.counts['not_ok']} 行有问题"),
             ("合同项目未计费", "、".join(f"第{m.item_no}项 {m.name}" for m in report.missing_items)
-             or "无")]
+             or "无"),
+            ("合计行核对", "；".join(report.statement_notes) or "无问题")]
     for i, (k, v) in enumerate(info, start=2):
         summary.write_string(i, 0, k, f["bold"])
         summary.write_string(i, 1, v, f["text"])
@@ -344,7 +354,8 @@ def write_xlsx(report: FinanceReport, target) -> None:
         ("差额合计（账单 - 核准 - 无数据）", f"={totals[None]}", report.difference),
         ("其中单价差额", f"={totals['price_difference']}", report.price_difference),
         ("违约金扣款（另列，见下表）",
-         f"=SUM(D{pen_rows[0]}:D{pen_rows[1]})" if report.penalties else "=0",
+         f'=SUMIF(D{pen_rows[0]}:D{pen_rows[1]},"{PENALTY_STATUS["counted"]}",'
+         f'E{pen_rows[0]}:E{pen_rows[1]})' if report.penalties else "=0",
          report.penalty_total),
         ("核准金额减违约金", f"=B{row + 3}-B{row + 7}", report.payable),
     ]
@@ -353,14 +364,15 @@ def write_xlsx(report: FinanceReport, target) -> None:
         summary.write_formula(i, 1, formula, f["money_b"], _num(money.amount))
         summary.write_string(i, 2, money.daxie, f["text"])
     summary.write_string(pen_first, 0, "违约金（扣款，单独列示，不与账单金额相抵）", f["bold"])
-    for c, head in enumerate(("日期", "条款", "依据", "金额（元）", "大写")):
+    for c, head in enumerate(("日期", "条款", "说明", "状态", "金额（元）", "大写")):
         summary.write_string(pen_first + 1, c, head, f["head"])
     for i, p in enumerate(report.penalties, start=pen_first + 2):
         summary.write_datetime(i, 0, datetime.combine(p.day, datetime.min.time()), f["date"])
         summary.write_string(i, 1, p.clause, f["text"])
-        summary.write_string(i, 2, p.reference, f["text"])
-        summary.write_number(i, 3, _num(p.amount.amount), f["money"])
-        summary.write_string(i, 4, p.amount.daxie, f["text"])
+        summary.write_string(i, 2, p.reason, f["wrap"])
+        summary.write_string(i, 3, p.status_label, f["text"])
+        summary.write_number(i, 4, _num(p.amount.amount), f["money"])
+        summary.write_string(i, 5, p.amount.daxie, f["text"])
     if not report.penalties:
         summary.write_string(pen_first + 2, 0, "本期无", f["text"])
     wb.close()

@@ -404,15 +404,15 @@ def cmd_report_monthly(args) -> int:
     from recon.contract import load_contract
     from recon.config import store_path
     from recon.ledgers.incidents import _say
-    from recon.store import Store
+    from recon.store import current
 
     config = load_config(args.config)
     contract = load_contract(config)
     assess.period(contract, args.month)  # a month outside the term: exit 3 before reading
     assess.load_rules(config)            # so is a bad assessment.toml
     db = store_path(config, args.db)
-    # read-only: a night is one transaction, so this sees all of a night or none of it
-    with Store(db, read_only=True, wait_seconds=config.lock_wait, say=_say) as store:
+    # a night is one transaction: this sees all of a night or none of it
+    with current(db, config.lock_wait, say=_say) as store:
         report = build_monthly(store, contract, config, args.month)
     paths = write_monthly(report, Path(args.out) if args.out else config.out_dir)
     print(f"{report.month}: {report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；"

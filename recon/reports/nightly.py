@@ -14,6 +14,7 @@ night never dead-ends.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,6 +24,8 @@ from pathlib import Path
 from recon import labels
 from recon.progress import SHANGHAI
 from recon.reports.common import Money, env, to_json, write_atomic
+
+log = logging.getLogger(__name__)
 
 PAGE, DATA = "nightly.html", "nightly.json"
 #: the folder of every night's report, OUT/YYYY-MM-DD
@@ -100,6 +103,8 @@ class ScalingLine:
     unknown_days: list[date]
     notice_deadline: date | None
     penalty: Decimal | None
+    #: the item's unit, for target and allocation
+    unit: str = ""
 
 
 @dataclass
@@ -166,7 +171,7 @@ def build_scaling(store, contract, snapshot_date: date, config=None):
                                  st.state, labels.SCALING[st.state], st.completed_on,
                                  # an unverifiable item is unknown every night: no list
                                  [] if st.state == "unverifiable" else st.unknown_days,
-                                 r.notice_deadline, pen))
+                                 r.notice_deadline, pen, contract.items[r.item_no].unit))
     # the total is every penalty of the ledger dated up to this night, not only scaling's
     from recon import penalties
 
@@ -289,7 +294,9 @@ def relink(out_dir: Path, day: date) -> list[date]:
     """Give the pages either side of ``day`` their links to it; returns the nights relinked.
 
     Only the navigation changes: each neighbour stays the report its own run
-    wrote (same figures, same generation time), in HTML and JSON alike.
+    wrote (same figures, same generation time), in HTML and JSON alike.  A
+    neighbour that cannot be read (edited or damaged by hand) keeps its old
+    links: a link is not worth failing the night for.
     """
     out_dir = Path(out_dir)
     nights = _nights(out_dir)
@@ -298,18 +305,25 @@ def relink(out_dir: Path, day: date) -> list[date]:
     for other in (nav.previous_night, nav.next_night):
         if other is None:
             continue
-        folder = out_dir / other.isoformat()
-        want = _nav(nights, other)
-        page, data = folder / PAGE, folder / DATA
-        html = page.read_text(encoding="utf-8")
-        new_html = NAV_BLOCK.sub(lambda _: _render_nav(want), html)
-        if new_html != html:
-            write_atomic(page, new_html)
-            done.append(other)
-        if data.is_file():
-            js = json.loads(data.read_text(encoding="utf-8"))
-            js["nav"] = json.loads(to_json(want))
-            write_atomic(data, json.dumps(js, ensure_ascii=False, indent=2))
+        try:
+            if _relink_one(out_dir / other.isoformat(), _nav(nights, other)):
+                done.append(other)
+        except (OSError, ValueError) as exc:
+            log.warning("%s: links to %s not added: %s", out_dir / other.isoformat(), day, exc)
     return done
+
+
+def _relink_one(folder: Path, want: Nav) -> bool:
+    page, data = folder / PAGE, folder / DATA
+    html = page.read_text(encoding="utf-8")
+    new_html = NAV_BLOCK.sub(lambda _: _render_nav(want), html)
+    if new_html == html:
+        return False
+    if data.is_file():
+        js = json.loads(data.read_text(encoding="utf-8"))
+        js["nav"] = json.loads(to_json(want))
+        write_atomic(data, json.dumps(js, ensure_ascii=False, indent=2))
+    write_atomic(page, new_html)
+    return True
 
 

@@ -7,7 +7,7 @@ Wire into the main CLI with::
     args = parser.parse_args()
     return args.func(args)
 
-or run stand-alone: ``python -m recon.sim serve --scenario demo/scenario.yaml``.
+or run stand-alone: ``python -m recon.sim serve --scenario recon/data/demo/scenario.yaml``.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ region).  The state served is the scenario's state on the simulated ``today``.
 
 Usage::
 
-    sim = SimServer(load_scenario("demo/scenario.yaml"), today="2026-11-05")
+    sim = SimServer(load_scenario(recon.data.DEMO / "scenario.yaml"), today="2026-11-05")
     with sim:
         conn = openstack.connect(**clouds_yaml(sim)["clouds"]["recon-sim"])
         ...
@@ -439,6 +439,10 @@ class SimServer:
             resp = Response(500, {"error": {"code": 500, "title": "Simulator Error",
                                             "message": f"{type(e).__name__}: {e}"}})
         self._finish(req, resp)
+        # recorded before the answer goes out: a client that has read it may look at the log
+        with self._lock:
+            self.requests.append((method, h.path, resp.status, req.service,
+                                  round((time.perf_counter() - t0) * 1000, 2)))
         req_id = "req-" + secrets.token_hex(4) + "-" + secrets.token_hex(2) + "-" + \
             secrets.token_hex(2) + "-" + secrets.token_hex(2) + "-" + secrets.token_hex(6)
         try:
@@ -455,9 +459,6 @@ class SimServer:
                 h.wfile.write(resp.body)
         except (BrokenPipeError, ConnectionResetError, OSError):
             h.close_connection = True
-        with self._lock:
-            self.requests.append((method, h.path, resp.status, req.service,
-                                  round((time.perf_counter() - t0) * 1000, 2)))
 
     def _finish(self, req: Req, resp: Response) -> None:
         # malformed_json: a 200 JSON answer cut in half

@@ -1,7 +1,7 @@
 """Conformance tier: the connector's assumptions checked against real OpenStack services.
 
 One real stack (Keystone, Nova with conductor/scheduler/fake compute, Placement,
-Cinder API, Glance, Neutron on MariaDB; see ``recon.realstack``) is started and
+Cinder API, Glance, Neutron on MariaDB; see ``tests.realstack``) is started and
 seeded with the contract tenant once per test session, and stopped right after
 the tier's last test.  The whole tier is skipped, with the reason, when the service
 packages (the ``realstack`` extra) or Debian's ``mariadbd`` are not here, or
@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from recon.realstack import DEFAULT_SERVICES, missing_requirements, seed, start_stack
+from tests.realstack import DEFAULT_SERVICES, missing_requirements, seed, start_stack
 
 
 def pytest_configure(config):
@@ -66,7 +66,7 @@ def pytest_runtest_teardown(item, nextitem):
 
 @pytest.fixture(scope="session")
 def real_stack():
-    """A started and seeded :class:`recon.realstack.Stack` shared by the whole session."""
+    """A started and seeded :class:`tests.realstack.Stack` shared by the whole session."""
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
@@ -85,7 +85,7 @@ def real_stack():
 def pytest_terminal_summary(terminalreporter):
     if _REPORT:
         rss = _REPORT.get("rss_mb_at_end") or _REPORT["rss_mb"]
-        terminalreporter.write_sep("-", "recon.realstack")
+        terminalreporter.write_sep("-", "tests.realstack")
         terminalreporter.write_line(
             f"stack started + seeded in {_REPORT['ready_s']}s "
             f"(start {_REPORT['timings'].get('total_start_s')}s, seed {_REPORT['timings'].get('seed_s')}s); "

@@ -3,20 +3,20 @@
 The connector authenticates with the reader's application credential from a
 clouds.yaml dict, reads every page through the SDK's proxies and turns them
 into item figures with connectors/mapping.toml.  The expected figures follow
-from the seed (recon.realstack.seed.DEFAULT_SEED) and the mapping's rules.
+from the seed (tests.realstack.seed.DEFAULT_SEED) and the mapping's rules.
 """
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+
+from recon.data import BUNDLED_CONFIG, CONFIG_DIR
 
 pytestmark = [pytest.mark.conformance,
               pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")]
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 11, 25)
 #: mapping.toml's bare-metal resource classes -> item
 BAREMETAL_ITEMS = {"CUSTOM_BM_KUNPENG920_910B": 3, "CUSTOM_BM_A10X4": 4, "CUSTOM_BM_GPU16": 31}
@@ -31,8 +31,8 @@ def results(real_stack, need):
     from recon.config import load_config
     from recon.contract import load_contract
 
-    contract = load_contract(load_config(ROOT / "recon.toml"))
-    mapping = load_mapping(ROOT / "connectors" / "mapping.toml", contract)
+    contract = load_contract(load_config(BUNDLED_CONFIG))
+    mapping = load_mapping(CONFIG_DIR / "mapping.toml", contract)
     connector = OpenStackConnector("recon-realstack", mapping, contract, timeout=30, retries=1,
                                    cloud_config=real_stack.clouds_yaml("recon-realstack"))
     return {r.source: r for r in connector.pull(DAY)}

@@ -1,7 +1,7 @@
 """The same seed in the simulator and in the real services gives the same measurements.
 
 The real stack is seeded from ``spec`` (the session's seed); the simulator is
-loaded with ``recon.realstack.to_scenario.scenario_from_seed(spec)``, the same
+loaded with ``tests.realstack.to_scenario.scenario_from_seed(spec)``, the same
 tenant as the real stack leaves it (volumes ``creating``, no backups, no
 VPNaaS, no Octavia, no Swift).  The nightly connector pulls both with the
 reader's application credential, and every figure must agree, item by item,
@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+
+from recon.data import BUNDLED_CONFIG, CONFIG_DIR
 
 pytestmark = [pytest.mark.conformance,
               pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")]
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 11, 25)
 
 
@@ -29,8 +29,8 @@ def _connector(cloud: str, clouds: dict):
     from recon.config import load_config
     from recon.contract import load_contract
 
-    contract = load_contract(load_config(ROOT / "recon.toml"))
-    mapping = load_mapping(ROOT / "connectors" / "mapping.toml", contract)
+    contract = load_contract(load_config(BUNDLED_CONFIG))
+    mapping = load_mapping(CONFIG_DIR / "mapping.toml", contract)
     return OpenStackConnector(cloud, mapping, contract, timeout=30, retries=1,
                               cloud_config=clouds)
 
@@ -38,7 +38,7 @@ def _connector(cloud: str, clouds: dict):
 @pytest.fixture(scope="module")
 def both(real_stack, spec):
     """{source: SourceResult} from the real stack and from the simulator, same seed."""
-    from recon.realstack.to_scenario import scenario_from_seed
+    from tests.realstack.to_scenario import scenario_from_seed
     from recon.sim.scenario import parse_scenario
     from recon.sim.server import SimServer, clouds_yaml
 

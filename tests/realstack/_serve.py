@@ -1,6 +1,6 @@
 """Serve one OpenStack service's WSGI application on 127.0.0.1 (a child process).
 
-    python -m recon.realstack._serve SERVICE PORT CONFIG_FILE
+    python -m tests.realstack._serve SERVICE PORT CONFIG_FILE
 
 Each service reads its configuration its own way (environment variables or the
 command line); ``sys.argv`` is replaced by a clean one first, because Keystone's,
@@ -105,7 +105,7 @@ def start_nova_services() -> None:
     from nova.scheduler import rpcapi as scheduler_rpcapi
 
     # Nova loads compute drivers from the nova.virt namespace only
-    from recon.realstack import fakevirt
+    from tests.realstack import fakevirt
 
     sys.modules["nova.virt.realstack_fake"] = fakevirt
     started = []
@@ -130,7 +130,7 @@ def start_nova_services() -> None:
             from nova.objects import host_mapping
 
             host_mapping.discover_hosts(nova_context.get_admin_context())
-            sys.stderr.write("recon.realstack: nova-compute started and mapped\n")
+            sys.stderr.write("tests.realstack: nova-compute started and mapped\n")
             status = "ok\n"
         except Exception as exc:  # the log says why; the API keeps serving
             import traceback
@@ -153,7 +153,7 @@ def main(argv: list[str]) -> None:
         start_nova_services()
     server = Server(("127.0.0.1", port), Handler)
     server.set_app(app)
-    sys.stderr.write(f"recon.realstack: {service} serving on 127.0.0.1:{port}\n")
+    sys.stderr.write(f"tests.realstack: {service} serving on 127.0.0.1:{port}\n")
     sys.stderr.flush()
     server.serve_forever(poll_interval=0.5)
 

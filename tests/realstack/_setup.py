@@ -1,7 +1,7 @@
 """Several ``*-manage`` steps of one service in one Python process (a child process).
 
-    python -m recon.realstack._setup keystone CONFIG ADMIN_URL REGION USER GROUP
-    python -m recon.realstack._setup nova CONFIG CELL0_DB_URL
+    python -m tests.realstack._setup keystone CONFIG ADMIN_URL REGION USER GROUP
+    python -m tests.realstack._setup nova CONFIG CELL0_DB_URL
 
 Importing Keystone or Nova costs 2-3.5 s of CPU; running their four set-up
 commands as four ``keystone-manage``/``nova-manage`` processes pays it four
@@ -16,7 +16,7 @@ import time
 
 def _step(name: str, t0: float) -> float:
     now = time.monotonic()
-    print(f"recon.realstack: {name} done in {now - t0:.2f}s", file=sys.stderr, flush=True)
+    print(f"tests.realstack: {name} done in {now - t0:.2f}s", file=sys.stderr, flush=True)
     return now
 
 

@@ -1,6 +1,6 @@
 """Start a real OpenStack stack, seed the contract tenant, wait for Ctrl-C.
 
-    python -m recon.realstack [--seed FILE] [--keep] [--workdir DIR] [--print-seed]
+    python -m tests.realstack [--seed FILE] [--keep] [--workdir DIR] [--print-seed]
                               [--services keystone,nova,cinder,glance,neutron]
                               [--clouds-yaml FILE]
 
@@ -23,7 +23,8 @@ from .stack import DEFAULT_SERVICES, missing_requirements, start_stack
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m recon.realstack", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m tests.realstack",
+                                 description=__doc__.split("\n")[0])
     ap.add_argument("--seed", metavar="FILE", help="seed spec (YAML); default: the contract tenant")
     ap.add_argument("--no-seed", action="store_true", help="start the services only")
     ap.add_argument("--print-seed", action="store_true",

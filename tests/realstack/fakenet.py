@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ENTRY_POINT = "realstack = recon.realstack.fakenet:RealstackMechanismDriver"
+ENTRY_POINT = "realstack = tests.realstack.fakenet:RealstackMechanismDriver"
 
 
 def write_entry_point(directory: Path) -> Path:

@@ -1,14 +1,14 @@
 """A realstack seed spec as a simulator scenario: the same tenant on both back-ends.
 
-    from recon.realstack.to_scenario import scenario_from_seed
-    from recon.realstack.seed import DEFAULT_SEED
+    from tests.realstack.to_scenario import scenario_from_seed
+    from tests.realstack.seed import DEFAULT_SEED
     from recon.sim.scenario import parse_scenario
     from recon.sim.server import SimServer
 
     sim = SimServer(parse_scenario(scenario_from_seed(DEFAULT_SEED)))
 
 The scenario describes the tenant *as the real stack leaves it* after
-:func:`recon.realstack.seed.seed`, not as the seed wishes it were:
+:func:`tests.realstack.seed.seed`, not as the seed wishes it were:
 
 * volumes stay ``creating`` and unattached (the stack runs no cinder-volume);
 * no backups, no IPsec site connections, no load balancers, no object store:
@@ -20,13 +20,13 @@ The scenario describes the tenant *as the real stack leaves it* after
   VPNaaS plugin does;
 * floating IPs: as many as the seed asks, the first ``floating_ip_qos`` of them
   carrying their QoS policy, handed out in order to the servers that ask for one
-  (exactly the order :func:`recon.realstack.seed._servers` uses);
+  (exactly the order :func:`tests.realstack.seed._servers` uses);
 * sections whose service the stack does not run (``services=``) are left out, as
   the seed skips them, and that service is missing from the catalog.
 
 Everything happens in one timeline event on ``date`` (also the scenario's
 ``today``).  Importing this module needs only the standard library (the seed's
-YAML files need PyYAML, as :func:`recon.realstack.seed.load_spec` does).
+YAML files need PyYAML, as :func:`tests.realstack.seed.load_spec` does).
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ _CATALOG = {"nova": "compute", "cinder": "block-storage", "neutron": "network",
 #: never in the real stack's catalog
 _NEVER = ("load-balancer", "object-store")
 _ALL = ("keystone", "nova", "cinder", "glance", "neutron", "placement", "compute")
-#: the seed's image upload (recon.realstack.seed.IMAGE_BYTES), for the image size
+#: the seed's image upload (tests.realstack.seed.IMAGE_BYTES), for the image size
 _IMAGE_SIZE = len(b"recon realstack image\n" * 64)
 
 
@@ -96,7 +96,7 @@ def scenario_from_seed(spec: dict | None = None, *, date: str | _dt.date = DEFAU
         "quotas": {},
     }
     create: dict = {}
-    event: dict = {"date": day, "note": "recon.realstack seed", "create": create}
+    event: dict = {"date": day, "note": "tests.realstack seed", "create": create}
 
     if "nova" in services:
         sc["flavors"] = [

@@ -1,6 +1,6 @@
 """Nova's fake virt driver plus bare-metal custom resource classes.
 
-Loaded by nova-compute (``compute_driver = recon.realstack.fakevirt.RealstackFakeDriver``)
+Loaded by nova-compute (``compute_driver = tests.realstack.fakevirt.RealstackFakeDriver``)
 inside the stack's Nova process.  Besides the fake driver's VCPU/MEMORY_MB/DISK_GB,
 the compute node offers the bare-metal resource classes that the contract's
 bare-metal flavors ask for (``resources:CUSTOM_BM_*=1``), with the totals in

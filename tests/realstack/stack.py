@@ -12,7 +12,7 @@ Order of work (two cores: the set-up commands run a few at a time):
 3. In parallel: Keystone's db_sync/fernet/credential/bootstrap, Nova's
    api_db sync/map_cell0/db sync/create_cell, Cinder's, Glance's,
    Neutron's (and Placement's) migrations.
-4. Each WSGI app in its own ``python -m recon.realstack._serve`` process;
+4. Each WSGI app in its own ``python -m tests.realstack._serve`` process;
    Keystone gets the service users, services and public+internal endpoints
    while the others boot.
 """
@@ -93,7 +93,7 @@ class Stack:
     procs: dict = field(default_factory=dict)
     db: MariaDB | None = None
     timings: dict = field(default_factory=dict)
-    #: set by :func:`recon.realstack.seed.seed`
+    #: set by :func:`tests.realstack.seed.seed`
     project_id: str | None = None
     reader_cloud: dict | None = None
     seeded: dict = field(default_factory=dict)
@@ -225,14 +225,14 @@ def _keystone_setup(stack: Stack, conf: Path, env: dict) -> None:
     """keystone-manage db_sync, fernet_setup, credential_setup, bootstrap (one process)."""
     user = pwd.getpwuid(os.getuid()).pw_name
     group = grp.getgrgid(os.getgid()).gr_name
-    run([sys.executable, "-m", "recon.realstack._setup", "keystone", str(conf), stack.auth_url,
+    run([sys.executable, "-m", "tests.realstack._setup", "keystone", str(conf), stack.auth_url,
          REGION, user, group], stack.workdir / "logs" / "keystone-manage.log",
         dict(env, OS_BOOTSTRAP_PASSWORD=stack.admin_password))
 
 
 def _nova_setup(stack: Stack, conf: Path, env: dict) -> None:
     """nova-manage api_db sync, cell_v2 map_cell0, db sync, cell_v2 create_cell (one process)."""
-    run([sys.executable, "-m", "recon.realstack._setup", "nova", str(conf),
+    run([sys.executable, "-m", "tests.realstack._setup", "nova", str(conf),
          stack.db.url("nova_cell0")], stack.workdir / "logs" / "nova-manage.log", env)
 
 
@@ -252,7 +252,7 @@ def _db_sync(stack: Stack, service: str, conf: Path, env: dict) -> None:
 
 
 def _serve(stack: Stack, service: str, conf: Path, env: dict) -> Proc:
-    proc = Proc(service, [sys.executable, "-m", "recon.realstack._serve", service,
+    proc = Proc(service, [sys.executable, "-m", "tests.realstack._serve", service,
                           str(stack.ports[service]), str(conf)],
                 stack.workdir / "logs" / f"{service}-wsgi.log", env=env, cwd=str(stack.workdir))
     stack.procs[service] = proc

@@ -265,7 +265,7 @@ rpc_state_report_workers = 0
 [ml2]
 type_drivers = flat,vlan,vxlan
 tenant_network_types = vxlan
-# binds every port without agents (recon/realstack/fakenet.py)
+# binds every port without agents (tests/realstack/fakenet.py)
 mechanism_drivers = realstack
 extension_drivers = port_security,qos
 

@@ -11,7 +11,7 @@ from .stack import (ALL_SERVICES, API_SERVICES, DEFAULT_SERVICES, Stack, missing
 
 
 def seed(stack, spec=None):
-    """Create the contract tenant described by ``spec`` (see :mod:`recon.realstack.seed`)."""
+    """Create the contract tenant described by ``spec`` (see :mod:`tests.realstack.seed`)."""
     from .seed import seed as _seed
 
     return _seed(stack, spec)

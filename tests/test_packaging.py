@@ -1,0 +1,38 @@
+"""recon installs like a product: the wheel carries what a run needs, and no test fixture."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+from tests.conftest import ROOT
+
+
+def test_wheel_carries_templates_expectations_config_and_demo_but_not_realstack(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                           str(tmp_path), str(ROOT)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    [wheel] = tmp_path.glob("recon-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("recon/data/templates/nightly.html.j2", "recon/data/templates/_style.css",
+                   "recon/data/expectations/contract.json",
+                   "recon/data/expectations/measurements.json",
+                   "recon/data/config/recon.toml", "recon/data/config/contract_items.csv",
+                   "recon/data/config/contract_amendments.csv",
+                   "recon/data/config/mapping.toml",
+                   "recon/data/demo/scenario.yaml", "recon/data/demo/scaling_requests.csv",
+                   "recon/data/demo/exports/security.csv", "recon/data/demo/exports/licences.xlsx",
+                   "recon/cli.py", "recon/sim/server.py", "connectors/openstack.py"):
+        assert needed in names, needed
+    assert not [n for n in names if "realstack" in n or n.startswith("tests/")]
+    # every file the package folder holds is in the wheel (a new template cannot be forgotten)
+    data = {str(p.relative_to(ROOT)) for p in (ROOT / "recon" / "data").rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts}
+    assert data <= names, data - names
+
+
+def test_realstack_fixture_still_starts_from_the_repo_root():
+    proc = subprocess.run([sys.executable, "-m", "tests.realstack", "--print-seed"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("project:") and "flavors:" in proc.stdout
