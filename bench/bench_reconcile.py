@@ -279,9 +279,9 @@ class World:
             status = self.status[d, k]
             stats = {"requests": 3 + k, "seconds": float(self.seconds[d, k])}
             if status == "failed":
-                out[source] = ("failed", f"{source}: GET https://{source.split(':')[-1]}"
+                out[source] = ("failed", f"超时：{source}: GET https://{source.split(':')[-1]}"
                                f".cloud.example/v2: timed out after 30 s (3 attempts)",
-                               stats, [])
+                               dict(stats, reason_code="timeout"), [])
                 continue
             u = used.get(source, {})
             figs = []
@@ -344,11 +344,12 @@ class World:
         for source in SOURCES:
             status, reason, stats, figs = rows[source]
             if status == "failed":
-                results.append(SourceResult.failed(source, reason, **stats))
+                results.append(SourceResult.failed(source, reason, **stats))  # keeps reason_code
             else:
                 results.append(SourceResult(
                     source, status, reason, by_source[source],
-                    [Measurement(source, i, m, Decimal(qtext(q))) for i, m, q in figs], stats))
+                    [Measurement(source, i, m, Decimal(qtext(q)),
+                          "quota" if m == "allocated" else "usage") for i, m, q in figs], stats))
             accepted[source] = status == "ok"
         return results, accepted
 
@@ -418,8 +419,11 @@ def write_bulk(store: Store, world: World, ndays: int) -> None:
         db.execute("INSERT INTO source_runs SELECT snapshot_date::DATE, run_id, source, status, "
                    "reason, lines, measurements, stats::JSON FROM g_runs "
                    "ORDER BY snapshot_date, source")
-        db.execute("INSERT INTO measurements SELECT snapshot_date::DATE, source, item_no, "
-                   "metric, quantity::DECIMAL(18,6), accepted FROM g_meas")
+        db.execute("INSERT INTO measurements BY NAME SELECT snapshot_date::DATE AS "
+                   "snapshot_date, source, item_no, metric, "
+                   "quantity::DECIMAL(18,6) AS quantity, accepted, "
+                   "CASE metric WHEN 'allocated' THEN 'quota' ELSE 'usage' END AS basis "
+                   "FROM g_meas")
         db.execute("CREATE TEMP TABLE _tmpl AS SELECT line_idx, res_idx, item_no::SMALLINT "
                    "AS item_no, unit, q_before::DECIMAL(18,6) AS q_before, "
                    "q_after::DECIMAL(18,6) AS q_after FROM g_tmpl")
@@ -520,8 +524,7 @@ def _qtxt(v, unit=None) -> str:
 
 def _source_message(source, status, reason, stats) -> str:
     code = stats.get("reason_code")
-    label = labels.SOURCE_REASON.get(code)
-    text = (f"{label} — {reason}" if reason else label) if label else (reason or "")
+    text = labels.reason_text(code, reason)
     name = labels.source_text(source)
     if status == "failed":
         return f"数据源 {name} 未能采集：{text}"
@@ -573,7 +576,12 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
         "day_value": _value(unit_day, d["contracted"]),
         "shortfall_value": _value(unit_day, shortfall),
         "overage_value": _value(unit_day, overage),
-        "status": status, "measured_by": d["measured_by"]})
+        "status": status, "measured_by": d["measured_by"],
+        # the bench's figures are all quotas and usage, without parts
+        "allocated_basis": pd.Series("quota", index=d.index).where(measured, None),
+        "in_use_basis": pd.Series("usage", index=d.index).where(measured, None),
+        "unlimited": pd.Series(False, index=d.index, dtype=object).where(measured, None),
+        "parts": pd.Series(None, index=d.index, dtype=object)})
 
     # -- resource ids behind each item and date (accepted lines) --------------
     lines = t["resource_lines"]
@@ -622,22 +630,33 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
 
     # -- unmapped resources: per date, source and resource type ---------------
     um = lr[lr["item_no"].isna()]
-    gu = um.groupby(["snapshot_date", "source", "resource_type"])
+    attrs = t["resources"].set_index("resource_key")["attributes"].map(
+        lambda a: json.loads(a) if isinstance(a, str) else (a or {}))
+    um = um.assign(kind=um["resource_key"].map(attrs).map(
+        lambda a: next((str(a[k]) for k in ("kind", "volume_type", "service", "flavor")
+                        if a.get(k) is not None), "")))
+    gu = um.groupby(["snapshot_date", "source", "resource_type", "kind"])
     un = pd.DataFrame({"n": gu.size(), "quantity": gu["quantity"].sum(),
                        "unit": gu["unit"].first(), "units": gu["unit"].nunique(),
                        "ids": gu["resource_id"].agg(lambda s: list(s.iloc[:MAX_IDS]))}
                       ).reset_index()
+    what = {"volume": ("云硬盘", "卷类型"), "qos_policy": (" QoS 策略", "策略"),
+            "server": ("云主机", "规格"), "export": ("导出资源", "服务名称")}
     f_unmapped = pd.DataFrame({
         "snapshot_date": un["snapshot_date"], "code": "unmapped_resource", "item_no": None,
         "source": un["source"],
         "message": [f"{_qtxt(float(n))} 个{labels.RESOURCE_TYPE.get(rt, rt + ' 类资源')}"
-                    + (f"（共 {_qtxt(q, u)}）" if nu == 1 and u else "")
-                    + f"未对应任何合同项（来源：{labels.source_text(s)}）"
-                    for n, rt, s, q, u, nu in zip(un["n"], un["resource_type"], un["source"],
-                                                  un["quantity"], un["unit"], un["units"])],
-        "figures": [json.dumps({"resources": int(n), "quantity": _dec(q), "unit": u},
+                    f"未对应任何合同项：{what.get(rt, ('', '名称'))[1]} {k or '(无名称)'}"
+                    + (f"，共 {_qtxt(q, u)}" if nu == 1 and u else "")
+                    + f"（来源：{labels.source_text(s)}）"
+                    for n, rt, k, s, q, u, nu in zip(un["n"], un["resource_type"], un["kind"],
+                                                     un["source"], un["quantity"], un["unit"],
+                                                     un["units"])],
+        "figures": [json.dumps({"resources": int(n), "quantity": _dec(q), "unit": u,
+                                "resource_type": rt, "kind": k},
                                separators=(",", ":"), ensure_ascii=False)
-                    for n, q, u in zip(un["n"], un["quantity"], un["unit"])],
+                    for n, q, u, rt, k in zip(un["n"], un["quantity"], un["unit"],
+                                              un["resource_type"], un["kind"])],
         "resource_ids": [json.dumps(i, separators=(",", ":")) for i in un["ids"]]})
 
     # -- sources that failed or were rejected ---------------------------------

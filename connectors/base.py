@@ -18,18 +18,35 @@ Two kinds of rows:
   delivered server) or ``in_use`` (what the agency consumes of it).  A source
   emits a measurement for every item it measures, zeros included, because an
   absent measurement means "not measured".
+
+Every measurement says what its figure *is* (``basis``), because the verdicts
+go to the provider and must hold in a dispute: an allocation read from a quota
+is not the same claim as one counted from delivered servers or copied from the
+provider's own console export.  Where the API only sees use (OS licences,
+remote-access hosts, IPsec connections, SNAT), the source says so with an
+``allocated`` figure of basis ``not_measured`` and no quantity: the item is
+measured (its use is checked against the contract) but no shortfall can be
+drawn from it.  An unlimited quota (-1) is basis ``unlimited``, no quantity:
+measured, never a shortfall, never unknown.  A figure that adds up several
+things (two volume types, three flavors) lists them in ``parts``.
 """
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Literal, Protocol
+from typing import Literal, Protocol
 
 METRICS = ("allocated", "in_use")
 Metric = Literal["allocated", "in_use"]
+
+#: what an ``allocated`` figure is (labels in recon/labels.py BASIS)
+ALLOCATED_BASES = ("quota", "delivered", "export", "not_measured", "unlimited")
+#: what an ``in_use`` figure is
+IN_USE_BASES = ("usage", "export")
+#: bases that carry no quantity
+NO_QUANTITY = ("not_measured", "unlimited")
 
 
 # not frozen: a large pull builds ~50,000 of these, and frozen dataclasses
@@ -52,7 +69,20 @@ class Measurement:
     source: str
     item_no: int
     metric: Metric
-    quantity: Decimal
+    #: None exactly when ``basis`` is not_measured or unlimited
+    quantity: Decimal | None
+    basis: str = "usage"
+    #: what the figure adds up, e.g. ({"name": "gigabytes_ssd", "quantity": "2000"}, ...)
+    parts: tuple = ()
+
+    def __post_init__(self):
+        bases = ALLOCATED_BASES if self.metric == "allocated" else IN_USE_BASES
+        if self.basis not in bases:
+            raise ValueError(f"{self.source} item {self.item_no}: {self.metric} basis "
+                             f"{self.basis!r} is not one of {bases}")
+        if (self.quantity is None) != (self.basis in NO_QUANTITY):
+            raise ValueError(f"{self.source} item {self.item_no}: basis {self.basis!r} "
+                             f"with quantity {self.quantity!r}")
 
 
 @dataclass
@@ -69,8 +99,13 @@ class SourceResult:
     stats: dict = field(default_factory=dict)
 
     @classmethod
-    def failed(cls, source: str, reason: str, **stats) -> "SourceResult":
-        return cls(source=source, status="failed", reason=reason, stats=stats)
+    def failed(cls, source: str, reason: str, reason_code: str = "error",
+               **stats) -> "SourceResult":
+        """A source that could not be measured; ``reason_code`` is the stable kind of
+        failure (timeout, http_5xx, malformed, not_in_catalog, auth, dependency, ...)
+        that alerts key on, ``reason`` the sentence a reader sees."""
+        return cls(source=source, status="failed", reason=reason,
+                   stats=dict(stats, reason_code=reason_code))
 
     @classmethod
     def rejected(cls, source: str, reason: str, **stats) -> "SourceResult":
@@ -88,18 +123,3 @@ class Connector(Protocol):
     """Anything that can measure some sources for a date."""
 
     def pull(self, snapshot_date: date) -> list[SourceResult]: ...
-
-
-def sum_lines(source: str, lines: Iterable[ResourceLine], items: Iterable[int]) -> list[Measurement]:
-    """``in_use`` per item as the sum of the lines mapped to it.
-
-    Every item in ``items`` gets a measurement, zero when no line maps to it:
-    the source did measure it and found nothing.
-    """
-    totals: dict[int, Decimal] = defaultdict(Decimal)
-    for item in items:
-        totals[item] = Decimal(0)
-    for line in lines:
-        if line.item_no is not None:
-            totals[line.item_no] += line.quantity
-    return [Measurement(source, item, "in_use", qty) for item, qty in sorted(totals.items())]

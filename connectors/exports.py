@@ -167,8 +167,10 @@ class ExportConnector:
             if item is not None:
                 alloc[item] = alloc.get(item, Decimal(0)) + row["allocated"]
                 used[item] = used.get(item, Decimal(0)) + row["in_use"]
-        measurements = [Measurement(source, i, "allocated", q) for i, q in sorted(alloc.items())]
-        measurements += [Measurement(source, i, "in_use", q) for i, q in sorted(used.items())]
+        measurements = [Measurement(source, i, "allocated", q, "export")
+                        for i, q in sorted(alloc.items())]
+        measurements += [Measurement(source, i, "in_use", q, "export")
+                         for i, q in sorted(used.items())]
         return SourceResult(source, "ok", lines=lines, measurements=measurements,
                             stats={"file": str(path), "rows": len(rows)})
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from recon.config import ANY_KEYS, check_keys, read_toml
 from recon.errors import ConfigError
 
-#: every table and key mapping.toml may have (see recon.config.check_keys); a key not
-#: declared here is a typo and stops the run (exit 3) instead of a rule silently unused
+#: every table and key mapping.toml may have (see recon.config.check_keys), in one place:
+#: a new mapping key is added here and nowhere else; a key not declared here is a typo and
+#: stops the run (exit 3) instead of a rule silently unused
 SCHEMA: dict = {
     "compute": {
         "vcpu_item": None, "ram_item": None, "cores_quota": None, "ram_quota": None,

@@ -17,6 +17,24 @@ STATUS = {
     "unknown": "未知（未有效采集）",
     "not_measured": "不计量",
 }
+#: what an item's allocated / in-use figure is (connectors/base.py ALLOCATED_BASES, IN_USE_BASES)
+BASIS = {
+    "quota": "配额",
+    "delivered": "已交付资源",
+    "export": "控制台导出",
+    "not_measured": "未计量",
+    "unlimited": "不限",
+    "usage": "使用量",
+}
+
+
+def basis_label(basis: str | None) -> str | None:
+    """'quota' -> 配额; several sources' bases joined with '+' keep their order."""
+    if not basis:
+        return None
+    return "+".join(BASIS.get(b, b) for b in basis.split("+"))
+
+
 SEVERITY = {"critical": "严重", "warning": "警告", "info": "提示"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 FINDING = {
@@ -48,14 +66,18 @@ SCALING = {
 }
 SOURCE_STATUS = {"ok": "正常", "failed": "采集失败", "rejected": "校验未通过"}
 #: why a source failed, by the ``reason_code`` the connectors put in the source's stats;
-#: the technical detail (the raw reason) follows the label
+#: the technical detail (the raw reason) follows the label (see :func:`reason_text`)
 SOURCE_REASON = {
-    "timeout": "连接或响应超时",
+    "timeout": "超时",
+    "connect": "无法连接",
     "http_5xx": "服务端错误",
-    "malformed": "返回内容无法解析",
-    "not_in_catalog": "服务目录中没有该服务",
+    "http_4xx": "请求被拒绝",
+    "malformed": "应答格式错误",
+    "not_in_catalog": "服务目录中无此服务",
+    "version": "无可用的 API 版本",
     "auth": "认证失败",
-    "dependency": "所依赖的数据源未能采集",
+    "dependency": "依赖的数据源失败",
+    "error": "采集出错",
     "stale": "数据不是本日的",
     "rejected": "数据未通过校验",
 }
@@ -122,6 +144,19 @@ def source_text(source: str) -> str:
     if source in SOURCE and ":" in source:
         return f"{SOURCE[source]} {source}"
     return source_name(source)
+
+
+def reason_text(code: str | None, reason: str | None) -> str:
+    """Why a source failed, Chinese first: '服务端错误 — GET /volumes/detail: HTTP 503 ...'.
+
+    Without a known code the connector's own words stand; a reason that already
+    opens with its label (a connector may write '服务端错误：...') is not labelled
+    twice.  The SQL macro ``reason_text`` (recon.reconcile) says it the same way.
+    """
+    label, reason = SOURCE_REASON.get(code), reason or ""
+    if label is None or reason.startswith(label):
+        return reason
+    return f"{label} — {reason}" if reason else label
 
 
 def qty(value, unit: str | None = None) -> str:

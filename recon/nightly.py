@@ -83,12 +83,21 @@ class Night:
             out.append(OpenStackConnector(self.cloud, self.mapping, self.contract,
                                           timeout=self.config.timeout,
                                           retries=self.config.retries,
-                                          cloud_config=self.cloud_config))
+                                          cloud_config=self.cloud_config,
+                                          log=self.progress.log))
         return out
 
-    def pull(self, snapshot_date: date) -> list[SourceResult]:
+    def preflight(self) -> list:
+        """The night's connectors, each checked (ConfigError, exit 3) before anything is written."""
+        connectors = self.connectors()
+        for connector in connectors:
+            if hasattr(connector, "preflight"):
+                connector.preflight()
+        return connectors
+
+    def pull(self, snapshot_date: date, connectors=None) -> list[SourceResult]:
         results: list[SourceResult] = []
-        for connector in self.connectors():
+        for connector in connectors if connectors is not None else self.connectors():
             self.progress.step(f"{snapshot_date}: pulling {connector.__class__.__name__}")
             results.extend(connector.pull(snapshot_date))
         for res in results:
@@ -143,8 +152,9 @@ class Night:
                              f"{self.contract.start} .. {self.contract.end}", column="--date")
         started = datetime.now(SHANGHAI)
         wait = self.config.lock_wait
+        connectors = self.preflight()  # bad configuration: exit 3 before anything is written
         with run_lock(db_path, wait, f"recon run --date {snapshot_date}", say=self.progress.log):
-            results = self.pull(snapshot_date)
+            results = self.pull(snapshot_date, connectors)
             accepted = self.validate(results)
             self.progress.step(f"{snapshot_date}: storing and reconciling")
             with Store(db_path, wait_seconds=wait, say=self.progress.log) as store:

@@ -7,6 +7,13 @@ Reads what the store holds for a set of dates and writes ``item_days`` and
   for it and no rejected figure does; otherwise it is ``unknown`` (or
   ``not_measured`` when the contract says no source measures it).  Nothing is
   concluded about an unknown item: no shortfall, no overage, no idle capacity.
+* Each figure keeps its basis (connectors/base.py): an allocation of basis
+  ``unlimited`` (a -1 quota) is measured with no shortfall and no
+  utilisation; one of basis ``not_measured`` (the API sees only use: OS
+  licences, hosts, IPsec, SNAT) is measured with no shortfall drawn either way,
+  while use above the contract is still flagged.  Per item and metric the
+  item's own source wins; other sources (a console export) fill in what it
+  does not measure.
 * shortfall = contracted - allocated when positive; overage = in use -
   contracted when positive; utilisation = in use / allocated.
 * Value in CNY: an item's monthly value is unit price x quantity / 12
@@ -99,44 +106,76 @@ def reconcile(store, contract, dates: list[date], idle_below: Decimal = Decimal(
 
 
 ITEM_DAYS_SQL = f"""
-INSERT INTO item_days
-WITH figures AS (
+INSERT INTO item_days BY NAME
+WITH m AS (
+    -- per item and metric, figures from the item's own source (its contract `source`) win;
+    -- other sources only fill in what it does not measure (an export's count of licences
+    -- the API cannot see); a figure of basis not_measured only says nobody measured it
+    SELECT m.*,
+           CASE WHEN m.basis = 'not_measured' THEN 2
+                WHEN m.source = c.source OR (c.source = 'export' AND m.source LIKE 'export:%')
+                THEN 0 ELSE 1 END AS tier
+    FROM measurements m JOIN _cd c USING (snapshot_date, item_no)
+    WHERE m.accepted
+), chosen AS (
+    SELECT * FROM m QUALIFY tier = min(tier) OVER (PARTITION BY snapshot_date, item_no, metric)
+), figures AS (
     SELECT snapshot_date, item_no,
-           sum(quantity) FILTER (WHERE metric = 'allocated' AND accepted) AS allocated,
-           sum(quantity) FILTER (WHERE metric = 'in_use' AND accepted)    AS in_use,
-           bool_or(NOT accepted)                                          AS any_rejected,
-           string_agg(DISTINCT source, ', ' ORDER BY source) FILTER (WHERE accepted) AS measured_by
+           sum(quantity) FILTER (WHERE metric = 'allocated')                   AS allocated,
+           count(*) FILTER (WHERE metric = 'allocated') > 0                    AS has_allocated,
+           coalesce(bool_or(basis = 'unlimited') FILTER (WHERE metric = 'allocated'), false)
+                                                                               AS unlimited,
+           string_agg(DISTINCT basis, '+' ORDER BY basis) FILTER (WHERE metric = 'allocated')
+                                                                               AS allocated_basis,
+           sum(quantity) FILTER (WHERE metric = 'in_use')                      AS in_use,
+           string_agg(DISTINCT basis, '+' ORDER BY basis) FILTER (WHERE metric = 'in_use')
+                                                                               AS in_use_basis,
+           to_json(flatten(list(parts::JSON[]) FILTER (WHERE metric = 'allocated'
+                                                       AND parts IS NOT NULL))) AS parts,
+           string_agg(DISTINCT source, ', ' ORDER BY source)                   AS measured_by
+    FROM chosen
+    GROUP BY ALL
+), rejected AS (
+    SELECT snapshot_date, item_no, bool_or(NOT accepted) AS any_rejected
     FROM measurements
     WHERE snapshot_date IN (SELECT snapshot_date FROM _cd)
     GROUP BY ALL
 ), joined AS (
-    SELECT c.*, f.allocated, f.in_use, f.measured_by,
-           (c.source <> 'none' AND f.allocated IS NOT NULL
-            AND NOT coalesce(f.any_rejected, false)) AS measured
+    SELECT c.*, f.* EXCLUDE (snapshot_date, item_no),
+           (c.source <> 'none' AND coalesce(f.has_allocated, false)
+            AND NOT coalesce(r.any_rejected, false)) AS measured
     FROM _cd c LEFT JOIN figures f USING (snapshot_date, item_no)
+               LEFT JOIN rejected r USING (snapshot_date, item_no)
 ), calc AS (
     SELECT *,
-           CASE WHEN measured THEN greatest(contracted - allocated, 0) END AS shortfall,
+           -- unlimited: no shortfall; not measured (allocated NULL): no conclusion either way
+           CASE WHEN measured AND unlimited THEN 0
+                WHEN measured AND allocated IS NOT NULL THEN greatest(contracted - allocated, 0)
+           END AS shortfall,
            CASE WHEN measured THEN greatest(coalesce(in_use, 0) - contracted, 0) END AS overage,
-           CASE WHEN measured AND allocated > 0
-                THEN round(coalesce(in_use, 0) / allocated, 4) END AS utilisation,
-           unit_day_value
+           CASE WHEN measured AND NOT unlimited AND allocated > 0
+                THEN round(coalesce(in_use, 0) / allocated, 4) END AS utilisation
     FROM joined
 )
 SELECT snapshot_date, item_no, contracted,
-       CASE WHEN measured THEN allocated END,
-       CASE WHEN measured THEN coalesce(in_use, 0) END,
+       CASE WHEN measured AND NOT unlimited THEN allocated END AS allocated,
+       CASE WHEN measured THEN coalesce(in_use, 0) END AS in_use,
        shortfall, overage, utilisation,
-       (unit_day_value::DECIMAL(38,10) * contracted)::{MONEY},
-       (unit_day_value::DECIMAL(38,10) * shortfall)::{MONEY},
-       (unit_day_value::DECIMAL(38,10) * overage)::{MONEY},
+       (unit_day_value::DECIMAL(38,10) * contracted)::{MONEY} AS day_value,
+       (unit_day_value::DECIMAL(38,10) * shortfall)::{MONEY} AS shortfall_value,
+       (unit_day_value::DECIMAL(38,10) * overage)::{MONEY} AS overage_value,
        CASE WHEN source = 'none' THEN 'not_measured'
             WHEN NOT measured THEN 'unknown'
             WHEN shortfall > 0 THEN 'shortfall'
             WHEN overage > 0 THEN 'over'
             WHEN utilisation < ? THEN 'idle'
-            ELSE 'ok' END,
-       measured_by
+            ELSE 'ok' END AS status,
+       measured_by,
+       CASE WHEN measured THEN CASE WHEN unlimited THEN 'unlimited' ELSE allocated_basis END
+       END AS allocated_basis,
+       CASE WHEN measured THEN coalesce(in_use_basis, 'usage') END AS in_use_basis,
+       CASE WHEN measured THEN unlimited END AS unlimited,
+       CASE WHEN measured THEN parts END AS parts
 FROM calc
 """
 
@@ -163,8 +202,10 @@ CREATE OR REPLACE TEMP MACRO source_text(s) AS
 # why a source failed, Chinese first and the connector's own words after it
 REASON_MACRO = """
 CREATE OR REPLACE TEMP MACRO reason_text(code, reason) AS
-    CASE WHEN source_reason(code) IS NULL THEN coalesce(reason, '')
-         ELSE source_reason(code) || coalesce(' — ' || reason, '') END
+    CASE WHEN source_reason(code) IS NULL
+              OR starts_with(coalesce(reason, ''), source_reason(code)) THEN coalesce(reason, '')
+         WHEN coalesce(reason, '') = '' THEN source_reason(code)
+         ELSE source_reason(code) || ' — ' || reason END
 """
 
 
@@ -228,23 +269,35 @@ FINDINGS_SQL = [
       OR (k.code = 'idle_capacity' AND d.status = 'idle')
     LEFT JOIN ids i USING (snapshot_date, item_no)
     """,
-    # unmapped resources: one finding per source and resource type
+    # unmapped resources: one finding per source, resource type and the type's own name
+    # (volume type, QoS policy, flavor, exported service): the name is what mapping.toml
+    # needs, the ids are evidence
     """
     INSERT INTO findings
-    SELECT l.snapshot_date, 'unmapped_resource', 'pending', NULL, r.source,
-           format('{} 个{}{}未对应任何合同项（来源：{}）', qty(count(*), NULL),
-                  coalesce(resource_label(r.resource_type), r.resource_type || ' 类资源'),
-                  CASE WHEN count(DISTINCT l.unit) = 1 AND any_value(l.unit) <> ''
-                       THEN format('（共 {}）', qty(sum(l.quantity), any_value(l.unit)))
+    WITH u AS (
+        SELECT l.snapshot_date, r.source, r.resource_type, r.resource_id, l.quantity, l.unit,
+               coalesce(r.attributes->>'kind', r.attributes->>'volume_type',
+                        r.attributes->>'service', r.attributes->>'flavor', '') AS kind
+        FROM resource_lines l JOIN resources r USING (resource_key)
+        WHERE l.accepted AND l.item_no IS NULL
+          AND l.snapshot_date IN (SELECT snapshot_date FROM _cd)
+    )
+    SELECT snapshot_date, 'unmapped_resource', 'pending', NULL, source,
+           format('{} 个{}未对应任何合同项：{} {}{}（来源：{}）', qty(count(*), NULL),
+                  coalesce(resource_label(resource_type), resource_type || ' 类资源'),
+                  CASE resource_type WHEN 'volume' THEN '卷类型' WHEN 'qos_policy' THEN '策略'
+                       WHEN 'server' THEN '规格' WHEN 'export' THEN '服务名称' ELSE '名称' END,
+                  CASE WHEN kind = '' THEN '(无名称)' ELSE kind END,
+                  CASE WHEN count(DISTINCT unit) = 1 AND any_value(unit) <> ''
+                       THEN format('，共 {}', qty(sum(quantity), any_value(unit)))
                        ELSE '' END,
-                  source_text(r.source)),
-           to_json(struct_pack(resources := count(*), quantity := sum(l.quantity)::VARCHAR,
-                               unit := any_value(l.unit))),
-           to_json(min(r.resource_id, __MAX_IDS__))
-    FROM resource_lines l JOIN resources r USING (resource_key)
-    WHERE l.accepted AND l.item_no IS NULL
-      AND l.snapshot_date IN (SELECT snapshot_date FROM _cd)
-    GROUP BY l.snapshot_date, r.source, r.resource_type
+                  source_text(source)),
+           to_json(struct_pack(resources := count(*), quantity := sum(quantity)::VARCHAR,
+                               unit := any_value(unit), resource_type := resource_type,
+                               kind := kind)),
+           to_json(min(resource_id, __MAX_IDS__))
+    FROM u
+    GROUP BY snapshot_date, source, resource_type, kind
     """,
     # sources that failed or whose data was rejected
     """

@@ -166,6 +166,17 @@ MIGRATIONS: list[str] = [
         recorded_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 5: what each figure is (connectors/base.py Measurement.basis) and what it adds up;
+    #    quantity is NULL when the basis is not_measured or unlimited
+    """
+    ALTER TABLE measurements ALTER COLUMN quantity DROP NOT NULL;
+    ALTER TABLE measurements ADD COLUMN basis VARCHAR;
+    ALTER TABLE measurements ADD COLUMN parts JSON;
+    ALTER TABLE item_days ADD COLUMN allocated_basis VARCHAR;
+    ALTER TABLE item_days ADD COLUMN in_use_basis VARCHAR;
+    ALTER TABLE item_days ADD COLUMN unlimited BOOLEAN;
+    ALTER TABLE item_days ADD COLUMN parts JSON;
+    """,
 ]
 
 #: the tables holding one night's snapshot, replaced whole by a rerun
@@ -340,13 +351,16 @@ class Store:
                                                         ensure_ascii=False, sort_keys=True),
                               ln.item_no, str(ln.quantity), ln.unit, ok))
             for m in res.measurements:
-                meas.append((m.source, m.item_no, m.metric, str(m.quantity), ok))
+                meas.append((m.source, m.item_no, m.metric,
+                             None if m.quantity is None else str(m.quantity), ok, m.basis,
+                             json.dumps(list(m.parts), ensure_ascii=False) if m.parts
+                             else None))
         lines_df = pd.DataFrame(lines, columns=["source", "resource_type", "resource_id", "name",
                                                 "project_id", "attributes", "item_no",
                                                 "quantity", "unit", "accepted"])
         lines_df["item_no"] = lines_df["item_no"].astype("Int16")
         meas_df = pd.DataFrame(meas, columns=["source", "item_no", "metric", "quantity",
-                                              "accepted"])
+                                              "accepted", "basis", "parts"])
         runs_df = pd.DataFrame(runs, columns=["source", "status", "reason", "lines",
                                               "measurements", "stats"])
         db = self.db
@@ -359,7 +373,8 @@ class Store:
                            "measurements, stats::JSON FROM _runs", [snapshot_date, run_id])
                 db.register("_meas", meas_df)
                 db.execute(f"INSERT INTO measurements SELECT ?, source, item_no, metric, "
-                           f"quantity::{QTY}, accepted FROM _meas", [snapshot_date])
+                           f"quantity::{QTY}, accepted, basis, parts::JSON FROM _meas",
+                           [snapshot_date])
                 db.register("_lines", lines_df)
                 self._upsert_resources(snapshot_date)
                 db.execute(f"""

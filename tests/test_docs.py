@@ -35,3 +35,11 @@ def test_every_finding_code_is_in_the_readme():
 def test_exit_codes_are_documented():
     for code in range(5):
         assert f"| {code} |" in README
+
+
+def test_every_basis_and_failure_reason_code_is_in_the_readme():
+    from connectors.openstack.http import REASONS
+    from recon.labels import BASIS
+
+    missing = [c for c in [*BASIS, *REASONS] if f"`{c}`" not in README]
+    assert not missing, missing

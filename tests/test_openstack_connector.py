@@ -43,7 +43,13 @@ def pull(sim, mapping, contract, auth="application_credential", retries=1, timeo
 
 
 def figures(results) -> dict:
-    return {(m.item_no, m.metric): m.quantity
+    """(item, metric) -> the quantity as an int, or the basis when there is none."""
+    return {(m.item_no, m.metric): int(m.quantity) if m.quantity is not None else m.basis
+            for r in results.values() if r.ok for m in r.measurements}
+
+
+def bases(results) -> dict:
+    return {(m.item_no, m.metric): m.basis
             for r in results.values() if r.ok for m in r.measurements}
 
 
@@ -51,23 +57,26 @@ EXPECTED = {
     # vCPU and memory: quota vs the VM servers (bare metal and service hosts excluded)
     (1, "allocated"): 1617, (1, "in_use"): 124,
     (2, "allocated"): 3835, (2, "in_use"): 496,
-    # bare metal by resource class, remote-access hosts by metadata
+    # bare metal by resource class: the servers delivered; remote-access hosts by metadata,
+    # which the API sees only in use
     (3, "allocated"): 3, (3, "in_use"): 3, (4, "allocated"): 1, (4, "in_use"): 1,
-    (31, "allocated"): 2, (31, "in_use"): 2, (13, "allocated"): 2, (13, "in_use"): 2,
+    (31, "allocated"): 2, (31, "in_use"): 2,
+    (13, "allocated"): "not_measured", (13, "in_use"): 2,
     # per-type quota vs volume sizes (boot volumes are ssd)
     (5, "allocated"): 17082, (5, "in_use"): 4000,
     (6, "allocated"): 101916, (6, "in_use"): 10300,
     (8, "allocated"): 11, (8, "in_use"): 8,
     (7, "allocated"): 1, (7, "in_use"): 1,
-    # QoS on the internet gateway: 3000 attached + 500 spare; intranet policy ignored
+    # QoS on the internet gateway: 3000 attached + 500 spare; intranet policy unmapped
     (9, "allocated"): 3500, (9, "in_use"): 3000,
     (10, "allocated"): 33, (10, "in_use"): 10,
     (11, "allocated"): 48, (11, "in_use"): 3,
-    (15, "allocated"): 4, (15, "in_use"): 4,
-    (30, "allocated"): 1, (30, "in_use"): 1,
+    # IPsec connections and SNAT gateways: the agency's use, not the provider's allocation
+    (15, "allocated"): "not_measured", (15, "in_use"): 4,
+    (30, "allocated"): "not_measured", (30, "in_use"): 1,
     # licences from image metadata (boot-from-volume through the volume's image metadata)
-    (25, "allocated"): 2, (25, "in_use"): 2,
-    (26, "allocated"): 21, (26, "in_use"): 21,
+    (25, "allocated"): "not_measured", (25, "in_use"): 2,
+    (26, "allocated"): "not_measured", (26, "in_use"): 21,
 }
 
 
@@ -75,8 +84,15 @@ EXPECTED = {
 def test_every_item_measured_right(sim, mapping, contract, auth):
     results = pull(sim, mapping, contract, auth=auth)
     assert all(r.ok for r in results.values()), {s: r.reason for s, r in results.items()}
-    got = figures(results)
-    assert {k: int(v) for k, v in got.items()} == EXPECTED
+    assert figures(results) == EXPECTED
+
+
+def test_each_figure_says_what_it_is(sim, mapping, contract):
+    b = bases(pull(sim, mapping, contract))
+    assert {b[(i, "allocated")] for i in (1, 2, 5, 6, 8, 10, 11)} == {"quota"}
+    assert {b[(i, "allocated")] for i in (3, 4, 31, 7, 9)} == {"delivered"}
+    assert {b[(i, "allocated")] for i in (13, 15, 25, 26, 30)} == {"not_measured"}
+    assert {v for (i, metric), v in b.items() if metric == "in_use"} == {"usage"}
 
 
 def test_unmapped_volumes_are_kept(sim, mapping, contract):
@@ -100,7 +116,7 @@ def test_pagination_over_many_pages(sim, mapping, contract):
     sim.scenario.settings["page_size"].update({"compute": 4, "block-storage": 4})
     sim.reset_counts()
     results = pull(sim, mapping, contract)
-    assert {k: int(v) for k, v in figures(results).items()} == EXPECTED
+    assert figures(results) == EXPECTED
     assert sim.request_count["compute"] >= 9 and sim.request_count["block-storage"] >= 5
 
 
@@ -149,7 +165,9 @@ def test_dead_endpoint_fails_every_source(mapping, contract):
                               cloud_config=clouds)
     results = conn.pull(DAY)
     assert results and all(r.status == "failed" for r in results)
-    assert "cannot authenticate" in results[0].reason
+    assert results[0].reason.startswith("认证失败")
+    assert "无法连接" in results[0].reason
+    assert {r.stats["reason_code"] for r in results} == {"auth"}
 
 
 def test_today_moves_the_measurements(sim, mapping, contract):

@@ -21,8 +21,9 @@ def test_wheel_carries_templates_expectations_config_and_demo_but_not_realstack(
                    "recon/data/config/contract_amendments.csv",
                    "recon/data/config/mapping.toml",
                    "recon/data/demo/scenario.yaml", "recon/data/demo/scaling_requests.csv",
-                   "recon/data/demo/exports/security.csv", "recon/data/demo/exports/licences.xlsx",
-                   "recon/cli.py", "recon/sim/server.py", "connectors/openstack.py"):
+                   "recon/data/demo/exports/security-2026-11-10.csv",
+                   "recon/data/demo/exports/licences-2026-11-10.xlsx",
+                   "recon/cli.py", "recon/sim/server.py", "connectors/openstack/__init__.py"):
         assert needed in names, needed
     assert not [n for n in names if "realstack" in n or n.startswith("tests/")]
     # every file the package folder holds is in the wheel (a new template cannot be forgotten)

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from connectors.base import SourceResult
+from connectors.exports import split_name
 from recon import labels
 from recon.cli import main
 from recon.config import load_config
@@ -77,7 +78,12 @@ def first_chinese(text: str) -> bool:
 
 @pytest.fixture
 def cloud(workdir, monkeypatch):
-    """The small scenario on loopback as cloud 'sim'; servers and unmapped volumes named <script>."""
+    """The small scenario on loopback as cloud 'sim' on 2026-11-03; servers and unmapped volumes
+    named <script>; the sample exports dropped in the 2026-11-03 folder, to count that night."""
+    night = workdir / "exports" / "2026-11-03"
+    night.mkdir()
+    for f in (workdir / "exports").glob("*.*"):
+        f.rename(night / (split_name(f)[0] + f.suffix))
     raw = yaml.safe_load(SMALL.read_text(encoding="utf-8"))
     for step in raw["timeline"]:
         for kind in ("servers", "volumes"):
@@ -111,25 +117,28 @@ def test_finding_messages_carry_units_and_thousands_separators(cloud, workdir):
     assert msgs[("idle_capacity", 1)] == "第1项 使用率 6.4%，已分配 1,617 vCPU 仅用 104 vCPU"
     # an unmapped volume type: named in Chinese, with the total size
     assert {f["message"] for f in findings if f["code"] == "unmapped_resource"} == {
-        "2 个云硬盘（共 600 GB）未对应任何合同项（来源：块存储 openstack:block-storage）",
-        "1 个控制台导出资源（共 1 套）未对应任何合同项（来源：控制台导出文件 security）"}
+        "2 个云硬盘未对应任何合同项：卷类型 legacy-sas，共 600 GB（来源：块存储 openstack:block-storage）",
+        "1 个带宽策略未对应任何合同项：策略 intranet-limit，共 100 Mbps（来源：网络 openstack:network）",
+        "1 个控制台导出资源未对应任何合同项：服务名称 云安全中心专业版，共 1 套（来源：控制台导出文件 security）"}
     assert not any(re.search(r"\d{4}", m.replace("2026-", "")) for m in msgs.values()), msgs
 
 
-def test_scaling_messages_carry_units_separators_and_penalty_in_yuan(workdir):
+def test_scaling_messages_carry_units_and_separators(workdir):
     (workdir / "requests.csv").write_text(
-        "申请编号,序号,目标数量,申请时间,书面通知日期,通知期限\n"
-        "KR-1,14,1200,2026-11-01,2026-11-02,2026-11-05\n", encoding="utf-8")
+        "申请编号,序号,目标数量,申请时间\nKR-1,14,1200,2026-11-05\n", encoding="utf-8")
     assert main(["--config", str(workdir / "recon.toml"), "scaling", "import",
                  str(workdir / "requests.csv")]) == 0
-    run(workdir, "2026-11-10")
+    run(workdir, "2026-11-10")  # day 5 of 7
     msg = next(f["message"] for f in data(workdir, "2026-11-10")["findings"]
-               if f["code"] == "scaling_notice_overdue")
-    assert "目标 1,200 个" in msg and "违约金 48,659.30 元" in msg and "当前分配 45 个" in msg
+               if f["code"] == "scaling_due_soon")
+    assert msg.startswith("扩容申请 KR-1（第14项 SSL VPN接入，目标 1,200 个）：第 5 天")
+    assert "；当前分配 45 个；" in msg
+    cells = parse(page(workdir, "2026-11-10")).cells
+    assert "1,200 个" in cells and "45 个" in cells  # the requests table, with the item's unit
 
 
 def test_an_exports_only_night_speaks_chinese_around_its_ids(workdir):
-    (workdir / "exports" / "security.csv").write_bytes(  # rejected: items 16-24 unknown
+    (workdir / "exports" / "security-2026-11-10.csv").write_bytes(  # rejected: 16-24 unknown
         "序号,服务名称,资源ID,资源名称,订购数量,使用数量,单位\n17,主机杀毒服务,av,杀毒,-74,70,台\n"
         .encode("gbk"))
     assert run(workdir, "2026-11-10") == 2
@@ -151,6 +160,22 @@ def test_messages_and_tables_name_a_source_the_same_way(source):
     db.execute(SOURCE_MACRO)
     assert db.execute("SELECT source_text(?)", [source]).fetchall()[0][0] == \
         labels.source_text(source)
+
+
+@pytest.mark.parametrize("code, reason, text", [
+    ("http_5xx", "GET /volumes/detail: HTTP 503", "服务端错误 — GET /volumes/detail: HTTP 503"),
+    ("http_5xx", "服务端错误：GET /volumes/detail: HTTP 503", "服务端错误：GET /volumes/detail: HTTP 503"),
+    ("timeout", None, "超时"),
+    (None, "connection reset", "connection reset"),
+    ("no-such-code", "connection reset", "connection reset"),
+    (None, None, "")])
+def test_a_reason_reads_chinese_first_and_is_labelled_once(code, reason, text):
+    db = duckdb.connect()
+    db.execute(labels.sql_case("source_reason", labels.SOURCE_REASON))
+    from recon.reconcile import REASON_MACRO
+    db.execute(REASON_MACRO)
+    assert labels.reason_text(code, reason) == text
+    assert db.execute("SELECT reason_text(?, ?)", [code, reason]).fetchall()[0][0] == text
 
 
 @pytest.mark.parametrize("value, unit", [
@@ -218,7 +243,7 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
                SourceResult.failed("openstack:network", "connection reset <img src=x>")]  # no code
     db = workdir / "recon.duckdb"
     with Store(db) as store:
-        run_id = store.begin_run(day)
+        run_id = store.new_run_id()
         store.replace_snapshot(day, run_id, results, {r.source: False for r in results})
         reconcile(store, contract, [day])
         report = build_nightly(store, contract, day, run_id, config)
@@ -228,7 +253,7 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
         "数据源 块存储 openstack:block-storage 未能采集：服务端错误 — "
         "GET /volumes/detail: HTTP 503 (after 4 tries)")
     assert msgs["openstack:image"].startswith(
-        "数据源 镜像 openstack:image 未能采集：所依赖的数据源未能采集 — needs")
+        "数据源 镜像 openstack:image 未能采集：依赖的数据源失败 — needs")
     assert msgs["openstack:network"] == \
         "数据源 网络 openstack:network 未能采集：connection reset <img src=x>"
     html = page(workdir, "2026-11-10")
@@ -239,7 +264,7 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
 
 
 def test_every_cloud_value_is_escaped(cloud, workdir):
-    (workdir / "exports" / "evil.csv").write_text(
+    (workdir / "exports" / "2026-11-03" / "evil.csv").write_text(
         "服务名称,资源ID,资源名称,订购数量,使用数量\n"
         "<img src=x onerror=alert(2)>,<b>id</b>,<script>alert(3)</script>,1,1\n",
         encoding="utf-8")
@@ -248,6 +273,8 @@ def test_every_cloud_value_is_escaped(cloud, workdir):
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     # the servers (listed under the idle vCPU finding) and the export's id and name, escaped
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 8
+    # the page lists 8 resources of a finding; the JSON has the rest
+    assert re.search(r"另有 \d+ 个，全部编号见 nightly.json", html)
     assert "<li>&lt;script&gt;alert(3)&lt;/script&gt;<br><code>&lt;b&gt;id&lt;/b&gt;</code></li>" in html
 
 
@@ -257,3 +284,16 @@ def test_a_damaged_neighbour_does_not_fail_the_night(workdir):
     assert run(workdir, "2026-11-10") == 2
     assert data(workdir, "2026-11-10")["nav"]["previous_night"] == "2026-11-08"
     assert "../2026-11-10/nightly.html" not in parse(page(workdir, "2026-11-08")).hrefs
+
+
+def test_a_request_says_when_its_allocation_was_last_measured(cloud, workdir):
+    (workdir / "requests.csv").write_text(
+        "申请编号,序号,目标数量,申请时间\nKR-6,6,101916,2026-11-02\n", encoding="utf-8")
+    assert main(["--config", str(workdir / "recon.toml"), "scaling", "import",
+                 str(workdir / "requests.csv")]) == 0
+    run(workdir, "2026-11-03")
+    assert "90,000 GB" in parse(page(workdir, "2026-11-03")).cells  # measured tonight: no date
+    cloud.set_today(date(2026, 11, 4))
+    cloud.set_fault("block-storage", "http_500")
+    assert run(workdir, "2026-11-04") == 2
+    assert "90,000 GB 2026-11-03 实测" in parse(page(workdir, "2026-11-04")).cells

@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 25)
 
 
-def _expected_from_seed(spec):
-    # the conformance tier's expectations from the seed (a plain function there)
+def _conformance():
+    # the conformance tier's expectations from the seed (plain functions there)
     path = ROOT / "tests" / "conformance" / "test_connector_real.py"
     mod_spec = importlib.util.spec_from_file_location("_recon_conformance_expected", path)
     mod = importlib.util.module_from_spec(mod_spec)
     mod_spec.loader.exec_module(mod)
-    return mod._expected(spec)
+    return mod
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,9 @@ def test_scenario_loads_with_the_seeds_tenant():
     st = sc.state_at(sc.resolve_today(None))
     assert sc.project["name"] == DEFAULT_SEED["project"]["name"]
     assert {s["name"] for s in st.servers.values()} == {s["name"] for s in DEFAULT_SEED["servers"]}
-    assert {v["status"] for v in st.volumes.values()} == {"creating"}
+    assert {v["name"]: v["status"] for v in st.volumes.values()} == {
+        v["name"]: v.get("status", "creating") for v in DEFAULT_SEED["volumes"]}
+    assert "error" in {v["status"] for v in st.volumes.values()}
     assert not st.backups and not st.ipsec_site_connections and not st.load_balancers
     fips = sorted(st.floating_ips.values(), key=lambda f: f["name"])
     assert len(fips) == DEFAULT_SEED["network"]["floating_ips"]
@@ -83,8 +85,22 @@ def test_services_the_seed_fills_are_ok(results):
 
 
 def test_item_figures_match_the_seed(results):
-    got = {(m.item_no, m.metric): m.quantity
-           for r in results.values() if r.ok for m in r.measurements}
-    want = _expected_from_seed(DEFAULT_SEED)
+    conformance = _conformance()
+    got = conformance.figures(results)
+    want = conformance._expected(DEFAULT_SEED)
     wrong = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
     assert not wrong, f"(item, metric): (connector on the sim, seed) {wrong}"
+
+
+def test_disputed_cases_on_the_seed_scenario(tmp_path):
+    # the same checks the conformance tier makes on the real services
+    conformance = _conformance()
+    contract = load_contract(load_config(CONFIG_DIR / "recon.toml"))
+    scenario = parse_scenario(scenario_from_seed(DEFAULT_SEED), "<seed>")
+    with SimServer(scenario) as sim:
+        conn = OpenStackConnector("recon-sim", conformance.variant_mapping(contract, tmp_path),
+                                  contract, timeout=10, retries=0,
+                                  cloud_config=clouds_yaml(sim, "recon-sim",
+                                                           auth="application_credential"))
+        results = {r.source: r for r in conn.pull(DAY)}
+    conformance.check_disputed_cases(results, DEFAULT_SEED)

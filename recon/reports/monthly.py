@@ -55,6 +55,9 @@ class ItemLine:
     shortfall_nights: int
     longest_shortfall: int
     measured_by: str
+    #: what the allocated figure is on the month's last measured night (配额, 已交付资源,
+    #: 控制台导出, 不限, 未计量); None when no night measured the item
+    allocated_basis: str | None
     #: [night, allocated or null (unknown / not run), contracted]
     series: list[tuple[date, Decimal | None, Decimal | None]]
 
@@ -207,11 +210,17 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         "SELECT item_no, string_agg(DISTINCT measured_by, ', ' ORDER BY measured_by) "
         "FROM item_days WHERE snapshot_date BETWEEN ? AND ? GROUP BY item_no",
         [p.first, p.last]).fetchall())
+    basis = dict(db.execute(
+        "SELECT item_no, allocated_basis FROM item_days WHERE snapshot_date BETWEEN ? AND ? "
+        "AND allocated_basis IS NOT NULL "
+        "QUALIFY row_number() OVER (PARTITION BY item_no ORDER BY snapshot_date DESC) = 1",
+        [p.first, p.last]).fetchall())
     items = [ItemLine(i.item_no, contract.items[i.item_no].short_name,
                       contract.items[i.item_no].unit, i.contracted, i.allocated, i.in_use,
                       i.delivered_ratio, i.undelivered_value.quantize(Decimal("0.01")),
                       i.measured_nights, i.unknown_nights, i.shortfall_nights,
-                      i.longest_shortfall, measured_by.get(i.item_no) or "-", i.series)
+                      i.longest_shortfall, measured_by.get(i.item_no) or "-",
+                      labels.basis_label(basis.get(i.item_no)), i.series)
              for i in a.items]
     scaling_lines = [ScalingLine(
         st.request.request_id, st.request.item_no,
@@ -314,8 +323,8 @@ def sparkline(item: ItemLine, width: int = 180, height: int = 28) -> str:
     are the same on every machine (no font or backend setup), and WeasyPrint draws it as is.
     """
     values = [v for _, a, c in item.series for v in (a, c) if v is not None]
-    if not values or item.measured_nights == 0:
-        return ""
+    if not values or item.allocated is None:
+        return ""  # never measured, or no allocation figure (不限, 未计量): nothing to draw
     # the scale spans the values themselves, so a shortfall of a few percent shows
     lo, hi = min(values), max(values)
     span = (hi - lo) or (abs(hi) or Decimal(1))

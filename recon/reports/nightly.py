@@ -46,6 +46,8 @@ class SourceLine:
     #: stable why-code from the connector (timeout, http_5xx, ...), None when it gave none
     reason_code: str | None
     reason_label: str | None
+    #: what the page says: the label, then the detail (labels.reason_text)
+    reason_text: str
     lines: int
     measurements: int
 
@@ -85,6 +87,14 @@ class ItemLine:
     status: str
     status_label: str
     measured_by: str | None
+    #: what allocated / in_use are (quota, delivered, export, not_measured, unlimited; usage)
+    allocated_basis: str | None = None
+    allocated_basis_label: str | None = None
+    in_use_basis: str | None = None
+    in_use_basis_label: str | None = None
+    unlimited: bool = False
+    #: what the allocation adds up: [{"name": "gigabytes_ssd", "quantity": "101916"}, ...]
+    parts: list = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +115,8 @@ class ScalingLine:
     penalty: Decimal | None
     #: the item's unit, for target and allocation
     unit: str = ""
+    #: the night ``latest`` was measured, when that was not tonight (tonight's pull failed)
+    latest_on: date | None = None
 
 
 @dataclass
@@ -171,7 +183,8 @@ def build_scaling(store, contract, snapshot_date: date, config=None):
                                  st.state, labels.SCALING[st.state], st.completed_on,
                                  # an unverifiable item is unknown every night: no list
                                  [] if st.state == "unverifiable" else st.unknown_days,
-                                 r.notice_deadline, pen, contract.items[r.item_no].unit))
+                                 r.notice_deadline, pen, contract.items[r.item_no].unit,
+                                 st.latest_on if st.latest_on != snapshot_date else None))
     # the total is every penalty of the ledger dated up to this night, not only scaling's
     from recon import penalties
 
@@ -184,7 +197,8 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config=None
                   ) -> NightlyReport:
     db = store.db
     sources = [SourceLine(s, labels.source_name(s), st, labels.SOURCE_STATUS.get(st, st), reason,
-                          code, labels.SOURCE_REASON.get(code), n_lines or 0, n_meas or 0)
+                          code, labels.SOURCE_REASON.get(code), labels.reason_text(code, reason),
+                          n_lines or 0, n_meas or 0)
                for s, st, reason, code, n_lines, n_meas in db.execute(
                    "SELECT source, status, reason, stats->>'reason_code', lines, measurements "
                    "FROM source_runs WHERE snapshot_date = ? ORDER BY source",
@@ -206,11 +220,15 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config=None
     items = []
     for row in db.execute(
             "SELECT item_no, contracted, allocated, in_use, shortfall, overage, utilisation, "
-            "day_value, shortfall_value, overage_value, status, measured_by FROM item_days "
+            "day_value, shortfall_value, overage_value, status, measured_by, allocated_basis, "
+            "in_use_basis, unlimited, parts FROM item_days "
             "WHERE snapshot_date = ? ORDER BY item_no", [snapshot_date]).fetchall():
         item = contract.items[row[0]]
         items.append(ItemLine(row[0], item.short_name, item.unit, item.category, *row[1:10],
-                              row[10], labels.STATUS.get(row[10], row[10]), row[11]))
+                              row[10], labels.STATUS.get(row[10], row[10]), row[11],
+                              row[12], labels.basis_label(row[12]), row[13],
+                              labels.basis_label(row[13]), bool(row[14]),
+                              json.loads(row[15]) if row[15] else []))
     exit_code = exit_code_for(findings, sources)
     counts = {"critical": sum(f.severity == "critical" for f in findings),
               "warning": sum(f.severity == "warning" for f in findings),
@@ -261,7 +279,7 @@ def _nav(nights: list[date], day: date) -> Nav:
 
 
 def _render(report: NightlyReport) -> str:
-    return env().get_template("nightly.html.j2").render(r=report, labels=labels)
+    return env().get_template("nightly.html.j2").render(r=report, shown=SHOWN_IDS)
 
 
 def _render_nav(nav: Nav) -> str:

@@ -56,8 +56,11 @@ Top-level keys (all optional except ``project``)::
       token_ttl: 3600            # seconds (wall clock) a token lives
       page_size: {compute: 1000, block-storage: 1000, network: 0,
                   load-balancer: 1000, image: 25}   # server-side max_limit; 0 = unlimited
-      compute_max_microversion: "2.96"
-      volume_max_microversion: "3.70"
+      compute_max_microversion: "2.96"   # the newest Nova microversion served (2.1 ..
+                                 # 2.96); a request above it gets 406.  Below 2.47
+                                 # servers name their flavor by id only (Queens and
+                                 # older), as recon must handle on older clouds
+      volume_max_microversion: "3.70"    # the same for Cinder (3.0 .. 3.70)
       vpnaas: true               # false: a Neutron without VPNaaS (/vpn/... is 404)
     timeline:
       - date: 2026-11-01
@@ -90,6 +93,10 @@ Top-level keys (all optional except ``project``)::
             - name: internet-bw-1
               rules: [{type: bandwidth_limit, max_kbps: 2000000, direction: egress,
                        max_burst_kbps: 0}]
+            - name: provider-shared-bw   # another project's policy shared with this one
+              project_id: 0123456789abcdef0123456789abcdef
+              shared: true
+              rules: [{type: bandwidth_limit, max_kbps: 10000000}]
           routers: [{name: gw, external_gateway: {enable_snat: true,
                                                   qos_policy: internet-bw-1}}]
           ipsec_site_connections: [{name: "vpn-{n}", count: 4,
@@ -952,7 +959,7 @@ _KIND_KEYS = {
                           "object_count", "container", "availability_zone"},
     "floating_ips": _COMMON | {"server", "qos_policy", "address", "status",
                                "dns_name"},
-    "qos_policies": _COMMON | {"rules", "shared", "is_default"},
+    "qos_policies": _COMMON | {"rules", "shared", "is_default", "project_id"},
     "routers": _COMMON | {"external_gateway", "status", "admin_state_up",
                           "routes"},
     "ipsec_site_connections": _COMMON | {"peer_address", "peer_id", "peer_cidrs",
@@ -1437,6 +1444,8 @@ class State:
             "description": str(spec.get("description") or ""),
             "shared": bool(spec.get("shared", False)),
             "is_default": bool(spec.get("is_default", False)),
+            # another project's policy (shared with this one): listed, owned elsewhere
+            "project_id": str(spec["project_id"]) if spec.get("project_id") else None,
             "rules": self._rules(spec.get("rules"), rid, f"{key}.rules"),
         }
 

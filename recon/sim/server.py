@@ -35,11 +35,8 @@ from typing import Any, Callable, Iterable
 
 from . import views as V
 from .scenario import (
-    FAULT_KINDS,
-    SERVICES,
     Scenario,
     State,
-    canonical_service,
     load_scenario,
     parse_fault,
     parse_today,
@@ -1069,7 +1066,6 @@ class SimServer:
                 return Response(200, {"volumeAttachments": atts})
             raise self._not_found(req)
         if head == "flavors":
-            fls = [f for f in sc.flavors]
             if len(parts) == 1 or parts[1] == "detail":
                 return self._nova_flavors(req, st, detail=len(parts) > 1)
             fl = sc.flavors_by_key.get(parts[1])
@@ -1085,7 +1081,6 @@ class SimServer:
                     return Response(200, {key: fl["extra_specs"][key]})
                 raise self._not_found(req, f"Flavor {fl['id']} has no extra specs with "
                                            f"key {key}.")
-            del fls
             raise self._not_found(req)
         if head == "os-quota-sets" and len(parts) >= 2:
             pid = parts[1]

@@ -602,6 +602,8 @@ def qos_policy_view(st: State, p: dict) -> dict:
         "rules": [qos_rule_view(r) for r in p["rules"]],
     }
     out.update(_neutron_common(st, p))
+    if p.get("project_id"):
+        out["project_id"] = out["tenant_id"] = p["project_id"]
     return out
 
 

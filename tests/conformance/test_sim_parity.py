@@ -52,7 +52,7 @@ def both(real_stack, spec):
 
 
 def _figures(result) -> dict:
-    return {(m.item_no, m.metric): m.quantity for m in result.measurements}
+    return {(m.item_no, m.metric): (m.quantity, m.basis) for m in result.measurements}
 
 
 def _per_item(result) -> dict:

@@ -43,9 +43,17 @@ DEFAULT_SEED: dict = {
         {"name": "ssd", "description": "高性能存储", "extra_specs": {"volume_backend_name": "ssd"}},
         {"name": "legacy-sas", "description": "not priced by the contract",
          "extra_specs": {"volume_backend_name": "legacy-sas"}},
+        # two more types a provider may sell under items 5 and 6 (tests map them there):
+        # general-hdd with a per-type quota, ssd-fast left at Cinder's default -1
+        # (unlimited: it draws on the project-wide pool)
+        {"name": "general-hdd", "description": "普通存储（另一后端）",
+         "extra_specs": {"volume_backend_name": "general-hdd"}},
+        {"name": "ssd-fast", "description": "高性能存储（另一后端）",
+         "extra_specs": {"volume_backend_name": "ssd-fast"}},
     ],
     # item 5: 17082 GB general; item 6: 101916 GB ssd; item 8: 11 GB backup
     "volume_quotas": {"gigabytes_general": 17082, "gigabytes_ssd": 101916,
+                      "gigabytes_general-hdd": 3000,
                       "gigabytes": 17082 + 101916 + 1000, "volumes": 500,
                       "backup_gigabytes": 11, "backups": 10},
     "volumes": [
@@ -54,6 +62,10 @@ DEFAULT_SEED: dict = {
         {"name": "data-ssd-01", "size": 2000, "type": "ssd"},
         {"name": "data-ssd-02", "size": 4096, "type": "ssd"},
         {"name": "old-sas-01", "size": 100, "type": "legacy-sas"},
+        {"name": "data-hdd-01", "size": 300, "type": "general-hdd"},
+        {"name": "data-ssd-fast-01", "size": 200, "type": "ssd-fast"},
+        # a volume that failed (reset to error by the admin): listed, never counted
+        {"name": "data-ssd-broken", "size": 50, "type": "ssd", "status": "error"},
     ],
     "images": [
         {"name": "Windows Server 2019 Datacenter", "properties": {"os_type": "windows", "os_distro": "windows"}},
@@ -68,7 +80,11 @@ DEFAULT_SEED: dict = {
         # item 9: 3500 Mbps of internet bandwidth as QoS bandwidth limits, 3000 on the
         # router's gateway (SNAT, item 30), 500 on a floating IP
         "qos_policies": [{"name": "internet-bw-3000", "max_kbps": 3000000},
-                         {"name": "internet-bw-500", "max_kbps": 500000}],
+                         {"name": "internet-bw-500", "max_kbps": 500000},
+                         # the provider's policy in its own (admin) project, shared with
+                         # every project: visible to the reader, not this contract's bandwidth
+                         {"name": "internet-bw-shared", "max_kbps": 9999000,
+                          "owner": "admin", "shared": True}],
         "routers": [{"name": "bigdata-router", "enable_snat": True, "interfaces": ["bigdata-net"],
                      "qos_policy": "internet-bw-3000"}],
         "floating_ips": 3,
@@ -236,6 +252,10 @@ def _block_storage(admin, tenant, project, spec: dict, out: dict) -> None:
         vol = tenant.block_storage.create_volume(name=v["name"], size=v["size"],
                                                  volume_type=v.get("type"),
                                                  description=v.get("description", ""))
+        if v.get("status"):
+            # an admin action on the database row: no volume service needed
+            _ok(tenant.block_storage.post(f"/volumes/{vol.id}/action",
+                                          json={"os-reset_status": {"status": v["status"]}}))
         vols[v["name"]] = vol.id
     out["volumes"] = vols
 
@@ -280,7 +300,10 @@ def _network(admin, tenant, project, nspec: dict, out: dict) -> None:
     # QoS first: a router gateway or a floating IP may carry one
     qos = {}
     for q in nspec.get("qos_policies") or []:
-        policy = admin.network.create_qos_policy(name=q["name"], project_id=project.id,
+        # owner "admin": a policy of the admin's own project (shared: every project sees it)
+        owner = admin.current_project_id if q.get("owner") == "admin" else project.id
+        policy = admin.network.create_qos_policy(name=q["name"], project_id=owner,
+                                                 is_shared=bool(q.get("shared", False)),
                                                  description=q.get("description", ""))
         admin.network.create_qos_bandwidth_limit_rule(
             policy, max_kbps=q["max_kbps"], max_burst_kbps=q.get("max_burst_kbps", 0),

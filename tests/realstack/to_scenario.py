@@ -38,6 +38,8 @@ __all__ = ["scenario_from_seed", "DEFAULT_DATE", "READER_PASSWORD", "APP_CRED_SE
 
 #: the day the tenant is created on (and the scenario's ``today``)
 DEFAULT_DATE = "2026-11-01"
+#: the admin's project, owner of the seed's ``owner: admin`` QoS policies
+ADMIN_PROJECT_ID = "ad0000000000000000000000000000ad"
 #: the seed generates random ones; the simulator needs fixed ones
 READER_PASSWORD = "recon-reader-pw"
 APP_CRED_SECRET = "recon-nightly-secret"
@@ -117,8 +119,9 @@ def scenario_from_seed(spec: dict | None = None, *, date: str | _dt.date = DEFAU
             for t in spec.get("volume_types") or []]
         if spec.get("volume_quotas"):
             sc["quotas"]["block-storage"] = dict(spec["volume_quotas"])
-        # no cinder-volume in the stack: every volume stays "creating", unattached
-        vols = [{"name": v["name"], "size": v["size"], "status": "creating",
+        # no cinder-volume in the stack: every volume stays "creating", unattached,
+        # unless the seed resets its status
+        vols = [{"name": v["name"], "size": v["size"], "status": v.get("status", "creating"),
                  **({"type": v["type"]} if v.get("type") else {}),
                  **({"description": v["description"]} if v.get("description") else {})}
                 for v in spec.get("volumes") or []]
@@ -154,7 +157,9 @@ def scenario_from_seed(spec: dict | None = None, *, date: str | _dt.date = DEFAU
         pols = [{"name": q["name"], "description": q.get("description", ""),
                  "rules": [{"type": "bandwidth_limit", "max_kbps": q["max_kbps"],
                             "max_burst_kbps": q.get("max_burst_kbps", 0),
-                            "direction": q.get("direction", "egress")}]}
+                            "direction": q.get("direction", "egress")}],
+                 **({"project_id": ADMIN_PROJECT_ID} if q.get("owner") == "admin" else {}),
+                 **({"shared": True} if q.get("shared") else {})}
                 for q in nspec.get("qos_policies") or []]
         if pols:
             create["qos_policies"] = pols

@@ -1,0 +1,184 @@
+"""Calls to the services: retries, paging, and why a call failed, in words.
+
+openstacksdk does what it is good at -- clouds.yaml, Keystone auth, the
+service catalog, endpoint and version discovery, microversion headers,
+re-authentication when a token expires, TLS.  The list pages themselves are
+read through the SDK's service proxies as raw JSON (``proxy.request(path)``)
+and turned straight into rows: building an SDK ``Resource`` per server costs
+about 1 ms, which for 10,000 servers is longer than the whole pull.
+
+The retry loop is ours, not keystoneauth's: keystoneauth honours a server's
+Retry-After without bound, and a nightly job must not sleep five minutes
+thrice on one 503.  Every retry is said out loud through ``log`` (cron reads
+it): "block-storage: HTTP 503, retry 2/4 in 8 s".
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+PAGE = 1000
+RETRIABLE = (500, 502, 503, 504)
+MAX_DELAY = 10.0
+
+#: reason codes (SourceResult.stats["reason_code"]) and what a reader is told first
+REASONS = {
+    "timeout": "超时",
+    "connect": "无法连接",
+    "http_5xx": "服务端错误",
+    "http_4xx": "请求被拒绝",
+    "malformed": "应答格式错误",
+    "not_in_catalog": "服务目录中无此服务",
+    "version": "无可用的 API 版本",
+    "auth": "认证失败",
+    "dependency": "依赖的数据源失败",
+    "error": "采集出错",
+}
+
+
+def backoff(attempt: int, retry_after: str | None = None) -> float:
+    """0.5 s, 1 s, 2 s ... or the server's Retry-After, never above MAX_DELAY."""
+    delay = 0.5 * 2 ** attempt
+    if retry_after:
+        try:
+            delay = float(retry_after)
+        except ValueError:
+            pass
+    return min(delay, MAX_DELAY)
+
+
+class PullError(Exception):
+    """A service could not be read: ``code`` is a key of :data:`REASONS`,
+    ``detail`` the technical account (which call, what came back)."""
+
+    def __init__(self, code: str, detail: str):
+        self.code = code
+        self.detail = detail
+        super().__init__(f"{REASONS[code]}：{detail}")
+
+
+@dataclass
+class Fetched:
+    """What one service returned, with the requests it took."""
+
+    service: str
+    data: dict = field(default_factory=dict)
+    requests: int = 0
+    seconds: float = 0.0
+    error: PullError | None = None
+    #: parts of the service that are not deployed (404): items they measure stay unmeasured
+    absent: list[str] = field(default_factory=list)
+    #: negotiated API versions, for the run record
+    versions: dict = field(default_factory=dict)
+
+
+class Http:
+    """GETs with capped, visible retries; paging; JSON that must parse."""
+
+    def __init__(self, retries: int = 3, timeout: float = 30,
+                 log: Callable[[str], None] | None = None):
+        self.retries = retries
+        self.timeout = timeout
+        self.log = log or (lambda msg: None)
+
+    def retry_wait(self, label: str, attempt: int, why: str, retry_after: str | None = None
+                   ) -> None:
+        delay = backoff(attempt, retry_after)
+        self.log(f"{label}: {why}, retry {attempt + 1}/{self.retries} in {delay:g} s")
+        time.sleep(delay)
+
+    def get(self, proxy, path: str, f: Fetched, params=None, microversion=None,
+            method: str = "GET"):
+        """One call, retried on 5xx and timeouts with capped exponential backoff;
+        a 404 raises the SDK's NotFoundException (the caller decides what absent means)."""
+        from keystoneauth1 import exceptions as ksa_exc
+        from openstack import exceptions
+
+        kwargs = dict(params=params, raise_exc=False)
+        if microversion is not None:
+            kwargs["microversion"] = microversion
+        for attempt in range(self.retries + 1):
+            f.requests += 1
+            last = attempt == self.retries
+            try:
+                resp = proxy.request(path, method, **kwargs)
+            except (ksa_exc.ConnectTimeout, ksa_exc.ConnectFailure) as exc:
+                timeout = isinstance(exc, ksa_exc.ConnectTimeout)
+                if last:
+                    raise PullError(
+                        "timeout" if timeout else "connect",
+                        f"{method} {path}: {exc.__class__.__name__} after {attempt + 1} tries"
+                        + (f" ({self.timeout:g} s each)" if timeout else f": {exc}")) from None
+                self.retry_wait(f.service, attempt, "timeout" if timeout else "cannot connect")
+                continue
+            if resp.status_code == 401 and not last:
+                # a token that died mid-list (another thread may have renewed it already)
+                proxy.session.invalidate()
+                continue
+            if resp.status_code in RETRIABLE and not last:
+                self.retry_wait(f.service, attempt, f"HTTP {resp.status_code}",
+                                resp.headers.get("Retry-After"))
+                continue
+            break
+        try:
+            exceptions.raise_from_response(resp)
+        except exceptions.NotFoundException:
+            raise
+        except exceptions.HttpException as exc:
+            status = exc.status_code or 0
+            code = "http_5xx" if status >= 500 else "auth" if status in (401, 403) \
+                else "http_4xx"
+            raise PullError(code, f"{method} {path}: HTTP {status} {exc.details or ''}"
+                            .rstrip() + f" (after {attempt + 1} tries)") from None
+        return resp
+
+    def json(self, resp, path: str):
+        try:
+            return json.loads(resp.content)  # JSON is UTF-8: no charset sniffing of .text
+        except ValueError:
+            raise PullError("malformed", f"GET {path}: not JSON "
+                            f"({len(resp.content)} bytes)") from None
+
+    def body(self, proxy, path: str, key: str, f: Fetched, params=None, microversion=None):
+        """``answer[key]`` of one GET; an answer without it is malformed."""
+        body = self.json(self.get(proxy, path, f, params=params, microversion=microversion),
+                         path)
+        try:
+            return body[key]
+        except (KeyError, TypeError):
+            raise PullError("malformed", f"GET {path}: no {key!r} in the answer") from None
+
+    def pages(self, proxy, path: str, key: str, f: Fetched, microversion=None,
+              params=None) -> list[dict]:
+        """Every item of a paginated list (limit/marker; a next link means more)."""
+        out: list[dict] = []
+        query = dict(params or {}, limit=PAGE)
+        while True:
+            body = self.json(self.get(proxy, path, f, params=query,
+                                      microversion=microversion), path)
+            try:
+                page = body[key]
+            except (KeyError, TypeError):
+                raise PullError("malformed", f"GET {path}: no {key!r} in the answer") from None
+            out.extend(page)
+            links = body.get(f"{key}_links") or []
+            more = any(ln.get("rel") == "next" for ln in links) or bool(body.get("next"))
+            if not more or not page:
+                return out
+            query = dict(params or {}, limit=PAGE, marker=page[-1]["id"])
+
+
+def negotiate(proxy, want: str) -> str | None:
+    """The highest microversion both sides speak: the server's maximum, capped at ``want``.
+
+    None when the service has no microversions (a Cinder without them, Neutron).
+    """
+    from keystoneauth1 import discover
+
+    data = proxy.get_endpoint_data()
+    high = getattr(data, "max_microversion", None) if data else None
+    if not high:
+        return None
+    return discover.version_to_string(min(discover.normalize_version_number(want), high))
