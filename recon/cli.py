@@ -53,7 +53,10 @@ def after_night(config, db: Path, out: Path, result, progress: Progress) -> None
     from recon.reports.index import refresh_after_run
     refresh_after_run(config, db, out)
     for channel, sent in notify.notify_night(config, db, result).items():
-        progress.log(f"notify {channel}: {'sent' if sent else 'FAILED (see the log)'}")
+        if sent:
+            progress.log(f"notify {channel}: sent")
+        else:  # nobody was told: even a quiet cron run says so
+            progress.problem(f"notify {channel}: FAILED (see the log)")
 
 
 def cmd_init(args) -> int:
@@ -209,8 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser("init", help="start a folder: recon.toml, contract files, mapping",
                           description="Write a commented recon.toml, contract_items.csv, "
-                          "contract_amendments.csv, mapping.toml and an empty exports/ folder "
-                          "into DIR, ready for `recon contract check`. Overwrites nothing.")
+                          "contract_amendments.csv, mapping.toml, assessment.toml (the monthly "
+                          "criteria) and an empty exports/ folder into DIR, ready for `recon "
+                          "contract check`. Overwrites nothing.")
     init.add_argument("dir", nargs="?", default=".", metavar="DIR",
                       help="folder to start (default: the current one; created if missing)")
     init.set_defaults(func=cmd_init)

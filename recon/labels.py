@@ -112,6 +112,8 @@ EXIT = {
     3: "输入或配置错误",
     4: "数据库被占用或无法打开",
 }
+#: the same verdicts in a word, where a column is narrow (the index on a phone)
+EXIT_SHORT = {0: "正常", 1: "有问题", 2: "不完整", 3: "输入错误", 4: "数据库不可用"}
 FINANCE_STATUS = {
     "ok": "正确",
     "price_mismatch": "单价与合同不符",
@@ -167,6 +169,8 @@ def qty(value, unit: str | None = None) -> str:
     """
     if value is None:
         return "-"
+    if Decimal(value).is_infinite():  # an unlimited allocation (quota -1)
+        return "不限"
     text = f"{Decimal(value):,f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")

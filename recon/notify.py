@@ -55,17 +55,15 @@ TOP = 5
 class Channel:
     type: str
     options: dict
-    #: where the settings came from, for error messages: "recon.toml [[notify.channel]] 2"
-    where: str
 
     @property
     def label(self) -> str:
         """Type and host: what logs may say about a channel (a URL's path can hold its key)."""
         if self.type == "smtp":
             return f"smtp {self.options['host']}:{self.options.get('port', '')}".rstrip(":")
-        url = self.options.get("url")
+        url = _try_secret(self, "url")
         host = urllib.parse.urlsplit(url).hostname if url else None
-        return f"{self.type} {host or self.options.get('url_env') or 'webhook'}"
+        return f"{self.type} {host or 'webhook'}"
 
 
 @dataclass
@@ -94,6 +92,9 @@ def load_settings(config) -> Settings:
                           "channel"}
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    link = raw.get("link")
+    if link is not None and not str(link).startswith(("https://", "http://")):
+        raise ConfigError(f"{where}: link must be an http(s):// address where OUT is published")
     channels = []
     for n, ch in enumerate(raw.get("channel", []), start=1):
         at = f"{config.path} [[notify.channel]] {n}"
@@ -115,13 +116,21 @@ def load_settings(config) -> Settings:
             if ch.get("security") == "none" and ch.get("user"):
                 raise ConfigError(f"{at}: security = \"none\" would send the password in clear;"
                                   f" use starttls or tls")
+            if ch.get("user") and not ("password_env" in ch or "password_file" in ch):
+                raise ConfigError(f"{at}: user needs password_env or password_file")
             if isinstance(ch["to"], str):
                 ch = {**ch, "to": [ch["to"]]}
+            if not isinstance(ch["to"], list):
+                raise ConfigError(f"{at}: to must be an address or a list of addresses")
+            if not all(isinstance(a, str) and "@" in a for a in ch["to"] + [ch["from"]]):
+                raise ConfigError(f"{at}: from and to must be mail addresses")
+            if "port" in ch and (not isinstance(ch["port"], int) or not 0 < ch["port"] < 65536):
+                raise ConfigError(f"{at}: port must be a number from 1 to 65535")
         elif sum(k in ch for k in ("url", "url_env", "url_file")) != 1:
             raise ConfigError(f"{at}: {kind} needs exactly one of url, url_env, url_file")
-        channels.append(Channel(kind, {k: v for k, v in ch.items() if k != "type"}, at))
+        channels.append(Channel(kind, {k: v for k, v in ch.items() if k != "type"}))
     try:
-        return Settings(on, channels, raw.get("link"), int(raw.get("retries", 3)),
+        return Settings(on, channels, link, int(raw.get("retries", 3)),
                         float(raw.get("retry_wait_seconds", 10)),
                         float(raw.get("timeout_seconds", 15)))
     except (TypeError, ValueError):
@@ -178,7 +187,7 @@ def build_message(report, html_path: Path | None, link_base: str | None) -> Mess
             lines.append(f"…另有 {len(critical) - TOP} 项严重问题，见报告")
     if link:
         lines.append("")
-        lines.append(f"[查看当晚报告]({link})" if link_base else f"报告：{link}")
+        lines.append(f"[查看当晚报告]({link})" if link_base else f"报告：{_md(link, 300)}")
     data = {"source": "recon", "contract": report.contract_number, "date": day,
             "exit_code": report.exit_code, "verdict": report.exit_label,
             "counts": {k: c[k] for k in ("critical", "warning", "info", "items_unknown")},

@@ -259,11 +259,21 @@ def history(store, request_id: str) -> list[tuple]:
 
 
 # -- state ---------------------------------------------------------------------------
+#: an unlimited allocation (quota -1): every target is reached
+UNLIMITED = Decimal("Infinity")
+
+
 def allocation_series(store, item_no: int, start: date, end: date) -> dict[date, Decimal | None]:
-    """Allocated per night from ``start`` to ``end``; None where the night is unknown or missing."""
+    """Allocated per night from ``start`` to ``end``; None where the night is unknown or missing.
+
+    A night whose allocation was measured as unlimited (不限) is :data:`UNLIMITED`: the
+    provider capped nothing, so the request's target is available that night.
+    """
     got = dict(store.db.execute(
-        "SELECT snapshot_date, allocated FROM item_days WHERE item_no = ? "
-        "AND snapshot_date BETWEEN ? AND ?", [item_no, start, end]).fetchall())
+        "SELECT snapshot_date, CASE WHEN unlimited THEN 'Infinity' ELSE allocated::VARCHAR END "
+        "FROM item_days WHERE item_no = ? AND snapshot_date BETWEEN ? AND ? "
+        "AND (allocated IS NOT NULL OR unlimited)", [item_no, start, end]).fetchall())
+    got = {d: Decimal(v) for d, v in got.items()}
     return {start + timedelta(days=n): got.get(start + timedelta(days=n))
             for n in range((end - start).days + 1)}
 
@@ -380,7 +390,7 @@ def states(store, contract, as_of: date) -> list[State]:
     reqs = [r for r in requests(store) if r.requested_date <= as_of]
     reqs.sort(key=lambda r: (r.requested_at, r.request_id))
     measured = dict(store.db.execute(
-        "SELECT item_no, count(*) FROM item_days WHERE allocated IS NOT NULL "
+        "SELECT item_no, count(*) FROM item_days WHERE (allocated IS NOT NULL OR unlimited) "
         "AND snapshot_date <= ? GROUP BY item_no", [as_of]).fetchall())
     targets: dict[str, Decimal | None] = {}
     out = []
@@ -426,6 +436,8 @@ def penalty(contract, item_no: int, basis: str = "contract", coefficient=Decimal
 def _fmt_q(value) -> str:
     if value is None:
         return "-"
+    if value == UNLIMITED:
+        return "unlimited"
     text = f"{Decimal(value):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 

@@ -134,9 +134,9 @@ def test_kill_9_at_spread_out_moments_leaves_the_old_night_or_the_new_one(night_
     assert_whole_night(before, block_storage_fails=False)
 
     # kills: one during the pull, then spread over the write phase and just past it
-    # (denser early: the commit comes about a third of the way in, the checkpoint after it)
+    # (denser late: the commit, the renames and the checkpoint come in the last tenth or so)
     moments = [("pulling", 0.3)] + [("storing and reconciling", write_phase * f)
-                                    for f in (0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0)]
+                                    for f in (0, 0.3, 0.6, 0.8, 0.9, 0.97, 1.05)]
     outcomes = []
     for n, (marker, delay) in enumerate(moments):
         fails = n % 2 == 1  # every other night block storage fails: old and new differ

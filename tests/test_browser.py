@@ -6,15 +6,15 @@ Chromium's own network log is the witness that no request leaves the machine.
 from __future__ import annotations
 
 import json
-import shutil
+from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from recon.data import DEMO
 from recon.cli import main
-from tests.conftest import ROOT, write_config
+from recon.demo import drop_exports
+from tests.conftest import write_config
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 pytestmark = pytest.mark.skipif(
@@ -27,26 +27,23 @@ HEADER = "序号,服务名称,资源ID,资源名称,订购数量,使用数量,�
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    """Two nights (the second with a rejected export), a penalty, one monthly assessment."""
+    """Two nights (the second with a rejected export), a penalty, the month's assessment."""
     folder = tmp_path_factory.mktemp("site")
-    shutil.copytree(DEMO / "exports", folder / "exports")
     (folder / "contract_amendments.csv").write_text(
         "amendment_id,signed_date,effective_date,item_no,quantity,note\n", encoding="utf-8")
     write_config(folder)
     cfg = ["--config", str(folder / "recon.toml")]
     assert main(cfg + ["scaling", "add", "--id", "KR-1", "--item", "14", "--target", "60",
-                       "--requested", "2026-11-01", "--notice-date", "2026-11-05",
-                       "--notice-deadline", "2026-11-09"]) == 0
+                       "--requested", "2026-11-01", "--notice-date", "2026-11-09",
+                       "--notice-deadline", "2026-11-10"]) == 0
+    drop_exports(folder / "exports", date(2026, 11, 10))
     assert main(cfg + ["run", "--date", "2026-11-10", "-q"]) == 2
-    (folder / "exports" / "security.csv").write_bytes(
+    drop = drop_exports(folder / "exports", date(2026, 11, 11))
+    (drop / "security.csv").write_bytes(
         (HEADER + "17,主机杀毒服务,av,<杀毒>,-74,70,台\n").encode("gbk"))
     assert main(cfg + ["run", "--date", "2026-11-11", "-q"]) == 2
-    monthly = folder / "out" / "monthly" / "2026-10" / "assessment.html"
-    monthly.parent.mkdir(parents=True)
-    monthly.write_text('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-                       '<title>2026年10月考核</title></head><body>月度考核</body></html>',
-                       encoding="utf-8")
-    assert main(cfg + ["report", "index"]) == 0
+    # writes OUT/monthly/2026-11/ and refreshes the index
+    assert main(cfg + ["report", "monthly", "--month", "2026-11"]) == 0
     return folder / "out"
 
 
@@ -111,24 +108,33 @@ def test_chinese_text_is_present_and_values_stay_text(site, browser):
 
 
 def test_every_link_resolves_to_a_page_that_loads(site, browser):
-    open_page(browser, site / "index.html")
-    links = [a.get_attribute("href") for a in browser.find_elements("css selector", "a[href]")]
-    # two nights, one monthly assessment
-    assert len(links) == 3
-    for link in links:
-        target = Path(unquote(urlsplit(link).path))
-        assert target.is_file(), link
-        open_page(browser, target)
-        assert browser.title, link
-        assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"], link
-    nightly = [ln for ln in links if ln.endswith("2026-11-11/nightly.html")]
-    open_page(browser, Path(unquote(urlsplit(nightly[0]).path)))
+    """Follow every link from the index, and every link on the pages it reaches."""
+    start = (site / "index.html").resolve()
+    seen, todo = {start}, [start]
+    while todo:
+        page = todo.pop()
+        open_page(browser, page)
+        assert browser.title, page
+        assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"], page
+        for link in [a.get_attribute("href") for a in
+                     browser.find_elements("css selector", "a[href]")]:
+            assert link.startswith("file:"), (page, link)
+            target = Path(unquote(urlsplit(link).path)).resolve()
+            assert target.is_file(), (page, link)
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    names = {p.relative_to(site.resolve()).as_posix() for p in seen}
+    assert {"index.html", "2026-11-10/nightly.html", "2026-11-11/nightly.html",
+            "monthly/2026-11/assessment.html"} <= names
+    open_page(browser, site / "2026-11-11" / "nightly.html")
     assert "政务云资源核对日报" in browser.find_element("tag name", "body").text
 
 
 def test_no_request_leaves_the_machine_and_no_script_errors(site, browser):
     for page in (site / "index.html", site / "2026-11-10" / "nightly.html",
-                 site / "2026-11-11" / "nightly.html"):
+                 site / "2026-11-11" / "nightly.html", site / "monthly" / "2026-11" /
+                 "assessment.html"):
         open_page(browser, page)
         urls = requests_made(browser)
         assert urls and all(u.startswith(("file:", "data:")) for u in urls), urls

@@ -178,7 +178,8 @@ def test_init_writes_a_folder_ready_for_contract_check_and_a_night(tmp_path, cap
     assert main(["init", str(folder)]) == 0
     assert f"wrote {folder / 'recon.toml'}" in capsys.readouterr().out
     assert sorted(p.name for p in folder.iterdir()) == [
-        "assessment.toml", "contract_amendments.csv", "contract_items.csv", "exports", "mapping.toml", "recon.toml"]
+        "assessment.toml", "contract_amendments.csv", "contract_items.csv", "exports",
+        "mapping.toml", "recon.toml"]
     assert list((folder / "exports").iterdir()) == []
     toml = (folder / "recon.toml").read_text(encoding="utf-8")
     assert "recon contract check" in toml and toml.count("\n#") >= 10  # commented for a reader
@@ -205,3 +206,19 @@ def test_demo_runs_from_any_folder_ignoring_a_recon_toml_there(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     assert main(["demo", "--days", "1", "--out", "o", "-q"]) == 0
     assert (tmp_path / "o" / "2026-11-01" / "nightly.html").exists()
+
+
+def test_quiet_night_says_when_a_notification_could_not_be_sent(workdir, capfd):
+    import socket
+
+    from tests.conftest import write_config
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    write_config(workdir, extra=f'[notify]\non = "always"\nretries = 0\ntimeout_seconds = 2\n'
+                 f'[[notify.channel]]\ntype = "json"\nurl = "http://127.0.0.1:{dead}/hook"\n')
+    code = main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10", "-q"])
+    assert code == 2  # a notification never changes the night's exit code
+    problems = [ln for ln in capfd.readouterr().err.splitlines() if "recon: problem: notify" in ln]
+    assert len(problems) == 1 and "FAILED" in problems[0], problems

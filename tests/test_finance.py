@@ -29,12 +29,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from recon.data import CONFIG_DIR
 from recon.cli import main
 from recon.config import load_config
+from recon.data import CONFIG_DIR
 from recon.nightly import Night
 from recon.progress import Progress
-from tests.conftest import ROOT, write_config
+from tests.conftest import write_config
 
 ITEMS = (12, 14, 16, 17, 32)
 HEAD = "序号,项目名称,计费起,计费止,数量,单价,金额\n"

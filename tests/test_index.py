@@ -92,6 +92,10 @@ def test_penalties_accumulate_against_the_cap_with_daxie(history):
     totals = {p["snapshot_date"]: p["total"] for p in idx["penalties"]}
     assert totals == {"2026-11-10": "0.00", "2026-11-11": "0.00", "2026-11-12": "48659.30"}
     assert idx["penalty_cap"]["text"] == "291,955.80"
+    (line,) = idx["penalty_lines"]
+    assert (line["dated"], line["clause"], line["amount"], line["status"]) == \
+        ("2026-11-12", "附件3第4条", "48659.30", "counted")
+    assert "KR-1" in line["reason"]
     html = (history / "out" / "index.html").read_text(encoding="utf-8")
     assert "人民币肆万捌仟陆佰伍拾玖元叁角整" in html and "第十二条上限" in html
 
@@ -121,18 +125,22 @@ def test_report_index_rebuilds_deleted_reports_from_the_store(history, tmp_path)
         assert after[key] == before[key], key
 
 
-def test_monthly_assessments_are_linked_newest_first(history, tmp_path):
+def test_monthly_assessments_are_linked_newest_first_with_their_verdict(history, tmp_path):
     folder = copy_of(history, tmp_path)
-    for month in ("2026-10", "2026-11"):
-        page = folder / "out" / "monthly" / month / "assessment.html"
-        page.parent.mkdir(parents=True)
-        page.write_text("<html><body>月度考核</body></html>", encoding="utf-8")
-    assert recon(folder, "report", "index", "--out", str(folder / "out")) == 0
+    page = folder / "out" / "monthly" / "2026-10" / "assessment.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<html><body>月度考核</body></html>", encoding="utf-8")
+    # `recon report monthly` writes the month and refreshes the index itself
+    assert recon(folder, "report", "monthly", "--month", "2026-11") == 0
     idx = index_json(folder)
     assert [m["report"] for m in idx["monthly"]] == ["monthly/2026-11/assessment.html",
                                                    "monthly/2026-10/assessment.html"]
-    assert 'href="monthly/2026-11/assessment.html"' in (
-        folder / "out" / "index.html").read_text(encoding="utf-8")
+    assessment = json.loads((folder / "out" / "monthly" / "2026-11" / "assessment.json")
+                            .read_text(encoding="utf-8"))
+    assert idx["monthly"][0]["verdict"] == assessment["verdict"]
+    assert idx["monthly"][1]["verdict"] is None  # no JSON beside it: linked all the same
+    html = (folder / "out" / "index.html").read_text(encoding="utf-8")
+    assert 'href="monthly/2026-11/assessment.html"' in html and assessment["verdict"] in html
 
 
 def test_names_from_exports_are_escaped_in_the_index(workdir):
@@ -153,3 +161,11 @@ def test_index_is_self_contained(history):
 def test_report_index_without_a_store_exits_4(workdir, capsys):
     assert recon(workdir, "report", "index") == 4
     assert "no store here yet" in capsys.readouterr().err
+
+
+def test_an_index_that_cannot_be_written_does_not_change_the_night(workdir, caplog):
+    drop_exports(workdir / "exports", date(2026, 11, 10))
+    (workdir / "out" / "index.html").mkdir(parents=True)  # in the way of the page
+    assert recon(workdir, "run", "--date", "2026-11-10", "-q") == 2
+    assert (workdir / "out" / "2026-11-10" / "nightly.json").exists()
+    assert "index.html not refreshed" in caplog.text

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from recon.data import CONFIG_DIR
 from recon.cli import main
+from recon.data import CONFIG_DIR
 from tests.conftest import ROOT, write_config
 
 HEADER = "序号,服务名称,资源ID,资源名称,订购数量,使用数量,单位\n"
@@ -182,6 +182,8 @@ class Hooks:
                     return
                 answer = {"code": 0, "msg": "success"} if "feishu" in url.path else \
                     {"errcode": 0, "errmsg": "ok"}
+                if url.path.startswith("/refuse"):  # what 钉钉 says when a keyword is missing
+                    answer = {"errcode": 310000, "errmsg": "keywords not in content"}
                 data = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -300,15 +302,22 @@ url = "http://127.0.0.1:{dead}/robot/send?access_token=dead-token"
 type = "wecom"
 url = "{hooks.url}/broken?key=broken-key"
 [[notify.channel]]
+type = "dingtalk"
+url = "{hooks.url}/refuse?access_token=refused-token"
+[[notify.channel]]
 type = "json"
 url = "{hooks.url}/ok"
 """)
         assert run(workdir) == 2
     assert len(hooks.at("/broken")) == 3  # the first try and 2 retries
+    # HTTP 200 with an error code in the body is a failure too
+    assert len(hooks.at("/refuse")) == 3
+    assert "errcode 310000: keywords not in content" in caplog.text
     assert len(hooks.at("/ok")) == 1  # the other channels still get the news
     assert "attempt 3 of 3 failed: SendError: HTTP 500; giving up" in caplog.text
     assert "dingtalk 127.0.0.1: attempt 3 of 3 failed" in caplog.text
-    assert "dead-token" not in caplog.text and "broken-key" not in caplog.text
+    for secret in ("dead-token", "broken-key", "refused-token"):
+        assert secret not in caplog.text
     # the night is stored and reported whatever the channels did
     assert (workdir / "out" / "2026-11-10" / "nightly.json").exists()
     assert (workdir / "out" / "index.html").exists()
@@ -371,6 +380,11 @@ def test_on_change_sends_only_when_the_verdict_changes(workdir):
     ('[[notify.channel]]\ntype = "smtp"\nhost = "h"\nfrom = "a@b"\nto = "c@d"\n'
      'security = "none"\nuser = "u"\npassword_env = "P"\n', "would send the password in clear"),
     ('on = "sometimes"\n', "use one of problems, always, change"),
+    ('link = "reports.example.gov.cn"\n', "link must be an http(s):// address"),
+    ('[[notify.channel]]\ntype = "smtp"\nhost = "h"\nfrom = "a@b"\nto = "c@d"\nuser = "u"\n',
+     "user needs password_env or password_file"),
+    ('[[notify.channel]]\ntype = "smtp"\nhost = "h"\nfrom = "a@b"\nto = ["duty"]\n',
+     "from and to must be mail addresses"),
     ('[[notify.channel]]\ntype = "slack"\n', "type must be one of"),
     ('[[notify.channel]]\ntype = "wecom"\n', "needs exactly one of url, url_env, url_file"),
 ])
@@ -380,3 +394,17 @@ def test_bad_notify_settings_exit_3_before_anything_is_written(workdir, capsys, 
     err = capsys.readouterr().err
     assert says in err and "hunter2" not in err
     assert not (workdir / "recon.duckdb").exists() and not (workdir / "out").exists()
+
+
+def test_the_readme_example_is_valid_configuration():
+    import tomllib
+    from types import SimpleNamespace
+
+    from recon.notify import load_settings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Notifications"):]
+    start = section.index("```toml") + len("```toml")
+    example = section[start:section.index("```", start)]
+    settings = load_settings(SimpleNamespace(path=Path("README.md"), extra=tomllib.loads(example)))
+    assert [c.type for c in settings.channels] == ["smtp", "wecom", "dingtalk", "feishu", "json"]

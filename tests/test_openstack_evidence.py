@@ -125,6 +125,21 @@ def test_unlimited_night_says_buxian_draws_no_shortfall_and_is_complete(workdir,
     assert "不限" in html
 
 
+def test_a_scaling_request_on_an_unlimited_item_is_met_not_overdue(workdir, monkeypatch):
+    # 2,000 more vCPU asked on 11-09; the cores quota is -1 on the night: nothing caps the
+    # item, so the target is available (never "overdue" for want of a number)
+    with serve(small(**UNLIMITED)) as sim:
+        write_config(workdir, cloud="sim")
+        assert main(["--config", str(workdir / "recon.toml"), "scaling", "add", "--id", "U-1",
+                     "--item", "1", "--target", "3617", "--requested", "2026-11-09"]) == 0
+        code, rep = night(workdir, sim, monkeypatch)
+    (line,) = [s for s in rep["scaling"] if s["request_id"] == "U-1"]
+    assert line["state"] == "completed" and line["latest"] == "Infinity"
+    html = (workdir / "out" / "2026-11-10" / "nightly.html").read_text(encoding="utf-8")
+    assert "scaling_overdue" not in {f["code"] for f in rep["findings"]}
+    assert "Infinity" not in html
+
+
 # -- 1. the API sees only use: allocated not measured, use still checked ---------------------
 def test_use_only_items_draw_no_shortfall_but_overuse_is_flagged(workdir, monkeypatch):
     data = small()

@@ -21,10 +21,11 @@ def test_wheel_carries_templates_expectations_config_and_demo_but_not_realstack(
                    "recon/data/config/contract_amendments.csv",
                    "recon/data/config/mapping.toml",
                    "recon/data/demo/scenario.yaml", "recon/data/demo/scaling_requests.csv",
-                   "recon/data/demo/exports/security-2026-11-10.csv",
-                   "recon/data/demo/exports/licences-2026-11-10.xlsx",
+                   "recon/data/config/assessment.toml",
                    "recon/cli.py", "recon/sim/server.py", "connectors/openstack/__init__.py"):
         assert needed in names, needed
+    assert [n for n in names if n.startswith("recon/data/demo/exports/")
+            and n.endswith((".csv", ".xlsx"))]
     assert not [n for n in names if "realstack" in n or n.startswith("tests/")]
     # every file the package folder holds is in the wheel (a new template cannot be forgotten)
     data = {str(p.relative_to(ROOT)) for p in (ROOT / "recon" / "data").rglob("*")
@@ -37,3 +38,15 @@ def test_realstack_fixture_still_starts_from_the_repo_root():
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith("project:") and "flavors:" in proc.stdout
+
+
+def test_ci_runs_the_wheel_demo_then_exactly_the_readme_test_command():
+    ci = [ln.strip() for ln in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+          if ln.strip() and not ln.lstrip().startswith("#")]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = ci[-1]
+    assert command == "python -m pytest -q"
+    assert f"pip install -e '.[test]' && {command}\n```" in readme
+    demo = next(i for i, ln in enumerate(ci) if "recon\" demo --days 2" in ln)
+    wheel = next(i for i, ln in enumerate(ci) if ln.startswith("pip wheel"))
+    assert wheel < demo < len(ci) - 1

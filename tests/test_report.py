@@ -240,7 +240,7 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
                                    reason_code="http_5xx", requests=4),
                SourceResult.failed("openstack:image", "needs openstack:block-storage, which failed",
                                    reason_code="dependency"),
-               SourceResult.failed("openstack:network", "connection reset <img src=x>")]  # no code
+               SourceResult.failed("openstack:network", "connection reset <img src=x>")]  # generic
     db = workdir / "recon.duckdb"
     with Store(db) as store:
         run_id = store.new_run_id()
@@ -255,11 +255,11 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
     assert msgs["openstack:image"].startswith(
         "数据源 镜像 openstack:image 未能采集：依赖的数据源失败 — needs")
     assert msgs["openstack:network"] == \
-        "数据源 网络 openstack:network 未能采集：connection reset <img src=x>"
+        "数据源 网络 openstack:network 未能采集：采集出错 — connection reset <img src=x>"
     html = page(workdir, "2026-11-10")
     cells = parse(html).cells
     assert "服务端错误 — GET /volumes/detail: HTTP 503 (after 4 tries)" in cells
-    assert "采集失败：connection reset <img src=x>" in cells and "<img" not in html
+    assert "采集出错 — connection reset <img src=x>" in cells and "<img" not in html
     assert "块存储 openstack:block-storage" in cells
 
 

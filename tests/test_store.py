@@ -49,3 +49,18 @@ def test_read_only_open_of_an_older_store_says_how_to_migrate_it(tmp_path, monke
     Store(path).close()                                   # a writer migrates it
     with Store(path, read_only=True) as s:
         assert s.version == len(MIGRATIONS)
+
+
+def test_a_running_row_left_by_an_older_version_reads_abandoned(tmp_path, monkeypatch):
+    path = tmp_path / "old.duckdb"
+    before = next(i for i, sql in enumerate(MIGRATIONS) if "'abandoned'" in sql)
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS[:before])  # a version that could die
+    with Store(path) as old:                                            # mid-run, row 'running'
+        old.db.execute("INSERT INTO runs (snapshot_date, started_at, status) "
+                       "VALUES ('2026-11-01', now(), 'running')")
+        old.record_run(date(2026, 11, 2), "complete", 0)
+    monkeypatch.undo()
+    with Store(path) as new:
+        assert new.db.execute("SELECT snapshot_date::VARCHAR, status FROM runs "
+                              "ORDER BY run_id").fetchall() == \
+            [("2026-11-01", "abandoned"), ("2026-11-02", "complete")]

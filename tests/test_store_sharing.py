@@ -100,7 +100,7 @@ def test_scaling_list_during_a_night_succeeds_and_so_does_the_night(workdir, cap
     codes = []
     while night.poll() is None:   # list, list, list ... while the night pulls and writes
         codes.append(main(["--config", cfg, "scaling", "list"]))
-        time.sleep(0.05)
+        time.sleep(0.1)
     err = night.stderr.read()
     assert night.returncode == 2, err
     assert codes and set(codes) == {0}
@@ -134,3 +134,26 @@ def test_recording_a_request_does_not_wait_for_a_night_that_is_pulling(workdir):
     assert main(["--config", cfg, "run", "--date", DAY, "-q"]) == 2
     rep = json.loads((workdir / "out" / DAY / "nightly.json").read_text("utf-8"))
     assert [s["request_id"] for s in rep["scaling"]] == ["KR-9"]
+
+
+def test_a_reader_kept_waiting_by_a_night_is_told_which_night(workdir, capsys):
+    Store(workdir / "recon.duckdb").close()
+    # a night in its write phase: the run lock and the store's file, in one process
+    night = subprocess.Popen([sys.executable, "-c", f"""
+import sys
+from recon.store import Store, run_lock
+with run_lock({str(workdir / "recon.duckdb")!r}, 0, "recon run --date {DAY}"), \\
+        Store({str(workdir / "recon.duckdb")!r}):
+    print("holding", flush=True)
+    sys.stdin.read()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert night.stdout.readline() == "holding\n"
+        assert main(["--config", str(workdir / "recon.toml"), "scaling", "list"]) == 4
+    finally:
+        night.stdin.close()
+        night.wait(timeout=30)
+    err = capsys.readouterr().err
+    assert re.search(rf"in use by pid {night.pid}: recon run --date {DAY}, since \S+\+08:00; "
+                     r"waiting up to 1 s", err), err
+    assert f"held by pid {night.pid}: recon run --date {DAY}" in err

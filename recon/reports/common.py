@@ -96,18 +96,26 @@ def to_json(context) -> str:
                       default=_json_default)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, content: str | bytes) -> Path:
     """Write ``path`` so that readers see the old file or the whole new one, never a part.
 
     The temporary file sits in the same folder (a rename across file systems is
     not atomic) under a unique name (two writers never share one), is synced,
-    then renamed over ``path``.
+    then renamed over ``path``.  It gets the mode an ordinary file would (0666 less
+    the umask), not mkstemp's private 0600: a web server or a colleague reads reports.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

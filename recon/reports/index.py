@@ -2,7 +2,7 @@
 
 The officer who reads one page a week wants the year at a glance: which nights need a
 look, whether the provider delivers what the contract prices, how often a source went
-dark, and how close the penalties are to the 10% cap of 第十二条.
+dark, and how close the scaling penalties are to the 10% cap of 第十二条.
 
 :class:`IndexReport` is both OUT/index.json and what reports/index.html.j2 reads.  It is
 built from the store alone (plus the monthly assessments found under OUT/monthly/), so
@@ -12,7 +12,6 @@ script, no font or stylesheet from elsewhere, every value from the cloud escaped
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -23,8 +22,9 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from recon import labels
+from recon.money import cents
 from recon.progress import SHANGHAI
-from recon.reports.common import Money, _json_default, env as _env, write_atomic as _atomic_write
+from recon.reports.common import Money, env, to_json, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ class NightRow:
     #: the exit code the night's run ended with; None when no run of that date finished
     exit_code: int | None
     verdict: str
+    #: the verdict in a word (labels.EXIT_SHORT)
+    verdict_short: str
     critical: int
     warning: int
     info: int
@@ -48,6 +50,9 @@ class NightRow:
 class MonthlyRow:
     month: str
     report: str
+    #: from the assessment's own JSON beside it (None when it cannot be read)
+    passed: bool | None = None
+    verdict: str | None = None
 
 
 @dataclass
@@ -88,7 +93,20 @@ class SourceGaps:
 @dataclass
 class PenaltyPoint:
     snapshot_date: date
+    #: the ledger's running total on that night
     total: Decimal
+
+
+@dataclass
+class PenaltyLine:
+    """One entry of the penalty ledger (recon/penalties.py), as the index lists it."""
+    dated: date
+    clause: str
+    amount: Decimal
+    running_total: Decimal
+    #: counted | pending (listed, not in the total)
+    status: str
+    reason: str
 
 
 @dataclass
@@ -105,12 +123,12 @@ class IndexReport:
     severities: list[SeverityNight] = field(default_factory=list)
     sources: list[SourceGaps] = field(default_factory=list)
     penalties: list[PenaltyPoint] = field(default_factory=list)
+    penalty_lines: list[PenaltyLine] = field(default_factory=list)
     penalty_total: Money | None = None
     penalty_cap: Money | None = None
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2,
-                          default=_json_default)
+        return to_json(self)
 
 
 # -- building the context from the store ----------------------------------------------
@@ -129,16 +147,17 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
     for d in reversed(dates):
         code = runs.get(d)
         nights.append(NightRow(d, code, labels.EXIT[code] if code is not None else "运行未完成",
+                               labels.EXIT_SHORT[code] if code is not None else "未完成",
                                sev.get((d, "critical"), 0), sev.get((d, "warning"), 0),
                                sev.get((d, "info"), 0), list(unknown.get(d, [])),
                                f"{d.isoformat()}/nightly.html"))
     severities = [SeverityNight(n.snapshot_date, n.critical, n.warning, n.info)
                   for n in reversed(nights)]
-    penalties, total, cap = _penalties(store, contract, dates, config)
+    points, lines, total, cap = _penalties(store, contract, dates, config)
     return IndexReport(contract.number, contract.title,
                        datetime.now(SHANGHAI).replace(microsecond=0), nights,
                        _monthly(out_dir), _ratios(store, contract, dates), severities,
-                       _source_gaps(store), penalties, total, cap)
+                       _source_gaps(store), points, lines, total, cap)
 
 
 def _ratios(store, contract, dates: list[date]) -> list[RatioSeries]:
@@ -163,22 +182,32 @@ def _source_gaps(store) -> list[SourceGaps]:
 
 
 def _penalties(store, contract, dates, config):
-    """Penalties accumulated by each night, and the 10% cap: the penalty ledger
-    (recon/penalties.py: scaling, service levels, the monthly rule) read once."""
+    """The penalty ledger up to the last night, and its running total on each night."""
     from recon import penalties
 
     cap = Money.of(penalties.cap(contract))
     if not dates:
-        return [], Money.of(0), cap
+        return [], [], Money.of(0), cap
     ledger = penalties.ledger(store, contract, config, dates[-1])
-    points = [PenaltyPoint(d, penalties.total([p for p in ledger if p.dated <= d]))
+    lines = [PenaltyLine(p.dated, p.clause, p.amount, p.running_total, p.status, p.reason)
+             for p in ledger]
+    points = [PenaltyPoint(d, cents(next((p.running_total for p in reversed(ledger)
+                                          if p.dated <= d), 0)))
               for d in dates]
-    return points, Money.of(points[-1].total), cap
+    return points, lines, Money.of(penalties.total(ledger)), cap
 
 
 def _monthly(out_dir: Path) -> list[MonthlyRow]:
-    found = sorted(Path(out_dir).glob("monthly/*/assessment.html"), reverse=True)
-    return [MonthlyRow(p.parent.name, p.relative_to(out_dir).as_posix()) for p in found]
+    rows = []
+    for page in sorted(Path(out_dir).glob("monthly/*/assessment.html"), reverse=True):
+        row = MonthlyRow(page.parent.name, page.relative_to(out_dir).as_posix())
+        try:
+            data = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+            row.passed, row.verdict = data.get("passed"), data.get("verdict")
+        except (OSError, ValueError, AttributeError):
+            pass  # a page without its JSON is still linked
+        rows.append(row)
+    return rows
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -210,13 +239,13 @@ def refresh_after_run(config, db_path: Path, out_dir: Path) -> None:
 
 
 def write_index(index: IndexReport, out_dir: Path) -> Path:
-    env = _env()
-    env.globals.update(ratio_svg=ratio_svg, severity_svg=severity_svg, sources_svg=sources_svg,
+    e = env()
+    e.globals.update(ratio_svg=ratio_svg, severity_svg=severity_svg, sources_svg=sources_svg,
                        penalty_svg=penalty_svg)
-    html = env.get_template("index.html.j2").render(r=index, labels=labels)
+    html = e.get_template("index.html.j2").render(r=index, labels=labels)
     path = Path(out_dir) / "index.html"
-    _atomic_write(path, html)
-    _atomic_write(Path(out_dir) / "index.json", index.to_json())
+    write_atomic(path, html)
+    write_atomic(Path(out_dir) / "index.json", index.to_json())
     return path
 
 
@@ -225,6 +254,8 @@ def write_index(index: IndexReport, out_dir: Path) -> Path:
 # one decimal; every label is escaped, since item and source names come from files and
 # the cloud.
 COLOURS = {"critical": "#c62828", "warning": "#f0a500", "info": "#5b8def"}
+#: nights up to which every delivered-ratio point gets a dot (beyond: only those below 100%)
+DOTS_UP_TO = 62
 
 
 def _px(value) -> str:
@@ -263,12 +294,15 @@ def ratio_svg(series: RatioSeries) -> Markup:
             f'<text x="{left - 3}" y="{top + ph}" class="ax" text-anchor="end">0</text>',
             f'<line x1="{left}" y1="{top + ph}" x2="{w - right}" y2="{top + ph}" class="axis"/>']
     run: list[str] = []
+    dots = n <= DOTS_UP_TO  # a year of dots is a megabyte no phone needs: then the line only
     for i, p in enumerate(series.points + [RatioPoint(date.min, None)]):
         if p.ratio is not None:
             run.append(f"{_px(x(i))},{_px(y(p.ratio))}")
-            colour = "#c62828" if p.ratio < 1 else "#1b7f3b"
-            body.append(f'<circle cx="{_px(x(i))}" cy="{_px(y(p.ratio))}" r="2.2" '
-                        f'fill="{colour}"><title>{p.snapshot_date} {_pct(p.ratio)}</title></circle>')
+            if dots or p.ratio < 1:
+                colour = "#c62828" if p.ratio < 1 else "#1b7f3b"
+                body.append(f'<circle cx="{_px(x(i))}" cy="{_px(y(p.ratio))}" r="2.2" '
+                            f'fill="{colour}"><title>{p.snapshot_date} {_pct(p.ratio)}</title>'
+                            f'</circle>')
         else:
             if len(run) > 1:
                 body.append(f'<polyline points="{" ".join(run)}" class="line"/>')
@@ -281,7 +315,7 @@ def ratio_svg(series: RatioSeries) -> Markup:
 
 def severity_svg(nights: list[SeverityNight]) -> Markup:
     """Findings per night, stacked by severity, oldest night on the left."""
-    w, h, left, bottom, top = 640, 200, 30, 34, 10
+    w, h, left, bottom, top = 400, 170, 24, 34, 10
     pw, ph = w - left - 10, h - top - bottom
     n = max(len(nights), 1)
     most = max([n_.critical + n_.warning + n_.info for n_ in nights] + [1])
@@ -306,21 +340,21 @@ def severity_svg(nights: list[SeverityNight]) -> Markup:
         body.append(f'<text x="{w - 10}" y="{h - 18}" class="ax" text-anchor="end">'
                     f'{nights[-1].snapshot_date}</text>')
     for k, sev in enumerate(("critical", "warning", "info")):
-        body.append(f'<rect x="{left + 130 * k}" y="{h - 10}" width="10" height="10" '
-                    f'fill="{COLOURS[sev]}"/><text x="{left + 14 + 130 * k}" y="{h - 1}" '
+        body.append(f'<rect x="{left + 70 * k}" y="{h - 10}" width="10" height="10" '
+                    f'fill="{COLOURS[sev]}"/><text x="{left + 14 + 70 * k}" y="{h - 1}" '
                     f'class="ax">{labels.SEVERITY[sev]}</text>')
     return _svg(w, h, "每晚发现的问题数（按级别）", body)
 
 
 def sources_svg(sources: list[SourceGaps]) -> Markup:
     """Unknown nights per source: how often each source could not be counted."""
-    row, left, w = 22, 230, 640
+    row, left, w = 22, 150, 400
     h = row * max(len(sources), 1) + 8
     most = max([s.nights for s in sources] + [1])
     body = []
     for i, s in enumerate(sources):
         yy = 4 + row * i
-        full = Decimal(w - left - 90)
+        full = Decimal(w - left - 75)
         body.append(f'<rect x="{left}" y="{yy}" width="{_px(full * s.nights / most)}" '
                     f'height="{row - 8}" class="track"/>')
         if s.unknown_nights:
@@ -335,8 +369,8 @@ def sources_svg(sources: list[SourceGaps]) -> Markup:
 
 
 def penalty_svg(points: list[PenaltyPoint], cap: Money) -> Markup:
-    """Penalties accumulated night by night against the 10% cap."""
-    w, h, left, right, top, bottom = 640, 180, 70, 10, 14, 24
+    """The penalty ledger's running total night by night against the 10% cap."""
+    w, h, left, right, top, bottom = 400, 160, 30, 6, 14, 24
     pw, ph = w - left - right, h - top - bottom
     ymax = max([cap.amount] + [p.total for p in points]) * Decimal("1.1")
     n = len(points)
@@ -365,7 +399,7 @@ def penalty_svg(points: list[PenaltyPoint], cap: Money) -> Markup:
         body.append(f'<text x="{left}" y="{h - 6}" class="ax">{points[0].snapshot_date}</text>')
         body.append(f'<text x="{w - right}" y="{h - 6}" class="ax" text-anchor="end">'
                     f'{points[-1].snapshot_date}</text>')
-    return _svg(w, h, "累计违约金与第十二条上限", body)
+    return _svg(w, h, "违约金累计（违约金台账）与第十二条上限", body)
 
 
 # -- command line ----------------------------------------------------------------------

@@ -409,9 +409,8 @@ def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
 
 # -- the command line ---------------------------------------------------------------------
 def cmd_report_monthly(args) -> int:
-    from recon.config import load_config
+    from recon.config import load_config, store_path
     from recon.contract import load_contract
-    from recon.config import store_path
     from recon.ledgers.incidents import _say
     from recon.store import current
 
@@ -423,7 +422,10 @@ def cmd_report_monthly(args) -> int:
     # a night is one transaction: this sees all of a night or none of it
     with current(db, config.lock_wait, say=_say) as store:
         report = build_monthly(store, contract, config, args.month)
-    paths = write_monthly(report, Path(args.out) if args.out else config.out_dir)
+    out = Path(args.out) if args.out else config.out_dir
+    paths = write_monthly(report, out)
+    from recon.reports.index import refresh_after_run
+    refresh_after_run(config, db, out)  # the index links the new assessment
     print(f"{report.month}: {report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；"
           f"累计违约金 {report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, "
           f"{paths['json']}")
