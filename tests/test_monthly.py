@@ -231,6 +231,19 @@ def test_one_penalty_ledger_each_once_dated_against_the_cap(year):
                                         date(2026, 9, 30)]
 
 
+def test_the_nightly_report_totals_the_same_ledger(year):
+    def total(day):
+        rep = json.loads((year / "out" / day / "nightly.json").read_text(encoding="utf-8"))
+        return rep["penalties"]["amount"]
+
+    # by 12-10: the availability penalties of July, August and September (121,648.25 x 3)
+    assert total("2026-12-10") == "364944.75"
+    # by 12-12: and KR-9's, dated 12-11 (+ 48,659.30)
+    assert total("2026-12-12") == "413604.05"
+    # by 2027-01-01: December's three service-level penalties too, as the ledger says
+    assert total("2027-01-01") == "681230.20"
+
+
 def test_report_files_are_byte_identical_and_the_pdf_says_what_the_json_says(year):
     cfg = str(year / "recon.toml")
     outs = [year / "out-a", year / "out-b"]
