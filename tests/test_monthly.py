@@ -294,6 +294,9 @@ def test_the_scaling_coefficient_has_one_value(year, capsys):
     err = capsys.readouterr().err
     assert "附件3 row 4 coefficient 0.20 differs" in err and "penalty_coefficient 0.25" in err
     assert not (year / "coef" / "out").exists()
+    # a night checks it before it pulls or writes anything
+    assert main(["--config", str(cfg), "run", "--date", "2026-12-01", "-q"]) == 3
+    assert not (year / "coef" / "recon.duckdb").exists()
 
 
 # -- service-level breaches priced by their annex rows (ledger only, no nights needed) ------
