@@ -21,7 +21,7 @@ from recon.contract import load_contract
 from recon.errors import ConfigError
 from recon.sim.scenario import parse_scenario
 from recon.sim.server import SimServer, clouds_yaml
-from tests.conftest import ROOT, write_config
+from tests.conftest import write_config
 from tests.test_openstack_connector import EXPECTED, figures
 
 SMALL = Path(__file__).parent / "scenarios" / "small.yaml"

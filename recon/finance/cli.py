@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recon.config import load_config
+from recon.config import load_config, store_path
 
 
 def cmd_schedule(args) -> int:
@@ -34,7 +34,7 @@ def cmd_verify(args) -> int:
     contract = load_contract(config)
     mapping = load_mapping(config.mapping_path, contract)
     statement = read_statement(args.file)          # a bad file stops here: nothing written
-    db = Path(args.db) if args.db else config.db_path
+    db = store_path(config, args.db)
     with current(db, config.lock_wait) as store:   # an older store is migrated, never emptied
         result = verify(statement, contract, store, mapping, config)
     report = build_finance(result, contract)
