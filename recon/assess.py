@@ -67,17 +67,49 @@ class Rules:
         return next(r for r in self.annex if r.annex == annex and r.row == row)
 
 
+#: the keys each table of assessment.toml may have: a misspelt threshold must not fall
+#: back to its default unnoticed
+_COMMON = {"code", "name", "clause", "required"}
+KEYS = {
+    "top": {"criteria", "monthly_rule", "on_site", "annex2", "annex3"},
+    "delivery": _COMMON | {"max_shortfall_days"},
+    "scaling": _COMMON,
+    "availability": _COMMON | {"min_availability"},
+    "response_time": _COMMON | {"max_mean_minutes"},
+    "recovery_time": _COMMON | {"max_mean_minutes", "max_mean_minutes_important"},
+    "on_site": _COMMON | {"max_minutes"},
+    "data_completeness": _COMMON | {"min_complete_share"},
+    "monthly_rule": {"consecutive_months", "rectification_failed"},
+    "on_site_table": {"unattended_after_minutes"},
+    "annex": {"row", "text", "coefficient", "rule", "above", "upto", "count", "complaints"},
+}
+
+
+def _check_keys(path, where: str, table: dict, allowed: set) -> None:
+    import difflib
+
+    for key in table:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, sorted(allowed), n=1)
+            raise ConfigError(f"{path} {where}: unknown key {key!r}"
+                              + (f" (did you mean {near[0]!r}?)" if near else ""))
+
+
 def load_rules(config) -> Rules:
     """assessment.toml (``[assessment] file`` in recon.toml, else the bundled one), checked."""
     name = (config.extra.get("assessment") or {}).get("file")
     path = (config.path.resolve().parent / name) if name else RULES_FILE
     raw = read_toml(path, "assessment")
+    _check_keys(path, "(top level)", raw, KEYS["top"])
+    _check_keys(path, "[monthly_rule]", raw.get("monthly_rule", {}), KEYS["monthly_rule"])
+    _check_keys(path, "[on_site]", raw.get("on_site", {}), KEYS["on_site_table"])
     criteria = {}
     for n, c in enumerate(raw.get("criteria", []), start=1):
         code = c.get("code")
         if code not in CODES:
             raise ConfigError(f"{path} [[criteria]] #{n}: code {code!r} is not one of "
                               + ", ".join(CODES))
+        _check_keys(path, f"[[criteria]] {code}", c, KEYS[code])
         for key in ("name", "clause"):
             if not c.get(key):
                 raise ConfigError(f"{path} [[criteria]] {code}: missing key {key!r}")
@@ -89,6 +121,7 @@ def load_rules(config) -> Rules:
     for annex in (2, 3):
         for n, r in enumerate(raw.get(f"annex{annex}", []), start=1):
             where = f"{path} [[annex{annex}]] #{n}"
+            _check_keys(path, f"[[annex{annex}]] #{n}", r, KEYS["annex"])
             try:
                 rows.append(AnnexRow(annex, int(r["row"]), str(r["text"]),
                                      Decimal(str(r["coefficient"])), r.get("rule"),

@@ -95,8 +95,9 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
     return 0
 
 
-def _assess_months(config, contract, db: Path, out: Path, days) -> list[str]:
-    """The monthly assessment (月度考核) of every month the nights touched."""
+def _assess_months(config, contract, db: Path, out: Path, days) -> None:
+    """The monthly assessment (月度考核) of every month the nights touched (before the
+    index is rebuilt: it lists the assessments it finds under OUT/monthly/)."""
     from recon.ledgers import incidents
     from recon.reports.monthly import build_monthly, write_monthly
     from recon.store import Store
@@ -106,7 +107,6 @@ def _assess_months(config, contract, db: Path, out: Path, days) -> list[str]:
         incidents.save(store, incidents.read_incidents(INCIDENTS, contract))
         for month in months:
             write_monthly(build_monthly(store, contract, config, month), out)
-    return months
 
 
 def cmd_demo(args) -> int:

@@ -124,7 +124,7 @@ FINANCE_STATUS = {
     "daxie_mismatch": "大写金额不符",
     "missing_item": "合同项目未计费",
 }
-NIGHT_STATE = {"measured": "已计量", "unknown": "未知（未有效采集）", "not_measured": "无数据源计量",
+NIGHT_STATE = {"measured": "已计量", "unknown": "未知（未有效采集）", "not_measured": "分配数量无计量",
                "outside_term": "服务期外"}
 
 

@@ -53,6 +53,9 @@ class Night:
         self.progress = progress or Progress()
         self.contract = load_contract(config)
         self.mapping = load_mapping(config.mapping_path, self.contract)
+        # the report totals the penalty ledger, priced by assessment.toml: checked up front
+        from recon.assess import load_rules
+        load_rules(config)
         self.cloud = cloud if cloud is not None else config.cloud
         self.cloud_config = cloud_config
         if not self.cloud and not config.exports_dir:

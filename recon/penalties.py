@@ -45,6 +45,7 @@ class Penalty:
     month: str               # the month it belongs to (YYYY-MM)
     annex: int = 3
     row: int = 0
+    item_no: int | None = None   # the contract item, where the penalty is about one
     running_total: Decimal = Decimal(0)
     over_cap: bool = False   # the running total exceeds the cap from this penalty on
 
@@ -54,14 +55,18 @@ def cap(contract) -> Decimal:
     return cents(contract.total * CAP_SHARE)
 
 
-def monthly_fee(contract) -> Decimal:
-    return contract.total / contract.months
+def amount(fee: Decimal, months: int, coefficient: Decimal) -> Decimal:
+    """违约金 = 信息系统云服务费 / 服务月数 x 惩罚系数, to the fen: the one formula."""
+    return cents(fee / months * coefficient)
 
 
-def _make(key, dated, row: "assess.AnnexRow", fee, reason, status="counted") -> Penalty:
-    return Penalty(key, dated, row.clause, row.coefficient, cents(fee),
-                   cents(fee * row.coefficient), status, reason, f"{dated:%Y-%m}", row.annex,
-                   row.row)
+def _make(key, dated, row: "assess.AnnexRow", contract, reason, status="counted",
+          fee: Decimal | None = None) -> Penalty:
+    """A penalty of ``row``; the fee is the contract total unless given (an item's)."""
+    fee = contract.total if fee is None else fee
+    return Penalty(key, dated, row.clause, row.coefficient, cents(fee / contract.months),
+                   amount(fee, contract.months, row.coefficient), status, reason,
+                   f"{dated:%Y-%m}", row.annex, row.row)
 
 
 def _band(rows, value: Decimal):
@@ -79,7 +84,6 @@ def _band(rows, value: Decimal):
 def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> list[Penalty]:
     """The service-level breaches of one assessed month, each priced by its annex row."""
     f, p = a.figures, a.period
-    fee = monthly_fee(contract)
     major = bool(f.major_loss)
     annex = 2 if major else 3
     flag = f"（甲方台账标记造成重大损失：{'、'.join(f.major_loss)}）" if major else ""
@@ -93,7 +97,7 @@ def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> li
             row = comp[0]
         else:
             row = rules.rows("availability", 3)[0]
-        out.append(_make(f"sla:{p.month}:availability", p.last, row, fee,
+        out.append(_make(f"sla:{p.month}:availability", p.last, row, contract,
                          f"{p.month} 可用性 {(f.availability * 100).quantize(Decimal('0.0001'))}%"
                          f" 低于 {(floor * 100).normalize()}%；服务期内投诉 {f.complaints_in_term} 次"
                          f"{flag}"))
@@ -102,11 +106,11 @@ def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> li
     for s in f.systems:
         minutes = Decimal(s.seconds) / 60
         if rep_row and (s.outages >= (rep_row.count or 3) or minutes > (rep_row.above or 480)):
-            out.append(_make(f"sla:{p.month}:outage:{s.system}", p.last, rep_row, fee,
+            out.append(_make(f"sla:{p.month}:outage:{s.system}", p.last, rep_row, contract,
                              f"{s.system} 本月中断 {s.outages} 次，累计 "
                              f"{minutes.quantize(Decimal('0.1'))} 分钟"))
         elif long_row and Decimal(s.longest_seconds) / 60 > (long_row.above or 120):
-            out.append(_make(f"sla:{p.month}:outage:{s.system}", p.last, long_row, fee,
+            out.append(_make(f"sla:{p.month}:outage:{s.system}", p.last, long_row, contract,
                              f"{s.system} 单次中断 "
                              f"{(Decimal(s.longest_seconds) / 60).quantize(Decimal('0.1'))} 分钟"
                              f"{'（月末仍未恢复）' if s.open else ''}"))
@@ -122,7 +126,7 @@ def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> li
             continue
         row, note = _band(rules.rows(rule, annex), value)
         if row is not None:
-            out.append(_make(f"sla:{p.month}:{rule}", p.last, row, fee,
+            out.append(_make(f"sla:{p.month}:{rule}", p.last, row, contract,
                              f"{p.month} {label} {value.quantize(Decimal('0.1'))} 分钟"
                              f"{note}{flag}"))
     return out
@@ -144,13 +148,14 @@ def scaling_penalties(store, contract, config, rules: "assess.Rules", until: dat
         if not st.penalty_applies:
             continue
         r = st.request
-        fee = (contract.total if config.penalty_basis == "contract"
-               else contract.items[r.item_no].line_total) / contract.months
         dated = r.notice_deadline + timedelta(days=1)
         done = f"，{st.completed_on} 才完成" if st.completed_on else "，仍未完成"
-        pen = _make(f"scaling:{r.request_id}", dated, row, fee,
+        pen = _make(f"scaling:{r.request_id}", dated, row, contract,
                     f"扩容申请 {r.request_id}（第{r.item_no}项）书面通知期限 "
-                    f"{r.notice_deadline} 已过{done}")
+                    f"{r.notice_deadline} 已过{done}",
+                    fee=None if config.penalty_basis == "contract"
+                    else contract.items[r.item_no].line_total)
+        pen.item_no = r.item_no
         out.append(pen)
     return out
 
@@ -163,7 +168,7 @@ def monthly_rule_penalties(history: list, rules: "assess.Rules", contract) -> li
         if a.failed_in_a_row == rules.consecutive_months:
             counted = a.period.month in rules.rectification_failed
             out.append(_make(
-                f"monthly:{a.period.month}", a.period.last, row, monthly_fee(contract),
+                f"monthly:{a.period.month}", a.period.last, row, contract,
                 f"连续 {a.failed_in_a_row} 个月未通过考核（至 {a.period.month}）"
                 + ("，限期整改后仍未达到要求" if counted else
                    "；须经限期整改后仍不达标方可计收，暂列待定"),
@@ -197,4 +202,5 @@ def ledger(store, contract, config, until: date, rules=None, history=None) -> li
 
 
 def total(penalties: list[Penalty]) -> Decimal:
-    return sum((p.amount for p in penalties if p.status == "counted"), Decimal(0))
+    """What the counted penalties add up to, in fen (a pending one is not counted)."""
+    return cents(sum((p.amount for p in penalties if p.status == "counted"), Decimal(0)))

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from recon import labels
 from recon.errors import InputError
-from recon.money import cents, fmt
+from recon.money import fmt
 from recon.progress import SHANGHAI
 from recon.textfiles import read_table
 
@@ -425,13 +425,11 @@ def penalty(contract, item_no: int, basis: str = "contract", coefficient=Decimal
             ) -> Decimal:
     """违约金 = 信息系统云服务费 / 服务月数 x 20%; the fee is the contract total by default,
     or the item's line total (``basis = "item"``)."""
+    from recon.penalties import amount  # the formula lives with the penalty ledger
+
     fee = contract.total if basis == "contract" else contract.items[item_no].line_total
-    return cents(fee / contract.months * Decimal(coefficient))
+    return amount(fee, contract.months, Decimal(coefficient))
 
-
-def penalty_cap(contract) -> Decimal:
-    """第十二条: penalties above 10% of the contract total allow termination."""
-    return cents(contract.total * Decimal("0.10"))
 
 
 # -- the night's findings --------------------------------------------------------------

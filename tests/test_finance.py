@@ -214,10 +214,14 @@ def test_tax_columns_right_and_wrong(store):
         # 98.70 + 6.30 = 105.00 holds, but 105.00 / 1.06 = 99.06, not 98.70
         "tax_net": "No3,16,WAF,2026-11-06,2026-11-10,25,302.40,98.70,0.06,6.30,105.00,"
                    "人民币壹佰零伍元整\n",
+        # an exempt line: 105.00 / (1 + 0) = 105.00, tax 0
+        "tax_free": "No4,16,WAF,2026-11-06,2026-11-10,25,302.40,105.00,免税,0,105.00,"
+                    "人民币壹佰零伍元整\n",
     }
     got = {name: verify(store, name, TAX_HEAD + text)[1]["lines"][0] for name, text in cases.items()}
     assert {k: v["statuses"] for k, v in got.items()} == {
-        "tax_ok": ["ok"], "tax_sum": ["arithmetic_error"], "tax_net": ["arithmetic_error"]}
+        "tax_ok": ["ok"], "tax_sum": ["arithmetic_error"], "tax_net": ["arithmetic_error"],
+        "tax_free": ["ok"]}
     assert "105.36" in got["tax_sum"]["notes"][0] and "99.06" in got["tax_net"]["notes"][0]
     assert got["tax_ok"]["billed_amount"] == "105.00"
 
@@ -392,7 +396,7 @@ def test_an_item_no_source_measures_is_valued_apart_not_counted(store):
     assert (vas["accepted_amount"], vas["unknown_value"], vas["difference"]) == \
         ("0.00", "117.60", "0.00")
     assert len(vas["unknown_days"]) == 5 and {d["state"] for d in vas["days"]} == {"not_measured"}
-    assert "本项无数据源计量" in vas["notes"][-1]
+    assert "本项分配数量无计量" in vas["notes"][-1]
 
 
 def test_days_outside_the_term_have_no_contracted_quantity(store):
@@ -438,3 +442,28 @@ def test_the_statements_own_total_row_is_checked_not_billed(store):
     assert code == 1 and r["statuses"] == ["arithmetic_error", "daxie_mismatch"]
     assert "1265.09" in r["statement_notes"][0]
     assert "人民币壹仟贰佰陆拾伍元零玖分" in r["statement_notes"][1]
+
+
+def test_an_unlimited_quota_delivers_the_contract_and_a_use_only_item_is_valued_apart(
+        workdir, monkeypatch):
+    """One night through openstacksdk against the simulator: the load-balancer quota is -1
+    (nothing caps delivery) and SNAT (item 30) is an item the API sees only in use."""
+    from tests.test_openstack_evidence import night, serve, small
+
+    with serve(small(load_balancer={"load_balancer": -1})) as sim:
+        night(workdir, sim, monkeypatch, "2026-11-10")
+    # one night of November: 1/360 of the term
+    #   item 11: 134.40 x 48 / 360 = 17.92, all accepted (unlimited: the contract's 48 delivered)
+    #   item 30: 2634.24 x 1 / 360 = 7.3173.. -> 7.32, nothing accepted, valued apart
+    path = workdir / "one-night.csv"
+    path.write_text(HEAD + "11,主机负载均衡服务,2026-11-10,2026-11-10,48,134.40,17.92\n"
+                    "30,snat服务,2026-11-10,2026-11-10,1,2634.24,7.32\n", encoding="utf-8")
+    main(["--config", str(workdir / "recon.toml"), "finance", "verify", str(path)])
+    r = json.loads((workdir / "out" / "finance" / "one-night" / "verification.json")
+                   .read_text("utf-8"))
+    lb, snat = line(r, 11)[0], line(r, 30)[0]
+    assert lb["statuses"] == ["ok"] and lb["days"][0]["state"] == "measured"
+    assert (lb["accepted_amount"], lb["unknown_value"]) == ("17.92", "0.00")
+    assert snat["statuses"] == ["ok"] and snat["days"][0]["state"] == "not_measured"
+    assert (snat["accepted_amount"], snat["unknown_value"], snat["difference"]) == \
+        ("0.00", "7.32", "0.00")

@@ -231,6 +231,19 @@ def test_one_penalty_ledger_each_once_dated_against_the_cap(year):
                                         date(2026, 9, 30)]
 
 
+def test_the_nightly_report_totals_the_same_ledger(year):
+    def total(day):
+        rep = json.loads((year / "out" / day / "nightly.json").read_text(encoding="utf-8"))
+        return rep["penalties"]["amount"]
+
+    # by 12-10: the availability penalties of July, August and September (121,648.25 x 3)
+    assert total("2026-12-10") == "364944.75"
+    # by 12-12: and KR-9's, dated 12-11 (+ 48,659.30)
+    assert total("2026-12-12") == "413604.05"
+    # by 2027-01-01: December's three service-level penalties too, as the ledger says
+    assert total("2027-01-01") == "681230.20"
+
+
 def test_report_files_are_byte_identical_and_the_pdf_says_what_the_json_says(year):
     cfg = str(year / "recon.toml")
     outs = [year / "out-a", year / "out-b"]
@@ -281,6 +294,9 @@ def test_the_scaling_coefficient_has_one_value(year, capsys):
     err = capsys.readouterr().err
     assert "附件3 row 4 coefficient 0.20 differs" in err and "penalty_coefficient 0.25" in err
     assert not (year / "coef" / "out").exists()
+    # a night checks it before it pulls or writes anything
+    assert main(["--config", str(cfg), "run", "--date", "2026-12-01", "-q"]) == 3
+    assert not (year / "coef" / "recon.duckdb").exists()
 
 
 # -- service-level breaches priced by their annex rows (ledger only, no nights needed) ------
@@ -332,3 +348,19 @@ def test_service_level_breaches_map_to_their_annex_rows(workdir, rows, expected)
         got = [(p.clause, str(p.amount)) for p in
                penalties.ledger(store, contract, config, date(2026, 8, 31))]
     assert got == expected
+
+
+def test_a_misspelt_threshold_in_assessment_toml_is_bad_input(year, capsys):
+    from recon.assess import RULES_FILE
+
+    bad = year / "assessment-typo.toml"
+    bad.write_text(RULES_FILE.read_text(encoding="utf-8").replace(
+        "max_shortfall_days = 7", "max_shortfal_days = 3"), encoding="utf-8")
+    (year / "typo").mkdir()
+    cfg = write_config(year / "typo", extra=f'[assessment]\nfile = "{bad}"\n')
+    assert main(["--config", str(cfg), "report", "monthly", "--month", "2026-12", "--db",
+                 str(year / "recon.duckdb"), "--out", str(year / "typo" / "out")]) == 3
+    err = capsys.readouterr().err
+    assert "[[criteria]] delivery: unknown key 'max_shortfal_days'" in err
+    assert "did you mean 'max_shortfall_days'" in err
+    assert not (year / "typo" / "out").exists()

@@ -21,7 +21,7 @@ from recon.contract import load_contract
 from recon.errors import ConfigError
 from recon.sim.scenario import parse_scenario
 from recon.sim.server import SimServer, clouds_yaml
-from tests.conftest import ROOT, write_config
+from tests.conftest import write_config
 from tests.test_openstack_connector import EXPECTED, figures
 
 SMALL = Path(__file__).parent / "scenarios" / "small.yaml"
@@ -170,7 +170,7 @@ def test_use_only_items_draw_no_shortfall_but_overuse_is_flagged(workdir, monkey
 
 
 def test_an_export_row_gives_the_allocation_of_a_use_only_item(workdir, monkeypatch):
-    (workdir / "exports" / "os-licences.csv").write_text(
+    (workdir / "exports" / "os-licences-2026-11-10.csv").write_text(
         "序号,服务名称,订购数量,使用数量\n26,国产Linux套餐,80,75\n", encoding="utf-8")
     with serve(small()) as sim:
         code, rep = night(workdir, sim, monkeypatch)

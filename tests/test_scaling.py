@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
 
 from recon import scaling
 from recon.cli import main
 from recon.config import load_config
 from recon.contract import load_contract
 from recon.demo import drop_exports
-from recon.data import BUNDLED_CONFIG, CONFIG_DIR, DEMO
+from recon.data import BUNDLED_CONFIG, CONFIG_DIR
 from recon.nightly import Night
 from recon.progress import Progress
 from recon.sim.scenario import load_scenario

@@ -19,23 +19,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from recon.labels import SOURCE_REASON
+
 PAGE = 1000
 RETRIABLE = (500, 502, 503, 504)
 MAX_DELAY = 10.0
 
-#: reason codes (SourceResult.stats["reason_code"]) and what a reader is told first
-REASONS = {
-    "timeout": "超时",
-    "connect": "无法连接",
-    "http_5xx": "服务端错误",
-    "http_4xx": "请求被拒绝",
-    "malformed": "应答格式错误",
-    "not_in_catalog": "服务目录中无此服务",
-    "version": "无可用的 API 版本",
-    "auth": "认证失败",
-    "dependency": "依赖的数据源失败",
-    "error": "采集出错",
-}
+#: reason codes (SourceResult.stats["reason_code"]) and what a reader is told first: the
+#: one table, in recon.labels, that the reports read too
+REASONS = SOURCE_REASON
 
 
 def backoff(attempt: int, retry_after: str | None = None) -> float:

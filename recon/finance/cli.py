@@ -1,37 +1,24 @@
 """`recon finance ...`: thin commands over recon.finance and recon.reports.finance."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from recon.config import load_config
+from recon.config import load_config, store_path
 
 
 def cmd_schedule(args) -> int:
     from recon.calendar import CalendarError, WorkCalendar
     from recon.contract import load_contract
-    from recon.finance.schedule import schedule
-    from recon.money import daxie, fmt
+    from recon.finance.schedule import schedule, schedule_text
 
     config = load_config(args.config)
     contract = load_contract(config)
     cal = WorkCalendar(args.calendar or config.calendar_file)
     payments = schedule(contract, cal)
-    print(f"{contract.title}（{contract.number}）付款计划（第七条）")
-    print(f"合同总额 {fmt(contract.total)} 元（大写：{daxie(contract.total)}）")
-    for p in payments:
-        print(f"\n第{p.number}期 {p.label}：{fmt(p.amount)} 元（大写：{daxie(p.amount)}）")
-        print(f"  付款条件：{p.condition}")
-        if p.error:
-            print("  付款日：未知　开票截止：未知（所需年份的工作日未提供，见下方错误）")
-            continue
-        word = "最迟付款日" if p.due_kind == "by" else "最早付款日"
-        print(f"  {word}：{p.due}（{cal.source_of(p.due.year)}）")
-        print(f"  乙方开票截止：{p.invoice_by}（付款前 5 个工作日，第七条第3款）")
+    print(schedule_text(contract, payments, cal))
     errors = [p.error for p in payments if p.error]
-    if errors:
-        print(f"recon: error: {errors[0]}", file=sys.stderr)
-        return CalendarError.exit_code
+    if errors:  # what is known is printed; the unknown year ends the command (exit 3)
+        raise CalendarError(errors[0])
     return 0
 
 
@@ -41,14 +28,14 @@ def cmd_verify(args) -> int:
     from recon.finance.statements import read_statement
     from recon.finance.verify import verify
     from recon.reports.finance import build_finance, write_finance
-    from recon.store import Store
+    from recon.store import current
 
     config = load_config(args.config)
     contract = load_contract(config)
     mapping = load_mapping(config.mapping_path, contract)
     statement = read_statement(args.file)          # a bad file stops here: nothing written
-    db = Path(args.db) if args.db else config.db_path
-    with Store(db, read_only=True, wait_seconds=config.lock_wait) as store:
+    db = store_path(config, args.db)
+    with current(db, config.lock_wait) as store:   # an older store is migrated, never emptied
         result = verify(statement, contract, store, mapping, config)
     report = build_finance(result, contract)
     paths = write_finance(report, Path(args.out) if args.out else config.out_dir)

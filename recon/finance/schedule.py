@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from recon.calendar import CalendarError, WorkCalendar
-from recon.money import cents
+from recon.money import cents, daxie, fmt
 
 FIRST_SHARE = Decimal("0.5")
 FIRST_WITHIN_WORKDAYS = 20
@@ -74,3 +74,20 @@ def schedule(contract, cal: WorkCalendar) -> list[Payment]:
 def _next_workday(day: date, cal: WorkCalendar) -> date:
     return cal.add_workdays(day, 1)
 
+
+
+def schedule_text(contract, payments: list[Payment], cal: WorkCalendar) -> str:
+    """The schedule as finance reads it: Chinese, amounts with 大写, each date's source."""
+    out = [f"{contract.title}（{contract.number}）付款计划（第七条）",
+           f"合同总额 {fmt(contract.total)} 元（大写：{daxie(contract.total)}）"]
+    for p in payments:
+        out += ["", f"第{p.number}期 {p.label}：{fmt(p.amount)} 元（大写：{daxie(p.amount)}）",
+                f"  付款条件：{p.condition}"]
+        if p.error:
+            out.append("  付款日：未知　开票截止：未知（所需年份的工作日未提供，见错误信息）")
+            continue
+        word = "最迟付款日" if p.due_kind == "by" else "最早付款日"
+        out += [f"  {word}：{p.due}（{cal.source_of(p.due.year)}）",
+                f"  乙方开票截止：{p.invoice_by}（付款前 {INVOICE_WORKDAYS_BEFORE} 个工作日，"
+                f"第七条第3款）"]
+    return "\n".join(out)

@@ -121,9 +121,16 @@ def _number(path, line, col, text) -> Decimal:
     return value
 
 
+#: what an invoice prints in 税率 for a line that bears no VAT
+EXEMPT = ("免税", "不征税", "0")
+
+
 def _rate(path, line, col, text) -> Decimal:
-    """'6%', '0.06' or '6' (a rate above 1 is read as percent, as invoices print it)."""
+    """'6%', '0.06' or '6' (a rate above 1 is read as percent, as invoices print it);
+    免税 / 不征税 are 0."""
     t = text.strip()
+    if t in EXEMPT:
+        return Decimal(0)
     pct = t.endswith("%")
     value = _number(path, line, col, t.rstrip("%"))
     if pct or value > 1:

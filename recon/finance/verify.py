@@ -284,7 +284,7 @@ def check_line(line: StatementLine, contract, store, mapping, months: int,
                          f"{labels.qty(line.quantity)}（不超过合同数量）")
     unknown = [d for d in days if d.state in ("unknown", "not_measured")]
     if unknown:
-        kind = "本项无数据源计量，须人工核对" if all(d.state == "not_measured" for d in unknown) \
+        kind = "本项分配数量无计量（无数据源，或接口只见使用量），须人工核对" if all(d.state == "not_measured" for d in unknown) \
             else "当晚未能有效采集"
         notes.append(f"{len(unknown)} 晚无数据（{kind}），价值 {unknown_value} 元另列，"
                      f"既不计为已交付也不计为未交付")

@@ -362,32 +362,40 @@ def month_figures(store, first: date, last: date, year_start: date,
 
 
 # -- the command line ------------------------------------------------------------------
+def _say(message: str) -> None:
+    """Tell a person at the terminal why the command waits (stderr, as recon.cli does)."""
+    import sys
+
+    print(f"recon: {message}", file=sys.stderr, flush=True)
+
+
 def _fmt_time(value: datetime | None) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
 def cmd_import(args) -> int:
-    from recon.config import load_config
+    from recon.config import load_config, store_path
     from recon.contract import load_contract
     from recon.store import Store, run_lock
 
     config = load_config(args.config)
     contract = load_contract(config)
     rows = read_incidents(Path(args.file), contract)  # every row checked before any is kept
-    db = Path(args.db) if args.db else config.db_path
-    with run_lock(db, config.lock_wait), Store(db) as store:
+    db = store_path(config, args.db)
+    with run_lock(db, config.lock_wait, "recon incidents import", say=_say), \
+            Store(db, wait_seconds=config.lock_wait, say=_say) as store:
         changed = save(store, rows)
     print(f"{args.file}: {len(rows)} incidents read, {len(changed)} new or changed")
     return 0
 
 
 def cmd_list(args) -> int:
-    from recon.config import load_config
+    from recon.config import load_config, store_path
     from recon.store import current
 
     config = load_config(args.config)
-    db = Path(args.db) if args.db else config.db_path
-    with current(db, config.lock_wait) as store:
+    db = store_path(config, args.db)
+    with current(db, config.lock_wait, say=_say) as store:
         if args.month:
             first = date(args.month.year, args.month.month, 1)
             last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)

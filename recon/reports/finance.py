@@ -1,7 +1,7 @@
 """The finance verification report: one typed context, written as JSON, HTML and XLSX.
 
 :class:`FinanceReport` is both ``verification.json`` and what
-``reports/finance.html.j2`` and the workbook read, so the three cannot
+``recon/data/templates/finance.html.j2`` and the workbook read, so the three cannot
 disagree.  It only shows what :mod:`recon.finance.verify` concluded.
 
 The workbook (XlsxWriter) has three sheets: 汇总 (summary), 明细 (lines),

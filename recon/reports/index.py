@@ -404,10 +404,10 @@ def penalty_svg(points: list[PenaltyPoint], cap: Money) -> Markup:
 
 # -- command line ----------------------------------------------------------------------
 def cmd_report_index(args) -> int:
-    from recon.config import load_config
+    from recon.config import load_config, store_path
 
     config = load_config(args.config)
-    path = rebuild(config, Path(args.db) if args.db else config.db_path,
+    path = rebuild(config, store_path(config, args.db),
                    Path(args.out) if args.out else config.out_dir)
     print(f"index: {path}")
     return 0

@@ -55,6 +55,9 @@ class ItemLine:
     shortfall_nights: int
     longest_shortfall: int
     measured_by: str
+    #: what the allocated figure is on the month's last measured night (配额, 已交付资源,
+    #: 控制台导出, 不限, 未计量); None when no night measured the item
+    allocated_basis: str | None
     #: [night, allocated or null (unknown / not run), contracted]
     series: list[tuple[date, Decimal | None, Decimal | None]]
 
@@ -207,11 +210,17 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         "SELECT item_no, string_agg(DISTINCT measured_by, ', ' ORDER BY measured_by) "
         "FROM item_days WHERE snapshot_date BETWEEN ? AND ? GROUP BY item_no",
         [p.first, p.last]).fetchall())
+    basis = dict(db.execute(
+        "SELECT item_no, allocated_basis FROM item_days WHERE snapshot_date BETWEEN ? AND ? "
+        "AND allocated_basis IS NOT NULL "
+        "QUALIFY row_number() OVER (PARTITION BY item_no ORDER BY snapshot_date DESC) = 1",
+        [p.first, p.last]).fetchall())
     items = [ItemLine(i.item_no, contract.items[i.item_no].short_name,
                       contract.items[i.item_no].unit, i.contracted, i.allocated, i.in_use,
                       i.delivered_ratio, i.undelivered_value.quantize(Decimal("0.01")),
                       i.measured_nights, i.unknown_nights, i.shortfall_nights,
-                      i.longest_shortfall, measured_by.get(i.item_no) or "-", i.series)
+                      i.longest_shortfall, measured_by.get(i.item_no) or "-",
+                      labels.basis_label(basis.get(i.item_no)), i.series)
              for i in a.items]
     scaling_lines = [ScalingLine(
         st.request.request_id, st.request.item_no,
@@ -314,8 +323,8 @@ def sparkline(item: ItemLine, width: int = 180, height: int = 28) -> str:
     are the same on every machine (no font or backend setup), and WeasyPrint draws it as is.
     """
     values = [v for _, a, c in item.series for v in (a, c) if v is not None]
-    if not values or item.measured_nights == 0:
-        return ""
+    if not values or item.allocated is None:
+        return ""  # never measured, or no allocation figure (不限, 未计量): nothing to draw
     # the scale spans the values themselves, so a shortfall of a few percent shows
     lo, hi = min(values), max(values)
     span = (hi - lo) or (abs(hi) or Decimal(1))
@@ -368,8 +377,13 @@ def render_html(report: MonthlyReport) -> str:
 
 def render_pdf(report: MonthlyReport, html: str) -> bytes:
     """WeasyPrint's PDF of the HTML; metadata dated by the data, never the clock."""
+    import logging
+
     import weasyprint
 
+    # the shared stylesheet has screen rules (phone layout, scrolling tables) WeasyPrint
+    # does not know; it skips them, and its warnings would only be noise in cron mail
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
     doc = weasyprint.HTML(string=html, base_url=None).render()
     stamp = (report.data_as_of or report.last).isoformat()
     doc.metadata.title = f"政务云服务月度考核报告 {report.month}"
@@ -387,10 +401,7 @@ def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
     html = render_html(report)
     pdf = render_pdf(report, html)
     paths = {k: folder / f"assessment.{k}" for k in ("html", "pdf", "json")}
-    # the PDF is bytes: the same write-then-rename as the text files
-    tmp = paths["pdf"].with_suffix(".pdf.tmp")
-    tmp.write_bytes(pdf)
-    tmp.replace(paths["pdf"])
+    _atomic_write(paths["pdf"], pdf)
     _atomic_write(paths["html"], html)
     _atomic_write(paths["json"], report.to_json())
     return paths
@@ -398,16 +409,18 @@ def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
 
 # -- the command line ---------------------------------------------------------------------
 def cmd_report_monthly(args) -> int:
-    from recon.config import load_config
+    from recon.config import load_config, store_path
     from recon.contract import load_contract
+    from recon.ledgers.incidents import _say
     from recon.store import current
 
     config = load_config(args.config)
     contract = load_contract(config)
     assess.period(contract, args.month)  # a month outside the term: exit 3 before reading
     assess.load_rules(config)            # so is a bad assessment.toml
-    db = Path(args.db) if args.db else config.db_path
-    with current(db, config.lock_wait) as store:
+    db = store_path(config, args.db)
+    # a night is one transaction: this sees all of a night or none of it
+    with current(db, config.lock_wait, say=_say) as store:
         report = build_monthly(store, contract, config, args.month)
     out = Path(args.out) if args.out else config.out_dir
     paths = write_monthly(report, out)

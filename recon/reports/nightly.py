@@ -149,7 +149,8 @@ class NightlyReport:
     shortfall_value: Money | None = None
     overage_value: Money | None = None
     scaling: list[ScalingLine] = field(default_factory=list)
-    #: 附件3 row 4 penalties incurred so far, and the 10% cap of 第十二条
+    #: penalties incurred so far (the penalty ledger: scaling, service levels, the monthly
+    #: rule), and the 10% cap of 第十二条
     penalties: Money | None = None
     penalty_cap: Money | None = None
     #: the contract's total, digits and 大写, as the header shows it
@@ -173,11 +174,10 @@ def build_scaling(store, contract, snapshot_date: date, config=None):
 
     basis = getattr(config, "penalty_basis", "contract")
     coef = getattr(config, "penalty_coefficient", Decimal("0.20"))
-    lines, total = [], Decimal(0)
+    lines = []
     for st in scaling.states(store, contract, snapshot_date):
         r = st.request
         pen = scaling.penalty(contract, r.item_no, basis, coef) if st.penalty_applies else None
-        total += pen or 0
         lines.append(ScalingLine(r.request_id, r.item_no, contract.items[r.item_no].short_name,
                                  r.requested_date, r.deadline, st.day, st.target, st.latest,
                                  st.state, labels.SCALING[st.state], st.completed_on,
@@ -185,7 +185,12 @@ def build_scaling(store, contract, snapshot_date: date, config=None):
                                  [] if st.state == "unverifiable" else st.unknown_days,
                                  r.notice_deadline, pen, contract.items[r.item_no].unit,
                                  st.latest_on if st.latest_on != snapshot_date else None))
-    return lines, Money.of(total), Money.of(scaling.penalty_cap(contract))
+    # the total is every penalty of the ledger dated up to this night, not only scaling's
+    from recon import penalties
+
+    total = penalties.total(penalties.ledger(store, contract, config, snapshot_date)) \
+        if config is not None else sum((ln.penalty or 0 for ln in lines), Decimal(0))
+    return lines, Money.of(total), Money.of(penalties.cap(contract))
 
 
 def build_nightly(store, contract, snapshot_date: date, run_id: int, config=None

@@ -1085,8 +1085,8 @@ class SimServer:
         if head == "os-quota-sets" and len(parts) >= 2:
             pid = parts[1]
             if pid != sc.project_id:
-                raise self._forbidden(req, f"Policy doesn't allow os_compute_api:"
-                                           f"os-quota-sets:show to be performed.")
+                raise self._forbidden(req, "Policy doesn't allow os_compute_api:"
+                                           "os-quota-sets:show to be performed.")
             if len(parts) == 2:
                 return Response(200, V.compute_quota_set(st, mv, detail=False))
             if parts[2] == "detail":
