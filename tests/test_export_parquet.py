@@ -214,7 +214,7 @@ def test_a_rerun_replaces_only_the_months_it_names(lake, tmp_path):
     assert oct_file.stat().st_mtime_ns == oct_before
     assert sorted(p.name for p in nov_file.parent.iterdir()) == ["data.parquet"]
     assert (other / "data.parquet").exists()
-    assert not [p for p in mine.rglob(".*") if p.name != "._schema.json"]
+    assert not list(mine.rglob(".*")), "hidden partitions or schema left behind"
     nov = _read(mine, "item_days", "contract = 'CMBJ-202602732' AND month = '2026-11'")
     assert len(nov) == 32 * 2  # the whole month, not just the night named
 
