@@ -25,7 +25,7 @@ from recon.export import FOCUS_MAPPING, TABLES, export_parquet, schema_markdown
 from recon.reconcile import reconcile
 from recon.store import Store
 
-from conftest import ROOT, write_config
+from tests.conftest import ROOT, write_config
 
 NIGHTS = [date(2026, 10, 30) + timedelta(days=i) for i in range(4)]  # two months
 

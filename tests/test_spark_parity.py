@@ -19,7 +19,7 @@ from recon.export import export_parquet
 from recon.reconcile import SEVERITY
 from recon.store import Store
 
-from test_export_parquet import build_store
+from tests.test_export_parquet import build_store
 
 CONTRACTS = {"CMBJ-202602732": 1, "CMBJ-202602733": 2, "HD-2026-017": 3}
 
