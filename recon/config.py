@@ -53,6 +53,56 @@ class Config:
     #: working days for years chinese-calendar lacks (recon.calendar)
     calendar_file: Path | None = None
     extra: dict = field(default_factory=dict)
+    #: [openstack] scopes: several (cloud, region, project) pulled as one tenant; empty: the
+    #: single ``cloud`` form (one scope, the sources keep their plain names)
+    scopes: list["Scope"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One part of the tenant: a clouds.yaml entry, optionally in another region or project.
+
+    ``mapping`` is the scope's own mapping.toml where the provider names things
+    differently there (None: the configuration's one mapping).
+    """
+    cloud: str
+    region: str | None = None
+    project: str | None = None
+    mapping: Path | None = None
+
+    @property
+    def label(self) -> str:
+        """What a source name carries after ``@``: ``GPU-Region/bjwjw-ai``."""
+        return f"{self.region or '-'}/{self.project or '-'}"
+
+
+def _scopes(o: dict, path: Path, rel) -> list[Scope]:
+    """``[openstack] scopes``, checked: each names a cloud, no scope twice."""
+    raw = o.get("scopes")
+    if raw is None:
+        return []
+    where = _where(path, "openstack", "scopes")
+    if not isinstance(raw, list) or not raw or not all(isinstance(r, dict) for r in raw):
+        raise ConfigError(f"{where}: scopes must be a non-empty list of tables like "
+                          "{cloud = \"provider\", region = \"RegionOne\", project = \"p\"}")
+    if o.get("cloud"):
+        raise ConfigError(f"{where}: give either cloud or scopes, not both")
+    out, seen = [], set()
+    for n, row in enumerate(raw, 1):
+        for key in ("cloud", "region", "project", "mapping"):
+            if key in row and (not isinstance(row[key], str) or not row[key].strip()):
+                raise ConfigError(f"{where}: scope {n}: {key} must be a non-empty string")
+        if not row.get("cloud"):
+            raise ConfigError(f"{where}: scope {n}: missing key 'cloud'")
+        scope = Scope(row["cloud"], row.get("region"), row.get("project"),
+                      rel(row["mapping"]) if row.get("mapping") else None)
+        key = (scope.cloud, scope.region, scope.project)
+        if key in seen:
+            raise ConfigError(f"{where}: scope {n} ({scope.cloud} {scope.label}) is listed "
+                              "twice: it would be counted twice")
+        seen.add(key)
+        out.append(scope)
+    return out
 
 
 #: in a schema: a table whose keys are the user's own names (volume types, aliases ...)
@@ -65,7 +115,8 @@ SCHEMA: dict = {
                                "total", "items", "amendments")),
     "store": dict.fromkeys(("path", "lock_wait_seconds")),
     "report": dict.fromkeys(("out", "idle_below")),
-    "openstack": dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
+    "openstack": dict(dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
+                      scopes=dict.fromkeys(("cloud", "region", "project", "mapping"))),
     "exports": dict.fromkeys(("dir", "max_age_days")),
     "scaling": dict.fromkeys(("penalty_basis", "penalty_coefficient")),
     "assessment": dict.fromkeys(("file",)),
@@ -216,6 +267,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         penalty_coefficient=_get(sc, "penalty_coefficient", Decimal, f"{path} [scaling]", "0.20"),
         calendar_file=rel(cal["file"]) if cal.get("file") else None,
         extra=raw,
+        scopes=_scopes(o, path, rel),
     )
 
 

@@ -26,6 +26,7 @@ like any other call and, when they persist, fail every needed source.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import json
 import logging
@@ -34,10 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Callable
 
-from connectors.base import SourceResult
+from connectors.base import Measurement, SourceResult
 from connectors.openstack import (block_storage, compute, image, load_balancer, network,
                                   object_store)
-from connectors.openstack.figures import Figures
+from connectors.openstack.figures import Figures, qtext
 from connectors.openstack.http import REASONS, Fetched, Http, PullError
 from recon.errors import ConfigError
 
@@ -48,8 +49,12 @@ SERVICES = {m.NAME: m for m in (compute, block_storage, network, load_balancer, 
                                 image)}
 
 
-def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30):
+def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30,
+            region: str | None = None, project: str | None = None):
     """An openstacksdk Connection from clouds.yaml (or an equivalent dict).
+
+    ``region`` and ``project`` (a scope of ``[openstack] scopes``) override the
+    entry's region_name and project_name, so one entry reaches every scope.
 
     Raises ConfigError when no clouds.yaml is found (naming where openstacksdk
     looked) or the cloud name is not in it (listing the names that are).
@@ -84,7 +89,18 @@ def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30):
         raise ConfigError(f"{where}: no cloud named {cloud!r}; known: "
                           f"{', '.join(known) or '(none)'}")
     try:
-        region = loader.get_one(cloud=cloud, api_timeout=timeout)
+        extra = {}
+        if region:
+            extra["region_name"] = region
+            entry = loader.cloud_config["clouds"][cloud]
+            if "regions" not in entry and entry.get("region_name") != region:
+                # an entry's one region_name is its default, not the only region the cloud
+                # has: the service catalog says which exist (_check_region); a `regions`
+                # list in clouds.yaml is the user's own limit and stays one
+                entry.pop("region_name", None)
+        if project:
+            extra["project_name"] = project
+        region = loader.get_one(cloud=cloud, api_timeout=timeout, **extra)
     except exceptions.ConfigException as exc:
         raise ConfigError(f"{loader.config_filename or 'clouds.yaml'}: cloud {cloud!r}: "
                           f"{exc}") from None
@@ -92,9 +108,20 @@ def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30):
 
 
 class OpenStackConnector:
+    """One scope of the cloud (one clouds.yaml entry, region, project).
+
+    ``scope`` (a :class:`recon.config.Scope`) is given for a scope of
+    ``[openstack] scopes``: its region and project override the entry's, and
+    every source it yields is named ``openstack:<service>@<region>/<project>``.
+    Without it (the single ``cloud`` form) the sources keep their plain names.
+    """
+
     def __init__(self, cloud: str, mapping, contract, timeout: float = 30, retries: int = 3,
-                 cloud_config: dict | None = None, log: Callable[[str], None] | None = None):
+                 cloud_config: dict | None = None, log: Callable[[str], None] | None = None,
+                 scope=None):
         self.cloud = cloud
+        self.scope = scope
+        self.suffix = f"@{scope.label}" if scope is not None else ""
         self.mapping = mapping
         self.contract = contract
         self.cloud_config = cloud_config
@@ -123,7 +150,9 @@ class OpenStackConnector:
         """
         if self._conn is not None or not self.needed():
             return
-        conn = connect(self.cloud, self.cloud_config, self.http.timeout)
+        conn = connect(self.cloud, self.cloud_config, self.http.timeout,
+                       self.scope.region if self.scope else None,
+                       self.scope.project if self.scope else None)
         try:
             self._authorize(conn)
         except PullError as exc:
@@ -144,8 +173,12 @@ class OpenStackConnector:
                 conn.session.get_token()
                 return
             except ksa_exc.Unauthorized as exc:
-                raise ConfigError(f"cloud {self.cloud!r}: authentication refused (HTTP 401): "
-                                  f"check the credentials in clouds.yaml ({exc})") from None
+                project = f" to project {self.scope.project!r}" \
+                    if self.scope and self.scope.project else ""
+                raise ConfigError(f"cloud {self.cloud!r}: authentication{project} refused "
+                                  f"(HTTP 401): check the credentials in clouds.yaml and that "
+                                  f"the project exists and the user has a role on it "
+                                  f"({exc})") from None
             except (ksa_exc.ConnectTimeout, ksa_exc.ConnectFailure) as exc:
                 kind = "timeout" if isinstance(exc, ksa_exc.ConnectTimeout) else "connect"
                 why, detail = kind.replace("connect", "cannot connect"), \
@@ -189,9 +222,10 @@ class OpenStackConnector:
         self.preflight()
         if self._auth_error is not None:
             err = self._auth_error
-            return [SourceResult.failed(f"openstack:{s}", str(err), err.code) for s in names]
+            return [SourceResult.failed(f"openstack:{s}{self.suffix}", str(err), err.code)
+                    for s in names]
         conn = self._conn
-        ev = Evidence(self.mapping, self.contract)
+        ev = Evidence(self.mapping, self.contract, self.scope)
 
         def fetch_and_measure(name: str):
             # rows are built in the service's own thread, while slower services still wait
@@ -283,6 +317,48 @@ class OpenStackConnector:
         return "version", f"GET {url}: HTTP {resp.status_code}, {exc}"
 
 
+class OpenStackScopes:
+    """Several scopes of one tenant (``[openstack] scopes``), pulled as one night.
+
+    Each scope is an :class:`OpenStackConnector` of its own (its own session:
+    a token is scoped to one project, and keystoneauth keeps one per session),
+    preflighted and pulled concurrently.  Every service of every scope is its
+    own source (``openstack:compute@GPU-Region/bjwjw-ai``); the reconciliation
+    adds an item's figures across the scopes and leaves the item unknown when
+    any scope's source for it failed (recon.reconcile).
+    """
+
+    def __init__(self, scopes, mappings: dict, contract, timeout: float = 30, retries: int = 3,
+                 cloud_config: dict | None = None, log: Callable[[str], None] | None = None):
+        self.parts = [OpenStackConnector(s.cloud, mappings[s], contract, timeout=timeout,
+                                         retries=retries, cloud_config=cloud_config, log=log,
+                                         scope=s)
+                      for s in scopes]
+
+    def needed(self) -> list[str]:
+        return self.parts[0].needed()
+
+    def preflight(self) -> None:
+        """Every scope checked; the first (in configuration order) that cannot work is the
+        ConfigError, naming its scope (an unknown region or project is exit 3)."""
+        with ThreadPoolExecutor(max_workers=len(self.parts)) as pool:
+            futures = [pool.submit(p.preflight) for p in self.parts]
+        for part, fut in zip(self.parts, futures):
+            exc = fut.exception()
+            if isinstance(exc, ConfigError):
+                raise ConfigError(f"[openstack] scopes: {part.cloud} {part.scope.label}: "
+                                  f"{exc}") from None
+            if exc is not None:
+                raise exc
+
+    def pull(self, snapshot_date: date) -> list[SourceResult]:
+        with _gc_paused():
+            self.preflight()
+            with ThreadPoolExecutor(max_workers=len(self.parts)) as pool:
+                futures = [pool.submit(p._pull, snapshot_date) for p in self.parts]
+                return [res for fut in futures for res in fut.result()]
+
+
 def _discovery_failed(exc) -> bool:
     return "supported versions" in str(exc)
 
@@ -300,9 +376,11 @@ def _sdk_error(name: str, exc) -> PullError:
 class Evidence:
     """Turns what the services returned into a SourceResult with lines and figures."""
 
-    def __init__(self, mapping, contract):
+    def __init__(self, mapping, contract, scope=None):
         self.mapping = mapping
         self.contract = contract
+        self.scope = scope
+        self.suffix = f"@{scope.label}" if scope is not None else ""
 
     def figures(self) -> Figures:
         return Figures()
@@ -318,7 +396,8 @@ class Evidence:
     def result(self, service: str, f: Fetched, fetched: dict[str, Fetched]) -> SourceResult:
         """One service's SourceResult; ``fetched`` is every service's pull (for NEEDS)."""
         module = SERVICES[service]
-        source = f"openstack:{service}"
+        plain = f"openstack:{service}"
+        source = plain + self.suffix
         stats = {"requests": f.requests, "seconds": f.seconds}
         if f.versions:
             stats["versions"] = f.versions
@@ -327,7 +406,8 @@ class Evidence:
         for dep in getattr(module, "NEEDS", ()):
             if fetched[dep].error:
                 return SourceResult.failed(
-                    source, f"{REASONS['dependency']}：需要 openstack:{dep}，该数据源本日未能采集"
+                    source, f"{REASONS['dependency']}：需要 openstack:{dep}{self.suffix}，"
+                    f"该数据源本日未能采集"
                     f"（{fetched[dep].error.code}）", "dependency", **stats)
         try:
             lines, figures = module.measure(self, source, f.data, fetched)
@@ -339,9 +419,23 @@ class Evidence:
                                        f": {exc}", "malformed", **stats)
         if f.absent:
             stats["absent"] = f.absent
-        return SourceResult(source, "ok", lines=lines,
-                            measurements=figures.measurements(source, self.items_of(source)),
-                            stats=stats)
+        measurements = figures.measurements(source, self.items_of(plain))
+        if self.scope is not None:
+            measurements = [self.scoped(m) for m in measurements]
+        return SourceResult(source, "ok", lines=lines, measurements=measurements, stats=stats)
+
+    def scoped(self, m: Measurement) -> Measurement:
+        """A scope's figure as one part of the item's total: its parts name the scope.
+
+        The reconciliation adds an item's figures across the scopes that measure
+        it; the evidence must still say which scope gave how much (and of what).
+        """
+        label = self.scope.label
+        whole = {"scope": label, "name": label,
+                 "quantity": m.basis if m.quantity is None else qtext(m.quantity)}
+        inner = [dict(p, scope=label, name=f"{label} {p['name']}") if "name" in p
+                 else dict(p, scope=label) for p in m.parts]
+        return dataclasses.replace(m, parts=tuple(inner) if inner else (whole,))
 
 
 @contextlib.contextmanager

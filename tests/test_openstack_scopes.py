@@ -1,0 +1,151 @@
+"""One contract across several regions and projects (`[openstack] scopes`, issue 16).
+
+The simulator serves each scope from the same scenario file shape behind one
+Keystone (SimServer.add_scope); the night reaches them through clouds.yaml and
+openstacksdk exactly as it reaches a real cloud.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from recon.cli import main
+from recon.data import CONFIG_DIR
+from recon.sim.scenario import load_scenarios
+from recon.sim.server import SimServer, clouds_yaml
+from tests.conftest import write_config
+
+SCOPES = Path(__file__).parent / "scenarios" / "scopes.yaml"
+MAIN = "RegionOne/bjwjw-bigdata"
+GPU = "GPU-Region/bjwjw-ai"
+DMZ = "RegionOne/bjwjw-dmz"
+
+
+@pytest.fixture
+def fleet(workdir, monkeypatch):
+    """The three scopes of scopes.yaml behind one Keystone, reachable as cloud 'sim'."""
+    first, *others = load_scenarios(SCOPES)
+    sim = SimServer(first, today=date(2026, 11, 10))
+    peers = {f"{sc.region}/{sc.project['name']}": sim.add_scope(
+        SimServer(sc, today=date(2026, 11, 10))) for sc in others}
+    with sim:
+        path = workdir / "clouds.yaml"
+        path.write_text(yaml.safe_dump(clouds_yaml(sim, "sim")))
+        monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+        yield sim, peers
+
+
+def scopes_config(workdir, *scopes: str, mapping: dict | None = None) -> None:
+    """recon.toml naming ``scopes`` ("REGION/PROJECT") of cloud 'sim' instead of one cloud."""
+    rows = []
+    for s in scopes:
+        region, project = s.split("/")
+        own = f', mapping = "{mapping[s]}"' if mapping and s in mapping else ""
+        rows.append(f'{{cloud = "sim", region = "{region}", project = "{project}"{own}}}')
+    cfg = write_config(workdir)
+    text = cfg.read_text(encoding="utf-8").replace('cloud = ""\n',
+                                                   f"scopes = [{', '.join(rows)}]\n")
+    cfg.write_text(text, encoding="utf-8")
+
+
+def night(workdir, day="2026-11-10") -> tuple[int, dict]:
+    code = main(["--config", str(workdir / "recon.toml"), "run", "--date", day, "-q"])
+    rep = json.loads((workdir / "out" / day / "nightly.json").read_text(encoding="utf-8"))
+    return code, rep
+
+
+def single_scope_night(workdir) -> dict:
+    """The items as the plain single-cloud form measures the first scope alone."""
+    write_config(workdir, cloud="sim")
+    _, rep = night(workdir)
+    return {i["item_no"]: i for i in rep["items"]}
+
+
+def test_two_regions_add_up_with_each_scope_its_own_source(fleet, workdir):
+    alone = single_scope_night(workdir)
+    scopes_config(workdir, MAIN, GPU)
+    code, rep = night(workdir)
+    status = {s["source"]: s["status"] for s in rep["sources"]}
+    assert status[f"openstack:compute@{MAIN}"] == "ok"
+    assert status[f"openstack:compute@{GPU}"] == "ok"
+    assert "openstack:compute" not in status
+    items = {i["item_no"]: i for i in rep["items"]}
+    # the GPU region holds the same tenant shape again: every figure doubles
+    for no in (1, 2, 6):
+        assert Decimal(items[no]["allocated"]) == 2 * Decimal(alone[no]["allocated"])
+        assert Decimal(items[no]["in_use"]) == 2 * Decimal(alone[no]["in_use"])
+    assert items[1]["measured_by"] == f"openstack:compute@{GPU}, openstack:compute@{MAIN}"
+    # the evidence lists what each scope gave
+    scopes = {p["scope"] for p in items[6]["parts"]}
+    assert scopes == {MAIN, GPU}
+    assert code == 1
+
+
+def test_two_projects_in_one_region(fleet, workdir):
+    alone = single_scope_night(workdir)
+    scopes_config(workdir, MAIN, DMZ)
+    _, rep = night(workdir)
+    items = {i["item_no"]: i for i in rep["items"]}
+    status = {s["source"]: s["status"] for s in rep["sources"]}
+    assert status[f"openstack:block-storage@{DMZ}"] == "ok"
+    # the DMZ project holds 4 c4m16 servers of its own (scopes.yaml)
+    assert Decimal(items[1]["in_use"]) == Decimal(alone[1]["in_use"]) + 16
+    assert Decimal(items[1]["allocated"]) > Decimal(alone[1]["allocated"])
+
+
+def test_one_scope_failing_leaves_its_items_unknown(fleet, workdir):
+    sim, peers = fleet
+    peers[GPU].set_fault("block-storage", "http_500")
+    scopes_config(workdir, MAIN, GPU)
+    code, rep = night(workdir)
+    assert code == 2
+    items = {i["item_no"]: i for i in rep["items"]}
+    for no in (5, 6, 8):
+        # the main region's block storage answered, but its figure alone is short
+        assert items[no]["status"] == "unknown" and items[no]["allocated"] is None
+    assert items[1]["status"] != "unknown"  # compute answered in both scopes
+    codes = {(f["code"], f["item_no"], f["source"]) for f in rep["findings"]}
+    assert ("source_unavailable", None, f"openstack:block-storage@{GPU}") in codes
+    assert not any(c in ("allocation_shortfall", "idle_capacity") and i in (5, 6, 8)
+                   for c, i, _ in codes)
+
+
+@pytest.mark.parametrize("scope,what", [("Nowhere/bjwjw-ai", "region 'Nowhere'"),
+                                        ("RegionOne/no-such-project", "no-such-project")])
+def test_unknown_region_or_project_is_bad_configuration(fleet, workdir, capsys, scope, what):
+    scopes_config(workdir, MAIN, scope)
+    code = main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10", "-q"])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert what in err and scope in err
+    assert not (workdir / "out").exists() and not (workdir / "recon.duckdb").exists()
+
+
+def test_each_scope_can_have_its_own_mapping(fleet, workdir):
+    # the GPU region calls its SSD volumes "legacy-sas": its own mapping says so
+    gpu_mapping = workdir / "mapping-gpu.toml"
+    gpu_mapping.write_text((CONFIG_DIR / "mapping.toml").read_text(encoding="utf-8").replace(
+        "ssd = 6\n", "ssd = 6\nlegacy-sas = 6\n"), encoding="utf-8")
+    alone = single_scope_night(workdir)
+    scopes_config(workdir, MAIN, GPU, mapping={GPU: gpu_mapping})
+    _, rep = night(workdir)
+    items = {i["item_no"]: i for i in rep["items"]}
+    # GPU: gigabytes_ssd + gigabytes_legacy-sas (600) on top of the main region's ssd quota
+    assert Decimal(items[6]["allocated"]) == 2 * Decimal(alone[6]["allocated"]) + 600
+    unmapped = {f["source"] for f in rep["findings"] if f["code"] == "unmapped_resource"}
+    assert f"openstack:block-storage@{MAIN}" in unmapped
+    assert f"openstack:block-storage@{GPU}" not in unmapped
+
+
+def test_scopes_and_cloud_together_is_bad_configuration(workdir, capsys):
+    cfg = write_config(workdir, cloud="sim")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        'cloud = "sim"\n', 'cloud = "sim"\nscopes = [{cloud = "sim", region = "R"}]\n'),
+        encoding="utf-8")
+    assert main(["--config", str(cfg), "contract", "check"]) == 3
+    assert "either cloud or scopes" in capsys.readouterr().err
