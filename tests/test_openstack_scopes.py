@@ -84,6 +84,12 @@ def test_two_regions_add_up_with_each_scope_its_own_source(fleet, workdir):
     scopes = {p["scope"] for p in items[6]["parts"]}
     assert scopes == {MAIN, GPU}
     assert code == 1
+    # the report shows, per item, the scopes that measured it and what each gave
+    html = (workdir / "out" / "2026-11-10" / "nightly.html").read_text(encoding="utf-8")
+    row = html[html.index(">1<"):]
+    row = row[:row.index("</tr>")]
+    assert f"openstack:compute@{MAIN}" in row and f"openstack:compute@{GPU}" in row
+    assert f"{GPU} cores" in row
 
 
 def test_two_projects_in_one_region(fleet, workdir):

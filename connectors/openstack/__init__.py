@@ -431,8 +431,11 @@ class Evidence:
         it; the evidence must still say which scope gave how much (and of what).
         """
         label = self.scope.label
-        whole = {"scope": label, "name": label,
-                 "quantity": m.basis if m.quantity is None else qtext(m.quantity)}
+        if m.basis == "not_measured":
+            whole = {"scope": label, "note": f"{label}：未计量"}
+        else:
+            whole = {"scope": label, "name": label,
+                     "quantity": m.basis if m.quantity is None else qtext(m.quantity)}
         inner = [dict(p, scope=label, name=f"{label} {p['name']}") if "name" in p
                  else dict(p, scope=label) for p in m.parts]
         return dataclasses.replace(m, parts=tuple(inner) if inner else (whole,))
