@@ -92,6 +92,21 @@ def test_two_regions_add_up_with_each_scope_its_own_source(fleet, workdir):
     assert f"{GPU} cores" in row
 
 
+def test_one_project_in_two_regions_logs_in_once(fleet, workdir):
+    sim, _ = fleet
+    alone = single_scope_night(workdir)
+    scopes_config(workdir, MAIN, "GPU-Region/bjwjw-bigdata")
+    sim.requests.clear()
+    code, rep = night(workdir)
+    items = {i["item_no"]: i for i in rep["items"]}
+    assert Decimal(items[1]["allocated"]) == 2 * Decimal(alone[1]["allocated"])
+    assert items[1]["measured_by"] == ("openstack:compute@GPU-Region/bjwjw-bigdata, "
+                                       f"openstack:compute@{MAIN}")
+    # one token for the project, good in both regions
+    logins = [r for r in sim.requests if r[0] == "POST" and r[1].endswith("/auth/tokens")]
+    assert len(logins) == 1
+
+
 def test_two_projects_in_one_region(fleet, workdir):
     alone = single_scope_night(workdir)
     scopes_config(workdir, MAIN, DMZ)

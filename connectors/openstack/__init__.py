@@ -128,6 +128,11 @@ class OpenStackConnector:
         self.http = Http(retries=retries, timeout=timeout, log=log)
         self._conn = None
         self._auth_error: PullError | None = None
+        #: another scope of the same cloud and project (another region): its session and
+        #: token are this one's too (OpenStackScopes); None: this scope authenticates
+        self.token_of: OpenStackConnector | None = None
+        #: OpenStackScopes closes the connections once every scope is done (a shared session)
+        self.keep_open = False
 
     # -- which services ---------------------------------------------------------
     def needed(self) -> list[str]:
@@ -150,6 +155,9 @@ class OpenStackConnector:
         """
         if self._conn is not None or not self.needed():
             return
+        if self.token_of is not None:
+            self._borrow(self.token_of)
+            return
         conn = connect(self.cloud, self.cloud_config, self.http.timeout,
                        self.scope.region if self.scope else None,
                        self.scope.project if self.scope else None)
@@ -159,6 +167,24 @@ class OpenStackConnector:
             self._auth_error = exc
         else:
             self._check_region(conn)
+        self._conn = conn
+
+    def _borrow(self, owner: "OpenStackConnector") -> None:
+        """Reach this scope's region through ``owner``'s session: one token for both.
+
+        A Keystone token is scoped to one project and good in every region of the
+        catalog, so the same project in another region needs no second login.
+        ``owner`` has been preflighted (OpenStackScopes orders it so).
+        """
+        import openstack
+
+        if owner._auth_error is not None:
+            self._auth_error, self._conn = owner._auth_error, owner._conn
+            return
+        conn = openstack.connection.Connection(
+            session=owner._conn.session, region_name=self.scope.region,
+            interface=owner._conn.config.get_interface(), api_timeout=self.http.timeout)
+        self._check_region(conn)
         self._conn = conn
 
     def _authorize(self, conn) -> None:
@@ -239,8 +265,9 @@ class OpenStackConnector:
                 futures = {name: pool.submit(fetch_and_measure, name) for name in names}
                 done = {name: fut.result() for name, fut in futures.items()}
         finally:
-            conn.close()
-            self._conn = None
+            if not self.keep_open:
+                conn.close()
+                self._conn = None
         fetched = {name: f for name, (f, _) in done.items()}
         results = {name: res for name, (_, res) in done.items()}
         for name in names:
@@ -320,9 +347,10 @@ class OpenStackConnector:
 class OpenStackScopes:
     """Several scopes of one tenant (``[openstack] scopes``), pulled as one night.
 
-    Each scope is an :class:`OpenStackConnector` of its own (its own session:
-    a token is scoped to one project, and keystoneauth keeps one per session),
-    preflighted and pulled concurrently.  Every service of every scope is its
+    Each scope is an :class:`OpenStackConnector` of its own, preflighted and
+    pulled concurrently.  A token is scoped to one project and good in every
+    region, so the scopes of one cloud entry and project share the first one's
+    session (one login); another project logs in on its own.  Every service of every scope is its
     own source (``openstack:compute@GPU-Region/bjwjw-ai``); the reconciliation
     adds an item's figures across the scopes and leaves the item unknown when
     any scope's source for it failed (recon.reconcile).
@@ -334,6 +362,12 @@ class OpenStackScopes:
                                          retries=retries, cloud_config=cloud_config, log=log,
                                          scope=s)
                       for s in scopes]
+        owners: dict[tuple, OpenStackConnector] = {}
+        for part in self.parts:
+            part.keep_open = True
+            key = (part.scope.cloud, part.scope.project)
+            part.token_of = owners.get(key)
+            owners.setdefault(key, part)
 
     def needed(self) -> list[str]:
         return self.parts[0].needed()
@@ -341,10 +375,17 @@ class OpenStackScopes:
     def preflight(self) -> None:
         """Every scope checked; the first (in configuration order) that cannot work is the
         ConfigError, naming its scope (an unknown region or project is exit 3)."""
-        with ThreadPoolExecutor(max_workers=len(self.parts)) as pool:
-            futures = [pool.submit(p.preflight) for p in self.parts]
-        for part, fut in zip(self.parts, futures):
-            exc = fut.exception()
+        futures = {}
+        # the scopes that log in first, then those that reuse their token
+        for wave in ([p for p in self.parts if p.token_of is None],
+                     [p for p in self.parts if p.token_of is not None]):
+            with ThreadPoolExecutor(max_workers=len(self.parts)) as pool:
+                futures.update({id(p): pool.submit(p.preflight) for p in wave})
+            if any(futures[id(p)].exception() for p in wave):
+                break
+        for part in self.parts:
+            fut = futures.get(id(part))
+            exc = fut.exception() if fut is not None else None
             if isinstance(exc, ConfigError):
                 raise ConfigError(f"[openstack] scopes: {part.cloud} {part.scope.label}: "
                                   f"{exc}") from None
@@ -354,9 +395,18 @@ class OpenStackScopes:
     def pull(self, snapshot_date: date) -> list[SourceResult]:
         with _gc_paused():
             self.preflight()
-            with ThreadPoolExecutor(max_workers=len(self.parts)) as pool:
-                futures = [pool.submit(p._pull, snapshot_date) for p in self.parts]
-                return [res for fut in futures for res in fut.result()]
+            try:
+                with ThreadPoolExecutor(max_workers=len(self.parts)) as pool:
+                    futures = [pool.submit(p._pull, snapshot_date) for p in self.parts]
+                    return [res for fut in futures for res in fut.result()]
+            finally:
+                # the borrowers first: the owners' sessions are theirs too
+                closed = set()
+                for part in sorted(self.parts, key=lambda p: p.token_of is None):
+                    conn, part._conn = part._conn, None
+                    if conn is not None and id(conn) not in closed:
+                        closed.add(id(conn))
+                        conn.close()
 
 
 def _discovery_failed(exc) -> bool:
