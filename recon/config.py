@@ -63,12 +63,16 @@ class Scope:
     """One part of the tenant: a clouds.yaml entry, optionally in another region or project.
 
     ``mapping`` is the scope's own mapping.toml where the provider names things
-    differently there (None: the configuration's one mapping).
+    differently there (None: the configuration's one mapping).  ``services``
+    limits the services pulled there (a GPU region without Swift or Octavia):
+    a service a region does not offer is then not called, rather than failing
+    the items it feeds every night (None: every service the contract needs).
     """
     cloud: str
     region: str | None = None
     project: str | None = None
     mapping: Path | None = None
+    services: tuple[str, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -94,8 +98,14 @@ def _scopes(o: dict, path: Path, rel) -> list[Scope]:
                 raise ConfigError(f"{where}: scope {n}: {key} must be a non-empty string")
         if not row.get("cloud"):
             raise ConfigError(f"{where}: scope {n}: missing key 'cloud'")
+        services = row.get("services")
+        if services is not None and (not isinstance(services, list) or not services or
+                                     not all(isinstance(x, str) for x in services)):
+            raise ConfigError(f"{where}: scope {n}: services must be a non-empty list of "
+                              "service names like [\"compute\", \"image\"]")
         scope = Scope(row["cloud"], row.get("region"), row.get("project"),
-                      rel(row["mapping"]) if row.get("mapping") else None)
+                      rel(row["mapping"]) if row.get("mapping") else None,
+                      tuple(services) if services is not None else None)
         key = (scope.cloud, scope.region, scope.project)
         if key in seen:
             raise ConfigError(f"{where}: scope {n} ({scope.cloud} {scope.label}) is listed "
@@ -116,7 +126,8 @@ SCHEMA: dict = {
     "store": dict.fromkeys(("path", "lock_wait_seconds")),
     "report": dict.fromkeys(("out", "idle_below")),
     "openstack": dict(dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
-                      scopes=dict.fromkeys(("cloud", "region", "project", "mapping"))),
+                      scopes=dict.fromkeys(("cloud", "region", "project", "mapping",
+                                                           "services"))),
     "exports": dict.fromkeys(("dir", "max_age_days")),
     "scaling": dict.fromkeys(("penalty_basis", "penalty_coefficient")),
     "assessment": dict.fromkeys(("file",)),

@@ -40,12 +40,15 @@ def fleet(workdir, monkeypatch):
         yield sim, peers
 
 
-def scopes_config(workdir, *scopes: str, mapping: dict | None = None) -> None:
+def scopes_config(workdir, *scopes: str, mapping: dict | None = None,
+                  services: dict | None = None) -> None:
     """recon.toml naming ``scopes`` ("REGION/PROJECT") of cloud 'sim' instead of one cloud."""
     rows = []
     for s in scopes:
         region, project = s.split("/")
         own = f', mapping = "{mapping[s]}"' if mapping and s in mapping else ""
+        if services and s in services:
+            own += f", services = {json.dumps(services[s])}"
         rows.append(f'{{cloud = "sim", region = "{region}", project = "{project}"{own}}}')
     cfg = write_config(workdir)
     text = cfg.read_text(encoding="utf-8").replace('cloud = ""\n',
@@ -170,3 +173,39 @@ def test_scopes_and_cloud_together_is_bad_configuration(workdir, capsys):
         encoding="utf-8")
     assert main(["--config", str(cfg), "contract", "check"]) == 3
     assert "either cloud or scopes" in capsys.readouterr().err
+
+
+def test_a_region_without_some_services_pulls_only_the_ones_listed(fleet, workdir):
+    alone = single_scope_night(workdir)
+    # a GPU region offers compute, volumes and images: no Swift, Octavia or Neutron to pull
+    scopes_config(workdir, MAIN, GPU,
+                  services={GPU: ["compute", "block-storage", "image"]})
+    code, rep = night(workdir)
+    pulled = {s["source"] for s in rep["sources"]}
+    assert f"openstack:image@{GPU}" in pulled
+    assert f"openstack:object-store@{GPU}" not in pulled
+    assert f"openstack:network@{GPU}" not in pulled
+    items = {i["item_no"]: i for i in rep["items"]}
+    assert items[7]["allocated"] == alone[7]["allocated"]   # object storage: one account
+    assert items[10]["allocated"] == alone[10]["allocated"]  # public IPs: the main region's
+    assert Decimal(items[1]["allocated"]) == 2 * Decimal(alone[1]["allocated"])
+    assert Decimal(items[26]["in_use"]) == 2 * Decimal(alone[26]["in_use"])
+
+
+@pytest.mark.parametrize("listed,says", [(["compute", "image"], "image needs block-storage"),
+                                         (["compute", "swift"], "unknown 'swift'")])
+def test_a_scope_listing_services_that_cannot_work_is_bad_configuration(
+        fleet, workdir, capsys, listed, says):
+    scopes_config(workdir, MAIN, GPU, services={GPU: listed})
+    code = main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10", "-q"])
+    assert code == 3
+    assert says in capsys.readouterr().err
+    assert not (workdir / "out").exists()
+
+
+def test_a_scope_served_twice_in_a_scenario_file_is_refused(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text(SCOPES.read_text(encoding="utf-8").replace(
+        "  - {region: GPU-Region}", "  - {region: RegionOne}"), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"scopes\[1\].*RegionOne.*bjwjw-bigdata.*twice"):
+        load_scenarios(path)

@@ -139,6 +139,8 @@ class OpenStackConnector:
         """The services this contract needs, in report order (a rule lives here only)."""
         own = {i.source.split(":", 1)[1] for i in self.contract.items.values()
                if i.source.startswith("openstack:")}
+        if self.scope is not None and self.scope.services is not None:
+            own &= set(self.scope.services)  # what this region offers (OpenStackScopes checks)
         wanted = set(own)
         for name in own:
             wanted |= set(getattr(SERVICES[name], "NEEDS", ()))
@@ -362,6 +364,20 @@ class OpenStackScopes:
                                          retries=retries, cloud_config=cloud_config, log=log,
                                          scope=s)
                       for s in scopes]
+        for part in self.parts:
+            listed = part.scope.services
+            if listed is None:
+                continue
+            unknown = [s for s in listed if s not in SERVICES]
+            if unknown:
+                raise ConfigError(f"[openstack] scopes: {part.cloud} {part.scope.label}: "
+                                  f"services: unknown {', '.join(map(repr, unknown))}; known: "
+                                  f"{', '.join(SERVICES)}")
+            lacking = [f"{s} needs {dep}" for s in listed
+                       for dep in getattr(SERVICES[s], "NEEDS", ()) if dep not in listed]
+            if lacking:
+                raise ConfigError(f"[openstack] scopes: {part.cloud} {part.scope.label}: "
+                                  f"services: {'; '.join(lacking)} (list it too)")
         owners: dict[tuple, OpenStackConnector] = {}
         for part in self.parts:
             part.keep_open = True
@@ -370,7 +386,8 @@ class OpenStackScopes:
             owners.setdefault(key, part)
 
     def needed(self) -> list[str]:
-        return self.parts[0].needed()
+        wanted = {name for part in self.parts for name in part.needed()}
+        return [name for name in SERVICES if name in wanted]
 
     def preflight(self) -> None:
         """Every scope checked; the first (in configuration order) that cannot work is the
