@@ -204,6 +204,9 @@ CREATE OR REPLACE TEMP MACRO qty(x, unit) AS
 SOURCE_MACRO = """
 CREATE OR REPLACE TEMP MACRO source_text(s) AS
     CASE WHEN source_label(s) IS NOT NULL AND contains(s, ':') THEN source_label(s) || ' ' || s
+         -- a scope's source: openstack:compute@GPU-Region/bjwjw-ai
+         WHEN contains(s, '@') AND source_label(split_part(s, '@', 1)) IS NOT NULL
+         THEN source_label(split_part(s, '@', 1)) || ' ' || s
          WHEN source_label(s) IS NOT NULL THEN source_label(s)
          WHEN source_label(split_part(s, ':', 1)) IS NOT NULL AND split_part(s, ':', 2) <> ''
          THEN source_label(split_part(s, ':', 1)) || ' ' || substr(s, strpos(s, ':') + 1)

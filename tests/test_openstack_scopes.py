@@ -135,6 +135,11 @@ def test_one_scope_failing_leaves_its_items_unknown(fleet, workdir):
     assert items[1]["status"] != "unknown"  # compute answered in both scopes
     codes = {(f["code"], f["item_no"], f["source"]) for f in rep["findings"]}
     assert ("source_unavailable", None, f"openstack:block-storage@{GPU}") in codes
+    # Chinese first, the scope's source id after it
+    down = next(f for f in rep["findings"] if f["code"] == "source_unavailable")
+    assert down["message"].startswith(f"数据源 块存储 openstack:block-storage@{GPU} 未能采集")
+    assert {s["source"]: s["name"] for s in rep["sources"]}[
+        f"openstack:block-storage@{GPU}"] == f"块存储 {GPU}"
     assert not any(c in ("allocation_shortfall", "idle_capacity") and i in (5, 6, 8)
                    for c, i, _ in codes)
 
