@@ -98,7 +98,9 @@ def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30,
                 # has: the service catalog says which exist (_check_region); a `regions`
                 # list in clouds.yaml is the user's own limit and stays one
                 entry.pop("region_name", None)
-        if project:
+        entry = loader.cloud_config["clouds"][cloud]
+        if project and "applicationcredential" not in str(entry.get("auth_type", "")):
+            # an application credential is bound to its project: checked after login
             extra["project_name"] = project
         region = loader.get_one(cloud=cloud, api_timeout=timeout, **extra)
     except exceptions.ConfigException as exc:
@@ -169,6 +171,7 @@ class OpenStackConnector:
             self._auth_error = exc
         else:
             self._check_region(conn)
+            self._check_project(conn)
         self._conn = conn
 
     def _borrow(self, owner: "OpenStackConnector") -> None:
@@ -223,6 +226,17 @@ class OpenStackConnector:
                 raise PullError("auth", f"{REASONS[kind]}，identity: {detail}"
                                         f"（{attempt + 1} 次尝试）")
             self.http.retry_wait("identity", attempt, why)
+
+    def _check_project(self, conn) -> None:
+        """The token's project is the scope's (an application credential cannot change it)."""
+        if self.scope is None or not self.scope.project:
+            return
+        access = conn.session.auth.get_access(conn.session)
+        if self.scope.project not in (access.project_name, access.project_id):
+            raise ConfigError(f"cloud {self.cloud!r}: the credentials are scoped to project "
+                              f"{access.project_name!r}, not {self.scope.project!r} (an "
+                              f"application credential is bound to its project: give the "
+                              f"scope a cloud entry of its own)")
 
     def _check_region(self, conn) -> None:
         region = conn.config.get_region_name()

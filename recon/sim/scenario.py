@@ -597,16 +597,12 @@ class Scenario:
 
 
 def load_scenario(path: Any) -> Scenario:
-    """Load and validate a scenario YAML file (raises ValueError on bad input)."""
-    p = str(path)
-    try:
-        with open(p, "rb") as fh:
-            data = yaml.load(fh, Loader=_Loader)
-    except FileNotFoundError:
-        raise ValueError(f"{p}: file not found") from None
-    except yaml.YAMLError as e:
-        raise ValueError(f"{p}: not valid YAML: {e}") from None
-    return parse_scenario(data, p)
+    """Load and validate a scenario YAML file (raises ValueError on bad input).
+
+    A file with ``scopes`` is several; this is its first (:func:`load_scenarios`
+    gives them all).
+    """
+    return load_scenarios(path)[0]
 
 
 def load_scenarios(path: Any) -> list[Scenario]:
