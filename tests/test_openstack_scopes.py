@@ -214,3 +214,14 @@ def test_a_scope_served_twice_in_a_scenario_file_is_refused(tmp_path):
         "  - {region: GPU-Region}", "  - {region: RegionOne}"), encoding="utf-8")
     with pytest.raises(ValueError, match=r"scopes\[1\].*RegionOne.*bjwjw-bigdata.*twice"):
         load_scenarios(path)
+
+
+def test_an_application_credential_cannot_reach_another_project(fleet, workdir, capsys):
+    sim, _ = fleet
+    path = workdir / "clouds.yaml"
+    path.write_text(yaml.safe_dump(clouds_yaml(sim, "sim", auth="application_credential")))
+    scopes_config(workdir, MAIN, GPU)  # the credential is bjwjw-bigdata's
+    code = main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10", "-q"])
+    assert code == 3
+    assert "scoped to project 'bjwjw-bigdata', not 'bjwjw-ai'" in capsys.readouterr().err
+    assert not (workdir / "out").exists()
