@@ -86,6 +86,9 @@ def test_two_regions_add_up_with_each_scope_its_own_source(fleet, workdir):
     # the evidence lists what each scope gave
     scopes = {p["scope"] for p in items[6]["parts"]}
     assert scopes == {MAIN, GPU}
+    # the nightly JSON keeps each scope's own figures
+    used = {(f["scope"], f["metric"]): Decimal(f["quantity"]) for f in items[1]["by_scope"]}
+    assert used[(GPU, "in_use")] == used[(MAIN, "in_use")] == Decimal(alone[1]["in_use"])
     assert code == 1
     # the report shows, per item, the scopes that measured it and what each gave
     html = (workdir / "out" / "2026-11-10" / "nightly.html").read_text(encoding="utf-8")
