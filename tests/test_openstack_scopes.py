@@ -228,3 +228,13 @@ def test_an_application_credential_cannot_reach_another_project(fleet, workdir, 
     assert code == 3
     assert "scoped to project 'bjwjw-bigdata', not 'bjwjw-ai'" in capsys.readouterr().err
     assert not (workdir / "out").exists()
+
+
+def test_a_mistyped_key_in_a_scope_is_bad_configuration(workdir, capsys):
+    cfg = write_config(workdir)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        'cloud = ""\n', 'scopes = [{cloud = "sim", regoin = "GPU-Region"}]\n'),
+        encoding="utf-8")
+    assert main(["--config", str(cfg), "contract", "check"]) == 3
+    err = capsys.readouterr().err
+    assert "[openstack.scopes]" in err and "'regoin'" in err and "'region'" in err

@@ -1003,7 +1003,6 @@ class SimServer:
         return list(by_type.values())
 
     def _token_body(self, req: Req, info: dict, with_catalog: bool) -> dict:
-        sc = self.scenario
         u = info["user"]
         fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
         utc = _dt.timezone.utc
