@@ -17,6 +17,10 @@ Octavia or Swift can have a clean night when items 7 and 11 come from exports.
 A needed service that fails (after retries), or is absent from the catalog,
 is ``failed`` for the night (unknown, never zero) and the other services go on.
 
+A tenant in several regions or projects (``[openstack] scopes``) is pulled by
+:class:`OpenStackScopes`: one :class:`OpenStackConnector` per scope, its
+sources named ``openstack:<service>@<region>/<project>``.
+
 Configuration that cannot work -- no clouds.yaml, an unknown cloud name, a
 401 on the first authentication, a region the catalog does not have -- is a
 :class:`~recon.errors.ConfigError` raised by :meth:`OpenStackConnector.preflight`
@@ -159,7 +163,7 @@ class OpenStackConnector:
         """
         if self._conn is not None or not self.needed():
             return
-        if self.token_of is not None:
+        if self.token_of is not None and self.token_of._conn is not None:
             self._borrow(self.token_of)
             return
         conn = connect(self.cloud, self.cloud_config, self.http.timeout,
