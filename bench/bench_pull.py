@@ -18,9 +18,10 @@
        with ``--limit 1000`` OSC 10.5 returns one page only; volume list ``--limit 1000``
        = page size; ``-f json`` so the item count is checked), one after the other.
    Requests are counted by the simulator (``GET /_sim/requests``), reset before each run.
-   With ``--scopes 2`` the scenario file gains a second scope (the same tenant again in
-   region GPU-Region, project bench-gpu: ``scopes:`` in recon/sim/scenario.py), and
-   (a2) ``OpenStackScopes(...).pull(date)`` pulls both concurrently (twice the data).
+   With ``--scopes 2`` the scenario file gains a second scope (the same project again in
+   region GPU-Region, as many resources: ``scopes:`` in recon/sim/scenario.py), and
+   (a2) ``OpenStackScopes(...).pull(date)`` pulls both concurrently (twice the data, one
+   token).
 4. Prints the table and the targets: connector <= 1.5x the floor; connector >= 3x
    faster than (c); connector peak RSS < 500 MB.
 
@@ -101,7 +102,7 @@ def child_scopes(clouds_file: str, today: str) -> dict:
     clouds = yaml.safe_load(Path(clouds_file).read_text())
     entry = clouds["clouds"][CLOUD]
     scopes = [Scope(CLOUD, entry["region_name"], entry["auth"]["project_name"]),
-              Scope(CLOUD, "GPU-Region", "bench-gpu")]
+              Scope(CLOUD, "GPU-Region", entry["auth"]["project_name"])]
     conn = OpenStackScopes(scopes, dict.fromkeys(scopes, mapping), contract, timeout=60,
                            retries=3, cloud_config=clouds)
     t0 = time.perf_counter()
@@ -306,7 +307,7 @@ def main(argv=None) -> int:
     write_scenario(generate_scenario(a.servers, a.volumes), scen)
     if a.scopes == 2:
         with open(scen, "a", encoding="utf-8") as fh:
-            fh.write("\nscopes:\n  - {region: GPU-Region, project: {name: bench-gpu}}\n")
+            fh.write("\nscopes:\n  - {region: GPU-Region}\n")
     print(f"scenario: {a.servers} servers, {a.volumes} volumes -> {scen} "
           f"({time.perf_counter() - t0:.2f} s)", flush=True)
 
