@@ -18,6 +18,10 @@
        with ``--limit 1000`` OSC 10.5 returns one page only; volume list ``--limit 1000``
        = page size; ``-f json`` so the item count is checked), one after the other.
    Requests are counted by the simulator (``GET /_sim/requests``), reset before each run.
+   With ``--scopes 2`` the scenario file gains a second scope (the same project again in
+   region GPU-Region, as many resources: ``scopes:`` in recon/sim/scenario.py), and
+   (a2) ``OpenStackScopes(...).pull(date)`` pulls both concurrently (twice the data, one
+   token).
 4. Prints the table and the targets: connector <= 1.5x the floor; connector >= 3x
    faster than (c); connector peak RSS < 500 MB.
 
@@ -79,6 +83,34 @@ def child_connector(clouds_file: str, today: str) -> dict:
         out["sources"][r.source] = {"status": str(getattr(r, "status", "")),
                                     "lines": len(getattr(r, "lines", []) or [])}
     return out
+
+
+def child_scopes(clouds_file: str, today: str) -> dict:
+    """(a2) the connector pulling two scopes (``--scopes 2``) concurrently."""
+    from datetime import date
+
+    import yaml
+
+    from connectors.mapping import load_mapping
+    from connectors.openstack import OpenStackScopes
+    from recon.config import Scope, load_config
+    from recon.contract import load_contract
+    from recon.data import BUNDLED_CONFIG, CONFIG_DIR
+
+    contract = load_contract(load_config(BUNDLED_CONFIG))
+    mapping = load_mapping(CONFIG_DIR / "mapping.toml", contract)
+    clouds = yaml.safe_load(Path(clouds_file).read_text())
+    entry = clouds["clouds"][CLOUD]
+    scopes = [Scope(CLOUD, entry["region_name"], entry["auth"]["project_name"]),
+              Scope(CLOUD, "GPU-Region", entry["auth"]["project_name"])]
+    conn = OpenStackScopes(scopes, dict.fromkeys(scopes, mapping), contract, timeout=60,
+                           retries=3, cloud_config=clouds)
+    t0 = time.perf_counter()
+    results = conn.pull(date.fromisoformat(today))
+    wall = time.perf_counter() - t0
+    return {"wall": wall, "rss": _rss_mb(),
+            "sources": {r.source: {"status": r.status, "lines": len(r.lines)}
+                        for r in results}}
 
 
 def child_bare(clouds_file: str, today: str) -> dict:
@@ -252,13 +284,16 @@ def main(argv=None) -> int:
     ap.add_argument("--volumes", type=int, default=30000)
     ap.add_argument("--skip-cli", action="store_true", help="do not run (c), the openstack CLI")
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
-    ap.add_argument("--child", choices=("connector", "bare"), help=argparse.SUPPRESS)
+    ap.add_argument("--scopes", type=int, choices=(1, 2), default=1,
+                    help="2: also pull the tenant as two scopes (two regions) at once")
+    ap.add_argument("--child", choices=("connector", "bare", "scopes"), help=argparse.SUPPRESS)
     ap.add_argument("--clouds", help=argparse.SUPPRESS)
     ap.add_argument("--today", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
 
     if a.child:
-        fn = child_connector if a.child == "connector" else child_bare
+        fn = {"connector": child_connector, "bare": child_bare,
+              "scopes": child_scopes}[a.child]
         print(json.dumps(fn(a.clouds, a.today)))
         return 0
 
@@ -270,6 +305,9 @@ def main(argv=None) -> int:
     clouds_file = work / "clouds.yaml"
     t0 = time.perf_counter()
     write_scenario(generate_scenario(a.servers, a.volumes), scen)
+    if a.scopes == 2:
+        with open(scen, "a", encoding="utf-8") as fh:
+            fh.write("\nscopes:\n  - {region: GPU-Region}\n")
     print(f"scenario: {a.servers} servers, {a.volumes} volumes -> {scen} "
           f"({time.perf_counter() - t0:.2f} s)", flush=True)
 
@@ -302,10 +340,20 @@ def main(argv=None) -> int:
         # untimed warm-up pass so every run sees an encoded, warm simulator
         _run_child("bare", str(clouds_file), today)
 
+        # the other scopes' servers (``--scopes 2``) say where they listen in the log
+        while "# clouds.yaml" not in (work / "sim.log").read_text():  # the banner's end
+            time.sleep(0.1)
+        peers = [line.split(" on ")[-1].strip() for line in
+                 (work / "sim.log").read_text().splitlines() if line.startswith("scope:")]
+
         def measured(fn, *args):
-            _http("DELETE", base + "/_sim/requests")
+            for url in [base, *peers]:
+                _http("DELETE", url + "/_sim/requests")
             out = fn(*args)
-            counts = _http("GET", base + "/_sim/requests")["request_count"]
+            counts: dict = {}
+            for url in [base, *peers]:
+                for k, v in _http("GET", url + "/_sim/requests")["request_count"].items():
+                    counts[k] = counts.get(k, 0) + v
             counts.pop("_sim", None)
             out["requests"] = sum(counts.values())
             out["by_service"] = counts
@@ -314,6 +362,9 @@ def main(argv=None) -> int:
         rows = {}
         print("running (a) connector ...", flush=True)
         rows["connector"] = measured(_run_child, "connector", str(clouds_file), today)
+        if a.scopes == 2:
+            print("running (a2) connector, two scopes ...", flush=True)
+            rows["scopes"] = measured(_run_child, "scopes", str(clouds_file), today)
         print("running (b) bare requests ...", flush=True)
         rows["bare"] = measured(_run_child, "bare", str(clouds_file), today)
         if not a.skip_cli:
@@ -328,6 +379,7 @@ def main(argv=None) -> int:
         log.close()
 
     names = {"connector": "(a) recon connector pull",
+             "scopes": "(a2) recon connector, two scopes",
              "bare": "(b) bare requests+json (floor)",
              "cli": "(c) openstack server+volume list --long"}
     print()
@@ -340,8 +392,9 @@ def main(argv=None) -> int:
                  if "process_wall" in r else "")
               + (f"; items {r['servers']} servers, {r['volumes']} volumes"
                  if "servers" in r else ""))
-    if "sources" in rows["connector"]:
-        print(f"  connector sources: {rows['connector']['sources']}")
+    for k in ("connector", "scopes"):
+        if "sources" in rows.get(k, {}):
+            print(f"  {k} sources: {rows[k]['sources']}")
     print()
     c = rows["connector"]
     checks = [("connector / floor wall", c["wall"] / rows["bare"]["wall"], "<= 1.5x",

@@ -53,6 +53,66 @@ class Config:
     #: working days for years chinese-calendar lacks (recon.calendar)
     calendar_file: Path | None = None
     extra: dict = field(default_factory=dict)
+    #: [openstack] scopes: several (cloud, region, project) pulled as one tenant; empty: the
+    #: single ``cloud`` form (one scope, the sources keep their plain names)
+    scopes: list["Scope"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One part of the tenant: a clouds.yaml entry, optionally in another region or project.
+
+    ``mapping`` is the scope's own mapping.toml where the provider names things
+    differently there (None: the configuration's one mapping).  ``services``
+    limits the services pulled there (a GPU region without Swift or Octavia):
+    a service a region does not offer is then not called, rather than failing
+    the items it feeds every night (None: every service the contract needs).
+    """
+    cloud: str
+    region: str | None = None
+    project: str | None = None
+    mapping: Path | None = None
+    services: tuple[str, ...] | None = None
+
+    @property
+    def label(self) -> str:
+        """What a source name carries after ``@``: ``GPU-Region/bjwjw-ai``."""
+        return f"{self.region or '-'}/{self.project or '-'}"
+
+
+def _scopes(o: dict, path: Path, rel) -> list[Scope]:
+    """``[openstack] scopes``, checked: each names a cloud, no scope twice."""
+    raw = o.get("scopes")
+    if raw is None:
+        return []
+    where = _where(path, "openstack", "scopes")
+    if not isinstance(raw, list) or not raw or not all(isinstance(r, dict) for r in raw):
+        raise ConfigError(f"{where}: scopes must be a non-empty list of tables like "
+                          "{cloud = \"provider\", region = \"RegionOne\", project = \"p\"}")
+    if o.get("cloud"):
+        raise ConfigError(f"{where}: give either cloud or scopes, not both")
+    out, seen = [], set()
+    for n, row in enumerate(raw, 1):
+        for key in ("cloud", "region", "project", "mapping"):
+            if key in row and (not isinstance(row[key], str) or not row[key].strip()):
+                raise ConfigError(f"{where}: scope {n}: {key} must be a non-empty string")
+        if not row.get("cloud"):
+            raise ConfigError(f"{where}: scope {n}: missing key 'cloud'")
+        services = row.get("services")
+        if services is not None and (not isinstance(services, list) or not services or
+                                     not all(isinstance(x, str) for x in services)):
+            raise ConfigError(f"{where}: scope {n}: services must be a non-empty list of "
+                              "service names like [\"compute\", \"image\"]")
+        scope = Scope(row["cloud"], row.get("region"), row.get("project"),
+                      rel(row["mapping"]) if row.get("mapping") else None,
+                      tuple(services) if services is not None else None)
+        key = (scope.cloud, scope.region, scope.project)
+        if key in seen:
+            raise ConfigError(f"{where}: scope {n} ({scope.cloud} {scope.label}) is listed "
+                              "twice: it would be counted twice")
+        seen.add(key)
+        out.append(scope)
+    return out
 
 
 #: in a schema: a table whose keys are the user's own names (volume types, aliases ...)
@@ -65,7 +125,9 @@ SCHEMA: dict = {
                                "total", "items", "amendments")),
     "store": dict.fromkeys(("path", "lock_wait_seconds")),
     "report": dict.fromkeys(("out", "idle_below")),
-    "openstack": dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
+    "openstack": dict(dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
+                      scopes=dict.fromkeys(("cloud", "region", "project", "mapping",
+                                                           "services"))),
     "exports": dict.fromkeys(("dir", "max_age_days")),
     "scaling": dict.fromkeys(("penalty_basis", "penalty_coefficient")),
     "assessment": dict.fromkeys(("file",)),
@@ -216,6 +278,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         penalty_coefficient=_get(sc, "penalty_coefficient", Decimal, f"{path} [scaling]", "0.20"),
         calendar_file=rel(cal["file"]) if cal.get("file") else None,
         extra=raw,
+        scopes=_scopes(o, path, rel),
     )
 
 

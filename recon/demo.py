@@ -53,7 +53,8 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
     from recon import scaling
     from recon.nightly import Night
     from recon.store import Store
-    from recon.sim.scenario import load_scenario
+    from recon.config import Scope
+    from recon.sim.scenario import load_scenarios
     from recon.sim.server import SimServer, clouds_yaml
 
     progress = Progress(quiet=quiet)
@@ -68,13 +69,24 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
                   f"reports {out.resolve()}")
     for stale in (db, Path(str(db) + ".wal")):
         stale.unlink(missing_ok=True)
-    scenario = load_scenario(scenario_path)
-    with SimServer(scenario, today=FIRST_NIGHT) as sim:
+    scenario, *regions = load_scenarios(scenario_path)
+    sim = SimServer(scenario, today=FIRST_NIGHT)
+    # the tenant's other regions (the GPU region's bare metal): scopes of the same cloud,
+    # offering compute, block storage and images
+    for other in regions:
+        sim.add_scope(SimServer(other, today=FIRST_NIGHT))
+    if regions:
+        config = dataclasses.replace(config, scopes=[
+            Scope("recon-demo", scenario.region, scenario.project["name"])] + [
+            Scope("recon-demo", o.region, o.project["name"],
+                  services=("compute", "block-storage", "image")) for o in regions])
+    with sim:
         clouds = clouds_yaml(sim, "recon-demo", auth="application_credential")
         (out / "clouds.yaml").write_text(yaml.safe_dump(clouds, allow_unicode=True),
                                          encoding="utf-8")
         progress.log(f"simulator on {sim.url}; clouds.yaml in {out / 'clouds.yaml'}")
-        night = Night(config, cloud="recon-demo", cloud_config=clouds, progress=progress)
+        night = Night(config, cloud=None if regions else "recon-demo", cloud_config=clouds,
+                      progress=progress)
         with Store(db) as store:
             scaling.save(store, scaling.read_requests(LEDGER, night.contract))
         for n in range(days):

@@ -129,9 +129,13 @@ NIGHT_STATE = {"measured": "已计量", "unknown": "未知（未有效采集）"
 
 
 def source_name(source: str) -> str:
-    """'openstack:block-storage' -> '块存储'; 'export:security' -> '控制台导出文件 security'."""
+    """'openstack:block-storage' -> '块存储'; 'export:security' -> '控制台导出文件 security';
+    a scope's 'openstack:compute@GPU-Region/bjwjw-ai' -> '云主机 GPU-Region/bjwjw-ai'."""
     if source in SOURCE:
         return SOURCE[source]
+    base, at, scope = source.partition("@")
+    if at and base in SOURCE:
+        return f"{SOURCE[base]} {scope}"
     family, _, rest = source.partition(":")
     return f"{SOURCE[family]} {rest}" if family in SOURCE and rest else source
 
@@ -143,8 +147,9 @@ def source_text(source: str) -> str:
     'export:security' -> '控制台导出文件 security'.  The SQL macro ``source_text``
     (recon.reconcile) writes finding messages the same way.
     """
-    if source in SOURCE and ":" in source:
-        return f"{SOURCE[source]} {source}"
+    base = source.partition("@")[0]  # a scope's source: openstack:compute@GPU-Region/p
+    if base in SOURCE and ":" in base:
+        return f"{SOURCE[base]} {source}"
     return source_name(source)
 
 

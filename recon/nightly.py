@@ -58,7 +58,12 @@ class Night:
         load_rules(config)
         self.cloud = cloud if cloud is not None else config.cloud
         self.cloud_config = cloud_config
-        if not self.cloud and not config.exports_dir:
+        # a cloud named on the command line is one scope; else the file's scopes, if any
+        self.scopes = config.scopes if cloud is None else []
+        # one mapping per mapping file: scopes without their own share the default
+        self.scope_mappings = {s: load_mapping(s.mapping, self.contract) if s.mapping
+                               else self.mapping for s in self.scopes}
+        if not self.cloud and not self.scopes and not config.exports_dir:
             raise ConfigError(f"{config.path}: no source configured: set [openstack] cloud "
                               f"(or --cloud / OS_CLOUD) or [exports] dir")
         from recon.validation import Gate  # GX takes seconds to import: only when running
@@ -81,7 +86,14 @@ class Night:
         if self.config.exports_dir:
             out.append(ExportConnector(self.config.exports_dir, self.contract, self.mapping,
                                        self.gate, self.config.export_max_age_days))
-        if self.cloud:
+        if self.scopes:
+            from connectors.openstack import OpenStackScopes
+            out.append(OpenStackScopes(self.scopes, self.scope_mappings, self.contract,
+                                       timeout=self.config.timeout,
+                                       retries=self.config.retries,
+                                       cloud_config=self.cloud_config,
+                                       log=self.progress.log))
+        elif self.cloud:
             from connectors.openstack import OpenStackConnector
             out.append(OpenStackConnector(self.cloud, self.mapping, self.contract,
                                           timeout=self.config.timeout,

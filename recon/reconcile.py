@@ -114,6 +114,8 @@ WITH m AS (
     SELECT m.*,
            CASE WHEN m.basis = 'not_measured' THEN 2
                 WHEN m.source = c.source OR (c.source = 'export' AND m.source LIKE 'export:%')
+                     -- a scope of [openstack] scopes: openstack:compute@GPU-Region/bjwjw-ai
+                     OR starts_with(m.source, c.source || '@')
                 THEN 0 ELSE 1 END AS tier
     FROM measurements m JOIN _cd c USING (snapshot_date, item_no)
     WHERE m.accepted
@@ -140,12 +142,20 @@ WITH m AS (
     FROM measurements
     WHERE snapshot_date IN (SELECT snapshot_date FROM _cd)
     GROUP BY ALL
+), scope_down AS (
+    -- an item's figures add up across scopes: one scope that failed leaves the sum short,
+    -- so the item is unknown for the night, as when its one source fails
+    SELECT DISTINCT c.snapshot_date, c.item_no
+    FROM _cd c JOIN source_runs s
+      ON s.snapshot_date = c.snapshot_date AND starts_with(s.source, c.source || '@')
+    WHERE s.status <> 'ok'
 ), joined AS (
     SELECT c.*, f.* EXCLUDE (snapshot_date, item_no),
            (c.source <> 'none' AND coalesce(f.has_allocated, false)
-            AND NOT coalesce(r.any_rejected, false)) AS measured
+            AND NOT coalesce(r.any_rejected, false) AND d.item_no IS NULL) AS measured
     FROM _cd c LEFT JOIN figures f USING (snapshot_date, item_no)
                LEFT JOIN rejected r USING (snapshot_date, item_no)
+               LEFT JOIN scope_down d USING (snapshot_date, item_no)
 ), calc AS (
     SELECT *,
            -- unlimited: no shortfall; not measured (allocated NULL): no conclusion either way
@@ -194,6 +204,9 @@ CREATE OR REPLACE TEMP MACRO qty(x, unit) AS
 SOURCE_MACRO = """
 CREATE OR REPLACE TEMP MACRO source_text(s) AS
     CASE WHEN source_label(s) IS NOT NULL AND contains(s, ':') THEN source_label(s) || ' ' || s
+         -- a scope's source: openstack:compute@GPU-Region/bjwjw-ai
+         WHEN contains(s, '@') AND source_label(split_part(s, '@', 1)) IS NOT NULL
+         THEN source_label(split_part(s, '@', 1)) || ' ' || s
          WHEN source_label(s) IS NOT NULL THEN source_label(s)
          WHEN source_label(split_part(s, ':', 1)) IS NOT NULL AND split_part(s, ':', 2) <> ''
          THEN source_label(split_part(s, ':', 1)) || ' ' || substr(s, strpos(s, ':') + 1)

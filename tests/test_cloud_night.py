@@ -78,6 +78,15 @@ def test_demo_plays_nights_through_the_sdk(tmp_path):
         items = {i["item_no"]: i for i in rep["items"]}
         assert items[1]["allocated"] is not None
         assert rep["exit_code"] == 1  # the demo's problems are findings
+        # the bare metal lives in the GPU region: its scope measures items 3, 4 and 31
+        gpu = "openstack:compute@GPU-Region/bjwjw-bigdata"
+        for no, delivered in ((3, "3"), (4, "1"), (31, "1")):
+            assert gpu in items[no]["measured_by"].split(", ")
+            assert [p["quantity"] for p in items[no]["parts"]
+                    if p["scope"] == "GPU-Region/bjwjw-bigdata"] == [delivered]
+            assert items[no]["allocated"].startswith(delivered + ".")
+        sources = {s["source"] for s in rep["sources"]}
+        assert "openstack:object-store@GPU-Region/bjwjw-bigdata" not in sources
         assert any(s["source"].startswith("openstack:") for s in rep["sources"])
     assert [s["request_id"] for s in rep["scaling"]] == ["KR-2026-011"]  # the demo ledger
     assert "2026-11-02/nightly.html" in (tmp_path / "demo" / "index.html").read_text("utf-8")

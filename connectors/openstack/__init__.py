@@ -17,6 +17,10 @@ Octavia or Swift can have a clean night when items 7 and 11 come from exports.
 A needed service that fails (after retries), or is absent from the catalog,
 is ``failed`` for the night (unknown, never zero) and the other services go on.
 
+A tenant in several regions or projects (``[openstack] scopes``) is pulled by
+:class:`OpenStackScopes`: one :class:`OpenStackConnector` per scope, its
+sources named ``openstack:<service>@<region>/<project>``.
+
 Configuration that cannot work -- no clouds.yaml, an unknown cloud name, a
 401 on the first authentication, a region the catalog does not have -- is a
 :class:`~recon.errors.ConfigError` raised by :meth:`OpenStackConnector.preflight`
@@ -26,6 +30,7 @@ like any other call and, when they persist, fail every needed source.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import json
 import logging
@@ -34,10 +39,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Callable
 
-from connectors.base import SourceResult
+from connectors.base import Measurement, SourceResult
 from connectors.openstack import (block_storage, compute, image, load_balancer, network,
                                   object_store)
-from connectors.openstack.figures import Figures
+from connectors.openstack.figures import Figures, qtext
 from connectors.openstack.http import REASONS, Fetched, Http, PullError
 from recon.errors import ConfigError
 
@@ -48,8 +53,12 @@ SERVICES = {m.NAME: m for m in (compute, block_storage, network, load_balancer, 
                                 image)}
 
 
-def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30):
+def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30,
+            region: str | None = None, project: str | None = None):
     """An openstacksdk Connection from clouds.yaml (or an equivalent dict).
+
+    ``region`` and ``project`` (a scope of ``[openstack] scopes``) override the
+    entry's region_name and project_name, so one entry reaches every scope.
 
     Raises ConfigError when no clouds.yaml is found (naming where openstacksdk
     looked) or the cloud name is not in it (listing the names that are).
@@ -84,7 +93,20 @@ def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30):
         raise ConfigError(f"{where}: no cloud named {cloud!r}; known: "
                           f"{', '.join(known) or '(none)'}")
     try:
-        region = loader.get_one(cloud=cloud, api_timeout=timeout)
+        extra = {}
+        if region:
+            extra["region_name"] = region
+            entry = loader.cloud_config["clouds"][cloud]
+            if "regions" not in entry and entry.get("region_name") != region:
+                # an entry's one region_name is its default, not the only region the cloud
+                # has: the service catalog says which exist (_check_region); a `regions`
+                # list in clouds.yaml is the user's own limit and stays one
+                entry.pop("region_name", None)
+        entry = loader.cloud_config["clouds"][cloud]
+        if project and "applicationcredential" not in str(entry.get("auth_type", "")):
+            # an application credential is bound to its project: checked after login
+            extra["project_name"] = project
+        region = loader.get_one(cloud=cloud, api_timeout=timeout, **extra)
     except exceptions.ConfigException as exc:
         raise ConfigError(f"{loader.config_filename or 'clouds.yaml'}: cloud {cloud!r}: "
                           f"{exc}") from None
@@ -92,21 +114,39 @@ def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30):
 
 
 class OpenStackConnector:
+    """One scope of the cloud (one clouds.yaml entry, region, project).
+
+    ``scope`` (a :class:`recon.config.Scope`) is given for a scope of
+    ``[openstack] scopes``: its region and project override the entry's, and
+    every source it yields is named ``openstack:<service>@<region>/<project>``.
+    Without it (the single ``cloud`` form) the sources keep their plain names.
+    """
+
     def __init__(self, cloud: str, mapping, contract, timeout: float = 30, retries: int = 3,
-                 cloud_config: dict | None = None, log: Callable[[str], None] | None = None):
+                 cloud_config: dict | None = None, log: Callable[[str], None] | None = None,
+                 scope=None):
         self.cloud = cloud
+        self.scope = scope
+        self.suffix = f"@{scope.label}" if scope is not None else ""
         self.mapping = mapping
         self.contract = contract
         self.cloud_config = cloud_config
         self.http = Http(retries=retries, timeout=timeout, log=log)
         self._conn = None
         self._auth_error: PullError | None = None
+        #: another scope of the same cloud and project (another region): its session and
+        #: token are this one's too (OpenStackScopes); None: this scope authenticates
+        self.token_of: OpenStackConnector | None = None
+        #: OpenStackScopes closes the connections once every scope is done (a shared session)
+        self.keep_open = False
 
     # -- which services ---------------------------------------------------------
     def needed(self) -> list[str]:
         """The services this contract needs, in report order (a rule lives here only)."""
         own = {i.source.split(":", 1)[1] for i in self.contract.items.values()
                if i.source.startswith("openstack:")}
+        if self.scope is not None and self.scope.services is not None:
+            own &= set(self.scope.services)  # what this region offers (OpenStackScopes checks)
         wanted = set(own)
         for name in own:
             wanted |= set(getattr(SERVICES[name], "NEEDS", ()))
@@ -123,13 +163,37 @@ class OpenStackConnector:
         """
         if self._conn is not None or not self.needed():
             return
-        conn = connect(self.cloud, self.cloud_config, self.http.timeout)
+        if self.token_of is not None and self.token_of._conn is not None:
+            self._borrow(self.token_of)
+            return
+        conn = connect(self.cloud, self.cloud_config, self.http.timeout,
+                       self.scope.region if self.scope else None,
+                       self.scope.project if self.scope else None)
         try:
             self._authorize(conn)
         except PullError as exc:
             self._auth_error = exc
         else:
             self._check_region(conn)
+            self._check_project(conn)
+        self._conn = conn
+
+    def _borrow(self, owner: "OpenStackConnector") -> None:
+        """Reach this scope's region through ``owner``'s session: one token for both.
+
+        A Keystone token is scoped to one project and good in every region of the
+        catalog, so the same project in another region needs no second login.
+        ``owner`` has been preflighted (OpenStackScopes orders it so).
+        """
+        import openstack
+
+        if owner._auth_error is not None:
+            self._auth_error, self._conn = owner._auth_error, owner._conn
+            return
+        conn = openstack.connection.Connection(
+            session=owner._conn.session, region_name=self.scope.region,
+            interface=owner._conn.config.get_interface(), api_timeout=self.http.timeout)
+        self._check_region(conn)
         self._conn = conn
 
     def _authorize(self, conn) -> None:
@@ -144,8 +208,12 @@ class OpenStackConnector:
                 conn.session.get_token()
                 return
             except ksa_exc.Unauthorized as exc:
-                raise ConfigError(f"cloud {self.cloud!r}: authentication refused (HTTP 401): "
-                                  f"check the credentials in clouds.yaml ({exc})") from None
+                project = f" to project {self.scope.project!r}" \
+                    if self.scope and self.scope.project else ""
+                raise ConfigError(f"cloud {self.cloud!r}: authentication{project} refused "
+                                  f"(HTTP 401): check the credentials in clouds.yaml and that "
+                                  f"the project exists and the user has a role on it "
+                                  f"({exc})") from None
             except (ksa_exc.ConnectTimeout, ksa_exc.ConnectFailure) as exc:
                 kind = "timeout" if isinstance(exc, ksa_exc.ConnectTimeout) else "connect"
                 why, detail = kind.replace("connect", "cannot connect"), \
@@ -162,6 +230,17 @@ class OpenStackConnector:
                 raise PullError("auth", f"{REASONS[kind]}，identity: {detail}"
                                         f"（{attempt + 1} 次尝试）")
             self.http.retry_wait("identity", attempt, why)
+
+    def _check_project(self, conn) -> None:
+        """The token's project is the scope's (an application credential cannot change it)."""
+        if self.scope is None or not self.scope.project:
+            return
+        access = conn.session.auth.get_access(conn.session)
+        if self.scope.project not in (access.project_name, access.project_id):
+            raise ConfigError(f"cloud {self.cloud!r}: the credentials are scoped to project "
+                              f"{access.project_name!r}, not {self.scope.project!r} (an "
+                              f"application credential is bound to its project: give the "
+                              f"scope a cloud entry of its own)")
 
     def _check_region(self, conn) -> None:
         region = conn.config.get_region_name()
@@ -189,9 +268,10 @@ class OpenStackConnector:
         self.preflight()
         if self._auth_error is not None:
             err = self._auth_error
-            return [SourceResult.failed(f"openstack:{s}", str(err), err.code) for s in names]
+            return [SourceResult.failed(f"openstack:{s}{self.suffix}", str(err), err.code)
+                    for s in names]
         conn = self._conn
-        ev = Evidence(self.mapping, self.contract)
+        ev = Evidence(self.mapping, self.contract, self.scope)
 
         def fetch_and_measure(name: str):
             # rows are built in the service's own thread, while slower services still wait
@@ -205,8 +285,9 @@ class OpenStackConnector:
                 futures = {name: pool.submit(fetch_and_measure, name) for name in names}
                 done = {name: fut.result() for name, fut in futures.items()}
         finally:
-            conn.close()
-            self._conn = None
+            if not self.keep_open:
+                conn.close()
+                self._conn = None
         fetched = {name: f for name, (f, _) in done.items()}
         results = {name: res for name, (_, res) in done.items()}
         for name in names:
@@ -283,6 +364,86 @@ class OpenStackConnector:
         return "version", f"GET {url}: HTTP {resp.status_code}, {exc}"
 
 
+class OpenStackScopes:
+    """Several scopes of one tenant (``[openstack] scopes``), pulled as one night.
+
+    Each scope is an :class:`OpenStackConnector` of its own, preflighted and
+    pulled concurrently.  A token is scoped to one project and good in every
+    region, so the scopes of one cloud entry and project share the first one's
+    session (one login); another project logs in on its own.  Every service of every scope is its
+    own source (``openstack:compute@GPU-Region/bjwjw-ai``); the reconciliation
+    adds an item's figures across the scopes and leaves the item unknown when
+    any scope's source for it failed (recon.reconcile).
+    """
+
+    def __init__(self, scopes, mappings: dict, contract, timeout: float = 30, retries: int = 3,
+                 cloud_config: dict | None = None, log: Callable[[str], None] | None = None):
+        self.parts = [OpenStackConnector(s.cloud, mappings[s], contract, timeout=timeout,
+                                         retries=retries, cloud_config=cloud_config, log=log,
+                                         scope=s)
+                      for s in scopes]
+        for part in self.parts:
+            listed = part.scope.services
+            if listed is None:
+                continue
+            unknown = [s for s in listed if s not in SERVICES]
+            if unknown:
+                raise ConfigError(f"[openstack] scopes: {part.cloud} {part.scope.label}: "
+                                  f"services: unknown {', '.join(map(repr, unknown))}; known: "
+                                  f"{', '.join(SERVICES)}")
+            lacking = [f"{s} needs {dep}" for s in listed
+                       for dep in getattr(SERVICES[s], "NEEDS", ()) if dep not in listed]
+            if lacking:
+                raise ConfigError(f"[openstack] scopes: {part.cloud} {part.scope.label}: "
+                                  f"services: {'; '.join(lacking)} (list it too)")
+        owners: dict[tuple, OpenStackConnector] = {}
+        for part in self.parts:
+            part.keep_open = True
+            key = (part.scope.cloud, part.scope.project)
+            part.token_of = owners.get(key)
+            owners.setdefault(key, part)
+
+    def needed(self) -> list[str]:
+        wanted = {name for part in self.parts for name in part.needed()}
+        return [name for name in SERVICES if name in wanted]
+
+    def preflight(self) -> None:
+        """Every scope checked; the first (in configuration order) that cannot work is the
+        ConfigError, naming its scope (an unknown region or project is exit 3)."""
+        futures = {}
+        # the scopes that log in first, then those that reuse their token
+        for wave in ([p for p in self.parts if p.token_of is None],
+                     [p for p in self.parts if p.token_of is not None]):
+            with ThreadPoolExecutor(max_workers=len(self.parts)) as pool:
+                futures.update({id(p): pool.submit(p.preflight) for p in wave})
+            if any(futures[id(p)].exception() for p in wave):
+                break
+        for part in self.parts:
+            fut = futures.get(id(part))
+            exc = fut.exception() if fut is not None else None
+            if isinstance(exc, ConfigError):
+                raise ConfigError(f"[openstack] scopes: {part.cloud} {part.scope.label}: "
+                                  f"{exc}") from None
+            if exc is not None:
+                raise exc
+
+    def pull(self, snapshot_date: date) -> list[SourceResult]:
+        with _gc_paused():
+            self.preflight()
+            try:
+                with ThreadPoolExecutor(max_workers=len(self.parts)) as pool:
+                    futures = [pool.submit(p._pull, snapshot_date) for p in self.parts]
+                    return [res for fut in futures for res in fut.result()]
+            finally:
+                # the borrowers first: the owners' sessions are theirs too
+                closed = set()
+                for part in sorted(self.parts, key=lambda p: p.token_of is None):
+                    conn, part._conn = part._conn, None
+                    if conn is not None and id(conn) not in closed:
+                        closed.add(id(conn))
+                        conn.close()
+
+
 def _discovery_failed(exc) -> bool:
     return "supported versions" in str(exc)
 
@@ -300,9 +461,11 @@ def _sdk_error(name: str, exc) -> PullError:
 class Evidence:
     """Turns what the services returned into a SourceResult with lines and figures."""
 
-    def __init__(self, mapping, contract):
+    def __init__(self, mapping, contract, scope=None):
         self.mapping = mapping
         self.contract = contract
+        self.scope = scope
+        self.suffix = f"@{scope.label}" if scope is not None else ""
 
     def figures(self) -> Figures:
         return Figures()
@@ -318,7 +481,8 @@ class Evidence:
     def result(self, service: str, f: Fetched, fetched: dict[str, Fetched]) -> SourceResult:
         """One service's SourceResult; ``fetched`` is every service's pull (for NEEDS)."""
         module = SERVICES[service]
-        source = f"openstack:{service}"
+        plain = f"openstack:{service}"
+        source = plain + self.suffix
         stats = {"requests": f.requests, "seconds": f.seconds}
         if f.versions:
             stats["versions"] = f.versions
@@ -327,7 +491,8 @@ class Evidence:
         for dep in getattr(module, "NEEDS", ()):
             if fetched[dep].error:
                 return SourceResult.failed(
-                    source, f"{REASONS['dependency']}：需要 openstack:{dep}，该数据源本日未能采集"
+                    source, f"{REASONS['dependency']}：需要 openstack:{dep}{self.suffix}，"
+                    f"该数据源本日未能采集"
                     f"（{fetched[dep].error.code}）", "dependency", **stats)
         try:
             lines, figures = module.measure(self, source, f.data, fetched)
@@ -339,9 +504,26 @@ class Evidence:
                                        f": {exc}", "malformed", **stats)
         if f.absent:
             stats["absent"] = f.absent
-        return SourceResult(source, "ok", lines=lines,
-                            measurements=figures.measurements(source, self.items_of(source)),
-                            stats=stats)
+        measurements = figures.measurements(source, self.items_of(plain))
+        if self.scope is not None:
+            measurements = [self.scoped(m) for m in measurements]
+        return SourceResult(source, "ok", lines=lines, measurements=measurements, stats=stats)
+
+    def scoped(self, m: Measurement) -> Measurement:
+        """A scope's figure as one part of the item's total: its parts name the scope.
+
+        The reconciliation adds an item's figures across the scopes that measure
+        it; the evidence must still say which scope gave how much (and of what).
+        """
+        label = self.scope.label
+        if m.basis == "not_measured":
+            whole = {"scope": label, "note": f"{label}：未计量"}
+        else:
+            whole = {"scope": label, "name": label,
+                     "quantity": m.basis if m.quantity is None else qtext(m.quantity)}
+        inner = [dict(p, scope=label, name=f"{label} {p['name']}") if "name" in p
+                 else dict(p, scope=label) for p in m.parts]
+        return dataclasses.replace(m, parts=tuple(inner) if inner else (whole,))
 
 
 @contextlib.contextmanager

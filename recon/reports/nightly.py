@@ -95,6 +95,9 @@ class ItemLine:
     unlimited: bool = False
     #: what the allocation adds up: [{"name": "gigabytes_ssd", "quantity": "101916"}, ...]
     parts: list = field(default_factory=list)
+    #: [openstack] scopes: each scope's own figures, added up above
+    #: ([{"source": "openstack:compute@GPU-Region/p", "metric": "in_use", ...}, ...])
+    by_scope: list = field(default_factory=list)
 
 
 @dataclass
@@ -217,6 +220,14 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config=None
     findings.sort(key=lambda f: (labels.SEVERITY_ORDER.get(f.severity, 9), f.item_no or 0, f.code,
                                  f.source or ""))
     _name_resources(db, findings)
+    by_scope: dict[int, list] = {}
+    for item_no, source, metric, quantity, basis in db.execute(
+            "SELECT item_no, source, metric, quantity, basis FROM measurements "
+            "WHERE snapshot_date = ? AND accepted AND contains(source, '@') "
+            "ORDER BY item_no, source, metric", [snapshot_date]).fetchall():
+        by_scope.setdefault(item_no, []).append(
+            {"source": source, "scope": source.partition("@")[2], "metric": metric,
+             "quantity": quantity, "basis": basis})
     items = []
     for row in db.execute(
             "SELECT item_no, contracted, allocated, in_use, shortfall, overage, utilisation, "
@@ -228,7 +239,8 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config=None
                               row[10], labels.STATUS.get(row[10], row[10]), row[11],
                               row[12], labels.basis_label(row[12]), row[13],
                               labels.basis_label(row[13]), bool(row[14]),
-                              json.loads(row[15]) if row[15] else []))
+                              json.loads(row[15]) if row[15] else [],
+                              by_scope.get(row[0], [])))
     exit_code = exit_code_for(findings, sources)
     counts = {"critical": sum(f.severity == "critical" for f in findings),
               "warning": sum(f.severity == "warning" for f in findings),

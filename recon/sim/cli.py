@@ -60,17 +60,22 @@ def _add_generate_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .scenario import load_scenario
+    from .scenario import load_scenarios
     from .server import SimServer, clouds_yaml
 
     try:
-        sc = load_scenario(args.scenario)
+        sc, *others = load_scenarios(args.scenario)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
         sim = SimServer(sc, host=args.host, port=args.port, today=args.today,
                         verbose=args.verbose)
+        # the file's other scopes (regions, projects): behind this Keystone, on ports of
+        # their own; the token's catalog lists them
+        for other in others:
+            sim.add_scope(SimServer(other, host=args.host, port=0, today=args.today,
+                                    verbose=args.verbose))
         sim.start()
     except OSError as e:
         print(f"error: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
@@ -92,6 +97,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"recon-sim serving {sc.path} on {sim.url}  (today {sim.today}; "
               f"{len(st.servers)} servers, {len(st.volumes)} volumes)", flush=True)
         print(f"auth_url: {sim.auth_url}")
+        for peer in sim.peers:
+            print(f"scope:    region {peer.scenario.region} project "
+                  f"{peer.scenario.project['name']} on {peer.url}")
         print("admin:    GET /_sim/state, POST /_sim/today {\"date\": \"YYYY-MM-DD\"}, "
               "POST|DELETE /_sim/faults")
         print("# clouds.yaml" + (f" (written to {args.clouds_yaml})" if args.clouds_yaml

@@ -145,6 +145,25 @@ Semantics worth knowing:
 * Server-side page sizes (``settings.page_size``) are read on every request, so
   tests may change ``sim.scenario.settings["page_size"]`` on a running server.
 
+Several regions and projects (``[openstack] scopes``) come from one file
+with a top-level ``scopes`` list, read by :func:`load_scenarios`: the file
+itself is the first scope (its ``region`` and ``project``), and each entry of
+``scopes`` is another one: the file with the entry's top-level keys replacing
+its own (a key not given is the file's)::
+
+    region: RegionOne
+    project: {name: bjwjw-prod}
+    ...                            # the first scope, as any scenario
+    scopes:
+      - {region: GPU-Region, project: {name: bjwjw-ai}}       # same shape, other region
+      - project: {name: bjwjw-dmz}                            # other project, own resources
+        timeline: [{date: 2026-11-01, create: {servers: [...]}}]
+
+Serve them with one Keystone: ``sim = SimServer(first)``, then
+``sim.add_scope(SimServer(other))`` for each other scope (``recon-sim`` does
+this for such a file).  Users and application credentials are the first
+scope's; a token scoped to a project lists every region serving that project.
+
 Identifiers are derived deterministically (uuid5) from the project, the kind,
 the name and the creation date unless given, so the same scenario always
 serves the same ids.  Errors raise :class:`ValueError` naming the file and the
@@ -578,7 +597,20 @@ class Scenario:
 
 
 def load_scenario(path: Any) -> Scenario:
-    """Load and validate a scenario YAML file (raises ValueError on bad input)."""
+    """Load and validate a scenario YAML file (raises ValueError on bad input).
+
+    A file with ``scopes`` is several; this is its first (:func:`load_scenarios`
+    gives them all).
+    """
+    return load_scenarios(path)[0]
+
+
+def load_scenarios(path: Any) -> list[Scenario]:
+    """Every scope of a scenario file (see "Several regions and projects" above).
+
+    A file without ``scopes`` is one scope.  Raises ValueError naming the file
+    and the scope on bad input.
+    """
     p = str(path)
     try:
         with open(p, "rb") as fh:
@@ -587,7 +619,23 @@ def load_scenario(path: Any) -> Scenario:
         raise ValueError(f"{p}: file not found") from None
     except yaml.YAMLError as e:
         raise ValueError(f"{p}: not valid YAML: {e}") from None
-    return parse_scenario(data, p)
+    if not isinstance(data, dict):
+        return [parse_scenario(data, p)]
+    data = dict(data)
+    extra = data.pop("scopes", None) or []
+    if not isinstance(extra, list) or not all(isinstance(e, dict) for e in extra):
+        raise ValueError(f"{p}: scopes: a list of tables of top-level keys")
+    out = [parse_scenario(data, p)]
+    seen = {(out[0].region, out[0].project["name"])}
+    for n, over in enumerate(extra):
+        sc = parse_scenario(dict(data, **over), f"{p} scopes[{n}]")
+        key = (sc.region, sc.project["name"])
+        if key in seen:
+            raise ValueError(f"{p}: scopes[{n}]: region {key[0]!r} project {key[1]!r} "
+                             "is served twice")
+        seen.add(key)
+        out.append(sc)
+    return out
 
 
 def parse_scenario(data: Any, path: str = "<scenario>") -> Scenario:

@@ -245,6 +245,24 @@ class SimServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        #: other regions/projects of the same cloud (:meth:`add_scope`); this one is Keystone
+        self.peers: list[SimServer] = []
+
+    def add_scope(self, other: "SimServer") -> "SimServer":
+        """Serve ``other`` (another region, or another project) behind this Keystone.
+
+        One Keystone: tokens issued here are good there, a token scoped to a
+        project lists every region serving that project in its catalog, and
+        ``other``'s own users are not consulted.  Each keeps its own faults and
+        request counts, so one scope can fail while the others answer.
+        """
+        other._tokens = self._tokens
+        other._lock = self._lock
+        self.peers.append(other)
+        return other
+
+    def _scope_servers(self) -> list["SimServer"]:
+        return [self] + self.peers
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> "SimServer":
@@ -258,6 +276,8 @@ class SimServer:
                                         name=f"recon-sim:{self.port}", daemon=True)
         self._thread.start()
         self._warm_async()
+        for peer in self.peers:
+            peer.start()
         return self
 
     def _warm_async(self) -> None:
@@ -286,6 +306,8 @@ class SimServer:
         threading.Thread(target=run, name="recon-sim-warm", daemon=True).start()
 
     def stop(self) -> None:
+        for peer in self.peers:
+            peer.stop()
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
@@ -330,6 +352,8 @@ class SimServer:
     def set_today(self, date: Any) -> _dt.date:
         """Serve the state of ``date`` (a date or "YYYY-MM-DD") from now on."""
         d = parse_today(date)
+        for peer in self.peers:
+            peer.set_today(d)
         with self._lock:
             self._today = d
             # a new night: the scenario's faults for that date are armed afresh
@@ -398,10 +422,12 @@ class SimServer:
 
     # -- tokens ----------------------------------------------------------------
     def issue_token(self, user: dict, roles: list[str], methods: list[str],
-                    app_cred: dict | None = None, scoped: bool = True) -> tuple[str, dict]:
+                    app_cred: dict | None = None, scoped: bool = True,
+                    scenario: Scenario | None = None) -> tuple[str, dict]:
         now = time.time()
         tok = secrets.token_hex(16)
         info = {"id": tok, "user": user, "roles": list(roles), "methods": methods,
+                "scenario": scenario or self.scenario,
                 "app_cred": app_cred, "scoped": scoped, "issued": now,
                 "expires": now + self.scenario.settings["token_ttl"],
                 "audit_id": secrets.token_urlsafe(16)[:22], "exclude": set()}
@@ -820,7 +846,7 @@ class SimServer:
         info = self._auth_any(req)
         sc = self.scenario
         if rest == "/v3/auth/catalog":
-            return Response(200, {"catalog": V.catalog(base, sc, info["exclude"]),
+            return Response(200, {"catalog": self._catalog(base, info),
                                   "links": {"self": f"{base}/identity/v3/auth/catalog"}})
         if rest in ("/v3/auth/projects", f"/v3/users/{info['user']['id']}/projects"):
             return Response(200, {"projects": [self._project_ref(base)],
@@ -901,7 +927,7 @@ class SimServer:
                 raise self._unauthorized(req)
             if scope:
                 raise self._unauthorized(req)
-            user, roles, scoped = app_cred["user"], app_cred["roles"], True
+            user, roles, scoped, target = app_cred["user"], app_cred["roles"], True, None
         elif "password" in methods:
             pu = (ident.get("password") or {}).get("user") or {}
             for u in sc.users:
@@ -911,8 +937,9 @@ class SimServer:
             if user is None or pu.get("password") != user["password"]:
                 raise self._unauthorized(req)
             roles, scoped = user["roles"], False
+            target = None
             if scope:
-                self._check_scope(req, scope)
+                target = self._check_scope(req, scope)
                 scoped = True
             if scoped and not roles:
                 raise self._unauthorized(req)
@@ -921,13 +948,13 @@ class SimServer:
             if old is None or old["expires"] <= time.time():
                 raise self._unauthorized(req)
             user, roles, app_cred = old["user"], old["roles"], old["app_cred"]
-            scoped = old["scoped"]
+            scoped, target = old["scoped"], old["scenario"]
             if scope:
-                self._check_scope(req, scope)
+                target = self._check_scope(req, scope)
                 scoped = True
         else:
             raise self._unauthorized(req)
-        tok, info = self.issue_token(user, roles, methods, app_cred, scoped)
+        tok, info = self.issue_token(user, roles, methods, app_cred, scoped, target)
         resp_body = self._token_body(req, info, "nocatalog" not in req.query)
         return Response(201, resp_body, headers=[("X-Subject-Token", tok),
                                                  ("Vary", "X-Auth-Token")])
@@ -942,22 +969,40 @@ class SimServer:
         dom = spec.get("domain") or {}
         return dom.get("id") == u["domain"]["id"] or dom.get("name") == u["domain"]["name"]
 
-    def _check_scope(self, req: Req, scope: Any) -> None:
-        p = self.scenario.project
+    def _check_scope(self, req: Req, scope: Any) -> Scenario:
+        """The scenario of the project asked for (any project this Keystone serves), or 401."""
         pr = scope.get("project") if isinstance(scope, dict) else None
         if not pr:
             raise self._unauthorized(req)
-        if pr.get("id"):
-            ok = pr["id"] == p["id"]
-        else:
-            dom = pr.get("domain") or {}
-            ok = pr.get("name") == p["name"] and (
-                dom.get("id") == p["domain"]["id"] or dom.get("name") == p["domain"]["name"])
-        if not ok:
-            raise self._unauthorized(req)
+        for srv in self._scope_servers():
+            p = srv.scenario.project
+            if pr.get("id"):
+                ok = pr["id"] == p["id"]
+            else:
+                dom = pr.get("domain") or {}
+                ok = pr.get("name") == p["name"] and (
+                    dom.get("id") == p["domain"]["id"] or dom.get("name") == p["domain"]["name"])
+            if ok:
+                return srv.scenario
+        raise self._unauthorized(req)
+
+    def _catalog(self, base: str, info: dict) -> list[dict]:
+        """The token's catalog: every region serving its project, one Keystone (this one)."""
+        pid = info["scenario"].project_id
+        by_type: dict[str, dict] = {}
+        for srv in self._scope_servers():
+            if srv.scenario.project_id != pid:
+                continue
+            url = base if srv is self else srv.url
+            for entry in V.catalog(url, srv.scenario, info["exclude"]):
+                if entry["type"] == "identity":
+                    for ep in entry["endpoints"]:
+                        ep["url"] = f"{base}/identity"
+                known = by_type.setdefault(entry["type"], dict(entry, endpoints=[]))
+                known["endpoints"].extend(entry["endpoints"])
+        return list(by_type.values())
 
     def _token_body(self, req: Req, info: dict, with_catalog: bool) -> dict:
-        sc = self.scenario
         u = info["user"]
         fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
         utc = _dt.timezone.utc
@@ -970,12 +1015,12 @@ class SimServer:
             "issued_at": _dt.datetime.fromtimestamp(info["issued"], utc).strftime(fmt),
         }
         if info["scoped"]:
-            p = sc.project
+            p = info["scenario"].project
             tok["project"] = {"id": p["id"], "name": p["name"], "domain": dict(p["domain"])}
             tok["is_domain"] = False
             tok["roles"] = V.role_refs(info["roles"])
             if with_catalog:
-                tok["catalog"] = V.catalog(req.base, sc, info["exclude"])
+                tok["catalog"] = self._catalog(req.base, info)
         if info["app_cred"] is not None:
             a = info["app_cred"]
             tok["application_credential"] = {"id": a["id"], "name": a["name"],
