@@ -108,6 +108,24 @@ DEFAULT_SEED: dict = {
         {"name": "bm-a10-01", "flavor": "bm.a10x4", "image": "Kylin V10 SP3"},
         {"name": "bm-gpu16-01", "flavor": "bm.gpu16", "image": "Kylin V10 SP3"},
     ],
+    # more projects of the same agency in the same region (issue 16: one contract, several
+    # projects): each with its own quotas, image, volumes and servers, on the flavors and
+    # volume types above; the reader gets the reader role and an application credential of
+    # its own there (a credential is bound to one project)
+    "projects": [{
+        "name": "bjwjw-ai", "description": "北京市卫生健康大数据 AI 训练",
+        "app_credential": "recon-nightly-ai",
+        "compute_quotas": {"cores": 256, "ram": 2048 * 1024, "instances": 20},
+        "volume_quotas": {"gigabytes_general": 2000, "gigabytes_ssd": 8000,
+                          "gigabytes": 10000, "volumes": 50,
+                          "backup_gigabytes": 5, "backups": 5},
+        "images": [{"name": "Kylin V10 SP3 AI", "properties": {"os_type": "linux",
+                                                              "os_distro": "kylin"}}],
+        "volumes": [{"name": "ai-dataset-01", "size": 3000, "type": "ssd"},
+                    {"name": "ai-scratch-01", "size": 400, "type": "general"}],
+        "servers": [{"name": "ai-train-gpu-01", "flavor": "bm.gpu16", "image": "Kylin V10 SP3 AI"},
+                    {"name": "ai-notebook-01", "flavor": "c8m32", "image": "Kylin V10 SP3 AI"}],
+    }],
 }
 
 IMAGE_BYTES = b"recon realstack image\n" * 64
@@ -188,6 +206,8 @@ def seed(stack, spec=None) -> dict:
         else:
             out["skipped"].append("servers: no nova conductor/scheduler/compute in this stack")
     tenant.close()
+    for pspec2 in spec.get("projects") or []:
+        timed("project " + pspec2["name"], _project, stack, admin, roles, pspec2, out)
     admin.close()
     out["seconds"] = round(time.monotonic() - t0, 2)
     stack.seeded = out
@@ -213,6 +233,57 @@ def _reader(stack, admin, project, roles, rspec: dict, out: dict) -> None:
     out["reader"] = {"user_id": user.id, "name": name, "password": password,
                      "app_credential_id": cred.id}
     stack.reader_cloud = {
+        "auth_type": "v3applicationcredential",
+        "auth": {"auth_url": stack.auth_url, "application_credential_id": cred.id,
+                 "application_credential_secret": cred.secret},
+        "region_name": "RegionOne", "interface": "public", "identity_api_version": "3",
+    }
+
+
+def _project(stack, admin, roles, pspec: dict, out: dict) -> None:
+    """Another project of the agency: its quotas, images, volumes and servers.
+
+    Seeded after the first (it uses that project's flavors and volume types) into
+    ``out["projects"][name]``; the reader is given the reader role there and an
+    application credential of that project, ``stack.project_clouds[name]``: the
+    connector reaches each project with its own credential, as the agency would
+    configure two scopes.
+    """
+    project = admin.identity.create_project(name=pspec["name"], domain_id="default",
+                                            description=pspec.get("description", ""))
+    admin_user = admin.identity.find_user("admin", domain_id="default", ignore_missing=False)
+    admin.identity.assign_project_role_to_user(project, admin_user, roles["admin"])
+    tenant = stack.connect(auth={"project_name": project.name})
+    mine: dict = {"project_id": project.id, "flavors": out.get("flavors") or {}}
+    try:
+        if pspec.get("compute_quotas") and "nova" in stack.services:
+            _ok(admin.compute.put(f"/os-quota-sets/{project.id}",
+                                  json={"quota_set": pspec["compute_quotas"]}))
+        if "cinder" in stack.services:
+            _block_storage(admin, tenant, project, {k: pspec[k] for k in
+                                                    ("volume_quotas", "volumes") if k in pspec},
+                           mine)
+        if "glance" in stack.services:
+            _images(tenant, pspec.get("images") or [], mine)
+        if pspec.get("servers") and stack.compute_enabled:
+            _servers(stack, tenant, pspec["servers"], mine)
+    finally:
+        tenant.close()
+    reader = out["reader"]
+    user = admin.identity.get_user(reader["user_id"])
+    admin.identity.assign_project_role_to_user(project, user, roles["reader"])
+    conn = stack.connect({
+        "auth_type": "password",
+        "auth": {"auth_url": stack.auth_url, "username": reader["name"],
+                 "password": reader["password"], "project_id": project.id,
+                 "user_domain_name": "Default"},
+        "region_name": "RegionOne", "interface": "public", "identity_api_version": "3"})
+    cred = conn.identity.create_application_credential(
+        user=user.id, name=pspec.get("app_credential", "recon-nightly-" + pspec["name"]),
+        description="nightly reconciliation (read only)", roles=[{"name": "reader"}])
+    conn.close()
+    out.setdefault("projects", {})[pspec["name"]] = mine
+    stack.project_clouds[pspec["name"]] = {
         "auth_type": "v3applicationcredential",
         "auth": {"auth_url": stack.auth_url, "application_credential_id": cred.id,
                  "application_credential_secret": cred.secret},

@@ -96,6 +96,8 @@ class Stack:
     #: set by :func:`tests.realstack.seed.seed`
     project_id: str | None = None
     reader_cloud: dict | None = None
+    #: the seed's further projects: name -> clouds.yaml entry of the reader's credential there
+    project_clouds: dict = field(default_factory=dict)
     seeded: dict = field(default_factory=dict)
     baremetal: dict = field(default_factory=dict)
     _owns_workdir: bool = False
