@@ -66,6 +66,9 @@ def main(argv=None) -> int:
         clouds = {"clouds": {}}
         if stack.reader_cloud:
             clouds["clouds"]["recon-realstack"] = stack.reader_cloud
+        for name, cloud in stack.project_clouds.items():
+            # the seed's further projects: one application credential each
+            clouds["clouds"][f"recon-realstack-{name}"] = cloud
         if args.admin or not stack.reader_cloud:
             clouds["clouds"]["recon-realstack-admin"] = stack.admin_cloud
         text = yaml.safe_dump(clouds, sort_keys=False)
