@@ -110,9 +110,10 @@ class Night:
                 connector.preflight()
         return connectors
 
-    def pull(self, snapshot_date: date, connectors=None) -> list[SourceResult]:
+    def pull(self, snapshot_date: date, connectors: list) -> list[SourceResult]:
+        """Every connector's sources for the night (``connectors`` from :meth:`preflight`)."""
         results: list[SourceResult] = []
-        for connector in connectors if connectors is not None else self.connectors():
+        for connector in connectors:
             self.progress.step(f"{snapshot_date}: pulling {connector.__class__.__name__}")
             results.extend(connector.pull(snapshot_date))
         for res in results:

@@ -11,8 +11,6 @@ are ordered, and the PDF's metadata is fixed to the data.
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,7 +19,7 @@ from xml.sax.saxutils import escape
 
 from recon import assess, labels, penalties
 from recon.ledgers import incidents as incidents_ledger
-from recon.reports.common import Money, _json_default, env as _env
+from recon.reports.common import Money, env as _env, to_json, write_atomic
 
 VERDICT = {True: "通过", False: "未通过", None: "无法判定"}
 PENDING = {"counted": "计入", "pending": "待定（未计入）"}
@@ -187,8 +185,7 @@ class MonthlyReport:
     manual_rows: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=2,
-                          default=_json_default)
+        return to_json(self)
 
 
 def _t(value) -> str | None:
@@ -394,16 +391,15 @@ def render_pdf(report: MonthlyReport, html: str) -> bytes:
 
 
 def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
-    from recon.reports.common import write_atomic as _atomic_write
 
     folder = Path(out_dir) / "monthly" / report.month
     folder.mkdir(parents=True, exist_ok=True)
     html = render_html(report)
     pdf = render_pdf(report, html)
     paths = {k: folder / f"assessment.{k}" for k in ("html", "pdf", "json")}
-    _atomic_write(paths["pdf"], pdf)
-    _atomic_write(paths["html"], html)
-    _atomic_write(paths["json"], report.to_json())
+    write_atomic(paths["pdf"], pdf)
+    write_atomic(paths["html"], html)
+    write_atomic(paths["json"], report.to_json())
     return paths
 
 

@@ -172,11 +172,10 @@ def exit_code_for(report_findings: list[FindingLine], sources: list[SourceLine])
     return 0
 
 
-def build_scaling(store, contract, snapshot_date: date, config=None):
+def build_scaling(store, contract, snapshot_date: date, config):
     from recon import scaling
 
-    basis = getattr(config, "penalty_basis", "contract")
-    coef = getattr(config, "penalty_coefficient", Decimal("0.20"))
+    basis, coef = config.penalty_basis, config.penalty_coefficient
     lines = []
     for st in scaling.states(store, contract, snapshot_date):
         r = st.request
@@ -191,13 +190,11 @@ def build_scaling(store, contract, snapshot_date: date, config=None):
     # the total is every penalty of the ledger dated up to this night, not only scaling's
     from recon import penalties
 
-    total = penalties.total(penalties.ledger(store, contract, config, snapshot_date)) \
-        if config is not None else sum((ln.penalty or 0 for ln in lines), Decimal(0))
+    total = penalties.total(penalties.ledger(store, contract, config, snapshot_date))
     return lines, Money.of(total), Money.of(penalties.cap(contract))
 
 
-def build_nightly(store, contract, snapshot_date: date, run_id: int, config=None
-                  ) -> NightlyReport:
+def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> NightlyReport:
     db = store.db
     sources = [SourceLine(s, labels.source_name(s), st, labels.SOURCE_STATUS.get(st, st), reason,
                           code, labels.SOURCE_REASON.get(code), labels.reason_text(code, reason),
