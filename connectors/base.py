@@ -32,7 +32,6 @@ things (two volume types, three flavors) lists them in ``parts``.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -114,9 +113,6 @@ class SourceResult:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
-
-    def without_rows(self) -> "SourceResult":
-        return dataclasses.replace(self, lines=[], measurements=[])
 
 
 class Connector(Protocol):
