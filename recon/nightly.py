@@ -148,7 +148,7 @@ class Night:
 
     def _failures(self, results: list[SourceResult]) -> list:
         meas = pd.DataFrame([dataclasses.asdict(m) for r in results for m in r.measurements])
-        lines = _lines_frame([ln for r in results for ln in r.lines])
+        lines = _lines_frame([r.lines for r in results])
         return [f for suite, frame in (("measurements", meas), ("resources", lines))
                 for f in self.gate.validate(suite, frame).failures]
 
@@ -195,14 +195,16 @@ class Night:
         return NightResult(report.exit_code, html, js, report)
 
 
-def _lines_frame(lines) -> pd.DataFrame:
-    if not lines:
+def _lines_frame(blocks) -> pd.DataFrame:
+    """The gate's view of several sources' :class:`connectors.base.Lines`."""
+    blocks = [b for b in blocks if len(b)]
+    if not blocks:
         return pd.DataFrame()
     return pd.DataFrame({
-        "source": [ln.source for ln in lines],
-        "resource_type": [ln.resource_type for ln in lines],
-        "resource_id": [ln.resource_id for ln in lines],
-        "item_no": pd.array([ln.item_no for ln in lines], dtype="Int64"),
-        "quantity": [ln.quantity for ln in lines],
-        "unit": [ln.unit for ln in lines],
+        "source": [b.source for b in blocks for _ in range(len(b))],
+        "resource_type": [v for b in blocks for v in b.resource_type],
+        "resource_id": [v for b in blocks for v in b.resource_id],
+        "item_no": pd.array([v for b in blocks for v in b.item_no], dtype="Int64"),
+        "quantity": [v for b in blocks for v in b.quantity],
+        "unit": [v for b in blocks for v in b.unit],
     })

@@ -192,6 +192,25 @@ _HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 _attributes_json = json.JSONEncoder(default=str, ensure_ascii=False, sort_keys=True).encode
 
 
+def _lines_frame(lines, accepted: bool) -> pd.DataFrame:
+    """One source's :class:`connectors.base.Lines` as the frame the store inserts from."""
+    cols = ["source", "resource_type", "resource_id", "name", "project_id", "attributes",
+            "item_no", "quantity", "unit", "accepted"]
+    if lines is None:
+        frame = pd.DataFrame({c: [] for c in cols})
+    else:
+        n = len(lines)
+        frame = pd.DataFrame({
+            "source": [lines.source] * n, "resource_type": lines.resource_type,
+            "resource_id": lines.resource_id, "name": lines.name,
+            "project_id": lines.project_id,
+            "attributes": [_attributes_json(a or {}) for a in lines.attributes],
+            "item_no": lines.item_no, "quantity": [str(q) for q in lines.quantity],
+            "unit": lines.unit, "accepted": [accepted] * n})
+    frame["item_no"] = frame["item_no"].astype("Int16")
+    return frame
+
+
 class Store:
     """A DuckDB connection with the schema migrated and any cut-off night settled.
 
@@ -344,25 +363,20 @@ class Store:
         says, per source, whether the validation gate let its rows count.
         Rejected rows are kept (``accepted = false``) so they can be looked at.
         """
-        lines, meas, runs = [], [], []
+        frames, meas, runs = [], [], []
         for res in sources:
             ok = accepted.get(res.source, False)
             status = res.status if res.status != "ok" else ("ok" if ok else "rejected")
             runs.append((res.source, status, res.reason, len(res.lines), len(res.measurements),
                          json.dumps(res.stats, default=str, ensure_ascii=False)))
-            for ln in res.lines:
-                lines.append((ln.source, ln.resource_type, ln.resource_id, ln.name,
-                              ln.project_id, _attributes_json(ln.attributes),
-                              ln.item_no, str(ln.quantity), ln.unit, ok))
+            if len(res.lines):
+                frames.append(_lines_frame(res.lines, ok))
             for m in res.measurements:
                 meas.append((m.source, m.item_no, m.metric,
                              None if m.quantity is None else str(m.quantity), ok, m.basis,
                              json.dumps(list(m.parts), ensure_ascii=False) if m.parts
                              else None))
-        lines_df = pd.DataFrame(lines, columns=["source", "resource_type", "resource_id", "name",
-                                                "project_id", "attributes", "item_no",
-                                                "quantity", "unit", "accepted"])
-        lines_df["item_no"] = lines_df["item_no"].astype("Int16")
+        lines_df = pd.concat(frames, ignore_index=True) if frames else _lines_frame(None, False)
         meas_df = pd.DataFrame(meas, columns=["source", "item_no", "metric", "quantity",
                                               "accepted", "basis", "parts"])
         runs_df = pd.DataFrame(runs, columns=["source", "status", "reason", "lines",
