@@ -98,6 +98,25 @@ def test_negative_quantity_is_rejected_by_great_expectations(connector, tmp_path
     assert "-74" in res.reason
 
 
+def test_one_bad_file_of_a_night_rejects_itself_only(connector, tmp_path):
+    """The night's files are gated in one batch; a failing batch is re-checked file by file,
+    so a negative quantity in one file neither passes nor takes the good files with it, and
+    the same resource listed in two files (unique per file, not across) is no failure."""
+    (tmp_path / "av-2026-11-10.csv").write_text(HEADER + "17,主机杀毒服务,av,杀毒,74,70,台\n",
+                                                encoding="utf-8")
+    (tmp_path / "neg-2026-11-10.csv").write_text(HEADER + "17,主机杀毒服务,av,杀毒,-74,70,台\n",
+                                                 encoding="utf-8")
+    (tmp_path / "waf-2026-11-10.csv").write_text(HEADER + "17,主机杀毒服务,av,杀毒,3,3,台\n",
+                                                 encoding="utf-8")
+    results = {r.source: r for r in ExportConnector(tmp_path, connector.contract,
+                                                    connector.mapping, connector.gate).pull(DAY)}
+    assert results["export:neg"].status == "rejected"
+    assert "neg-2026-11-10.csv" in results["export:neg"].reason
+    assert "-74" in results["export:neg"].reason
+    assert results["export:av"].ok and _fig(results["export:av"], 17, "allocated") == 74
+    assert results["export:waf"].ok and _fig(results["export:waf"], 17, "allocated") == 3
+
+
 def test_xlsx_export(connector, tmp_path):
     import openpyxl
     wb = openpyxl.Workbook()
