@@ -140,6 +140,25 @@ def source_name(source: str) -> str:
     return f"{SOURCE[family]} {rest}" if family in SOURCE and rest else source
 
 
+def source_groups(sources: list[str]) -> list[dict]:
+    """Sources as a reader scans a table cell: each service once, in Chinese, with the
+    scopes ([openstack] scopes) it was measured in under it.
+
+    ['openstack:compute@GPU-Region/p', 'openstack:compute@RegionOne/p'] ->
+    [{'name': '云主机', 'scopes': ['GPU-Region/p', 'RegionOne/p'],
+      'sources': ['openstack:compute@GPU-Region/p', 'openstack:compute@RegionOne/p']}]
+    """
+    groups: dict[str, dict] = {}
+    for source in sources:
+        base, _, scope = source.partition("@")
+        group = groups.setdefault(source_name(base), {"name": source_name(base), "scopes": [],
+                                                      "sources": []})
+        if scope:
+            group["scopes"].append(scope)
+        group["sources"].append(source)
+    return list(groups.values())
+
+
 def source_text(source: str) -> str:
     """A source inside a sentence: its Chinese name, and the id an operator greps for.
 

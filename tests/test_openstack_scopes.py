@@ -94,6 +94,9 @@ def test_two_regions_add_up_with_each_scope_its_own_source(fleet, workdir):
     html = (workdir / "out" / "2026-11-10" / "nightly.html").read_text(encoding="utf-8")
     row = html[html.index(">1<"):]
     row = row[:row.index("</tr>")]
+    # (the service once, in Chinese, each scope under it; the source ids in its title)
+    assert f"<small>{MAIN}</small>" in row and f"<small>{GPU}</small>" in row
+    assert row.count(">云主机</span>") == 1
     assert f"openstack:compute@{MAIN}" in row and f"openstack:compute@{GPU}" in row
     assert f"{GPU} cores" in row
 

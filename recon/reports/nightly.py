@@ -98,6 +98,9 @@ class ItemLine:
     #: [openstack] scopes: each scope's own figures, added up above
     #: ([{"source": "openstack:compute@GPU-Region/p", "metric": "in_use", ...}, ...])
     by_scope: list = field(default_factory=list)
+    #: measured_by for the page: each service once, in Chinese, its scopes under it
+    #: ([{"name": "云主机", "scopes": ["GPU-Region/p"], "sources": [...]}]; labels.source_groups)
+    source_groups: list = field(default_factory=list)
 
 
 @dataclass
@@ -237,7 +240,8 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
                               row[12], labels.basis_label(row[12]), row[13],
                               labels.basis_label(row[13]), bool(row[14]),
                               json.loads(row[15]) if row[15] else [],
-                              by_scope.get(row[0], [])))
+                              by_scope.get(row[0], []),
+                              labels.source_groups(row[11].split(", ") if row[11] else [])))
     exit_code = exit_code_for(findings, sources)
     counts = {"critical": sum(f.severity == "critical" for f in findings),
               "warning": sum(f.severity == "warning" for f in findings),
