@@ -123,6 +123,22 @@ def test_a_correct_statement_is_ok_line_by_line_and_exits_0(store):
     assert all(ln["unknown_days"] == [] for ln in r["lines"])
 
 
+def test_the_history_index_lists_each_verified_statement_with_its_totals(store):
+    verify(store, "correct", _correct())
+    verify(store, "price", _correct(i16="16,WAF,2026-11-06,2026-11-10,25,320.00,111.11\n"))
+    index = json.loads((store / "out" / "index.json").read_text("utf-8"))
+    rows = {f["statement"]: f for f in index["finance"]}
+    assert set(rows) == {"correct", "price"}
+    assert rows["correct"]["report"] == "finance/correct/verification.html"
+    assert rows["correct"]["workbook"] == "finance/correct/verification.xlsx"
+    assert rows["correct"]["billed"] == rows["correct"]["accepted"] == "1,265.09"
+    assert rows["correct"]["exit_code"] == 0 and rows["price"]["exit_code"] == 1
+    html = (store / "out" / "index.html").read_text("utf-8")
+    assert 'href="finance/price/verification.html"' in html
+    assert 'href="finance/correct/verification.xlsx"' in html
+    assert "2 份账单核验" in html
+
+
 def test_a_wrong_unit_price_shows_the_difference_over_the_line(store):
     # 320.00 x 25 / 72 = 111.111.. -> 111.11 (the line's own arithmetic holds)
     # contract: 302.40 x 25 / 72 = 105.00; (320.00 - 302.40) x 25 / 72 = 6.111.. -> 6.11

@@ -38,7 +38,10 @@ def cmd_verify(args) -> int:
     with current(db, config.lock_wait) as store:   # an older store is migrated, never emptied
         result = verify(statement, contract, store, mapping, config)
     report = build_finance(result, contract)
-    paths = write_finance(report, Path(args.out) if args.out else config.out_dir)
+    out = Path(args.out) if args.out else config.out_dir
+    paths = write_finance(report, out)
+    from recon.reports.index import refresh_after_run
+    refresh_after_run(config, db, out)  # the index links the new verification
     print(f"{statement.name}: {report.counts['lines']} lines, {report.counts['not_ok']} not ok"
           + (f", {len(report.missing_items)} contracted items not billed"
              if report.missing_items else "")

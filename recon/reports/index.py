@@ -1,4 +1,5 @@
-"""The history index (OUT/index.html): every night and monthly assessment, and the trends.
+"""The history index (OUT/index.html): every night, monthly assessment and verified
+statement, and the trends.
 
 The officer who reads one page a week wants the year at a glance: which nights need a
 look, whether the provider delivers what the contract prices, how often a source went
@@ -52,6 +53,20 @@ class MonthlyRow:
     report: str
     #: from the assessment's own JSON beside it (None when it cannot be read)
     passed: bool | None = None
+    verdict: str | None = None
+
+
+@dataclass
+class FinanceRow:
+    """A verified statement (``recon finance verify``), read from its own JSON beside it."""
+    statement: str
+    report: str
+    workbook: str | None
+    period: str | None = None
+    billed: str | None = None
+    accepted: str | None = None
+    payable: str | None = None
+    exit_code: int | None = None
     verdict: str | None = None
 
 
@@ -126,6 +141,8 @@ class IndexReport:
     penalty_lines: list[PenaltyLine] = field(default_factory=list)
     penalty_total: Money | None = None
     penalty_cap: Money | None = None
+    #: verified statements, newest period first
+    finance: list[FinanceRow] = field(default_factory=list)
 
     def to_json(self) -> str:
         return to_json(self)
@@ -157,7 +174,7 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
     return IndexReport(contract.number, contract.title,
                        datetime.now(SHANGHAI).replace(microsecond=0), nights,
                        _monthly(out_dir), _ratios(store, contract, dates), severities,
-                       _source_gaps(store), points, lines, total, cap)
+                       _source_gaps(store), points, lines, total, cap, _finance(out_dir))
 
 
 def _ratios(store, contract, dates: list[date]) -> list[RatioSeries]:
@@ -208,6 +225,25 @@ def _monthly(out_dir: Path) -> list[MonthlyRow]:
             pass  # a page without its JSON is still linked
         rows.append(row)
     return rows
+
+
+def _finance(out_dir: Path) -> list[FinanceRow]:
+    """OUT/finance/<statement>/verification.html, with the totals its JSON states."""
+    rows = []
+    for page in Path(out_dir).glob("finance/*/verification.html"):
+        xlsx = page.with_suffix(".xlsx")
+        row = FinanceRow(page.parent.name, page.relative_to(out_dir).as_posix(),
+                         xlsx.relative_to(out_dir).as_posix() if xlsx.exists() else None)
+        try:
+            data = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+            row.period = f"{data['period_start']} 至 {data['period_end']}"
+            row.billed, row.accepted, row.payable = (data[k]["text"] for k in
+                                                     ("billed", "accepted", "payable"))
+            row.exit_code, row.verdict = data.get("exit_code"), data.get("exit_label")
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a page without a readable JSON is still linked
+        rows.append(row)
+    return sorted(rows, key=lambda r: (r.period or "", r.statement), reverse=True)
 
 
 # -- writing ---------------------------------------------------------------------------
