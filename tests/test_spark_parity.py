@@ -1,8 +1,9 @@
 """One SQL, two engines: reconcile's SQL on local Spark over the exported lake equals DuckDB's.
 
 Three contracts' stores (each written night by night and reconciled by DuckDB, as
-`recon run` does) are exported into one lake; Spark runs recon.lake's rewrite of the same
-statements over all three at once, and every item_days and findings row must equal the
+`recon run` does) and a fourth whose night has utilisation and money ties (tests/
+test_reconcile.py) are exported into one lake; Spark runs recon.lake's rewrite of the same
+statements over all four at once, and every item_days and findings row must equal the
 store's, contract by contract.  Needs Java (Debian's openjdk-17-jre-headless, which .ci/run
 installs); without it the test skips saying so.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from decimal import Decimal
 
 import pytest
 
@@ -20,8 +22,11 @@ from recon.reconcile import SEVERITY
 from recon.store import Store
 
 from tests.test_export_parquet import build_store
+from tests.test_reconcile import build_tie_store
 
 CONTRACTS = {"CMBJ-202602732": 1, "CMBJ-202602733": 2, "HD-2026-017": 3}
+#: one night of utilisation ties at the 5th decimal and money ties at the 7th
+TIES = "HD-2026-TIES"
 
 
 def _java_missing() -> bool:
@@ -34,13 +39,13 @@ def test_spark_reconciles_every_contract_exactly_as_duckdb(tmp_path):
     from recon.lake import local_spark, reconcile_lake
 
     lake = tmp_path / "lake"
-    configs = {}
-    for number, seed in CONTRACTS.items():
-        cfg = build_store(tmp_path / number, number, seed)
+    configs = {number: build_store(tmp_path / number, number, seed)
+               for number, seed in CONTRACTS.items()}
+    configs[TIES] = build_tie_store(tmp_path / TIES, TIES)
+    for cfg in configs.values():
         config = load_config(cfg)
         with Store(config.db_path, read_only=True) as store:
             export_parquet(store, load_contract(config), config, lake)
-        configs[number] = cfg
 
     want_days, want_findings, covered = [], [], set()
     for number, cfg in configs.items():
@@ -71,7 +76,14 @@ def test_spark_reconciles_every_contract_exactly_as_duckdb(tmp_path):
 
     # the figures' bases, unlimited allocations and their parts are in the data compared
     assert covered >= {"unlimited", "parts", "quota", "delivered", "export"}
-    assert len(got_days) == 32 * 4 * len(CONTRACTS)
+    assert len(got_days) == 32 * 4 * len(CONTRACTS) + 32
+    # and exact ties: in use / allocated with a 5 in the 5th decimal, a value's product
+    # with a 5 in the 7th (columns: contract, date, item, contracted, allocated, in use,
+    # shortfall, overage, utilisation, day_value)
+    ties = [r for r in want_days if r[4] and r[5] is not None
+            and (r[5] / r[4]).scaleb(5) % 10 == 5]
+    assert len(ties) >= 4 and {r[0] for r in ties} == {TIES}
+    assert any(r[9] == Decimal("36586.666667") for r in want_days)
     assert ordered(got_days) == ordered(want_days)
     # the data has every finding the SQL can draw, in every contract
     codes = {(r[0], r[2]) for r in want_findings}
