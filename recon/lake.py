@@ -31,8 +31,15 @@ What stays per agency: the pull, the scaling ledger's flags and the reports.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from types import SimpleNamespace
+
+if __name__ == "__main__":
+    # spark-submit runs this file as a script, which puts recon/ first on sys.path: there
+    # recon/calendar.py would shadow the standard library's (pandas fails to import)
+    _here = Path(__file__).parent.resolve()
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 
 import sqlglot
 from sqlglot import exp

@@ -10,6 +10,8 @@ installs); without it the test skips saying so.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import time
 from decimal import Decimal
 
@@ -21,6 +23,7 @@ from recon.export import export_parquet
 from recon.reconcile import SEVERITY
 from recon.store import Store
 
+from tests.conftest import ROOT
 from tests.test_export_parquet import build_store
 from tests.test_reconcile import build_tie_store
 
@@ -92,3 +95,12 @@ def test_spark_reconciles_every_contract_exactly_as_duckdb(tmp_path):
         assert all((n, code) in codes for n in CONTRACTS), code
     assert {r[2] for r in want_findings} >= {"source_unavailable", "data_rejected"}
     assert ordered(got_findings) == ordered(want_findings)
+
+
+def test_lake_py_runs_as_the_script_spark_submit_is_given():
+    """`spark-submit recon/lake.py` runs the file as a script, with recon/ first on sys.path,
+    where recon/calendar.py would shadow the standard library's; --help needs no Spark."""
+    done = subprocess.run([sys.executable, str(ROOT / "recon" / "lake.py"), "--help"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "--out" in done.stdout and "--master" in done.stdout
