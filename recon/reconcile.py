@@ -172,7 +172,7 @@ WITH m AS (
            -- utilisation: in_use / allocated rounded half up to 4 places, on the exact
            -- quotient.  Neither engine divides DECIMALs exactly (DuckDB divides in DOUBLE:
            -- 0.14525 is 0.145249999..., 0.1452; Spark to a scale of its own), so it is an
-           -- integer division of the quantities in millionths (both are DECIMAL(18,6)):
+           -- integer division of the quantities in millionths (they have 6 decimals):
            -- floor((20000 u + a) / 2a) = round(u / a x 10^4) with ties up (u >= 0: the
            -- gate accepts no negative quantity); times 0.0001 is exact in both
            CASE WHEN measured AND NOT unlimited AND allocated > 0

@@ -29,7 +29,7 @@ TIE_FIGURES = {
     2: ("16000", "2163540", "quota"),           # 135.22125: a tie
     6: ("200000", "29050", "quota"),            # 0.14525: a tie
     5: ("20000", "5999", "quota"),              # 0.29995: a tie at the idle threshold (0.30)
-    9: ("100000000000", "14525000000", "quota"),  # 0.14525 of 10^11 Mbps: past 64-bit millionths
+    9: ("100000000000", "14525000000", "quota"),  # 0.14525, in millionths past 64 bits
     8: ("3", "2", "quota"),                     # 2/3
     31: ("3", "1", "quota"),                    # 1/3
     15: ("8", "1", "quota"),                    # 1/8, exact in 4 places
@@ -90,7 +90,7 @@ def test_utilisation_rounds_the_exact_quotient_half_up(tmp_path):
         15: Decimal("0.1250"),    # 0.125
         10: Decimal("0.0000"),    # 0 / 33
         11: None,                 # allocated 0: no utilisation
-        30: None,
+        30: None,                 # allocated 0 (its money ties: the next test)
         1: None,                  # unlimited: no utilisation
         25: None,                 # allocation not measured: no utilisation
         3: None,                  # no figure: unknown
