@@ -498,12 +498,6 @@ def read_tables(db) -> dict[str, pd.DataFrame]:
             for t in ("measurements", "source_runs", "resource_lines", "resources")}
 
 
-def _round_away(x: pd.Series, places: int) -> pd.Series:
-    """DuckDB's DOUBLE -> DECIMAL cast: x * 10^n rounded half away from zero."""
-    p = 10.0 ** places
-    return np.trunc(x * p + np.copysign(0.5, x)) / p
-
-
 MICRO = Decimal("1e-6")
 
 
@@ -516,11 +510,13 @@ def _value(unit_day: pd.Series, qty: pd.Series) -> pd.Series:
                       for u, q in zip(unit_day, qty)], index=qty.index, dtype="float64")
 
 
-def _round_exact(x: pd.Series, places: int) -> pd.Series:
-    """DuckDB's round(DOUBLE, n): the double's exact value rounded, ties away from zero
-    (0.14525 is 0.1452499999... in binary, so 0.1452; Series.round would say 0.1453)."""
-    q = Decimal(1).scaleb(-places)
-    return x.map(lambda v: v if pd.isna(v) else float(Decimal(v).quantize(q, ROUND_HALF_UP)))
+def _utilisation(in_use: pd.Series, alloc: pd.Series) -> pd.Series:
+    """reconcile's utilisation: in use / allocated, the exact quotient rounded half up to 4
+    places (0.14525 -> 0.1453).  Both are DECIMAL(18,6) read as float: 6 places give back
+    their exact value; NaN where ``alloc`` is (not measured, or nothing allocated)."""
+    return pd.Series([np.nan if pd.isna(a) else float(
+        (Decimal(f"{u:.6f}") / Decimal(f"{a:.6f}")).quantize(Decimal("1e-4"), ROUND_HALF_UP))
+        for u, a in zip(in_use, alloc)], index=in_use.index, dtype="float64")
 
 
 def _qtxt(v, unit=None) -> str:
@@ -570,7 +566,7 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
     in_use = d["used"].fillna(0.0)
     shortfall = (d["contracted"] - d["alloc"]).clip(lower=0).where(measured)
     overage = (in_use - d["contracted"]).clip(lower=0).where(measured)
-    util = _round_exact((in_use / d["alloc"]).where(measured & (d["alloc"] > 0)), 4)
+    util = _utilisation(in_use, d["alloc"].where(measured & (d["alloc"] > 0)))
     unit_day = d["unit_day_value"]
     status = np.select(
         [d["source"] == "none", ~measured, shortfall > 0, overage > 0, util < float(idle_below)],
@@ -579,7 +575,7 @@ def pandas_reconcile(t: dict[str, pd.DataFrame], contract, dates: list[date],
         "snapshot_date": d["snapshot_date"], "item_no": d["item_no"],
         "contracted": d["contracted"], "allocated": d["alloc"].where(measured),
         "in_use": in_use.where(measured), "shortfall": shortfall, "overage": overage,
-        "utilisation": _round_away(util, 4),
+        "utilisation": util,
         "day_value": _value(unit_day, d["contracted"]),
         "shortfall_value": _value(unit_day, shortfall),
         "overage_value": _value(unit_day, overage),

@@ -18,19 +18,28 @@ out as Spark SQL.  The rewrites, each for a reason:
   ``format('{}')`` -> ``format_string('%s')``, ``format('{:,}')`` -> ``format_number``,
   ``to_json(struct)`` keeping NULL fields as DuckDB does,
   ``to_json(flatten(list(json[])))`` as the elements' JSON text joined, ``f.* EXCLUDE``
-  as the CTE's column list; sqlglot turns QUALIFY into a subquery;
+  as the CTE's column list, ``HUGEINT`` as ``DECIMAL(38,0)``; sqlglot turns QUALIFY
+  into a subquery;
 * the ``idle_below`` parameter is the contract's own, a column of ``contract_days``.
 
 Severity comes from :data:`recon.reconcile.SEVERITY`, as DuckDB's UPDATE sets it.
-One known difference: utilisation on an exact tie at the 5th decimal (DuckDB rounds
-the DOUBLE quotient, Spark the DECIMAL one; README "Every contract on Spark").
+No figure depends on how an engine divides or rounds: reconcile's SQL divides only in
+integers and rounds only in DECIMAL casts and ``round(DECIMAL)``, which both engines
+do half up (README "Rounding").
 What stays per agency: the pull, the scaling ledger's flags and the reports.
 """
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from types import SimpleNamespace
+
+if __name__ == "__main__":
+    # spark-submit runs this file as a script, which puts recon/ first on sys.path: there
+    # recon/calendar.py would shadow the standard library's (pandas fails to import)
+    _here = Path(__file__).parent.resolve()
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 
 import sqlglot
 from sqlglot import exp
@@ -132,6 +141,10 @@ def _spark_functions(node: exp.Expression) -> exp.Expression:
         keep_nulls = _fn("map", exp.Literal.string("ignoreNullFields"),
                          exp.Literal.string("false"))
         return _fn("to_json", node.expressions[0], keep_nulls)
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
+        # DuckDB's HUGEINT (utilisation's exact integer division): Spark's DIV of two
+        # DECIMAL(38,0) is exact too (a LONG quotient)
+        return exp.DataType.build("DECIMAL(38,0)")
     if isinstance(node, exp.Placeholder):
         return exp.column("idle_below")
     return node

@@ -20,7 +20,12 @@ Reads what the store holds for a set of dates and writes ``item_days`` and
   (第二条: the unit price covers the 12-month term), prorated by the days of
   the calendar month.  Money stays DECIMAL end to end: the per-unit day value
   is divided in Python Decimal (to 1e-10 yuan) and only multiplied in SQL.
-  Utilisation is a ratio, not money, and is rounded to 4 decimals.
+* Rounding: every stored figure is rounded once, half up (a tie goes away from
+  zero; no quantity is negative), from its exact value: the unit day value to
+  1e-10 yuan in Python, the values to 1e-6 yuan by the DECIMAL(18,6) cast of an
+  exact product, utilisation (a ratio, not money) to 4 places by an integer
+  division.  Nothing passes through DOUBLE, so DuckDB and Spark (recon/lake.py
+  runs this SQL there) store the same figures, ties included.
 
 Finding codes are stable (reports, alerts and the monthly assessment key on
 them): allocation_shortfall, usage_over_contract, idle_capacity,
@@ -32,7 +37,7 @@ the scaling_* codes.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import pandas as pd
@@ -65,7 +70,8 @@ def contract_days(contract, dates: list[date]) -> pd.DataFrame:
         for item in contract.items.values():
             # DuckDB divides DECIMALs in DOUBLE; divide here exactly, multiply there exactly
             share = Fraction(item.unit_price) * day_share(day, item.months)
-            unit_day = (Decimal(share.numerator) / share.denominator).quantize(UNIT_DAY_EXP)
+            unit_day = (Decimal(share.numerator) / share.denominator).quantize(
+                UNIT_DAY_EXP, ROUND_HALF_UP)
             rows.append((day, item.item_no, str(contract.quantity_on(item.item_no, day)),
                          str(item.unit_price), str(unit_day), item.source))
     return pd.DataFrame(rows, columns=["snapshot_date", "item_no", "contracted", "unit_price",
@@ -163,8 +169,15 @@ WITH m AS (
                 WHEN measured AND allocated IS NOT NULL THEN greatest(contracted - allocated, 0)
            END AS shortfall,
            CASE WHEN measured THEN greatest(coalesce(in_use, 0) - contracted, 0) END AS overage,
+           -- utilisation: in_use / allocated rounded half up to 4 places, on the exact
+           -- quotient.  Neither engine divides DECIMALs exactly (DuckDB divides in DOUBLE:
+           -- 0.14525 is 0.145249999..., 0.1452; Spark to a scale of its own), so it is an
+           -- integer division of the quantities in millionths (they have 6 decimals):
+           -- floor((20000 u + a) / 2a) = round(u / a x 10^4) with ties up (u >= 0: the
+           -- gate accepts no negative quantity); times 0.0001 is exact in both
            CASE WHEN measured AND NOT unlimited AND allocated > 0
-                THEN round(coalesce(in_use, 0) / allocated, 4) END AS utilisation
+                THEN ((20000 * coalesce(in_use, 0) + allocated) * 1000000)::HUGEINT
+                     // (2000000 * allocated)::HUGEINT * 0.0001 END AS utilisation
     FROM joined
 )
 SELECT snapshot_date, item_no, contracted,
