@@ -187,25 +187,50 @@ SNAPSHOT_TABLES = ("source_runs", "resource_lines", "measurements", "item_days",
 _HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
-#: one encoder for every resource line's attributes: json.dumps with options builds a new
+#: one encoder for every resource's attributes: json.dumps with options builds a new
 #: encoder per call, which was half of storing a 100,000-line night (bench/README.md)
-_attributes_json = json.JSONEncoder(default=str, ensure_ascii=False, sort_keys=True).encode
+_attributes_json = json.JSONEncoder(default=str, ensure_ascii=False, sort_keys=True,
+                                    check_circular=False).encode
+
+#: the columns of a night's lines as the store reads them (``_lines``)
+_LINE_COLUMNS = ("source", "resource_type", "resource_id", "name", "project_id", "attributes",
+                 "item_no", "quantity", "unit", "accepted")
+
+
+def _attributes_texts(column: list) -> list[str]:
+    """Each line's attributes as JSON text, each dict encoded once.
+
+    A connector hands the same dict to every line of a resource (a server's
+    vCPU and RAM lines); encoding is most of the Python time of storing a
+    night, so it is done once per dict object (``id``: the column holds them
+    all alive, so no id is reused meanwhile).
+    """
+    memo: dict[int, str] = {}
+    out = []
+    for a in column:
+        text = memo.get(id(a))
+        if text is None:
+            text = memo[id(a)] = _attributes_json(a or {})
+        out.append(text)
+    return out
 
 
 def _lines_frame(lines, accepted: bool) -> pd.DataFrame:
-    """One source's :class:`connectors.base.Lines` as the frame the store inserts from."""
-    cols = ["source", "resource_type", "resource_id", "name", "project_id", "attributes",
-            "item_no", "quantity", "unit", "accepted"]
+    """One source's :class:`connectors.base.Lines` as the frame the store inserts from.
+
+    Built from the columns as they are (no per-line tuples): pandas and
+    DuckDB scan a list of str per column at C speed.
+    """
     if lines is None:
-        frame = pd.DataFrame({c: [] for c in cols})
+        frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in _LINE_COLUMNS})
     else:
         n = len(lines)
         frame = pd.DataFrame({
             "source": [lines.source] * n, "resource_type": lines.resource_type,
             "resource_id": lines.resource_id, "name": lines.name,
             "project_id": lines.project_id,
-            "attributes": [_attributes_json(a or {}) for a in lines.attributes],
-            "item_no": lines.item_no, "quantity": [str(q) for q in lines.quantity],
+            "attributes": _attributes_texts(lines.attributes),
+            "item_no": lines.item_no, "quantity": list(map(str, lines.quantity)),
             "unit": lines.unit, "accepted": [accepted] * n})
     frame["item_no"] = frame["item_no"].astype("Int16")
     return frame
@@ -405,33 +430,53 @@ class Store:
                 db.unregister(view)
 
     def _upsert_resources(self, snapshot_date: date) -> None:
-        """New resources get a key; known ones get their latest name and attributes."""
-        self.db.execute("""
+        """New resources get a key; known ones get their latest name and attributes.
+
+        Only what changed is written: most nights a resource's name, project
+        and attributes are what the store holds, and only its dates move.
+        Rewriting every text of ~100,000 resources a night cost seconds, and
+        in a store not checkpointed since (several nights in one process)
+        DuckDB's in-place updates of the previous night's updates grew to a
+        minute a night (bench/README.md).  The dates are a DATE column,
+        updated for the resources whose dates do change.
+        """
+        db = self.db
+        db.execute("""
             CREATE OR REPLACE TEMP TABLE _seen AS
-            SELECT source, resource_type, resource_id,
-                   any_value(name) AS name, any_value(project_id) AS project_id,
-                   any_value(attributes)::JSON AS attributes
-            FROM _lines GROUP BY ALL
-        """)
-        self.db.execute("""
+            WITH s AS (
+                SELECT source, resource_type, resource_id,
+                       any_value(name) AS name, any_value(project_id) AS project_id,
+                       any_value(attributes)::JSON AS attributes
+                FROM _lines GROUP BY ALL
+            )
+            SELECT s.*, r.resource_key,
+                   r.resource_key IS NOT NULL AND (r.name IS DISTINCT FROM s.name
+                       OR r.project_id IS DISTINCT FROM s.project_id
+                       OR r.attributes::VARCHAR IS DISTINCT FROM s.attributes::VARCHAR)
+                       AS changed,
+                   r.resource_key IS NOT NULL AND (r.first_seen IS DISTINCT FROM
+                       least(r.first_seen, $1) OR r.last_seen IS DISTINCT FROM
+                       greatest(r.last_seen, $1)) AS dated
+            FROM s LEFT JOIN resources r USING (source, resource_type, resource_id)
+        """, [snapshot_date])
+        db.execute("""
             UPDATE resources r SET name = s.name, project_id = s.project_id,
-                   attributes = s.attributes,
-                   first_seen = least(r.first_seen, ?), last_seen = greatest(r.last_seen, ?)
-            FROM _seen s
-            WHERE r.source = s.source AND r.resource_type = s.resource_type
-              AND r.resource_id = s.resource_id
-        """, [snapshot_date, snapshot_date])
-        self.db.execute("""
+                   attributes = s.attributes
+            FROM _seen s WHERE s.changed AND r.resource_key = s.resource_key
+        """)
+        db.execute("""
+            UPDATE resources r SET first_seen = least(r.first_seen, $1),
+                   last_seen = greatest(r.last_seen, $1)
+            FROM _seen s WHERE s.dated AND r.resource_key = s.resource_key
+        """, [snapshot_date])
+        db.execute("""
             INSERT INTO resources
             SELECT (SELECT coalesce(max(resource_key), 0) FROM resources)
-                       + row_number() OVER (ORDER BY s.source, s.resource_type, s.resource_id),
-                   s.source, s.resource_type, s.resource_id, s.name, s.project_id, s.attributes,
-                   ?, ?
-            FROM _seen s ANTI JOIN resources r
-                 ON r.source = s.source AND r.resource_type = s.resource_type
-                AND r.resource_id = s.resource_id
-        """, [snapshot_date, snapshot_date])
-        self.db.execute("DROP TABLE _seen")
+                       + row_number() OVER (ORDER BY source, resource_type, resource_id),
+                   source, resource_type, resource_id, name, project_id, attributes, $1, $1
+            FROM _seen WHERE resource_key IS NULL
+        """, [snapshot_date])
+        db.execute("DROP TABLE _seen")
 
     def snapshot_dates(self) -> list[date]:
         return [r[0] for r in self.db.execute(
