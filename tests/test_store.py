@@ -128,21 +128,23 @@ def test_a_nights_resources_and_lines_read_back_as_stored(tmp_path):
             ("srv-b", 2, "15.500000", "GB", True, None),
             ("vol-1", None, "1000.000000", "GB", False, "archive")]  # rejected, kept
 
-        # the next night: a renamed and resized, b unchanged, c new
+        # the next night: a renamed and resized, b shut off (same name), c new
         a2 = dict(a, flavor="s6.xlarge.2")
-        _store_night(store, D3, _night([("srv-a", "app-a-renamed", a2), ("srv-b", "app-b", None),
+        _store_night(store, D3, _night([("srv-a", "app-a-renamed", a2),
+                                        ("srv-b", "app-b", {"status": "SHUTOFF"}),
                                         ("srv-c", "app-c", {"flavor": "s6.small.1"})]))
         second = _resources(store)
         assert second["srv-a"][0] == first["srv-a"][0]          # keys are stable
         assert second["srv-a"][1] == "app-a-renamed" and second["srv-a"][3]["flavor"] == \
             "s6.xlarge.2"
+        assert second["srv-b"][1:4] == ("app-b", "proj-1", {"status": "SHUTOFF"})
         assert second["srv-a"][4:] == (D2, D3) and second["srv-b"][4:] == (D2, D3)
         assert second["srv-c"][0] == max(r[0] for r in first.values()) + 1
         assert second["srv-c"][4:] == (D3, D3)
         assert [r[4] for r in _lines_of(store, D3)] == [True] * 7
 
         # an earlier night stored late moves first_seen back, nothing else
-        _store_night(store, D1, _night([("srv-b", "app-b", None)]))
+        _store_night(store, D1, _night([("srv-b", "app-b", {"status": "SHUTOFF"})]))
         third = _resources(store)
         assert third["srv-b"][4:] == (D1, D3)
         assert third["srv-a"] == second["srv-a"] and third["srv-c"] == second["srv-c"]
@@ -153,3 +155,25 @@ def test_a_nights_resources_and_lines_read_back_as_stored(tmp_path):
         assert {k: v[0] for k, v in _resources(store).items()} == \
             {k: v[0] for k, v in third.items()}
         assert len(_lines_of(store, D2)) == 5                   # other dates untouched
+
+
+def test_a_store_from_before_the_digests_keeps_its_resources_and_updates_them(tmp_path,
+                                                                              monkeypatch):
+    path = tmp_path / "old.duckdb"
+    before = next(i for i, sql in enumerate(MIGRATIONS) if "resource_digests" in sql)
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS[:before])
+    with Store(path) as old:                          # what an older recon stored on D1
+        old.db.execute("""INSERT INTO resources VALUES
+            (1, 'openstack:compute', 'server', 'srv-a', 'app-a', 'proj-1',
+             '{"flavor": "s6.large.2"}', DATE '2026-11-01', DATE '2026-11-01'),
+            (2, 'openstack:block-storage', 'volume', 'vol-1', '', 'proj-2',
+             '{"status": "in-use", "volume_type": "archive"}', DATE '2026-11-01',
+             DATE '2026-11-01')""")
+    monkeypatch.undo()
+    with Store(path) as store:
+        _store_night(store, D2, _night([("srv-a", "app-a", {"flavor": "s6.xlarge.2"})]))
+        got = _resources(store)
+        assert got["srv-a"] == (1, "app-a", "proj-1", {"flavor": "s6.xlarge.2"}, D1, D2)
+        assert got["vol-1"] == (2, "", "proj-2", {"status": "in-use", "volume_type": "archive"},
+                                D1, D2)
+        assert [r[0] for r in _lines_of(store, D2)] == ["srv-a", "srv-a", "vol-1"]
