@@ -519,9 +519,19 @@ def compare_stores(a: Path, b: Path) -> dict[str, tuple[int, int, int]]:
 # ---------------------------------------------------------------------------
 # 2c. the same reconciliation, written plainly in pandas
 # ---------------------------------------------------------------------------
-def read_tables(db) -> dict[str, pd.DataFrame]:
-    return {t: db.execute(f"SELECT * FROM {t}").df()
+def read_tables(db, dates: list[date] | None = None) -> dict[str, pd.DataFrame]:
+    """The tables pandas reconciles from; with ``dates``, the dated tables for those only."""
+    where = "" if dates is None else f"WHERE snapshot_date BETWEEN '{min(dates)}' AND " \
+                                     f"'{max(dates)}'"
+    return {t: db.execute(f"SELECT * FROM {t} {where if t != 'resources' else ''}").df()
             for t in ("measurements", "source_runs", "resource_lines", "resources")}
+
+
+def date_chunks(dates: list[date], chunk_days: int) -> list[list[date]]:
+    """The year in consecutive runs of ``chunk_days`` dates (0: the whole year at once)."""
+    if not chunk_days or chunk_days >= len(dates):
+        return [dates]
+    return [dates[i:i + chunk_days] for i in range(0, len(dates), chunk_days)]
 
 
 def _round_away(x: pd.Series, places: int) -> pd.Series:
@@ -812,15 +822,26 @@ def section(args) -> dict:
     elif args.section == "pandas":
         reads, comps, cpu = [], [], []
         for _ in range(args.inner):
-            t0 = time.perf_counter()
-            tables = read_tables(store.db)
-            c1, t1 = _cpu(), time.perf_counter()
-            item_days, findings = pandas_reconcile(tables, contract, dates, config.idle_below)
-            t2 = time.perf_counter()
-            reads.append(t1 - t0)
-            comps.append(t2 - t1)
-            cpu.append(_cpu() - c1)
-            del tables
+            # chunked (--pandas-chunk-days): the year as consecutive runs of dates, each read
+            # and reconciled on its own, times summed; every date's result depends on that
+            # date's rows only, so this is the same computation in a fraction of the memory
+            read_s = comp_s = cpu_s = 0.0
+            days_out, findings_out = [], []
+            for chunk in date_chunks(dates, args.pandas_chunk_days):
+                t0 = time.perf_counter()
+                tables = read_tables(store.db, None if chunk is dates else chunk)
+                c1, t1 = _cpu(), time.perf_counter()
+                d_, f_ = pandas_reconcile(tables, contract, chunk, config.idle_below)
+                t2 = time.perf_counter()
+                read_s, comp_s, cpu_s = read_s + t1 - t0, comp_s + t2 - t1, cpu_s + _cpu() - c1
+                days_out.append(d_)
+                findings_out.append(f_)
+                del tables
+            item_days = pd.concat(days_out, ignore_index=True)
+            findings = pd.concat(findings_out, ignore_index=True)
+            reads.append(read_s)
+            comps.append(comp_s)
+            cpu.append(cpu_s)
         out.update(read_s=reads, compute_s=comps, cpu_s=cpu, rows_read=store.db.execute(
             "SELECT (SELECT count(*) FROM resource_lines) + (SELECT count(*) FROM resources)"
             " + (SELECT count(*) FROM measurements) + (SELECT count(*) FROM source_runs)"
@@ -843,7 +864,8 @@ def run_section(name: str, db: Path, out: Path, args, procs: int, inner: int = 1
                 ) -> list[dict]:
     """``procs`` fresh child processes, each running the section ``inner`` times."""
     cmd = [sys.executable, __file__, "--section", name, "--db", str(db), "--out", str(out),
-           "--days", str(args.days), "--inner", str(inner)]
+           "--days", str(args.days), "--inner", str(inner),
+           "--pandas-chunk-days", str(args.pandas_chunk_days)]
     if args.tracemalloc:
         cmd.append("--tracemalloc")
     runs = []
@@ -891,6 +913,10 @@ def main() -> int:
     ap.add_argument("--keep", metavar="DIR", help="keep the store and reports in DIR")
     ap.add_argument("--repeat", type=int, default=5,
                     help="child processes for (a) and (b), each runs twice (default 5)")
+    ap.add_argument("--pandas-chunk-days", type=int, default=-1,
+                    help="(c) reads and reconciles the year in runs of N dates, times summed "
+                         "(0: the whole year at once; default: the whole year when the machine "
+                         "has the memory for it, else the largest runs that fit)")
     ap.add_argument("--pandas-repeat", type=int, default=1,
                     help="child processes for (c) (default 1)")
     ap.add_argument("--verify-days", type=int, default=8,
@@ -949,6 +975,7 @@ COST_ROWS = [
     ("young_s", "young store: nights 1..8 from empty, s per night", ".2f"),
     ("young_max_s", "young store: slowest of those nights, s", ".2f"),
     ("night_rss", "(b) peak RSS, MiB", ".0f"),
+    ("pandas_chunk", "(c) pandas: dates per run (0: the whole year)", ".0f"),
     ("pandas_s", "(c) pandas compute, s", ".2f"),
     ("pandas_rss", "(c) pandas peak RSS, MiB", ".0f"),
     ("speedup", "speed-up (c) / (a)", ".1f"),
@@ -1046,14 +1073,22 @@ def run_scale(args) -> dict:
     year = _summary(yr := run_section("year", db, out, args, args.repeat, inner=2))
     rec = _summary(yr, "reconcile_s")
     night = _summary(run_section("night", db, out, args, args.repeat, inner=2))
-    need = args.resources * PANDAS_MIB_PER_RESOURCE
-    if need < _mem_available_mib() * 0.8:
+    need = args.resources * PANDAS_MIB_PER_RESOURCE        # the whole year at once
+    avail = _mem_available_mib()
+    chunk = args.pandas_chunk_days
+    if chunk < 0:  # the default: the whole year if it fits in 30 % of what is available
+        chunk = 0 if need < avail * 0.3 else int(args.days * avail * 0.3 / need)
+    args.pandas_chunk_days = chunk
+    need_run = need * (min(chunk, args.days) / args.days if chunk else 1)
+    if chunk >= 0 and need_run < avail * 0.8 and (chunk == 0 or chunk >= 7):
+        print(f"   (c) pandas: {'the whole year at once' if not chunk else f'in runs of {chunk} dates'}"
+              f", about {need_run / 1024:.1f} GiB of the {avail / 1024:.1f} GiB available")
         pr = run_section("pandas", db, out, args, args.pandas_repeat)
         pand, pread = _summary(pr, "compute_s"), _summary(pr, "read_s")
     else:
         pr, pand, pread = None, None, None
-        print(f"   (c) pandas SKIPPED: it needs about {need / 1024:.1f} GiB at this size and "
-              f"{_mem_available_mib() / 1024:.1f} GiB are available")
+        print(f"   (c) pandas SKIPPED: it needs about {need_run / 1024:.1f} GiB at this size and "
+              f"{avail / 1024:.1f} GiB are available")
     full_bytes, full_used = checkpoint_size(db)
 
     # a rerun of the last night on the year-old store: the same data again, nothing changes
@@ -1107,6 +1142,7 @@ def run_scale(args) -> dict:
     if pand:
         rows += [
         ("(c) pandas, same computation, reads apart", f"{pand['cold']:.2f} s", "", "",
+         (f"in runs of {chunk} dates, summed; " if chunk else "the whole year at once; ") +
          f"CPU {pand['cpu']:.2f} s; + reading {pread['cold']:.2f} s "
          f"({pr[0]['rows_read']:,} rows); peak RSS "
          f"{pand['peak']:.0f} MiB (+{pand['delta']:.0f}, reads included)"
@@ -1147,7 +1183,8 @@ def run_scale(args) -> dict:
                "young_s": statistics.median(verify[2]) if verify else None,
                "young_max_s": max(verify[2]) if verify else None, "night_rss": night["peak"],
                "pandas_s": pand["cold"] if pand else None,
-               "pandas_rss": pand["peak"] if pand else None, "speedup": speedup}
+               "pandas_rss": pand["peak"] if pand else None, "speedup": speedup,
+               "pandas_chunk": chunk}
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return figures

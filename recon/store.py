@@ -235,11 +235,14 @@ def _lines_frame(lines, accepted: bool, dicts: list) -> pd.DataFrame:
         base = len(dicts)
         dicts.extend(column[i] for i in first.tolist())
         frame = pd.DataFrame({
-            "source": [lines.source] * n, "resource_type": lines.resource_type,
+            "source": np.full(n, lines.source, dtype=object),
+            "resource_type": lines.resource_type,
             "resource_id": lines.resource_id, "name": lines.name,
             "project_id": lines.project_id, "attr": inverse.astype(np.int64) + base,
-            "item_no": lines.item_no, "quantity": list(map(str, lines.quantity)),
-            "unit": lines.unit, "accepted": [accepted] * n})
+            "item_no": pd.array(lines.item_no, dtype="Int16"),
+            "quantity": list(map(str, lines.quantity)),
+            "unit": lines.unit, "accepted": np.full(n, accepted)})
+        return frame
     frame["item_no"] = frame["item_no"].astype("Int16")
     return frame
 
