@@ -1079,7 +1079,7 @@ def run_scale(args) -> dict:
     # year-old store (one transaction: its run row and replace_snapshot), then the close,
     # where DuckDB checkpoints
     results, accepted = world.results(args.days - 1)
-    # the nightly increment, in fresh processes, each on a copy of the 364-night store
+    # the nightly increment, in fresh processes, each on a copy of the store before that night
     import pickle
     base, inc_db, night_file = work / "base.duckdb", work / "increment.duckdb", work / "night.pkl"
     shutil.copy(db, base)
@@ -1193,12 +1193,14 @@ def run_scale(args) -> dict:
          f"{night['warm']:.2f} s; peak RSS "
          f"{night['peak']:.0f} MiB (+{night['delta']:.0f})"),
         ("replace_snapshot of the last night, new (one sample)", f"{t_ingest:.2f} s", "", "",
-         f"storing the year's last night into the 364-night store, with its run row; then "
+         f"storing the year's last night into the {args.days - 1}-night store, with its run row; "
+         f"then "
          f"the close (DuckDB checkpoints) {t_close:.2f} s; a rerun of the same night "
          f"{t_rerun:.2f} s (table contents unchanged: {ingest_same})"),
         ("nightly increment: one night stored + concluded", f"{increment:.2f} s",
          f"< {TARGET_NIGHT_S:g} s", "PASS" if increment < TARGET_NIGHT_S else "MISS",
-         f"as `recon run` after its pull, one transaction on a copy of the 364-night store, "
+         f"as `recon run` after its pull, one transaction on a copy of the {args.days - 1}-night "
+         f"store, "
          f"fresh processes: {fmt(incs['total_s']['cold_all'])} s; of which replace_snapshot "
          f"{incs['ingest_s']['cold']:.2f}, reconcile {incs['reconcile_s']['cold']:.2f}, flags "
          f"+ report {incs['report_s']['cold']:.2f}, run row + commit "
