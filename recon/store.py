@@ -453,7 +453,7 @@ class Store:
         minute a night (bench/README.md).  Encoding the attributes as JSON was
         most of the Python time, so it is done only for new resources and
         those whose attributes differ from the last stored: compared through
-        a digest of the dict's ``repr`` (ten times cheaper than JSON; equal
+        a digest of the dict's ``repr`` (about three times cheaper than JSON; equal
         reprs of plain API values are equal JSON, a differing repr at worst
         re-encodes the same JSON).  A new DuckDB version may hash differently:
         then one night re-encodes every resource once.
