@@ -1143,8 +1143,9 @@ def run_scale(args) -> dict:
     args.pandas_chunk_days = chunk
     need_run = need * (min(chunk, args.days) / args.days if chunk else 1)
     if chunk >= 0 and need_run < avail * 0.8 and (chunk == 0 or chunk >= 7):
-        print(f"   (c) pandas: {'the whole year at once' if not chunk else f'in runs of {chunk} dates'}"
-              f", about {need_run / 1024:.1f} GiB of the {avail / 1024:.1f} GiB available")
+        how = "the whole year at once" if not chunk else f"in runs of {chunk} dates"
+        print(f"   (c) pandas: {how}, about {need_run / 1024:.1f} GiB of the "
+              f"{avail / 1024:.1f} GiB available")
         pr = run_section("pandas", db, out, args, args.pandas_repeat)
         pand, pread = _summary(pr, "compute_s"), _summary(pr, "read_s")
     else:

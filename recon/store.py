@@ -179,8 +179,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE item_days ADD COLUMN parts JSON;
     """,
     # 6: a digest of each resource's attributes as the connector handed them over, so that a
-    #    night encodes JSON only for the resources whose attributes changed (Store._upsert_resources);
-    #    empty in an older store: its first night writes every resource's digest
+    #    night encodes JSON only for the resources whose attributes changed
+    #    (Store._upsert_resources); empty in an older store: its first night writes them all
     """
     CREATE TABLE resource_digests (
         resource_key INTEGER NOT NULL,
@@ -412,7 +412,8 @@ class Store:
                              None if m.quantity is None else str(m.quantity), ok, m.basis,
                              json.dumps(list(m.parts), ensure_ascii=False) if m.parts
                              else None))
-        lines_df = pd.concat(frames, ignore_index=True) if frames else _lines_frame(None, False, dicts)
+        lines_df = (pd.concat(frames, ignore_index=True) if frames
+                    else _lines_frame(None, False, dicts))
         meas_df = pd.DataFrame(meas, columns=["source", "item_no", "metric", "quantity",
                                               "accepted", "basis", "parts"])
         runs_df = pd.DataFrame(runs, columns=["source", "status", "reason", "lines",
