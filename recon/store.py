@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from recon.config import LOCK_WAIT_SECONDS
@@ -177,6 +178,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE item_days ADD COLUMN unlimited BOOLEAN;
     ALTER TABLE item_days ADD COLUMN parts JSON;
     """,
+    # 6: a digest of each resource's attributes as the connector handed them over, so that a
+    #    night encodes JSON only for the resources whose attributes changed
+    #    (Store._upsert_resources); empty in an older store: its first night writes them all
+    """
+    CREATE TABLE resource_digests (
+        resource_key INTEGER NOT NULL,
+        digest UBIGINT NOT NULL
+    );
+    """,
 ]
 
 #: the tables holding one night's snapshot, replaced whole by a rerun
@@ -187,26 +197,52 @@ SNAPSHOT_TABLES = ("source_runs", "resource_lines", "measurements", "item_days",
 _HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
-#: one encoder for every resource line's attributes: json.dumps with options builds a new
+#: one encoder for every resource's attributes: json.dumps with options builds a new
 #: encoder per call, which was half of storing a 100,000-line night (bench/README.md)
-_attributes_json = json.JSONEncoder(default=str, ensure_ascii=False, sort_keys=True).encode
+_attributes_json = json.JSONEncoder(default=str, ensure_ascii=False, sort_keys=True,
+                                    check_circular=False).encode
+
+def attributes_digest_text(attributes: dict | None) -> str:
+    """What a resource's attributes digest is taken of (``hash()`` in SQL): the dict's repr."""
+    return repr(attributes) if attributes else "{}"
 
 
-def _lines_frame(lines, accepted: bool) -> pd.DataFrame:
-    """One source's :class:`connectors.base.Lines` as the frame the store inserts from."""
-    cols = ["source", "resource_type", "resource_id", "name", "project_id", "attributes",
-            "item_no", "quantity", "unit", "accepted"]
+#: the columns of a night's lines as the store reads them (``_lines``); ``attr`` points into
+#: the night's list of distinct attributes dicts
+_LINE_COLUMNS = ("source", "resource_type", "resource_id", "name", "project_id", "attr",
+                 "item_no", "quantity", "unit", "accepted")
+
+
+def _lines_frame(lines, accepted: bool, dicts: list) -> pd.DataFrame:
+    """One source's :class:`connectors.base.Lines` as the frame the store inserts from.
+
+    Built from the columns as they are (no per-line tuples): pandas and
+    DuckDB scan a list of str per column at C speed.  The attributes stay
+    Python dicts: each distinct dict object is appended to ``dicts`` once (a
+    connector hands the same dict to every line of a resource, a server's
+    vCPU and RAM lines) and the line holds its index, ``attr``.  Whether it
+    is encoded as JSON is decided later, per resource (:meth:`Store._upsert_resources`).
+    """
     if lines is None:
-        frame = pd.DataFrame({c: [] for c in cols})
+        frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in _LINE_COLUMNS})
+        frame["attr"] = frame["attr"].astype("int64")
     else:
         n = len(lines)
+        # the column holds every dict alive, so ids are not reused meanwhile
+        ids = np.fromiter(map(id, lines.attributes), dtype=np.uint64, count=n)
+        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        column = lines.attributes
+        base = len(dicts)
+        dicts.extend(column[i] for i in first.tolist())
         frame = pd.DataFrame({
-            "source": [lines.source] * n, "resource_type": lines.resource_type,
+            "source": np.full(n, lines.source, dtype=object),
+            "resource_type": lines.resource_type,
             "resource_id": lines.resource_id, "name": lines.name,
-            "project_id": lines.project_id,
-            "attributes": [_attributes_json(a or {}) for a in lines.attributes],
-            "item_no": lines.item_no, "quantity": [str(q) for q in lines.quantity],
-            "unit": lines.unit, "accepted": [accepted] * n})
+            "project_id": lines.project_id, "attr": inverse.astype(np.int64) + base,
+            "item_no": pd.array(lines.item_no, dtype="Int16"),
+            "quantity": list(map(str, lines.quantity)),
+            "unit": lines.unit, "accepted": np.full(n, accepted)})
+        return frame
     frame["item_no"] = frame["item_no"].astype("Int16")
     return frame
 
@@ -363,20 +399,21 @@ class Store:
         says, per source, whether the validation gate let its rows count.
         Rejected rows are kept (``accepted = false``) so they can be looked at.
         """
-        frames, meas, runs = [], [], []
+        frames, meas, runs, dicts = [], [], [], []
         for res in sources:
             ok = accepted.get(res.source, False)
             status = res.status if res.status != "ok" else ("ok" if ok else "rejected")
             runs.append((res.source, status, res.reason, len(res.lines), len(res.measurements),
                          json.dumps(res.stats, default=str, ensure_ascii=False)))
             if len(res.lines):
-                frames.append(_lines_frame(res.lines, ok))
+                frames.append(_lines_frame(res.lines, ok, dicts))
             for m in res.measurements:
                 meas.append((m.source, m.item_no, m.metric,
                              None if m.quantity is None else str(m.quantity), ok, m.basis,
                              json.dumps(list(m.parts), ensure_ascii=False) if m.parts
                              else None))
-        lines_df = pd.concat(frames, ignore_index=True) if frames else _lines_frame(None, False)
+        lines_df = (pd.concat(frames, ignore_index=True) if frames
+                    else _lines_frame(None, False, dicts))
         meas_df = pd.DataFrame(meas, columns=["source", "item_no", "metric", "quantity",
                                               "accepted", "basis", "parts"])
         runs_df = pd.DataFrame(runs, columns=["source", "status", "reason", "lines",
@@ -394,44 +431,95 @@ class Store:
                            f"quantity::{QTY}, accepted, basis, parts::JSON FROM _meas",
                            [snapshot_date])
                 db.register("_lines", lines_df)
-                self._upsert_resources(snapshot_date)
+                self._upsert_resources(snapshot_date, dicts)
                 db.execute(f"""
                     INSERT INTO resource_lines
-                    SELECT ?, r.resource_key, l.item_no, l.quantity::{QTY}, l.unit, l.accepted
-                    FROM _lines l JOIN resources r USING (source, resource_type, resource_id)
+                    SELECT ?, s.resource_key, l.item_no, l.quantity::{QTY}, l.unit, l.accepted
+                    FROM _lines l JOIN _seen s USING (source, resource_type, resource_id)
                 """, [snapshot_date])
+                db.execute("DROP TABLE _seen")
         finally:
-            for view in ("_runs", "_meas", "_lines"):
+            for view in ("_runs", "_meas", "_lines", "_attrs", "_json"):
                 db.unregister(view)
 
-    def _upsert_resources(self, snapshot_date: date) -> None:
-        """New resources get a key; known ones get their latest name and attributes."""
-        self.db.execute("""
+    def _upsert_resources(self, snapshot_date: date, dicts: list) -> None:
+        """New resources get a key; known ones get their latest name and attributes.
+
+        Leaves ``_seen``: each resource of the night with its key.  Only what
+        changed is written: most nights a resource's name, project and
+        attributes are what the store holds, and only its dates move.
+        Rewriting every text of ~100,000 resources a night cost seconds, and
+        in a store not checkpointed since (several nights in one process)
+        DuckDB's in-place updates of the previous night's updates grew to a
+        minute a night (bench/README.md).  Encoding the attributes as JSON was
+        most of the Python time, so it is done only for new resources and
+        those whose attributes differ from the last stored: compared through
+        a digest of the dict's ``repr`` (about three times cheaper than JSON; equal
+        reprs of plain API values are equal JSON, a differing repr at worst
+        re-encodes the same JSON).  A new DuckDB version may hash differently:
+        then one night re-encodes every resource once.
+        """
+        db = self.db
+        db.register("_attrs", pd.DataFrame({
+            "attr": np.arange(len(dicts), dtype=np.int64),
+            "text": list(map(attributes_digest_text, dicts))}))
+        db.execute("""
             CREATE OR REPLACE TEMP TABLE _seen AS
-            SELECT source, resource_type, resource_id,
-                   any_value(name) AS name, any_value(project_id) AS project_id,
-                   any_value(attributes)::JSON AS attributes
-            FROM _lines GROUP BY ALL
-        """)
-        self.db.execute("""
+            WITH s AS (
+                SELECT source, resource_type, resource_id,
+                       any_value(name) AS name, any_value(project_id) AS project_id,
+                       any_value(attr) AS attr
+                FROM _lines GROUP BY ALL
+            ), j AS MATERIALIZED (
+                SELECT s.*, hash(a.text) AS digest, r.resource_key AS known,
+                       r.name IS DISTINCT FROM s.name
+                           OR r.project_id IS DISTINCT FROM s.project_id AS renamed,
+                       d.digest IS DISTINCT FROM hash(a.text) AS reattributed,
+                       r.first_seen IS DISTINCT FROM least(r.first_seen, $1)
+                           OR r.last_seen IS DISTINCT FROM greatest(r.last_seen, $1) AS dated
+                FROM s JOIN _attrs a USING (attr)
+                LEFT JOIN resources r USING (source, resource_type, resource_id)
+                LEFT JOIN resource_digests d ON d.resource_key = r.resource_key
+            )
+            SELECT * EXCLUDE (known), known AS resource_key, false AS new
+            FROM j WHERE known IS NOT NULL
+            UNION ALL
+            SELECT * EXCLUDE (known), (SELECT coalesce(max(resource_key), 0) FROM resources)
+                       + row_number() OVER (ORDER BY source, resource_type, resource_id),
+                   true
+            FROM j WHERE known IS NULL
+        """, [snapshot_date])
+        need = db.execute("SELECT DISTINCT attr FROM _seen WHERE reattributed"
+                          ).fetchnumpy()["attr"].tolist()
+        db.register("_json", pd.DataFrame({
+            "attr": pd.Series(need, dtype="int64"),
+            "attributes": [_attributes_json(dicts[i] or {}) for i in need]}))
+        db.execute("""
             UPDATE resources r SET name = s.name, project_id = s.project_id,
-                   attributes = s.attributes,
-                   first_seen = least(r.first_seen, ?), last_seen = greatest(r.last_seen, ?)
-            FROM _seen s
-            WHERE r.source = s.source AND r.resource_type = s.resource_type
-              AND r.resource_id = s.resource_id
-        """, [snapshot_date, snapshot_date])
-        self.db.execute("""
+                   attributes = coalesce(j.attributes::JSON, r.attributes)
+            FROM _seen s LEFT JOIN _json j USING (attr)
+            WHERE NOT s.new AND (s.renamed OR s.reattributed)
+              AND r.resource_key = s.resource_key
+        """)
+        db.execute("""
+            UPDATE resources r SET first_seen = least(r.first_seen, $1),
+                   last_seen = greatest(r.last_seen, $1)
+            FROM _seen s WHERE NOT s.new AND s.dated AND r.resource_key = s.resource_key
+        """, [snapshot_date])
+        db.execute("""
             INSERT INTO resources
-            SELECT (SELECT coalesce(max(resource_key), 0) FROM resources)
-                       + row_number() OVER (ORDER BY s.source, s.resource_type, s.resource_id),
-                   s.source, s.resource_type, s.resource_id, s.name, s.project_id, s.attributes,
-                   ?, ?
-            FROM _seen s ANTI JOIN resources r
-                 ON r.source = s.source AND r.resource_type = s.resource_type
-                AND r.resource_id = s.resource_id
-        """, [snapshot_date, snapshot_date])
-        self.db.execute("DROP TABLE _seen")
+            SELECT s.resource_key, s.source, s.resource_type, s.resource_id, s.name,
+                   s.project_id, j.attributes::JSON, $1, $1
+            FROM _seen s JOIN _json j USING (attr) WHERE s.new ORDER BY s.resource_key
+        """, [snapshot_date])
+        db.execute("""
+            DELETE FROM resource_digests WHERE resource_key IN
+                (SELECT resource_key FROM _seen WHERE reattributed AND NOT new)
+        """)
+        db.execute("""
+            INSERT INTO resource_digests
+            SELECT resource_key, digest FROM _seen WHERE reattributed ORDER BY resource_key
+        """)
 
     def snapshot_dates(self) -> list[date]:
         return [r[0] for r in self.db.execute(
