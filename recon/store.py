@@ -103,7 +103,7 @@ MIGRATIONS: list[str] = [
         in_use {QTY},
         shortfall {QTY},
         overage {QTY},
-        utilisation DECIMAL(9,4),
+        utilisation DECIMAL(9,4),         -- DECIMAL(22,4) from migration 7
         day_value {MONEY},
         shortfall_value {MONEY},
         overage_value {MONEY},
@@ -186,6 +186,11 @@ MIGRATIONS: list[str] = [
         resource_key INTEGER NOT NULL,
         digest UBIGINT NOT NULL
     );
+    """,
+    # 7: utilisation holds any ratio two DECIMAL(18,6) quantities give (< 10^18): at
+    #    DECIMAL(9,4) an export with 100,000 times its allocation in use failed the night
+    """
+    ALTER TABLE item_days ALTER COLUMN utilisation TYPE DECIMAL(22,4);
     """,
 ]
 

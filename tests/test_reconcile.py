@@ -41,9 +41,10 @@ TIE_FIGURES = {
 }
 
 
-def build_tie_store(folder: Path, number: str = "CMBJ-202602732") -> Path:
-    """A store of one night (TIE_NIGHT) whose items carry TIE_FIGURES, reconciled;
-    returns its recon.toml.  Every other item has no figure (unknown)."""
+def build_tie_store(folder: Path, number: str = "CMBJ-202602732",
+                    figures: dict = TIE_FIGURES) -> Path:
+    """A store of one night (TIE_NIGHT) whose items carry ``figures`` (TIE_FIGURES),
+    reconciled; returns its recon.toml.  Every other item has no figure (unknown)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "contract_amendments.csv").write_text(
         "amendment_id,signed_date,effective_date,item_no,quantity,note\n"
@@ -54,7 +55,7 @@ def build_tie_store(folder: Path, number: str = "CMBJ-202602732") -> Path:
     config = load_config(cfg)
     contract = load_contract(config)
     by_source: dict[str, list[Measurement]] = {}
-    for item_no, (allocated, in_use, basis) in TIE_FIGURES.items():
+    for item_no, (allocated, in_use, basis) in figures.items():
         source = contract.items[item_no].source
         by_source.setdefault(source, []).extend([
             Measurement(source, item_no, "allocated",
@@ -119,3 +120,20 @@ def test_money_ties_at_the_fen_ten_thousandth_round_half_up(tmp_path):
     # x 5000 = 36,586.6666665: a 5 in the 7th place rounds up
     assert row == (Decimal(5000), Decimal(5000), Decimal(5000), Decimal("36586.666667"),
                    Decimal("36586.666667"), Decimal("36586.666667"))
+
+
+def test_use_far_beyond_the_allocation_is_a_figure_not_a_lost_night(tmp_path):
+    """An export saying 1 subscribed and 250,000 in use (a typo, a unit mix-up) is a figure
+    to flag, not a reason to lose the night: utilisation was DECIMAL(9,4), and the insert
+    failed above 99,999.9999.  It now holds any ratio two quantities can give (< 10^18)."""
+    cfg = build_tie_store(tmp_path, figures={
+        17: ("1", "250000", "export"),
+        9: ("0.000001", "999999999999", "quota"),   # the largest ratio DECIMAL(18,6) allows
+    })
+    with Store(load_config(cfg).db_path, read_only=True) as store:
+        days = {r[0]: r[1:] for r in store.db.execute(
+            "SELECT item_no, utilisation, status FROM item_days "
+            "WHERE item_no IN (9, 17)").fetchall()}
+    # (both allocations are far below the contract: the shortfall is the status)
+    assert days == {17: (Decimal("250000.0000"), "shortfall"),
+                    9: (Decimal("999999999999000000.0000"), "shortfall")}
