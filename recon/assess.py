@@ -415,12 +415,15 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
     return out
 
 
-def assess(store, contract, config, rules: Rules, p: Period) -> Assessment:
-    """One month's verdict: each criterion with its reason, and the month's."""
+def assess(store, contract, config, rules: Rules, p: Period,
+           figs: incidents.Figures | None = None) -> Assessment:
+    """One month's verdict: each criterion with its reason, and the month's.
+
+    ``figs``: the month's service-level figures when the caller has them already
+    (:func:`history` reads every month's in one statement)."""
     cov = coverage(store, contract, p)
-    figs = incidents.month_figures(store, p.first, p.last, year_start=contract.start,
-                                   on_site_limit_minutes=int(
-                                       rules.criteria["on_site"].get("max_minutes", 120)))
+    if figs is None:
+        [figs] = _figures(store, contract, rules, [p])
     lookback = int(rules.criteria["delivery"].get("max_shortfall_days", 7))
     items = item_months(store, contract, p, lookback)
     states = scaling.states(store, contract, p.last)
@@ -439,11 +442,18 @@ def assess(store, contract, config, rules: Rules, p: Period) -> Assessment:
     return Assessment(p, crit, passed, cov, figs, items, states, notes=notes)
 
 
+def _figures(store, contract, rules: Rules, periods: list[Period]) -> list[incidents.Figures]:
+    return incidents.period_figures(
+        store, [(p.first, p.last) for p in periods], year_start=contract.start,
+        on_site_limit_minutes=int(rules.criteria["on_site"].get("max_minutes", 120)))
+
+
 def history(store, contract, config, rules: Rules, last_month: str) -> list[Assessment]:
     """Every month of the term up to ``last_month``, with failed months in a row."""
     out, run = [], 0
-    for p in periods_until(contract, last_month):
-        a = assess(store, contract, config, rules, p)
+    periods = periods_until(contract, last_month)
+    for p, figs in zip(periods, _figures(store, contract, rules, periods)):
+        a = assess(store, contract, config, rules, p, figs)
         run = run + 1 if a.passed is False else 0
         a.failed_in_a_row = run
         out.append(a)

@@ -108,6 +108,36 @@ def test_month_figures_union_outages_and_count_open_ones_to_month_end(workdir):
     assert dec.response_n == 0  # F-3 was judged in November, where it began
 
 
+def test_several_months_at_once_keep_each_month_to_itself(workdir):
+    """A nightly report assesses every month so far in one statement: an outage across a
+    month's end is split at midnight, outages of different months never merge, and each
+    month counts complaints and 附件1 events up to its own end."""
+    rows = (
+        "F-1,平台A,否,故障,2026-10-31 23:00,2026-10-31 23:10,,,2026-11-01 01:00,是,,是,A,否,\n"
+        "F-2,平台A,否,故障,2026-11-01 00:30,2026-11-01 00:35,,,2026-11-01 02:00,是,,否,,否,\n"
+        "F-3,平台B,是,故障,2026-12-02 08:00,2026-12-02 08:05,,,2026-12-02 08:30,是,,是,B,否,\n")
+    assert run(workdir, "import", ledger(workdir, rows)) == 0
+    contract = load_contract(load_config(workdir / "recon.toml"))
+    with Store(workdir / "recon.duckdb", read_only=True) as store:
+        oct_, nov, dec = incidents.period_figures(
+            store, [(date(2026, 10, 1), date(2026, 10, 31)), NOV,
+                    (date(2026, 12, 1), date(2026, 12, 31))], contract.start)
+    assert oct_.outage_seconds == 3600 and oct_.open_at_end == ["F-1"]
+    assert (oct_.response_n, oct_.complaints, oct_.events_a) == (1, 1, ["F-1"])
+    # November: F-1's last hour and F-2 (00:30-02:00) overlap: 00:00-02:00 once
+    assert nov.outage_seconds == 2 * 3600 and nov.open_at_end == []
+    assert (nov.response_n, nov.complaints, nov.complaints_in_term) == (1, 0, 1)
+    assert nov.events_a == ["F-1"] and nov.events_b == []
+    # (per system, each outage's own time: 1 h of F-1 + 1.5 h of F-2)
+    assert [(s.system, s.outages, s.seconds) for s in nov.systems] == [("平台A", 2, 9000)]
+    assert dec.outage_seconds == 1800 and dec.recovery_important_n == 1
+    assert (dec.complaints, dec.complaints_in_term, dec.events_b) == (1, 2, ["F-3"])
+    assert [(s.system, s.seconds) for s in dec.systems] == [("平台B", 1800)]
+    # the same as asking month by month
+    with Store(workdir / "recon.duckdb", read_only=True) as store:
+        assert incidents.month_figures(store, *NOV, contract.start) == nov
+
+
 def test_an_xlsx_ledger_with_date_cells_imports(workdir):
     from datetime import datetime
 

@@ -270,73 +270,90 @@ class Figures:
         return None if exact is None else exact.quantize(Decimal("0.1"))
 
 
-FIGURES_SQL = """
-WITH inc AS (
+#: the periods asked for, numbered k = 1.., each with the instants it begins and ends
+_PERIODS = """
+periods AS (
+    SELECT generate_subscripts($starts, 1) AS k, unnest($starts) AS p_start,
+           unnest($ends) AS p_end
+), inc AS (
     SELECT * FROM incidents QUALIFY revision = max(revision) OVER (PARTITION BY incident_id)
-), cur AS (
-    -- the period's incidents; an open one counts up to the period's end and is marked open
-    SELECT *, recovered_at IS NULL OR recovered_at > $end AS open_at_end,
-           greatest(started_at, $start) AS s,
-           least(coalesce(recovered_at, $end), $end) AS e
-    FROM inc WHERE started_at < $end AND coalesce(recovered_at, $end) > $start
+)"""
+
+#: every period's figures in one statement (a year of months costs one query, not twelve)
+FIGURES_SQL = "WITH" + _PERIODS + """, cur AS (
+    -- each period's incidents; an open one counts up to the period's end and is marked open
+    SELECT p.k, p.p_start, p.p_end, i.*,
+           i.recovered_at IS NULL OR i.recovered_at > p.p_end AS open_at_end,
+           greatest(i.started_at, p.p_start) AS s,
+           least(coalesce(i.recovered_at, p.p_end), p.p_end) AS e
+    FROM periods p JOIN inc i
+      ON i.started_at < p.p_end AND coalesce(i.recovered_at, p.p_end) > p.p_start
 ), outages AS (
-    SELECT s, e FROM cur WHERE outage AND e > s
+    SELECT k, s, e FROM cur WHERE outage AND e > s
 ), ordered AS (
-    SELECT s, e, max(e) OVER (ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING
-                                                  AND 1 PRECEDING) AS reach
+    SELECT k, s, e, max(e) OVER (PARTITION BY k ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING
+                                                                AND 1 PRECEDING) AS reach
     FROM outages
 ), islands AS (
-    SELECT s, e, sum(CASE WHEN reach IS NULL OR s > reach THEN 1 ELSE 0 END)
-                 OVER (ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
+    SELECT k, s, e, sum(CASE WHEN reach IS NULL OR s > reach THEN 1 ELSE 0 END)
+                    OVER (PARTITION BY k ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
     FROM ordered
 ), merged AS (
-    SELECT min(s) AS s, max(e) AS e FROM islands GROUP BY island
+    SELECT k, sum(date_diff('second', s, e)) AS outage_s
+    FROM (SELECT k, min(s) AS s, max(e) AS e FROM islands GROUP BY k, island) GROUP BY k
 ), started AS (
-    -- what is judged in this period: incidents that began in it
+    -- what is judged in a period: incidents that began in it
     SELECT *,
-        date_diff('second', started_at, coalesce(least(responded_at, $end), $end)) AS response_s,
-        date_diff('second', started_at, coalesce(least(recovered_at, $end), $end)) AS recovery_s,
+        date_diff('second', started_at, coalesce(least(responded_at, p_end), p_end)) AS response_s,
+        date_diff('second', started_at, coalesce(least(recovered_at, p_end), p_end)) AS recovery_s,
         date_diff('second', started_at, on_site_at) AS on_site_s
-    FROM cur WHERE started_at >= $start
+    FROM cur WHERE started_at >= p_start
+), in_period AS (
+    SELECT k, count(*) AS n,
+           list(incident_id ORDER BY incident_id) FILTER (WHERE open_at_end) AS open_ids
+    FROM cur GROUP BY k
+), judged AS (
+    SELECT k, count(*) AS n, sum(response_s) AS response_s,
+           count(*) FILTER (WHERE kind = 'fault' AND NOT important) AS recovery_n,
+           sum(recovery_s) FILTER (WHERE kind = 'fault' AND NOT important) AS recovery_s,
+           count(*) FILTER (WHERE kind = 'fault' AND important) AS recovery_imp_n,
+           sum(recovery_s) FILTER (WHERE kind = 'fault' AND important) AS recovery_imp_s,
+           count(on_site_s) AS on_site_n, max(on_site_s) AS on_site_max,
+           list(incident_id ORDER BY incident_id) FILTER (WHERE on_site_s > $on_site_limit)
+               AS on_site_late,
+           count(*) FILTER (WHERE complaint) AS complaints,
+           list(incident_id ORDER BY incident_id) FILTER (WHERE major_loss AND outage)
+               AS major_loss
+    FROM started GROUP BY k
+), to_end AS (
+    -- up to each period's end: complaints in the term, 附件1 events in the contract year
+    SELECT p.k, count(i.incident_id) FILTER (WHERE i.complaint) AS complaints_in_term,
+           list(i.incident_id ORDER BY i.started_at, i.incident_id)
+               FILTER (WHERE i.event_level = 'A' AND i.started_at >= $year_start) AS events_a,
+           list(i.incident_id ORDER BY i.started_at, i.incident_id)
+               FILTER (WHERE i.event_level = 'B' AND i.started_at >= $year_start) AS events_b
+    FROM periods p LEFT JOIN inc i ON i.started_at < p.p_end GROUP BY p.k
 )
-SELECT
-    (SELECT count(*) FROM cur),
-    (SELECT coalesce(list(incident_id ORDER BY incident_id) FILTER (WHERE open_at_end), [])
-       FROM cur),
-    (SELECT coalesce(sum(date_diff('second', s, e)), 0) FROM merged),
-    (SELECT count(*) FROM started),
-    (SELECT coalesce(sum(response_s), 0) FROM started),
-    (SELECT count(*) FROM started WHERE kind = 'fault' AND NOT important),
-    (SELECT coalesce(sum(recovery_s), 0) FROM started WHERE kind = 'fault' AND NOT important),
-    (SELECT count(*) FROM started WHERE kind = 'fault' AND important),
-    (SELECT coalesce(sum(recovery_s), 0) FROM started WHERE kind = 'fault' AND important),
-    (SELECT count(*) FROM started WHERE on_site_s IS NOT NULL),
-    (SELECT max(on_site_s) FROM started),
-    (SELECT coalesce(list(incident_id ORDER BY incident_id)
-                     FILTER (WHERE on_site_s > $on_site_limit), []) FROM started),
-    (SELECT count(*) FROM started WHERE complaint),
-    (SELECT count(*) FROM inc WHERE complaint AND started_at < $end),
-    (SELECT coalesce(list(incident_id ORDER BY incident_id) FILTER (WHERE major_loss AND outage),
-                     []) FROM started),
-    (SELECT coalesce(list(incident_id ORDER BY started_at, incident_id)
-                     FILTER (WHERE event_level = 'A'), [])
-       FROM inc WHERE started_at >= $year_start AND started_at < $end),
-    (SELECT coalesce(list(incident_id ORDER BY started_at, incident_id)
-                     FILTER (WHERE event_level = 'B'), [])
-       FROM inc WHERE started_at >= $year_start AND started_at < $end)
+SELECT p.k, coalesce(a.n, 0), coalesce(a.open_ids, []), coalesce(m.outage_s, 0),
+       coalesce(j.n, 0), coalesce(j.response_s, 0), coalesce(j.recovery_n, 0),
+       coalesce(j.recovery_s, 0), coalesce(j.recovery_imp_n, 0), coalesce(j.recovery_imp_s, 0),
+       coalesce(j.on_site_n, 0), j.on_site_max, coalesce(j.on_site_late, []),
+       coalesce(j.complaints, 0), t.complaints_in_term, coalesce(j.major_loss, []),
+       coalesce(t.events_a, []), coalesce(t.events_b, [])
+FROM periods p LEFT JOIN in_period a USING (k) LEFT JOIN merged m USING (k)
+     LEFT JOIN judged j USING (k) LEFT JOIN to_end t USING (k)
+ORDER BY p.k
 """
 
-SYSTEMS_SQL = """
-WITH inc AS (
-    SELECT * FROM incidents QUALIFY revision = max(revision) OVER (PARTITION BY incident_id)
-), cur AS (
-    SELECT system, recovered_at IS NULL OR recovered_at > $end AS open_at_end,
-           date_diff('second', greatest(started_at, $start),
-                     least(coalesce(recovered_at, $end), $end)) AS secs
-    FROM inc WHERE outage AND started_at < $end AND coalesce(recovered_at, $end) > $start
+SYSTEMS_SQL = "WITH" + _PERIODS + """, cur AS (
+    SELECT p.k, i.system, i.recovered_at IS NULL OR i.recovered_at > p.p_end AS open_at_end,
+           date_diff('second', greatest(i.started_at, p.p_start),
+                     least(coalesce(i.recovered_at, p.p_end), p.p_end)) AS secs
+    FROM periods p JOIN inc i
+      ON i.outage AND i.started_at < p.p_end AND coalesce(i.recovered_at, p.p_end) > p.p_start
 )
-SELECT system, count(*), sum(secs), max(secs), bool_or(open_at_end)
-FROM cur GROUP BY system ORDER BY system
+SELECT k, system, count(*), sum(secs), max(secs), bool_or(open_at_end)
+FROM cur GROUP BY k, system ORDER BY k, system
 """
 
 
@@ -346,19 +363,34 @@ def month_figures(store, first: date, last: date, year_start: date,
 
     ``year_start`` is where the contract year began, for counting 附件1 events.
     """
-    start, end = bounds(first, last)
-    params = {"start": start, "end": end, "year_start": bounds(year_start, year_start)[0],
-              "on_site_limit": on_site_limit_minutes * 60}
-    row = store.db.execute(FIGURES_SQL, params).fetchall()[0]
-    systems = [SystemOutages(*r) for r in store.db.execute(
-        SYSTEMS_SQL, {"start": start, "end": end}).fetchall()]
-    period = int((end - start).total_seconds())
-    outage = int(row[2])
-    return Figures(first, last, period, row[0], list(row[1]), outage,
-                   Decimal(period - outage) / Decimal(period), row[3], int(row[4]),
-                   row[5], int(row[6]), row[7], int(row[8]), row[9],
-                   None if row[10] is None else int(row[10]), list(row[11]), systems,
-                   row[12], row[13], list(row[14]), list(row[15]), list(row[16]))
+    return period_figures(store, [(first, last)], year_start, on_site_limit_minutes)[0]
+
+
+def period_figures(store, periods: list[tuple[date, date]], year_start: date,
+                   on_site_limit_minutes: int = 120) -> list[Figures]:
+    """:func:`month_figures` of several periods at once, in their order: two statements
+    for any number of periods (a nightly report assesses every month of the term so far)."""
+    if not periods:
+        return []
+    spans = [bounds(first, last) for first, last in periods]
+    params = {"starts": [s for s, _ in spans], "ends": [e for _, e in spans]}
+    rows = store.db.execute(FIGURES_SQL, dict(
+        params, year_start=bounds(year_start, year_start)[0],
+        on_site_limit=on_site_limit_minutes * 60)).fetchall()
+    systems: dict[int, list[SystemOutages]] = {}
+    for k, *r in store.db.execute(SYSTEMS_SQL, params).fetchall():
+        systems.setdefault(k, []).append(SystemOutages(*r))
+    out = []
+    for (first, last), (start, end), (k, *row) in zip(periods, spans, rows):
+        period = int((end - start).total_seconds())
+        outage = int(row[2])
+        out.append(Figures(
+            first, last, period, row[0], list(row[1]), outage,
+            Decimal(period - outage) / Decimal(period), row[3], int(row[4]), row[5],
+            int(row[6]), row[7], int(row[8]), row[9], None if row[10] is None else int(row[10]),
+            list(row[11]), systems.get(k, []), row[12], row[13], list(row[14]), list(row[15]),
+            list(row[16])))
+    return out
 
 
 # -- the command line ------------------------------------------------------------------
