@@ -19,6 +19,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
 from recon import scaling
@@ -153,9 +154,11 @@ class Period:
     last: date
     partial: bool       # the contract covers only part of the calendar month
 
-    @property
-    def days(self) -> list[date]:
-        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+    @cached_property
+    def days(self) -> tuple[date, ...]:
+        """The natural days, built once (a year's ledger asks each month's days ~60 times)."""
+        return tuple(self.first + timedelta(days=n)
+                     for n in range((self.last - self.first).days + 1))
 
 
 def period(contract, month: str) -> Period:
