@@ -454,9 +454,9 @@ class Store:
         changed is written: most nights a resource's name, project and
         attributes are what the store holds, and only its dates move.
         Rewriting every text of ~100,000 resources a night cost seconds, and
-        in a store not checkpointed since (several nights in one process)
-        DuckDB's in-place updates of the previous night's updates grew to a
-        minute a night (bench/README.md).  Encoding the attributes as JSON was
+        where earlier nights' rows were not checkpointed yet (several nights
+        in one process) DuckDB's UPDATE of them took up to a minute a night
+        (bench/README.md).  Encoding the attributes as JSON was
         most of the Python time, so it is done only for new resources and
         those whose attributes differ from the last stored: compared through
         a digest of the dict's ``repr`` (about three times cheaper than JSON; equal
