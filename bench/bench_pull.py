@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: the OpenStack connector's nightly pull of a large tenant, against a floor and the CLI.
 
-    python bench/bench_pull.py [--servers 10000] [--volumes 30000] [--skip-cli] [--keep DIR]
+    python bench/bench_pull.py [--servers 100000] [--volumes 300000] [--skip-cli] [--keep DIR]
 
 1. Generates a scenario (``recon.sim.generate``) with N servers and M volumes.
 2. Starts the simulator in a SEPARATE process (``python -m recon.sim serve``), so its
@@ -9,21 +9,25 @@
    (and until its background warm-up has been exercised by one untimed bare pass).
 3. Times, each in a fresh child process (so ``ru_maxrss`` is that method's peak):
    (a) ``OpenStackConnector(...).pull(date)`` -- auth, catalog, discovery, every list
-       page of every service, and the turn into resource lines / measurements;
+       page of every service, and the turn into resource lines / measurements (each
+       page turned into lines as it arrives, then dropped);
    (b) the floor: ``requests`` + ``json``: a Keystone token, then exactly the calls the
        connector makes (same paths, limit=1000/marker pages, microversions, the same
-       per-service concurrency: one thread per service), bodies parsed, nothing else;
+       per-service concurrency: one thread per service), bodies parsed, nothing else.
+       Like the connector it drops each page once parsed (it keeps only the count and
+       the marker), so its RSS is the client's own and its wall the wire plus parsing;
    (c) ``openstack server list --long`` + ``openstack volume list --long``
        (python-openstackclient; server list without --limit, which pages to the end --
        with ``--limit 1000`` OSC 10.5 returns one page only; volume list ``--limit 1000``
        = page size; ``-f json`` so the item count is checked), one after the other.
-   Requests are counted by the simulator (``GET /_sim/requests``), reset before each run.
+   Requests are counted by the simulator (``GET /_sim/requests``), reset before each run;
+   the 1-minute load average is printed before and after each (the machine is shared).
    With ``--scopes 2`` the scenario file gains a second scope (the same project again in
    region GPU-Region, as many resources: ``scopes:`` in recon/sim/scenario.py), and
    (a2) ``OpenStackScopes(...).pull(date)`` pulls both concurrently (twice the data, one
    token).
-4. Prints the table and the targets: connector <= 1.5x the floor; connector >= 3x
-   faster than (c); connector peak RSS < 500 MB.
+4. Prints the table and the targets (issue 17): connector <= 1.3x the floor; connector
+   >= 3x faster than (c); connector peak RSS < 1 GB (1024 MiB).
 
 Nothing in recon/ or connectors/ is modified.
 """
@@ -58,6 +62,19 @@ def _rss_mb() -> float:
 
 # ----------------------------------------------------------------------------------------
 # children
+def _warm_plugins(clouds: dict) -> None:
+    """Load keystoneauth's auth plugin before the clock starts, as the imports are.
+
+    stevedore scans every installed package's entry points (~0.8 s) whenever its
+    on-disk cache does not match sys.path (a new worktree, a changed folder): a
+    once-per-process cost like an import, not part of a pull, and one the floor
+    never pays.
+    """
+    from keystoneauth1 import loading
+
+    loading.get_plugin_loader(clouds["clouds"][CLOUD].get("auth_type") or "password")
+
+
 def child_connector(clouds_file: str, today: str) -> dict:
     """(a) the recon connector's full pull."""
     from datetime import date
@@ -75,6 +92,7 @@ def child_connector(clouds_file: str, today: str) -> dict:
     clouds = yaml.safe_load(Path(clouds_file).read_text())
     conn = OpenStackConnector(CLOUD, mapping, contract, timeout=60, retries=3,
                               cloud_config=clouds)
+    _warm_plugins(clouds)
     t0 = time.perf_counter()
     results = conn.pull(date.fromisoformat(today))
     wall = time.perf_counter() - t0
@@ -105,6 +123,7 @@ def child_scopes(clouds_file: str, today: str) -> dict:
               Scope(CLOUD, "GPU-Region", entry["auth"]["project_name"])]
     conn = OpenStackScopes(scopes, dict.fromkeys(scopes, mapping), contract, timeout=60,
                            retries=3, cloud_config=clouds)
+    _warm_plugins(clouds)
     t0 = time.perf_counter()
     results = conn.pull(date.fromisoformat(today))
     wall = time.perf_counter() - t0
@@ -163,18 +182,19 @@ def child_bare(clouds_file: str, today: str) -> dict:
         return resp
 
     def pages(sess, stype, path, key, mv=None, params=None):
-        out, q = [], dict(params or {}, limit=PAGE)
+        """The number of items; each page is dropped once parsed (as the connector does)."""
+        count, q = 0, dict(params or {}, limit=PAGE)
         while True:
             resp = get(sess, stype, path, q, mv)
             if resp is None:
                 return None
             b = resp.json()
             page = b[key]
-            out.extend(page)
+            count += len(page)
             more = any(ln.get("rel") == "next" for ln in b.get(f"{key}_links") or []) \
                 or bool(b.get("next"))
             if not more or not page:
-                return out
+                return count
             q = dict(params or {}, limit=PAGE, marker=page[-1]["id"])
 
     def compute():
@@ -221,8 +241,8 @@ def child_bare(clouds_file: str, today: str) -> dict:
         futs = [pool.submit(f) for f in (compute, block, network, lb, obj, image)]
         res = [f.result() for f in futs]
     wall = time.perf_counter() - t0
-    return {"wall": wall, "rss": _rss_mb(), "servers": len(res[0]["servers"]),
-            "volumes": len(res[1]["volumes"])}
+    return {"wall": wall, "rss": _rss_mb(), "servers": res[0]["servers"],
+            "volumes": res[1]["volumes"]}
 
 
 # ----------------------------------------------------------------------------------------
@@ -280,8 +300,8 @@ def _run_cli(clouds_file: str, work: Path) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--servers", type=int, default=10000)
-    ap.add_argument("--volumes", type=int, default=30000)
+    ap.add_argument("--servers", type=int, default=100000)
+    ap.add_argument("--volumes", type=int, default=300000)
     ap.add_argument("--skip-cli", action="store_true", help="do not run (c), the openstack CLI")
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
     ap.add_argument("--scopes", type=int, choices=(1, 2), default=1,
@@ -349,7 +369,9 @@ def main(argv=None) -> int:
         def measured(fn, *args):
             for url in [base, *peers]:
                 _http("DELETE", url + "/_sim/requests")
+            load = os.getloadavg()[0]
             out = fn(*args)
+            out["load"] = (load, os.getloadavg()[0])  # 1-minute load average before, after
             counts: dict = {}
             for url in [base, *peers]:
                 for k, v in _http("GET", url + "/_sim/requests")["request_count"].items():
@@ -383,9 +405,10 @@ def main(argv=None) -> int:
              "bare": "(b) bare requests+json (floor)",
              "cli": "(c) openstack server+volume list --long"}
     print()
-    print(f"{'method':42} {'wall s':>8} {'requests':>9} {'peak RSS MB':>12}")
+    print(f"{'method':42} {'wall s':>8} {'requests':>9} {'peak RSS MB':>12} {'load 1m':>11}")
     for k, r in rows.items():
-        print(f"{names[k]:42} {r['wall']:8.2f} {r['requests']:9d} {r['rss']:12.1f}")
+        print(f"{names[k]:42} {r['wall']:8.2f} {r['requests']:9d} {r['rss']:12.1f} "
+              f"{r['load'][0]:5.2f}-{r['load'][1]:<5.2f}")
     for k, r in rows.items():
         print(f"  {k}: requests by service {r['by_service']}"
               + (f"; process wall incl. imports {r['process_wall']:.2f} s"
@@ -397,12 +420,12 @@ def main(argv=None) -> int:
             print(f"  {k} sources: {rows[k]['sources']}")
     print()
     c = rows["connector"]
-    checks = [("connector / floor wall", c["wall"] / rows["bare"]["wall"], "<= 1.5x",
-               c["wall"] / rows["bare"]["wall"] <= 1.5)]
+    checks = [("connector / floor wall", c["wall"] / rows["bare"]["wall"], "<= 1.3x",
+               c["wall"] / rows["bare"]["wall"] <= 1.3)]
     if "cli" in rows:
         sp = rows["cli"]["wall"] / c["wall"]
         checks.append(("CLI / connector wall (speed-up)", sp, ">= 3x", sp >= 3))
-    checks.append(("connector peak RSS MB", c["rss"], "< 500", c["rss"] < 500))
+    checks.append(("connector peak RSS MB", c["rss"], "< 1024", c["rss"] < 1024))
     for name, val, target, ok in checks:
         print(f"{name:34} {val:9.2f}  target {target:8} {'PASS' if ok else 'MISS'}")
     if not a.keep:

@@ -95,6 +95,11 @@ class Builder:
         self.bare_metal: dict = {}  # flavor's (name, extra specs) -> bare-metal item or None
         self.sizes: dict = {}  # flavor's (vcpus, ram) -> (vCPU, GB), exact
         self.shared = Shared()
+        # a server's metadata can match a service-host rule only if it has one of the
+        # rule's keys (unless a rule asks for the text "None", which an absent key gives)
+        rules = [r.get("metadata") or {} for r in c.get("service_hosts", [])]
+        self.host_keys = None if any(str(v) == "None" for r in rules for v in r.values()) \
+            else frozenset(k for r in rules for k in r)
         #: (id, name, project id, image id) of every server: the licences are read from them
         self.refs: list[tuple] = []
         f.data["servers"] = self.refs
@@ -114,7 +119,7 @@ class Builder:
 
     def servers(self, page: list[dict]) -> None:
         ev, fig, shared, sizes = self.ev, self.fig, self.shared, self.sizes
-        host_item = ev.mapping.service_host_item
+        host_item, host_keys = ev.mapping.service_host_item, self.host_keys
         vcpu_item, ram_item = self.vcpu_item, self.ram_item
         lines = self.lines
         rtype, rid, rname, rproject, ritem, rqty, runit, rattrs = (
@@ -136,7 +141,12 @@ class Builder:
                 rqty(ZERO), runit(""), rattrs(attrs)
                 continue
             bm = self.bare_metal_item(flavor)
-            item = bm if bm is not None else host_item(s.get("metadata") or {})
+            if bm is not None:
+                item = bm
+            else:
+                meta = s.get("metadata") or {}
+                item = None if host_keys is not None and host_keys.isdisjoint(meta) \
+                    else host_item(meta)
             if item is not None:
                 counted = bm is None or s.get("status") not in NOT_USABLE
                 if not counted:

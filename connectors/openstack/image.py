@@ -46,22 +46,22 @@ class Builder:
             fig.not_measured(int(rule["item"]), "API 只见在用操作系统，不见订购套数")
         counts: dict[int, int] = {}
         one = Decimal(1)
-        read: dict[int, tuple] = {}  # id(metadata) -> (item, attributes): the metadata live on
+        # the mapping reads only os_type and os_distro: one reading per distinct pair
+        read: dict[tuple, tuple] = {}
         for sid, name, project, image_id in fetched["compute"].data["servers"]:
             image = images.get(image_id) if image_id is not None else None
             meta = image or boot_meta.get(sid) or {}
+            pair = (meta.get("os_type"), meta.get("os_distro"))
             try:
-                item, attrs = read[id(meta)]
+                item = read[pair]
             except KeyError:
-                item, attrs = read[id(meta)] = (
-                    ev.mapping.licence_item(meta),
-                    {"os_type": meta.get("os_type"), "os_distro": meta.get("os_distro")})
-                if not meta:
-                    del read[id(meta)]  # a fresh {} each time: its id is not its own
+                item = read[pair] = ev.mapping.licence_item(meta)
+            except TypeError:  # an unhashable value: read it this once
+                item = ev.mapping.licence_item(meta)
             if item is None:
                 continue
             lines.add("server_licence", sid, name, project, item, one, ev.unit(item),
-                      dict(attrs))
+                      {"os_type": pair[0], "os_distro": pair[1]})
             counts[item] = counts.get(item, 0) + 1
         for item, n in counts.items():
             fig.add_use(item, Decimal(n))
