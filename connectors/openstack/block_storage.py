@@ -52,6 +52,7 @@ class Builder:
         self.lines = Lines(source)
         self.fig = ev.figures()
         self.item_of: dict = {}  # volume type -> item (or None)
+        self.kinds: dict[tuple, dict] = {}  # (volume type, status) -> the lines' attributes
         self.used: dict[int, int] = {}  # item -> GB of its counted volumes
         self.backup_item = self.bs.get("backup_item")
         self.backups_gb = 0
@@ -61,6 +62,14 @@ class Builder:
         self.boot_meta: dict = {}
         f.data["boot_meta"] = self.boot_meta
 
+    def kind(self, type_name: str, status) -> dict:
+        """The attributes of a volume of this type and status, made once."""
+        attrs = {"volume_type": type_name, "kind": type_name, "status": status}
+        if self.item_of[type_name] is not None and status in NOT_COUNTED:
+            attrs["counted"] = False
+        self.kinds[(type_name, status)] = attrs
+        return attrs
+
     def volumes(self, page: list[dict]) -> None:
         shared, item_of, exact = self.shared, self.item_of, self.decimals
         types = [shared[v.get("volume_type") or ""] for v in page]
@@ -68,13 +77,12 @@ class Builder:
             if t not in item_of:
                 item_of[t] = self.ev.mapping.volume_type_item(t)
         items = [item_of[t] for t in types]
-        statuses = [shared[v.get("status")] for v in page]
+        statuses = [v.get("status") for v in page]
         sizes = [int(v.get("size") or 0) for v in page]
         counted = [s not in NOT_COUNTED for s in statuses]
-        attrs = [{"volume_type": t, "kind": t, "status": s} for t, s in zip(types, statuses)]
-        for a, item, c in zip(attrs, items, counted):
-            if item is not None and not c:
-                a["counted"] = False
+        # one attributes dict per (type, status): a handful, shared by the lines (read only)
+        kinds, kind = self.kinds, self.kind
+        attrs = [kinds.get(k) or kind(*k) for k in zip(types, statuses)]
         used = self.used
         for item, size, c in zip(items, sizes, counted):
             if item is not None and c:
