@@ -21,7 +21,8 @@
        with ``--limit 1000`` OSC 10.5 returns one page only; volume list ``--limit 1000``
        = page size; ``-f json`` so the item count is checked), one after the other.
    Requests are counted by the simulator (``GET /_sim/requests``), reset before each run;
-   the 1-minute load average is printed before and after each (the machine is shared).
+   the 1-minute load average is printed before and after each (the machine is shared),
+   and each method's own CPU seconds (all its threads; the CLI's two processes summed).
    With ``--scopes 2`` the scenario file gains a second scope (the same project again in
    region GPU-Region, as many resources: ``scopes:`` in recon/sim/scenario.py), and
    (a2) ``OpenStackScopes(...).pull(date)`` pulls both concurrently (twice the data, one
@@ -60,6 +61,13 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
+def _cpu() -> float:
+    """This process's CPU seconds, every thread, user + system: steadier than the wall
+    when other jobs share the machine (the simulator's CPU is its own process's)."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 # ----------------------------------------------------------------------------------------
 # children
 def _warm_plugins(clouds: dict) -> None:
@@ -93,10 +101,10 @@ def child_connector(clouds_file: str, today: str) -> dict:
     conn = OpenStackConnector(CLOUD, mapping, contract, timeout=60, retries=3,
                               cloud_config=clouds)
     _warm_plugins(clouds)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     results = conn.pull(date.fromisoformat(today))
     wall = time.perf_counter() - t0
-    out = {"wall": wall, "rss": _rss_mb(), "sources": {}}
+    out = {"wall": wall, "cpu": _cpu() - c0, "rss": _rss_mb(), "sources": {}}
     for r in results:
         out["sources"][r.source] = {"status": str(getattr(r, "status", "")),
                                     "lines": len(getattr(r, "lines", []) or [])}
@@ -124,10 +132,10 @@ def child_scopes(clouds_file: str, today: str) -> dict:
     conn = OpenStackScopes(scopes, dict.fromkeys(scopes, mapping), contract, timeout=60,
                            retries=3, cloud_config=clouds)
     _warm_plugins(clouds)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     results = conn.pull(date.fromisoformat(today))
     wall = time.perf_counter() - t0
-    return {"wall": wall, "rss": _rss_mb(),
+    return {"wall": wall, "cpu": _cpu() - c0, "rss": _rss_mb(),
             "sources": {r.source: {"status": r.status, "lines": len(r.lines)}
                         for r in results}}
 
@@ -140,7 +148,7 @@ def child_bare(clouds_file: str, today: str) -> dict:
     import yaml
 
     auth = yaml.safe_load(Path(clouds_file).read_text())["clouds"][CLOUD]["auth"]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     s = requests.Session()
     body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": auth["username"], "password": auth["password"],
@@ -241,7 +249,7 @@ def child_bare(clouds_file: str, today: str) -> dict:
         futs = [pool.submit(f) for f in (compute, block, network, lb, obj, image)]
         res = [f.result() for f in futs]
     wall = time.perf_counter() - t0
-    return {"wall": wall, "rss": _rss_mb(), "servers": res[0]["servers"],
+    return {"wall": wall, "cpu": _cpu() - c0, "rss": _rss_mb(), "servers": res[0]["servers"],
             "volumes": res[1]["volumes"]}
 
 
@@ -281,7 +289,7 @@ def _run_cli(clouds_file: str, work: Path) -> dict:
     # `server list --limit N` stops after one page in OSC 10.x; without it, it pages to the end
     cmds = [[osc, "server", "list", "--long", "-f", "json"],
             [osc, "volume", "list", "--long", "--limit", str(PAGE), "-f", "json"]]
-    wall, rss, counts = 0.0, 0.0, []
+    wall, cpu, rss, counts = 0.0, 0.0, 0.0, []
     for cmd in cmds:
         out_file = work / f"osc-{cmd[1]}.json"
         with open(out_file, "w") as fh, open(work / f"osc-{cmd[1]}.err", "w") as eh:
@@ -294,8 +302,9 @@ def _run_cli(clouds_file: str, work: Path) -> dict:
             raise SystemExit(f"{' '.join(cmd)} failed:\n"
                              f"{(work / f'osc-{cmd[1]}.err').read_text()[-4000:]}")
         rss = max(rss, ru.ru_maxrss / 1024.0)
+        cpu += ru.ru_utime + ru.ru_stime
         counts.append(len(json.loads(out_file.read_text())))
-    return {"wall": wall, "rss": rss, "servers": counts[0], "volumes": counts[1]}
+    return {"wall": wall, "cpu": cpu, "rss": rss, "servers": counts[0], "volumes": counts[1]}
 
 
 def main(argv=None) -> int:
@@ -405,10 +414,11 @@ def main(argv=None) -> int:
              "bare": "(b) bare requests+json (floor)",
              "cli": "(c) openstack server+volume list --long"}
     print()
-    print(f"{'method':42} {'wall s':>8} {'requests':>9} {'peak RSS MB':>12} {'load 1m':>11}")
+    print(f"{'method':42} {'wall s':>8} {'CPU s':>7} {'requests':>9} {'peak RSS MB':>12} "
+          f"{'load 1m':>11}")
     for k, r in rows.items():
-        print(f"{names[k]:42} {r['wall']:8.2f} {r['requests']:9d} {r['rss']:12.1f} "
-              f"{r['load'][0]:5.2f}-{r['load'][1]:<5.2f}")
+        print(f"{names[k]:42} {r['wall']:8.2f} {r['cpu']:7.2f} {r['requests']:9d} "
+              f"{r['rss']:12.1f} {r['load'][0]:5.2f}-{r['load'][1]:<5.2f}")
     for k, r in rows.items():
         print(f"  {k}: requests by service {r['by_service']}"
               + (f"; process wall incl. imports {r['process_wall']:.2f} s"

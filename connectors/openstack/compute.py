@@ -93,7 +93,7 @@ class Builder:
         self.vcpus = self.ram = Decimal(0)
         self.per_flavor: dict[tuple[int, str], int] = {}  # bare metal delivered, per flavor
         self.bare_metal: dict = {}  # flavor's (name, extra specs) -> bare-metal item or None
-        self.sizes: dict = {}  # flavor's (vcpus, ram) -> (vCPU, GB), exact
+        self.sizes: dict = {}  # flavor's (vcpus, ram) -> (vCPU, GB), exact (size_of)
         self.shared = Shared()
         # a server's metadata can match a service-host rule only if it has one of the
         # rule's keys (unless a rule asks for the text "None", which an absent key gives)
@@ -117,28 +117,35 @@ class Builder:
         except TypeError:  # an unhashable spec value: read it each time
             return self.ev.mapping.baremetal_item(flavor)
 
+    def size_of(self, flavor: dict) -> tuple[Decimal, Decimal]:
+        """A VM flavor's (vCPU, GB of memory), exact, once per distinct (vcpus, ram)."""
+        key = (flavor.get("vcpus", 0), flavor.get("ram", 0))
+        try:
+            return self.sizes[key]
+        except KeyError:
+            out = self.sizes[key] = (Decimal(int(key[0])), Decimal(int(key[1])) / MB_PER_GB)
+            return out
+
     def servers(self, page: list[dict]) -> None:
-        ev, fig, shared, sizes = self.ev, self.fig, self.shared, self.sizes
+        """One page: the VMs as two blocks of columns (vCPU, memory), the rest line by line."""
+        ev, fig, shared = self.ev, self.fig, self.shared
         host_item, host_keys = ev.mapping.service_host_item, self.host_keys
-        vcpu_item, ram_item = self.vcpu_item, self.ram_item
-        lines = self.lines
-        rtype, rid, rname, rproject, ritem, rqty, runit, rattrs = (
-            lines.resource_type.append, lines.resource_id.append, lines.name.append,
-            lines.project_id.append, lines.item_no.append, lines.quantity.append,
-            lines.unit.append, lines.attributes.append)
-        ref = self.refs.append
-        vcpus, ram = self.vcpus, self.ram
-        for s in page:
-            flavor = s.get("flavor") or {}
-            sid, name, project = s["id"], s.get("name", ""), shared[s.get("tenant_id", "")]
-            image = s.get("image")
-            ref((sid, name, project, image.get("id") if isinstance(image, dict) else None))
-            attrs = {"flavor": shared[flavor.get("original_name") or flavor.get("id")],
-                     "status": shared[s.get("status")], "created": s.get("created")}
+        flavors = [s.get("flavor") or {} for s in page]
+        ids = [s["id"] for s in page]
+        names = [s.get("name", "") for s in page]
+        projects = [shared[s.get("tenant_id", "")] for s in page]
+        self.refs.extend(zip(ids, names, projects,
+                             [i.get("id") if isinstance(i, dict) else None
+                              for i in (s.get("image") for s in page)]))
+        attrs = [{"flavor": shared[f.get("original_name") or f.get("id")],
+                  "status": shared[s.get("status")], "created": s.get("created")}
+                 for s, f in zip(page, flavors)]
+        vms = []  # positions of the servers counted toward vCPU and memory
+        for k, (s, flavor) in enumerate(zip(page, flavors)):
             if flavor.get("missing"):
-                attrs["flavor_missing"] = True
-                rtype("server"), rid(sid), rname(name), rproject(project), ritem(None)
-                rqty(ZERO), runit(""), rattrs(attrs)
+                attrs[k]["flavor_missing"] = True
+                self.lines.add("server", ids[k], names[k], projects[k], None, ZERO, "",
+                               attrs[k])
                 continue
             bm = self.bare_metal_item(flavor)
             if bm is not None:
@@ -147,32 +154,37 @@ class Builder:
                 meta = s.get("metadata") or {}
                 item = None if host_keys is not None and host_keys.isdisjoint(meta) \
                     else host_item(meta)
-            if item is not None:
-                counted = bm is None or s.get("status") not in NOT_USABLE
-                if not counted:
-                    attrs["counted"] = False
-                rtype("server"), rid(sid), rname(name), rproject(project), ritem(item)
-                rqty(ONE if counted else ZERO), runit(ev.unit(item)), rattrs(attrs)
-                if counted:
-                    fig.add_use(item, ONE)
-                    if bm is not None:
-                        fig.by_key[(item, "allocated")].quantity += 1
-                        key = (item, attrs["flavor"])
-                        self.per_flavor[key] = self.per_flavor.get(key, 0) + 1
-                continue
-            key = (flavor.get("vcpus", 0), flavor.get("ram", 0))
-            try:
-                cpu, mem = sizes[key]
-            except KeyError:
-                cpu, mem = sizes[key] = (Decimal(int(key[0])),
-                                         Decimal(int(key[1])) / MB_PER_GB)
-            vcpus += cpu
-            ram += mem
-            rtype("server"), rid(sid), rname(name), rproject(project), ritem(vcpu_item)
-            rqty(cpu), runit("vCPU"), rattrs(attrs)
-            rtype("server"), rid(sid), rname(name), rproject(project), ritem(ram_item)
-            rqty(mem), runit("GB"), rattrs(attrs)
-        self.vcpus, self.ram = vcpus, ram
+                if item is None:
+                    vms.append(k)
+                    continue
+            counted = bm is None or s.get("status") not in NOT_USABLE
+            if not counted:
+                attrs[k]["counted"] = False
+            self.lines.add("server", ids[k], names[k], projects[k], item,
+                           ONE if counted else ZERO, ev.unit(item), attrs[k])
+            if counted:
+                fig.add_use(item, ONE)
+                if bm is not None:
+                    fig.by_key[(item, "allocated")].quantity += 1
+                    key = (item, attrs[k]["flavor"])
+                    self.per_flavor[key] = self.per_flavor.get(key, 0) + 1
+        if not vms:
+            return
+        sized = [self.size_of(flavors[k]) for k in vms]
+        cpus = [c for c, _ in sized]
+        mems = [m for _, m in sized]
+        self.vcpus = sum(cpus, self.vcpus)
+        self.ram = sum(mems, self.ram)
+        n = len(vms)
+        vm_ids = [ids[k] for k in vms]
+        vm_names = [names[k] for k in vms]
+        vm_projects = [projects[k] for k in vms]
+        vm_attrs = [attrs[k] for k in vms]  # one dict for a server's two lines
+        self.lines.extend(resource_type=["server"] * (2 * n), resource_id=vm_ids * 2,
+                          name=vm_names * 2, project_id=vm_projects * 2,
+                          item_no=[self.vcpu_item] * n + [self.ram_item] * n,
+                          quantity=cpus + mems, unit=["vCPU"] * n + ["GB"] * n,
+                          attributes=vm_attrs * 2)
 
     def finish(self, data: dict, fetched: dict):
         fig, c = self.fig, self.ev.mapping.compute
