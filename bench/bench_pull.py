@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Benchmark: the OpenStack connector's nightly pull of a large tenant, against a floor and the CLI.
 
-    python bench/bench_pull.py [--servers 100000] [--volumes 300000] [--skip-cli] [--keep DIR]
+    python bench/bench_pull.py [--servers 100000] [--volumes 300000] [--skip-cli] [--night]
+                               [--keep DIR]
 
 1. Generates a scenario (``recon.sim.generate``) with N servers and M volumes.
 2. Starts the simulator in a SEPARATE process (``python -m recon.sim serve``), so its
@@ -27,6 +28,8 @@
    region GPU-Region, as many resources: ``scopes:`` in recon/sim/scenario.py), and
    (a2) ``OpenStackScopes(...).pull(date)`` pulls both concurrently (twice the data, one
    token).
+   With ``--night``: (n) one whole ``recon run`` night against the same simulator (pull,
+   the GX gate, store, reconcile, scaling, report), with the time of each phase.
 4. Prints the table and the targets (issue 17): connector <= 1.3x the floor; connector
    >= 3x faster than (c); connector peak RSS < 1 GB (1024 MiB).
 
@@ -138,6 +141,79 @@ def child_scopes(clouds_file: str, today: str) -> dict:
     return {"wall": wall, "cpu": _cpu() - c0, "rss": _rss_mb(),
             "sources": {r.source: {"status": r.status, "lines": len(r.lines)}
                         for r in results}}
+
+
+def child_night(clouds_file: str, today: str) -> dict:
+    """(n) one whole ``recon run`` night (``--night``): preflight, pull, the GX gate, then
+    store + reconcile + scaling + report in one transaction, as ``recon demo`` runs it
+    (the bundled configuration, the sample console exports as that night's drop).
+
+    The night is timed plain; then the same night is run again (it replaces itself)
+    under cProfile, only to split the store phase into its steps (shares of that run).
+    """
+    import cProfile
+    import dataclasses
+    import pstats
+    from datetime import date
+
+    import yaml
+
+    from recon.config import load_config
+    from recon.data import BUNDLED_CONFIG
+    from recon.demo import drop_exports
+    from recon.nightly import Night
+    from recon.progress import Progress
+
+    day = date.fromisoformat(today)
+    work = Path(clouds_file).parent / "night"
+    shutil.rmtree(work, ignore_errors=True)
+    drop_exports(work / "exports", day)
+    config = dataclasses.replace(load_config(BUNDLED_CONFIG), exports_dir=work / "exports")
+    clouds = yaml.safe_load(Path(clouds_file).read_text())
+    phases: dict[str, float] = {}
+
+    class Timed(Night):
+        def _timed(self, name, fn, *args):
+            t = time.perf_counter()
+            out = fn(*args)
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
+            return out
+
+        def preflight(self):
+            return self._timed("preflight", super().preflight)
+
+        def pull(self, snapshot_date, connectors):
+            return self._timed("pull", super().pull, snapshot_date, connectors)
+
+        def validate(self, results):
+            return self._timed("gate (GX)", super().validate, results)
+
+    t = time.perf_counter()
+    night = Timed(config, cloud=CLOUD, cloud_config=clouds, progress=Progress(quiet=True))
+    setup = time.perf_counter() - t
+    _warm_plugins(clouds)
+    t0, c0 = time.perf_counter(), _cpu()
+    result = night.run(day, work / "night.duckdb", work / "out")
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
+    base = clouds["clouds"][CLOUD]["auth"]["auth_url"].split("/identity")[0]
+    counts = _http("GET", base + "/_sim/requests")["request_count"]  # the timed night's
+    counts.pop("_sim", None)
+    phases["store + reconcile + report"] = wall - sum(phases.values())
+    timed = dict(phases)  # the timed night's, before the profiled one adds to phases
+    rss = _rss_mb()
+    prof = cProfile.Profile()
+    prof.runcall(night.run, day, work / "night.duckdb", work / "out")
+    stats = pstats.Stats(prof).stats
+    steps = {}
+    for (_, _, fn), (_, _, _, cum, _) in stats.items():
+        if fn in ("replace_snapshot", "reconcile", "flag", "build_nightly", "write_nightly",
+                  "record_run", "_failures", "pull") and cum > steps.get(fn, 0):
+            steps[fn] = cum
+    profiled = sum(v for k, v in steps.items() if k not in ("_failures", "pull"))
+    return {"wall": wall, "cpu": cpu, "rss": rss, "setup": setup, "exit": result.exit_code,
+            "requests": sum(counts.values()), "by_service": counts,
+            "phases": timed, "store_steps": {k: round(v / profiled, 3) for k, v in
+                                              steps.items() if k not in ("_failures", "pull")}}
 
 
 def child_bare(clouds_file: str, today: str) -> dict:
@@ -315,14 +391,18 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it")
     ap.add_argument("--scopes", type=int, choices=(1, 2), default=1,
                     help="2: also pull the tenant as two scopes (two regions) at once")
-    ap.add_argument("--child", choices=("connector", "bare", "scopes"), help=argparse.SUPPRESS)
+    ap.add_argument("--night", action="store_true",
+                    help="also time one whole `recon run` night (pull, gate, store, reconcile, "
+                         "report) against the same simulator")
+    ap.add_argument("--child", choices=("connector", "bare", "scopes", "night"),
+                    help=argparse.SUPPRESS)
     ap.add_argument("--clouds", help=argparse.SUPPRESS)
     ap.add_argument("--today", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
 
     if a.child:
         fn = {"connector": child_connector, "bare": child_bare,
-              "scopes": child_scopes}[a.child]
+              "scopes": child_scopes, "night": child_night}[a.child]
         print(json.dumps(fn(a.clouds, a.today)))
         return 0
 
@@ -386,8 +466,8 @@ def main(argv=None) -> int:
                 for k, v in _http("GET", url + "/_sim/requests")["request_count"].items():
                     counts[k] = counts.get(k, 0) + v
             counts.pop("_sim", None)
-            out["requests"] = sum(counts.values())
-            out["by_service"] = counts
+            out.setdefault("requests", sum(counts.values()))
+            out.setdefault("by_service", counts)
             return out
 
         rows = {}
@@ -398,6 +478,9 @@ def main(argv=None) -> int:
             rows["scopes"] = measured(_run_child, "scopes", str(clouds_file), today)
         print("running (b) bare requests ...", flush=True)
         rows["bare"] = measured(_run_child, "bare", str(clouds_file), today)
+        if a.night:
+            print("running (n) one whole night ...", flush=True)
+            rows["night"] = measured(_run_child, "night", str(clouds_file), today)
         if not a.skip_cli:
             print("running (c) openstack CLI (slow) ...", flush=True)
             rows["cli"] = measured(_run_cli, str(clouds_file), work)
@@ -412,6 +495,7 @@ def main(argv=None) -> int:
     names = {"connector": "(a) recon connector pull",
              "scopes": "(a2) recon connector, two scopes",
              "bare": "(b) bare requests+json (floor)",
+             "night": "(n) one whole night (recon run)",
              "cli": "(c) openstack server+volume list --long"}
     print()
     print(f"{'method':42} {'wall s':>8} {'CPU s':>7} {'requests':>9} {'peak RSS MB':>12} "
@@ -428,6 +512,13 @@ def main(argv=None) -> int:
     for k in ("connector", "scopes"):
         if "sources" in rows.get(k, {}):
             print(f"  {k} sources: {rows[k]['sources']}")
+    if "night" in rows:
+        n = rows["night"]
+        print(f"  night: exit {n['exit']}; Night() set-up (contract, mapping, GX context) "
+              f"{n['setup']:.2f} s, then " + ", ".join(f"{k} {v:.2f} s"
+                                                       for k, v in n["phases"].items()))
+        print("  night: store phase by step (shares, cProfile): " + ", ".join(
+            f"{k} {v:.0%}" for k, v in n["store_steps"].items()))
     print()
     c = rows["connector"]
     checks = [("connector / floor wall", c["wall"] / rows["bare"]["wall"], "<= 1.3x",
