@@ -176,12 +176,14 @@ def child_night(clouds_file: str, today: str) -> dict:
     config = dataclasses.replace(load_config(BUNDLED_CONFIG), exports_dir=work / "exports")
     clouds = yaml.safe_load(Path(clouds_file).read_text())
     phases: dict[str, float] = {}
+    peaks: dict[str, float] = {}
 
     class Timed(Night):
         def _timed(self, name, fn, *args):
             t = time.perf_counter()
             out = fn(*args)
             phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
+            peaks.setdefault(name, _rss_mb())  # peak RSS so far, at the end of the phase
             return out
 
         def preflight(self):
@@ -216,7 +218,7 @@ def child_night(clouds_file: str, today: str) -> dict:
             steps[fn] = cum
     profiled = sum(v for k, v in steps.items() if k not in ("_failures", "pull"))
     return {"wall": wall, "cpu": cpu, "rss": rss, "setup": setup, "exit": result.exit_code,
-            "requests": sum(counts.values()), "by_service": counts,
+            "requests": sum(counts.values()), "by_service": counts, "peaks": peaks,
             "phases": timed, "store_steps": {k: round(v / profiled, 3) for k, v in
                                               steps.items() if k not in ("_failures", "pull")}}
 
@@ -522,6 +524,8 @@ def main(argv=None) -> int:
         print(f"  night: exit {n['exit']}; Night() set-up (contract, mapping, GX context) "
               f"{n['setup']:.2f} s, then " + ", ".join(f"{k} {v:.2f} s"
                                                        for k, v in n["phases"].items()))
+        print("  night: peak RSS MB at the end of " + ", ".join(
+            f"{k} {v:.0f}" for k, v in n["peaks"].items()) + f", of the night {n['rss']:.0f}")
         print("  night: store phase by step (shares, cProfile): " + ", ".join(
             f"{k} {v:.0%}" for k, v in n["store_steps"].items()))
     print()
