@@ -475,6 +475,10 @@ def main(argv=None) -> int:
             counts.pop("_sim", None)
             out.setdefault("requests", sum(counts.values()))
             out.setdefault("by_service", counts)
+            # said at once: a long run (the CLI at 100k: half an hour) cut short keeps these
+            print(f"  done: wall {out['wall']:.2f} s, CPU {out['cpu']:.2f} s, "
+                  f"{out['requests']} requests, peak RSS {out['rss']:.1f} MB, load "
+                  f"{out['load'][0]:.2f}-{out['load'][1]:.2f}", flush=True)
             return out
 
         rows = {}
