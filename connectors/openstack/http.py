@@ -151,9 +151,9 @@ class Http:
             raise PullError("malformed", f"GET {path}: no {key!r} in the answer") from None
 
     def pages(self, proxy, path: str, key: str, f: Fetched, each: Callable[[list], None],
-              microversion=None, params=None) -> int:
+              microversion=None, params=None) -> None:
         """Hand every page of a paginated list (limit/marker; a next link means more) to
-        ``each``, one page at a time, and return how many items there were.
+        ``each``, one page at a time.
 
         A page is dropped once ``each`` has turned it into the source's columns: a
         100,000-server tenant's pages, all kept, were 1.8 GB (bench/README.md).  The
@@ -171,17 +171,15 @@ class Http:
             more = any(ln.get("rel") == "next" for ln in links) or bool(body.get("next"))
             return page, more and bool(page)
 
-        count = 0
         page, more = page_at(dict(params or {}, limit=PAGE))
         with ThreadPoolExecutor(max_workers=1) as ahead:
             while True:
                 following = ahead.submit(page_at, dict(params or {}, limit=PAGE,
                                                         marker=page[-1]["id"])) \
                     if more else None
-                count += len(page)
                 each(page)
                 if following is None:
-                    return count
+                    return
                 page, more = following.result()
 
 
