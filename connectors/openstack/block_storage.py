@@ -12,68 +12,126 @@
 
 Version: the highest volume microversion the server offers, up to 3.50
 (none on a Cinder without microversions).
+
+Volumes and backups are turned into lines a page at a time (:class:`Builder`)
+and the page dropped; what the licences (image.py) need of a boot volume --
+its image metadata, by server -- is kept.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
-from connectors.base import ResourceLine
-from connectors.openstack.figures import UNLIMITED, qtext, read_quota
+from connectors.base import Lines
+from connectors.openstack.figures import UNLIMITED, Decimals, Shared, qtext, read_quota
 from connectors.openstack.http import Fetched, Http, negotiate
 
 NAME = "block-storage"
 WANT_MICROVERSION = "3.50"
 #: volume states that are not storage the agency has (README: volumes in error)
 NOT_COUNTED = frozenset({"error"})
+#: where a volume attached as the boot disk sits (image.py reads its image metadata)
+BOOT_DEVICES = ("/dev/vda", "/dev/sda", "/dev/xvda")
 
 
-def fetch(http: Http, conn, f: Fetched) -> None:
+def fetch(http: Http, conn, f: Fetched, b: "Builder") -> None:
     pid = conn.current_project_id
     mv = negotiate(conn.block_storage, WANT_MICROVERSION)
     f.versions["block-storage"] = mv
-    f.data["volumes"] = http.pages(conn.block_storage, "/volumes/detail", "volumes", f, mv)
+    http.pages(conn.block_storage, "/volumes/detail", "volumes", f, b.volumes, mv)
     f.data["quota"] = http.body(conn.block_storage, f"/os-quota-sets/{pid}", "quota_set", f,
                                 params={"usage": "True"}, microversion=mv)
-    f.data["backups"] = http.pages(conn.block_storage, "/backups/detail", "backups", f, mv)
+    http.pages(conn.block_storage, "/backups/detail", "backups", f, b.backups, mv)
 
 
-def measure(ev, source: str, data: dict, fetched: dict):
-    bs = ev.mapping.raw.get("block_storage", {})
-    quota = data["quota"]
-    fig = ev.figures()
-    lines = []
-    types_of: dict[int, list[str]] = {}
-    for type_name, item in bs.get("volume_types", {}).items():
-        types_of.setdefault(int(item), []).append(type_name)
-    for item, names in sorted(types_of.items()):
-        fig.use(item)
-        _volume_quota(fig, item, names, quota)
-    for v in data["volumes"]:
-        type_name = v.get("volume_type") or ""
-        item = ev.mapping.volume_type_item(type_name)
-        size = Decimal(int(v.get("size") or 0))
-        attrs = {"volume_type": type_name, "kind": type_name, "status": v.get("status")}
-        counted = v.get("status") not in NOT_COUNTED
-        if item is not None and not counted:
+class Builder:
+    """Volumes and backups, a page at a time, as lines and running figures."""
+
+    def __init__(self, ev, source: str, f: Fetched):
+        self.ev = ev
+        self.bs = ev.mapping.raw.get("block_storage", {})
+        self.lines = Lines(source)
+        self.fig = ev.figures()
+        self.item_of: dict = {}  # volume type -> item (or None)
+        self.kinds: dict[tuple, dict] = {}  # (volume type, status) -> the lines' attributes
+        self.used: dict[int, int] = {}  # item -> GB of its counted volumes
+        self.backup_item = self.bs.get("backup_item")
+        self.backups_gb = 0
+        self.decimals = Decimals()
+        self.shared = Shared()
+        #: server id -> the image metadata of its boot volume (image.py)
+        self.boot_meta: dict = {}
+        f.data["boot_meta"] = self.boot_meta
+
+    def kind(self, type_name: str, status) -> dict:
+        """The attributes of a volume of this type and status, made once."""
+        attrs = {"volume_type": type_name, "kind": type_name, "status": status}
+        if self.item_of[type_name] is not None and status in NOT_COUNTED:
             attrs["counted"] = False
-        lines.append(ResourceLine(source, "volume", v["id"], v.get("name") or "",
-                                  v.get("os-vol-tenant-attr:tenant_id", ""), item,
-                                  size if counted else Decimal(0), "GB", attrs))
-        if item is not None and counted:
-            fig.add_use(item, size)
-    backup_item = bs.get("backup_item")
-    if backup_item:
-        fig.use(backup_item)
-        for b in data["backups"]:
-            size = Decimal(int(b.get("size") or 0))
-            fig.add_use(backup_item, size)
-            lines.append(ResourceLine(source, "backup", b["id"], b.get("name") or "", "",
-                                      backup_item, size, ev.unit(backup_item),
-                                      {"status": b.get("status")}))
-        limit = read_quota(quota.get("backup_gigabytes"))
-        if limit is not None:
-            fig.quota_sum(backup_item, [("backup_gigabytes", limit)])
-    return lines, fig
+        self.kinds[(type_name, status)] = attrs
+        return attrs
+
+    def volumes(self, page: list[dict]) -> None:
+        shared, item_of, exact = self.shared, self.item_of, self.decimals
+        types = [shared[v.get("volume_type") or ""] for v in page]
+        for t in types:
+            if t not in item_of:
+                item_of[t] = self.ev.mapping.volume_type_item(t)
+        items = [item_of[t] for t in types]
+        statuses = [v.get("status") for v in page]
+        sizes = [int(v.get("size") or 0) for v in page]
+        counted = [s not in NOT_COUNTED for s in statuses]
+        # one attributes dict per (type, status): a handful, shared by the lines (read only)
+        kinds, kind = self.kinds, self.kind
+        attrs = [kinds.get(k) or kind(*k) for k in zip(types, statuses)]
+        used = self.used
+        for item, size, c in zip(items, sizes, counted):
+            if item is not None and c:
+                used[item] = used.get(item, 0) + size
+        boot = self.boot_meta
+        for v in page:
+            meta = v.get("volume_image_metadata")
+            if meta:
+                for a in v.get("attachments") or []:
+                    if a.get("device") in BOOT_DEVICES:
+                        boot[a.get("server_id")] = meta
+        n = len(page)
+        self.lines.extend(
+            resource_type=["volume"] * n, resource_id=[v["id"] for v in page],
+            name=[v.get("name") or "" for v in page],
+            project_id=[shared[v.get("os-vol-tenant-attr:tenant_id", "")] for v in page],
+            item_no=items, unit=["GB"] * n, attributes=attrs,
+            quantity=[exact[size] if c else exact[0] for size, c in zip(sizes, counted)])
+
+    def backups(self, page: list[dict]) -> None:
+        item = self.backup_item
+        if not item:
+            return
+        sizes = [int(b.get("size") or 0) for b in page]
+        self.backups_gb += sum(sizes)
+        n = len(page)
+        self.lines.extend(
+            resource_type=["backup"] * n, resource_id=[b["id"] for b in page],
+            name=[b.get("name") or "" for b in page], project_id=[""] * n,
+            item_no=[item] * n, quantity=[self.decimals[s] for s in sizes],
+            unit=[self.ev.unit(item)] * n,
+            attributes=[{"status": b.get("status")} for b in page])
+
+    def finish(self, data: dict, fetched: dict):
+        fig, quota = self.fig, data["quota"]
+        types_of: dict[int, list[str]] = {}
+        for type_name, item in self.bs.get("volume_types", {}).items():
+            types_of.setdefault(int(item), []).append(type_name)
+        for item, names in sorted(types_of.items()):
+            fig.use(item)
+            _volume_quota(fig, item, names, quota)
+        for item, gb in self.used.items():
+            fig.add_use(item, Decimal(gb))
+        if self.backup_item:
+            fig.add_use(self.backup_item, Decimal(self.backups_gb))
+            limit = read_quota(quota.get("backup_gigabytes"))
+            if limit is not None:
+                fig.quota_sum(self.backup_item, [("backup_gigabytes", limit)])
+        return self.lines, fig
 
 
 def _volume_quota(fig, item: int, names: list[str], quota: dict) -> None:

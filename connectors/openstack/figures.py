@@ -1,7 +1,7 @@
 """Item figures with their basis, and the one reading of a quota.
 
-Each service module turns raw pages into :class:`~connectors.base.ResourceLine`
-evidence and item figures through :class:`Figures`, which keeps for every
+Each service module turns raw pages, one at a time, into resource-line columns
+(:class:`~connectors.base.Lines`) and item figures through :class:`Figures`, which keeps for every
 (item, metric) what the figure is (its basis) and what it adds up (its parts).
 
 The quota rule lives here and only here (:func:`read_quota`): a number >= 0
@@ -32,6 +32,24 @@ def read_quota(entry) -> Decimal | str | None:
         return None
     value = int(value)
     return UNLIMITED if value < 0 else Decimal(value)
+
+
+class Decimals(dict):
+    """int -> Decimal, each built once: a page of volumes has a handful of sizes, and a
+    Decimal per line would be 300,000 objects of 104 bytes at 100,000 servers."""
+
+    def __missing__(self, value: int) -> Decimal:
+        out = self[value] = Decimal(value)
+        return out
+
+
+class Shared(dict):
+    """One str object per distinct value (a status, a volume type, a project id):
+    json.loads makes a new string for every occurrence, and the lines keep them all."""
+
+    def __missing__(self, value):
+        self[value] = value
+        return value
 
 
 def qtext(value: Decimal) -> str:

@@ -12,42 +12,57 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from connectors.base import ResourceLine
+from connectors.base import Lines
 from connectors.openstack.http import Fetched, Http
 
 NAME = "image"
 #: services whose pulls this one's figures are built from
 NEEDS = ("compute", "block-storage")
-BOOT_DEVICES = ("/dev/vda", "/dev/sda", "/dev/xvda")
 
 
-def fetch(http: Http, conn, f: Fetched) -> None:
-    f.data["images"] = http.pages(conn.image, "/images", "images", f)
+def fetch(http: Http, conn, f: Fetched, b: "Builder") -> None:
+    http.pages(conn.image, "/images", "images", f, b.images)
 
 
-def measure(ev, source: str, data: dict, fetched: dict):
-    images = {i["id"]: i for i in data["images"]}
-    boot_meta = {}  # server id -> image metadata of its boot volume
-    for v in fetched["block-storage"].data["volumes"]:
-        meta = v.get("volume_image_metadata")
-        for a in v.get("attachments") or []:
-            if meta and a.get("device") in BOOT_DEVICES:
-                boot_meta[a.get("server_id")] = meta
-    fig = ev.figures()
-    lines = []
-    for rule in ev.mapping.raw.get("licences", []):
-        fig.use(int(rule["item"]))
-        fig.not_measured(int(rule["item"]), "API 只见在用操作系统，不见订购套数")
-    for s in fetched["compute"].data["servers"]:
-        image_ref = s.get("image")
-        image = images.get(image_ref.get("id")) if isinstance(image_ref, dict) else None
-        meta = image or boot_meta.get(s["id"]) or {}
-        item = ev.mapping.licence_item(meta)
-        if item is None:
-            continue
-        lines.append(ResourceLine(source, "server_licence", s["id"], s.get("name", ""),
-                                  s.get("tenant_id", ""), item, Decimal(1), ev.unit(item),
-                                  {"os_type": meta.get("os_type"),
-                                   "os_distro": meta.get("os_distro")}))
-        fig.add_use(item, Decimal(1))
-    return lines, fig
+class Builder:
+    """The images, kept by id (a tenant has tens, not thousands); the licences at the end,
+    when compute and block storage are done."""
+
+    def __init__(self, ev, source: str, f: Fetched):
+        self.ev = ev
+        self.source = source
+        self.by_id: dict[str, dict] = {}
+
+    def images(self, page: list[dict]) -> None:
+        self.by_id.update((i["id"], i) for i in page)
+
+    def finish(self, data: dict, fetched: dict):
+        ev, images = self.ev, self.by_id
+        boot_meta = fetched["block-storage"].data["boot_meta"]
+        fig = ev.figures()
+        lines = Lines(self.source)
+        for rule in ev.mapping.raw.get("licences", []):
+            fig.use(int(rule["item"]))
+            fig.not_measured(int(rule["item"]), "API 只见在用操作系统，不见订购套数")
+        counts: dict[int, int] = {}
+        one = Decimal(1)
+        # the mapping reads only os_type and os_distro: one reading per distinct pair
+        read: dict[tuple, tuple] = {}
+        for sid, name, project, image_id in fetched["compute"].data["servers"]:
+            image = images.get(image_id) if image_id is not None else None
+            meta = image or boot_meta.get(sid) or {}
+            pair = (meta.get("os_type"), meta.get("os_distro"))
+            try:
+                item = read[pair]
+            except KeyError:
+                item = read[pair] = ev.mapping.licence_item(meta)
+            except TypeError:  # an unhashable value: read it this once
+                item = ev.mapping.licence_item(meta)
+            if item is None:
+                continue
+            lines.add("server_licence", sid, name, project, item, one, ev.unit(item),
+                      {"os_type": pair[0], "os_distro": pair[1]})
+            counts[item] = counts.get(item, 0) + 1
+        for item, n in counts.items():
+            fig.add_use(item, Decimal(n))
+        return lines, fig
