@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from recon.data import CONFIG_DIR, DEMO
+from connectors.mapping import load_mapping
+from recon.config import load_config
+from recon.contract import load_contract
+from recon.data import BUNDLED_CONFIG, CONFIG_DIR, DEMO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,3 +55,15 @@ def workdir(tmp_path: Path) -> Path:
         "amendment_id,signed_date,effective_date,item_no,quantity,note\n", encoding="utf-8")
     write_config(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def contract():
+    """The bundled contract (recon/data/config), for tests that read it and never change it."""
+    return load_contract(load_config(BUNDLED_CONFIG))
+
+
+@pytest.fixture(scope="module")
+def mapping(contract):
+    """The bundled mapping.toml over :func:`contract`."""
+    return load_mapping(CONFIG_DIR / "mapping.toml", contract)

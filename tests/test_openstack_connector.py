@@ -7,26 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from connectors.mapping import load_mapping
 from connectors.openstack import OpenStackConnector
-from recon.config import load_config
-from recon.contract import load_contract
-from recon.data import BUNDLED_CONFIG, CONFIG_DIR
 from recon.sim.scenario import load_scenario
 from recon.sim.server import SimServer, clouds_yaml
 
 SMALL = Path(__file__).parent / "scenarios" / "small.yaml"
 DAY = date(2026, 11, 10)
-
-
-@pytest.fixture(scope="module")
-def contract():
-    return load_contract(load_config(BUNDLED_CONFIG))
-
-
-@pytest.fixture(scope="module")
-def mapping(contract):
-    return load_mapping(CONFIG_DIR / "mapping.toml", contract)
 
 
 @pytest.fixture

@@ -41,16 +41,6 @@ def serve(data: dict) -> SimServer:
     return SimServer(parse_scenario(data, "<test>"), today=DAY)
 
 
-@pytest.fixture(scope="module")
-def contract():
-    return load_contract(load_config(CONFIG_DIR / "recon.toml"))
-
-
-@pytest.fixture(scope="module")
-def mapping(contract):
-    return load_mapping(CONFIG_DIR / "mapping.toml", contract)
-
-
 def connector(sim, mapping, contract, log=None, retries=1, timeout=3, **cloud):
     clouds = clouds_yaml(sim, "t", auth="application_credential")
     clouds["clouds"]["t"].update(cloud)

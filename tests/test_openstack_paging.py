@@ -10,11 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.mapping import load_mapping
 from connectors.openstack import OpenStackConnector
-from recon.config import load_config
-from recon.contract import load_contract
-from recon.data import BUNDLED_CONFIG, CONFIG_DIR
 from recon.sim.scenario import parse_scenario
 from recon.sim.server import SimServer, clouds_yaml
 
@@ -66,16 +62,6 @@ SCENARIO = {
 VMS = 1200 + 290 + 10  # counted toward vCPU and memory: not bare metal, not remote access
 SERVERS = VMS + 4 + 2 + 3
 VOLUMES = 1500 + 900 + 40 + 60 + 10  # the 10 boot volumes too
-
-
-@pytest.fixture(scope="module")
-def contract():
-    return load_contract(load_config(BUNDLED_CONFIG))
-
-
-@pytest.fixture(scope="module")
-def mapping(contract):
-    return load_mapping(CONFIG_DIR / "mapping.toml", contract)
 
 
 @pytest.fixture(scope="module", params=["2.79", "2.1"])
