@@ -66,7 +66,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from connectors.base import Lines, Measurement, SourceResult  # noqa: E402
-from recon import labels, scaling  # noqa: E402
+from recon import labels, penalties, scaling  # noqa: E402
 from recon.config import load_config  # noqa: E402
 from recon.contract import load_contract  # noqa: E402
 from recon.data import BUNDLED_CONFIG  # noqa: E402
@@ -814,7 +814,7 @@ def section(args) -> dict:
             reconcile(store, contract, which, config.idle_below)
             t1 = time.perf_counter()
             flagged.append(scaling.flag(store, contract, last, config.penalty_basis,
-                                        config.penalty_coefficient))
+                                        penalties.scaling_coefficient(config)))
             report = build_nightly(store, contract, last, run_id, config)
             write_nightly(report, Path(args.out))
             t2 = time.perf_counter()
@@ -881,7 +881,8 @@ def increment(store: Store, args, contract, config, last: date) -> dict:
         t1 = time.perf_counter()
         reconcile(store, contract, [last], config.idle_below)
         t2 = time.perf_counter()
-        scaling.flag(store, contract, last, config.penalty_basis, config.penalty_coefficient)
+        scaling.flag(store, contract, last, config.penalty_basis,
+                     penalties.scaling_coefficient(config))
         report = build_nightly(store, contract, last, run_id, config)
         write_nightly(report, Path(args.out), store.outbox)
         t3 = time.perf_counter()
@@ -1164,7 +1165,7 @@ def run_scale(args) -> dict:
         # (untimed) so that a --keep store is whole
         reconcile(store, contract, [world.dates[-1]], config.idle_below)
         scaling.flag(store, contract, world.dates[-1], config.penalty_basis,
-                     config.penalty_coefficient)
+                     penalties.scaling_coefficient(config))
 
     rd = args.resources * args.days
     chk = pr[0]["check"] if pr else None

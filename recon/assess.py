@@ -134,11 +134,18 @@ def load_rules(config) -> Rules:
     rules = Rules(path, criteria, rows, int(mr.get("consecutive_months", 3)),
                   tuple(mr.get("rectification_failed", [])),
                   int(raw.get("on_site", {}).get("unattended_after_minutes", 120)))
-    scaling_rows = rules.rows("scaling_notice")
-    if scaling_rows and scaling_rows[0].coefficient != config.penalty_coefficient:
+    scaling_rows = rules.rows("scaling_notice", 3)
+    if not scaling_rows:
+        raise ConfigError(f"{path}: no [[annex3]] row with rule = \"scaling_notice\" "
+                          f"(附件3 row 4, the scaling penalty's coefficient)")
+    # an older recon.toml carried its own copy of the coefficient: it is not read, and one
+    # that says otherwise would mislead whoever reads that file
+    old = config.penalty_coefficient
+    if old is not None and old != scaling_rows[0].coefficient:
         raise ConfigError(f"{path}: 附件3 row 4 coefficient {scaling_rows[0].coefficient} "
-                          f"differs from recon.toml [scaling] penalty_coefficient "
-                          f"{config.penalty_coefficient}; make them agree")
+                          f"differs from recon.toml [scaling] penalty_coefficient {old}; "
+                          f"that key is no longer read (the coefficient lives in {path.name} "
+                          f"alone): remove it from recon.toml")
     return rules
 
 

@@ -49,7 +49,9 @@ class Config:
     #: where db_path came from, for messages: RECON_DB or the file's [store] path
     db_source: str = "[store] path"
     penalty_basis: str = "contract"
-    penalty_coefficient: Decimal = Decimal("0.20")
+    #: [scaling] penalty_coefficient, an older recon.toml's copy of 附件3 row 4's coefficient:
+    #: not read for the penalty (assessment.toml is the one place), only held against it
+    penalty_coefficient: Decimal | None = None
     #: working days for years chinese-calendar lacks (recon.calendar)
     calendar_file: Path | None = None
     extra: dict = field(default_factory=dict)
@@ -275,7 +277,8 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         export_max_age_days=_max_age(e, path),
         db_source="RECON_DB" if os.environ.get("RECON_DB") else f"{path} [store] path",
         penalty_basis=sc.get("penalty_basis", "contract"),
-        penalty_coefficient=_get(sc, "penalty_coefficient", Decimal, f"{path} [scaling]", "0.20"),
+        penalty_coefficient=_get(sc, "penalty_coefficient", Decimal, f"{path} [scaling]")
+        if "penalty_coefficient" in sc else None,
         calendar_file=rel(cal["file"]) if cal.get("file") else None,
         extra=raw,
         scopes=_scopes(o, path, rel),

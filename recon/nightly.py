@@ -19,7 +19,7 @@ import pandas as pd
 from connectors.base import SourceResult
 from connectors.exports import ExportConnector
 from connectors.mapping import load_mapping
-from recon import scaling
+from recon import penalties, scaling
 from recon.contract import load_contract
 from recon.errors import ConfigError, InputError
 from recon.progress import SHANGHAI, Progress
@@ -70,6 +70,8 @@ class Night:
         self.progress.step("loading the validation suites")
         self.gate = Gate(parameters={"item_numbers": sorted(self.contract.items)})
         self._check_contract()
+        #: 附件3 row 4's coefficient (assessment.toml); a bad file stops here, exit 3
+        self.scaling_coefficient = penalties.scaling_coefficient(config)
 
     def _check_contract(self) -> None:
         frame = pd.DataFrame([{"item_no": i.item_no, "unit_price": i.unit_price,
@@ -180,7 +182,7 @@ class Night:
                     store.replace_snapshot(snapshot_date, run_id, results, accepted)
                     reconcile(store, self.contract, [snapshot_date], self.config.idle_below)
                     scaling.flag(store, self.contract, snapshot_date,
-                                 self.config.penalty_basis, self.config.penalty_coefficient)
+                                 self.config.penalty_basis, self.scaling_coefficient)
                     report = build_nightly(store, self.contract, snapshot_date, run_id,
                                            self.config)
                     html, js = write_nightly(report, out_dir, store.outbox)

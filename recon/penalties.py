@@ -139,6 +139,12 @@ def _mean_all_recovery(f) -> Decimal | None:
     return Decimal(f.recovery_seconds + f.recovery_important_seconds) / n / 60
 
 
+def scaling_coefficient(config) -> Decimal:
+    """附件3 row 4's coefficient (20%), from assessment.toml: the nightly flags and their
+    finding text use the same figure as the ledger."""
+    return assess.load_rules(config).rows("scaling_notice", 3)[0].coefficient
+
+
 def scaling_penalties(store, contract, config, rules: "assess.Rules", until: date
                       ) -> list[Penalty]:
     """附件3 row 4: each request open past its written notice's deadline, once."""

@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import pytest
 
-from recon import assess, penalties
+from recon import assess, penalties, scaling
 from recon.cli import main
 from recon.config import load_config
 from recon.contract import load_contract
@@ -284,6 +284,26 @@ def test_a_month_outside_the_term_is_bad_input(year, capsys):
                  "2027-08", "--out", str(year / "x")]) == 3
     assert "outside the contract term" in capsys.readouterr().err
     assert not (year / "x").exists()
+
+
+def test_the_scaling_coefficient_lives_in_assessment_toml_alone(tmp_path):
+    """附件3 row 4's coefficient is read from assessment.toml by the night's flags, their
+    finding text and the ledger alike; the bundled recon.toml no longer carries a copy."""
+    from recon.assess import RULES_FILE
+    from recon.data import BUNDLED_CONFIG
+
+    assert "penalty_coefficient" not in BUNDLED_CONFIG.read_text(encoding="utf-8")
+    text = RULES_FILE.read_text(encoding="utf-8")
+    row4 = 'coefficient = "0.20"\nrule = "scaling_notice"'
+    assert text.count(row4) == 1
+    rules = tmp_path / "assessment.toml"
+    rules.write_text(text.replace(row4, row4.replace("0.20", "0.25")), encoding="utf-8")
+    cfg = write_config(tmp_path, extra=f'[assessment]\nfile = "{rules}"\n')
+    config = load_config(cfg)
+    assert penalties.scaling_coefficient(config) == Decimal("0.25")
+    # 2,919,558.00 / 12 x 25%, as the nightly finding and the ledger state it
+    assert scaling.penalty(load_contract(config), 6, "contract",
+                           penalties.scaling_coefficient(config)) == Decimal("60824.13")
 
 
 def test_the_scaling_coefficient_has_one_value(year, capsys):

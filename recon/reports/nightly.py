@@ -176,9 +176,9 @@ def exit_code_for(report_findings: list[FindingLine], sources: list[SourceLine])
 
 
 def build_scaling(store, contract, snapshot_date: date, config):
-    from recon import scaling
+    from recon import penalties, scaling
 
-    basis, coef = config.penalty_basis, config.penalty_coefficient
+    basis, coef = config.penalty_basis, penalties.scaling_coefficient(config)
     lines = []
     for st in scaling.states(store, contract, snapshot_date):
         r = st.request
@@ -191,8 +191,6 @@ def build_scaling(store, contract, snapshot_date: date, config):
                                  r.notice_deadline, pen, contract.items[r.item_no].unit,
                                  st.latest_on if st.latest_on != snapshot_date else None))
     # the total is every penalty of the ledger dated up to this night, not only scaling's
-    from recon import penalties
-
     total = penalties.total(penalties.ledger(store, contract, config, snapshot_date))
     return lines, Money.of(total), Money.of(penalties.cap(contract))
 
