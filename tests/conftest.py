@@ -1,6 +1,8 @@
 """Shared fixtures: a private config, store and output folder per test."""
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -12,6 +14,9 @@ from recon.contract import load_contract
 from recon.data import BUNDLED_CONFIG, CONFIG_DIR, DEMO
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: a console export's header (connectors/exports.py)
+EXPORT_HEADER = "序号,服务名称,资源ID,资源名称,订购数量,使用数量,单位\n"
 
 
 def write_config(folder: Path, *, exports: Path | None = None, items: Path | None = None,
@@ -67,3 +72,22 @@ def contract():
 def mapping(contract):
     """The bundled mapping.toml over :func:`contract`."""
     return load_mapping(CONFIG_DIR / "mapping.toml", contract)
+
+
+def clean_workdir(folder: Path) -> None:
+    """Only export items measured, all delivered in full: a clean night (exit 0)."""
+    rows = list(csv.reader(io.StringIO((CONFIG_DIR / "contract_items.csv").read_text("utf-8"))))
+    for r in rows[1:]:
+        if r[10] != "export":
+            r[10] = "none"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    (folder / "items.csv").write_text(buf.getvalue(), encoding="utf-8")
+    for f in (folder / "exports").iterdir():
+        f.unlink()
+    body = "".join(f"{r[0]},{r[2]},id{r[0]},x,{r[6]},{r[6]},{r[4]}\n" for r in rows[1:]
+                   if r[10] == "export")
+    # dated by its folder: the console download of that night
+    for day in ("2026-11-10", "2026-11-11", "2026-11-12"):
+        (folder / "exports" / day).mkdir()
+        (folder / "exports" / day / "all.csv").write_text(EXPORT_HEADER + body, encoding="utf-8")

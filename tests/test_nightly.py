@@ -102,21 +102,8 @@ def test_values_from_sources_are_escaped_in_html(workdir):
 
 def test_clean_night_exits_0(workdir):
     # only export items, all delivered in full; every other item marked as not measured
-    import csv, io
-    from recon.data import CONFIG_DIR
-    from tests.conftest import write_config
-    rows = list(csv.reader(io.StringIO((CONFIG_DIR / "contract_items.csv").read_text("utf-8"))))
-    for r in rows[1:]:
-        if r[10] != "export":
-            r[10] = "none"
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    (workdir / "items.csv").write_text(buf.getvalue(), encoding="utf-8")
-    for f in (workdir / "exports").iterdir():
-        f.unlink()
-    body = "".join(f"{r[0]},{r[2]},id{r[0]},x,{r[6]},{r[6]},{r[4]}\n" for r in rows[1:]
-                   if r[10] == "export")
-    (workdir / "exports" / "all-2026-11-10.csv").write_text(HEADER + body, encoding="utf-8")
+    from tests.conftest import clean_workdir, write_config
+    clean_workdir(workdir)
     write_config(workdir, items=workdir / "items.csv")
     assert run(workdir, "2026-11-10") == 0
     rep = report(workdir, "2026-11-10")

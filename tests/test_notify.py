@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
 import email
 import email.policy
 import hashlib
 import hmac
-import io
 import ipaddress
 import json
 import logging
@@ -23,8 +21,7 @@ from pathlib import Path
 import pytest
 
 from recon.cli import main
-from recon.data import CONFIG_DIR
-from tests.conftest import ROOT, write_config
+from tests.conftest import ROOT, clean_workdir, write_config
 
 HEADER = "序号,服务名称,资源ID,资源名称,订购数量,使用数量,单位\n"
 PASSWORD = "s3cret-smtp-pw"
@@ -328,25 +325,6 @@ def test_missing_secret_is_logged_and_the_night_keeps_its_exit_code(workdir, cap
               'url_env = "RECON_NO_SUCH_VAR"\n')
     assert run(workdir) == 2
     assert "environment variable RECON_NO_SUCH_VAR is not set" in caplog.text
-
-
-def clean_workdir(folder: Path) -> None:
-    """Only export items measured, all delivered in full: a clean night (exit 0)."""
-    rows = list(csv.reader(io.StringIO((CONFIG_DIR / "contract_items.csv").read_text("utf-8"))))
-    for r in rows[1:]:
-        if r[10] != "export":
-            r[10] = "none"
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    (folder / "items.csv").write_text(buf.getvalue(), encoding="utf-8")
-    for f in (folder / "exports").iterdir():
-        f.unlink()
-    body = "".join(f"{r[0]},{r[2]},id{r[0]},x,{r[6]},{r[6]},{r[4]}\n" for r in rows[1:]
-                   if r[10] == "export")
-    # dated by its folder: the console download of that night
-    for day in ("2026-11-10", "2026-11-11", "2026-11-12"):
-        (folder / "exports" / day).mkdir()
-        (folder / "exports" / day / "all.csv").write_text(HEADER + body, encoding="utf-8")
 
 
 def test_on_problems_stays_quiet_on_a_clean_night(workdir):
