@@ -21,12 +21,12 @@ EXPORT_HEADER = "序号,服务名称,资源ID,资源名称,订购数量,使用�
 
 def write_config(folder: Path, *, exports: Path | None = None, items: Path | None = None,
                  amendments: Path | None = None, cloud: str = "", extra: str = "",
-                 total: str = "2919558.00") -> Path:
+                 total: str = "2919558.00", number: str = "CMBJ-202602732") -> Path:
     """A recon.toml in ``folder`` pointing at the repo's contract and mapping."""
     cfg = folder / "recon.toml"
     cfg.write_text(f"""
 [contract]
-number = "CMBJ-202602732"
+number = "{number}"
 title = "测试合同"
 agency = "甲方"
 provider = "乙方"

@@ -86,9 +86,7 @@ def build_store(folder: Path, number: str, seed: int) -> Path:
     (folder / "contract_amendments.csv").write_text(
         "amendment_id,signed_date,effective_date,item_no,quantity,note\n"
         "A1,2026-10-20,2026-11-01,10,35,more public IPs\n", encoding="utf-8")
-    cfg = write_config(folder)
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
-        'number = "CMBJ-202602732"', f'number = "{number}"'), encoding="utf-8")
+    cfg = write_config(folder, number=number)
     config = load_config(cfg)
     contract = load_contract(config)
     with Store(config.db_path) as store:
