@@ -451,9 +451,11 @@ def cmd_report_index(args) -> int:
 
 def add_report_index(report_subparsers) -> None:
     p = report_subparsers.add_parser(
-        "index", help="rebuild OUT/index.html (every night, monthly assessments, trends)",
-        description="Rebuild OUT/index.html and index.json from the store alone: every night "
-        "and every monthly assessment found in OUT/monthly/, newest first, with trend charts. "
+        "index", help="rebuild OUT/index.html (every night, monthly assessments, verified "
+        "statements, trends)",
+        description="Rebuild OUT/index.html and index.json from the store alone: every night, "
+        "every monthly assessment found in OUT/monthly/ and every verified statement found in "
+        "OUT/finance/, newest first, with trend charts. "
         "Nightly reports missing from OUT are rendered again from the store.")
     p.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
     p.add_argument("--out", help="report folder (default: [report] out)")
