@@ -230,26 +230,22 @@ def _lines_frame(lines, accepted: bool, dicts: list) -> pd.DataFrame:
     """
     if lines is None:
         frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in _LINE_COLUMNS})
-        frame["attr"] = frame["attr"].astype("int64")
-    else:
-        n = len(lines)
-        # the column holds every dict alive, so ids are not reused meanwhile
-        ids = np.fromiter(map(id, lines.attributes), dtype=np.uint64, count=n)
-        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-        column = lines.attributes
-        base = len(dicts)
-        dicts.extend(column[i] for i in first.tolist())
-        frame = pd.DataFrame({
-            "source": np.full(n, lines.source, dtype=object),
-            "resource_type": lines.resource_type,
-            "resource_id": lines.resource_id, "name": lines.name,
-            "project_id": lines.project_id, "attr": inverse.astype(np.int64) + base,
-            "item_no": pd.array(lines.item_no, dtype="Int16"),
-            "quantity": list(map(str, lines.quantity)),
-            "unit": lines.unit, "accepted": np.full(n, accepted)})
-        return frame
-    frame["item_no"] = frame["item_no"].astype("Int16")
-    return frame
+        return frame.astype({"attr": "int64", "item_no": "Int16"})
+    n = len(lines)
+    # the column holds every dict alive, so ids are not reused meanwhile
+    ids = np.fromiter(map(id, lines.attributes), dtype=np.uint64, count=n)
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    column = lines.attributes
+    base = len(dicts)
+    dicts.extend(column[i] for i in first.tolist())
+    return pd.DataFrame({
+        "source": np.full(n, lines.source, dtype=object),
+        "resource_type": lines.resource_type,
+        "resource_id": lines.resource_id, "name": lines.name,
+        "project_id": lines.project_id, "attr": inverse.astype(np.int64) + base,
+        "item_no": pd.array(lines.item_no, dtype="Int16"),
+        "quantity": list(map(str, lines.quantity)),
+        "unit": lines.unit, "accepted": np.full(n, accepted)})
 
 
 class Store:
