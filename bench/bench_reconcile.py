@@ -71,7 +71,7 @@ from recon.config import load_config  # noqa: E402
 from recon.contract import load_contract  # noqa: E402
 from recon.data import BUNDLED_CONFIG  # noqa: E402
 from recon.reconcile import MAX_IDS, SEVERITY, contract_days, reconcile  # noqa: E402
-from recon.reports.nightly import build_nightly, write_nightly  # noqa: E402
+from reports.nightly import build_nightly, write_nightly  # noqa: E402
 from recon.store import Store, attributes_digest_text  # noqa: E402
 
 START = date(2026, 7, 10)

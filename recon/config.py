@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from recon.data import CONFIG_DIR
+from recon.data import BUNDLED_CONFIG, CATALOG, CATALOG_FILES, CONFIG_DIR
 from recon.errors import ConfigError
 
 #: [store] lock_wait_seconds when the file does not say: how long anything waits for the store
@@ -243,6 +243,13 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         p = Path(value).expanduser()
         return p if p.is_absolute() else base / p
 
+    def catalog(value) -> Path:
+        # the bundled configuration reads the one catalog (the checkout's top level, or the
+        # wheel's copy of it); a folder `recon init` wrote has its own copy beside recon.toml
+        if path.resolve() == BUNDLED_CONFIG.resolve() and not Path(value).is_absolute():
+            return CATALOG / value
+        return rel(value)
+
     c, s, r = raw.get("contract", {}), raw.get("store", {}), raw.get("report", {})
     o, e = raw.get("openstack", {}), raw.get("exports", {})
     sc = raw.get("scaling", {})
@@ -262,8 +269,8 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         signed=signed,
         months=_get(c, "months", int, f"{path} [contract]", 12),
         total=_get(c, "total", Decimal, f"{path} [contract]"),
-        items_path=rel(_get(c, "items", str, f"{path} [contract]")),
-        amendments_path=rel(amendments) if amendments else None,
+        items_path=catalog(_get(c, "items", str, f"{path} [contract]")),
+        amendments_path=catalog(amendments) if amendments else None,
         db_path=(Path(os.environ["RECON_DB"]) if os.environ.get("RECON_DB")
                  else rel(s.get("path", "recon.duckdb"))),
         lock_wait=_get(s, "lock_wait_seconds", float, f"{path} [store]", LOCK_WAIT_SECONDS),
@@ -307,7 +314,8 @@ def init_folder(folder: str | os.PathLike) -> list[Path]:
     configuration (exit 3 naming the file, nothing written).
     """
     folder = Path(folder)
-    files = sorted(p for p in CONFIG_DIR.iterdir() if p.is_file())
+    files = sorted([p for p in CONFIG_DIR.iterdir() if p.is_file()]
+                   + [CATALOG / name for name in CATALOG_FILES])
     targets = [folder / p.name for p in files] + [folder / "exports"]
     for target in targets:
         if target.exists():

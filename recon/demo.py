@@ -8,7 +8,6 @@ simulator's "today" forward each time.  Nothing leaves 127.0.0.1.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import shutil
 import time
@@ -99,7 +98,7 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
                          f"{rep.counts['critical']} critical, {rep.counts['warning']} warning")
         _assess_months(config, night.contract, db, out,
                        [FIRST_NIGHT + timedelta(days=n) for n in range(days)])
-    from recon.reports.index import rebuild
+    from reports.index import rebuild
     rebuild(config, db, out)
     progress.log(f"demo: {days} nights in {time.monotonic() - started:.1f} s; open "
                  f"{out / 'index.html'}")
@@ -111,7 +110,7 @@ def _assess_months(config, contract, db: Path, out: Path, days) -> None:
     """The monthly assessment (月度考核) of every month the nights touched (before the
     index is rebuilt: it lists the assessments it finds under OUT/monthly/)."""
     from recon.ledgers import incidents
-    from recon.reports.monthly import build_monthly, write_monthly
+    from reports.monthly import build_monthly, write_monthly
     from recon.store import Store
 
     months = sorted({f"{d:%Y-%m}" for d in days})
@@ -119,20 +118,3 @@ def _assess_months(config, contract, db: Path, out: Path, days) -> None:
         incidents.save(store, incidents.read_incidents(INCIDENTS, contract))
         for month in months:
             write_monthly(build_monthly(store, contract, config, month), out)
-
-
-def cmd_demo(args) -> int:
-    return run_demo(args.days, Path(args.out), Path(args.scenario), quiet=args.quiet)
-
-
-def add_demo_parser(sub) -> None:
-    p = sub.add_parser("demo", help="run the nightly job on the bundled simulated cloud",
-                       description="Start the OpenStack API simulator with the demo scenario "
-                       "and run the nightly job for each simulated night from 2026-11-01, then the "
-                       "monthly assessment of the month(s) played.")
-    p.add_argument("--days", type=int, default=30, help="nights to play (default 30: all of "
-                   "November, then its monthly assessment)")
-    p.add_argument("--out", default="demo-out", help="report folder (default demo-out)")
-    p.add_argument("--scenario", default=str(SCENARIO), help=argparse.SUPPRESS)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    p.set_defaults(func=cmd_demo)

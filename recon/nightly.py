@@ -24,7 +24,7 @@ from recon.contract import load_contract
 from recon.errors import ConfigError, InputError
 from recon.progress import SHANGHAI, Progress
 from recon.reconcile import reconcile
-from recon.reports.nightly import build_nightly, relink, write_nightly
+from reports.nightly import build_nightly, relink, write_nightly
 from recon.store import Store, run_lock
 
 

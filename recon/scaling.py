@@ -433,7 +433,7 @@ def penalty(contract, item_no: int, basis: str = "contract", coefficient=Decimal
 
 
 # -- the night's findings --------------------------------------------------------------
-def _fmt_q(value) -> str:
+def fmt_q(value) -> str:
     if value is None:
         return "-"
     if value == UNLIMITED:
@@ -468,8 +468,8 @@ def findings(store, contract, day: date, basis: str = "contract",
         name = contract.items[r.item_no].short_name
         figures = {"request_id": r.request_id, "requested_date": r.requested_date.isoformat(),
                    "day": st.day, "deadline": r.deadline.isoformat(), "state": st.state,
-                   "target": _fmt_q(st.target), "latest": _fmt_q(st.latest),
-                   "best": _fmt_q(st.best), "baseline": _fmt_q(st.baseline),
+                   "target": fmt_q(st.target), "latest": fmt_q(st.latest),
+                   "best": fmt_q(st.best), "baseline": fmt_q(st.baseline),
                    "builds_on": st.builds_on,
                    "completed_on": st.completed_on.isoformat() if st.completed_on else None,
                    "final_on": st.final_on.isoformat() if st.final_on else None,

@@ -11,7 +11,7 @@ import pytest
 from connectors.mapping import load_mapping
 from recon.config import load_config
 from recon.contract import load_contract
-from recon.data import BUNDLED_CONFIG, CONFIG_DIR, DEMO
+from recon.data import CATALOG, BUNDLED_CONFIG, CONFIG_DIR, DEMO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ provider = "乙方"
 signed = 2026-07-10
 months = 12
 total = "{total}"
-items = "{items or CONFIG_DIR / 'contract_items.csv'}"
+items = "{items or CATALOG / 'contract_items.csv'}"
 amendments = "{amendments or folder / 'contract_amendments.csv'}"
 [store]
 path = "{folder / 'recon.duckdb'}"
@@ -76,7 +76,7 @@ def mapping(contract):
 
 def clean_workdir(folder: Path) -> None:
     """Only export items measured, all delivered in full: a clean night (exit 0)."""
-    rows = list(csv.reader(io.StringIO((CONFIG_DIR / "contract_items.csv").read_text("utf-8"))))
+    rows = list(csv.reader(io.StringIO((CATALOG / "contract_items.csv").read_text("utf-8"))))
     for r in rows[1:]:
         if r[10] != "export":
             r[10] = "none"

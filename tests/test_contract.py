@@ -12,10 +12,10 @@ import pytest
 from recon.cli import main
 from recon.config import load_config
 from recon.contract import load_contract, term_end
-from recon.data import BUNDLED_CONFIG, CONFIG_DIR
+from recon.data import CATALOG, BUNDLED_CONFIG
 from tests.conftest import write_config
 
-ITEMS = (CONFIG_DIR / "contract_items.csv").read_text(encoding="utf-8")
+ITEMS = (CATALOG / "contract_items.csv").read_text(encoding="utf-8")
 
 
 def _rows():
@@ -37,7 +37,7 @@ def _check(tmp_path, capsys, **kw) -> tuple[int, str]:
 
 
 def test_bundled_contract_passes_and_prints_total_in_daxie(tmp_path, capsys):
-    code, out = _check(tmp_path, capsys, items=CONFIG_DIR / "contract_items.csv")
+    code, out = _check(tmp_path, capsys, items=CATALOG / "contract_items.csv")
     assert code == 0
     assert "2,919,558.00" in out
     assert "人民币贰佰玖拾壹万玖仟伍佰伍拾捌元整" in out
@@ -84,7 +84,7 @@ def test_bad_items_exit_3_naming_file_line_column(tmp_path, capsys, mutate, wher
 
 
 def test_wrong_grand_total_exit_3(tmp_path, capsys):
-    code, out = _check(tmp_path, capsys, items=CONFIG_DIR / "contract_items.csv", total="2919558.01")
+    code, out = _check(tmp_path, capsys, items=CATALOG / "contract_items.csv", total="2919558.01")
     assert code == 3
     assert "2,919,558.00" in out and "2,919,558.01" in out
 
@@ -130,6 +130,6 @@ def test_bad_amendments_exit_3(tmp_path, capsys, row, where):
     (tmp_path / "contract_amendments.csv").write_text(
         "amendment_id,signed_date,effective_date,item_no,quantity,note\n" + row + "\n",
         encoding="utf-8")
-    code, out = _check(tmp_path, capsys, items=CONFIG_DIR / "contract_items.csv")
+    code, out = _check(tmp_path, capsys, items=CATALOG / "contract_items.csv")
     assert code == 3
     assert f"contract_amendments.csv:2 {where}" in out

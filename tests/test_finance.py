@@ -31,7 +31,7 @@ import pytest
 
 from recon.cli import main
 from recon.config import load_config
-from recon.data import CONFIG_DIR
+from recon.data import CATALOG, CONFIG_DIR
 from recon.nightly import Night
 from recon.progress import Progress
 from tests.conftest import write_config
@@ -60,7 +60,7 @@ def _correct(**replace) -> str:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("finance")
-    rows = list(csv.reader(io.StringIO((CONFIG_DIR / "contract_items.csv").read_text("utf-8"))))
+    rows = list(csv.reader(io.StringIO((CATALOG / "contract_items.csv").read_text("utf-8"))))
     with open(folder / "items.csv", "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([rows[0]] + [r for r in rows[1:] if int(r[0]) in ITEMS])
     (folder / "contract_amendments.csv").write_text(

@@ -31,7 +31,7 @@ from recon.config import load_config
 from recon.contract import load_contract
 from recon.nightly import Night
 from recon.progress import Progress
-from recon.reports.monthly import build_monthly
+from reports.monthly import build_monthly
 from recon.store import Store
 from tests.conftest import write_config
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from recon.data import CONFIG_DIR
+from recon.data import CATALOG, CONFIG_DIR
 from connectors.mapping import load_mapping
 from connectors.openstack import OpenStackConnector
 from recon.cli import main
@@ -246,7 +246,7 @@ def test_servers_and_volumes_in_error_are_listed_not_counted(mapping, contract):
 # -- 6. only the services the contract needs ---------------------------------------------------
 @pytest.fixture
 def contract_without_lb_and_swift(tmp_path):
-    lines = (CONFIG_DIR / "contract_items.csv").read_text(encoding="utf-8").splitlines()
+    lines = (CATALOG / "contract_items.csv").read_text(encoding="utf-8").splitlines()
     out = []
     for line in lines:
         if line.startswith(("7,", "11,")):

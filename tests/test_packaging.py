@@ -14,23 +14,31 @@ def test_wheel_carries_templates_expectations_config_and_demo_but_not_realstack(
     assert proc.returncode == 0, proc.stderr[-2000:]
     [wheel] = tmp_path.glob("recon-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ("recon/data/templates/nightly.html.j2", "recon/data/templates/_style.css",
+    for needed in ("reports/nightly.html.j2", "reports/_style.css", "reports/monthly.py",
                    "recon/data/expectations/contract.json",
                    "recon/data/expectations/measurements.json",
-                   "recon/data/config/recon.toml", "recon/data/config/contract_items.csv",
-                   "recon/data/config/contract_amendments.csv",
-                   "recon/data/config/mapping.toml",
-                   "recon/data/demo/scenario.yaml", "recon/data/demo/scaling_requests.csv",
+                   "recon/data/catalog/contract_items.csv",
+                   "recon/data/catalog/contract_amendments.csv",
+                   "recon/data/config/recon.toml", "recon/data/config/mapping.toml",
                    "recon/data/config/assessment.toml",
-                   "recon/cli.py", "recon/sim/server.py", "connectors/openstack/__init__.py"):
+                   "recon/data/demo/scenario.yaml", "recon/data/demo/scaling_requests.csv",
+                   "recon/sim/server.py", "connectors/openstack/__init__.py"):
         assert needed in names, needed
     assert [n for n in names if n.startswith("recon/data/demo/exports/")
             and n.endswith((".csv", ".xlsx"))]
     assert not [n for n in names if "realstack" in n or n.startswith("tests/")]
-    # every file the package folder holds is in the wheel (a new template cannot be forgotten)
-    data = {str(p.relative_to(ROOT)) for p in (ROOT / "recon" / "data").rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts}
-    assert data <= names, data - names
+    # every file of the shipped folders is in the wheel (a new template, suite or package
+    # folder missing from pyproject.toml cannot be forgotten), the top level's where
+    # recon.data maps it
+    shipped = {str(p.relative_to(ROOT)): str(p.relative_to(ROOT))
+               for folder in ("recon", "connectors", "reports") for p in (ROOT / folder).rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    shipped.update({f"expectations/{p.name}": f"recon/data/expectations/{p.name}"
+                    for p in (ROOT / "expectations").iterdir()})
+    shipped.update({name: f"recon/data/catalog/{name}"
+                    for name in ("contract_items.csv", "contract_amendments.csv")})
+    missing = {src for src, inside in shipped.items() if inside not in names}
+    assert not missing, missing
 
 
 def test_realstack_fixture_still_starts_from_the_repo_root():

@@ -20,7 +20,7 @@ from recon.config import load_config
 from recon.contract import load_contract
 from recon.demo import run_demo
 from recon.reconcile import QTY_MACRO, reconcile
-from recon.reports.nightly import build_nightly, write_nightly
+from reports.nightly import build_nightly, write_nightly
 from recon.sim.scenario import parse_scenario
 from recon.sim.server import SimServer, clouds_yaml
 from recon.store import Store

@@ -18,7 +18,7 @@ from recon.cli import main
 from recon.config import load_config
 from recon.contract import load_contract
 from recon.demo import drop_exports
-from recon.data import BUNDLED_CONFIG, CONFIG_DIR
+from recon.data import CATALOG, BUNDLED_CONFIG
 from recon.nightly import Night
 from recon.progress import Progress
 from recon.sim.scenario import load_scenario
@@ -58,7 +58,7 @@ def played(tmp_path_factory):
     """
     folder = tmp_path_factory.mktemp("scaling")
     # item 20 (cloud anti-DDoS) as a contract whose provider exports nothing for it
-    items = (CONFIG_DIR / "contract_items.csv").read_text(encoding="utf-8").splitlines()
+    items = (CATALOG / "contract_items.csv").read_text(encoding="utf-8").splitlines()
     items = [ln.replace(",export,export_quantity", ",none,") if ln.startswith("20,") else ln
              for ln in items]
     (folder / "items.csv").write_text("\n".join(items) + "\n", encoding="utf-8")

@@ -122,8 +122,8 @@ def make_incident(contract, cells: dict[str, str], origin: str) -> Incident:
     for key in TIME_FIELDS:
         times[key] = when(key)
         if times[key] is not None and times[key] < started:
-            raise ValueError(f"{key}: {_fmt_time(times[key])} is before the incident "
-                             f"started ({_fmt_time(started)})")
+            raise ValueError(f"{key}: {fmt_time(times[key])} is before the incident "
+                             f"started ({fmt_time(started)})")
     level = cells.get("event_level", "").strip().lower()
     if level not in _LEVELS:
         raise ValueError(f"event_level: {cells['event_level']!r} is not A, B or empty "
@@ -393,95 +393,6 @@ def period_figures(store, periods: list[tuple[date, date]], year_start: date,
     return out
 
 
-# -- the command line ------------------------------------------------------------------
-def _say(message: str) -> None:
-    """Tell a person at the terminal why the command waits (stderr, as recon.cli does)."""
-    import sys
-
-    print(f"recon: {message}", file=sys.stderr, flush=True)
-
-
-def _fmt_time(value: datetime | None) -> str:
+def fmt_time(value: datetime | None) -> str:
+    """A time as people read it here: Beijing time to the minute, '-' when there is none."""
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else "-"
-
-
-def cmd_import(args) -> int:
-    from recon.config import load_config, store_path
-    from recon.contract import load_contract
-    from recon.store import Store, run_lock
-
-    config = load_config(args.config)
-    contract = load_contract(config)
-    rows = read_incidents(Path(args.file), contract)  # every row checked before any is kept
-    db = store_path(config, args.db)
-    with run_lock(db, config.lock_wait, "recon incidents import", say=_say), \
-            Store(db, wait_seconds=config.lock_wait, say=_say) as store:
-        changed = save(store, rows)
-    print(f"{args.file}: {len(rows)} incidents read, {len(changed)} new or changed")
-    return 0
-
-
-def cmd_list(args) -> int:
-    from recon.config import load_config, store_path
-    from recon.store import current
-
-    config = load_config(args.config)
-    db = store_path(config, args.db)
-    with current(db, config.lock_wait, say=_say) as store:
-        if args.month:
-            first = date(args.month.year, args.month.month, 1)
-            last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-            rows = in_period(store, first, last)
-        else:
-            rows = list(latest(store).values())
-        print("事件编号  系统  类型  发生  响应  到场  恢复  中断  级别  投诉  重大损失")
-        for i in rows:
-            print(f"{i.incident_id}  {i.system}{'（重要）' if i.important else ''}  "
-                  f"{KIND_LABELS[i.kind]}  {_fmt_time(i.started_at)}  "
-                  f"{_fmt_time(i.responded_at)}  {_fmt_time(i.on_site_at)}  "
-                  f"{_fmt_time(i.recovered_at) if i.recovered_at else '未恢复'}  "
-                  f"{'是' if i.outage else '否'}  {i.event_level or '-'}  "
-                  f"{'是' if i.complaint else '否'}  {'是' if i.major_loss else '否'}")
-            if args.history:
-                for rev in history(store, i.incident_id):
-                    print(f"    rev {rev.revision} from {rev.origin}: responded "
-                          f"{_fmt_time(rev.responded_at)}, recovered "
-                          f"{_fmt_time(rev.recovered_at)}, outage {rev.outage}, "
-                          f"level {rev.event_level or '-'}")
-    return 0
-
-
-def _month(text: str) -> date:
-    import argparse
-
-    try:
-        return datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {text!r}") from None
-
-
-def add_incidents_parser(sub) -> None:
-    p = sub.add_parser("incidents", help="the incidents ledger (faults, service requests)",
-                       description="Faults, service requests and security events the monthly "
-                       "assessment judges service levels from (第三条, 附件1-3).")
-    isub = p.add_subparsers(dest="incidents_command", required=True, metavar="ACTION")
-    imp = isub.add_parser("import", help="record incidents from a CSV/XLSX file",
-                          description="Columns: 事件编号/incident_id, 系统名称/system, "
-                          "重要系统/important (是/否), 类型/kind (故障|运维需求|安全事件), "
-                          "发生时间/started_at, 响应时间/responded_at, 到场时间/on_site_at, "
-                          "定位时间/located_at, 恢复时间/recovered_at, 是否中断服务/outage, "
-                          "影响/impact, 投诉/complaint, 事件级别/event_level (A|B), "
-                          "重大损失/major_loss, 备注/note. UTF-8, BOM or GBK; times without a "
-                          "zone are Beijing time. A bad row stops the import naming its line "
-                          "and column; nothing is recorded (exit 3). A changed row is a new "
-                          "revision.")
-    imp.add_argument("file")
-    imp.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
-    imp.set_defaults(func=cmd_import)
-    lst = isub.add_parser("list", help="the incidents, latest revisions",
-                          description="Each incident's latest revision; --month limits to "
-                          "those that started in, or were open during, a month.")
-    lst.add_argument("--month", type=_month, help="YYYY-MM (Asia/Shanghai)")
-    lst.add_argument("--history", action="store_true", help="show each incident's revisions")
-    lst.add_argument("--db", help="DuckDB store")
-    lst.set_defaults(func=cmd_list)

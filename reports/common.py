@@ -23,8 +23,10 @@ import jinja2
 from markupsafe import Markup, escape
 
 from recon import labels
-from recon.data import TEMPLATES
 from recon.money import cents, daxie, fmt
+
+#: the report templates live beside the modules that fill them
+TEMPLATES = Path(__file__).resolve().parent
 
 
 

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 
 from recon import assess, labels, penalties
 from recon.ledgers import incidents as incidents_ledger
-from recon.reports.common import Money, env as _env, to_json, write_atomic
+from reports.common import Money, env as _env, to_json, write_atomic
 
 VERDICT = {True: "通过", False: "未通过", None: "无法判定"}
 PENDING = {"counted": "计入", "pending": "待定（未计入）"}
@@ -189,7 +189,7 @@ class MonthlyReport:
 
 
 def _t(value) -> str | None:
-    return incidents_ledger._fmt_time(value) if value else None
+    return incidents_ledger.fmt_time(value) if value else None
 
 
 def _minutes(seconds) -> Decimal | None:
@@ -401,40 +401,3 @@ def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
     write_atomic(paths["html"], html)
     write_atomic(paths["json"], report.to_json())
     return paths
-
-
-# -- the command line ---------------------------------------------------------------------
-def cmd_report_monthly(args) -> int:
-    from recon.config import load_config, store_path
-    from recon.contract import load_contract
-    from recon.ledgers.incidents import _say
-    from recon.store import current
-
-    config = load_config(args.config)
-    contract = load_contract(config)
-    assess.period(contract, args.month)  # a month outside the term: exit 3 before reading
-    assess.load_rules(config)            # so is a bad assessment.toml
-    db = store_path(config, args.db)
-    # a night is one transaction: this sees all of a night or none of it
-    with current(db, config.lock_wait, say=_say) as store:
-        report = build_monthly(store, contract, config, args.month)
-    out = Path(args.out) if args.out else config.out_dir
-    paths = write_monthly(report, out)
-    from recon.reports.index import refresh_after_run
-    refresh_after_run(config, db, out)  # the index links the new assessment
-    print(f"{report.month}: {report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；"
-          f"累计违约金 {report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, "
-          f"{paths['json']}")
-    return 0
-
-
-def add_report_monthly(report_subparsers) -> None:
-    m = report_subparsers.add_parser(
-        "monthly", help="the monthly assessment (月度考核): HTML, PDF, JSON",
-        description="Assess one calendar month (Asia/Shanghai) against "
-        "assessment.toml and write OUT/monthly/YYYY-MM/assessment.html, .pdf "
-        "and .json. The same store and month give byte-identical files.")
-    m.add_argument("--month", required=True, help="YYYY-MM")
-    m.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
-    m.add_argument("--out", help="report folder (default: [report] out)")
-    m.set_defaults(func=cmd_report_monthly)

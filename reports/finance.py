@@ -23,7 +23,7 @@ from pathlib import Path
 
 from recon import labels
 from recon.progress import SHANGHAI
-from recon.reports.common import Money, env, to_json, write_atomic
+from reports.common import Money, env, to_json, write_atomic
 
 #: a pending penalty (附件3 row 3 before the rectification deadline failed) is listed, not deducted
 PENALTY_STATUS = {"counted": "计入", "pending": "待定（不扣）"}

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from recon import labels
 from recon.progress import SHANGHAI
-from recon.reports.common import Money, env, to_json, write_atomic
+from reports.common import Money, env, to_json, write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from recon import labels
 from recon.money import cents
 from recon.progress import SHANGHAI
-from recon.reports.common import Money, env, to_json, write_atomic
+from reports.common import Money, env, to_json, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ def _finance(out_dir: Path) -> list[FinanceRow]:
 def rebuild(config, db_path: Path, out_dir: Path) -> Path:
     """Write OUT/index.html and index.json from the store, re-rendering missing nightly reports."""
     from recon.contract import load_contract
-    from recon.reports.nightly import build_nightly, write_nightly
+    from reports.nightly import build_nightly, write_nightly
     from recon.store import Store
 
     contract = load_contract(config)
@@ -436,27 +436,3 @@ def penalty_svg(points: list[PenaltyPoint], cap: Money) -> Markup:
         body.append(f'<text x="{w - right}" y="{h - 6}" class="ax" text-anchor="end">'
                     f'{points[-1].snapshot_date}</text>')
     return _svg(w, h, "违约金累计（违约金台账）与第十二条上限", body)
-
-
-# -- command line ----------------------------------------------------------------------
-def cmd_report_index(args) -> int:
-    from recon.config import load_config, store_path
-
-    config = load_config(args.config)
-    path = rebuild(config, store_path(config, args.db),
-                   Path(args.out) if args.out else config.out_dir)
-    print(f"index: {path}")
-    return 0
-
-
-def add_report_index(report_subparsers) -> None:
-    p = report_subparsers.add_parser(
-        "index", help="rebuild OUT/index.html (every night, monthly assessments, verified "
-        "statements, trends)",
-        description="Rebuild OUT/index.html and index.json from the store alone: every night, "
-        "every monthly assessment found in OUT/monthly/ and every verified statement found in "
-        "OUT/finance/, newest first, with trend charts. "
-        "Nightly reports missing from OUT are rendered again from the store.")
-    p.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
-    p.add_argument("--out", help="report folder (default: [report] out)")
-    p.set_defaults(func=cmd_report_index)

@@ -1,21 +1,24 @@
-"""`recon finance ...`: thin commands over recon.finance and recon.reports.finance."""
+"""`recon finance schedule|verify`: what finance needs before each payment."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from recon.config import load_config, store_path
+from connectors.mapping import load_mapping
+from recon.calendar import CalendarError, WorkCalendar
+from recon.cli.common import add_db, open_args
+from recon.finance.schedule import schedule, schedule_text
+from recon.finance.statements import read_statement
+from recon.finance.verify import verify
+from recon.store import current
+from reports.finance import build_finance, write_finance
+from reports.index import refresh_after_run
 
 
 def cmd_schedule(args) -> int:
-    from recon.calendar import CalendarError, WorkCalendar
-    from recon.contract import load_contract
-    from recon.finance.schedule import schedule, schedule_text
-
-    config = load_config(args.config)
-    contract = load_contract(config)
-    cal = WorkCalendar(args.calendar or config.calendar_file)
-    payments = schedule(contract, cal)
-    print(schedule_text(contract, payments, cal))
+    o = open_args(args)
+    cal = WorkCalendar(args.calendar or o.config.calendar_file)
+    payments = schedule(o.contract, cal)
+    print(schedule_text(o.contract, payments, cal))
     errors = [p.error for p in payments if p.error]
     if errors:  # what is known is printed; the unknown year ends the command (exit 3)
         raise CalendarError(errors[0])
@@ -23,25 +26,14 @@ def cmd_schedule(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from connectors.mapping import load_mapping
-    from recon.contract import load_contract
-    from recon.finance.statements import read_statement
-    from recon.finance.verify import verify
-    from recon.reports.finance import build_finance, write_finance
-    from recon.store import current
-
-    config = load_config(args.config)
-    contract = load_contract(config)
-    mapping = load_mapping(config.mapping_path, contract)
-    statement = read_statement(args.file)          # a bad file stops here: nothing written
-    db = store_path(config, args.db)
-    with current(db, config.lock_wait) as store:   # an older store is migrated, never emptied
-        result = verify(statement, contract, store, mapping, config)
-    report = build_finance(result, contract)
-    out = Path(args.out) if args.out else config.out_dir
-    paths = write_finance(report, out)
-    from recon.reports.index import refresh_after_run
-    refresh_after_run(config, db, out)  # the index links the new verification
+    o = open_args(args)
+    mapping = load_mapping(o.config.mapping_path, o.contract)
+    statement = read_statement(args.file)            # a bad file stops here: nothing written
+    with current(o.db, o.config.lock_wait) as store:  # an older store is migrated, never emptied
+        result = verify(statement, o.contract, store, mapping, o.config)
+    report = build_finance(result, o.contract)
+    paths = write_finance(report, o.out)
+    refresh_after_run(o.config, o.db, o.out)  # the index links the new verification
     print(f"{statement.name}: {report.counts['lines']} lines, {report.counts['not_ok']} not ok"
           + (f", {len(report.missing_items)} contracted items not billed"
              if report.missing_items else "")
@@ -50,7 +42,7 @@ def cmd_verify(args) -> int:
     return report.exit_code
 
 
-def add_finance_parser(sub) -> None:
+def register(sub) -> None:
     fin = sub.add_parser("finance", help="payment schedule (第七条) and statement checks",
                          description="What finance needs before each payment.")
     fsub = fin.add_subparsers(dest="finance_command", required=True, metavar="ACTION")
@@ -71,6 +63,5 @@ def add_finance_parser(sub) -> None:
         "not ok or a contracted item is not billed, 0 when all are ok, 3 on a bad file "
         "(nothing written).")
     ver.add_argument("file", help="the statement file")
-    ver.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
-    ver.add_argument("--out", help="report folder (default: [report] out)")
+    add_db(ver, out=True)
     ver.set_defaults(func=cmd_verify)

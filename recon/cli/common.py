@@ -1,0 +1,64 @@
+"""What every command group shares: argument types, the one way to open config, contract
+and store from the arguments, and the line a waiting command prints.
+
+A command module parses, calls the library and maps the answer to an exit code; it never
+decides a figure.  Exit codes are in :mod:`recon.errors` and README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from recon.config import Config, load_config, store_path
+from recon.contract import Contract, load_contract
+
+
+def date_arg(text: str) -> date:
+    """argparse type: YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def month_arg(text: str) -> date:
+    """argparse type: YYYY-MM, as the first day of the month."""
+    try:
+        return datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {text!r}") from None
+
+
+def say(message: str) -> None:
+    """Tell a person at the terminal why the command waits (stderr, never stdout)."""
+    print(f"recon: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The configuration, the contract and the store path a command was given."""
+
+    config: Config
+    contract: Contract | None
+    db: Path
+    out: Path
+
+
+def open_args(args, contract: bool = True) -> Opened:
+    """Read --config (else RECON_CONFIG, else ./recon.toml), the contract it names
+    (exit 3 on either), and the --db / --out the command was given, if it takes them."""
+    config = load_config(args.config)
+    loaded = load_contract(config) if contract else None
+    db = store_path(config, getattr(args, "db", None))
+    out = Path(args.out) if getattr(args, "out", None) else config.out_dir
+    return Opened(config, loaded, db, out)
+
+
+def add_db(parser, out: bool = False) -> None:
+    """The --db (and --out) options every store command takes, said the same way."""
+    parser.add_argument("--db", help="DuckDB store (default: [store] path or RECON_DB)")
+    if out:
+        parser.add_argument("--out", help="report folder (default: [report] out)")

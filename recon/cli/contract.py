@@ -1,0 +1,45 @@
+"""`recon contract check|show`: the catalog and its supplementary contracts."""
+from __future__ import annotations
+
+from recon.cli.common import date_arg, open_args
+from recon.money import fmt
+from recon.nightly import Night
+from recon.progress import Progress
+
+
+def cmd_check(args) -> int:
+    o = open_args(args)
+    if args.expectations:
+        Night(o.config, cloud="", progress=Progress(quiet=True))  # runs the GX contract suite too
+    for line in o.contract.summary_lines():
+        print(line)
+    print("合同检查通过 (contract check passed)")
+    return 0
+
+
+def cmd_show(args) -> int:
+    contract = open_args(args).contract
+    day = args.date or contract.start
+    print(f"{'序号':>4}  {'数量':>10}  {'单位':<5} {'合价':>14}  项目 ({day})")
+    for item in contract.items.values():
+        print(f"{item.item_no:>4}  {contract.quantity_on(item.item_no, day):>10}  "
+              f"{item.unit:<5} {fmt(item.line_total):>14}  {item.short_name}")
+    return 0
+
+
+def register(sub) -> None:
+    contract = sub.add_parser("contract", help="check or show the contract",
+                              description="The contract's items and supplementary contracts.")
+    csub = contract.add_subparsers(dest="contract_command", required=True, metavar="ACTION")
+    check = csub.add_parser("check", help="validate contract_items.csv and amendments",
+                            description="Check unit price x quantity = line total, the total, "
+                            "unique item numbers, positive quantities, dates inside the term; "
+                            "print the summary with the total in 大写. Exit 3 on any violation.")
+    check.add_argument("--expectations", action="store_true",
+                       help="also run the Great Expectations contract suite")
+    check.set_defaults(func=cmd_check)
+    show = csub.add_parser("show", help="contracted quantities on a date",
+                           description="List the items with the quantity in force on a date "
+                           "(supplementary contracts applied).")
+    show.add_argument("--date", type=date_arg, help="YYYY-MM-DD (default: the signing date)")
+    show.set_defaults(func=cmd_show)
