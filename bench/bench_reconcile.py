@@ -66,7 +66,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from connectors.base import Lines, Measurement, SourceResult  # noqa: E402
-from recon import labels, penalties, scaling  # noqa: E402
+from recon import conclude, labels, penalties, scaling  # noqa: E402
 from recon.config import load_config  # noqa: E402
 from recon.contract import load_contract  # noqa: E402
 from recon.data import BUNDLED_CONFIG  # noqa: E402
@@ -815,6 +815,7 @@ def section(args) -> dict:
             t1 = time.perf_counter()
             flagged.append(scaling.flag(store, contract, last, config.penalty_basis,
                                         penalties.scaling_coefficient(config)))
+            conclude.night(store, contract, config, last)
             report = build_nightly(store, contract, last, run_id, config)
             write_nightly(report, Path(args.out))
             t2 = time.perf_counter()
@@ -883,6 +884,7 @@ def increment(store: Store, args, contract, config, last: date) -> dict:
         t2 = time.perf_counter()
         scaling.flag(store, contract, last, config.penalty_basis,
                      penalties.scaling_coefficient(config))
+        conclude.night(store, contract, config, last)
         report = build_nightly(store, contract, last, run_id, config)
         write_nightly(report, Path(args.out), store.outbox)
         t3 = time.perf_counter()

@@ -425,19 +425,40 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
     return out
 
 
+@dataclass
+class Facts:
+    """What was measured and recorded in a month, before any judgement: the nights recon
+    ran, the incidents' figures, each item's month.  The monthly report shows these beside
+    the stored verdict."""
+
+    coverage: Coverage
+    figures: incidents.Figures
+    items: list[ItemMonth]
+    notes: list[str]
+
+
+def facts(store, contract, rules: Rules, p: Period,
+          figs: incidents.Figures | None = None) -> Facts:
+    if figs is None:
+        [figs] = _figures(store, contract, rules, [p])
+    lookback = int(rules.criteria["delivery"].get("max_shortfall_days", 7))
+    notes = []
+    if p.partial:
+        notes.append(f"本月为合同{'首' if p.first == contract.start else '末'}月，仅考核 "
+                     f"{p.first} 至 {p.last}（{len(p.days)} 天）")
+    return Facts(coverage(store, contract, p), figs, item_months(store, contract, p, lookback),
+                 notes)
+
+
 def assess(store, contract, config, rules: Rules, p: Period,
            figs: incidents.Figures | None = None) -> Assessment:
     """One month's verdict: each criterion with its reason, and the month's.
 
     ``figs``: the month's service-level figures when the caller has them already
     (:func:`history` reads every month's in one statement)."""
-    cov = coverage(store, contract, p)
-    if figs is None:
-        [figs] = _figures(store, contract, rules, [p])
-    lookback = int(rules.criteria["delivery"].get("max_shortfall_days", 7))
-    items = item_months(store, contract, p, lookback)
+    f = facts(store, contract, rules, p, figs)
     states = scaling.states(store, contract, p.last)
-    crit = _criteria(rules, p, cov, figs, items, states, contract)
+    crit = _criteria(rules, p, f.coverage, f.figures, f.items, states, contract)
     required = [c for c in crit if c.required]
     if any(c.passed is False for c in required):
         passed = False
@@ -445,11 +466,7 @@ def assess(store, contract, config, rules: Rules, p: Period,
         passed = None
     else:
         passed = True
-    notes = []
-    if p.partial:
-        notes.append(f"本月为合同{'首' if p.first == contract.start else '末'}月，仅考核 "
-                     f"{p.first} 至 {p.last}（{len(p.days)} 天）")
-    return Assessment(p, crit, passed, cov, figs, items, states, notes=notes)
+    return Assessment(p, crit, passed, f.coverage, f.figures, f.items, states, notes=f.notes)
 
 
 def _figures(store, contract, rules: Rules, periods: list[Period]) -> list[incidents.Figures]:

@@ -109,6 +109,7 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
 def _assess_months(config, contract, db: Path, out: Path, days) -> None:
     """The monthly assessment (月度考核) of every month the nights touched (before the
     index is rebuilt: it lists the assessments it finds under OUT/monthly/)."""
+    from recon import conclude
     from recon.ledgers import incidents
     from reports.monthly import build_monthly, write_monthly
     from recon.store import Store
@@ -117,4 +118,5 @@ def _assess_months(config, contract, db: Path, out: Path, days) -> None:
     with Store(db) as store:
         incidents.save(store, incidents.read_incidents(INCIDENTS, contract))
         for month in months:
+            conclude.month(store, contract, config, month)
             write_monthly(build_monthly(store, contract, config, month), out)

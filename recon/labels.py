@@ -64,6 +64,12 @@ SCALING = {
     "notice_overdue": "通知期限已过未完成",
     "unverifiable": "无法核实",
 }
+#: a penalty's status (recon/penalties.py): in the monthly assessment and the index
+PENALTY_STATUS = {"counted": "计入", "pending": "待定（未计入）"}
+#: the same status as finance books it: a pending penalty is not deducted
+PENALTY_DEDUCTION = {"counted": "计入", "pending": "待定（不扣）"}
+#: a month's verdict (recon/assess.py: passed True / False / None)
+VERDICT = {True: "通过", False: "未通过", None: "无法判定"}
 SOURCE_STATUS = {"ok": "正常", "failed": "采集失败", "rejected": "校验未通过"}
 #: why a source failed, by the ``reason_code`` the connectors put in the source's stats;
 #: the technical detail (the raw reason) follows the label (see :func:`reason_text`)

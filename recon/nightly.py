@@ -19,7 +19,7 @@ import pandas as pd
 from connectors.base import SourceResult
 from connectors.exports import ExportConnector
 from connectors.mapping import load_mapping
-from recon import penalties, scaling
+from recon import conclude, penalties, scaling
 from recon.contract import load_contract
 from recon.errors import ConfigError, InputError
 from recon.progress import SHANGHAI, Progress
@@ -183,6 +183,7 @@ class Night:
                     reconcile(store, self.contract, [snapshot_date], self.config.idle_below)
                     scaling.flag(store, self.contract, snapshot_date,
                                  self.config.penalty_basis, self.scaling_coefficient)
+                    conclude.night(store, self.contract, self.config, snapshot_date)
                     report = build_nightly(store, self.contract, snapshot_date, run_id,
                                            self.config)
                     html, js = write_nightly(report, out_dir, store.outbox)

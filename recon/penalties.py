@@ -22,18 +22,20 @@ total): once penalties exceed it the agency may terminate.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from recon import assess, scaling
+from recon import assess, labels, scaling
 from recon.money import cents
 
 CAP_SHARE = Decimal("0.10")
 
 
 @dataclass
-class Penalty:
+class PenaltyLine:
+    """One penalty of the ledger: the one type every report, the store and finance use."""
+
     key: str                 # stable: 'scaling:REQ', 'sla:2026-11:availability' ...
     dated: date
     clause: str              # 附件3第4条
@@ -48,11 +50,43 @@ class Penalty:
     item_no: int | None = None   # the contract item, where the penalty is about one
     running_total: Decimal = Decimal(0)
     over_cap: bool = False   # the running total exceeds the cap from this penalty on
+    status_label: str = field(init=False)
+
+    def __post_init__(self):
+        self.status_label = labels.PENALTY_STATUS[self.status]
+
+    def as_row(self) -> dict:
+        """As the store keeps it (recon.store.LEDGER_COLUMNS)."""
+        return {"key": self.key, "dated": self.dated, "month": self.month, "annex": self.annex,
+                "row_no": self.row, "clause": self.clause, "coefficient": str(self.coefficient),
+                "fee": self.fee, "amount": self.amount, "status": self.status,
+                "reason": self.reason, "item_no": self.item_no,
+                "running_total": self.running_total, "over_cap": self.over_cap}
+
+    @classmethod
+    def from_row(cls, r: dict) -> "PenaltyLine":
+        return cls(r["key"], r["dated"], r["clause"], Decimal(r["coefficient"]), r["fee"],
+                   r["amount"], r["status"], r["reason"], r["month"], r["annex"], r["row_no"],
+                   r["item_no"], r["running_total"], r["over_cap"])
 
 
 def cap(contract) -> Decimal:
     """第十二条: penalties above 10% of the contract total allow termination (291,955.80)."""
     return cents(contract.total * CAP_SHARE)
+
+
+def termination(figures) -> tuple[bool, str]:
+    """第十二条's termination conditions on the contract year's events (附件1 levels, the
+    agency's judgement in its ledger): one A-level event, or three B-level events."""
+    a, b = figures.events_a, figures.events_b
+    reasons = []
+    if a:
+        reasons.append(f"A 级事件 {len(a)} 次（{'、'.join(a)}）")
+    if len(b) >= 3:
+        reasons.append(f"B 级事件 {len(b)} 次（{'、'.join(b)}）")
+    if reasons:
+        return True, "第十二条：合同年度内" + "，".join(reasons) + "，甲方有权解除合同"
+    return False, f"合同年度内 A 级事件 {len(a)} 次、B 级事件 {len(b)} 次，未达到第十二条解除条件"
 
 
 def amount(fee: Decimal, months: int, coefficient: Decimal) -> Decimal:
@@ -61,10 +95,10 @@ def amount(fee: Decimal, months: int, coefficient: Decimal) -> Decimal:
 
 
 def _make(key, dated, row: "assess.AnnexRow", contract, reason, status="counted",
-          fee: Decimal | None = None) -> Penalty:
+          fee: Decimal | None = None) -> PenaltyLine:
     """A penalty of ``row``; the fee is the contract total unless given (an item's)."""
     fee = contract.total if fee is None else fee
-    return Penalty(key, dated, row.clause, row.coefficient, cents(fee / contract.months),
+    return PenaltyLine(key, dated, row.clause, row.coefficient, cents(fee / contract.months),
                    amount(fee, contract.months, row.coefficient), status, reason,
                    f"{dated:%Y-%m}", row.annex, row.row)
 
@@ -81,7 +115,7 @@ def _band(rows, value: Decimal):
     return None, ""
 
 
-def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> list[Penalty]:
+def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> list[PenaltyLine]:
     """The service-level breaches of one assessed month, each priced by its annex row."""
     f, p = a.figures, a.period
     major = bool(f.major_loss)
@@ -146,7 +180,7 @@ def scaling_coefficient(config) -> Decimal:
 
 
 def scaling_penalties(store, contract, config, rules: "assess.Rules", until: date
-                      ) -> list[Penalty]:
+                      ) -> list[PenaltyLine]:
     """附件3 row 4: each request open past its written notice's deadline, once."""
     row = rules.rows("scaling_notice", 3)[0]
     out = []
@@ -166,7 +200,7 @@ def scaling_penalties(store, contract, config, rules: "assess.Rules", until: dat
     return out
 
 
-def monthly_rule_penalties(history: list, rules: "assess.Rules", contract) -> list[Penalty]:
+def monthly_rule_penalties(history: list, rules: "assess.Rules", contract) -> list[PenaltyLine]:
     """附件3 row 3: the month the failed months in a row reach the count, once per run."""
     row = rules.rows("monthly_assessment", 3)[0]
     out = []
@@ -182,7 +216,7 @@ def monthly_rule_penalties(history: list, rules: "assess.Rules", contract) -> li
     return out
 
 
-def ledger(store, contract, config, until: date, rules=None, history=None) -> list[Penalty]:
+def ledger(store, contract, config, until: date, rules=None, history=None) -> list[PenaltyLine]:
     """Every penalty dated on or before ``until``, in date order, with the running total.
 
     ``history`` (the monthly assessments up to ``until``'s month) is computed when not
@@ -207,6 +241,6 @@ def ledger(store, contract, config, until: date, rules=None, history=None) -> li
     return items
 
 
-def total(penalties: list[Penalty]) -> Decimal:
+def total(penalties: list[PenaltyLine]) -> Decimal:
     """What the counted penalties add up to, in fen (a pending one is not counted)."""
     return cents(sum((p.amount for p in penalties if p.status == "counted"), Decimal(0)))

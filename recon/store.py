@@ -26,6 +26,7 @@ import os
 import re
 import time
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -191,6 +192,55 @@ MIGRATIONS: list[str] = [
     #    DECIMAL(9,4) an export with 100,000 times its allocation in use failed the night
     """
     ALTER TABLE item_days ALTER COLUMN utilisation TYPE DECIMAL(22,4);
+    """,
+    # 8: conclusions, computed once by the step that concludes them (recon/conclude.py) and
+    #    read by every report: the penalty ledger and each scaling request's state as they
+    #    stood on a night (or a month's last day), and each month's verdict.  Replaced whole
+    #    per period (delete, then insert), with a status row per concluded period (Koku).
+    #    The coefficient is kept as the text assessment.toml gives (0.20 stays 0.20).
+    """
+    CREATE TABLE conclusions (
+        kind VARCHAR NOT NULL,            -- night | month
+        period VARCHAR NOT NULL,          -- YYYY-MM-DD (night) | YYYY-MM (month)
+        concluded_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE penalty_ledger (
+        as_of DATE NOT NULL,              -- the ledger as it stood on this night
+        seq INTEGER NOT NULL,             -- date order, as the ledger lists them
+        key VARCHAR NOT NULL,             -- stable: scaling:REQ, sla:2026-11:availability ...
+        dated DATE NOT NULL,
+        month VARCHAR NOT NULL,
+        annex SMALLINT NOT NULL,
+        row_no SMALLINT NOT NULL,
+        clause VARCHAR NOT NULL,
+        coefficient VARCHAR NOT NULL,
+        fee DECIMAL(18,2) NOT NULL,       -- the monthly fee the coefficient applies to
+        amount DECIMAL(18,2) NOT NULL,
+        status VARCHAR NOT NULL,          -- counted | pending
+        reason VARCHAR NOT NULL,
+        item_no SMALLINT,
+        running_total DECIMAL(18,2) NOT NULL,
+        over_cap BOOLEAN NOT NULL
+    );
+    CREATE TABLE scaling_states (
+        as_of DATE NOT NULL,
+        seq INTEGER NOT NULL,
+        request_id VARCHAR NOT NULL,
+        state VARCHAR NOT NULL,
+        penalty_applies BOOLEAN NOT NULL,
+        detail JSON NOT NULL              -- the whole state and the request revision it read
+    );
+    CREATE TABLE month_verdicts (
+        month VARCHAR NOT NULL,
+        first_day DATE NOT NULL,
+        last_day DATE NOT NULL,
+        partial BOOLEAN NOT NULL,
+        passed BOOLEAN,                   -- NULL: undetermined
+        failed_in_a_row INTEGER NOT NULL,
+        termination BOOLEAN NOT NULL,     -- a 第十二条 termination condition is met
+        termination_reason VARCHAR NOT NULL,
+        criteria JSON NOT NULL            -- each criterion: code, name, clause, passed, ...
+    );
     """,
 ]
 
@@ -603,3 +653,90 @@ def run_lock(db_path: Path, wait_seconds: float, holder: str = "recon",
         yield
     finally:
         os.close(fd)
+
+
+# -- conclusions: written by recon/conclude.py, read by every report --------------------------
+LEDGER_COLUMNS = ("key", "dated", "month", "annex", "row_no", "clause", "coefficient", "fee",
+                  "amount", "status", "reason", "item_no", "running_total", "over_cap")
+
+
+def save_night_conclusions(store: Store, as_of: date, ledger: list[dict],
+                           states: list[dict]) -> None:
+    """The penalty ledger and the scaling states as they stand on ``as_of``, replacing
+    whatever was concluded for that night before (one transaction)."""
+    with store.transaction() as db:
+        for table in ("penalty_ledger", "scaling_states"):
+            db.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
+        db.execute("DELETE FROM conclusions WHERE kind = 'night' AND period = ?",
+                   [as_of.isoformat()])
+        if ledger:
+            db.executemany(
+                f"INSERT INTO penalty_ledger (as_of, seq, {', '.join(LEDGER_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(LEDGER_COLUMNS) + 2))})",
+                [[as_of, n] + [row[c] for c in LEDGER_COLUMNS] for n, row in enumerate(ledger)])
+        if states:
+            db.executemany(
+                "INSERT INTO scaling_states VALUES (?, ?, ?, ?, ?, ?)",
+                [[as_of, n, s["request_id"], s["state"], s["penalty_applies"],
+                  json.dumps(s, ensure_ascii=False, sort_keys=True)]
+                 for n, s in enumerate(states)])
+        db.execute("INSERT INTO conclusions VALUES ('night', ?, now())", [as_of.isoformat()])
+
+
+def save_month_verdicts(store: Store, verdicts: list[dict]) -> None:
+    """Each month's verdict, replacing that month's earlier one (one transaction)."""
+    with store.transaction() as db:
+        for v in verdicts:
+            db.execute("DELETE FROM month_verdicts WHERE month = ?", [v["month"]])
+            db.execute("DELETE FROM conclusions WHERE kind = 'month' AND period = ?",
+                       [v["month"]])
+            db.execute("INSERT INTO month_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [v["month"], v["first_day"], v["last_day"], v["partial"], v["passed"],
+                        v["failed_in_a_row"], v["termination"], v["termination_reason"],
+                        json.dumps(v["criteria"], ensure_ascii=False)])
+            db.execute("INSERT INTO conclusions VALUES ('month', ?, now())", [v["month"]])
+
+
+def concluded(store: Store, kind: str, period: str) -> bool:
+    """Has ``period`` (a night's date or a month) been concluded and stored?"""
+    return bool(store.db.execute("SELECT count(*) FROM conclusions WHERE kind = ? AND period = ?",
+                                 [kind, period]).fetchone()[0])
+
+
+def penalty_ledger(store: Store, as_of: date) -> list[dict]:
+    """The penalty ledger as concluded for ``as_of``, in its order."""
+    cur = store.db.execute(f"SELECT {', '.join(LEDGER_COLUMNS)} FROM penalty_ledger "
+                           "WHERE as_of = ? ORDER BY seq", [as_of])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def penalty_total(store: Store, as_of: date, month: str | None = None,
+                  dated_from: date | None = None) -> Decimal:
+    """What the counted penalties of that ledger add up to (only those of ``month``, or
+    dated from ``dated_from`` on, when given): the one sum every report and the finance
+    workbook show."""
+    return store.db.execute(
+        "SELECT coalesce(sum(amount) FILTER (WHERE status = 'counted'), 0)::DECIMAL(18,2) "
+        "FROM penalty_ledger WHERE as_of = ? AND (? IS NULL OR month = ?) "
+        "AND (?::DATE IS NULL OR dated >= ?::DATE)",
+        [as_of, month, month, dated_from, dated_from]).fetchone()[0]
+
+
+def scaling_states(store: Store, as_of: date) -> list[dict]:
+    """Each request's state as concluded for the night ``as_of``."""
+    return [json.loads(d) for (d,) in store.db.execute(
+        "SELECT detail FROM scaling_states WHERE as_of = ? ORDER BY seq", [as_of]).fetchall()]
+
+
+def month_verdicts(store: Store, until_month: str) -> list[dict]:
+    """The stored verdicts of every month up to ``until_month``, oldest first."""
+    cur = store.db.execute("SELECT * FROM month_verdicts WHERE month <= ? ORDER BY month",
+                           [until_month])
+    names = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        v = dict(zip(names, row))
+        v["criteria"] = json.loads(v["criteria"])
+        out.append(v)
+    return out

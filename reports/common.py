@@ -53,7 +53,9 @@ def env() -> jinja2.Environment:
     e.filters["qty"] = labels.qty
     e.filters["pct"] = lambda v: "-" if v is None else f"{(Decimal(v) * 100):.1f}%"
     e.filters["money"] = lambda v: "-" if v is None else fmt(v)
+    e.filters["daxie"] = lambda v: "-" if v is None else daxie(cents(v))
     e.filters["nobreak"] = nobreak
+    e.globals["PENALTY_DEDUCTION"] = labels.PENALTY_DEDUCTION
     return e
 
 

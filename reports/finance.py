@@ -22,11 +22,13 @@ from fractions import Fraction
 from pathlib import Path
 
 from recon import labels
+from recon.money import daxie
+from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
 from reports.common import Money, env, to_json, write_atomic
 
 #: a pending penalty (附件3 row 3 before the rectification deadline failed) is listed, not deducted
-PENALTY_STATUS = {"counted": "计入", "pending": "待定（不扣）"}
+PENALTY_STATUS = labels.PENALTY_DEDUCTION
 #: per-day values are exact fractions; the evidence shows them to this many places
 DAY_PLACES = Decimal("0.000001")
 
@@ -94,17 +96,6 @@ class MissingItem:
 
 
 @dataclass
-class PenaltyLine:
-    day: date
-    clause: str
-    reason: str
-    status: str                # counted | pending (pending: listed, not deducted)
-    status_label: str
-    coefficient: Decimal
-    amount: Money
-
-
-@dataclass
 class FinanceReport:
     statement: str
     file: str
@@ -152,9 +143,8 @@ def build_finance(v, contract) -> FinanceReport:
             r.unknown_days,
             [DayLine(d.day, d.state, labels.NIGHT_STATE[d.state], d.contracted, d.allocated,
                      _frac(d.share), _dec(d.accepted), _dec(d.unknown)) for d in r.days]))
-    penalties = [PenaltyLine(p.dated, p.clause, p.reason, p.status, PENALTY_STATUS[p.status],
-                             p.coefficient, Money.of(p.amount)) for p in v.penalties]
-    penalty_total = sum((p.amount for p in v.penalties if p.status == "counted"), Decimal(0))
+    penalties = v.penalties
+    penalty_total = v.penalty_total
     accepted = v.total("accepted")
     exit_code = 0 if v.ok else 1
     return FinanceReport(
@@ -367,12 +357,12 @@ def write_xlsx(report: FinanceReport, target) -> None:
     for c, head in enumerate(("日期", "条款", "说明", "状态", "金额（元）", "大写")):
         summary.write_string(pen_first + 1, c, head, f["head"])
     for i, p in enumerate(report.penalties, start=pen_first + 2):
-        summary.write_datetime(i, 0, datetime.combine(p.day, datetime.min.time()), f["date"])
+        summary.write_datetime(i, 0, datetime.combine(p.dated, datetime.min.time()), f["date"])
         summary.write_string(i, 1, p.clause, f["text"])
         summary.write_string(i, 2, p.reason, f["wrap"])
-        summary.write_string(i, 3, p.status_label, f["text"])
-        summary.write_number(i, 4, _num(p.amount.amount), f["money"])
-        summary.write_string(i, 5, p.amount.daxie, f["text"])
+        summary.write_string(i, 3, PENALTY_STATUS[p.status], f["text"])
+        summary.write_number(i, 4, _num(p.amount), f["money"])
+        summary.write_string(i, 5, daxie(p.amount), f["text"])
     if not report.penalties:
         summary.write_string(pen_first + 2, 0, "本期无", f["text"])
     wb.close()

@@ -22,10 +22,14 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
-from recon import labels
+from recon import conclude, labels, penalties, store as stored
+from recon.contract import load_contract
 from recon.money import cents
+from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
+from recon.store import Store
 from reports.common import Money, env, to_json, write_atomic
+from reports.nightly import build_nightly, write_nightly
 
 log = logging.getLogger(__name__)
 
@@ -113,18 +117,6 @@ class PenaltyPoint:
 
 
 @dataclass
-class PenaltyLine:
-    """One entry of the penalty ledger (recon/penalties.py), as the index lists it."""
-    dated: date
-    clause: str
-    amount: Decimal
-    running_total: Decimal
-    #: counted | pending (listed, not in the total)
-    status: str
-    reason: str
-
-
-@dataclass
 class IndexReport:
     contract_number: str
     contract_title: str
@@ -170,7 +162,7 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
                                f"{d.isoformat()}/nightly.html"))
     severities = [SeverityNight(n.snapshot_date, n.critical, n.warning, n.info)
                   for n in reversed(nights)]
-    points, lines, total, cap = _penalties(store, contract, dates, config)
+    points, lines, total, cap = _penalties(store, contract, dates)
     return IndexReport(contract.number, contract.title,
                        datetime.now(SHANGHAI).replace(microsecond=0), nights,
                        _monthly(out_dir), _ratios(store, contract, dates), severities,
@@ -198,20 +190,16 @@ def _source_gaps(store) -> list[SourceGaps]:
     return [SourceGaps(src, bad, n, list(ds or [])) for src, bad, n, ds in rows]
 
 
-def _penalties(store, contract, dates, config):
-    """The penalty ledger up to the last night, and its running total on each night."""
-    from recon import penalties
-
+def _penalties(store, contract, dates):
+    """The penalty ledger as concluded for the last night, and its running total each night."""
     cap = Money.of(penalties.cap(contract))
     if not dates:
         return [], [], Money.of(0), cap
-    ledger = penalties.ledger(store, contract, config, dates[-1])
-    lines = [PenaltyLine(p.dated, p.clause, p.amount, p.running_total, p.status, p.reason)
-             for p in ledger]
+    ledger = conclude.ledger(store, dates[-1])
     points = [PenaltyPoint(d, cents(next((p.running_total for p in reversed(ledger)
                                           if p.dated <= d), 0)))
               for d in dates]
-    return points, lines, Money.of(penalties.total(ledger)), cap
+    return points, ledger, Money.of(stored.penalty_total(store, dates[-1])), cap
 
 
 def _monthly(out_dir: Path) -> list[MonthlyRow]:
@@ -248,20 +236,29 @@ def _finance(out_dir: Path) -> list[FinanceRow]:
 
 # -- writing ---------------------------------------------------------------------------
 def rebuild(config, db_path: Path, out_dir: Path) -> Path:
-    """Write OUT/index.html and index.json from the store, re-rendering missing nightly reports."""
-    from recon.contract import load_contract
-    from reports.nightly import build_nightly, write_nightly
-    from recon.store import Store
+    """Write OUT/index.html and index.json from the store, re-rendering missing nightly reports.
 
+    Reports read stored conclusions; a night a store older than them never concluded (or
+    the newest night, which the index reads the ledger of) is concluded first, once."""
     contract = load_contract(config)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with Store(db_path, read_only=True) as store:
-        for d, run_id in store.db.execute(
-                "SELECT snapshot_date, max(run_id) FROM source_runs GROUP BY 1").fetchall():
-            if not (out_dir / d.isoformat() / "nightly.html").exists():
-                log.info("%s: nightly report missing, rendering it from the store", d)
-                write_nightly(build_nightly(store, contract, d, run_id, config), out_dir)
+        runs = store.db.execute(
+            "SELECT snapshot_date, max(run_id) FROM source_runs GROUP BY 1 ORDER BY 1").fetchall()
+        missing = [(d, run_id) for d, run_id in runs
+                   if not (out_dir / d.isoformat() / "nightly.html").exists()]
+        needed = {d for d, _ in missing} | ({runs[-1][0]} if runs else set())
+        unconcluded = sorted(d for d in needed if not stored.concluded(store, "night",
+                                                                        d.isoformat()))
+    if unconcluded:
+        with Store(db_path) as store:
+            for d in unconcluded:
+                conclude.night(store, contract, config, d)
+    with Store(db_path, read_only=True) as store:
+        for d, run_id in missing:
+            log.info("%s: nightly report missing, rendering it from the store", d)
+            write_nightly(build_nightly(store, contract, d, run_id, config), out_dir)
         index = build_index(store, contract, out_dir, config)
     return write_index(index, out_dir)
 

@@ -2,8 +2,9 @@
 
 :class:`MonthlyReport` is both assessment.json and exactly what
 reports/monthly.html.j2 reads; the PDF is WeasyPrint's rendering of that HTML
-with a CJK font embedded.  The report only shows: verdicts come from
-:mod:`recon.assess`, money from :mod:`recon.penalties`.
+with a CJK font embedded.  The report only shows: the month's verdict, its criteria, the
+penalty ledger and the scaling states are read as :mod:`recon.conclude` stored them;
+the measured facts beside them come from :func:`recon.assess.facts`.
 
 The same store and month give byte-identical files: nothing reads the clock
 (the report is dated by its data: the last night stored in the month), lists
@@ -17,12 +18,13 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from recon import assess, labels, penalties
+from recon import assess, conclude, labels, penalties, store as stored
+from recon.errors import ConfigError
 from recon.ledgers import incidents as incidents_ledger
+from recon.penalties import PenaltyLine
 from reports.common import Money, env as _env, to_json, write_atomic
 
-VERDICT = {True: "通过", False: "未通过", None: "无法判定"}
-PENDING = {"counted": "计入", "pending": "待定（未计入）"}
+VERDICT = labels.VERDICT
 
 
 @dataclass
@@ -117,23 +119,6 @@ class ServiceLevels:
 
 
 @dataclass
-class PenaltyLine:
-    key: str
-    dated: date
-    month: str
-    in_month: bool
-    clause: str
-    coefficient: Decimal
-    fee: Decimal
-    amount: Decimal
-    status: str
-    status_label: str
-    reason: str
-    running_total: Decimal
-    over_cap: bool
-
-
-@dataclass
 class NightLine:
     night: date
     run_id: int | None
@@ -199,9 +184,14 @@ def _minutes(seconds) -> Decimal | None:
 def build_monthly(store, contract, config, month: str) -> MonthlyReport:
     rules = assess.load_rules(config)
     p = assess.period(contract, month)
-    hist = assess.history(store, contract, config, rules, p.month)
-    a = hist[-1]
-    pens = penalties.ledger(store, contract, config, p.last, rules=rules, history=hist)
+    verdicts = stored.month_verdicts(store, p.month)
+    if not verdicts or verdicts[-1]["month"] != p.month:
+        raise ConfigError(f"{p.month}: not concluded yet (`recon report monthly --month "
+                          f"{p.month}` concludes it)")
+    v = verdicts[-1]
+    a = assess.facts(store, contract, rules, p)
+    states = conclude.states(store, contract, p.last)
+    pens = conclude.ledger(store, p.last)
     db = store.db
     measured_by = dict(db.execute(
         "SELECT item_no, string_agg(DISTINCT measured_by, ', ' ORDER BY measured_by) "
@@ -225,7 +215,7 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         st.request.deadline, st.target, st.latest, st.state,
         labels.SCALING.get(st.state, st.state), st.completed_on, st.request.notice_deadline,
         [] if st.state == "unverifiable" else [d for d in st.unknown_days if d >= p.first])
-        for st in a.scaling
+        for st in states
         if st.completed_on is None or st.completed_on >= p.first]
     f = a.figures
     inc_lines = [IncidentLine(
@@ -234,12 +224,6 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         i.incident_id in f.open_at_end, i.outage, i.complaint, i.event_level, i.major_loss,
         i.impact, i.note) for i in incidents_ledger.in_period(store, p.first, p.last)]
     floor = Decimal(str(rules.criteria["availability"].get("min_availability", "0.9999")))
-    term_a, term_b = len(f.events_a), len(f.events_b)
-    reasons = []
-    if term_a:
-        reasons.append(f"A 级事件 {term_a} 次（{'、'.join(f.events_a)}）")
-    if term_b >= 3:
-        reasons.append(f"B 级事件 {term_b} 次（{'、'.join(f.events_b)}）")
     sl = ServiceLevels(
         Decimal(f.period_seconds) / 60, _minutes(f.outage_seconds),
         (Decimal(f.period_seconds) * (1 - floor) / 60).quantize(Decimal("0.001")),
@@ -248,14 +232,9 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         _minutes(f.on_site_max_seconds), f.complaints, f.complaints_in_term, f.open_at_end,
         [{"system": s.system, "outages": s.outages, "minutes": _minutes(s.seconds),
           "longest_minutes": _minutes(s.longest_seconds), "open": s.open} for s in f.systems],
-        f.events_a, f.events_b, bool(reasons),
-        ("第十二条：合同年度内" + "，".join(reasons) + "，甲方有权解除合同") if reasons else
-        f"合同年度内 A 级事件 {term_a} 次、B 级事件 {term_b} 次，未达到第十二条解除条件")
+        f.events_a, f.events_b, v["termination"], v["termination_reason"])
     cap = penalties.cap(contract)
-    pen_lines = [PenaltyLine(x.key, x.dated, x.month, x.month == p.month, x.clause,
-                             x.coefficient, x.fee, x.amount, x.status, PENDING[x.status],
-                             x.reason, x.running_total, x.over_cap) for x in pens]
-    total = penalties.total(pens)
+    total = stored.penalty_total(store, p.last)
     nights = _nights(store, p)
     judgements = []
     if f.major_loss:
@@ -268,16 +247,16 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
     return MonthlyReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", p.month, p.first, p.last, p.partial, a.notes,
-        a.coverage.ran[-1] if a.coverage.ran else None, a.passed, VERDICT[a.passed],
-        [CriterionLine(c.code, c.name, c.clause, c.required, c.passed, VERDICT[c.passed],
-                       c.value, c.threshold, c.reason) for c in a.criteria],
-        a.failed_in_a_row,
-        [{"month": h.period.month, "passed": h.passed, "verdict": VERDICT[h.passed],
-          "failed_in_a_row": h.failed_in_a_row} for h in hist[-6:]],
+        a.coverage.ran[-1] if a.coverage.ran else None, v["passed"], VERDICT[v["passed"]],
+        [CriterionLine(c["code"], c["name"], c["clause"], c["required"], c["passed"],
+                       VERDICT[c["passed"]], c["value"], c["threshold"], c["reason"])
+         for c in v["criteria"]],
+        v["failed_in_a_row"],
+        [{"month": h["month"], "passed": h["passed"], "verdict": VERDICT[h["passed"]],
+          "failed_in_a_row": h["failed_in_a_row"]} for h in verdicts[-6:]],
         items, Money.of(sum((i.undelivered_value for i in items), Decimal(0))),
-        scaling_lines, sl, inc_lines, pen_lines,
-        Money.of(sum((x.amount for x in pens if x.month == p.month and x.status == "counted"),
-                     Decimal(0))),
+        scaling_lines, sl, inc_lines, pens,
+        Money.of(stored.penalty_total(store, p.last, month=p.month)),
         Money.of(total), Money.of(cap), total > cap, a.coverage.gaps, nights,
         a.coverage.complete, a.coverage.days, rules.path.name, judgements,
         [f"{r.clause}（{r.coefficient * 100:.0f}%）{r.text}" for r in rules.annex if not r.rule])

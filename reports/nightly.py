@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from recon import labels
+from recon import conclude, labels, penalties, store as stored
 from recon.progress import SHANGHAI
 from reports.common import Money, env, to_json, write_atomic
 
@@ -175,23 +175,22 @@ def exit_code_for(report_findings: list[FindingLine], sources: list[SourceLine])
     return 0
 
 
-def build_scaling(store, contract, snapshot_date: date, config):
-    from recon import penalties, scaling
-
-    basis, coef = config.penalty_basis, penalties.scaling_coefficient(config)
+def build_scaling(store, contract, snapshot_date: date):
+    """The night's scaling table and penalty total, as concluded for the night."""
+    ledger = {p.key: p.amount for p in conclude.ledger(store, snapshot_date)}
     lines = []
-    for st in scaling.states(store, contract, snapshot_date):
+    for st in conclude.states(store, contract, snapshot_date):
         r = st.request
-        pen = scaling.penalty(contract, r.item_no, basis, coef) if st.penalty_applies else None
         lines.append(ScalingLine(r.request_id, r.item_no, contract.items[r.item_no].short_name,
                                  r.requested_date, r.deadline, st.day, st.target, st.latest,
                                  st.state, labels.SCALING[st.state], st.completed_on,
                                  # an unverifiable item is unknown every night: no list
                                  [] if st.state == "unverifiable" else st.unknown_days,
-                                 r.notice_deadline, pen, contract.items[r.item_no].unit,
+                                 r.notice_deadline, ledger.get(f"scaling:{r.request_id}"),
+                                 contract.items[r.item_no].unit,
                                  st.latest_on if st.latest_on != snapshot_date else None))
     # the total is every penalty of the ledger dated up to this night, not only scaling's
-    total = penalties.total(penalties.ledger(store, contract, config, snapshot_date))
+    total = stored.penalty_total(store, snapshot_date)
     return lines, Money.of(total), Money.of(penalties.cap(contract))
 
 
@@ -247,14 +246,14 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
               "items_unknown": sum(i.status == "unknown" for i in items),
               "items_ok": sum(i.status in ("ok", "idle") for i in items)}
     total = lambda attr: sum((getattr(i, attr) or Decimal(0) for i in items), Decimal(0))  # noqa
-    scaling_lines, penalties, cap = build_scaling(store, contract, snapshot_date, config)
+    scaling_lines, penalty_total, cap = build_scaling(store, contract, snapshot_date)
     return NightlyReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", snapshot_date,
         datetime.now(SHANGHAI).replace(microsecond=0), run_id, exit_code,
         labels.EXIT[exit_code], exit_code in (0, 1), sources, findings, items, counts,
         Money.of(total("day_value")), Money.of(total("shortfall_value")),
-        Money.of(total("overage_value")), scaling_lines, penalties, cap,
+        Money.of(total("overage_value")), scaling_lines, penalty_total, cap,
         contract_total=Money.of(contract.total))
 
 

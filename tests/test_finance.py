@@ -294,7 +294,7 @@ def test_penalties_in_the_period_are_a_separate_deduction(store):
     # S-1 is still open after its notice deadline 11-04 (requested 10-26: a notice after day 7, 11-02, counts):
     # 88,398.00 / 12 x 20% = 1,473.30, dated 11-05
     _, r = verify(store, "pen", HEAD + "14,SSL VPN接入,2026-11-01,2026-11-10,49,940.80,1280.53\n")
-    assert [(p["day"], p["clause"], p["status"], p["amount"]["amount"]) for p in r["penalties"]] \
+    assert [(p["dated"], p["clause"], p["status"], p["amount"]) for p in r["penalties"]] \
         == [("2026-11-05", "附件3第4条", "counted", "1473.30")]
     assert r["penalty_total"]["daxie"] == "人民币壹仟肆佰柒拾叁元叁角整"
     # never netted into the lines: billed and accepted stay; the deduction is its own figure

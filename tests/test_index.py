@@ -169,3 +169,36 @@ def test_an_index_that_cannot_be_written_does_not_change_the_night(workdir, capl
     assert recon(workdir, "run", "--date", "2026-11-10", "-q") == 2
     assert (workdir / "out" / "2026-11-10" / "nightly.json").exists()
     assert "index.html not refreshed" in caplog.text
+
+
+def test_the_index_and_the_nightly_report_read_the_stored_ledger_they_do_not_price_it(
+        history, tmp_path):
+    """A conclusion is computed once, by the step that concludes it; reports only read it:
+    a figure changed in the stored ledger is the figure every report shows."""
+    import duckdb
+
+    folder = copy_of(history, tmp_path)
+    db = duckdb.connect(str(folder / "recon.duckdb"))
+    stored = db.execute("SELECT key, amount FROM penalty_ledger WHERE as_of = DATE "
+                        "'2026-11-12'").fetchall()
+    assert [(k, str(a)) for k, a in stored] == [("scaling:KR-1", "48659.30")]
+    db.execute("UPDATE penalty_ledger SET amount = 1.00, running_total = 1.00 "
+               "WHERE as_of = DATE '2026-11-12'")
+    db.close()
+    shutil.rmtree(folder / "out" / "2026-11-12")
+    assert recon(folder, "report", "index") == 0
+    idx = index_json(folder)
+    assert idx["penalty_total"]["amount"] == "1.00"
+    night = json.loads((folder / "out" / "2026-11-12" / "nightly.json").read_text("utf-8"))
+    assert night["penalties"]["amount"] == "1.00"
+    assert [s["penalty"] for s in night["scaling"]] == ["1.00"]
+
+
+def test_a_scaling_request_recorded_after_the_night_concludes_the_night_again(history, tmp_path):
+    folder = copy_of(history, tmp_path)
+    assert recon(folder, "scaling", "add", "--id", "KR-2", "--item", "14", "--target", "70",
+                 "--requested", "2026-11-03 09:00", "--notice-date", "2026-11-11",
+                 "--notice-deadline", "2026-11-11") == 0
+    assert recon(folder, "report", "index") == 0
+    keys = [p["key"] for p in index_json(folder)["penalty_lines"]]
+    assert keys == ["scaling:KR-1", "scaling:KR-2"]

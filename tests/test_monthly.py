@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import pytest
 
-from recon import assess, penalties, scaling
+from recon import assess, conclude, penalties, scaling
 from recon.cli import main
 from recon.config import load_config
 from recon.contract import load_contract
@@ -96,7 +96,8 @@ def report(year, month: str, extra: str = ""):
         cfg = write_config(alt, extra=extra)
     config = load_config(cfg)
     contract = load_contract(config)
-    with Store(year / "recon.duckdb", read_only=True) as store:
+    with Store(year / "recon.duckdb") as store:  # as `recon report monthly`: conclude, then read
+        conclude.month(store, contract, config, month)
         return build_monthly(store, contract, config, month)
 
 
@@ -384,3 +385,40 @@ def test_a_misspelt_threshold_in_assessment_toml_is_bad_input(year, capsys):
     assert "[[criteria]] delivery: unknown key 'max_shortfal_days'" in err
     assert "did you mean 'max_shortfall_days'" in err
     assert not (year / "typo" / "out").exists()
+
+
+def test_each_month_s_verdict_is_stored_once_and_the_report_reads_it(year):
+    """`recon report monthly` concludes every month up to its own and stores the verdicts,
+    their criteria and the 第十二条 termination conditions; the report reads them back."""
+    from recon import store as stored
+
+    report(year, "2027-01")
+    with Store(year / "recon.duckdb") as store:
+        rows = {v["month"]: v for v in stored.month_verdicts(store, "2027-01")}
+        assert [m for m in rows] == ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11",
+                                     "2026-12", "2027-01"]
+        assert [rows[m]["failed_in_a_row"] for m in ("2026-07", "2026-08", "2026-09")] == [1, 2, 3]
+        assert rows["2027-01"]["passed"] is None          # undetermined, not failed
+        # D-2 (an A-level event on 12-31) gives the agency the right to terminate
+        assert rows["2027-01"]["termination"] is True
+        assert "A 级事件 1 次（D-2）" in rows["2027-01"]["termination_reason"]
+        assert rows["2026-08"]["termination"] is False
+        store.db.execute("UPDATE month_verdicts SET passed = true, failed_in_a_row = 0 "
+                         "WHERE month = '2026-12'")
+        config = load_config(year / "recon.toml")
+        rep = build_monthly(store, load_contract(config), config, "2026-12")  # reads only
+    assert (rep.passed, rep.verdict, rep.consecutive_failed_months) == (True, "通过", 0)
+    assert report(year, "2026-12").verdict == "未通过"     # concluding again restores it
+
+
+def test_the_ledger_concluded_for_a_night_is_the_ledger_of_that_night(year):
+    config = load_config(year / "recon.toml")
+    contract = load_contract(config)
+    with Store(year / "recon.duckdb") as store:
+        conclude.night(store, contract, config, date(2026, 12, 31))
+        kept = conclude.ledger(store, date(2026, 12, 31))
+        fresh = penalties.ledger(store, contract, config, date(2026, 12, 31))
+        from recon import store as stored
+        total = stored.penalty_total(store, date(2026, 12, 31))
+    assert [p.as_row() for p in kept] == [p.as_row() for p in fresh]
+    assert total == penalties.total(fresh) == Decimal("681230.20")

@@ -20,6 +20,7 @@ from recon.config import load_config
 from recon.contract import load_contract
 from recon.demo import run_demo
 from recon.reconcile import QTY_MACRO, reconcile
+from recon import conclude
 from reports.nightly import build_nightly, write_nightly
 from recon.sim.scenario import parse_scenario
 from recon.sim.server import SimServer, clouds_yaml
@@ -246,6 +247,7 @@ def test_a_reason_code_shows_its_chinese_label_before_the_detail(workdir):
         run_id = store.new_run_id()
         store.replace_snapshot(day, run_id, results, {r.source: False for r in results})
         reconcile(store, contract, [day])
+        conclude.night(store, contract, config, day)
         report = build_nightly(store, contract, day, run_id, config)
     write_nightly(report, workdir / "out")
     msgs = {f.source: f.message for f in report.findings if f.code == "source_unavailable"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.mapping import load_mapping
+from recon import conclude
 from recon.calendar import CalendarError, WorkCalendar
 from recon.cli.common import add_db, open_args
 from recon.finance.schedule import schedule, schedule_text
@@ -30,6 +31,7 @@ def cmd_verify(args) -> int:
     mapping = load_mapping(o.config.mapping_path, o.contract)
     statement = read_statement(args.file)            # a bad file stops here: nothing written
     with current(o.db, o.config.lock_wait) as store:  # an older store is migrated, never emptied
+        conclude.night(store, o.contract, o.config, statement.period_end)
         result = verify(statement, o.contract, store, mapping, o.config)
     report = build_finance(result, o.contract)
     paths = write_finance(report, o.out)

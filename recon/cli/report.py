@@ -1,7 +1,7 @@
 """`recon report monthly|index`: reports built from what the store holds."""
 from __future__ import annotations
 
-from recon import assess
+from recon import assess, conclude
 from recon.cli.common import add_db, open_args, say
 from recon.store import current
 from reports.index import rebuild, refresh_after_run
@@ -14,6 +14,7 @@ def cmd_monthly(args) -> int:
     assess.load_rules(o.config)            # so is a bad assessment.toml
     # a night is one transaction: this sees all of a night or none of it
     with current(o.db, o.config.lock_wait, say=say) as store:
+        conclude.month(store, o.contract, o.config, args.month)
         report = build_monthly(store, o.contract, o.config, args.month)
     paths = write_monthly(report, o.out)
     refresh_after_run(o.config, o.db, o.out)  # the index links the new assessment

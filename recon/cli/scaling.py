@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recon import errors, labels, scaling
+from recon import conclude, errors, labels, scaling
 from recon.cli.common import add_db, date_arg, open_args, say
 from recon.store import Store
 
@@ -12,7 +12,9 @@ def _save_requests(o, reqs) -> list[str]:
     """Record requests in one transaction: a night reads the ledger inside its own, so it
     sees all of them or none; no need to wait for a night that is still pulling."""
     with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
-        return scaling.save(store, reqs)
+        changed = scaling.save(store, reqs)
+        conclude.latest_night(store, o.contract, o.config)  # states and ledger rest on them
+        return changed
 
 
 def cmd_add(args) -> int:

@@ -37,8 +37,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from recon import labels
+from recon import conclude, labels, store as stored
 from recon.contract import day_share
+from recon.penalties import PenaltyLine
 from recon.finance.statements import Statement, StatementLine
 from recon.money import cents, daxie, daxie_matches
 
@@ -105,7 +106,8 @@ class Verification:
     statement: Statement
     lines: list[LineResult]
     missing_items: list[int]
-    penalties: list              # recon.penalties.Penalty, dated in the period
+    penalties: list[PenaltyLine]  # the ledger concluded for the period's end, dated in it
+    penalty_total: Decimal        # their counted total, as the store sums it
     #: the statement's own 合计 row against its lines: arithmetic_error, daxie_mismatch
     total_statuses: list[str] = field(default_factory=list)
     total_notes: list[str] = field(default_factory=list)
@@ -155,9 +157,7 @@ def delivered_on(night: dict | None, contracted: Decimal, source: str
 def penalties_in_period(store, contract, config, start: date, end: date) -> list:
     """The penalty ledger's penalties (recon.penalties: scaling, service levels, the
     monthly rule) dated inside [start, end]; finance shows them, it never prices them."""
-    from recon import penalties
-
-    return [p for p in penalties.ledger(store, contract, config, end) if start <= p.dated <= end]
+    return [p for p in conclude.ledger(store, end) if start <= p.dated <= end]
 
 
 # -- the rules ----------------------------------------------------------------------
@@ -307,7 +307,7 @@ def verify(statement: Statement, contract, store, mapping, config) -> Verificati
     statuses, notes = check_total_row(statement)
     return Verification(statement, lines, missing,
                         penalties_in_period(store, contract, config, start, end),
-                        statuses, notes)
+                        stored.penalty_total(store, end, dated_from=start), statuses, notes)
 
 
 def check_total_row(statement: Statement) -> tuple[list[str], list[str]]:

@@ -1,0 +1,123 @@
+"""Conclude: decide once what the nights and months add up to, and store it.
+
+The conclusions are the scaling requests' states on a night, the penalty ledger as it
+stands on a night, and each month's verdict with its criteria and the 第十二条
+termination conditions.  They are computed here, by the step that concludes them, and
+written into the store (recon.store: delete, then insert per period, a status row per
+period); the nightly and monthly reports, the index, finance and notifications read
+them there and never work them out again.
+
+Who concludes what:
+
+* a night's run concludes that night, inside the night's own transaction;
+* ``recon report monthly`` concludes its month: every month's verdict up to it and the
+  ledger as of its last day (the incidents it judges may have been imported since);
+* a command that changes a ledger the conclusions rest on (incidents, scaling requests)
+  concludes the latest night again, so the index and the next report see the change;
+* finance concludes the last day of the statement's period before it verifies it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+
+from recon import assess, penalties, scaling, store as stored
+from recon.penalties import PenaltyLine
+
+
+# -- a night ------------------------------------------------------------------------------
+def night(store, contract, config, day: date, rules=None, history=None) -> None:
+    """The scaling states and the penalty ledger as they stand on ``day``, stored."""
+    rules = rules or assess.load_rules(config)
+    states = scaling.states(store, contract, day)
+    ledger = penalties.ledger(store, contract, config, day, rules=rules, history=history)
+    stored.save_night_conclusions(store, day, [p.as_row() for p in ledger],
+                                  [_state_row(st) for st in states])
+
+
+def latest_night(store, contract, config) -> date | None:
+    """Conclude the newest stored night again (a ledger it rests on has changed)."""
+    dates = store.snapshot_dates()
+    if dates:
+        night(store, contract, config, dates[-1])
+    return dates[-1] if dates else None
+
+
+def ensure_night(store, contract, config, day: date) -> None:
+    """Conclude ``day`` if nothing is stored for it yet (a store older than conclusions)."""
+    if not stored.concluded(store, "night", day.isoformat()):
+        night(store, contract, config, day)
+
+
+# -- a month ------------------------------------------------------------------------------
+def month(store, contract, config, month_text: str) -> None:
+    """Every month's verdict up to ``month_text`` and the ledger as of its last day."""
+    rules = assess.load_rules(config)
+    p = assess.period(contract, month_text)
+    history = assess.history(store, contract, config, rules, p.month)
+    with store.transaction():
+        stored.save_month_verdicts(store, [_verdict_row(a) for a in history])
+        night(store, contract, config, p.last, rules=rules, history=history)
+
+
+def _verdict_row(a: assess.Assessment) -> dict:
+    ends, reason = penalties.termination(a.figures)
+    return {"month": a.period.month, "first_day": a.period.first, "last_day": a.period.last,
+            "partial": a.period.partial, "passed": a.passed,
+            "failed_in_a_row": a.failed_in_a_row, "termination": ends,
+            "termination_reason": reason,
+            "criteria": [dataclasses.asdict(c) for c in a.criteria]}
+
+
+# -- reading back what was concluded --------------------------------------------------------
+def ledger(store, as_of: date) -> list[PenaltyLine]:
+    """The penalty ledger as concluded for ``as_of``."""
+    return [PenaltyLine.from_row(r) for r in stored.penalty_ledger(store, as_of)]
+
+
+def states(store, contract, as_of: date) -> list[scaling.State]:
+    """Each request's state as concluded for the night ``as_of``."""
+    return [_state(d) for d in stored.scaling_states(store, as_of)]
+
+
+# -- a state as the store keeps it (JSON) -------------------------------------------------
+_DATES = ("as_of", "completed_on", "final_on", "latest_on")
+_DATE_LISTS = ("unknown_days", "reverted_on", "dropped_on")
+_DECIMALS = ("target", "baseline", "latest", "best")
+
+
+def _state_row(st: scaling.State) -> dict:
+    row = dataclasses.asdict(st)
+    row["request_id"] = st.request.request_id
+    return _jsonable(row)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (date, datetime, Decimal)):
+        return value.isoformat() if not isinstance(value, Decimal) else str(value)
+    return value
+
+
+def _d(text):
+    return None if text is None else date.fromisoformat(text)
+
+
+def _q(text):
+    return None if text is None else Decimal(text)
+
+
+def _state(d: dict) -> scaling.State:
+    r = dict(d["request"])
+    r["requested_at"] = datetime.fromisoformat(r["requested_at"])
+    r["notice_date"], r["notice_deadline"] = _d(r["notice_date"]), _d(r["notice_deadline"])
+    r["target"], r["increase"] = _q(r["target"]), _q(r["increase"])
+    s = {k: v for k, v in d.items() if k not in ("request", "request_id")}
+    s.update({k: _d(s[k]) for k in _DATES})
+    s.update({k: [_d(x) for x in s[k]] for k in _DATE_LISTS})
+    s.update({k: _q(s[k]) for k in _DECIMALS})
+    return scaling.State(request=scaling.Request(**r), **s)
