@@ -21,12 +21,13 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from recon import labels
+from recon import codes, labels
 from recon.progress import SHANGHAI
 from reports.common import Money, env, to_json, write_atomic
 
 #: a pending penalty (附件3 row 3 before the rectification deadline failed) is listed, not deducted
-PENALTY_STATUS = {"counted": "计入", "pending": "待定（不扣）"}
+PENALTY_STATUS = {"counted": codes.PENALTY_STATUS["counted"].label,
+                  "pending": codes.PENALTY_STATUS["pending"].label + "（不扣）"}
 #: per-day values are exact fractions; the evidence shows them to this many places
 DAY_PLACES = Decimal("0.000001")
 

@@ -17,12 +17,14 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from recon import assess, labels, penalties
+from recon import assess, codes, labels, penalties
 from recon.ledgers import incidents as incidents_ledger
 from reports.common import Money, env as _env, to_json, write_atomic
 
 VERDICT = {True: "通过", False: "未通过", None: "无法判定"}
-PENDING = {"counted": "计入", "pending": "待定（未计入）"}
+#: a penalty's status (recon/codes.py PENALTY_STATUS), as the assessment words it
+PENDING = {"counted": codes.PENALTY_STATUS["counted"].label,
+           "pending": codes.PENALTY_STATUS["pending"].label + "（未计入）"}
 
 
 @dataclass
