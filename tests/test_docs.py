@@ -89,13 +89,22 @@ def test_exit_codes_are_documented():
         assert f"| {code} |" in README
 
 
+def _anchors(path) -> set[str]:
+    """GitHub's anchors of a page's headings: lower case, punctuation dropped, spaces -> '-'."""
+    text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.M | re.S)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+            for h in re.findall(r"^#+ (.+)$", text, re.M)}
+
+
 def test_readme_links_every_page_of_docs_and_every_link_resolves():
     pages = sorted(p.name for p in DOCS.glob("*.md"))
     assert not [p for p in pages if f"](docs/{p})" not in README]
     for doc in [ROOT / "README.md", *DOCS.glob("*.md")]:
         text = doc.read_text(encoding="utf-8")
-        for target in re.findall(r"\]\(([^)#\s]+\.md)(?:#[^)]*)?\)", text):
-            assert (doc.parent / target).resolve().exists(), (doc.name, target)
+        for target, anchor in re.findall(r"\]\(([^)#\s]*\.md|)(?:#([^)]*))?\)", text):
+            path = (doc.parent / target).resolve() if target else doc
+            assert path.exists(), (doc.name, target)
+            assert not anchor or anchor in _anchors(path), (doc.name, target, anchor)
 
 
 def test_readme_stays_a_front_page():
