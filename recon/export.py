@@ -127,7 +127,7 @@ ORDER BY d.snapshot_date, d.item_no
 TABLES = (*STORE_TABLES, "focus_cost_usage")
 
 #: how each FOCUS column is filled, and what recon keeps where FOCUS has no column
-#: (README "The Parquet lake" shows this table)
+#: (docs/lake.md shows this table)
 FOCUS_MAPPING = [
     ("ChargePeriodStart / ChargePeriodEnd", "the night's natural day in Asia/Shanghai, "
      "00:00+08:00 to the next 00:00+08:00 (stored as UTC instants)"),

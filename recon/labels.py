@@ -1,31 +1,19 @@
 """Chinese labels for what reports show, and how a quantity is written; codes stay English in JSON.
 
-Every stable code (finding, status, reason, resource type) has its Chinese
-label here and nowhere else.  The SQL that writes finding messages reads the
-same tables through :func:`sql_case`, so a message and a page never name a
-thing two ways.
+Every stable code (finding, status, reason) has its Chinese label once, with its
+meaning, in :mod:`recon.codes`; the tables here are taken from there, beside the
+labels of what is not a code (sources, resource types, exit codes).  The SQL that
+writes finding messages reads the same tables through :func:`sql_case`, so a
+message and a page never name a thing two ways.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
-STATUS = {
-    "ok": "正常",
-    "shortfall": "分配不足",
-    "over": "超合同使用",
-    "idle": "闲置",
-    "unknown": "未知（未有效采集）",
-    "not_measured": "不计量",
-}
-#: what an item's allocated / in-use figure is (connectors/base.py ALLOCATED_BASES, IN_USE_BASES)
-BASIS = {
-    "quota": "配额",
-    "delivered": "已交付资源",
-    "export": "控制台导出",
-    "not_measured": "未计量",
-    "unlimited": "不限",
-    "usage": "使用量",
-}
+from recon import codes
+
+STATUS = codes.labels(codes.ITEM_STATUS)
+BASIS = codes.labels(codes.BASIS)
 
 
 def basis_label(basis: str | None) -> str | None:
@@ -35,58 +23,20 @@ def basis_label(basis: str | None) -> str | None:
     return "+".join(BASIS.get(b, b) for b in basis.split("+"))
 
 
-SEVERITY = {"critical": "严重", "warning": "警告", "info": "提示"}
-SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
-FINDING = {
-    "allocation_shortfall": "分配不足",
-    "usage_over_contract": "超合同使用",
-    "idle_capacity": "资源闲置",
-    "unmapped_resource": "未映射资源",
-    "source_unavailable": "数据源不可用",
-    "data_rejected": "数据未通过校验",
-    "item_unmeasured": "未计量",
-    "allocation_over_contract": "分配超出合同",
-    "scaling_due_soon": "扩容即将到期",
-    "scaling_overdue": "扩容超期未完成",
-    "scaling_late": "扩容延期完成",
-    "scaling_notice_overdue": "书面通知期限已过",
-    "scaling_unverifiable": "扩容无法核实",
-    "scaling_undetermined": "扩容是否按期无法判定",
-    "scaling_reverted": "扩容完成后被收回",
-}
-SCALING = {
-    "pending": "处理中",
-    "partial": "部分完成",
-    "completed": "按期完成",
-    "late": "延期完成",
-    "undetermined": "无法判定",
-    "overdue": "超期未完成",
-    "notice_overdue": "通知期限已过未完成",
-    "unverifiable": "无法核实",
-}
+SEVERITY = codes.labels(codes.SEVERITIES)
+SEVERITY_ORDER = {sev: n for n, sev in enumerate(codes.SEVERITIES)}
+FINDING = codes.labels(codes.FINDINGS)
+SCALING = codes.labels(codes.SCALING_STATE)
+SOURCE_STATUS = codes.labels(codes.SOURCE_STATUS)
+SOURCE_REASON = codes.labels(codes.SOURCE_REASON)
 #: a penalty's status (recon/penalties.py): in the monthly assessment and the index
-PENALTY_STATUS = {"counted": "计入", "pending": "待定（未计入）"}
+PENALTY_STATUS = {"counted": codes.PENALTY_STATUS["counted"].label,
+                  "pending": codes.PENALTY_STATUS["pending"].label + "（未计入）"}
 #: the same status as finance books it: a pending penalty is not deducted
-PENALTY_DEDUCTION = {"counted": "计入", "pending": "待定（不扣）"}
+PENALTY_DEDUCTION = {"counted": codes.PENALTY_STATUS["counted"].label,
+                     "pending": codes.PENALTY_STATUS["pending"].label + "（不扣）"}
 #: a month's verdict (recon/assess.py: passed True / False / None)
 VERDICT = {True: "通过", False: "未通过", None: "无法判定"}
-SOURCE_STATUS = {"ok": "正常", "failed": "采集失败", "rejected": "校验未通过"}
-#: why a source failed, by the ``reason_code`` the connectors put in the source's stats;
-#: the technical detail (the raw reason) follows the label (see :func:`reason_text`)
-SOURCE_REASON = {
-    "timeout": "超时",
-    "connect": "无法连接",
-    "http_5xx": "服务端错误",
-    "http_4xx": "请求被拒绝",
-    "malformed": "应答格式错误",
-    "not_in_catalog": "服务目录中无此服务",
-    "version": "无可用的 API 版本",
-    "auth": "认证失败",
-    "dependency": "依赖的数据源失败",
-    "error": "采集出错",
-    "stale": "数据不是本日的",
-    "rejected": "数据未通过校验",
-}
 #: what a source is, for a reader who does not know OpenStack's service names
 SOURCE = {
     "openstack:compute": "云主机",
@@ -120,18 +70,8 @@ EXIT = {
 }
 #: the same verdicts in a word, where a column is narrow (the index on a phone)
 EXIT_SHORT = {0: "正常", 1: "有问题", 2: "不完整", 3: "输入错误", 4: "数据库不可用"}
-FINANCE_STATUS = {
-    "ok": "正确",
-    "price_mismatch": "单价与合同不符",
-    "quantity_over_contract": "数量超出合同",
-    "billed_over_delivered": "计费高于实际交付",
-    "arithmetic_error": "金额计算错误",
-    "unknown_item": "非合同项目",
-    "daxie_mismatch": "大写金额不符",
-    "missing_item": "合同项目未计费",
-}
-NIGHT_STATE = {"measured": "已计量", "unknown": "未知（未有效采集）", "not_measured": "分配数量无计量",
-               "outside_term": "服务期外"}
+FINANCE_STATUS = codes.labels(codes.LINE_STATUS)
+NIGHT_STATE = codes.labels(codes.NIGHT_STATE)
 
 
 def source_name(source: str) -> str:

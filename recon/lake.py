@@ -25,7 +25,7 @@ out as Spark SQL.  The rewrites, each for a reason:
 Severity comes from :data:`recon.reconcile.SEVERITY`, as DuckDB's UPDATE sets it.
 No figure depends on how an engine divides or rounds: reconcile's SQL divides only in
 integers and rounds only in DECIMAL casts and ``round(DECIMAL)``, which both engines
-do half up (README "Rounding").
+do half up (docs/reports.md, "Rounding").
 What stays per agency: the pull, the scaling ledger's flags and the reports.
 """
 from __future__ import annotations

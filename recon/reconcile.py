@@ -27,12 +27,9 @@ Reads what the store holds for a set of dates and writes ``item_days`` and
   division.  Nothing passes through DOUBLE, so DuckDB and Spark (recon/lake.py
   runs this SQL there) store the same figures, ties included.
 
-Finding codes are stable (reports, alerts and the monthly assessment key on
-them): allocation_shortfall, usage_over_contract, idle_capacity,
-unmapped_resource, source_unavailable, data_rejected, item_unmeasured,
-allocation_over_contract (allocated above the contracted quantity in force,
-i.e. with no dated supplementary contract covering it); recon.scaling adds
-the scaling_* codes.
+Finding codes are stable (reports and alerts key on them); each is listed once,
+with its severity and label, in recon/codes.py (``by = "reconcile"`` for those
+this SQL draws; the scaling ledger adds the scaling_* codes).
 """
 from __future__ import annotations
 
@@ -42,21 +39,13 @@ from fractions import Fraction
 
 import pandas as pd
 
-from recon import labels
+from recon import codes, labels
 from recon.contract import day_share
 from recon.store import MONEY, QTY
 
-#: severity per finding code; "critical" and "warning" need attention (exit 1)
-SEVERITY = {
-    "allocation_shortfall": "critical",
-    "source_unavailable": "critical",
-    "data_rejected": "critical",
-    "usage_over_contract": "warning",
-    "unmapped_resource": "warning",
-    "item_unmeasured": "warning",
-    "allocation_over_contract": "warning",
-    "idle_capacity": "info",
-}
+#: severity per finding code the SQL draws (recon/codes.py, the one table); "critical" and
+#: "warning" need attention (exit 1)
+SEVERITY = codes.severity("reconcile")
 #: the value of one unit of an item for one day, to 1e-10 yuan
 UNIT_DAY_EXP = Decimal("1e-10")
 #: how many resource ids a finding carries (the count is always exact)

@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from recon import labels
+from recon import codes, labels
 from recon.errors import InputError
 from recon.money import fmt
 from recon.progress import SHANGHAI
@@ -494,40 +494,40 @@ def findings(store, contract, day: date, basis: str = "contract",
             figures["penalty"] = str(amount)
             fine = f"违约金 {fmt(amount)} 元"
         if st.state == "unverifiable":
-            out.append(("scaling_unverifiable", "info", r.item_no,
+            out.append(codes.finding("scaling_unverifiable", r.item_no,
                         f"{head}：本项至今没有任何数据源计量到分配数量，无法核实，请人工确认",
                         figures))
         elif st.state == "notice_overdue":
-            out.append(("scaling_notice_overdue", "critical", r.item_no,
+            out.append(codes.finding("scaling_notice_overdue", r.item_no,
                         f"{head}：书面通知期限 {r.notice_deadline} 已过仍未完成，适用附件3第4条"
                         f"（{fine}）；{_allocation_text(st, unit)}{unknown}",
                         figures))
         elif st.state == "overdue":
-            out.append(("scaling_overdue", "critical", r.item_no,
+            out.append(codes.finding("scaling_overdue", r.item_no,
                         f"{head}：已第 {st.day} 天，{day7}实测分配低于目标，未在 7 个自然日内"
                         f"完成；{_allocation_text(st, unit)}{unknown}{notice}", figures))
         elif st.state in ("pending", "partial") and st.day in DUE_SOON_DAYS:
-            out.append(("scaling_due_soon", "warning", r.item_no,
+            out.append(codes.finding("scaling_due_soon", r.item_no,
                         f"{head}：第 {st.day} 天，须于 {day7}前完成，剩 "
                         f"{DEADLINE_DAYS - st.day} 天；{_allocation_text(st, unit)}{unknown}",
                         figures))
         elif st.state == "undetermined" and (st.completed_on is None or st.completed_on == day):
             now = (f"于 {st.completed_on} 实测达到目标" if st.completed_on else
                    f"此后仍未达到目标，{_allocation_text(st, unit)}")
-            out.append(("scaling_undetermined", "warning", r.item_no,
+            out.append(codes.finding("scaling_undetermined", r.item_no,
                         f"{head}：{day7}未能采集，是否在 7 个自然日内完成无法判定（不认定按期，"
                         f"也不认定超期）；{now}{unknown}{notice}", figures))
         elif st.state == "late" and st.completed_on == day:
-            out.append(("scaling_late", "warning", r.item_no,
+            out.append(codes.finding("scaling_late", r.item_no,
                         f"{head}：于 {st.completed_on} 完成，晚于 7 个自然日期限 {r.deadline}"
                         f"{unknown}{notice}", figures))
         if st.state == "late" and st.penalty_applies and st.completed_on == day:
-            out.append(("scaling_notice_overdue", "critical", r.item_no,
+            out.append(codes.finding("scaling_notice_overdue", r.item_no,
                         f"{head}：完成日 {st.completed_on} 晚于书面通知期限 {r.notice_deadline}，"
                         f"适用附件3第4条（{fine}）", figures))
         if day in st.reverted_on:
             how = "按期" if st.state == "completed" else "已"
-            out.append(("scaling_reverted", "warning", r.item_no,
+            out.append(codes.finding("scaling_reverted", r.item_no,
                         f"{head}：{how}于 {st.completed_on} 完成，{day} 实测分配 "
                         f"{latest} 又低于目标：扩容后被收回（不追溯为延期，"
                         f"不计违约金）", figures))

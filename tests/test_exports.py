@@ -137,7 +137,7 @@ def test_dated_folder_wins(connector, workdir):
         "export:licences", "export:network-vpn", "export:security", "export:value-added"]
 
 
-# -- export dates (README "Console exports") ---------------------------------------
+# -- export dates (docs/exports.md) ------------------------------------------------
 def test_undated_export_is_rejected_never_fresh(connector, tmp_path):
     path = tmp_path / "security.csv"
     path.write_text(HEADER + "17,主机杀毒服务,av,杀毒,74,70,台\n", encoding="utf-8")

@@ -374,15 +374,15 @@ def test_bad_notify_settings_exit_3_before_anything_is_written(workdir, capsys, 
     assert not (workdir / "recon.duckdb").exists() and not (workdir / "out").exists()
 
 
-def test_the_readme_example_is_valid_configuration():
+def test_the_documented_example_is_valid_configuration():
     import tomllib
     from types import SimpleNamespace
 
     from recon.notify import load_settings
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Notifications"):]
-    start = section.index("```toml") + len("```toml")
-    example = section[start:section.index("```", start)]
-    settings = load_settings(SimpleNamespace(path=Path("README.md"), extra=tomllib.loads(example)))
+    page = (ROOT / "docs" / "notifications.md").read_text(encoding="utf-8")
+    start = page.index("```toml") + len("```toml")
+    example = page[start:page.index("```", start)]
+    settings = load_settings(SimpleNamespace(path=Path("docs/notifications.md"),
+                                             extra=tomllib.loads(example)))
     assert [c.type for c in settings.channels] == ["smtp", "wecom", "dingtalk", "feishu", "json"]

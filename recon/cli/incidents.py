@@ -62,7 +62,7 @@ def register(sub) -> None:
                           "zone are Beijing time. A bad row stops the import naming its line "
                           "and column; nothing is recorded (exit 3). A changed row is a new "
                           "revision.")
-    imp.add_argument("file")
+    imp.add_argument("file", help="the incidents ledger (CSV or XLSX)")
     add_db(imp)
     imp.set_defaults(func=cmd_import)
     lst = isub.add_parser("list", help="the incidents, latest revisions",

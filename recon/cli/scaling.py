@@ -92,7 +92,7 @@ def register(sub) -> None:
                           "or 扩容数量/increase, 申请时间/requested_at, 书面通知日期/notice_date, "
                           "通知期限/notice_deadline, 备注/note. UTF-8, BOM or GBK. A bad row "
                           "stops the import with its line; nothing is recorded.")
-    imp.add_argument("file")
+    imp.add_argument("file", help="the scaling requests (CSV or XLSX)")
     add_db(imp)
     imp.set_defaults(func=cmd_import)
     lst = ssub.add_parser("list", help="each request's state on a night",

@@ -1,6 +1,6 @@
 """Verify a billing statement line by line against the contract and the store.
 
-The rules (README "Finance" states them with a worked example):
+The rules (docs/finance.md states them with a worked example):
 
 * **Price.**  The contract's unit prices cover the whole 12-month term and
   include tax (第二条, 第七条).  A line bills unit price x quantity x the
