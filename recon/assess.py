@@ -232,8 +232,12 @@ class ItemMonth:
     in_use: Decimal | None
     delivered_ratio: Decimal | None
     undelivered_value: Decimal           # sum of the nights' shortfall value
-    measured_nights: int
+    measured_nights: int                 # nights a source measured the allocation
     unknown_nights: int
+    #: nights nothing verified the allocation: no source measures it (未计量) or the night
+    #: is unknown; their contracted value is 未核实, never delivered and never 0
+    unverified_nights: int
+    unverified_value: Decimal
     shortfall_nights: int
     longest_shortfall: int
     series: list[tuple[date, Decimal | None, Decimal | None]]   # (night, allocated, contracted)
@@ -276,7 +280,9 @@ def item_months(store, contract, p: Period, lookback: int) -> list[ItemMonth]:
     (unknown nights neither count nor break a run; the run may begin ``lookback`` nights
     before the period)."""
     rows = store.db.execute("""
-        SELECT item_no, snapshot_date, contracted, allocated, in_use, status, shortfall_value
+        SELECT item_no, snapshot_date, contracted, allocated, in_use,
+               CASE WHEN allocated_basis = 'not_measured' AND status <> 'unknown'
+                    THEN 'not_measured' ELSE status END, shortfall_value, day_value
         FROM item_days WHERE snapshot_date BETWEEN ? AND ? ORDER BY item_no, snapshot_date
     """, [p.first - timedelta(days=lookback), p.last]).fetchall()
     by_item: dict[int, list] = {}
@@ -287,13 +293,14 @@ def item_months(store, contract, p: Period, lookback: int) -> list[ItemMonth]:
         nights = by_item.get(item_no, [])
         run = longest = 0
         in_period = [n for n in nights if n[0] >= p.first]
-        for day, _c, _a, _u, status, _v in nights:
+        for day, _c, _a, _u, status, _v, _dv in nights:
             if status in ("unknown", "not_measured"):
                 continue
             run = run + 1 if status == "shortfall" else 0
             if day >= p.first:
                 longest = max(longest, run)
         measured = [n for n in in_period if n[4] not in ("unknown", "not_measured")]
+        unverified = [n for n in in_period if n[4] in ("unknown", "not_measured")]
         contracted = [contract.quantity_on(item_no, d) for d in p.days]
         alloc = [n[2] for n in measured if n[2] is not None]
         use = [n[3] for n in measured if n[3] is not None]
@@ -307,7 +314,8 @@ def item_months(store, contract, p: Period, lookback: int) -> list[ItemMonth]:
             a_mean.quantize(Decimal("0.01")) if a_mean is not None else None,
             mean(use).quantize(Decimal("0.01")) if use else None, ratio,
             sum((n[5] or Decimal(0) for n in measured), Decimal(0)),
-            len(measured), sum(n[4] == "unknown" for n in in_period),
+            len(measured), sum(n[4] == "unknown" for n in in_period), len(unverified),
+            sum((n[6] or Decimal(0) for n in unverified), Decimal(0)),
             sum(n[4] == "shortfall" for n in measured), longest,
             [(d, *series.get(d, (None, contract.quantity_on(item_no, d)))) for d in p.days]))
     return out
@@ -340,7 +348,11 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
     long_runs = [i for i in items if i.longest_shortfall > n]
     # items a source should have measured and none did on any night of the period (an item
     # not measurable by design is 'not_measured', never unknown, and is not expected here)
-    never = [i.item_no for i in items if i.measured_nights == 0 and i.unknown_nights > 0]
+    never = [i.item_no for i in items if i.measured_nights == 0 and i.unknown_nights > 0
+             and i.unverified_nights == i.unknown_nights]
+    # items no source measures the allocation of (未计量): not judged, and never passed
+    unverifiable = [i for i in items if i.measured_nights == 0 and
+                    i.unverified_nights > i.unknown_nights]
     if long_runs:
         add("delivery", False, f"{len(long_runs)} 项", f"缺口不超过 {n} 天",
             "；".join(f"第{i.item_no}项 连续 {i.longest_shortfall} 个已采集夜晚分配不足"
@@ -355,6 +367,11 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
         add("delivery", True, "0 项", f"缺口不超过 {n} 天",
             "各项分配不足均未超过期限" + (f"（第{'、'.join(str(i.item_no) for i in short)}项 "
                                         f"有短期缺口）" if short else "，无分配不足"))
+    if unverifiable:
+        value = sum((i.unverified_value for i in unverifiable), Decimal(0))
+        out[-1].reason += (f"；第{'、'.join(str(i.item_no) for i in unverifiable)}项 无数据源计量"
+                           f"分配，未核实（合同价值 {value.quantize(Decimal('0.01')):,} 元），"
+                           f"不在本条判定之内")
     # scaling: any night of the period past day 7 with the request incomplete
     breached, unsure = [], []
     for st in states:

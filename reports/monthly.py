@@ -49,9 +49,11 @@ class ItemLine:
     allocated: Decimal | None         # mean over measured nights
     in_use: Decimal | None
     delivered_ratio: Decimal | None
-    undelivered_value: Decimal
+    undelivered_value: Decimal | None  # None: nothing measured it (未核实), never 0
     measured_nights: int
     unknown_nights: int
+    unverified_nights: int
+    unverified_value: Decimal         # contracted value of nights nothing verified
     shortfall_nights: int
     longest_shortfall: int
     measured_by: str
@@ -151,6 +153,11 @@ class MonthlyReport:
     recent_months: list[dict]        # [{month, passed, verdict}] up to this one
     items: list[ItemLine]
     undelivered_value: Money
+    #: what no source verified: its own total, never counted as delivered
+    unverified_value: Money
+    #: of which the items no source measures at all (未计量), and those items
+    unmeasurable_value: Money
+    unmeasurable_items: list[int]
     scaling: list[ScalingLine]
     service_levels: ServiceLevels
     incidents: list[IncidentLine]
@@ -202,10 +209,14 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         "AND allocated_basis IS NOT NULL "
         "QUALIFY row_number() OVER (PARTITION BY item_no ORDER BY snapshot_date DESC) = 1",
         [p.first, p.last]).fetchall())
+    unmeasurable = [i for i in a.items if i.measured_nights == 0
+                    and i.unverified_nights > i.unknown_nights]
     items = [ItemLine(i.item_no, contract.items[i.item_no].short_name,
                       contract.items[i.item_no].unit, i.contracted, i.allocated, i.in_use,
-                      i.delivered_ratio, i.undelivered_value.quantize(Decimal("0.01")),
-                      i.measured_nights, i.unknown_nights, i.shortfall_nights,
+                      i.delivered_ratio,
+                      i.undelivered_value.quantize(Decimal("0.01")) if i.measured_nights else None,
+                      i.measured_nights, i.unknown_nights, i.unverified_nights,
+                      i.unverified_value.quantize(Decimal("0.01")), i.shortfall_nights,
                       i.longest_shortfall, measured_by.get(i.item_no) or "-",
                       labels.basis_label(basis.get(i.item_no)), i.series)
              for i in a.items]
@@ -254,7 +265,10 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         v["failed_in_a_row"],
         [{"month": h["month"], "passed": h["passed"], "verdict": VERDICT[h["passed"]],
           "failed_in_a_row": h["failed_in_a_row"]} for h in verdicts[-6:]],
-        items, Money.of(sum((i.undelivered_value for i in items), Decimal(0))),
+        items, Money.of(sum((i.undelivered_value or 0 for i in items), Decimal(0))),
+        Money.of(sum((i.unverified_value for i in a.items), Decimal(0))),
+        Money.of(sum((i.unverified_value for i in unmeasurable), Decimal(0))),
+        [i.item_no for i in unmeasurable],
         scaling_lines, sl, inc_lines, pens,
         Money.of(stored.penalty_total(store, p.last, month=p.month)),
         Money.of(total), Money.of(cap), total > cap, a.coverage.gaps, nights,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,32 @@ def test_demo_plays_nights_through_the_sdk(tmp_path):
     assert len(month["gaps"]) == 28 and (tmp_path / "demo" / "monthly" / "2026-11" /
                                          "assessment.pdf").stat().st_size > 10000
     assert "monthly/2026-11/assessment.html" in (tmp_path / "demo" / "index.html").read_text("utf-8")
+
+
+def test_items_no_source_verifies_are_unverified_never_delivered(tmp_path):
+    """Items 13, 15, 25, 26 and 30: OpenStack sees only their use and no export gives their
+    allocation (未计量).  Their value is 未核实: its own column and total, never 0 delivered
+    value, never counted as measured nights, named in the delivery criterion."""
+    import duckdb
+
+    assert run_demo(2, tmp_path / "demo", quiet=True) == 0
+    month = json.loads((tmp_path / "demo" / "monthly" / "2026-11" / "assessment.json")
+                       .read_text(encoding="utf-8"))
+    items = {i["item_no"]: i for i in month["items"]}
+    assert month["unmeasurable_items"] == [13, 15, 25, 26, 30]
+    db = duckdb.connect(str(tmp_path / "demo" / "demo.duckdb"), read_only=True)
+    value = {no: v for no, v in db.execute(
+        "SELECT item_no, sum(day_value) FROM item_days WHERE item_no IN (13, 15, 25, 26, 30) "
+        "GROUP BY 1").fetchall()}
+    db.close()
+    for no in (13, 15, 25, 26, 30):
+        assert items[no]["undelivered_value"] is None            # not 0.00
+        assert items[no]["measured_nights"] == 0 and items[no]["unverified_nights"] == 2
+        assert items[no]["unverified_value"] == str(value[no].quantize(Decimal("0.01")))
+    total = sum(value.values()).quantize(Decimal("0.01"))
+    assert month["unmeasurable_value"]["amount"] == str(total)
+    assert Decimal(month["unverified_value"]["amount"]) >= total
+    delivery = next(c for c in month["criteria"] if c["code"] == "delivery")
+    assert "第13、15、25、26、30项 无数据源计量分配，未核实" in delivery["reason"]
+    html = (tmp_path / "demo" / "monthly" / "2026-11" / "assessment.html").read_text("utf-8")
+    assert "本月未核实价值合计" in html and month["unverified_value"]["daxie"] in html
