@@ -22,10 +22,13 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
-from recon import labels
+from recon import labels, penalties
+from recon.contract import load_contract
 from recon.money import cents
 from recon.progress import SHANGHAI
+from recon.store import Store
 from reports.common import Money, env, to_json, write_atomic
+from reports.nightly import build_nightly, write_nightly
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +203,7 @@ def _source_gaps(store) -> list[SourceGaps]:
 
 def _penalties(store, contract, dates, config):
     """The penalty ledger up to the last night, and its running total on each night."""
-    from recon import penalties
-
-    cap = Money.of(penalties.cap(contract))
+    cap = Money.of(penalties.cap(contract, config))
     if not dates:
         return [], [], Money.of(0), cap
     ledger = penalties.ledger(store, contract, config, dates[-1])
@@ -249,10 +250,6 @@ def _finance(out_dir: Path) -> list[FinanceRow]:
 # -- writing ---------------------------------------------------------------------------
 def rebuild(config, db_path: Path, out_dir: Path) -> Path:
     """Write OUT/index.html and index.json from the store, re-rendering missing nightly reports."""
-    from recon.contract import load_contract
-    from reports.nightly import build_nightly, write_nightly
-    from recon.store import Store
-
     contract = load_contract(config)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

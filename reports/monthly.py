@@ -11,13 +11,14 @@ are ordered, and the PDF's metadata is fixed to the data.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from recon import assess, labels, penalties
+from recon import assess, labels, penalties, rules as rulebook
 from recon.ledgers import incidents as incidents_ledger
 from reports.common import Money, env as _env, to_json, write_atomic
 
@@ -197,7 +198,7 @@ def _minutes(seconds) -> Decimal | None:
 
 
 def build_monthly(store, contract, config, month: str) -> MonthlyReport:
-    rules = assess.load_rules(config)
+    rules = rulebook.load(config)
     p = assess.period(contract, month)
     hist = assess.history(store, contract, config, rules, p.month)
     a = hist[-1]
@@ -233,7 +234,7 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         _t(i.started_at), _t(i.responded_at), _t(i.on_site_at), _t(i.recovered_at),
         i.incident_id in f.open_at_end, i.outage, i.complaint, i.event_level, i.major_loss,
         i.impact, i.note) for i in incidents_ledger.in_period(store, p.first, p.last)]
-    floor = Decimal(str(rules.criteria["availability"].get("min_availability", "0.9999")))
+    floor = rules.min_availability
     term_a, term_b = len(f.events_a), len(f.events_b)
     reasons = []
     if term_a:
@@ -251,7 +252,7 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         f.events_a, f.events_b, bool(reasons),
         ("第十二条：合同年度内" + "，".join(reasons) + "，甲方有权解除合同") if reasons else
         f"合同年度内 A 级事件 {term_a} 次、B 级事件 {term_b} 次，未达到第十二条解除条件")
-    cap = penalties.cap(contract)
+    cap = rules.cap(contract)
     pen_lines = [PenaltyLine(x.key, x.dated, x.month, x.month == p.month, x.clause,
                              x.coefficient, x.fee, x.amount, x.status, PENDING[x.status],
                              x.reason, x.running_total, x.over_cap) for x in pens]
@@ -374,9 +375,7 @@ def render_html(report: MonthlyReport) -> str:
 
 def render_pdf(report: MonthlyReport, html: str) -> bytes:
     """WeasyPrint's PDF of the HTML; metadata dated by the data, never the clock."""
-    import logging
-
-    import weasyprint
+    import weasyprint  # heavy (pango, fonts): imported only when a PDF is written
 
     # the shared stylesheet has screen rules (phone layout, scrolling tables) WeasyPrint
     # does not know; it skips them, and its warnings would only be noise in cron mail

@@ -21,7 +21,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from recon import labels
+from recon import labels, penalties
+from recon.ledgers import scaling
 from recon.progress import SHANGHAI
 from reports.common import Money, env, to_json, write_atomic
 
@@ -176,8 +177,6 @@ def exit_code_for(report_findings: list[FindingLine], sources: list[SourceLine])
 
 
 def build_scaling(store, contract, snapshot_date: date, config):
-    from recon import penalties, scaling
-
     basis, coef = config.penalty_basis, penalties.scaling_coefficient(config)
     lines = []
     for st in scaling.states(store, contract, snapshot_date):
@@ -192,7 +191,7 @@ def build_scaling(store, contract, snapshot_date: date, config):
                                  st.latest_on if st.latest_on != snapshot_date else None))
     # the total is every penalty of the ledger dated up to this night, not only scaling's
     total = penalties.total(penalties.ledger(store, contract, config, snapshot_date))
-    return lines, Money.of(total), Money.of(penalties.cap(contract))
+    return lines, Money.of(total), Money.of(penalties.cap(contract, config))
 
 
 def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> NightlyReport:

@@ -37,7 +37,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from recon import labels
+from recon import labels, penalties
 from recon.contract import day_share
 from recon.finance.statements import Statement, StatementLine
 from recon.money import cents, daxie, daxie_matches
@@ -155,8 +155,6 @@ def delivered_on(night: dict | None, contracted: Decimal, source: str
 def penalties_in_period(store, contract, config, start: date, end: date) -> list:
     """The penalty ledger's penalties (recon.penalties: scaling, service levels, the
     monthly rule) dated inside [start, end]; finance shows them, it never prices them."""
-    from recon import penalties
-
     return [p for p in penalties.ledger(store, contract, config, end) if start <= p.dated <= end]
 
 
