@@ -116,6 +116,14 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
     """Check one request; raises ValueError with the field name first ("field: why")."""
     if not request_id:
         raise ValueError("request_id: empty")
+    try:
+        cell.check_text(request_id)
+    except ValueError as exc:
+        raise ValueError(f"request_id: {exc}") from None
+    note, stripped = cell.free_text(note)
+    if stripped:
+        cell.log.warning("%s: request %s: control characters removed from the note", origin,
+                         request_id)
     if item_no not in contract.items:
         raise ValueError(f"item_no: item {item_no} is not in the contract")
     if bool(target) == bool(increase):
