@@ -339,13 +339,6 @@ def test_changes_are_revisions(workdir, capsys):
         assert scaling.requests(store)[0].requested_date == date(2026, 11, 4)
 
 
-def test_day_counting_in_shanghai():
-    contract = load_contract(load_config(BUNDLED_CONFIG))
-    late_utc = scaling.make_request(contract, "R", 6, "1", None, "2026-11-02T17:30:00+00:00")
-    assert late_utc.requested_date == date(2026, 11, 3)   # 01:30 in Beijing
-    assert late_utc.deadline == date(2026, 11, 10)
-
-
 def test_penalty_basis_item():
     contract = load_contract(load_config(BUNDLED_CONFIG))
     # 207,908.64 / 12 x 20%
