@@ -66,7 +66,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from connectors.base import Lines, Measurement, SourceResult  # noqa: E402
-from recon import conclude, labels, penalties, scaling  # noqa: E402
+from recon import conclude, labels, penalties  # noqa: E402
+from recon.ledgers import scaling  # noqa: E402
 from recon.config import load_config  # noqa: E402
 from recon.contract import load_contract  # noqa: E402
 from recon.data import BUNDLED_CONFIG  # noqa: E402

@@ -38,14 +38,15 @@ newest one not dated after D is read.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
 from connectors.base import Lines, Measurement, SourceResult
+from recon import cells
 from recon.errors import InputError
 from recon.progress import SHANGHAI
 from recon.textfiles import Table, read_table
@@ -84,17 +85,8 @@ def split_name(path: Path) -> tuple[str, date | None]:
 
 
 def parse_export_date(text: str) -> date:
-    """'2026-11-10', '2026/11/10', '20261110' or a time (a zone is read in Asia/Shanghai)."""
-    text = text.strip().replace("/", "-")
-    if re.fullmatch(r"\d{8}", text):
-        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-    try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not a date (YYYY-MM-DD): {text!r}") from None
-    return value.astimezone(SHANGHAI).date() if value.tzinfo else value.date()
+    """A date or a time (recon.cells.moment), as the date it is in Beijing."""
+    return cells.moment(text).astimezone(SHANGHAI).date()
 
 
 def export_files(exports_dir: Path, snapshot_date: date) -> list[Path]:
@@ -219,11 +211,9 @@ class ExportConnector:
             dates.append((named, "取自文件名"))
         if "export_date" in found:
             col = found["export_date"]
-            for line, cells in table.rows:
-                try:
-                    dates.append((parse_export_date(cells.get(col, "")), f"取自{col}列第 {line} 行"))
-                except ValueError as exc:
-                    raise InputError(path, str(exc), line=line, column=col) from None
+            for line, row in table.rows:
+                when = cells.read(path, line, col, parse_export_date, row.get(col, ""))
+                dates.append((when, f"取自{col}列第 {line} 行"))
         if not dates:
             return (f"{path.name}：未注明导出日期（文件名中没有日期，没有“导出日期”列，"
                     f"也不在 {day} 的文件夹中），无法确认是 {day} 当晚的数据，本晚不计入", None)
@@ -243,15 +233,11 @@ class ExportConnector:
             raise InputError(path, "needs a 序号 (item_no) or 服务名称 (service) column", line=1,
                              column="服务名称")
         rows = []
-        for line, cells in table.rows:
-            get = lambda k: cells.get(found[k], "") if k in found else ""  # noqa: E731
+        for line, row in table.rows:
+            get = lambda k: row.get(found[k], "") if k in found else ""  # noqa: E731
             item = None
             if get("item_no"):
-                try:
-                    item = int(Decimal(get("item_no")))
-                except (InvalidOperation, ValueError):
-                    raise InputError(path, f"not an item number: {get('item_no')!r}", line=line,
-                                     column=found["item_no"]) from None
+                item = cells.read(path, line, found["item_no"], cells.whole, get("item_no"))
                 if item not in self.contract.items:
                     raise InputError(path, f"item {item} is not in the contract", line=line,
                                      column=found["item_no"])
@@ -260,17 +246,8 @@ class ExportConnector:
             else:
                 raise InputError(path, "row names neither an item nor a service", line=line,
                                  column=found.get("service", found.get("item_no")))
-            qty = {}
-            for key in ("allocated", "in_use"):
-                text = get(key).replace(",", "")
-                try:
-                    qty[key] = Decimal(text)
-                except InvalidOperation:
-                    raise InputError(path, f"not a number: {get(key)!r}", line=line,
-                                     column=found[key]) from None
-                if not qty[key].is_finite():
-                    raise InputError(path, f"not a number: {get(key)!r}", line=line,
-                                     column=found[key])
+            qty = {key: cells.read(path, line, found[key], cells.number, get(key))
+                   for key in ("allocated", "in_use")}
             rows.append({"line": line, "item_no": item,
                          "service": get("service") or self.contract.items[item].short_name,
                          "resource_id": get("resource_id"), "resource_name": get("resource_name"),

@@ -11,24 +11,32 @@ import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recon.config import ANY_KEYS, check_keys, read_toml
+from recon.config import ANY_KEYS, Key, Rows, check_keys, read_toml
 from recon.errors import ConfigError
 
-#: every table and key mapping.toml may have (see recon.config.check_keys), in one place:
-#: a new mapping key is added here and nowhere else; a key not declared here is a typo and
-#: stops the run (exit 3) instead of a rule silently unused
+#: every table and key mapping.toml may have (see recon.config.check_keys), each with its
+#: type, in one place: a new mapping key is added here and nowhere else; a key not declared
+#: here is a typo and stops the run (exit 3) instead of a rule silently unused, and a value
+#: of the wrong type stops it at load (exit 3 naming file, line and key)
+_ITEM = Key(int, None, low=1)
 SCHEMA: dict = {
     "compute": {
-        "vcpu_item": None, "ram_item": None, "cores_quota": None, "ram_quota": None,
-        "baremetal": dict.fromkeys(("item", "resource_classes", "flavor_names")),
-        "service_hosts": {"item": None, "metadata": ANY_KEYS},
+        "vcpu_item": _ITEM, "ram_item": _ITEM,
+        "cores_quota": Key(str, None, nonempty=True), "ram_quota": Key(str, None, nonempty=True),
+        "baremetal": Rows(item=Key(int, low=1), resource_classes=Key(list, None),
+                          flavor_names=Key(list, None)),
+        "service_hosts": Rows(item=Key(int, low=1), metadata=ANY_KEYS),
     },
-    "block_storage": {"backup_item": None, "volume_types": ANY_KEYS},
-    "object_store": dict.fromkeys(("item",)),
-    "network": dict.fromkeys(("bandwidth_item", "bandwidth_policies", "floating_ip_item",
-                              "floating_ip_allocated", "ipsec_item", "snat_item")),
-    "load_balancer": dict.fromkeys(("item",)),
-    "licences": dict.fromkeys(("item", "os_type", "os_distro")),
+    "block_storage": {"backup_item": _ITEM, "volume_types": ANY_KEYS},
+    "object_store": {"item": _ITEM},
+    "network": {
+        "bandwidth_item": _ITEM, "bandwidth_policies": Key(list, None),
+        "floating_ip_item": _ITEM,
+        "floating_ip_allocated": Key(str, "quota", choices=("quota", "resources")),
+        "ipsec_item": _ITEM, "snat_item": _ITEM,
+    },
+    "load_balancer": {"item": _ITEM},
+    "licences": Rows(item=Key(int, low=1), os_type=Key(list, None), os_distro=Key(list, None)),
     "exports": {"aliases": ANY_KEYS},
 }
 
@@ -128,8 +136,6 @@ def load_mapping(path: Path, contract) -> Mapping:
     for key, item in _items_in(raw):
         if not isinstance(item, int) or item not in contract.items:
             raise ConfigError(f"{path}: {key} = {item!r} is not an item of the contract")
-    if raw.get("network", {}).get("floating_ip_allocated", "quota") not in ("quota", "resources"):
-        raise ConfigError(f"{path}: network.floating_ip_allocated must be 'quota' or 'resources'")
     names: dict[str, int] = {}
     for item in contract.items.values():
         names[_norm(item.name)] = item.item_no

@@ -3,7 +3,7 @@
 Months are calendar months in Asia/Shanghai; the contract's first and last
 months are partial (2026-07-10 .. 07-31, 2027-07-01 .. 07-09) and say so.
 The criteria and their thresholds are data (``assessment.toml``, each citing
-its clause); their codes are stable: ``delivery``, ``scaling``,
+its clause, typed by recon.rules); their codes are stable: ``delivery``, ``scaling``,
 ``availability``, ``response_time``, ``recovery_time``, ``on_site``,
 ``data_completeness``.
 
@@ -20,138 +20,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from pathlib import Path
 
-from recon import scaling
-from recon.config import read_toml
-from recon.data import CONFIG_DIR
 from recon.errors import ConfigError
-from recon.ledgers import incidents
-
-CODES = ("delivery", "scaling", "availability", "response_time", "recovery_time", "on_site",
-         "data_completeness")
-#: the bundled criteria, beside the bundled recon.toml
-RULES_FILE = CONFIG_DIR / "assessment.toml"
-
-
-# -- the rules (assessment.toml) ---------------------------------------------------------
-@dataclass(frozen=True)
-class AnnexRow:
-    annex: int
-    row: int
-    text: str
-    coefficient: Decimal
-    rule: str | None
-    above: Decimal | None
-    upto: Decimal | None
-    count: int | None
-    complaints: int | None
-
-    @property
-    def clause(self) -> str:
-        return f"附件{self.annex}第{self.row}条"
-
-
-@dataclass(frozen=True)
-class Rules:
-    path: Path
-    criteria: dict[str, dict]
-    annex: list[AnnexRow]
-    consecutive_months: int
-    rectification_failed: tuple[str, ...]
-    unattended_after_minutes: int
-
-    def rows(self, rule: str, annex: int | None = None) -> list[AnnexRow]:
-        return [r for r in self.annex if r.rule == rule and (annex is None or r.annex == annex)]
-
-    def row(self, annex: int, row: int) -> AnnexRow:
-        return next(r for r in self.annex if r.annex == annex and r.row == row)
-
-
-#: the keys each table of assessment.toml may have: a misspelt threshold must not fall
-#: back to its default unnoticed
-_COMMON = {"code", "name", "clause", "required"}
-KEYS = {
-    "top": {"criteria", "monthly_rule", "on_site", "annex2", "annex3"},
-    "delivery": _COMMON | {"max_shortfall_days"},
-    "scaling": _COMMON,
-    "availability": _COMMON | {"min_availability"},
-    "response_time": _COMMON | {"max_mean_minutes"},
-    "recovery_time": _COMMON | {"max_mean_minutes", "max_mean_minutes_important"},
-    "on_site": _COMMON | {"max_minutes"},
-    "data_completeness": _COMMON | {"min_complete_share"},
-    "monthly_rule": {"consecutive_months", "rectification_failed"},
-    "on_site_table": {"unattended_after_minutes"},
-    "annex": {"row", "text", "coefficient", "rule", "above", "upto", "count", "complaints"},
-}
-
-
-def _check_keys(path, where: str, table: dict, allowed: set) -> None:
-    import difflib
-
-    for key in table:
-        if key not in allowed:
-            near = difflib.get_close_matches(key, sorted(allowed), n=1)
-            raise ConfigError(f"{path} {where}: unknown key {key!r}"
-                              + (f" (did you mean {near[0]!r}?)" if near else ""))
-
-
-def load_rules(config) -> Rules:
-    """assessment.toml (``[assessment] file`` in recon.toml, else the bundled one), checked."""
-    name = (config.extra.get("assessment") or {}).get("file")
-    path = (config.path.resolve().parent / name) if name else RULES_FILE
-    raw = read_toml(path, "assessment")
-    _check_keys(path, "(top level)", raw, KEYS["top"])
-    _check_keys(path, "[monthly_rule]", raw.get("monthly_rule", {}), KEYS["monthly_rule"])
-    _check_keys(path, "[on_site]", raw.get("on_site", {}), KEYS["on_site_table"])
-    criteria = {}
-    for n, c in enumerate(raw.get("criteria", []), start=1):
-        code = c.get("code")
-        if code not in CODES:
-            raise ConfigError(f"{path} [[criteria]] #{n}: code {code!r} is not one of "
-                              + ", ".join(CODES))
-        _check_keys(path, f"[[criteria]] {code}", c, KEYS[code])
-        for key in ("name", "clause"):
-            if not c.get(key):
-                raise ConfigError(f"{path} [[criteria]] {code}: missing key {key!r}")
-        criteria[code] = dict(c, required=bool(c.get("required", True)))
-    missing = [c for c in CODES if c not in criteria]
-    if missing:
-        raise ConfigError(f"{path}: criteria missing: {', '.join(missing)}")
-    rows = []
-    for annex in (2, 3):
-        for n, r in enumerate(raw.get(f"annex{annex}", []), start=1):
-            where = f"{path} [[annex{annex}]] #{n}"
-            _check_keys(path, f"[[annex{annex}]] #{n}", r, KEYS["annex"])
-            try:
-                rows.append(AnnexRow(annex, int(r["row"]), str(r["text"]),
-                                     Decimal(str(r["coefficient"])), r.get("rule"),
-                                     _dec(r.get("above")), _dec(r.get("upto")), r.get("count"),
-                                     r.get("complaints")))
-            except (KeyError, ArithmeticError, ValueError, TypeError) as exc:
-                raise ConfigError(f"{where}: bad or missing value ({exc})") from None
-    mr = raw.get("monthly_rule", {})
-    rules = Rules(path, criteria, rows, int(mr.get("consecutive_months", 3)),
-                  tuple(mr.get("rectification_failed", [])),
-                  int(raw.get("on_site", {}).get("unattended_after_minutes", 120)))
-    scaling_rows = rules.rows("scaling_notice", 3)
-    if not scaling_rows:
-        raise ConfigError(f"{path}: no [[annex3]] row with rule = \"scaling_notice\" "
-                          f"(附件3 row 4, the scaling penalty's coefficient)")
-    # an older recon.toml carried its own copy of the coefficient: it is not read, and one
-    # that says otherwise would mislead whoever reads that file
-    old = config.penalty_coefficient
-    if old is not None and old != scaling_rows[0].coefficient:
-        raise ConfigError(f"{path}: 附件3 row 4 coefficient {scaling_rows[0].coefficient} "
-                          f"differs from recon.toml [scaling] penalty_coefficient {old}; "
-                          f"that key is no longer read (the coefficient lives in {path.name} "
-                          f"alone): remove it from recon.toml")
-    return rules
-
-
-def _dec(value) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
+from recon.ledgers import incidents, scaling
+from recon.rules import Rules
 
 # -- months ---------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -340,11 +212,11 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
     out = []
 
     def add(code, passed, value, threshold, reason):
-        out.append(Criterion(code, c[code]["name"], c[code]["clause"], c[code]["required"],
+        out.append(Criterion(code, c[code].name, c[code].clause, c[code].required,
                              passed, value, threshold, reason))
 
     # delivery
-    n = int(c["delivery"].get("max_shortfall_days", 7))
+    n = rules.max_shortfall_days
     long_runs = [i for i in items if i.longest_shortfall > n]
     # items a source should have measured and none did on any night of the period (an item
     # not measurable by design is 'not_measured', never unknown, and is not expected here)
@@ -396,7 +268,7 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
         add("scaling", True, f"{len(due)} 项到期", "7 个自然日内完成",
             "本月到期的扩容申请均按期完成" if due else "本月无到期的扩容申请")
     # availability
-    floor = Decimal(str(c["availability"].get("min_availability", "0.9999")))
+    floor = rules.min_availability
     allowed = (Decimal(figs.period_seconds) * (1 - floor) / 60).quantize(Decimal("0.001"))
     out_min = (Decimal(figs.outage_seconds) / 60).quantize(Decimal("0.1"))
     still_down = [s.system for s in figs.systems if s.open]
@@ -406,14 +278,13 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
         f"中断 {out_min} 分钟，本期允许 {allowed} 分钟{open_note}" if figs.outage_seconds
         else "台账本期无服务中断记录")
     # response
-    limit = Decimal(c["response_time"].get("max_mean_minutes", 15))
+    limit = rules.response_max_mean_minutes
     mean = figs.mean_minutes("response")
     exact = figs.mean_exact("response")
     add("response_time", exact is None or exact <= limit, _minutes(mean), f"≤ {limit} 分钟",
         f"{figs.response_n} 个事件的平均响应时间" if mean is not None else "台账本期无事件")
     # recovery
-    lim, lim_imp = (Decimal(c["recovery_time"].get("max_mean_minutes", 30)),
-                    Decimal(c["recovery_time"].get("max_mean_minutes_important", 10)))
+    lim, lim_imp = rules.recovery_max_mean_minutes, rules.recovery_max_mean_minutes_important
     m, mi = figs.mean_minutes("recovery"), figs.mean_minutes("recovery_important")
     bad = [t for t, v, lm in (("一般系统", figs.mean_exact("recovery"), lim),
                               ("重要系统", figs.mean_exact("recovery_important"), lim_imp))
@@ -423,7 +294,7 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
         ("、".join(bad) + " 超过时限") if bad else
         (f"{figs.recovery_n + figs.recovery_important_n} 个故障" if m or mi else "台账本期无故障"))
     # on site
-    lim_site = int(c["on_site"].get("max_minutes", 120))
+    lim_site = rules.on_site_max_minutes
     worst = None if figs.on_site_max_seconds is None else \
         (Decimal(figs.on_site_max_seconds) / 60).quantize(Decimal("0.1"))
     add("on_site", not figs.on_site_late, _minutes(worst), f"≤ {lim_site} 分钟",
@@ -431,7 +302,7 @@ def _criteria(rules: Rules, p: Period, cov: Coverage, figs: incidents.Figures,
         (f"{figs.on_site_n} 次到场均在时限内" if figs.on_site_n else "台账本期无到场记录"))
     # recon's own data
     share = Decimal(cov.complete) / cov.days
-    floor_share = Decimal(str(c["data_completeness"].get("min_complete_share", "0.90")))
+    floor_share = rules.min_complete_share
     parts = []
     if cov.gaps:
         parts.append(f"{len(cov.gaps)} 晚未运行")
@@ -458,7 +329,7 @@ def facts(store, contract, rules: Rules, p: Period,
           figs: incidents.Figures | None = None) -> Facts:
     if figs is None:
         [figs] = _figures(store, contract, rules, [p])
-    lookback = int(rules.criteria["delivery"].get("max_shortfall_days", 7))
+    lookback = rules.max_shortfall_days
     notes = []
     if p.partial:
         notes.append(f"本月为合同{'首' if p.first == contract.start else '末'}月，仅考核 "
@@ -489,7 +360,7 @@ def assess(store, contract, config, rules: Rules, p: Period,
 def _figures(store, contract, rules: Rules, periods: list[Period]) -> list[incidents.Figures]:
     return incidents.period_figures(
         store, [(p.first, p.last) for p in periods], year_start=contract.start,
-        on_site_limit_minutes=int(rules.criteria["on_site"].get("max_minutes", 120)))
+        on_site_limit_minutes=rules.on_site_max_minutes)
 
 
 def history(store, contract, config, rules: Rules, last_month: str) -> list[Assessment]:

@@ -22,14 +22,15 @@ import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 
-from recon import assess, penalties, scaling, store as stored
+from recon import assess, penalties, rules as rulebook, store as stored
+from recon.ledgers import scaling
 from recon.penalties import PenaltyLine
 
 
 # -- a night ------------------------------------------------------------------------------
 def night(store, contract, config, day: date, rules=None, history=None) -> None:
     """The scaling states and the penalty ledger as they stand on ``day``, stored."""
-    rules = rules or assess.load_rules(config)
+    rules = rules or rulebook.load(config)
     states = scaling.states(store, contract, day)
     ledger = penalties.ledger(store, contract, config, day, rules=rules, history=history)
     stored.save_night_conclusions(store, day, [p.as_row() for p in ledger],
@@ -53,7 +54,7 @@ def ensure_night(store, contract, config, day: date) -> None:
 # -- a month ------------------------------------------------------------------------------
 def month(store, contract, config, month_text: str) -> None:
     """Every month's verdict up to ``month_text`` and the ledger as of its last day."""
-    rules = assess.load_rules(config)
+    rules = rulebook.load(config)
     p = assess.period(contract, month_text)
     history = assess.history(store, contract, config, rules, p.month)
     with store.transaction():

@@ -83,34 +83,29 @@ class Scope:
 
 
 def _scopes(o: dict, path: Path, rel) -> list[Scope]:
-    """``[openstack] scopes``, checked: each names a cloud, no scope twice."""
+    """``[openstack] scopes`` (each row checked by :data:`SCHEMA`): no scope twice."""
     raw = o.get("scopes")
     if raw is None:
         return []
-    where = _where(path, "openstack", "scopes")
-    if not isinstance(raw, list) or not raw or not all(isinstance(r, dict) for r in raw):
-        raise ConfigError(f"{where}: scopes must be a non-empty list of tables like "
-                          "{cloud = \"provider\", region = \"RegionOne\", project = \"p\"}")
+    at = where(path, "openstack", "scopes")
     if o.get("cloud"):
-        raise ConfigError(f"{where}: give either cloud or scopes, not both")
+        raise ConfigError(f"{at}: give either cloud or scopes, not both")
+    decl = SCHEMA["openstack"]["scopes"]
     out, seen = [], set()
     for n, row in enumerate(raw, 1):
-        for key in ("cloud", "region", "project", "mapping"):
-            if key in row and (not isinstance(row[key], str) or not row[key].strip()):
-                raise ConfigError(f"{where}: scope {n}: {key} must be a non-empty string")
         if not row.get("cloud"):
-            raise ConfigError(f"{where}: scope {n}: missing key 'cloud'")
+            raise ConfigError(f"{at}: scope {n}: missing key 'cloud'")
         services = row.get("services")
-        if services is not None and (not isinstance(services, list) or not services or
-                                     not all(isinstance(x, str) for x in services)):
-            raise ConfigError(f"{where}: scope {n}: services must be a non-empty list of "
+        if services is not None and not services:
+            raise ConfigError(f"{at}: scope {n}: services must be a non-empty list of "
                               "service names like [\"compute\", \"image\"]")
-        scope = Scope(row["cloud"], row.get("region"), row.get("project"),
-                      rel(row["mapping"]) if row.get("mapping") else None,
+        mapping = get(row, "mapping", decl["mapping"])
+        scope = Scope(row["cloud"], get(row, "region", decl["region"]),
+                      get(row, "project", decl["project"]), rel(mapping) if mapping else None,
                       tuple(services) if services is not None else None)
         key = (scope.cloud, scope.region, scope.project)
         if key in seen:
-            raise ConfigError(f"{where}: scope {n} ({scope.cloud} {scope.label}) is listed "
+            raise ConfigError(f"{at}: scope {n} ({scope.cloud} {scope.label}) is listed "
                               "twice: it would be counted twice")
         seen.add(key)
         out.append(scope)
@@ -119,34 +114,165 @@ def _scopes(o: dict, path: Path, rel) -> list[Scope]:
 
 #: in a schema: a table whose keys are the user's own names (volume types, aliases ...)
 ANY_KEYS = "any keys"
+#: a Key's default when the key must be given
+REQUIRED = object()
 
-#: every table and key recon.toml may have: anything else is a typo, and a typo silently
-#: ignored is a setting that silently does not apply (exit 3 naming the closest key)
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a configuration file, declared once: its type, default, range and clause.
+
+    ``kind`` is ``str``, ``int``, ``float``, ``Decimal`` (a number as a string or an
+    integer: "0.9999", 15), ``bool``, ``date`` or ``list`` (of strings).  ``low`` and
+    ``high`` bound a number inclusively, ``above`` exclusively; ``choices`` lists the
+    values a string may take.  :func:`check_keys` holds every key of a file to its
+    declaration at load (exit 3 naming file, line and key); :func:`get` reads it.
+    """
+    kind: type
+    default: object = REQUIRED
+    low: object = None
+    high: object = None
+    above: object = None
+    choices: tuple = ()
+    #: the contract clause the value comes from (assessment.toml)
+    clause: str = ""
+    #: a string that must not be empty
+    nonempty: bool = False
+
+    def problem(self, value) -> str | None:
+        """Why ``value`` is not what this key takes, or None."""
+        kind = self.kind
+        if kind is bool:
+            return None if isinstance(value, bool) else "must be true or false"
+        if kind is str:
+            if not isinstance(value, str):
+                return "must be a string in quotes"
+            if self.nonempty and not value.strip():
+                return "must not be empty"
+            if self.choices and value not in self.choices:
+                return "must be one of " + ", ".join(repr(c) for c in self.choices)
+            return None
+        if kind is date:
+            return None if type(value) is date else "must be a date like 2026-07-10"
+        if kind is list:
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            return None if ok else 'must be a list of strings like ["a", "b"]'
+        if isinstance(value, bool):
+            return f"must be {self._what()}"
+        if kind is int and not isinstance(value, int):
+            return f"must be {self._what()}"
+        if kind is float and not isinstance(value, (int, float)):
+            return f"must be {self._what()}"
+        if kind is Decimal and not isinstance(value, (int, float, str)):
+            return f"must be {self._what()}"
+        try:
+            number = Decimal(str(value).strip())
+        except ArithmeticError:
+            return f"must be {self._what()}"
+        if not number.is_finite():
+            return f"must be {self._what()}"
+        for bound, bad, words in ((self.low, lambda b: number < b, "at least"),
+                                  (self.high, lambda b: number > b, "at most"),
+                                  (self.above, lambda b: number <= b, "above")):
+            if bound is not None and bad(Decimal(str(bound))):
+                return f"must be {words} {bound}"
+        return None
+
+    def _what(self) -> str:
+        return {int: "a whole number", float: "a number",
+                Decimal: 'a number (like "0.30" or 15)'}[self.kind]
+
+
+def _leaf(path: Path, table: str, key: str, decl: Key, value, index: int | None) -> None:
+    why = decl.problem(value)
+    if why:
+        raise ConfigError(f"{where(path, table, key, index)}: {key} {why}, got {value!r}")
+
+
+def typed(decl: Key, value):
+    """A checked value as its kind (a Decimal from "0.30"); None stays None."""
+    if value is None:
+        return None
+    if decl.kind is Decimal:
+        return Decimal(str(value).strip())
+    if decl.kind is float:
+        return float(value)
+    return value
+
+
+def get(table: dict, key: str, decl: Key, at: str = ""):
+    """A key of a checked table, as its kind; its default when absent (ConfigError naming
+    ``at`` when it has none)."""
+    if key in table:
+        return typed(decl, table[key])
+    if decl.default is REQUIRED:
+        raise ConfigError(f"{at}: missing key {key!r}")
+    return typed(decl, decl.default)
+
+
+class Rows(dict):
+    """In a schema: an array of tables ([[name]] or a list of inline tables) with these keys."""
+
+
+#: every table and key recon.toml may have, each with its type, default and range: anything
+#: else is a typo, and a typo silently ignored is a setting that silently does not apply
+#: (exit 3 naming the closest key); a value of the wrong type or out of range stops the run
+#: at load (exit 3 naming file, line and key), never a traceback halfway through the night
 SCHEMA: dict = {
-    "contract": dict.fromkeys(("number", "title", "agency", "provider", "signed", "months",
-                               "total", "items", "amendments")),
-    "store": dict.fromkeys(("path", "lock_wait_seconds")),
-    "report": dict.fromkeys(("out", "idle_below")),
-    "openstack": dict(dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
-                      scopes=dict.fromkeys(("cloud", "region", "project", "mapping",
-                                                           "services"))),
-    "exports": dict.fromkeys(("dir", "max_age_days")),
-    "scaling": dict.fromkeys(("penalty_basis", "penalty_coefficient")),
-    "assessment": dict.fromkeys(("file",)),
-    "calendar": dict.fromkeys(("file",)),
+    "contract": {
+        "number": Key(str, ""), "title": Key(str, ""), "agency": Key(str, ""),
+        "provider": Key(str, ""),
+        "signed": Key(date),
+        #: the term in months (第五条: 12)
+        "months": Key(int, 12, low=1, high=120),
+        #: the total the contract writes (第七条)
+        "total": Key(Decimal, above=0, high=Decimal(10) ** 12),
+        "items": Key(str, nonempty=True),
+        "amendments": Key(str, None),
+    },
+    "store": {
+        "path": Key(str, "recon.duckdb", nonempty=True),
+        "lock_wait_seconds": Key(float, LOCK_WAIT_SECONDS, low=0, high=86400),
+    },
+    "report": {
+        "out": Key(str, "out", nonempty=True),
+        #: utilisation below this share of the allocation is idle capacity
+        "idle_below": Key(Decimal, "0.30", low=0, high=1),
+    },
+    "openstack": {
+        "cloud": Key(str, ""),
+        "mapping": Key(str, "mapping.toml", nonempty=True),
+        "timeout_seconds": Key(float, 30, above=0, high=3600),
+        "retries": Key(int, 3, low=0, high=20),
+        "scopes": Rows(cloud=Key(str, nonempty=True), region=Key(str, None, nonempty=True),
+                       project=Key(str, None, nonempty=True),
+                       mapping=Key(str, None, nonempty=True), services=Key(list, None)),
+    },
+    "exports": {
+        "dir": Key(str, None),
+        #: how many days old a console export may be and still stand for the night
+        "max_age_days": Key(int, 1, low=0, high=366),
+    },
+    "scaling": {
+        "penalty_basis": Key(str, "contract", choices=("contract", "item")),
+        "penalty_coefficient": Key(Decimal, None, low=0, high=10),
+    },
+    "assessment": {"file": Key(str, None, nonempty=True)},
+    "calendar": {"file": Key(str, None, nonempty=True)},
     # checked where it is read (recon.notify.load_settings), channel by channel
     "notify": ANY_KEYS,
 }
 
 
+def check_keys(path: Path, raw: dict, schema: dict, table: str = "",
+               index: int | None = None) -> None:
+    """Raise ConfigError for the first key ``schema`` does not declare or whose value its
+    declaration refuses.
 
-def check_keys(path: Path, raw: dict, schema: dict, table: str = "") -> None:
-    """Raise ConfigError for the first key ``schema`` does not declare.
-
-    A schema maps each known key to None (a value), to a dict (a table, or an
-    array of tables whose rows have those keys) or to :data:`ANY_KEYS`.  The
-    message names the file, the line when it can be found, the table, the key
-    and the closest known key.
+    A schema maps each known key to a :class:`Key` (a value), to a dict (a table), to a
+    :class:`Rows` (an array of tables whose rows have those keys) or to :data:`ANY_KEYS`
+    (a table of the user's own names).  The message names the file, the line when it can
+    be found, the table, the key and the closest known key.
     """
     for key, value in raw.items():
         if key not in schema:
@@ -154,18 +280,31 @@ def check_keys(path: Path, raw: dict, schema: dict, table: str = "") -> None:
             hint = f" (did you mean {close[0]!r}?)" if close else \
                 f" (known: {', '.join(sorted(schema))})"
             what = f"unknown key {key!r}" if table else f"unknown table [{key}]"
-            raise ConfigError(f"{_where(path, table, key)}: {what}{hint}")
+            raise ConfigError(f"{where(path, table, key, index)}: {what}{hint}")
         sub = schema[key]
-        if isinstance(sub, dict):
-            name = f"{table}.{key}" if table else key
-            rows = value if isinstance(value, list) else [value]
-            for row in rows:
-                if isinstance(row, dict):
-                    check_keys(path, row, sub, name)
+        name = f"{table}.{key}" if table else key
+        if isinstance(sub, Key):
+            _leaf(path, table, key, sub, value, index)
+        elif isinstance(sub, Rows):
+            if not isinstance(value, list) or not value or \
+                    not all(isinstance(r, dict) for r in value):
+                raise ConfigError(f"{where(path, table, key, index)}: {key} must be a list of "
+                                  f"tables ([[{name}]]), got {value!r}")
+            for n, row in enumerate(value):
+                check_keys(path, row, sub, name, n)
+        elif not isinstance(value, dict):
+            raise ConfigError(f"{where(path, table, key, index)}: "
+                              f"{'[' + name + ']' if not table else key} must be a table "
+                              f"([{name}]), got {value!r}")
+        elif isinstance(sub, dict):
+            check_keys(path, value, sub, name)
 
 
-def _where(path: Path, table: str, key: str) -> str:
-    """``FILE:LINE [table]`` for a key, the line found by reading the file (best effort)."""
+def where(path: Path, table: str, key: str, index: int | None = None) -> str:
+    """``FILE:LINE [table]`` for a key, the line found by reading the file (best effort).
+
+    ``index``: the row of an array of tables ([[table]]) the key is in, from 0.
+    """
     try:
         lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError):
@@ -174,36 +313,25 @@ def _where(path: Path, table: str, key: str) -> str:
     sub = re.compile(r"^\s*\[\[?\s*" + re.escape(full) + r"\s*[\].]")
     own = re.compile(r"^\s*\[\[?\s*" + re.escape(table) + r"\s*\]")
     assign = re.compile(r"^\s*[\"']?" + re.escape(key) + r"[\"']?\s*=")
-    line, inside = None, not table
+    line, inside, seen = None, not table, -1
     for n, text in enumerate(lines, 1):
         if re.match(r"^\s*\[", text):
-            if sub.match(text):
+            if sub.match(text) and index is None:
                 line = n
                 break
             inside = bool(table and own.match(text))
+            if inside:
+                seen += 1
+                inside = index is None or seen == index
+                if inside and index is not None and line is None:
+                    line = n       # the row's own header, if the key is not found in it
         elif inside and assign.match(text):
             line = n
             break
-    where = f"{path}:{line}" if line else str(path)
-    return f"{where} [{table}]" if table else where
-
-
-def _get(table: dict, key: str, kind, where: str, default=None):
-    value = table.get(key, default)
-    if value is None:
-        raise ConfigError(f"{where}: missing key {key!r}")
-    try:
-        return kind(value)
-    except (TypeError, ValueError, ArithmeticError):
-        raise ConfigError(f"{where}: key {key!r} has a bad value {value!r}") from None
-
-
-def _max_age(exports: dict, path: Path) -> int:
-    value = exports.get("max_age_days", 1)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{path} [exports]: max_age_days must be a whole number of days "
-                          f"(0 or more), got {value!r}")
-    return value
+    text = f"{path}:{line}" if line else str(path)
+    if table and index is not None:
+        return f"{text} [[{table}]] #{index + 1}"
+    return f"{text} [{table}]" if table else text
 
 
 def read_toml(path: Path, what: str) -> dict:
@@ -250,45 +378,45 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
             return CATALOG / value
         return rel(value)
 
-    c, s, r = raw.get("contract", {}), raw.get("store", {}), raw.get("report", {})
-    o, e = raw.get("openstack", {}), raw.get("exports", {})
-    sc = raw.get("scaling", {})
-    cal = raw.get("calendar", {})
-    if sc.get("penalty_basis", "contract") not in ("contract", "item"):
-        raise ConfigError(f"{path} [scaling]: penalty_basis must be 'contract' or 'item'")
-    signed = c.get("signed")
-    if not isinstance(signed, date):
-        raise ConfigError(f"{path} [contract]: 'signed' must be a date like 2026-07-10")
-    amendments = c.get("amendments")
+    tables = {name: raw.get(name, {}) for name in SCHEMA if SCHEMA[name] is not ANY_KEYS}
+
+    def setting(table: str, key: str):
+        decl = SCHEMA[table][key]
+        if key not in tables[table] and decl.default is REQUIRED:
+            raise ConfigError(f"{where(path, table, table)}: missing key {key!r}")
+        return get(tables[table], key, decl)
+
+    amendments = setting("contract", "amendments")
+    exports_dir = setting("exports", "dir")
+    calendar_file = setting("calendar", "file")
+    from_env = bool(os.environ.get("RECON_DB"))
     return Config(
         path=path,
-        contract_number=str(c.get("number", "")),
-        contract_title=str(c.get("title", "")),
-        agency=str(c.get("agency", "")),
-        provider=str(c.get("provider", "")),
-        signed=signed,
-        months=_get(c, "months", int, f"{path} [contract]", 12),
-        total=_get(c, "total", Decimal, f"{path} [contract]"),
-        items_path=catalog(_get(c, "items", str, f"{path} [contract]")),
+        contract_number=setting("contract", "number"),
+        contract_title=setting("contract", "title"),
+        agency=setting("contract", "agency"),
+        provider=setting("contract", "provider"),
+        signed=setting("contract", "signed"),
+        months=setting("contract", "months"),
+        total=setting("contract", "total"),
+        items_path=catalog(setting("contract", "items")),
         amendments_path=catalog(amendments) if amendments else None,
-        db_path=(Path(os.environ["RECON_DB"]) if os.environ.get("RECON_DB")
-                 else rel(s.get("path", "recon.duckdb"))),
-        lock_wait=_get(s, "lock_wait_seconds", float, f"{path} [store]", LOCK_WAIT_SECONDS),
-        out_dir=rel(r.get("out", "out")),
-        idle_below=_get(r, "idle_below", Decimal, f"{path} [report]", "0.30"),
-        cloud=str(os.environ.get("OS_CLOUD") or o.get("cloud", "")),
-        mapping_path=rel(o.get("mapping", "mapping.toml")),
-        timeout=_get(o, "timeout_seconds", float, f"{path} [openstack]", 30),
-        retries=_get(o, "retries", int, f"{path} [openstack]", 3),
-        exports_dir=rel(e["dir"]) if e.get("dir") else None,
-        export_max_age_days=_max_age(e, path),
-        db_source="RECON_DB" if os.environ.get("RECON_DB") else f"{path} [store] path",
-        penalty_basis=sc.get("penalty_basis", "contract"),
-        penalty_coefficient=_get(sc, "penalty_coefficient", Decimal, f"{path} [scaling]")
-        if "penalty_coefficient" in sc else None,
-        calendar_file=rel(cal["file"]) if cal.get("file") else None,
+        db_path=Path(os.environ["RECON_DB"]) if from_env else rel(setting("store", "path")),
+        lock_wait=setting("store", "lock_wait_seconds"),
+        out_dir=rel(setting("report", "out")),
+        idle_below=setting("report", "idle_below"),
+        cloud=str(os.environ.get("OS_CLOUD") or setting("openstack", "cloud")),
+        mapping_path=rel(setting("openstack", "mapping")),
+        timeout=setting("openstack", "timeout_seconds"),
+        retries=setting("openstack", "retries"),
+        exports_dir=rel(exports_dir) if exports_dir else None,
+        export_max_age_days=setting("exports", "max_age_days"),
+        db_source="RECON_DB" if from_env else f"{path} [store] path",
+        penalty_basis=setting("scaling", "penalty_basis"),
+        penalty_coefficient=setting("scaling", "penalty_coefficient"),
+        calendar_file=rel(calendar_file) if calendar_file else None,
         extra=raw,
-        scopes=_scopes(o, path, rel),
+        scopes=_scopes(tables["openstack"], path, rel),
     )
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+from recon import cells
 from recon.errors import InputError
 from recon.money import daxie, fmt
 from recon.textfiles import Table, read_table
@@ -125,28 +126,15 @@ def day_share(day: date, months: int) -> Fraction:
 
 
 def _decimal(table: Table, line: int, col: str, text: str) -> Decimal:
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise InputError(table.path, f"not a number: {text!r}", line=line, column=col) from None
-    if not value.is_finite():
-        raise InputError(table.path, f"not a number: {text!r}", line=line, column=col)
-    return value
+    return cells.read(table.path, line, col, cells.number, text)
 
 
 def _int(table: Table, line: int, col: str, text: str) -> int:
-    value = _decimal(table, line, col, text)
-    if value != value.to_integral_value():
-        raise InputError(table.path, f"not a whole number: {text!r}", line=line, column=col)
-    return int(value)
+    return cells.read(table.path, line, col, cells.whole, text)
 
 
 def _date(table: Table, line: int, col: str, text: str) -> date:
-    try:
-        return date.fromisoformat(text.replace("/", "-"))
-    except ValueError:
-        raise InputError(table.path, f"not a date (YYYY-MM-DD): {text!r}", line=line,
-                         column=col) from None
+    return cells.read(table.path, line, col, cells.day, text)
 
 
 def load_items(path: Path) -> dict[int, Item]:
@@ -188,7 +176,7 @@ def load_items(path: Path) -> dict[int, Item]:
 
 def load_amendments(path: Path, items: dict[int, Item], start: date, end: date
                     ) -> list[Amendment]:
-    table = read_table(path)
+    table = read_table(path, free=("note",))
     table.require(AMENDMENT_COLUMNS)
     out = []
     for line, row in table.rows:

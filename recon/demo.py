@@ -16,9 +16,18 @@ from pathlib import Path
 
 import yaml
 
-from recon.config import load_config
+from connectors.exports import SUFFIXES, split_name
+from recon import conclude
+from recon.config import Scope, load_config
 from recon.data import BUNDLED_CONFIG, DEMO
+from recon.ledgers import incidents, scaling
+from recon.nightly import Night
 from recon.progress import Progress
+from recon.sim.scenario import load_scenarios
+from recon.sim.server import SimServer, clouds_yaml
+from recon.store import Store
+from reports.index import rebuild
+from reports.monthly import build_monthly, write_monthly
 
 SCENARIO = DEMO / "scenario.yaml"
 #: the agency's scaling requests (扩容) the demo nights are judged against
@@ -38,8 +47,6 @@ def drop_exports(into: Path, day: date, samples: Path = SAMPLE_EXPORTS) -> Path:
     names and are dated by their folder instead, so no file claims a date it
     does not have and the nightly job judges them by the same rule as real ones.
     """
-    from connectors.exports import SUFFIXES, split_name
-
     folder = into / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     for src in sorted(samples.iterdir()):
@@ -49,13 +56,6 @@ def drop_exports(into: Path, day: date, samples: Path = SAMPLE_EXPORTS) -> Path:
 
 
 def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool = False) -> int:
-    from recon import scaling
-    from recon.nightly import Night
-    from recon.store import Store
-    from recon.config import Scope
-    from recon.sim.scenario import load_scenarios
-    from recon.sim.server import SimServer, clouds_yaml
-
     progress = Progress(quiet=quiet)
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,6 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
                          f"{rep.counts['critical']} critical, {rep.counts['warning']} warning")
         _assess_months(config, night.contract, db, out,
                        [FIRST_NIGHT + timedelta(days=n) for n in range(days)])
-    from reports.index import rebuild
     rebuild(config, db, out)
     progress.log(f"demo: {days} nights in {time.monotonic() - started:.1f} s; open "
                  f"{out / 'index.html'}")
@@ -109,11 +108,6 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
 def _assess_months(config, contract, db: Path, out: Path, days) -> None:
     """The monthly assessment (月度考核) of every month the nights touched (before the
     index is rebuilt: it lists the assessments it finds under OUT/monthly/)."""
-    from recon import conclude
-    from recon.ledgers import incidents
-    from reports.monthly import build_monthly, write_monthly
-    from recon.store import Store
-
     months = sorted({f"{d:%Y-%m}" for d in days})
     with Store(db) as store:
         incidents.save(store, incidents.read_incidents(INCIDENTS, contract))

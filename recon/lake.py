@@ -30,8 +30,10 @@ What stays per agency: the pull, the scaling ledger's flags and the reports.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -235,7 +237,7 @@ def reconcile_lake(spark, lake: Path, contracts: list[str] | None = None,
 
     Each carries ``contract`` first, then the store's columns in the store's types.
     """
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # an extra (recon[lake]): only when Spark runs
 
     lake = Path(lake)
     schema = json.loads((lake / "_schema.json").read_text(encoding="utf-8"))["tables"]
@@ -284,7 +286,7 @@ def reconcile_lake(spark, lake: Path, contracts: list[str] | None = None,
 
 def local_spark(app: str = "recon-lake", cores: int = 2):
     """A local Spark session for the lake: Beijing time, partition values kept as strings."""
-    from pyspark.sql import SparkSession
+    from pyspark.sql import SparkSession  # an extra (recon[lake]): only when Spark runs
     spark = (SparkSession.builder.master(f"local[{cores}]").appName(app)
             .config("spark.ui.enabled", "false")
             .config("spark.sql.shuffle.partitions", str(cores))
@@ -300,7 +302,7 @@ def local_spark(app: str = "recon-lake", cores: int = 2):
 def write_results(item_days, findings, out: Path) -> None:
     """Write Spark's item_days and findings as the lake's tables are laid out
     (``table/contract=/month=``), replacing only the partitions written."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as F  # an extra (recon[lake]): only when Spark runs
     for name, df in (("item_days", item_days), ("findings", findings)):
         (df.withColumn("month", F.date_format("snapshot_date", "yyyy-MM"))
            .write.mode("overwrite").option("partitionOverwriteMode", "dynamic")
@@ -313,9 +315,6 @@ def main(argv=None) -> int:
     Locally (``--master local[2]``) or through ``spark-submit`` on a cluster, where the
     master comes from spark-submit.
     """
-    import argparse
-    import time
-
     parser = argparse.ArgumentParser(prog="python -m recon.lake", description=main.__doc__)
     parser.add_argument("lake", help="the lake's root (recon export parquet --out)")
     parser.add_argument("--out", required=True, help="where item_days/ and findings/ go")
@@ -327,7 +326,7 @@ def main(argv=None) -> int:
     if args.master:
         spark = local_spark("recon-lake", int(args.master.strip("local[]*") or 2))
     else:
-        from pyspark.sql import SparkSession
+        from pyspark.sql import SparkSession  # an extra (recon[lake]): only when Spark runs
         spark = (SparkSession.builder.appName("recon-lake")
                  .config("spark.sql.session.timeZone", "Asia/Shanghai")
                  .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")

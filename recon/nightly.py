@@ -19,13 +19,16 @@ import pandas as pd
 from connectors.base import SourceResult
 from connectors.exports import ExportConnector
 from connectors.mapping import load_mapping
-from recon import conclude, penalties, scaling
+from connectors.openstack import OpenStackConnector, OpenStackScopes
+from recon import conclude, rules
 from recon.contract import load_contract
 from recon.errors import ConfigError, InputError
+from recon.ledgers import scaling
 from recon.progress import SHANGHAI, Progress
 from recon.reconcile import reconcile
 from reports.nightly import build_nightly, relink, write_nightly
 from recon.store import Store, run_lock
+from recon.validation import Gate
 
 
 def today_shanghai() -> date:
@@ -54,8 +57,8 @@ class Night:
         self.contract = load_contract(config)
         self.mapping = load_mapping(config.mapping_path, self.contract)
         # the report totals the penalty ledger, priced by assessment.toml: checked up front
-        from recon.assess import load_rules
-        load_rules(config)
+        # (a bad file stops here, exit 3); loaded once, the night's reports read it again
+        self.rules = rules.load(config)
         self.cloud = cloud if cloud is not None else config.cloud
         self.cloud_config = cloud_config
         # a cloud named on the command line is one scope; else the file's scopes, if any
@@ -66,12 +69,11 @@ class Night:
         if not self.cloud and not self.scopes and not config.exports_dir:
             raise ConfigError(f"{config.path}: no source configured: set [openstack] cloud "
                               f"(or --cloud / OS_CLOUD) or [exports] dir")
-        from recon.validation import Gate  # GX takes seconds to import: only when running
         self.progress.step("loading the validation suites")
         self.gate = Gate(parameters={"item_numbers": sorted(self.contract.items)})
         self._check_contract()
-        #: 附件3 row 4's coefficient (assessment.toml); a bad file stops here, exit 3
-        self.scaling_coefficient = penalties.scaling_coefficient(config)
+        #: 附件3 row 4's coefficient (assessment.toml)
+        self.scaling_coefficient = self.rules.scaling_coefficient
 
     def _check_contract(self) -> None:
         frame = pd.DataFrame([{"item_no": i.item_no, "unit_price": i.unit_price,
@@ -89,14 +91,12 @@ class Night:
             out.append(ExportConnector(self.config.exports_dir, self.contract, self.mapping,
                                        self.gate, self.config.export_max_age_days))
         if self.scopes:
-            from connectors.openstack import OpenStackScopes
             out.append(OpenStackScopes(self.scopes, self.scope_mappings, self.contract,
                                        timeout=self.config.timeout,
                                        retries=self.config.retries,
                                        cloud_config=self.cloud_config,
                                        log=self.progress.log))
         elif self.cloud:
-            from connectors.openstack import OpenStackConnector
             out.append(OpenStackConnector(self.cloud, self.mapping, self.contract,
                                           timeout=self.config.timeout,
                                           retries=self.config.retries,

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recon.errors import ConfigError
+from recon.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +209,6 @@ def should_send(on: str, exit_code: int, previous: int | None) -> bool:
 
 def previous_exit_code(db_path: Path, day) -> int | None:
     """The verdict of the latest night stored before ``day`` (None: no earlier night)."""
-    from recon.store import Store
-
     with Store(db_path, read_only=True) as store:
         row = store.db.execute(
             "SELECT arg_max(exit_code, run_id) FROM runs WHERE exit_code IS NOT NULL AND "
@@ -306,6 +305,7 @@ def _send_webhook(ch: Channel, msg: Message, timeout: float) -> None:
 
 
 def _send_mail(ch: Channel, msg: Message, timeout: float) -> None:
+    # heavy (apprise loads its plugins): imported only when a mail channel sends
     from apprise import AppriseAttachment
     from apprise.plugins.email import NotifyEmail
 

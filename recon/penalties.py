@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from recon import assess, labels, scaling
+from recon import assess, labels, rules as rulebook
+from recon.ledgers import scaling
 from recon.money import cents
-
-CAP_SHARE = Decimal("0.10")
+from recon.rules import AnnexRow, Rules, penalty_amount
 
 
 @dataclass
@@ -70,9 +70,10 @@ class PenaltyLine:
                    r["item_no"], r["running_total"], r["over_cap"])
 
 
-def cap(contract) -> Decimal:
-    """第十二条: penalties above 10% of the contract total allow termination (291,955.80)."""
-    return cents(contract.total * CAP_SHARE)
+def cap(contract, config) -> Decimal:
+    """第十二条: penalties above 10% of the contract total (assessment.toml [cap]) allow
+    termination (291,955.80)."""
+    return rulebook.load(config).cap(contract)
 
 
 def termination(figures) -> tuple[bool, str]:
@@ -89,17 +90,12 @@ def termination(figures) -> tuple[bool, str]:
     return False, f"合同年度内 A 级事件 {len(a)} 次、B 级事件 {len(b)} 次，未达到第十二条解除条件"
 
 
-def amount(fee: Decimal, months: int, coefficient: Decimal) -> Decimal:
-    """违约金 = 信息系统云服务费 / 服务月数 x 惩罚系数, to the fen: the one formula."""
-    return cents(fee / months * coefficient)
-
-
-def _make(key, dated, row: "assess.AnnexRow", contract, reason, status="counted",
+def _make(key, dated, row: AnnexRow, contract, reason, status="counted",
           fee: Decimal | None = None) -> PenaltyLine:
     """A penalty of ``row``; the fee is the contract total unless given (an item's)."""
     fee = contract.total if fee is None else fee
     return PenaltyLine(key, dated, row.clause, row.coefficient, cents(fee / contract.months),
-                   amount(fee, contract.months, row.coefficient), status, reason,
+                   penalty_amount(fee, contract.months, row.coefficient), status, reason,
                    f"{dated:%Y-%m}", row.annex, row.row)
 
 
@@ -115,19 +111,19 @@ def _band(rows, value: Decimal):
     return None, ""
 
 
-def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> list[PenaltyLine]:
+def sla_penalties(a: "assess.Assessment", rules: Rules, contract) -> list[PenaltyLine]:
     """The service-level breaches of one assessed month, each priced by its annex row."""
     f, p = a.figures, a.period
     major = bool(f.major_loss)
     annex = 2 if major else 3
     flag = f"（甲方台账标记造成重大损失：{'、'.join(f.major_loss)}）" if major else ""
     out = []
-    floor = Decimal(str(rules.criteria["availability"].get("min_availability", "0.9999")))
+    floor = rules.min_availability
     if f.availability < floor:
         comp = rules.rows("availability_complaints", 3)
         if major:
             row = rules.rows("availability", 2)[0]
-        elif comp and f.complaints_in_term >= (comp[0].complaints or 3):
+        elif comp and f.complaints_in_term >= comp[0].complaints:
             row = comp[0]
         else:
             row = rules.rows("availability", 3)[0]
@@ -139,11 +135,11 @@ def sla_penalties(a: "assess.Assessment", rules: "assess.Rules", contract) -> li
     rep_row = (rules.rows("outage_repeated", 3) or [None])[0]
     for s in f.systems:
         minutes = Decimal(s.seconds) / 60
-        if rep_row and (s.outages >= (rep_row.count or 3) or minutes > (rep_row.above or 480)):
+        if rep_row and (s.outages >= rep_row.count or minutes > rep_row.above):
             out.append(_make(f"sla:{p.month}:outage:{s.system}", p.last, rep_row, contract,
                              f"{s.system} 本月中断 {s.outages} 次，累计 "
                              f"{minutes.quantize(Decimal('0.1'))} 分钟"))
-        elif long_row and Decimal(s.longest_seconds) / 60 > (long_row.above or 120):
+        elif long_row and Decimal(s.longest_seconds) / 60 > long_row.above:
             out.append(_make(f"sla:{p.month}:outage:{s.system}", p.last, long_row, contract,
                              f"{s.system} 单次中断 "
                              f"{(Decimal(s.longest_seconds) / 60).quantize(Decimal('0.1'))} 分钟"
@@ -176,10 +172,10 @@ def _mean_all_recovery(f) -> Decimal | None:
 def scaling_coefficient(config) -> Decimal:
     """附件3 row 4's coefficient (20%), from assessment.toml: the nightly flags and their
     finding text use the same figure as the ledger."""
-    return assess.load_rules(config).rows("scaling_notice", 3)[0].coefficient
+    return rulebook.load(config).scaling_coefficient
 
 
-def scaling_penalties(store, contract, config, rules: "assess.Rules", until: date
+def scaling_penalties(store, contract, config, rules: Rules, until: date
                       ) -> list[PenaltyLine]:
     """附件3 row 4: each request open past its written notice's deadline, once."""
     row = rules.rows("scaling_notice", 3)[0]
@@ -200,7 +196,7 @@ def scaling_penalties(store, contract, config, rules: "assess.Rules", until: dat
     return out
 
 
-def monthly_rule_penalties(history: list, rules: "assess.Rules", contract) -> list[PenaltyLine]:
+def monthly_rule_penalties(history: list, rules: Rules, contract) -> list[PenaltyLine]:
     """附件3 row 3: the month the failed months in a row reach the count, once per run."""
     row = rules.rows("monthly_assessment", 3)[0]
     out = []
@@ -222,7 +218,7 @@ def ledger(store, contract, config, until: date, rules=None, history=None) -> li
     ``history`` (the monthly assessments up to ``until``'s month) is computed when not
     given; the monthly report passes the one it already has.
     """
-    rules = rules or assess.load_rules(config)
+    rules = rules or rulebook.load(config)
     if history is None:
         history = assess.history(store, contract, config, rules, f"{until:%Y-%m}")
     items = scaling_penalties(store, contract, config, rules, until)
@@ -232,7 +228,7 @@ def ledger(store, contract, config, until: date, rules=None, history=None) -> li
     items += monthly_rule_penalties([a for a in history if a.period.last <= until], rules,
                                     contract)
     items.sort(key=lambda x: (x.dated, x.annex, x.row, x.key))
-    total, limit = Decimal(0), cap(contract)
+    total, limit = Decimal(0), rules.cap(contract)
     for pen in items:
         if pen.status == "counted":
             total += pen.amount

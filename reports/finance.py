@@ -206,7 +206,7 @@ DAY_COLUMNS = [
 
 
 def _col(n: int) -> str:
-    from xlsxwriter.utility import xl_col_to_name
+    from xlsxwriter.utility import xl_col_to_name  # heavy: only when a workbook is written
     return xl_col_to_name(n)
 
 
@@ -217,7 +217,7 @@ def _num(value):
 
 def write_xlsx(report: FinanceReport, target) -> None:
     """The workbook into ``target`` (a path or a binary file object)."""
-    import xlsxwriter
+    import xlsxwriter  # heavy: imported only when a workbook is written
 
     wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "in_memory": True,
                                          "strings_to_formulas": False, "strings_to_urls": False})

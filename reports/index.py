@@ -162,7 +162,7 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
                                f"{d.isoformat()}/nightly.html"))
     severities = [SeverityNight(n.snapshot_date, n.critical, n.warning, n.info)
                   for n in reversed(nights)]
-    points, lines, total, cap = _penalties(store, contract, dates)
+    points, lines, total, cap = _penalties(store, contract, dates, config)
     return IndexReport(contract.number, contract.title,
                        datetime.now(SHANGHAI).replace(microsecond=0), nights,
                        _monthly(out_dir), _ratios(store, contract, dates), severities,
@@ -190,9 +190,9 @@ def _source_gaps(store) -> list[SourceGaps]:
     return [SourceGaps(src, bad, n, list(ds or [])) for src, bad, n, ds in rows]
 
 
-def _penalties(store, contract, dates):
+def _penalties(store, contract, dates, config):
     """The penalty ledger as concluded for the last night, and its running total each night."""
-    cap = Money.of(penalties.cap(contract))
+    cap = Money.of(penalties.cap(contract, config))
     if not dates:
         return [], [], Money.of(0), cap
     ledger = conclude.ledger(store, dates[-1])

@@ -12,13 +12,14 @@ are ordered, and the PDF's metadata is fixed to the data.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from recon import assess, conclude, labels, penalties, store as stored
+from recon import assess, conclude, labels, rules as rulebook, store as stored
 from recon.errors import ConfigError
 from recon.ledgers import incidents as incidents_ledger
 from recon.penalties import PenaltyLine
@@ -189,7 +190,7 @@ def _minutes(seconds) -> Decimal | None:
 
 
 def build_monthly(store, contract, config, month: str) -> MonthlyReport:
-    rules = assess.load_rules(config)
+    rules = rulebook.load(config)
     p = assess.period(contract, month)
     verdicts = stored.month_verdicts(store, p.month)
     if not verdicts or verdicts[-1]["month"] != p.month:
@@ -234,7 +235,7 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         _t(i.started_at), _t(i.responded_at), _t(i.on_site_at), _t(i.recovered_at),
         i.incident_id in f.open_at_end, i.outage, i.complaint, i.event_level, i.major_loss,
         i.impact, i.note) for i in incidents_ledger.in_period(store, p.first, p.last)]
-    floor = Decimal(str(rules.criteria["availability"].get("min_availability", "0.9999")))
+    floor = rules.min_availability
     sl = ServiceLevels(
         Decimal(f.period_seconds) / 60, _minutes(f.outage_seconds),
         (Decimal(f.period_seconds) * (1 - floor) / 60).quantize(Decimal("0.001")),
@@ -244,7 +245,7 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         [{"system": s.system, "outages": s.outages, "minutes": _minutes(s.seconds),
           "longest_minutes": _minutes(s.longest_seconds), "open": s.open} for s in f.systems],
         f.events_a, f.events_b, v["termination"], v["termination_reason"])
-    cap = penalties.cap(contract)
+    cap = rules.cap(contract)
     total = stored.penalty_total(store, p.last)
     nights = _nights(store, p)
     judgements = []
@@ -367,9 +368,7 @@ def render_html(report: MonthlyReport) -> str:
 
 def render_pdf(report: MonthlyReport, html: str) -> bytes:
     """WeasyPrint's PDF of the HTML; metadata dated by the data, never the clock."""
-    import logging
-
-    import weasyprint
+    import weasyprint  # heavy (pango, fonts): imported only when a PDF is written
 
     # the shared stylesheet has screen rules (phone layout, scrolling tables) WeasyPrint
     # does not know; it skips them, and its warnings would only be noise in cron mail

@@ -175,7 +175,7 @@ def exit_code_for(report_findings: list[FindingLine], sources: list[SourceLine])
     return 0
 
 
-def build_scaling(store, contract, snapshot_date: date):
+def build_scaling(store, contract, snapshot_date: date, config):
     """The night's scaling table and penalty total, as concluded for the night."""
     ledger = {p.key: p.amount for p in conclude.ledger(store, snapshot_date)}
     lines = []
@@ -191,7 +191,7 @@ def build_scaling(store, contract, snapshot_date: date):
                                  st.latest_on if st.latest_on != snapshot_date else None))
     # the total is every penalty of the ledger dated up to this night, not only scaling's
     total = stored.penalty_total(store, snapshot_date)
-    return lines, Money.of(total), Money.of(penalties.cap(contract))
+    return lines, Money.of(total), Money.of(penalties.cap(contract, config))
 
 
 def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> NightlyReport:
@@ -246,7 +246,7 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
               "items_unknown": sum(i.status == "unknown" for i in items),
               "items_ok": sum(i.status in ("ok", "idle") for i in items)}
     total = lambda attr: sum((getattr(i, attr) or Decimal(0) for i in items), Decimal(0))  # noqa
-    scaling_lines, penalty_total, cap = build_scaling(store, contract, snapshot_date)
+    scaling_lines, penalty_total, cap = build_scaling(store, contract, snapshot_date, config)
     return NightlyReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", snapshot_date,

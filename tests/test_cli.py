@@ -85,7 +85,8 @@ def test_typo_inside_a_mapping_rule_list_is_found(workdir, capsys):
                                                "flavour_names = [\"bm.a10x4\"]"))
     assert main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10",
                  "-q"]) == 3
-    assert ("[compute.baremetal]: unknown key 'flavour_names' (did you mean 'flavor_names'?)"
+    assert ("mapping.toml:19 [[compute.baremetal]] #2: unknown key 'flavour_names' "
+            "(did you mean 'flavor_names'?)"
             in capsys.readouterr().err)
 
 

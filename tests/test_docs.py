@@ -8,7 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from recon import assess, codes, labels
+from recon import codes, labels, rules
 from recon.cli import build_parser
 from recon.data import CONFIG_DIR
 from recon.reconcile import SEVERITY
@@ -75,7 +75,7 @@ def test_finding_codes_are_one_table_that_reconcile_labels_and_scaling_read():
 
 def test_criterion_codes_match_the_assessment_and_its_bundled_file():
     bundled = tomllib.loads((CONFIG_DIR / "assessment.toml").read_text(encoding="utf-8"))
-    assert list(codes.CRITERIA) == list(assess.CODES) == [c["code"] for c in bundled["criteria"]]
+    assert list(codes.CRITERIA) == list(rules.CODES) == [c["code"] for c in bundled["criteria"]]
 
 
 def test_failure_reasons_are_the_connectors():

@@ -334,6 +334,29 @@ def test_a_malformed_statement_exits_3_naming_line_and_column_and_writes_nothing
     assert code == 3 and "backwards.csv:2 [计费止]" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("row, where, words", [
+    # 1e308 used to end in decimal.InvalidOperation with no file, line or column
+    ("12,x,2026-11-06,2026-11-10,1e308,1344.00,224.00\n", ":2 [数量]", "too large"),
+    ("12,x,2026-11-06,2026-11-10,12,-1344.00,224.00\n", ":2 [单价]", "negative unit price"),
+    # a date out of range crashed; one from year 1 burnt 23 s counting days first
+    ("12,x,9999-12-30,9999-12-31,12,1344.00,224.00\n", ":2 [计费起]", "far outside the contract term"),
+    ("12,x,0001-01-01,2026-11-10,12,1344.00,224.00\n", ":2 [计费起]", "far outside the contract term"),
+    ("12,x,2026-11-06,2026-11-10,1\x002,1344.00,224.00\n", ":2 [数量]", "U+0000"),
+])
+def test_a_statement_cell_no_store_column_can_hold_is_exit_3_naming_it(store, capsys, row, where,
+                                                                        words):
+    code, r = verify(store, "huge", HEAD + row)
+    err = capsys.readouterr().err
+    assert code == 3 and r is None
+    assert f"huge.csv{where}" in err and words in err and "Traceback" not in err
+
+
+def test_a_statement_in_chinese_dates_and_yuan_amounts_reads_the_same(store):
+    text = _correct().replace("2026-11-06", "2026年11月6日").replace(",224.00", ",¥224.00")
+    code, r = verify(store, "cn", text)
+    assert code == 0 and r["billed"]["amount"] == "1265.09"
+
+
 def test_the_workbook_has_chinese_headers_frozen_rows_and_totals_as_formulas(store):
     code, r = verify(store, "book", HEAD + "14,SSL VPN接入,2026-11-01,2026-11-10,49,940.80,"
                      "1280.53\n" + CORRECT[16] + CORRECT[32])

@@ -25,7 +25,8 @@ from decimal import Decimal
 
 import pytest
 
-from recon import assess, conclude, penalties, scaling
+from recon import conclude, penalties, rules
+from recon.ledgers import scaling
 from recon.cli import main
 from recon.config import load_config
 from recon.contract import load_contract
@@ -108,7 +109,7 @@ def criteria(rep) -> dict:
 def test_a_month_with_everything_delivered_passes_and_the_last_month_is_partial(year):
     rep = report(year, "2027-07")
     assert rep.passed is True and rep.verdict == "通过"
-    assert {c.code: c.passed for c in rep.criteria} == dict.fromkeys(assess.CODES, True)
+    assert {c.code: c.passed for c in rep.criteria} == dict.fromkeys(rules.CODES, True)
     assert (rep.first, rep.last, rep.partial, rep.days) == \
         (date(2027, 7, 1), date(2027, 7, 9), True, 9)
     assert "合同末月" in rep.notes[0]
@@ -120,7 +121,7 @@ def test_a_failing_month_fails_each_criterion_with_its_reason(year):
     rep = report(year, "2026-12")
     c = criteria(rep)
     assert rep.passed is False and rep.verdict == "未通过"
-    assert all(c[code].passed is False for code in assess.CODES)
+    assert all(c[code].passed is False for code in rules.CODES)
     assert "第6项 连续 11 个已采集夜晚分配不足" in c["delivery"].reason
     assert "KR-9" in c["scaling"].reason and "2026-12-12 完成" in c["scaling"].reason
     # 40 minutes down (D-1) against 31 x 1440 x 0.0001 = 4.464 allowed
@@ -195,7 +196,7 @@ def test_the_third_failed_month_in_a_row(year):
 
 
 def _rules_with(year, line: str):
-    from recon.assess import RULES_FILE
+    from recon.rules import RULES_FILE
 
     text = RULES_FILE.read_text(encoding="utf-8").replace("rectification_failed = []", line)
     path = year / "assessment-alt.toml"
@@ -224,7 +225,7 @@ def test_one_penalty_ledger_each_once_dated_against_the_cap(year):
     assert len({p.key for p in pens}) == len(pens)
     # 121,648.25 x 4 + 48,659.30 + 72,988.95 x 2
     assert penalties.total(pens) == Decimal("681230.20")
-    assert penalties.cap(contract) == Decimal("291955.80")
+    assert penalties.cap(contract, config) == Decimal("291955.80")
     # the third availability penalty takes the running total past the cap
     assert [p.over_cap for p in pens[:3]] == [False, False, True]
     # what finance asks for: penalties dated up to a day, no later ones
@@ -260,7 +261,7 @@ def test_report_files_are_byte_identical_and_the_pdf_says_what_the_json_says(yea
     assert js["consecutive_failed_months"] == 1
     assert js["penalty_total"]["amount"] == "681230.20"
     assert js["penalty_cap"]["amount"] == "291955.80"
-    assert {c["code"] for c in js["criteria"]} == set(assess.CODES)
+    assert {c["code"] for c in js["criteria"]} == set(rules.CODES)
     assert {"code", "passed", "value", "threshold", "clause", "reason"} <= set(js["criteria"][0])
     assert {"clause", "coefficient", "amount", "dated"} <= set(js["penalties"][0])
     text = subprocess.run(["pdftotext", "-layout", str(folder / "assessment.pdf"), "-"],
@@ -290,7 +291,7 @@ def test_a_month_outside_the_term_is_bad_input(year, capsys):
 def test_the_scaling_coefficient_lives_in_assessment_toml_alone(tmp_path):
     """附件3 row 4's coefficient is read from assessment.toml by the night's flags, their
     finding text and the ledger alike; the bundled recon.toml no longer carries a copy."""
-    from recon.assess import RULES_FILE
+    from recon.rules import RULES_FILE
     from recon.data import BUNDLED_CONFIG
 
     assert "penalty_coefficient" not in BUNDLED_CONFIG.read_text(encoding="utf-8")
@@ -372,7 +373,7 @@ def test_service_level_breaches_map_to_their_annex_rows(workdir, rows, expected)
 
 
 def test_a_misspelt_threshold_in_assessment_toml_is_bad_input(year, capsys):
-    from recon.assess import RULES_FILE
+    from recon.rules import RULES_FILE
 
     bad = year / "assessment-typo.toml"
     bad.write_text(RULES_FILE.read_text(encoding="utf-8").replace(
@@ -382,7 +383,7 @@ def test_a_misspelt_threshold_in_assessment_toml_is_bad_input(year, capsys):
     assert main(["--config", str(cfg), "report", "monthly", "--month", "2026-12", "--db",
                  str(year / "recon.duckdb"), "--out", str(year / "typo" / "out")]) == 3
     err = capsys.readouterr().err
-    assert "[[criteria]] delivery: unknown key 'max_shortfal_days'" in err
+    assert "assessment-typo.toml:19 [[criteria]] #1: unknown key 'max_shortfal_days'" in err
     assert "did you mean 'max_shortfall_days'" in err
     assert not (year / "typo" / "out").exists()
 

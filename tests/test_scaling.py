@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from recon import scaling
+from recon.ledgers import scaling
 from recon.cli import main
 from recon.config import load_config
 from recon.contract import load_contract
@@ -79,7 +79,8 @@ def played(tmp_path_factory):
             codes[day] = night.run(day, folder / "recon.duckdb", folder / "out").exit_code
             with Store(folder / "recon.duckdb", read_only=True) as store:
                 AS_RUN[day] = (scaling.states(store, night.contract, day),
-                               scaling.findings(store, night.contract, day))
+                               scaling.findings(store, night.contract, day, "contract",
+                                                night.scaling_coefficient))
             day += timedelta(days=1)
     return folder, codes
 
@@ -267,7 +268,7 @@ def test_state_on_a_night_never_changes_when_later_nights_are_stored(played):
     with Store(folder / "recon.duckdb", read_only=True) as store:
         for day, (states, found) in AS_RUN.items():
             assert scaling.states(store, contract, day) == states, day
-            assert scaling.findings(store, contract, day) == found, day
+            assert scaling.findings(store, contract, day, "contract", Decimal("0.20")) == found, day
 
 
 def test_item_the_api_cannot_measure_is_unverifiable_never_overdue(played):
@@ -338,14 +339,7 @@ def test_changes_are_revisions(workdir, capsys):
         assert scaling.requests(store)[0].requested_date == date(2026, 11, 4)
 
 
-def test_day_counting_in_shanghai():
-    contract = load_contract(load_config(BUNDLED_CONFIG))
-    late_utc = scaling.make_request(contract, "R", 6, "1", None, "2026-11-02T17:30:00+00:00")
-    assert late_utc.requested_date == date(2026, 11, 3)   # 01:30 in Beijing
-    assert late_utc.deadline == date(2026, 11, 10)
-
-
 def test_penalty_basis_item():
     contract = load_contract(load_config(BUNDLED_CONFIG))
     # 207,908.64 / 12 x 20%
-    assert scaling.penalty(contract, 6, "item") == Decimal("3465.14")
+    assert scaling.penalty(contract, 6, "item", Decimal("0.20")) == Decimal("3465.14")

@@ -37,10 +37,14 @@ import dataclasses
 import gc
 import json
 import logging
+import os
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Callable
+
+import yaml
 
 from connectors.base import Measurement, SourceResult
 from connectors.openstack import (block_storage, compute, image, load_balancer, network,
@@ -66,15 +70,12 @@ def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30,
     Raises ConfigError when no clouds.yaml is found (naming where openstacksdk
     looked) or the cloud name is not in it (listing the names that are).
     """
-    import openstack
+    import openstack  # heavy (its service proxies): imported only when a cloud is pulled
+    from keystoneauth1 import exceptions as ksa_exc
     from openstack import config as os_config
     from openstack import exceptions
 
     if cloud_config is not None:
-        import os
-        import tempfile
-
-        import yaml
         # the loader only reads files; the file holds secrets, so it lives only while read
         with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
             os.chmod(fh.name, 0o600)
@@ -113,6 +114,12 @@ def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30,
     except exceptions.ConfigException as exc:
         raise ConfigError(f"{loader.config_filename or 'clouds.yaml'}: cloud {cloud!r}: "
                           f"{exc}") from None
+    except ksa_exc.MissingRequiredOptions as exc:
+        # an entry without auth_url (or another key its auth type needs): exit 3 naming it
+        missing = ", ".join(f"auth.{getattr(o, 'dest', None) or o.name}" for o in exc.options)
+        raise ConfigError(f"{loader.config_filename or 'clouds.yaml'}: cloud {cloud!r}: "
+                          f"missing key {missing} (its auth type "
+                          f"{entry.get('auth_type') or 'password'} needs it)") from None
     return openstack.connection.Connection(config=region)
 
 

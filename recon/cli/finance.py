@@ -29,7 +29,8 @@ def cmd_schedule(args) -> int:
 def cmd_verify(args) -> int:
     o = open_args(args)
     mapping = load_mapping(o.config.mapping_path, o.contract)
-    statement = read_statement(args.file)            # a bad file stops here: nothing written
+    # a bad file stops here: nothing written
+    statement = read_statement(args.file, o.contract)
     with current(o.db, o.config.lock_wait) as store:  # an older store is migrated, never emptied
         conclude.night(store, o.contract, o.config, statement.period_end)
         result = verify(statement, o.contract, store, mapping, o.config)

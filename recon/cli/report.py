@@ -1,7 +1,7 @@
 """`recon report monthly|index`: reports built from what the store holds."""
 from __future__ import annotations
 
-from recon import assess, conclude
+from recon import assess, conclude, rules
 from recon.cli.common import add_db, open_args, say
 from recon.store import current
 from reports.index import rebuild, refresh_after_run
@@ -11,7 +11,7 @@ from reports.monthly import build_monthly, write_monthly
 def cmd_monthly(args) -> int:
     o = open_args(args)
     assess.period(o.contract, args.month)  # a month outside the term: exit 3 before reading
-    assess.load_rules(o.config)            # so is a bad assessment.toml
+    rules.load(o.config)                   # so is a bad assessment.toml
     # a night is one transaction: this sees all of a night or none of it
     with current(o.db, o.config.lock_wait, say=say) as store:
         conclude.month(store, o.contract, o.config, args.month)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recon import conclude, errors, labels, scaling
+from recon import conclude, errors, labels
+from recon.ledgers import scaling
 from recon.cli.common import add_db, date_arg, open_args, say
 from recon.store import Store
 

@@ -20,12 +20,12 @@ lines, not billed.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
+from recon import cells
 from recon.errors import InputError
 from recon.textfiles import read_table
 
@@ -94,31 +94,18 @@ class Statement:
         return max(ln.period_end for ln in self.lines)
 
 
-_CN_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
+#: a billing period must lie within the contract term give or take this many years: a
+#: period of 9999-12-30 .. 9999-12-31 or from 0001-01-01 is a typo, not a bill (and would
+#: be counted out day by day)
+SLACK_YEARS = 2
 
 
 def _date(path, line, col, text) -> date:
-    t = text.strip().replace("/", "-").replace(".", "-")
-    m = _CN_DATE.match(t)
-    try:
-        if m:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        y, mo, d = t.split("-")
-        return date(int(y), int(mo), int(d))
-    except ValueError:
-        raise InputError(path, f"not a date (YYYY-MM-DD): {text!r}", line=line,
-                         column=col) from None
+    return cells.read(path, line, col, cells.day, text)
 
 
 def _number(path, line, col, text) -> Decimal:
-    t = text.strip().replace(",", "").replace("¥", "").replace("￥", "")
-    try:
-        value = Decimal(t)
-    except InvalidOperation:
-        raise InputError(path, f"not a number: {text!r}", line=line, column=col) from None
-    if not value.is_finite():
-        raise InputError(path, f"not a number: {text!r}", line=line, column=col)
-    return value
+    return cells.read(path, line, col, cells.number, text)
 
 
 #: what an invoice prints in 税率 for a line that bears no VAT
@@ -140,9 +127,12 @@ def _rate(path, line, col, text) -> Decimal:
     return value
 
 
-def read_statement(path: str | Path) -> Statement:
+def read_statement(path: str | Path, contract) -> Statement:
+    """The statement's lines, every cell checked (its periods within ``contract``'s term
+    give or take :data:`SLACK_YEARS` years)."""
     path = Path(path)
     table = read_table(path)
+    lo, hi = _shift(contract.start, -SLACK_YEARS), _shift(contract.end, SLACK_YEARS)
     cols = table.resolve(COLUMNS, required=REQUIRED)
     if "item_no" not in cols and "name" not in cols:
         raise InputError(path, "needs a 序号 (item_no) or 项目名称 (name) column; the header "
@@ -174,6 +164,11 @@ def read_statement(path: str | Path) -> Statement:
             continue
         start = _date(path, line, cols["period_start"], need("period_start"))
         end = _date(path, line, cols["period_end"], need("period_end"))
+        for key, day in (("period_start", start), ("period_end", end)):
+            if not lo <= day <= hi:
+                raise InputError(path, f"{day} is far outside the contract term "
+                                 f"{contract.start} .. {contract.end} (a billing period lies "
+                                 f"between {lo} and {hi})", line=line, column=cols[key])
         if end < start:
             raise InputError(path, f"the period ends ({end}) before it starts ({start})",
                              line=line, column=cols["period_end"])
@@ -191,14 +186,25 @@ def read_statement(path: str | Path) -> Statement:
         if qty < 0:
             raise InputError(path, f"negative quantity {qty}", line=line,
                              column=cols["quantity"])
+        price = _number(path, line, cols["unit_price"], need("unit_price"))
+        if price < 0:
+            raise InputError(path, f"negative unit price {price}", line=line,
+                             column=cols["unit_price"])
         rate = _rate(path, line, cols["tax_rate"], cell("tax_rate")) if cell("tax_rate") else None
         lines.append(StatementLine(
             line, cell("invoice_no"),
             _date(path, line, cols["issued"], cell("issued")) if cell("issued") else None,
-            start, end, item_no, cell("name"), qty,
-            _number(path, line, cols["unit_price"], need("unit_price")),
+            start, end, item_no, cell("name"), qty, price,
             _number(path, line, cols["amount"], need("amount")),
             rate, money("tax"), money("total"), cell("total_daxie") or None))
     if not lines:
         raise InputError(path, "no statement lines", line=2)
     return Statement(path, path.stem, table.encoding, lines, total_row)
+
+
+def _shift(day: date, years: int) -> date:
+    """``day`` moved by whole years (29 February becomes the 28th)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -21,9 +21,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from recon import cells as cell
 from recon.errors import InputError
 from recon.progress import SHANGHAI
-from recon.scaling import parse_time
 from recon.textfiles import read_table
 
 COLUMNS = {
@@ -47,8 +47,8 @@ REQUIRED = ("incident_id", "system", "kind", "started_at")
 KINDS = {"故障": "fault", "fault": "fault", "运维需求": "request", "request": "request",
          "安全事件": "security", "security": "security"}
 KIND_LABELS = {"fault": "故障", "request": "运维需求", "security": "安全事件"}
-_YES = {"是", "yes", "y", "true", "1"}
-_NO = {"否", "no", "n", "false", "0", ""}
+#: free text: control characters are stripped with a warning, not refused
+FREE = ("impact", "note")
 _LEVELS = {"": None, "a": "A", "a级": "A", "b": "B", "b级": "B"}
 TIME_FIELDS = ("responded_at", "on_site_at", "located_at", "recovered_at")
 
@@ -80,15 +80,6 @@ class Incident:
                 self.complaint, self.event_level, self.major_loss, self.note)
 
 
-def _flag(text: str) -> bool:
-    low = text.strip().lower()
-    if low in _YES:
-        return True
-    if low in _NO:
-        return False
-    raise ValueError(f"write 是 or 否, not {text!r}")
-
-
 def make_incident(contract, cells: dict[str, str], origin: str) -> Incident:
     """One ledger row; raises ValueError("field: why") naming the field at fault."""
     def need(key):
@@ -98,13 +89,13 @@ def make_incident(contract, cells: dict[str, str], origin: str) -> Incident:
 
     def flag(key):
         try:
-            return _flag(cells.get(key, ""))
+            return cell.flag(cells.get(key, ""))
         except ValueError as exc:
             raise ValueError(f"{key}: {exc}") from None
 
     def when(key):
         try:
-            return parse_time(cells[key]) if cells.get(key) else None
+            return cell.moment(cells[key]) if cells.get(key) else None
         except ValueError as exc:
             raise ValueError(f"{key}: {exc}") from None
 
@@ -136,7 +127,7 @@ def make_incident(contract, cells: dict[str, str], origin: str) -> Incident:
 
 def read_incidents(path: Path, contract) -> list[Incident]:
     """Every row of a CSV/XLSX ledger file, or an InputError naming line and column."""
-    table = read_table(path)
+    table = read_table(path, free=[name for key in FREE for name in COLUMNS[key]])
     found = table.resolve(COLUMNS, required=REQUIRED)
     out, seen = [], {}
     for line, cells in table.rows:

@@ -25,13 +25,15 @@ latest revision counts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
-from recon import codes, labels
+from recon import cells as cell, codes, labels
 from recon.errors import InputError
 from recon.money import fmt
+from recon.rules import penalty_amount
 from recon.progress import SHANGHAI
 from recon.textfiles import read_table
 
@@ -107,29 +109,6 @@ class State:
     latest_on: date | None = None
 
 # -- parsing ---------------------------------------------------------------------
-def parse_time(text: str) -> datetime:
-    """'2026-11-02', '2026-11-02 10:30' or an ISO time; naive means Asia/Shanghai."""
-    text = text.strip().replace("/", "-")
-    try:
-        if len(text) == 10:
-            value = datetime.combine(date.fromisoformat(text), time(0))
-        else:
-            value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not a date or time (YYYY-MM-DD[ HH:MM]): {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
-
-
-def _decimal(text: str) -> Decimal:
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise ValueError(f"not a number: {text!r}") from None
-    if not value.is_finite():
-        raise ValueError(f"not a number: {text!r}")
-    return value
-
-
 def make_request(contract, request_id: str, item_no: int, target: str | None,
                  increase: str | None, requested_at: str, notice_date: str | None = None,
                  notice_deadline: str | None = None, note: str = "", origin: str = "cli"
@@ -137,6 +116,14 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
     """Check one request; raises ValueError with the field name first ("field: why")."""
     if not request_id:
         raise ValueError("request_id: empty")
+    try:
+        cell.check_text(request_id)
+    except ValueError as exc:
+        raise ValueError(f"request_id: {exc}") from None
+    note, stripped = cell.free_text(note)
+    if stripped:
+        cell.log.warning("%s: request %s: control characters removed from the note", origin,
+                         request_id)
     if item_no not in contract.items:
         raise ValueError(f"item_no: item {item_no} is not in the contract")
     if bool(target) == bool(increase):
@@ -144,17 +131,17 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
     tgt = inc = None
     try:
         if target:
-            tgt = _decimal(target)
+            tgt = cell.number(target)
             if tgt <= 0:
                 raise ValueError(f"must be positive, got {tgt}")
         else:
-            inc = _decimal(increase)
+            inc = cell.number(increase)
             if inc <= 0:
                 raise ValueError(f"must be positive, got {inc}")
     except ValueError as exc:
         raise ValueError(f"{'target' if target else 'increase'}: {exc}") from None
     try:
-        at = parse_time(requested_at)
+        at = cell.moment(requested_at)
     except ValueError as exc:
         raise ValueError(f"requested_at: {exc}") from None
     if not contract.in_term(at.astimezone(SHANGHAI).date()):
@@ -163,9 +150,9 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
     for name, text in (("notice_date", notice_date), ("notice_deadline", notice_deadline)):
         if text:
             try:
-                dates[name] = date.fromisoformat(text.strip().replace("/", "-"))
-            except ValueError:
-                raise ValueError(f"{name}: not a date (YYYY-MM-DD): {text!r}") from None
+                dates[name] = cell.day(text)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
     nd, dl = dates.get("notice_date"), dates.get("notice_deadline")
     if dl and not nd:
         raise ValueError("notice_date: a notice deadline needs the notice's date")
@@ -178,7 +165,7 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
 
 def read_requests(path: Path, contract) -> list[Request]:
     """All rows of a CSV/XLSX ledger file, or an InputError naming the line: all or nothing."""
-    table = read_table(path)
+    table = read_table(path, free=COLUMNS["note"])
     found = table.resolve(COLUMNS, required=("request_id", "item_no", "requested_at"))
     if "target" not in found and "increase" not in found:
         raise InputError(path, "needs a 目标数量 (target) or 扩容数量 (increase) column", line=1,
@@ -188,7 +175,7 @@ def read_requests(path: Path, contract) -> list[Request]:
         get = lambda k: cells.get(found.get(k, ""), "").strip() if k in found else ""  # noqa
         try:
             try:
-                item = int(_decimal(get("item_no")))
+                item = cell.whole(get("item_no"))
             except ValueError as exc:
                 raise ValueError(f"item_no: {exc}") from None
             req = make_request(contract, get("request_id"), item, get("target") or None,
@@ -421,14 +408,12 @@ def states(store, contract, as_of: date) -> list[State]:
 
 
 # -- penalties (附件3 row 4, 第十二条) ----------------------------------------------------
-def penalty(contract, item_no: int, basis: str = "contract", coefficient=Decimal("0.20")
-            ) -> Decimal:
-    """违约金 = 信息系统云服务费 / 服务月数 x 20%; the fee is the contract total by default,
-    or the item's line total (``basis = "item"``)."""
-    from recon.penalties import amount  # the formula lives with the penalty ledger
-
+def penalty(contract, item_no: int, basis: str, coefficient: Decimal) -> Decimal:
+    """附件3 row 4's penalty (recon.rules.penalty_amount, with the row's coefficient from
+    assessment.toml); the fee is the contract total, or the item's line total
+    (``basis = "item"``)."""
     fee = contract.total if basis == "contract" else contract.items[item_no].line_total
-    return amount(fee, contract.months, Decimal(coefficient))
+    return penalty_amount(fee, contract.months, coefficient)
 
 
 
@@ -455,8 +440,7 @@ def _days(ds: list[date]) -> str:
     return "、".join(d.isoformat() for d in ds)
 
 
-def findings(store, contract, day: date, basis: str = "contract",
-             coefficient=Decimal("0.20")) -> list[tuple]:
+def findings(store, contract, day: date, basis: str, coefficient: Decimal) -> list[tuple]:
     """(code, severity, item_no, message, figures) for the night ``day``.
 
     Every sentence is true on the night it is shown: it names the night of
@@ -534,12 +518,9 @@ def findings(store, contract, day: date, basis: str = "contract",
     return out
 
 
-def flag(store, contract, day: date, basis: str = "contract",
-         coefficient=Decimal("0.20")) -> int:
+def flag(store, contract, day: date, basis: str, coefficient: Decimal) -> int:
     """Replace the night's scaling findings (in the caller's transaction when there is one:
     they commit with the night); returns how many were written."""
-    import json
-
     db = store.db
     with store.transaction():
         rows = findings(store, contract, day, basis, coefficient)
