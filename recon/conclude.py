@@ -58,17 +58,18 @@ def month(store, contract, config, month_text: str) -> None:
     p = assess.period(contract, month_text)
     history = assess.history(store, contract, config, rules, p.month)
     with store.transaction():
-        stored.save_month_verdicts(store, [_verdict_row(a) for a in history])
+        stored.save_month_verdicts(store, [_verdict_row(a, rules) for a in history])
         night(store, contract, config, p.last, rules=rules, history=history)
 
 
-def _verdict_row(a: assess.Assessment) -> dict:
+def _verdict_row(a: assess.Assessment, rules) -> dict:
     ends, reason = penalties.termination(a.figures)
     return {"month": a.period.month, "first_day": a.period.first, "last_day": a.period.last,
             "partial": a.period.partial, "passed": a.passed,
             "failed_in_a_row": a.failed_in_a_row, "termination": ends,
             "termination_reason": reason,
-            "criteria": [dataclasses.asdict(c) for c in a.criteria]}
+            "criteria": [dataclasses.asdict(c) for c in a.criteria],
+            "fault_breaches": assess.fault_breaches(a.figures, rules)}
 
 
 # -- reading back what was concluded --------------------------------------------------------

@@ -100,9 +100,65 @@ TABLES: dict = {
         #: 第十二条: penalties above this share of the contract total allow termination
         "share": Key(Decimal, "0.10", above=0, high=1, clause="第十二条"),
     },
+    "fault_limits": {
+        #: 第三条4: 对故障 15 分钟内响应 (each fault, not a mean)
+        "response_minutes": Key(int, 15, low=1, high=10080, clause="第三条第4款"),
+        #: 第三条5: 故障定位排除时限不超过 30 分钟, measured to the ledger's 定位时间
+        "locate_minutes": Key(int, 30, low=1, high=10080, clause="第三条第5款"),
+        #: 第三条5: 重要信息系统故障定位排除时限不超过 10 分钟
+        "locate_minutes_important": Key(int, 10, low=1, high=10080, clause="第三条第5款"),
+        #: 第三条4: 2 小时内到达云中心机房
+        "on_site_minutes": Key(int, 120, low=1, high=10080, clause="第三条第4款"),
+    },
+    "systems": Rows({"name": Key(str, nonempty=True),
+                     "monthly_fee": Key(Decimal, above=0, high=Decimal(10) ** 12),
+                     "important": Key(bool, False)}),
     "annex2": Rows(ANNEX_ROW),
     "annex3": Rows(ANNEX_ROW),
 }
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Where the contract can be read more than one way: the agency's choice is a named rule
+    in assessment.toml ``[readings]``, its alternatives written down here once (docs list
+    them); every penalty that rests on a reading names it and says 估算 until confirmed."""
+
+    title: str
+    clause: str
+    default: object
+    alternatives: dict        # value -> what it means
+    kinds: bool = False       # a list of incident kinds rather than one choice
+
+
+#: incident kinds of the ledger (故障 / 运维需求 / 安全事件)
+KINDS = ("fault", "request", "security")
+
+READINGS: dict[str, Reading] = {
+    "fee_basis": Reading(
+        "违约金的计算基数（信息系统云服务费）", "附件2、附件3", "contract_month",
+        {"contract_month": "整个合同的月服务费（合同总额 / 服务月数，243,296.50 元）",
+         "system_month": "所涉信息系统的月服务费（[[systems]] 表）；不涉及单一系统的违约金"
+                         "仍按整个合同的月服务费"}),
+    "availability_period": Reading(
+        "可用性的计算期间", "第三条、附件3第1条", "calendar_month",
+        {"calendar_month": "自然月（北京时间）",
+         "term_to_date": "服务期开始至当月末累计"}),
+    "incident_rows": Reading(
+        "同一事件同时满足两行时的计收", "附件3", "each_row",
+        {"each_row": "各行分别计收",
+         "highest_row": "同一事件只按系数最高的一行计收"}),
+    "response_kinds": Reading(
+        "“运维需求平均响应时间”计入的事件类型", "附件3第8、9条", ["fault", "request", "security"],
+        {"fault": "故障", "request": "运维需求", "security": "安全事件"}, kinds=True),
+    "recovery_kinds": Reading(
+        "“平均故障恢复时间”计入的事件类型", "附件3第10、11条", ["fault"],
+        {"fault": "故障", "request": "运维需求", "security": "安全事件"}, kinds=True),
+}
+TABLES["readings"] = {name: Key(list if r.kinds else str, r.default,
+                                choices=() if r.kinds else tuple(r.alternatives),
+                                clause=r.clause)
+                      for name, r in READINGS.items()}
 
 
 def penalty_amount(fee: Decimal, months: int, coefficient: Decimal) -> Decimal:
@@ -152,6 +208,29 @@ class Rules:
     rectification_failed: tuple[str, ...]
     unattended_after_minutes: int
     cap_share: Decimal
+    #: 第三条4-5: each fault's own limits, in minutes
+    fault_response_minutes: int = 15
+    fault_locate_minutes: int = 30
+    fault_locate_minutes_important: int = 10
+    fault_on_site_minutes: int = 120
+    #: the agency's reading of each open question (READINGS): name -> value
+    readings: tuple = ()
+    #: [[systems]]: the agency's systems, name -> (monthly fee, important)
+    systems: tuple = ()
+
+    def reading(self, name: str):
+        return dict(self.readings)[name]
+
+    def reading_text(self, *names: str) -> str:
+        """``fee_basis=contract_month；...`` for the readings a figure rests on."""
+        out = []
+        for name in names:
+            value = self.reading(name)
+            out.append(f"{name}={','.join(value) if isinstance(value, tuple) else value}")
+        return "；".join(out)
+
+    def system_fee(self, system: str) -> Decimal | None:
+        return next((fee for name, fee, _imp in self.systems if name == system), None)
 
     def rows(self, rule: str, annex: int | None = None) -> list[AnnexRow]:
         return [r for r in self.annex if r.rule == rule and (annex is None or r.annex == annex)]
@@ -254,12 +333,28 @@ def parse(path: Path) -> Rules:
             raise ConfigError(f"{path}: no [[annex{annex}]] row with rule = \"{rule}\""
                               + (" (附件3 row 4, the scaling penalty's coefficient)"
                                  if rule == "scaling_notice" else ""))
-    table = {name: raw.get(name, {}) for name in ("monthly_rule", "on_site", "cap")}
+    table = {name: raw.get(name, {}) for name in ("monthly_rule", "on_site", "cap",
+                                                  "fault_limits", "readings")}
 
     def setting(name: str, key: str):
         return get(table[name], key, TABLES[name][key])
 
     failed = setting("monthly_rule", "rectification_failed")
+    readings = []
+    for name, r in READINGS.items():
+        value = setting("readings", name)
+        if r.kinds:
+            bad = [k for k in value if k not in KINDS]
+            if bad or not value:
+                raise ConfigError(f"{where(path, 'readings', name)}: {name} lists incident "
+                                  f"kinds, some of {', '.join(KINDS)}"
+                                  + (f" (not {', '.join(map(str, bad))})" if bad else ""))
+            value = tuple(value)
+        readings.append((name, value))
+    systems = tuple((get(r, "name", TABLES["systems"]["name"]),
+                     get(r, "monthly_fee", TABLES["systems"]["monthly_fee"]),
+                     get(r, "important", TABLES["systems"]["important"]))
+                    for r in raw.get("systems", []))
     return Rules(
         path, heads, tuple(rows),
         max_shortfall_days=values["delivery"]["max_shortfall_days"],
@@ -273,4 +368,9 @@ def parse(path: Path) -> Rules:
         rectification_failed=tuple(failed),
         unattended_after_minutes=setting("on_site", "unattended_after_minutes"),
         cap_share=setting("cap", "share"),
+        fault_response_minutes=setting("fault_limits", "response_minutes"),
+        fault_locate_minutes=setting("fault_limits", "locate_minutes"),
+        fault_locate_minutes_important=setting("fault_limits", "locate_minutes_important"),
+        fault_on_site_minutes=setting("fault_limits", "on_site_minutes"),
+        readings=tuple(readings), systems=systems,
     )

@@ -220,7 +220,23 @@ MIGRATIONS: list[str] = [
         reason VARCHAR NOT NULL,
         item_no SMALLINT,
         running_total DECIMAL(18,2) NOT NULL,
-        over_cap BOOLEAN NOT NULL
+        over_cap BOOLEAN NOT NULL,
+        rule VARCHAR NOT NULL,            -- the readings it rests on (assessment.toml)
+        basis VARCHAR NOT NULL,           -- the figures it rests on
+        held_by JSON NOT NULL,            -- open incidents it waits for
+        confirmed_by VARCHAR,             -- NULL: 估算
+        confirmed_on DATE
+    );
+    -- the agency's confirmation of a penalty (recon penalties confirm): a change is a revision
+    CREATE TABLE penalty_confirmations (
+        key VARCHAR NOT NULL,
+        revision INTEGER NOT NULL,
+        confirmed_by VARCHAR NOT NULL,
+        confirmed_on DATE NOT NULL,
+        amount DECIMAL(18,2) NOT NULL,    -- the amount confirmed: a later change unconfirms it
+        note VARCHAR,
+        withdrawn BOOLEAN NOT NULL,
+        recorded_at TIMESTAMPTZ NOT NULL
     );
     CREATE TABLE scaling_states (
         as_of DATE NOT NULL,
@@ -239,7 +255,8 @@ MIGRATIONS: list[str] = [
         failed_in_a_row INTEGER NOT NULL,
         termination BOOLEAN NOT NULL,     -- a 第十二条 termination condition is met
         termination_reason VARCHAR NOT NULL,
-        criteria JSON NOT NULL            -- each criterion: code, name, clause, passed, ...
+        criteria JSON NOT NULL,           -- each criterion: code, name, clause, passed, ...
+        fault_breaches JSON NOT NULL      -- each fault over a limit of 第三条 4-5, with its times
     );
     """,
 ]
@@ -657,7 +674,8 @@ def run_lock(db_path: Path, wait_seconds: float, holder: str = "recon",
 
 # -- conclusions: written by recon/conclude.py, read by every report --------------------------
 LEDGER_COLUMNS = ("key", "dated", "month", "annex", "row_no", "clause", "coefficient", "fee",
-                  "amount", "status", "reason", "item_no", "running_total", "over_cap")
+                  "amount", "status", "reason", "item_no", "running_total", "over_cap", "rule",
+                  "basis", "held_by", "confirmed_by", "confirmed_on")
 
 
 def save_night_conclusions(store: Store, as_of: date, ledger: list[dict],
@@ -673,7 +691,9 @@ def save_night_conclusions(store: Store, as_of: date, ledger: list[dict],
             db.executemany(
                 f"INSERT INTO penalty_ledger (as_of, seq, {', '.join(LEDGER_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * (len(LEDGER_COLUMNS) + 2))})",
-                [[as_of, n] + [row[c] for c in LEDGER_COLUMNS] for n, row in enumerate(ledger)])
+                [[as_of, n] + [json.dumps(row[c], ensure_ascii=False) if c == "held_by"
+                               else row[c] for c in LEDGER_COLUMNS]
+                 for n, row in enumerate(ledger)])
         if states:
             db.executemany(
                 "INSERT INTO scaling_states VALUES (?, ?, ?, ?, ?, ?)",
@@ -690,10 +710,11 @@ def save_month_verdicts(store: Store, verdicts: list[dict]) -> None:
             db.execute("DELETE FROM month_verdicts WHERE month = ?", [v["month"]])
             db.execute("DELETE FROM conclusions WHERE kind = 'month' AND period = ?",
                        [v["month"]])
-            db.execute("INSERT INTO month_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO month_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        [v["month"], v["first_day"], v["last_day"], v["partial"], v["passed"],
                         v["failed_in_a_row"], v["termination"], v["termination_reason"],
-                        json.dumps(v["criteria"], ensure_ascii=False)])
+                        json.dumps(v["criteria"], ensure_ascii=False),
+                        json.dumps(v["fault_breaches"], ensure_ascii=False, default=str)])
             db.execute("INSERT INTO conclusions VALUES ('month', ?, now())", [v["month"]])
 
 
@@ -708,7 +729,30 @@ def penalty_ledger(store: Store, as_of: date) -> list[dict]:
     cur = store.db.execute(f"SELECT {', '.join(LEDGER_COLUMNS)} FROM penalty_ledger "
                            "WHERE as_of = ? ORDER BY seq", [as_of])
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    out = [dict(zip(names, row)) for row in cur.fetchall()]
+    for r in out:
+        r["held_by"] = json.loads(r["held_by"])
+    return out
+
+
+def penalty_confirmations(store: Store) -> dict[str, tuple[str, date, Decimal]]:
+    """The penalties the agency confirmed (latest revision, not withdrawn):
+    key -> (by, on, the amount confirmed)."""
+    return {k: (by, on, amount) for k, by, on, amount in store.db.execute("""
+        SELECT key, confirmed_by, confirmed_on, amount FROM penalty_confirmations
+        QUALIFY revision = max(revision) OVER (PARTITION BY key) AND NOT withdrawn
+        ORDER BY key""").fetchall()}
+
+
+def confirm_penalty(store: Store, key: str, by: str, on: date, amount: Decimal,
+                    note: str = "", withdrawn: bool = False) -> int:
+    """Record the agency's confirmation (or its withdrawal) of a penalty: a new revision."""
+    with store.transaction() as db:
+        rev = db.execute("SELECT coalesce(max(revision), 0) + 1 FROM penalty_confirmations "
+                         "WHERE key = ?", [key]).fetchone()[0]
+        db.execute("INSERT INTO penalty_confirmations VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                   [key, rev, by, on, amount, note, withdrawn])
+    return rev
 
 
 def penalty_total(store: Store, as_of: date, month: str | None = None,
@@ -738,5 +782,11 @@ def month_verdicts(store: Store, until_month: str) -> list[dict]:
     for row in cur.fetchall():
         v = dict(zip(names, row))
         v["criteria"] = json.loads(v["criteria"])
+        v["fault_breaches"] = json.loads(v["fault_breaches"])
         out.append(v)
     return out
+
+
+def latest_ledger_date(store: Store) -> date | None:
+    """The newest night (or month end) a penalty ledger was concluded for."""
+    return store.db.execute("SELECT max(as_of) FROM penalty_ledger").fetchone()[0]

@@ -173,6 +173,14 @@ class MonthlyReport:
     days: int
     rules_file: str
     judgements: list[str] = field(default_factory=list)
+    #: each fault over one of its own limits (第三条 4-5), with its times, as concluded
+    fault_breaches: list[dict] = field(default_factory=list)
+    #: each mean the annex rows price: which kinds of event it counts (the agency's reading)
+    averages: list[dict] = field(default_factory=list)
+    #: the figures of each kind of event
+    by_kind: list[dict] = field(default_factory=list)
+    #: the readings of the contract this month's penalties rest on, with their alternatives
+    readings: list[dict] = field(default_factory=list)
     #: annex rows no figure of recon's can decide (security-service failures ...): listed
     #: so a reader knows they were not judged, not that they were passed
     manual_rows: list[str] = field(default_factory=list)
@@ -183,6 +191,10 @@ class MonthlyReport:
 
 def _t(value) -> str | None:
     return incidents_ledger.fmt_time(value) if value else None
+
+
+def _q1(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.1"))
 
 
 def _minutes(seconds) -> Decimal | None:
@@ -239,8 +251,10 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
     sl = ServiceLevels(
         Decimal(f.period_seconds) / 60, _minutes(f.outage_seconds),
         (Decimal(f.period_seconds) * (1 - floor) / 60).quantize(Decimal("0.001")),
-        (f.availability * 100).quantize(Decimal("0.0001")), f.mean_minutes("response"),
-        f.mean_minutes("recovery"), f.mean_minutes("recovery_important"),
+        (f.availability * 100).quantize(Decimal("0.0001")),
+        _q1(f.mean_of(rules.reading("response_kinds"), "response_s")[0]),
+        _q1(f.mean_of(("fault",), "recovery_s", important=False)[0]),
+        _q1(f.mean_of(("fault",), "recovery_s", important=True)[0]),
         _minutes(f.on_site_max_seconds), f.complaints, f.complaints_in_term, f.open_at_end,
         [{"system": s.system, "outages": s.outages, "minutes": _minutes(s.seconds),
           "longest_minutes": _minutes(s.longest_seconds), "open": s.open} for s in f.systems],
@@ -256,6 +270,37 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
     if any(x.clause == rules.rows("availability_complaints", 3)[0].clause for x in pens
            if rules.rows("availability_complaints", 3)):
         judgements.append("投诉次数：依甲方台账的投诉标记")
+    averages = []
+    for name, what, label, rows in (("response_kinds", "response_s", "运维需求平均响应时间",
+                                     "附件3第8、9条"),
+                                    ("recovery_kinds", "recovery_s", "平均故障恢复时间",
+                                     "附件3第10、11条")):
+        kinds = rules.reading(name)
+        mean, events = f.mean_of(kinds, what)
+        averages.append({"label": label, "rows": rows, "reading": name,
+                         "kinds": [incidents_ledger.KIND_LABELS[k] for k in kinds],
+                         "minutes": None if mean is None else mean.quantize(Decimal("0.1")),
+                         "events": len(events),
+                         "open": [e.incident_id for e in events
+                                  if (e.open if what == "recovery_s" else e.responded_at is None)]})
+    by_kind = []
+    for kind in rulebook.KINDS:
+        rmean, events = f.mean_of((kind,), "response_s")
+        if not events:
+            continue
+        cmean, _ = f.mean_of((kind,), "recovery_s")
+        by_kind.append({"kind": kind, "label": incidents_ledger.KIND_LABELS[kind],
+                        "events": len(events),
+                        "response_minutes": rmean.quantize(Decimal("0.1")),
+                        "recovery_minutes": cmean.quantize(Decimal("0.1")),
+                        "open": [e.incident_id for e in events if e.open]})
+    readings = [{"name": name, "title": r.title, "clause": r.clause,
+                 "value": "、".join(rules.reading(name)) if r.kinds else rules.reading(name),
+                 "meaning": ("、".join(r.alternatives[k] for k in rules.reading(name)) if r.kinds
+                             else r.alternatives[rules.reading(name)]),
+                 "alternatives": [] if r.kinds else
+                 [f"{k}：{t}" for k, t in r.alternatives.items() if k != rules.reading(name)]}
+                for name, r in rulebook.READINGS.items()]
     return MonthlyReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", p.month, p.first, p.last, p.partial, a.notes,
@@ -274,7 +319,10 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         Money.of(stored.penalty_total(store, p.last, month=p.month)),
         Money.of(total), Money.of(cap), total > cap, a.coverage.gaps, nights,
         a.coverage.complete, a.coverage.days, rules.path.name, judgements,
-        [f"{r.clause}（{r.coefficient * 100:.0f}%）{r.text}" for r in rules.annex if not r.rule])
+        fault_breaches=v["fault_breaches"], averages=averages, by_kind=by_kind,
+        readings=readings,
+        manual_rows=[f"{r.clause}（{r.coefficient * 100:.0f}%）{r.text}"
+                     for r in rules.annex if not r.rule])
 
 
 def _nights(store, p) -> list[NightLine]:

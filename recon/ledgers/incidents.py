@@ -16,7 +16,7 @@ Times without a zone are Beijing time (the same rule as scaling requests).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -223,6 +223,31 @@ class SystemOutages:
 
 
 @dataclass
+class Event:
+    """One incident that began in the period, with its own times in seconds since it began.
+
+    A fault is judged by its whole duration, also when it recovered after the month's end
+    (a December fault recovered on 1 January took what it took); one the ledger does not
+    yet show recovered (``open``) is measured up to the period's end: a lower bound, and
+    whatever rests on it waits (pending) until the ledger records its recovery."""
+
+    incident_id: str
+    system: str
+    important: bool
+    kind: str                        # fault | request | security
+    started_at: datetime
+    responded_at: datetime | None
+    located_at: datetime | None
+    on_site_at: datetime | None
+    recovered_at: datetime | None
+    open: bool                       # the ledger shows no recovery yet
+    response_s: int
+    locate_s: int                    # to 定位时间, else to 恢复时间, else to the period's end
+    recovery_s: int
+    on_site_s: int | None
+
+
+@dataclass
 class Figures:
     """A period's service-level figures: seconds are exact integers, ratios Decimal."""
 
@@ -248,6 +273,19 @@ class Figures:
     major_loss: list[str]            # outage incidents the agency flagged 重大损失
     events_a: list[str]              # 附件1 A-level events in the contract year so far
     events_b: list[str]
+    #: each incident that began in the period, with its times (the per-fault limits and the
+    #: averages of the kinds a reading names are taken from these)
+    events: list[Event] = field(default_factory=list)
+
+    def mean_of(self, kinds, what: str, important: bool | None = None
+                ) -> tuple[Decimal | None, list[Event]]:
+        """The exact mean minutes of ``what`` (response_s, recovery_s) over the events of
+        ``kinds`` (and of important or ordinary systems when asked), and those events."""
+        chosen = [e for e in self.events if e.kind in kinds
+                  and (important is None or e.important == important)]
+        if not chosen:
+            return None, []
+        return Decimal(sum(getattr(e, what) for e in chosen)) / len(chosen) / 60, chosen
 
     def mean_exact(self, what: str) -> Decimal | None:
         """Mean minutes of 'response', 'recovery' or 'recovery_important', unrounded:
@@ -336,6 +374,19 @@ FROM periods p LEFT JOIN in_period a USING (k) LEFT JOIN merged m USING (k)
 ORDER BY p.k
 """
 
+EVENTS_SQL = "WITH" + _PERIODS + """
+SELECT p.k, i.incident_id, i.system, i.important, i.kind, i.started_at, i.responded_at,
+       i.located_at, i.on_site_at, i.recovered_at,
+       i.recovered_at IS NULL,
+       date_diff('second', i.started_at, coalesce(i.responded_at, greatest(p.p_end,
+                                                                          i.started_at))),
+       date_diff('second', i.started_at, coalesce(i.located_at, i.recovered_at, p.p_end)),
+       date_diff('second', i.started_at, coalesce(i.recovered_at, p.p_end)),
+       date_diff('second', i.started_at, i.on_site_at)
+FROM periods p JOIN inc i ON i.started_at >= p.p_start AND i.started_at < p.p_end
+ORDER BY p.k, i.started_at, i.incident_id
+"""
+
 SYSTEMS_SQL = "WITH" + _PERIODS + """, cur AS (
     SELECT p.k, i.system, i.recovered_at IS NULL OR i.recovered_at > p.p_end AS open_at_end,
            date_diff('second', greatest(i.started_at, p.p_start),
@@ -371,6 +422,9 @@ def period_figures(store, periods: list[tuple[date, date]], year_start: date,
     systems: dict[int, list[SystemOutages]] = {}
     for k, *r in store.db.execute(SYSTEMS_SQL, params).fetchall():
         systems.setdefault(k, []).append(SystemOutages(*r))
+    events: dict[int, list[Event]] = {}
+    for k, *r in store.db.execute(EVENTS_SQL, params).fetchall():
+        events.setdefault(k, []).append(Event(*r))
     out = []
     for (first, last), (start, end), (k, *row) in zip(periods, spans, rows):
         period = int((end - start).total_seconds())
@@ -380,7 +434,7 @@ def period_figures(store, periods: list[tuple[date, date]], year_start: date,
             Decimal(period - outage) / Decimal(period), row[3], int(row[4]), row[5],
             int(row[6]), row[7], int(row[8]), row[9], None if row[10] is None else int(row[10]),
             list(row[11]), systems.get(k, []), row[12], row[13], list(row[14]), list(row[15]),
-            list(row[16])))
+            list(row[16]), events.get(k, [])))
     return out
 
 
