@@ -12,11 +12,12 @@ import logging
 import sys
 
 from recon import errors
-from recon.cli import contract, demo, export, finance, incidents, report, run, scaling
+from recon.cli import (contract, demo, export, finance, incidents, materials, notice, report,
+                       run, scaling)
 from recon.sim.cli import add_sim_parser
 
 #: the command groups, in the order `recon --help` lists them
-GROUPS = (run, contract, scaling, report, incidents, finance, export, demo)
+GROUPS = (run, contract, scaling, report, incidents, notice, materials, finance, export, demo)
 
 
 class _Parser(argparse.ArgumentParser):
