@@ -124,8 +124,9 @@ def _scaling(store, contract, config, notice: Notice):
         measured = (f"实测分配数量为 {labels.qty(st.latest, item.unit)}"
                     + (f"（{st.latest_on} 实测）" if st.latest_on and st.latest_on != night else "")
                     if st.latest is not None else "尚无实测分配数量")
-        unknown = (f"；其间 {'、'.join(d.isoformat() for d in st.unknown_days)} 未能采集"
-                   if st.unknown_days and st.state != "unverifiable" else "")
+        late = [d for d in st.unknown_days if d >= req.deadline]   # before day 7: no matter
+        unknown = (f"；第7天起 {'、'.join(d.isoformat() for d in late)} 未能采集"
+                   if late and st.state != "unverifiable" else "")
         paras.append(f"经我单位核对，截至{cn_date(night)}（第 {st.day} 天），该项{measured}，"
                      f"目标为 {labels.qty(target, item.unit)}，状态为“{labels.SCALING[st.state]}”"
                      f"{unknown}。每晚核对情况见附件。")
