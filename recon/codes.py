@@ -219,8 +219,10 @@ NIGHT_STATE = {
 #: a penalty's status in the penalty ledger (recon/penalties.py)
 PENALTY_STATUS = {
     "counted": Code("计入", "counted in the total and deducted"),
-    "pending": Code("待定", "附件3 row 3 before the agency lists the month in "
-                          "`[monthly_rule] rectification_failed`: shown, not counted"),
+    "pending": Code("待定", "附件3 row 3 before the rectification is known to have failed (a sent "
+                          "rectification notice's deadline passed and the month it passed in "
+                          "failed too, or the agency lists the month in `[monthly_rule] "
+                          "rectification_failed`): shown, not counted"),
 }
 
 #: the monthly assessment's criteria (assessment.toml `[[criteria]]`; their names and clauses

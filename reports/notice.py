@@ -170,7 +170,7 @@ def _rectification(store, contract, config, notice: Notice):
     rows = []
     for v in failed:
         for c in v["criteria"]:
-            if c.get("passed") is False:
+            if c.get("passed") is False and c.get("required", True):  # not recon's own
                 rows.append([_month_cn(v["month"]), c["name"], c["clause"], c["threshold"],
                              c["value"], labels.VERDICT[False]])
     evidence = Evidence(f"{months}月度考核未通过事项", ["月份", "考核项", "依据", "标准", "本月数值",
