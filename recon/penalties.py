@@ -239,12 +239,12 @@ def _rectified(a, notice, history: list, row, contract) -> PenaltyLine | None:
     key = f"monthly:{a.period.month}"
     if judged is None or judged.passed is None:
         why = (f"；期限届满且 {month} 月度考核仍未通过方可计收，暂列待定" if judged is None
-               else f"已过，{month} 月度考核无法判定，暂列待定")
+               else f" 已过，{month} 月度考核无法判定，暂列待定")
         return _make(key, a.period.last, row, contract, head + why, status="pending")
     if judged.passed:
         return None
     return _make(key, judged.period.last, row, contract,
-                 head + f"已过，{month} 仍未通过考核，限期整改后仍未达到要求")
+                 head + f" 已过，{month} 仍未通过考核，限期整改后仍未达到要求")
 
 
 def ledger(store, contract, config, until: date, rules=None, history=None) -> list[PenaltyLine]:

@@ -228,6 +228,6 @@ def test_rectification_counts_only_after_its_deadline_and_a_failed_month(store_d
     assert cli(store_dir, "report", "monthly", "--month", "2026-10") == 0
     pen = ledger(store_dir, date(2026, 10, 31))["monthly:2026-09"]
     assert pen.status == "counted" and pen.dated == date(2026, 10, 31)
-    assert "TZ-2026-002（2026-10-08 发出）整改期限 2026-10-20已过，2026-10 仍未通过考核" in pen.reason
+    assert "TZ-2026-002（2026-10-08 发出）整改期限 2026-10-20 已过，2026-10 仍未通过考核" in pen.reason
     monthly = (store_dir / "out" / "monthly" / "2026-10" / "assessment.html").read_text("utf-8")
     assert "TZ-2026-002" in monthly
