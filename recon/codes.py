@@ -157,6 +157,26 @@ SCALING_STATE = {
     "unverifiable": Code("无法核实", "no source measures the item"),
 }
 
+#: what a written notice is about (`recon notice draft --kind`)
+NOTICE_KIND = {
+    "scaling": Code("扩容限期通知", "附件3 row 4: an expansion not done in 7 natural days; ref is "
+                    "the scaling request's id"),
+    "rectification": Code("限期整改通知", "附件3 row 3 and 第十二条4: three failed monthly "
+                          "assessments in a row; ref is the third failed month (YYYY-MM)"),
+    "acceptance": Code("验收返工通知", "第六条: a failed acceptance, rework within 5 days; ref "
+                       "names the acceptance (the materials' period)"),
+}
+
+#: a written notice's state on a night (`recon notice list`, the nightly, monthly and index)
+NOTICE_STATUS = {
+    "drafted": Code("已起草未发出", "drafted, not sent: no deadline runs and no penalty rests on it"),
+    "sent": Code("已发出", "sent; its deadline has not passed, or its outcome is not known yet"),
+    "unmet": Code("期限已过未满足", "the deadline passed and the demand was not met"),
+    "met": Code("已满足", "the demand was met by the deadline (or after it: no longer open)"),
+    "undetermined": Code("期限已过无法判定", "the deadline passed; recon cannot tell whether the "
+                         "demand was met (unknown nights, an acceptance): check by hand"),
+}
+
 #: a statement line's status (`recon finance verify`; a line can carry several)
 LINE_STATUS = {
     "ok": Code("正确", "none of the below"),
@@ -199,8 +219,10 @@ NIGHT_STATE = {
 #: a penalty's status in the penalty ledger (recon/penalties.py)
 PENALTY_STATUS = {
     "counted": Code("计入", "counted in the total and deducted"),
-    "pending": Code("待定", "附件3 row 3 before the agency lists the month in "
-                          "`[monthly_rule] rectification_failed`: shown, not counted"),
+    "pending": Code("待定", "附件3 row 3 before the rectification is known to have failed (a sent "
+                          "rectification notice's deadline passed and the month it passed in "
+                          "failed too, or the agency lists the month in `[monthly_rule] "
+                          "rectification_failed`): shown, not counted"),
 }
 
 #: the monthly assessment's criteria (assessment.toml `[[criteria]]`; their names and clauses

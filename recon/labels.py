@@ -27,6 +27,8 @@ SEVERITY = codes.labels(codes.SEVERITIES)
 SEVERITY_ORDER = {sev: n for n, sev in enumerate(codes.SEVERITIES)}
 FINDING = codes.labels(codes.FINDINGS)
 SCALING = codes.labels(codes.SCALING_STATE)
+NOTICE_KIND = codes.labels(codes.NOTICE_KIND)
+NOTICE_STATUS = codes.labels(codes.NOTICE_STATUS)
 SOURCE_STATUS = codes.labels(codes.SOURCE_STATUS)
 SOURCE_REASON = codes.labels(codes.SOURCE_REASON)
 #: a penalty's status (recon/penalties.py): in the monthly assessment and the index

@@ -186,6 +186,12 @@ def build_message(report, html_path: Path | None, link_base: str | None) -> Mess
             lines.append(f"{n}. {f.code_label}（{f.code}）· {item}{_md(f.message)}")
         if len(critical) > TOP:
             lines.append(f"…另有 {len(critical) - TOP} 项严重问题，见报告")
+    due = due_notices(report)
+    if due:
+        lines.append("")
+        lines.append("**书面通知到期**")
+        for n in due:
+            lines.append(f"- {n.notice_id} {n.kind_label}（{_md(n.ref, 40)}）：{_md(n.text)}")
     if link:
         lines.append("")
         lines.append(f"[查看当晚报告]({link})" if link_base else f"报告：{_md(link, 300)}")
@@ -195,7 +201,17 @@ def build_message(report, html_path: Path | None, link_base: str | None) -> Mess
             "top_critical": [{"code": f.code, "item_no": f.item_no, "message": f.message}
                              for f in critical[:TOP]],
             "link": link, "markdown": "\n".join(lines)}
+    if due:
+        data["notices"] = [{"notice_id": n.notice_id, "kind": n.kind, "ref": n.ref,
+                            "deadline": n.deadline.isoformat(), "status": n.status,
+                            "text": n.text} for n in due]
     return Message(subject, "\n".join(lines), data, html_path)
+
+
+def due_notices(report) -> list:
+    """The written notices that fall due on the report's night (near their deadline, or past
+    it since last night): a message names them, and they are worth sending one for."""
+    return [n for n in getattr(report, "notices", []) if n.falls_due]
 
 
 # -- deciding and sending ----------------------------------------------------------------
@@ -373,7 +389,8 @@ def notify_night(config, db_path: Path, result) -> dict[str, bool]:
         report = result.report
         previous = (previous_exit_code(db_path, report.snapshot_date)
                     if settings.on == "change" else None)
-        if not should_send(settings.on, report.exit_code, previous):
+        if not should_send(settings.on, report.exit_code, previous) and \
+                not due_notices(report):
             log.info("notify: nothing to send (on = %s, exit %d, previous %s)", settings.on,
                      report.exit_code, previous)
             return {}

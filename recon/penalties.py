@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from recon import assess, labels, rules as rulebook, store as stored
 from recon.ledgers import incidents, scaling
+from recon.ledgers import notices as notice_ledger
 from recon.money import cents
 from recon.rules import AnnexRow, Rules, penalty_amount
 
@@ -298,8 +299,9 @@ def scaling_penalties(store, contract, config, rules: Rules, until: date
         r = st.request
         dated = r.notice_deadline + timedelta(days=1)
         done = f"，{st.completed_on} 才完成" if st.completed_on else "，仍未完成"
+        by = f" {r.notice_id}（{r.notice_date} 发出）" if r.notice_id else ""
         pen = _make(f"scaling:{r.request_id}", dated, row, contract,
-                    f"扩容申请 {r.request_id}（第{r.item_no}项）书面通知期限 "
+                    f"扩容申请 {r.request_id}（第{r.item_no}项）书面通知{by}期限 "
                     f"{r.notice_deadline} 已过{done}",
                     fee=None if config.penalty_basis == "contract"
                     else contract.items[r.item_no].line_total)
@@ -308,13 +310,24 @@ def scaling_penalties(store, contract, config, rules: Rules, until: date
     return out
 
 
-def monthly_rule_penalties(history: list, rules: Rules, contract) -> list[PenaltyLine]:
-    """附件3 row 3: the month the failed months in a row reach the count, once per run."""
+def monthly_rule_penalties(history: list, rules: Rules, contract,
+                           notices: dict | None = None) -> list[PenaltyLine]:
+    """附件3 row 3: the month the failed months in a row reach the count, once per run.
+
+    ``notices`` (third failed month -> the rectification notice sent about it, from the
+    notices ledger): its deadline passed and the month it passes in failed too, the penalty
+    counts; before that it is pending and says which notice it waits on."""
     row = rules.rows("monthly_assessment", 3)[0]
     out = []
     for a in history:
         if a.failed_in_a_row == rules.consecutive_months:
             counted = a.period.month in rules.rectification_failed
+            notice = (notices or {}).get(a.period.month)
+            if notice is not None and not counted:
+                pen = _rectified(a, notice, history, row, contract)
+                if pen is not None:
+                    out.append(pen)
+                continue
             out.append(_make(
                 f"monthly:{a.period.month}", a.period.last, row, contract,
                 f"连续 {a.failed_in_a_row} 个月未通过考核（至 {a.period.month}）"
@@ -322,6 +335,24 @@ def monthly_rule_penalties(history: list, rules: Rules, contract) -> list[Penalt
                    "；须经限期整改后仍不达标方可计收，暂列待定"),
                 status="counted" if counted else "pending"))
     return out
+
+
+def _rectified(a, notice, history: list, row, contract) -> PenaltyLine | None:
+    """附件3 row 3 resting on a rectification notice: counted once its deadline passed and
+    the month it passed in failed as well; None when that month passed (rectified)."""
+    month = notice_ledger.judged_month(notice)
+    judged = next((h for h in history if h.period.month == month), None)
+    head = (f"连续 {a.failed_in_a_row} 个月未通过考核（至 {a.period.month}）；整改通知 "
+            f"{notice.notice_id}（{notice.sent_on} 发出）整改期限 {notice.deadline}")
+    key = f"monthly:{a.period.month}"
+    if judged is None or judged.passed is None:
+        why = (f"；期限届满且 {month} 月度考核仍未通过方可计收，暂列待定" if judged is None
+               else f" 已过，{month} 月度考核无法判定，暂列待定")
+        return _make(key, a.period.last, row, contract, head + why, status="pending")
+    if judged.passed:
+        return None
+    return _make(key, judged.period.last, row, contract,
+                 head + f" 已过，{month} 仍未通过考核，限期整改后仍未达到要求")
 
 
 def ledger(store, contract, config, until: date, rules=None, history=None) -> list[PenaltyLine]:
@@ -343,7 +374,7 @@ def ledger(store, contract, config, until: date, rules=None, history=None) -> li
                        if rules.reading("availability_period") == "term_to_date" else None)
             items += sla_penalties(a, rules, contract, to_date)
     items += monthly_rule_penalties([a for a in history if a.period.last <= until], rules,
-                                    contract)
+                                    contract, notice_ledger.rectification_notices(store, until))
     items.sort(key=lambda x: (x.dated, x.annex, x.row, x.key))
     confirmed = stored.penalty_confirmations(store)
     for pen in items:   # a confirmation holds the amount confirmed: a changed one is 估算 again

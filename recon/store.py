@@ -259,6 +259,39 @@ MIGRATIONS: list[str] = [
         fault_breaches JSON NOT NULL      -- each fault over a limit of 第三条 4-5, with its times
     );
     """,
+    # 9: the notices ledger (书面通知, 整改通知: 附件3第3、4条, 第十二条4, 第六条), with history: a
+    # change (drafted again, sent) is a new revision, the latest revision counts
+    """
+    CREATE TABLE notices (
+        notice_id VARCHAR NOT NULL,       -- TZ-YYYY-NNN, sequential per year of drafting
+        revision INTEGER NOT NULL,
+        kind VARCHAR NOT NULL,            -- scaling | rectification | acceptance
+        ref VARCHAR NOT NULL,             -- request id | YYYY-MM (third failed month) | acceptance
+        drafted_on DATE NOT NULL,         -- the letter's date (成文日期)
+        deadline DATE NOT NULL,           -- the deadline the letter sets
+        sent_on DATE,                     -- NULL: drafted, not sent
+        files JSON,                       -- [{"path": ..., "sha256": ...}] of the DOCX and PDF
+        note VARCHAR,
+        origin VARCHAR,                   -- 'cli'
+        recorded_at TIMESTAMPTZ NOT NULL
+    );
+    """,
+    # 10: the materials ledger (验收材料, 第六条): what the provider handed in, with each file's
+    # sha256 as received (the file itself is never written); a change is a new revision
+    """
+    CREATE TABLE materials (
+        name VARCHAR NOT NULL,            -- 运维月报, 漏扫报告, ... (with period: the key)
+        period VARCHAR NOT NULL,          -- 2026-11, 2026, 中期验收 ...
+        revision INTEGER NOT NULL,
+        received_on DATE NOT NULL,
+        file VARCHAR NOT NULL,            -- the file's absolute path when recorded
+        size BIGINT NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        note VARCHAR,
+        origin VARCHAR,                   -- 'cli' or 'file.csv:LINE'
+        recorded_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 #: the tables holding one night's snapshot, replaced whole by a rerun
@@ -790,3 +823,87 @@ def month_verdicts(store: Store, until_month: str) -> list[dict]:
 def latest_ledger_date(store: Store) -> date | None:
     """The newest night (or month end) a penalty ledger was concluded for."""
     return store.db.execute("SELECT max(as_of) FROM penalty_ledger").fetchone()[0]
+
+
+# -- the notices ledger: written and read by recon/ledgers/notices.py -------------------------
+NOTICE_COLUMNS = ("notice_id", "revision", "kind", "ref", "drafted_on", "deadline", "sent_on",
+                  "files", "note", "origin")
+
+
+def _notice_rows(cur) -> list[dict]:
+    names = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        n = dict(zip(names, row))
+        n["files"] = json.loads(n["files"]) if n["files"] else []
+        out.append(n)
+    return out
+
+
+def latest_notices(store: Store) -> list[dict]:
+    """Every notice's latest revision, in the order of their ids."""
+    return _notice_rows(store.db.execute(
+        f"SELECT {', '.join(NOTICE_COLUMNS)} FROM notices "
+        "QUALIFY revision = max(revision) OVER (PARTITION BY notice_id) ORDER BY notice_id"))
+
+
+def notice_history(store: Store, notice_id: str) -> list[dict]:
+    """Every revision of one notice, oldest first."""
+    return _notice_rows(store.db.execute(
+        f"SELECT {', '.join(NOTICE_COLUMNS)}, recorded_at FROM notices WHERE notice_id = ? "
+        "ORDER BY revision", [notice_id]))
+
+
+def last_notice_number(store: Store, year: int) -> int:
+    """The highest NNN of the ids TZ-YEAR-NNN given so far (0: none yet)."""
+    return store.db.execute(
+        "SELECT coalesce(max(CAST(split_part(notice_id, '-', 3) AS INTEGER)), 0) FROM notices "
+        "WHERE notice_id LIKE ?", [f"TZ-{year}-%"]).fetchone()[0]
+
+
+def save_notice_revision(store: Store, notice: dict) -> None:
+    """Append one revision of a notice (its ``revision`` says which)."""
+    with store.transaction() as db:
+        db.execute(f"INSERT INTO notices ({', '.join(NOTICE_COLUMNS)}, recorded_at) "
+                   f"VALUES ({', '.join('?' * len(NOTICE_COLUMNS))}, now())",
+                   [notice[c] if c != "files" else json.dumps(notice["files"], ensure_ascii=False)
+                    for c in NOTICE_COLUMNS])
+
+
+# -- the materials ledger: written and read by recon/ledgers/materials.py ---------------------
+MATERIAL_COLUMNS = ("name", "period", "revision", "received_on", "file", "size", "sha256",
+                    "note", "origin")
+
+
+def latest_materials(store: Store, period: str | None = None) -> list[dict]:
+    """Every material's latest revision (of one period, when given), by period and name."""
+    cur = store.db.execute(
+        f"SELECT {', '.join(MATERIAL_COLUMNS)} FROM materials "
+        "WHERE (?::VARCHAR IS NULL OR period = ?) "
+        "QUALIFY revision = max(revision) OVER (PARTITION BY name, period) "
+        "ORDER BY period, received_on, name", [period, period])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def material_history(store: Store, name: str, period: str) -> list[dict]:
+    cur = store.db.execute(
+        f"SELECT {', '.join(MATERIAL_COLUMNS)}, recorded_at FROM materials "
+        "WHERE name = ? AND period = ? ORDER BY revision", [name, period])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def save_material_revisions(store: Store, rows: list[dict]) -> None:
+    """Append revisions of materials in one transaction (all or none)."""
+    with store.transaction() as db:
+        for m in rows:
+            db.execute(f"INSERT INTO materials ({', '.join(MATERIAL_COLUMNS)}, recorded_at) "
+                       f"VALUES ({', '.join('?' * len(MATERIAL_COLUMNS))}, now())",
+                       [m[c] for c in MATERIAL_COLUMNS])
+
+
+def scaling_request_ids(store: Store) -> set[str]:
+    """The ids of the scaling requests recorded (any revision)."""
+    return {r for (r,) in store.db.execute(
+        "SELECT DISTINCT request_id FROM scaling_requests").fetchall()}

@@ -94,10 +94,14 @@ def _json_default(value):
     raise TypeError(type(value))
 
 
-def to_json(context) -> str:
-    """A report context (a dataclass) as the JSON written beside its page."""
-    return json.dumps(dataclasses.asdict(context), ensure_ascii=False, indent=2,
-                      default=_json_default)
+def to_json(context, omit_empty: tuple[str, ...] = ()) -> str:
+    """A report context (a dataclass) as the JSON written beside its page; the fields named
+    in ``omit_empty`` are left out while empty (a section added later, absent when unused)."""
+    data = dataclasses.asdict(context)
+    for name in omit_empty:
+        if not data.get(name):
+            data.pop(name, None)
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
 
 
 def _umask() -> int:

@@ -24,6 +24,8 @@ from markupsafe import Markup, escape
 
 from recon import conclude, labels, penalties, store as stored
 from recon.contract import load_contract
+from recon.ledgers import notices as notice_ledger
+from recon.ledgers.notices import NoticeState
 from recon.money import cents
 from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
@@ -135,9 +137,11 @@ class IndexReport:
     penalty_cap: Money | None = None
     #: verified statements, newest period first
     finance: list[FinanceRow] = field(default_factory=list)
+    #: the written notices still open on the latest night (left out while there are none)
+    notices: list[NoticeState] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return to_json(self)
+        return to_json(self, omit_empty=("notices",))
 
 
 # -- building the context from the store ----------------------------------------------
@@ -166,7 +170,8 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
     return IndexReport(contract.number, contract.title,
                        datetime.now(SHANGHAI).replace(microsecond=0), nights,
                        _monthly(out_dir), _ratios(store, contract, dates), severities,
-                       _source_gaps(store), points, lines, total, cap, _finance(out_dir))
+                       _source_gaps(store), points, lines, total, cap, _finance(out_dir),
+                       notice_ledger.open_on(store, dates[-1]) if dates else [])
 
 
 def _ratios(store, contract, dates: list[date]) -> list[RatioSeries]:

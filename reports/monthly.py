@@ -22,6 +22,8 @@ from xml.sax.saxutils import escape
 from recon import assess, conclude, labels, rules as rulebook, store as stored
 from recon.errors import ConfigError
 from recon.ledgers import incidents as incidents_ledger
+from recon.ledgers import notices as notice_ledger
+from recon.ledgers.notices import NoticeState
 from recon.penalties import PenaltyLine
 from reports.common import Money, env as _env, to_json, write_atomic
 
@@ -184,9 +186,12 @@ class MonthlyReport:
     #: annex rows no figure of recon's can decide (security-service failures ...): listed
     #: so a reader knows they were not judged, not that they were passed
     manual_rows: list[str] = field(default_factory=list)
+    #: the written notices still open on the month's last day (left out of the JSON while
+    #: there are none)
+    notices: list[NoticeState] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return to_json(self)
+        return to_json(self, omit_empty=("notices",))
 
 
 def _t(value) -> str | None:
@@ -322,7 +327,8 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         fault_breaches=v["fault_breaches"], averages=averages, by_kind=by_kind,
         readings=readings,
         manual_rows=[f"{r.clause}（{r.coefficient * 100:.0f}%）{r.text}"
-                     for r in rules.annex if not r.rule])
+                     for r in rules.annex if not r.rule],
+        notices=notice_ledger.open_on(store, p.last))
 
 
 def _nights(store, p) -> list[NightLine]:

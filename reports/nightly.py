@@ -22,6 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from recon import conclude, labels, penalties, store as stored
+from recon.ledgers import notices as notice_ledger
+from recon.ledgers.notices import NoticeState
 from recon.progress import SHANGHAI
 from reports.common import Money, env, to_json, write_atomic
 
@@ -162,6 +164,12 @@ class NightlyReport:
     #: the contract's total, digits and 大写, as the header shows it
     contract_total: Money | None = None
     nav: Nav = field(default_factory=Nav)
+    #: the written notices still open on this night, nearest deadline first (the notices
+    #: ledger); left out of nightly.json while there are none
+    notices: list[NoticeState] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return to_json(self, omit_empty=("notices",))
 
 
 
@@ -254,7 +262,8 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
         labels.EXIT[exit_code], exit_code in (0, 1), sources, findings, items, counts,
         Money.of(total("day_value")), Money.of(total("shortfall_value")),
         Money.of(total("overage_value")), scaling_lines, penalty_total, cap,
-        contract_total=Money.of(contract.total))
+        contract_total=Money.of(contract.total),
+        notices=notice_ledger.open_on(store, snapshot_date))
 
 
 #: how many resources of a finding the page lists (the JSON has them all)
@@ -308,7 +317,7 @@ def write_nightly(report: NightlyReport, out_dir: Path, outbox=None) -> tuple[Pa
     out_dir = Path(out_dir)
     folder = out_dir / report.snapshot_date.isoformat()
     report.nav = _nav(_nights(out_dir) + [report.snapshot_date], report.snapshot_date)
-    files = {folder / PAGE: _render(report), folder / DATA: to_json(report)}
+    files = {folder / PAGE: _render(report), folder / DATA: report.to_json()}
     if outbox is not None:
         html_path, json_path = outbox.stage(report.run_id, files)
         return html_path, json_path

@@ -53,6 +53,7 @@ HEAVY = {
     "keystoneauth1": "comes with openstacksdk: only when a cloud is pulled",
     "openpyxl": "only when an XLSX file is read",
     "xlsxwriter": "only when the finance workbook is written",
+    "docx": "python-docx, only when a notice letter is written",
     "apprise": "loads its plugins: only when a mail is sent",
 }
 

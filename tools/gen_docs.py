@@ -222,6 +222,10 @@ def codes_markdown() -> str:
     out += ["## Scaling request states", "",
             "`recon scaling list`, the nightly and monthly reports "
             "([Ledgers](ledgers.md#scaling-requests-扩容-附件3-row-4)).", ""] + _codes(codes.SCALING_STATE)
+    out += ["## Notice kinds and states", "",
+            "`kind` and `status` of a written notice (`recon notice draft|list`, "
+            "[Ledgers](ledgers.md#written-notices-书面通知)).", ""] + _codes(codes.NOTICE_KIND)
+    out += [""] + _codes(codes.NOTICE_STATUS)
     out += ["## Monthly assessment criteria", "",
             "`criteria[].code` in `assessment.json`. Names, clauses and thresholds are the "
             "agency's, in `assessment.toml` (here: the bundled one); see "

@@ -12,12 +12,13 @@ import logging
 import sys
 
 from recon import errors
-from recon.cli import (contract, demo, export, finance, incidents, penalties, report, run,
-                       scaling)
+from recon.cli import (contract, demo, export, finance, incidents, materials, notice, penalties,
+                       report, run, scaling)
 from recon.sim.cli import add_sim_parser
 
 #: the command groups, in the order `recon --help` lists them
-GROUPS = (run, contract, scaling, report, incidents, penalties, finance, export, demo)
+GROUPS = (run, contract, scaling, report, incidents, penalties, notice, materials, finance,
+          export, demo)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from recon import cells as cell, codes, labels
 from recon.errors import InputError
+from recon.ledgers import notices as notice_ledger
 from recon.money import fmt
 from recon.rules import penalty_amount
 from recon.progress import SHANGHAI
@@ -65,6 +66,8 @@ class Request:
     note: str = ""
     origin: str = "cli"
     revision: int = 1
+    #: the notices ledger's notice the two dates above come from (None: the CSV's columns)
+    notice_id: str | None = None
 
     @property
     def requested_date(self) -> date:
@@ -374,7 +377,9 @@ def states(store, contract, as_of: date) -> list[State]:
     (not at its target on the last night before) adds to that request's
     target: two requests of +100 need +200 together.
     """
-    reqs = [r for r in requests(store) if r.requested_date <= as_of]
+    sent = notice_ledger.scaling_notices(store, as_of)   # a notice sent by then wins
+    reqs = [notice_ledger.applied(r, sent.get(r.request_id)) for r in requests(store)
+            if r.requested_date <= as_of]
     reqs.sort(key=lambda r: (r.requested_at, r.request_id))
     measured = dict(store.db.execute(
         "SELECT item_no, count(*) FROM item_days WHERE (allocated IS NOT NULL OR unlimited) "
@@ -436,6 +441,10 @@ def _allocation_text(st: State, unit: str) -> str:
     return f"最近一次实测分配 {labels.qty(st.latest, unit)}（{st.latest_on}）"
 
 
+def _notice_id(r: Request) -> str:
+    return f"（{r.notice_id}）" if r.notice_id else ""
+
+
 def _days(ds: list[date]) -> str:
     return "、".join(d.isoformat() for d in ds)
 
@@ -483,7 +492,7 @@ def findings(store, contract, day: date, basis: str, coefficient: Decimal) -> li
                         figures))
         elif st.state == "notice_overdue":
             out.append(codes.finding("scaling_notice_overdue", r.item_no,
-                        f"{head}：书面通知期限 {r.notice_deadline} 已过仍未完成，适用附件3第4条"
+                        f"{head}：书面通知{_notice_id(r)}期限 {r.notice_deadline} 已过仍未完成，适用附件3第4条"
                         f"（{fine}）；{_allocation_text(st, unit)}{unknown}",
                         figures))
         elif st.state == "overdue":
@@ -507,7 +516,7 @@ def findings(store, contract, day: date, basis: str, coefficient: Decimal) -> li
                         f"{unknown}{notice}", figures))
         if st.state == "late" and st.penalty_applies and st.completed_on == day:
             out.append(codes.finding("scaling_notice_overdue", r.item_no,
-                        f"{head}：完成日 {st.completed_on} 晚于书面通知期限 {r.notice_deadline}，"
+                        f"{head}：完成日 {st.completed_on} 晚于书面通知{_notice_id(r)}期限 {r.notice_deadline}，"
                         f"适用附件3第4条（{fine}）", figures))
         if day in st.reverted_on:
             how = "按期" if st.state == "completed" else "已"
