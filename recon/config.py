@@ -134,6 +134,8 @@ SCHEMA: dict = {
     "scaling": dict.fromkeys(("penalty_basis", "penalty_coefficient")),
     "assessment": dict.fromkeys(("file",)),
     "calendar": dict.fromkeys(("file",)),
+    # read by recon.cli.finance (the final payment's planned date, 第七条)
+    "payments": dict.fromkeys(("final_planned",)),
     # checked where it is read (recon.notify.load_settings), channel by channel
     "notify": ANY_KEYS,
 }

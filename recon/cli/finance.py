@@ -1,10 +1,13 @@
 """`recon finance schedule|verify`: what finance needs before each payment."""
 from __future__ import annotations
 
+import argparse
+from datetime import date, datetime
 from pathlib import Path
 
 from connectors.mapping import load_mapping
 from recon.calendar import CalendarError, WorkCalendar
+from recon.errors import ConfigError
 from recon.cli.common import add_db, open_args
 from recon.finance.schedule import schedule, schedule_text
 from recon.finance.statements import read_statement
@@ -14,10 +17,33 @@ from reports.finance import build_finance, write_finance
 from reports.index import refresh_after_run
 
 
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def planned_final(config, flag: date | None) -> date | None:
+    """The planned final payment date: --planned-final, else [payments] final_planned."""
+    if flag is not None:
+        return flag
+    value = config.extra.get("payments", {}).get("final_planned")
+    if value is None or isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{config.path} [payments]: final_planned must be a date like 2027-07-20, "
+                      f"got {value!r}")
+
+
 def cmd_schedule(args) -> int:
     o = open_args(args)
     cal = WorkCalendar(args.calendar or o.config.calendar_file)
-    payments = schedule(o.contract, cal)
+    payments = schedule(o.contract, cal, planned_final(o.config, args.planned_final))
     print(schedule_text(o.contract, payments, cal))
     errors = [p.error for p in payments if p.error]
     if errors:  # what is known is printed; the unknown year ends the command (exit 3)
@@ -49,11 +75,18 @@ def register(sub) -> None:
     sch = fsub.add_parser(
         "schedule", help="the payments of 第七条 with due dates and invoice deadlines",
         description="Each payment of 第七条 with its amount (digits and 大写), its due date and "
-        "the provider's invoice deadline (5 working days before), on China's working days "
-        "(chinese-calendar, and the [calendar] file for years it lacks). A date in a year "
-        "neither covers is an error naming the year (exit 3).")
+        "the provider's invoice deadline (5 working days before the payment), on China's "
+        "working days (chinese-calendar, and the [calendar] file for years it lacks). The "
+        "final payment's invoice deadline is counted from the day the agency plans to pay it "
+        "(--planned-final, else [payments] final_planned in recon.toml); until one is "
+        "recorded it is shown as not yet known. A date in a year neither covers, an "
+        "incomplete calendar year, or a planned day before the term ends or not a working "
+        "day is an error (exit 3).")
     sch.add_argument("--calendar", type=Path, help="working-day file for years chinese-calendar "
                      "lacks (default: [calendar] file)")
+    sch.add_argument("--planned-final", type=_date_arg, metavar="YYYY-MM-DD",
+                     help="the day the agency plans to pay the final 50%% (default: "
+                     "[payments] final_planned)")
     sch.set_defaults(func=cmd_schedule)
     ver = fsub.add_parser(
         "verify", help="check a billing statement or invoice lines against contract and store",
