@@ -116,6 +116,7 @@ EXIT = {
 EXIT_SHORT = {0: "正常", 1: "有问题", 2: "不完整", 3: "输入错误", 4: "数据库不可用"}
 FINANCE_STATUS = {
     "ok": "正确",
+    "outside_term": "计费期间超出服务期",
     "price_mismatch": "单价与合同不符",
     "quantity_over_contract": "数量超出合同",
     "billed_over_delivered": "计费高于实际交付",

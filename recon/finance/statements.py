@@ -191,12 +191,15 @@ def read_statement(path: str | Path) -> Statement:
         if qty < 0:
             raise InputError(path, f"negative quantity {qty}", line=line,
                              column=cols["quantity"])
+        price = _number(path, line, cols["unit_price"], need("unit_price"))
+        if price < 0:
+            raise InputError(path, f"negative unit price {price}", line=line,
+                             column=cols["unit_price"])
         rate = _rate(path, line, cols["tax_rate"], cell("tax_rate")) if cell("tax_rate") else None
         lines.append(StatementLine(
             line, cell("invoice_no"),
             _date(path, line, cols["issued"], cell("issued")) if cell("issued") else None,
-            start, end, item_no, cell("name"), qty,
-            _number(path, line, cols["unit_price"], need("unit_price")),
+            start, end, item_no, cell("name"), qty, price,
             _number(path, line, cols["amount"], need("amount")),
             rate, money("tax"), money("total"), cell("total_daxie") or None))
     if not lines:
