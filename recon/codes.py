@@ -180,6 +180,9 @@ NOTICE_STATUS = {
 #: a statement line's status (`recon finance verify`; a line can carry several)
 LINE_STATUS = {
     "ok": Code("正确", "none of the below"),
+    "outside_term": Code("计费期间超出服务期",
+                         "the line bills days outside the contract's term (quantity judged "
+                         "on its days inside the term)"),
     "price_mismatch": Code(
         "单价与合同不符",
         "the unit price differs from the contract's; the difference over the line is shown"),

@@ -259,6 +259,8 @@ SCHEMA: dict = {
     },
     "assessment": {"file": Key(str, None, nonempty=True)},
     "calendar": {"file": Key(str, None, nonempty=True)},
+    #: the final payment's planned date (第七条; recon finance schedule reads it)
+    "payments": {"final_planned": Key(date, None)},
     # checked where it is read (recon.notify.load_settings), channel by channel
     "notify": ANY_KEYS,
 }

@@ -124,6 +124,8 @@ class FinanceReport:
     counts: dict = field(default_factory=dict)
     #: the statement's 合计 row checked against its lines (empty: none, or it agrees)
     statement_notes: list[str] = field(default_factory=list)
+    #: SHA-256 of the statement file: its folder's name ends with its first characters
+    sha256: str = ""
 
     def to_json(self) -> str:
         return to_json(self)
@@ -164,9 +166,10 @@ def build_finance(v, contract) -> FinanceReport:
         statement_notes=v.total_notes)
 
 
-def write_finance(report: FinanceReport, out_dir: Path) -> dict[str, Path]:
-    """OUT/finance/<statement>/verification.{xlsx,html,json}; each file replaced whole."""
-    folder = Path(out_dir) / "finance" / report.statement
+def write_finance(report: FinanceReport, folder: Path) -> dict[str, Path]:
+    """FOLDER/verification.{xlsx,html,json} (FOLDER: recon.finance.verify.output_folder);
+    each file replaced whole."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {ext: folder / f"verification.{ext}" for ext in ("xlsx", "html", "json")}
     buf = io.BytesIO()
@@ -210,6 +213,10 @@ def _col(n: int) -> str:
     return xl_col_to_name(n)
 
 
+#: what makes Excel (and WPS) read a typed cell as a formula: such text keeps the quote prefix
+FORMULA_START = ("=", "+", "-", "@")
+
+
 def _num(value):
     """A cell number: Decimal -> float only here, where the file format needs it."""
     return None if value is None else float(value)
@@ -221,22 +228,26 @@ def write_xlsx(report: FinanceReport, target) -> None:
 
     wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "in_memory": True,
                                          "strings_to_formulas": False, "strings_to_urls": False})
-    f = {
-        "head": wb.add_format({"bold": True, "bg_color": "#F3F3F3", "border": 1,
-                               "text_wrap": True, "valign": "top"}),
-        "title": wb.add_format({"bold": True, "font_size": 14}),
-        "money": wb.add_format({"num_format": "#,##0.00", "border": 1}),
-        "money_b": wb.add_format({"num_format": "#,##0.00", "border": 1, "bold": True}),
-        "price": wb.add_format({"num_format": "#,##0.00######", "border": 1}),
-        "qty": wb.add_format({"num_format": "General", "border": 1}),
-        "day": wb.add_format({"num_format": "0.000000", "border": 1}),
-        "int": wb.add_format({"num_format": "0", "border": 1}),
-        "date": wb.add_format({"num_format": "yyyy-mm-dd", "border": 1}),
-        "text": wb.add_format({"border": 1}),
-        "wrap": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
-        "bold": wb.add_format({"bold": True, "border": 1}),
-        "bad": wb.add_format({"border": 1, "font_color": "#B00020", "bold": True}),
+    props = {
+        "head": {"bold": True, "bg_color": "#F3F3F3", "border": 1, "text_wrap": True,
+                 "valign": "top"},
+        "title": {"bold": True, "font_size": 14},
+        "money": {"num_format": "#,##0.00", "border": 1},
+        "money_b": {"num_format": "#,##0.00", "border": 1, "bold": True},
+        "price": {"num_format": "#,##0.00######", "border": 1},
+        "qty": {"num_format": "General", "border": 1},
+        "day": {"num_format": "0.000000", "border": 1},
+        "int": {"num_format": "0", "border": 1},
+        "date": {"num_format": "yyyy-mm-dd", "border": 1},
+        "text": {"border": 1},
+        "wrap": {"border": 1, "text_wrap": True, "valign": "top"},
+        "bold": {"bold": True, "border": 1},
+        "bad": {"border": 1, "font_color": "#B00020", "bold": True},
     }
+    f = {k: wb.add_format(v) for k, v in props.items()}
+    #: the same formats with Excel's quote prefix, for text that would otherwise be read as a
+    #: formula once someone edits the cell (a provider's 项目名称 "=1+2")
+    quoted = {k: wb.add_format({**v, "quote_prefix": True}) for k, v in props.items()}
     summary = wb.add_worksheet("汇总")
     lines_ws = wb.add_worksheet("明细")
     days_ws = wb.add_worksheet("逐日依据")
@@ -268,8 +279,9 @@ def write_xlsx(report: FinanceReport, target) -> None:
             elif kind in ("money", "price", "qty", "int"):
                 lines_ws.write_number(r, c, _num(value), f[kind])
             else:
-                fmt = f["bad"] if key in ("statuses", "status_labels") and \
-                    ln.statuses != ["ok"] else f[kind]
+                name = "bad" if key in ("statuses", "status_labels") and \
+                    ln.statuses != ["ok"] else kind
+                fmt = (quoted if str(value).startswith(FORMULA_START) else f)[name]
                 lines_ws.write_string(r, c, str(value), fmt)
     last = len(report.lines) + 1           # the last line's row number, as Excel shows it
     total_row = last                        # 0-based index of the row after the lines
@@ -331,7 +343,7 @@ def write_xlsx(report: FinanceReport, target) -> None:
             ("合计行核对", "；".join(report.statement_notes) or "无问题")]
     for i, (k, v) in enumerate(info, start=2):
         summary.write_string(i, 0, k, f["bold"])
-        summary.write_string(i, 1, v, f["text"])
+        summary.write_string(i, 1, v, (quoted if v.startswith(FORMULA_START) else f)["text"])
     row = len(info) + 3
     for c, head in enumerate(("项目", "金额（元）", "大写")):
         summary.write_string(row, c, head, f["head"])

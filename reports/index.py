@@ -221,7 +221,8 @@ def _monthly(out_dir: Path) -> list[MonthlyRow]:
 
 
 def _finance(out_dir: Path) -> list[FinanceRow]:
-    """OUT/finance/<statement>/verification.html, with the totals its JSON states."""
+    """OUT/finance/<period>-<digest>/verification.html, with the statement's file name and
+    the totals its JSON states."""
     rows = []
     for page in Path(out_dir).glob("finance/*/verification.html"):
         xlsx = page.with_suffix(".xlsx")
@@ -229,6 +230,7 @@ def _finance(out_dir: Path) -> list[FinanceRow]:
                          xlsx.relative_to(out_dir).as_posix() if xlsx.exists() else None)
         try:
             data = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+            row.statement = str(data.get("statement") or row.statement)
             row.period = f"{data['period_start']} 至 {data['period_end']}"
             row.billed, row.accepted, row.payable = (data[k]["text"] for k in
                                                      ("billed", "accepted", "payable"))

@@ -20,6 +20,7 @@ dates a penalty of 88,398.00 / 12 x 20% = 1,473.30 on 11-05.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from datetime import date, timedelta
@@ -101,10 +102,18 @@ def verify(store: Path, name: str, text: str | None = None, data: bytes | None =
         data = text.encode("utf-8")
     path.write_bytes(data)
     code = main(["--config", str(store / "recon.toml"), "finance", "verify", str(path)])
-    out = store / "out" / "finance" / name
+    out = folder_of(path)
     report = json.loads((out / "verification.json").read_text("utf-8")) \
-        if (out / "verification.json").exists() else None
+        if out and (out / "verification.json").exists() else None
     return code, report
+
+
+def folder_of(path: Path, out: Path | None = None) -> Path | None:
+    """OUT/finance/<period>-<digest>/ of a statement file: found by its content's digest."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    found = list(((out or path.parent / "out") / "finance").glob(f"*-{digest[:6]}"))
+    assert len(found) <= 1, found
+    return found[0] if found else None
 
 
 def line(report, item_no):
@@ -129,13 +138,15 @@ def test_the_history_index_lists_each_verified_statement_with_its_totals(store):
     index = json.loads((store / "out" / "index.json").read_text("utf-8"))
     rows = {f["statement"]: f for f in index["finance"]}
     assert set(rows) == {"correct", "price"}
-    assert rows["correct"]["report"] == "finance/correct/verification.html"
-    assert rows["correct"]["workbook"] == "finance/correct/verification.xlsx"
+    folder = folder_of(store / "correct.csv").name
+    assert folder.startswith("2026-11-06_2026-11-10-")
+    assert rows["correct"]["report"] == f"finance/{folder}/verification.html"
+    assert rows["correct"]["workbook"] == f"finance/{folder}/verification.xlsx"
     assert rows["correct"]["billed"] == rows["correct"]["accepted"] == "1,265.09"
     assert rows["correct"]["exit_code"] == 0 and rows["price"]["exit_code"] == 1
     html = (store / "out" / "index.html").read_text("utf-8")
-    assert 'href="finance/price/verification.html"' in html
-    assert 'href="finance/correct/verification.xlsx"' in html
+    assert f'href="finance/{folder_of(store / "price.csv").name}/verification.html"' in html
+    assert f'href="finance/{folder}/verification.xlsx"' in html
     assert "2 份账单核验" in html
 
 
@@ -327,7 +338,7 @@ def test_a_malformed_statement_exits_3_naming_line_and_column_and_writes_nothing
     code, r = verify(store, "bad", bad)
     assert code == 3 and r is None
     assert "bad.csv:5 [数量]" in capsys.readouterr().err
-    assert not (store / "out" / "finance" / "bad").exists()
+    assert folder_of(store / "bad.csv") is None
     code, _ = verify(store, "nocol", "序号,计费起,计费止,数量,单价\n12,2026-11-06,2026-11-10,1,1\n")
     assert code == 3 and "[金额]" in capsys.readouterr().err
     code, _ = verify(store, "backwards", HEAD + "12,x,2026-11-10,2026-11-06,12,1344.00,224.00\n")
@@ -360,7 +371,7 @@ def test_a_statement_in_chinese_dates_and_yuan_amounts_reads_the_same(store):
 def test_the_workbook_has_chinese_headers_frozen_rows_and_totals_as_formulas(store):
     code, r = verify(store, "book", HEAD + "14,SSL VPN接入,2026-11-01,2026-11-10,49,940.80,"
                      "1280.53\n" + CORRECT[16] + CORRECT[32])
-    path = store / "out" / "finance" / "book" / "verification.xlsx"
+    path = folder_of(store / "book.csv") / "verification.xlsx"
     wb = openpyxl.load_workbook(path)                 # formulas
     vals = openpyxl.load_workbook(path, data_only=True)  # the values recon cached
     assert wb.sheetnames == ["汇总", "明细", "逐日依据"]
@@ -404,10 +415,10 @@ def test_the_html_is_chinese_self_contained_and_escapes_statement_values(store):
             "No3,,=1+2,2026-11-06,2026-11-10,1,72.00,1.00\n")
     verify(store, "html", text)
     # a cell from the provider that looks like a formula stays text in the workbook
-    book = openpyxl.load_workbook(store / "out" / "finance" / "html" / "verification.xlsx")
+    book = openpyxl.load_workbook(folder_of(store / "html.csv") / "verification.xlsx")
     cell = book["明细"]["F4"]
     assert (cell.value, cell.data_type) == ("=1+2", "s")
-    html = (store / "out" / "finance" / "html" / "verification.html").read_text("utf-8")
+    html = (folder_of(store / "html.csv") / "verification.html").read_text("utf-8")
     assert html.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in html
     assert "<script>x" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "<img" not in html and "&lt;img src=x" in html
@@ -429,7 +440,7 @@ def test_an_item_no_source_measures_is_valued_apart_not_counted(store):
     path = store / "none.csv"
     path.write_text(HEAD + CORRECT[32], encoding="utf-8")
     main(["--config", str(cfg), "finance", "verify", str(path)])
-    r = json.loads((store / "out" / "finance" / "none" / "verification.json").read_text("utf-8"))
+    r = json.loads((folder_of(path) / "verification.json").read_text("utf-8"))
     (vas,) = line(r, 32)
     assert vas["statuses"] == ["ok"]
     assert (vas["accepted_amount"], vas["unknown_value"], vas["difference"]) == \
@@ -443,7 +454,9 @@ def test_days_outside_the_term_have_no_contracted_quantity(store):
     # day-weighted contracted = 74 x 22 / 31 = 52.516129 < 74; 173.40 x 74 / 12 = 1069.30 billed
     _, r = verify(store, "preterm", HEAD + "17,主机杀毒服务,2026-07-01,2026-07-31,74,173.40,1069.30\n")
     (av,) = line(r, 17)
-    assert av["statuses"] == ["quantity_over_contract"] and av["contracted_qty"] == "52.516129"
+    # its own status, not "quantity over contract": inside the term 74 is the contract's 74
+    assert av["statuses"] == ["outside_term"] and av["contracted_qty"] == "52.516129"
+    assert av["status_labels"] == ["计费期间超出服务期"]
     assert "9 天在服务期" in " ".join(av["notes"])
     # no night of July was run: the 22 in-term days are unknown (valued apart), none accepted:
     # 173.40 x 74 x 22 / 372 = 758.8580.. -> 758.86; difference 1069.30 - 758.86 = 310.44
@@ -498,11 +511,122 @@ def test_an_unlimited_quota_delivers_the_contract_and_a_use_only_item_is_valued_
     path.write_text(HEAD + "11,主机负载均衡服务,2026-11-10,2026-11-10,48,134.40,17.92\n"
                     "30,snat服务,2026-11-10,2026-11-10,1,2634.24,7.32\n", encoding="utf-8")
     main(["--config", str(workdir / "recon.toml"), "finance", "verify", str(path)])
-    r = json.loads((workdir / "out" / "finance" / "one-night" / "verification.json")
-                   .read_text("utf-8"))
+    r = json.loads((folder_of(path) / "verification.json").read_text("utf-8"))
     lb, snat = line(r, 11)[0], line(r, 30)[0]
     assert lb["statuses"] == ["ok"] and lb["days"][0]["state"] == "measured"
     assert (lb["accepted_amount"], lb["unknown_value"]) == ("17.92", "0.00")
     assert snat["statuses"] == ["ok"] and snat["days"][0]["state"] == "not_measured"
     assert (snat["accepted_amount"], snat["unknown_value"], snat["difference"]) == \
         ("0.00", "7.32", "0.00")
+
+
+# -- issue 22: verdicts the provider cannot contest ------------------------------------
+def test_a_statement_wholly_outside_the_term_has_its_own_status(store):
+    # the term is 2026-07-10..2027-07-09: a line for July 2027's second half bills nothing
+    # the contract holds; 75 is over the contract too, but only the term is the finding
+    code, r = verify(store, "after", HEAD + "17,主机杀毒服务,2027-07-10,2027-07-31,75,173.40,"
+                     "1.00\n")
+    (av,) = line(r, 17)
+    assert code == 1 and av["statuses"][0] == "outside_term"
+    assert "quantity_over_contract" not in av["statuses"]
+    assert av["accepted_amount"] == "0.00" and av["unknown_value"] == "0.00"
+    # inside the term a quantity over the contract is still one
+    _, r = verify(store, "straddle", HEAD + "17,主机杀毒服务,2026-07-01,2026-07-31,80,173.40,"
+                  "1156.00\n")
+    assert line(r, 17)[0]["statuses"][:2] == ["outside_term", "quantity_over_contract"]
+
+
+def test_a_recurring_file_name_never_overwrites_last_months_verification(store):
+    nov_a = _correct()
+    nov_b = HEAD + CORRECT[16].replace("2026-11-06", "2026-11-07").replace("105.00", "84.00")
+    code, first = verify(store, "结算单", nov_a)
+    folder_a = folder_of(store / "结算单.csv")
+    assert folder_a.parent == store / "out" / "finance"
+    assert folder_a.name == "2026-11-06_2026-11-10-" + \
+        hashlib.sha256(nov_a.encode()).hexdigest()[:6]
+    before = (folder_a / "verification.json").read_bytes()
+    verify(store, "结算单", nov_b)                       # same file name, other content
+    folder_b = folder_of(store / "结算单.csv")
+    assert folder_b != folder_a and folder_b.name.startswith("2026-11-07_2026-11-10-")
+    assert (folder_a / "verification.json").read_bytes() == before
+    # the same statement verified again keeps its own folder
+    verify(store, "结算单", nov_a)
+    assert folder_of(store / "结算单.csv") == folder_a
+    index = json.loads((store / "out" / "index.json").read_text("utf-8"))
+    listed = [f["report"] for f in index["finance"] if f["statement"] == "结算单"]
+    assert f"finance/{folder_a.name}/verification.html" in listed
+    assert f"finance/{folder_b.name}/verification.html" in listed
+
+
+def test_a_file_named_dot_csv_writes_inside_out_finance(store):
+    code, r = verify(store, "", _correct())            # the file is called ".csv"
+    assert code == 0 and r["statement"] == ".csv"
+    folder = folder_of(store / ".csv")
+    assert folder.parent == store / "out" / "finance"
+    assert not list((store / "out").glob("verification.*"))
+    assert not list((store / "out" / "finance").glob("verification.*"))
+
+
+def test_a_digest_collision_never_takes_another_statements_folder(store, tmp_path, contract):
+    from recon.finance.statements import read_statement
+    from recon.finance.verify import output_folder
+
+    path = tmp_path / "s.csv"
+    path.write_text(_correct(), encoding="utf-8")
+    st = read_statement(path, contract)
+    a, b = "abcdef" + "1" * 58, "abcdef" + "2" * 58     # the same first 6 characters
+    fa = output_folder(tmp_path / "finance", st, a)
+    fa.mkdir(parents=True)
+    (fa / "verification.json").write_text(json.dumps({"sha256": a}), "utf-8")
+    assert output_folder(tmp_path / "finance", st, a) == fa
+    fb = output_folder(tmp_path / "finance", st, b)
+    assert fb != fa and fb.name.endswith("-abcdef222222")
+
+
+def test_verify_out_elsewhere_writes_only_the_finance_folder(store, tmp_path):
+    other = tmp_path / "elsewhere"
+    path = store / "out-elsewhere.csv"
+    path.write_text(_correct(), encoding="utf-8")
+    idx = store / "out" / "index.json"
+    index = idx.read_bytes() if idx.exists() else None
+    assert main(["--config", str(store / "recon.toml"), "finance", "verify", str(path),
+                 "--out", str(other)]) == 0
+    written = sorted(p.relative_to(other).as_posix() for p in other.rglob("*") if p.is_file())
+    folder = folder_of(path, other).name
+    assert written == [f"finance/{folder}/verification.{ext}" for ext in ("html", "json", "xlsx")]
+    # the configured report folder's index is left as it was: the verification is not there
+    assert (idx.read_bytes() if idx.exists() else None) == index
+
+
+def test_text_that_looks_like_a_formula_keeps_the_quote_prefix(store):
+    text = ("发票号码,序号,项目名称,计费起,计费止,数量,单价,金额\n"
+            "+86 10," + CORRECT[16] +
+            "-1,,=1+2,2026-11-06,2026-11-10,1,72.00,1.00\n"
+            "@x,,@SUM(A1),2026-11-06,2026-11-10,1,72.00,1.00\n")
+    verify(store, "formula", text)
+    book = openpyxl.load_workbook(folder_of(store / "formula.csv") / "verification.xlsx")
+    ws = book["明细"]
+    cells = {ws.cell(r, c).value: ws.cell(r, c) for r in range(2, 5) for c in (2, 6)}
+    for value in ("+86 10", "-1", "=1+2", "@x", "@SUM(A1)"):
+        assert cells[value].data_type == "s" and cells[value].quotePrefix, value
+    assert ws.cell(2, 6).value and not ws.cell(2, 6).quotePrefix   # an ordinary text cell
+
+
+def test_a_negative_unit_price_is_refused_like_a_negative_quantity(store, capsys):
+    code, r = verify(store, "negprice", HEAD + "16,WAF,2026-11-06,2026-11-10,25,-302.40,-105.00\n")
+    assert code == 3 and r is None
+    assert "negprice.csv:2 [单价]" in capsys.readouterr().err
+    assert folder_of(store / "negprice.csv") is None
+
+
+def test_a_statement_above_the_size_limit_is_refused_before_reading(store, capsys, monkeypatch):
+    from recon.cli import finance as cli_finance
+
+    path = store / "big.csv"
+    path.write_text(_correct() + "\n", encoding="utf-8")      # bytes no other test verifies
+    monkeypatch.setattr(cli_finance, "MAX_STATEMENT_BYTES", path.stat().st_size - 1)
+    monkeypatch.setattr(cli_finance, "read_statement",
+                        lambda *a: pytest.fail("a file over the limit must not be read"))
+    assert main(["--config", str(store / "recon.toml"), "finance", "verify", str(path)]) == 3
+    assert "larger than" in capsys.readouterr().err
+    assert folder_of(path) is None

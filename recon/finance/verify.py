@@ -28,14 +28,19 @@ The rules (docs/finance.md states them with a worked example):
 Line status codes (stable; JSON, the workbook and tests key on them; labels
 in :data:`recon.labels.FINANCE_STATUS`): ``ok``, ``price_mismatch``,
 ``quantity_over_contract``, ``billed_over_delivered``, ``arithmetic_error``,
-``unknown_item``, ``daxie_mismatch``; per statement ``missing_item``.
+``unknown_item``, ``daxie_mismatch``, ``outside_term`` (the line bills days outside the
+service term: nothing is contracted on them, and the quantity is judged against the
+contract over the line's days inside the term only); per statement ``missing_item``.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 from recon import conclude, labels, store as stored
 from recon.contract import day_share
@@ -43,8 +48,8 @@ from recon.penalties import PenaltyLine
 from recon.finance.statements import Statement, StatementLine
 from recon.money import cents, daxie, daxie_matches
 
-LINE_STATUSES = ("ok", "price_mismatch", "quantity_over_contract", "billed_over_delivered",
-                 "arithmetic_error", "unknown_item", "daxie_mismatch")
+LINE_STATUSES = ("ok", "outside_term", "price_mismatch", "quantity_over_contract",
+                 "billed_over_delivered", "arithmetic_error", "unknown_item", "daxie_mismatch")
 #: quantities shown day-weighted are exact fractions; written to this many places
 QTY_PLACES = Decimal("0.000001")
 
@@ -267,12 +272,16 @@ def check_line(line: StatementLine, contract, store, mapping, months: int,
                      f"{price_difference} 元")
     contracted_avg = contracted_w / share if share else Fraction(0)
     outside = sum(d.state == "outside_term" for d in days)
+    in_term_share = sum((d.share for d in days if d.state != "outside_term"), Fraction(0))
     if outside:
-        notes.append(f"{outside} 天在服务期（{contract.start} 至 {contract.end}）之外，合同数量为 0")
-    if q > contracted_avg:
+        statuses.append("outside_term")
+        notes.append(f"{outside} 天在服务期（{contract.start} 至 {contract.end}）之外，合同数量为 0"
+                     f"，这些天不予核准")
+    if in_term_share and q > contracted_w / in_term_share:
         statuses.append("quantity_over_contract")
         notes.append(f"数量 {labels.qty(line.quantity)} 高于本期合同数量 "
-                     f"{labels.qty(qty(contracted_avg))}（按日加权，已计补充合同"
+                     f"{labels.qty(qty(contracted_w / in_term_share))}（按日加权，已计补充合同"
+                     + ("，仅计服务期内各天" if outside else "")
                      + ("，已扣除本账单前面各行对本项的计费" if shared else "") + "）")
     delivered_avg = None
     if measured_share:
@@ -332,3 +341,30 @@ def check_total_row(statement: Statement) -> tuple[list[str], list[str]]:
         notes.append(f"合计行（第 {row.line} 行）大写写“{row.total_daxie}”，{billed} 元应为"
                      f"“{daxie(billed)}”")
     return statuses, notes
+
+
+# -- where a verification is written ---------------------------------------------------
+def content_digest(data: bytes) -> str:
+    """The statement file's SHA-256, hex: what names its folder and is kept in its JSON."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def output_folder(finance_dir: Path, statement: Statement, digest: str) -> Path:
+    """OUT/finance/<first day>_<last day>-<digest>/: named by the statement's own billing
+    period and a short digest of its bytes, never by the file's name (a provider's
+    recurring 结算单.xlsx would overwrite last month's; a name like ``.csv`` or ``..``
+    would land outside OUT/finance).  The same file verified again gets its own folder
+    back; another file never gets a folder whose JSON names a different digest (the
+    digest grows from 6 to 12 to 64 characters until the folder is free or its own)."""
+    base = f"{statement.period_start.isoformat()}_{statement.period_end.isoformat()}"
+    for n in (6, 12, 64):
+        folder = Path(finance_dir) / f"{base}-{digest[:n]}"
+        if not folder.exists():
+            return folder
+        try:
+            held = json.loads((folder / "verification.json").read_text("utf-8")).get("sha256")
+        except (OSError, ValueError, AttributeError):
+            held = None
+        if held == digest:
+            return folder
+    raise FileExistsError(f"{folder} holds another statement's verification")
