@@ -170,6 +170,7 @@ class Night:
                              f"{self.contract.start} .. {self.contract.end}", column="--date")
         started = datetime.now(SHANGHAI)
         wait = self.config.lock_wait
+        Store.check(db_path)  # another program's file: exit 4 before the pull
         connectors = self.preflight()  # bad configuration: exit 3 before anything is written
         with run_lock(db_path, wait, f"recon run --date {snapshot_date}", say=self.progress.log):
             results = self.pull(snapshot_date, connectors)
