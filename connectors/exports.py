@@ -248,8 +248,11 @@ class ExportConnector:
             item = None
             if get("item_no"):
                 try:
-                    item = int(Decimal(get("item_no")))
-                except (InvalidOperation, ValueError):
+                    number = Decimal(get("item_no"))
+                    if not number.is_finite() or number != number.to_integral_value():
+                        raise ValueError(number)
+                    item = int(number)
+                except (InvalidOperation, ValueError, OverflowError):
                     raise InputError(path, f"not an item number: {get('item_no')!r}", line=line,
                                      column=found["item_no"]) from None
                 if item not in self.contract.items:
@@ -276,4 +279,8 @@ class ExportConnector:
                          "resource_id": get("resource_id"), "resource_name": get("resource_name"),
                          "allocated": qty["allocated"], "in_use": qty["in_use"],
                          "unit": get("unit"), "project": get("project")})
+        if not rows:
+            # a header and no rows is no data: not a night on which everything is zero
+            raise InputError(path, "a header and no data rows: the export holds no figures",
+                             line=2)
         return rows
