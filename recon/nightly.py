@@ -40,6 +40,33 @@ class NightResult:
     report: object
 
 
+def unmeasured_items(config, contract) -> list:
+    """The contract's items whose source the configuration does not pull (in item order).
+
+    An item whose ``source`` is an OpenStack service with no cloud configured, or
+    a service no scope offers, or ``export`` with no [exports] dir, is unknown
+    every night: ``recon contract check`` lists them.  Items whose source is
+    ``none`` are not measured by the contract's own choice and are not listed.
+    """
+    if config.scopes:
+        offered = None if any(s.services is None for s in config.scopes) else \
+            {name for s in config.scopes for name in s.services}
+    else:
+        offered = None if config.cloud else set()
+    out = []
+    for item in contract.items.values():
+        kind, _, service = item.source.partition(":")
+        if kind == "export":
+            pulled = bool(config.exports_dir)
+        elif kind == "openstack":
+            pulled = offered is None or service in offered
+        else:
+            continue
+        if not pulled:
+            out.append(item)
+    return out
+
+
 class Night:
     """Everything a night needs that does not change from night to night.
 

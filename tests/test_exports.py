@@ -222,7 +222,7 @@ def test_file_in_the_nights_folder_that_says_it_is_older_is_stale(connector, wor
 def test_stale_export_is_a_data_rejected_finding_of_the_night(workdir):
     write_config(workdir, extra="max_age_days = 3")   # appended to [exports]
     cfg = str(workdir / "recon.toml")
-    assert main(["--config", cfg, "run", "--date", "2026-11-13", "-q"]) == 2
+    assert main(["--config", cfg, "run", "--date", "2026-11-13", "-q"]) == 1
     rep = json.loads((workdir / "out" / "2026-11-13" / "nightly.json").read_text("utf-8"))
     assert {s["status"] for s in rep["sources"] if s["source"].startswith("export:")} == {"ok"}
     assert main(["--config", cfg, "run", "--date", "2026-11-14", "-q"]) == 2
