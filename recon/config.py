@@ -46,6 +46,9 @@ class Config:
     exports_dir: Path | None
     #: how many days old a console export may be and still stand for the night
     export_max_age_days: int = 1
+    #: wall-clock seconds each OpenStack source may take, retries included, before it is
+    #: unavailable for the night ([openstack] budget_seconds)
+    budget: float = 300.0
     #: where db_path came from, for messages: RECON_DB or the file's [store] path
     db_source: str = "[store] path"
     penalty_basis: str = "contract"
@@ -127,7 +130,8 @@ SCHEMA: dict = {
                                "total", "items", "amendments")),
     "store": dict.fromkeys(("path", "lock_wait_seconds")),
     "report": dict.fromkeys(("out", "idle_below")),
-    "openstack": dict(dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries")),
+    "openstack": dict(dict.fromkeys(("cloud", "mapping", "timeout_seconds", "retries",
+                                      "budget_seconds")),
                       scopes=dict.fromkeys(("cloud", "region", "project", "mapping",
                                                            "services"))),
     "exports": dict.fromkeys(("dir", "max_age_days")),
@@ -196,6 +200,14 @@ def _get(table: dict, key: str, kind, where: str, default=None):
         return kind(value)
     except (TypeError, ValueError, ArithmeticError):
         raise ConfigError(f"{where}: key {key!r} has a bad value {value!r}") from None
+
+
+def _budget(openstack: dict, path: Path) -> float:
+    value = openstack.get("budget_seconds", 300)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 86400:
+        raise ConfigError(f"{path} [openstack]: budget_seconds must be a number of seconds "
+                          f"above 0 (default 300), got {value!r}")
+    return float(value)
 
 
 def _max_age(exports: dict, path: Path) -> int:
@@ -280,6 +292,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         mapping_path=rel(o.get("mapping", "mapping.toml")),
         timeout=_get(o, "timeout_seconds", float, f"{path} [openstack]", 30),
         retries=_get(o, "retries", int, f"{path} [openstack]", 3),
+        budget=_budget(o, path),
         exports_dir=rel(e["dir"]) if e.get("dir") else None,
         export_max_age_days=_max_age(e, path),
         db_source="RECON_DB" if os.environ.get("RECON_DB") else f"{path} [store] path",

@@ -121,14 +121,14 @@ class Night:
                                        timeout=self.config.timeout,
                                        retries=self.config.retries,
                                        cloud_config=self.cloud_config,
-                                       log=self.progress.log))
+                                       log=self.progress.log, budget=self.config.budget))
         elif self.cloud:
             from connectors.openstack import OpenStackConnector
             out.append(OpenStackConnector(self.cloud, self.mapping, self.contract,
                                           timeout=self.config.timeout,
                                           retries=self.config.retries,
                                           cloud_config=self.cloud_config,
-                                          log=self.progress.log))
+                                          log=self.progress.log, budget=self.config.budget))
         return out
 
     def preflight(self) -> list:
@@ -220,7 +220,8 @@ class Night:
             held = time.monotonic() - held  # the checkpoint on close included
             relink(out_dir, snapshot_date)  # the nights either side now link to this one
             self.progress.log(f"{snapshot_date}: stored as run {run_id} (store held "
-                              f"{held:.2f} s)")
+                              f"{held:.2f} s); the night took "
+                              f"{(datetime.now(SHANGHAI) - started).total_seconds():.1f} s")
         self.progress.done()
         return NightResult(report.exit_code, html, js, report)
 
