@@ -23,7 +23,7 @@ from pathlib import Path
 
 from recon import labels
 from recon.progress import SHANGHAI
-from reports.common import Money, env, to_json, write_atomic
+from reports.common import Money, env, to_json, visible, write_atomic
 
 #: a pending penalty (附件3 row 3 before the rectification deadline failed) is listed, not deducted
 PENALTY_STATUS = {"counted": "计入", "pending": "待定（不扣）"}
@@ -225,6 +225,13 @@ def _num(value):
     return None if value is None else float(value)
 
 
+def _shown(sheet):
+    """A worksheet whose text cells show bidi controls visibly (reports.common.visible)."""
+    write = sheet.write_string
+    sheet.write_string = lambda row, col, text, *rest: write(row, col, visible(text), *rest)
+    return sheet
+
+
 def write_xlsx(report: FinanceReport, target) -> None:
     """The workbook into ``target`` (a path or a binary file object)."""
     import xlsxwriter
@@ -247,9 +254,8 @@ def write_xlsx(report: FinanceReport, target) -> None:
         "bold": wb.add_format({"bold": True, "border": 1}),
         "bad": wb.add_format({"border": 1, "font_color": "#B00020", "bold": True}),
     }
-    summary = wb.add_worksheet("汇总")
-    lines_ws = wb.add_worksheet("明细")
-    days_ws = wb.add_worksheet("逐日依据")
+    summary, lines_ws, days_ws = (_shown(wb.add_worksheet(name))
+                                  for name in ("汇总", "明细", "逐日依据"))
 
     # 明细
     for c, (head, _, _, width) in enumerate(LINE_COLUMNS):

@@ -33,6 +33,13 @@ def month_arg(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {text!r}") from None
 
 
+def out(text: str = "") -> None:
+    """One line of a listing for a person (stdout): bidi controls in ledger values shown as
+    [U+202E], never applied to the terminal's text."""
+    from reports.common import visible
+    print(visible(text))
+
+
 def say(message: str) -> None:
     """Tell a person at the terminal why the command waits (stderr, never stdout)."""
     print(f"recon: {message}", file=sys.stderr, flush=True)

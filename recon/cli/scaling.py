@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from recon import errors, labels, scaling
-from recon.cli.common import add_db, date_arg, open_args, say
+from recon.cli.common import add_db, out, date_arg, open_args, say
 from recon.store import Store
 
 
@@ -45,20 +45,20 @@ def cmd_list(args) -> int:
         day = args.date or (store.snapshot_dates() or [None])[-1]
         if day is None:
             for r in scaling.requests(store):
-                print(f"{r.request_id}  第{r.item_no}项  {r.requested_date}  no night measured yet")
+                out(f"{r.request_id}  第{r.item_no}项  {r.requested_date}  no night measured yet")
             return 0
         rows = scaling.states(store, o.contract, day)
-        print(f"as of the night of {day}")
-        print("request  item  day0        day  target  latest  state  completed  unknown nights")
+        out(f"as of the night of {day}")
+        out("request  item  day0        day  target  latest  state  completed  unknown nights")
         for st in rows:
             r = st.request
-            print(f"{r.request_id}  {r.item_no}  {r.requested_date}  {st.day}  "
+            out(f"{r.request_id}  {r.item_no}  {r.requested_date}  {st.day}  "
                   f"{scaling.fmt_q(st.target)}  {scaling.fmt_q(st.latest)}  "
                   f"{st.state}({labels.SCALING[st.state]})  {st.completed_on or '-'}  "
                   f"{','.join(d.isoformat() for d in st.unknown_days) or '-'}")
             if args.history:
                 for rev in scaling.history(store, r.request_id):
-                    print(f"    rev {rev[0]} recorded {rev[1]:%Y-%m-%d %H:%M} from {rev[2]}: "
+                    out(f"    rev {rev[0]} recorded {rev[1]:%Y-%m-%d %H:%M} from {rev[2]}: "
                           f"item {rev[3]} target {rev[4]} increase {rev[5]} "
                           f"notice {rev[7]} deadline {rev[8]}")
     return 0
