@@ -126,6 +126,23 @@ class ScalingLine:
 
 
 @dataclass
+class NotCountedLine:
+    """A resource the night saw and did not count (a volume in ``error``, a bare-metal server
+    in ``ERROR`` ...): stored with quantity 0, listed apart so the page says why."""
+
+    source: str
+    resource_type: str
+    resource_id: str
+    name: str
+    item_no: int | None
+    item_name: str
+    status: str
+    #: the size the service reports (a volume's GB), which the figure leaves out
+    size: Decimal | None
+    unit: str
+
+
+@dataclass
 class Nav:
     """Links from one night's page: the nearest nights that have a page, and the index."""
 
@@ -162,6 +179,9 @@ class NightlyReport:
     #: the contract's total, digits and 大写, as the header shows it
     contract_total: Money | None = None
     nav: Nav = field(default_factory=Nav)
+    #: resources seen and not counted (volumes in error ...): why a figure differs from the
+    #: service's own usage
+    not_counted: list[NotCountedLine] = field(default_factory=list)
 
 
 
@@ -241,6 +261,22 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
                               json.loads(row[15]) if row[15] else [],
                               by_scope.get(row[0], []),
                               labels.source_groups(row[11].split(", ") if row[11] else [])))
+    not_counted = []
+    for source, rtype, rid, name, item_no, attrs in db.execute(
+            "SELECT r.source, r.resource_type, r.resource_id, r.name, l.item_no, r.attributes "
+            "FROM resource_lines l JOIN resources r USING (resource_key) "
+            "WHERE l.snapshot_date = ? AND l.quantity = 0 "
+            "AND json_extract_string(r.attributes, '$.counted') = 'false' "
+            "ORDER BY l.item_no, r.resource_type, r.name, r.resource_id",
+            [snapshot_date]).fetchall():
+        a = json.loads(attrs) if attrs else {}
+        size = a.get("size")
+        not_counted.append(NotCountedLine(
+            source, rtype, rid, name or "", item_no,
+            contract.items[item_no].short_name if item_no in contract.items else "",
+            str(a.get("status") or ""), None if size is None else Decimal(str(size)),
+            "GB" if rtype == "volume" else (contract.items[item_no].unit
+                                           if item_no in contract.items else "")))
     exit_code = exit_code_for(findings, sources)
     counts = {"critical": sum(f.severity == "critical" for f in findings),
               "warning": sum(f.severity == "warning" for f in findings),
@@ -256,7 +292,7 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
         labels.EXIT[exit_code], exit_code in (0, 1), sources, findings, items, counts,
         Money.of(total("day_value")), Money.of(total("shortfall_value")),
         Money.of(total("overage_value")), scaling_lines, penalties, cap,
-        contract_total=Money.of(contract.total))
+        contract_total=Money.of(contract.total), not_counted=not_counted)
 
 
 #: how many resources of a finding the page lists (the JSON has them all)
