@@ -432,7 +432,7 @@ class OpenStackConnector:
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
             # a body of an unexpected shape (a size that is not a number, a missing id),
             # found while its pages are read: unknown, not zero
-            log.exception("pulling %s", name)
+            log.debug("pulling %s", name, exc_info=True)  # the traceback: -v only
             f.error = PullError("malformed", f"{exc.__class__.__name__}: {exc}")
         f.seconds = round(time.monotonic() - started, 3)
         return f
@@ -622,7 +622,7 @@ class Evidence:
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
             # an answer of an unexpected shape (a size that is not a number, a missing id):
             # the source is unknown for the night, never counted as zero
-            log.exception("measuring %s", source)
+            log.debug("measuring %s", source, exc_info=True)  # the traceback: -v only
             return SourceResult.failed(source, f"{REASONS['malformed']}：{exc.__class__.__name__}"
                                        f": {exc}", "malformed", **stats)
         if f.absent:

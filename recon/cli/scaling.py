@@ -8,11 +8,19 @@ from recon.cli.common import add_db, out, date_arg, open_args, say
 from recon.store import Store
 
 
-def _save_requests(o, reqs) -> list[str]:
+def _save_requests(o, reqs, source: str | None = None) -> list[str]:
     """Record requests in one transaction: a night reads the ledger inside its own, so it
     sees all of them or none; no need to wait for a night that is still pulling."""
+    import duckdb
+
     with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
-        return scaling.save(store, reqs)
+        try:
+            return scaling.save(store, reqs)
+        except duckdb.ConversionException as exc:  # rolled back: nothing was recorded
+            raise errors.InputError(source, "a quantity the store cannot hold (up to 12 "
+                                    "digits before the point, 6 after): "
+                                    + str(exc).splitlines()[0].partition(": ")[2],
+                                    column=None if source else "--target/--increase") from None
 
 
 def cmd_add(args) -> int:
@@ -33,7 +41,7 @@ def cmd_add(args) -> int:
 def cmd_import(args) -> int:
     o = open_args(args)
     reqs = scaling.read_requests(Path(args.file), o.contract)  # all rows checked first
-    changed = _save_requests(o, reqs)
+    changed = _save_requests(o, reqs, args.file)
     print(f"{args.file}: {len(reqs)} requests read, {len(changed)} new or changed")
     return 0
 
