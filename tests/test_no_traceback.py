@@ -41,7 +41,7 @@ def folder(tmp_path_factory) -> Path:
     (f / "contract_amendments.csv").write_text(
         "amendment_id,signed_date,effective_date,item_no,quantity,note\n", encoding="utf-8")
     write_config(f)
-    assert _recon(f, "run", "--date", DAY, "-q").returncode == 1
+    assert _recon(f, "run", "--date", DAY, "-q").returncode in (1, 2)
     (f / "afile").write_text("a regular file", encoding="utf-8")
     (f / "adir").mkdir()
     (f / "bin.csv").write_bytes(bytes(range(256)) * 8)
