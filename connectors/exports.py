@@ -253,4 +253,8 @@ class ExportConnector:
                          "resource_id": get("resource_id"), "resource_name": get("resource_name"),
                          "allocated": qty["allocated"], "in_use": qty["in_use"],
                          "unit": get("unit"), "project": get("project")})
+        if not rows:
+            # a header and no rows is no data: not a night on which everything is zero
+            raise InputError(path, "a header and no data rows: the export holds no figures",
+                             line=2)
         return rows

@@ -46,6 +46,9 @@ class Config:
     exports_dir: Path | None
     #: how many days old a console export may be and still stand for the night
     export_max_age_days: int = 1
+    #: wall-clock seconds each OpenStack source may take, retries included, before it is
+    #: unavailable for the night ([openstack] budget_seconds)
+    budget: float = 300.0
     #: where db_path came from, for messages: RECON_DB or the file's [store] path
     db_source: str = "[store] path"
     penalty_basis: str = "contract"
@@ -244,6 +247,8 @@ SCHEMA: dict = {
         "mapping": Key(str, "mapping.toml", nonempty=True),
         "timeout_seconds": Key(float, 30, above=0, high=3600),
         "retries": Key(int, 3, low=0, high=20),
+        #: each source's wall-clock budget: past it, the source is unavailable for the night
+        "budget_seconds": Key(float, 300, above=0, high=86400),
         "scopes": Rows(cloud=Key(str, nonempty=True), region=Key(str, None, nonempty=True),
                        project=Key(str, None, nonempty=True),
                        mapping=Key(str, None, nonempty=True), services=Key(list, None)),
@@ -411,6 +416,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         mapping_path=rel(setting("openstack", "mapping")),
         timeout=setting("openstack", "timeout_seconds"),
         retries=setting("openstack", "retries"),
+        budget=setting("openstack", "budget_seconds"),
         exports_dir=rel(exports_dir) if exports_dir else None,
         export_max_age_days=setting("exports", "max_age_days"),
         db_source="RECON_DB" if from_env else f"{path} [store] path",

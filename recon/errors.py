@@ -9,6 +9,9 @@ Exit codes (documented in README.md, relied on by cron and systemd alerts):
       what was measured
 3     bad input or configuration: nothing was written to the store
 4     the store is busy (another run holds it) or cannot be opened
+5     internal error: recon met a case it does not handle (a bug); nothing more
+      was written, the one line names the command and the error, ``-v`` logs
+      the traceback
 ====  ==========================================================================
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ EXIT_FINDINGS = 1
 EXIT_INCOMPLETE = 2
 EXIT_BAD_INPUT = 3
 EXIT_STORE_BUSY = 4
+EXIT_INTERNAL = 5
 
 
 class ReconError(Exception):

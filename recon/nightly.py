@@ -43,6 +43,33 @@ class NightResult:
     report: object
 
 
+def unmeasured_items(config, contract) -> list:
+    """The contract's items whose source the configuration does not pull (in item order).
+
+    An item whose ``source`` is an OpenStack service with no cloud configured, or
+    a service no scope offers, or ``export`` with no [exports] dir, is unknown
+    every night: ``recon contract check`` lists them.  Items whose source is
+    ``none`` are not measured by the contract's own choice and are not listed.
+    """
+    if config.scopes:
+        offered = None if any(s.services is None for s in config.scopes) else \
+            {name for s in config.scopes for name in s.services}
+    else:
+        offered = None if config.cloud else set()
+    out = []
+    for item in contract.items.values():
+        kind, _, service = item.source.partition(":")
+        if kind == "export":
+            pulled = bool(config.exports_dir)
+        elif kind == "openstack":
+            pulled = offered is None or service in offered
+        else:
+            continue
+        if not pulled:
+            out.append(item)
+    return out
+
+
 class Night:
     """Everything a night needs that does not change from night to night.
 
@@ -95,13 +122,13 @@ class Night:
                                        timeout=self.config.timeout,
                                        retries=self.config.retries,
                                        cloud_config=self.cloud_config,
-                                       log=self.progress.log))
+                                       log=self.progress.log, budget=self.config.budget))
         elif self.cloud:
             out.append(OpenStackConnector(self.cloud, self.mapping, self.contract,
                                           timeout=self.config.timeout,
                                           retries=self.config.retries,
                                           cloud_config=self.cloud_config,
-                                          log=self.progress.log))
+                                          log=self.progress.log, budget=self.config.budget))
         return out
 
     def preflight(self) -> list:
@@ -170,6 +197,7 @@ class Night:
                              f"{self.contract.start} .. {self.contract.end}", column="--date")
         started = datetime.now(SHANGHAI)
         wait = self.config.lock_wait
+        Store.check(db_path)  # another program's file: exit 4 before the pull
         connectors = self.preflight()  # bad configuration: exit 3 before anything is written
         with run_lock(db_path, wait, f"recon run --date {snapshot_date}", say=self.progress.log):
             results = self.pull(snapshot_date, connectors)
@@ -193,7 +221,8 @@ class Night:
             held = time.monotonic() - held  # the checkpoint on close included
             relink(out_dir, snapshot_date)  # the nights either side now link to this one
             self.progress.log(f"{snapshot_date}: stored as run {run_id} (store held "
-                              f"{held:.2f} s)")
+                              f"{held:.2f} s); the night took "
+                              f"{(datetime.now(SHANGHAI) - started).total_seconds():.1f} s")
         self.progress.done()
         return NightResult(report.exit_code, html, js, report)
 

@@ -157,7 +157,9 @@ def _md(text, limit: int = 100) -> str:
     Cut to ``limit`` characters so five findings stay well inside 企业微信's 4,096-byte
     markdown limit.
     """
-    text = " ".join(str(text).split())
+    from reports.common import visible  # a bidi override would reorder the message
+
+    text = visible(" ".join(str(text).split()))
     if len(text) > limit:
         text = text[:limit - 1] + "…"
     for ch in "\\`*_[]()<>#|!~":

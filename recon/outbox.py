@@ -24,9 +24,41 @@ a process that died, never to one still writing.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Callable
+
+from recon.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def check_folder(folder: Path, what: str = "--out") -> None:
+    """The folder files will be written into can be made and written (ConfigError, exit 3).
+
+    Checked before anything is written: the folder itself, or the nearest folder
+    above it that exists (the missing ones are made later), must be a folder we
+    can create a file in.  A path under a regular file, or a folder the user may
+    not write, ends the command here instead of in a traceback halfway through.
+    """
+    folder = Path(folder)
+    probe = folder.absolute()
+    while not probe.exists() and not probe.is_symlink():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        which = "it" if probe == folder.absolute() else str(probe)
+        raise ConfigError(f"{what} {folder}: cannot write reports there: {which} is "
+                          f"{'a file' if probe.is_file() else 'not a folder'}, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{what} {folder}: cannot write reports there: "
+                          f"{exc.strerror or exc} ({probe})") from None
 
 
 class Outbox:
@@ -52,9 +84,14 @@ class Outbox:
                                       ensure_ascii=False))
         os.replace(tmp, self.journal)
         _sync_dir(self.journal.parent)
-        for (pending, _), text in zip(new, files.values()):
-            Path(pending).parent.mkdir(parents=True, exist_ok=True)
-            _write_synced(Path(pending), text)
+        for (pending, final), text in zip(new, files.values()):
+            try:
+                Path(pending).parent.mkdir(parents=True, exist_ok=True)
+                _write_synced(Path(pending), text)
+            except OSError as exc:
+                # the caller's transaction rolls back and discards what was staged
+                raise ConfigError(f"{final}: cannot write the report file: "
+                                  f"{exc.strerror or exc}; nothing was stored") from None
         return [Path(final) for _, final in new]
 
     def publish(self) -> None:
@@ -75,25 +112,46 @@ class Outbox:
         """Finish what a process that died left behind; says what it did, or None."""
         try:
             left = json.loads(self.journal.read_text(encoding="utf-8"))
+            run_id = int(left["run_id"])
+            files = [(str(p), str(f)) for p, f in left["files"]]
         except FileNotFoundError:
             return None
-        keep = committed(int(left["run_id"]))
-        _finish(self.journal, [tuple(f) for f in left["files"]], keep=keep)
-        return (f"run {left['run_id']} was stored but cut off before its report files took "
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # a journal nobody can act on must not lock the store away: set it aside
+            aside = self.journal.with_name(self.journal.name + ".unreadable")
+            with _quiet():
+                os.replace(self.journal, aside)
+            return f"{self.journal}: unreadable journal ({exc}) set aside as {aside.name}"
+        keep = committed(run_id)
+        failed = _finish(self.journal, files, keep=keep)
+        said = (f"run {run_id} was stored but cut off before its report files took "
                 f"their names: done now" if keep else
-                f"run {left['run_id']} died before it was stored: its unfinished report "
+                f"run {run_id} died before it was stored: its unfinished report "
                 f"files were removed")
+        if failed:
+            said += (f"; {len(failed)} report file(s) could not be placed ({failed[0]}): "
+                     f"`recon report index` writes a night's report again from the store")
+        return said
 
 
-def _finish(journal: Path, files: list[tuple[str, str]], keep: bool) -> None:
-    for pending, final in files:
-        _finish_file(pending, final, keep)
+def _finish(journal: Path, files: list[tuple[str, str]], keep: bool) -> list[str]:
+    """Rename (``keep``) or delete every pending file, then drop the journal.
+
+    Returns what could not be done, as ``path: reason``.  A file that cannot be
+    placed (its folder is gone, became a file, or may not be written) never
+    keeps the journal: the store is the truth and the report can be written
+    again from it; a journal that stayed would fail every later open.
+    """
+    failed = [why for pending, final in files
+              if (why := _finish_file(pending, final, keep))]
     for folder in {os.path.dirname(final) for _, final in files}:
         _sync_dir(folder)
-    journal.unlink(missing_ok=True)
+    with _quiet():
+        journal.unlink(missing_ok=True)
+    return failed
 
 
-def _finish_file(pending: str, final: str, keep: bool) -> None:
+def _finish_file(pending: str, final: str, keep: bool) -> str | None:
     try:
         if keep:
             os.replace(pending, final)
@@ -101,6 +159,27 @@ def _finish_file(pending: str, final: str, keep: bool) -> None:
             os.unlink(pending)
     except FileNotFoundError:
         pass  # done before the process died, or never written
+    except NotADirectoryError:
+        if keep:  # a folder on the way became a file: the file cannot take its name
+            return f"{final}: a folder on its path is a file"
+        # its folder is a file: the pending file was never written either
+    except OSError as exc:
+        log.warning("outbox: %s: %s", final if keep else pending, exc)
+        return f"{final if keep else pending}: {exc.strerror or exc}"
+    return None
+
+
+class _quiet:
+    """Suppress an OSError of a clean-up step (logged)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind is not None and issubclass(kind, OSError):
+            log.warning("outbox: %s", exc)
+            return True
+        return False
 
 
 def _write_synced(path: Path, text: str) -> None:
@@ -114,7 +193,7 @@ def _write_synced(path: Path, text: str) -> None:
 def _sync_dir(folder) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
-    except FileNotFoundError:
+    except OSError:
         return
     try:
         os.fsync(fd)

@@ -374,6 +374,11 @@ class Store:
         self._in_transaction = False
         self.outbox = Outbox(Path(str(self.path) + ".outbox"))
         self.db.execute("SET TimeZone = 'Asia/Shanghai'")
+        try:
+            self._check_ours()
+        except StoreError:
+            self.db.close()
+            raise
         if not read_only:
             self.migrate()
         self.version = self._version()
@@ -386,6 +391,31 @@ class Store:
         settled = self.outbox.settle(self._run_stored)
         if settled and say:
             say(f"{self.path}: {settled}")
+
+    @staticmethod
+    def check(path: Path) -> None:
+        """Before a night pulls anything: a file at ``path`` that is not a recon store is
+        StoreError (exit 4) now, not after the pull.  A store someone holds is checked
+        when the night opens it."""
+        path = Path(path)
+        if not path.exists():
+            return
+        try:
+            db = duckdb.connect(str(path), read_only=True)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                return
+            raise StoreError(f"{path}: cannot open the store: "
+                             f"{str(exc).splitlines()[0]}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"{path}: not a recon store or unreadable: "
+                             f"{str(exc).splitlines()[0]}") from None
+        probe = object.__new__(Store)
+        probe.path, probe.db = path, db
+        try:
+            probe._check_ours()
+        finally:
+            db.close()
 
     def _connect(self, read_only: bool, wait_seconds: float, say) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + wait_seconds
@@ -414,6 +444,29 @@ class Store:
                                  f"{str(exc).splitlines()[0]}") from None
 
     # -- schema -------------------------------------------------------------
+    def _check_ours(self) -> None:
+        """A file that holds something and is not a recon store is never written (exit 4).
+
+        A recon store has recon's ``schema_migrations`` (version, applied_at); a new
+        file has nothing at all.  Another program's DuckDB file given as ``--db`` has
+        tables of its own: migrating it would put recon's tables inside it.
+        """
+        tables = [r[0] for r in self.db.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database()").fetchall()]
+        if "schema_migrations" in tables:
+            cols = {r[0] for r in self.db.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = "
+                "'schema_migrations' AND table_catalog = current_database()").fetchall()}
+            if {"version", "applied_at"} <= cols:
+                return
+        elif not tables:
+            return
+        shown = ", ".join(sorted(tables)[:5]) + (" ..." if len(tables) > 5 else "")
+        raise StoreError(f"{self.path}: not a recon store (a DuckDB file with other tables: "
+                         f"{shown}; no recon schema_migrations): recon writes nothing into it; "
+                         f"give --db (or [store] path) a recon store or a new file")
+
     def _version(self) -> int:
         have = self.db.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name='schema_migrations'"

@@ -44,12 +44,37 @@ class Money:
         return cls(amount, fmt(amount), daxie(amount))
 
 
+#: characters that reorder the text around them (bidi overrides, embeddings, isolates and
+#: marks): "rtl\u202egpj.exe" reads "rtlexe.jpg" on a page.  A person is shown them as
+#: "[U+202E]"; the JSON keeps the value verbatim
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text):
+    """``text`` with every bidi control shown as ``[U+XXXX]``, for every human-facing output
+    (pages, PDF, workbooks, the terminal); a Markup stays Markup (the marks hold no HTML)."""
+    if not isinstance(text, str) or not BIDI.search(text):
+        return text
+    shown = BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+    return Markup(shown) if isinstance(text, Markup) else shown
+
+
+def clip(text, limit: int, where: str) -> str:
+    """``text`` cut to ``limit`` characters with "…" and where the whole text is, or as is."""
+    if text is None or len(str(text)) <= limit:
+        return text
+    text = str(text)
+    return f"{text[:limit]}…（全文 {len(text)} 字，见{where}）"
+
+
 def env() -> jinja2.Environment:
     """The Jinja2 environment of every report: autoescaped (cloud values are untrusted),
-    strict about undefined names, with the number filters below."""
+    strict about undefined names, with the number filters below; every value shown has its
+    bidi controls made visible (:func:`visible`)."""
     e = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                            autoescape=True, undefined=jinja2.StrictUndefined,
-                           trim_blocks=True, lstrip_blocks=True)
+                           trim_blocks=True, lstrip_blocks=True, finalize=visible)
+    e.filters["clip"] = clip
     e.filters["qty"] = labels.qty
     e.filters["pct"] = lambda v: "-" if v is None else f"{(Decimal(v) * 100):.1f}%"
     e.filters["money"] = lambda v: "-" if v is None else fmt(v)

@@ -25,7 +25,7 @@ from recon import labels
 from recon.money import daxie
 from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
-from reports.common import Money, env, to_json, write_atomic
+from reports.common import Money, env, to_json, visible, write_atomic
 
 #: a pending penalty (附件3 row 3 before the rectification deadline failed) is listed, not deducted
 PENALTY_STATUS = labels.PENALTY_DEDUCTION
@@ -222,6 +222,13 @@ def _num(value):
     return None if value is None else float(value)
 
 
+def _shown(sheet):
+    """A worksheet whose text cells show bidi controls visibly (reports.common.visible)."""
+    write = sheet.write_string
+    sheet.write_string = lambda row, col, text, *rest: write(row, col, visible(text), *rest)
+    return sheet
+
+
 def write_xlsx(report: FinanceReport, target) -> None:
     """The workbook into ``target`` (a path or a binary file object)."""
     import xlsxwriter  # heavy: imported only when a workbook is written
@@ -248,9 +255,8 @@ def write_xlsx(report: FinanceReport, target) -> None:
     #: the same formats with Excel's quote prefix, for text that would otherwise be read as a
     #: formula once someone edits the cell (a provider's 项目名称 "=1+2")
     quoted = {k: wb.add_format({**v, "quote_prefix": True}) for k, v in props.items()}
-    summary = wb.add_worksheet("汇总")
-    lines_ws = wb.add_worksheet("明细")
-    days_ws = wb.add_worksheet("逐日依据")
+    summary, lines_ws, days_ws = (_shown(wb.add_worksheet(name))
+                                  for name in ("汇总", "明细", "逐日依据"))
 
     # 明细
     for c, (head, _, _, width) in enumerate(LINE_COLUMNS):

@@ -128,6 +128,23 @@ class ScalingLine:
 
 
 @dataclass
+class NotCountedLine:
+    """A resource the night saw and did not count (a volume in ``error``, a bare-metal server
+    in ``ERROR`` ...): stored with quantity 0, listed apart so the page says why."""
+
+    source: str
+    resource_type: str
+    resource_id: str
+    name: str
+    item_no: int | None
+    item_name: str
+    status: str
+    #: the size the service reports (a volume's GB), which the figure leaves out
+    size: Decimal | None
+    unit: str
+
+
+@dataclass
 class Nav:
     """Links from one night's page: the nearest nights that have a page, and the index."""
 
@@ -168,14 +185,19 @@ class NightlyReport:
     #: ledger); left out of nightly.json while there are none
     notices: list[NoticeState] = field(default_factory=list)
 
+    #: resources seen and not counted (volumes in error ...): why a figure differs from the
+    #: service's own usage
+    not_counted: list[NotCountedLine] = field(default_factory=list)
+
     def to_json(self) -> str:
         return to_json(self, omit_empty=("notices",))
 
 
 
 def exit_code_for(report_findings: list[FindingLine], sources: list[SourceLine]) -> int:
-    incomplete = any(s.status != "ok" for s in sources) or \
-        any(f.code == "item_unmeasured" for f in report_findings)
+    # 2 is a source that failed or was rejected; an item no configured source measures
+    # (item_unmeasured while every source answered) is a standing finding: 1
+    incomplete = any(s.status != "ok" for s in sources)
     if incomplete:
         return 2
     if any(f.severity in ("critical", "warning") for f in report_findings):
@@ -247,6 +269,22 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
                               json.loads(row[15]) if row[15] else [],
                               by_scope.get(row[0], []),
                               labels.source_groups(row[11].split(", ") if row[11] else [])))
+    not_counted = []
+    for source, rtype, rid, name, item_no, attrs in db.execute(
+            "SELECT r.source, r.resource_type, r.resource_id, r.name, l.item_no, r.attributes "
+            "FROM resource_lines l JOIN resources r USING (resource_key) "
+            "WHERE l.snapshot_date = ? AND l.quantity = 0 "
+            "AND json_extract_string(r.attributes, '$.counted') = 'false' "
+            "ORDER BY l.item_no, r.resource_type, r.name, r.resource_id",
+            [snapshot_date]).fetchall():
+        a = json.loads(attrs) if attrs else {}
+        size = a.get("size")
+        not_counted.append(NotCountedLine(
+            source, rtype, rid, name or "", item_no,
+            contract.items[item_no].short_name if item_no in contract.items else "",
+            str(a.get("status") or ""), None if size is None else Decimal(str(size)),
+            "GB" if rtype == "volume" else (contract.items[item_no].unit
+                                           if item_no in contract.items else "")))
     exit_code = exit_code_for(findings, sources)
     counts = {"critical": sum(f.severity == "critical" for f in findings),
               "warning": sum(f.severity == "warning" for f in findings),
@@ -263,7 +301,7 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
         Money.of(total("day_value")), Money.of(total("shortfall_value")),
         Money.of(total("overage_value")), scaling_lines, penalty_total, cap,
         contract_total=Money.of(contract.total),
-        notices=notice_ledger.open_on(store, snapshot_date))
+        notices=notice_ledger.open_on(store, snapshot_date), not_counted=not_counted)
 
 
 #: how many resources of a finding the page lists (the JSON has them all)

@@ -37,7 +37,7 @@ def site(tmp_path_factory) -> Path:
                        "--requested", "2026-11-01", "--notice-date", "2026-11-09",
                        "--notice-deadline", "2026-11-10"]) == 0
     drop_exports(folder / "exports", date(2026, 11, 10))
-    assert main(cfg + ["run", "--date", "2026-11-10", "-q"]) == 2
+    assert main(cfg + ["run", "--date", "2026-11-10", "-q"]) == 1
     drop = drop_exports(folder / "exports", date(2026, 11, 11))
     (drop / "security.csv").write_bytes(
         (HEADER + "17,主机杀毒服务,av,<杀毒>,-74,70,台\n").encode("gbk"))

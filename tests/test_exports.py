@@ -222,7 +222,7 @@ def test_file_in_the_nights_folder_that_says_it_is_older_is_stale(connector, wor
 def test_stale_export_is_a_data_rejected_finding_of_the_night(workdir):
     write_config(workdir, extra="max_age_days = 3")   # appended to [exports]
     cfg = str(workdir / "recon.toml")
-    assert main(["--config", cfg, "run", "--date", "2026-11-13", "-q"]) == 2
+    assert main(["--config", cfg, "run", "--date", "2026-11-13", "-q"]) == 1
     rep = json.loads((workdir / "out" / "2026-11-13" / "nightly.json").read_text("utf-8"))
     assert {s["status"] for s in rep["sources"] if s["source"].startswith("export:")} == {"ok"}
     assert main(["--config", cfg, "run", "--date", "2026-11-14", "-q"]) == 2
@@ -256,3 +256,32 @@ def test_demo_lays_down_a_drop_that_counts_for_its_night_only(connector, tmp_pat
     # a night without its drop reads nothing: never the day before's files
     [missing] = connector.pull(date(2026, 11, 2))
     assert missing.status == "failed"
+
+
+def test_header_only_export_is_rejected_as_no_data(connector, tmp_path):
+    path = tmp_path / "sec-2026-11-10.csv"
+    path.write_text(HEADER, encoding="utf-8")
+    res = connector.read(path, DAY)
+    assert res.status == "rejected"
+    assert "sec-2026-11-10.csv:2" in res.reason and "no data rows" in res.reason
+
+
+def test_header_only_export_is_a_data_rejected_finding_of_the_night(workdir):
+    for f in (workdir / "exports").iterdir():
+        if "security" in f.name:
+            f.write_text(HEADER, encoding="utf-8")
+    assert main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10",
+                 "-q"]) == 2
+    rep = json.loads((workdir / "out" / "2026-11-10" / "nightly.json").read_text("utf-8"))
+    rejected = {f["source"] for f in rep["findings"] if f["code"] == "data_rejected"}
+    assert "export:security" in rejected
+
+
+@pytest.mark.parametrize("cell", ["inf", "-Infinity", "NaN", "17.5"])
+def test_an_item_number_that_is_no_whole_number_rejects_the_file_not_the_night(
+        connector, tmp_path, cell):
+    path = tmp_path / "sec-2026-11-10.csv"
+    path.write_text(HEADER + f"{cell},主机杀毒服务,av,杀毒,74,70,台\n", encoding="utf-8")
+    res = connector.read(path, DAY)
+    assert res.status == "rejected"
+    assert "sec-2026-11-10.csv:2 [序号]" in res.reason and "not an item number" in res.reason

@@ -34,9 +34,10 @@ def counts(workdir: Path) -> dict:
         db.close()
 
 
-def test_exports_only_night_is_incomplete_and_says_why(workdir):
-    # no cloud configured: the OpenStack items are unknown, never zero
-    assert run(workdir, "2026-11-10") == 2
+def test_exports_only_night_is_a_finding_and_says_why(workdir):
+    # no cloud configured: the OpenStack items are unknown, never zero; every source that is
+    # configured answered, so the unmeasured items are a standing finding (1), not 2
+    assert run(workdir, "2026-11-10") == 1
     rep = report(workdir, "2026-11-10")
     items = {i["item_no"]: i for i in rep["items"]}
     assert len(items) == 32
@@ -53,14 +54,14 @@ def test_exports_only_night_is_incomplete_and_says_why(workdir):
 
 
 def test_rerun_replaces_only_that_date(workdir):
-    assert run(workdir, "2026-11-10") == 2
-    assert run(workdir, "2026-11-11") == 2
+    assert run(workdir, "2026-11-10") == 1
+    assert run(workdir, "2026-11-11") == 1
     before = counts(workdir)
-    assert run(workdir, "2026-11-10") == 2
+    assert run(workdir, "2026-11-10") == 1
     assert counts(workdir) == before
     # change the 10th's exports: only the 10th changes
     (workdir / "exports" / "value-added-2026-11-10.csv").unlink()
-    assert run(workdir, "2026-11-10") == 2
+    assert run(workdir, "2026-11-10") == 1
     after = counts(workdir)
     for table in after:
         assert after[table][1] == before[table][1], table  # the 11th untouched
@@ -116,7 +117,7 @@ def test_second_run_waits_then_exits_4(workdir, capsys):
         assert run(workdir, "2026-11-10") == 4
         assert time.monotonic() - started >= 0.9  # lock_wait_seconds = 1
     assert "another recon run holds the store" in capsys.readouterr().err
-    assert run(workdir, "2026-11-10") == 2  # lock released: runs
+    assert run(workdir, "2026-11-10") == 1  # lock released: runs
 
 
 def test_concurrent_processes_do_not_corrupt_the_store(workdir):
@@ -127,10 +128,10 @@ def test_concurrent_processes_do_not_corrupt_the_store(workdir):
         "lock_wait_seconds = 1", "lock_wait_seconds = 120"))
     procs = [subprocess.Popen(cmd, stderr=subprocess.PIPE) for _ in range(2)]
     codes = [p.wait(timeout=180) for p in procs]
-    assert codes == [2, 2], [p.stderr.read() for p in procs]
+    assert codes == [1, 1], [p.stderr.read() for p in procs]
     db = duckdb.connect(str(workdir / "recon.duckdb"), read_only=True)
     runs = db.execute("SELECT status FROM runs ORDER BY run_id").fetchall()
-    assert runs == [("incomplete",), ("incomplete",)]
+    assert runs == [("complete",), ("complete",)]
     assert db.execute("SELECT count(DISTINCT run_id) FROM source_runs").fetchone()[0] == 1
 
 
@@ -160,7 +161,7 @@ def test_help_on_every_subcommand(capsys):
 def test_cron_log_is_plain_lines_without_progress_bars(workdir, capfd):
     # not a terminal: one timestamped line per step, no GX/tqdm progress bars
     code = main(["--config", str(workdir / "recon.toml"), "run", "--date", "2026-11-10"])
-    assert code == 2
+    assert code == 1
     err = capfd.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert lines and all(ln.startswith("2026-") or ln.startswith("20") for ln in lines), lines[:5]
@@ -186,3 +187,21 @@ def test_malformed_config_exit_3(workdir, capsys):
     (workdir / "recon.toml").write_text("[contract\nsigned = ", encoding="utf-8")
     assert run(workdir, "2026-11-10") == 3
     assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_unmeasured_items_alone_are_findings_not_an_incomplete_night(workdir):
+    """README: 2 is a source that failed or was rejected; an item the configuration leaves
+    unmeasured while every configured source answered is a finding (1)."""
+    assert run(workdir, "2026-11-10") == 1
+    rep = report(workdir, "2026-11-10")
+    assert {s["status"] for s in rep["sources"]} == {"ok"}
+    assert any(f["code"] == "item_unmeasured" for f in rep["findings"])
+    assert rep["exit_code"] == 1
+
+
+def test_contract_check_lists_the_items_no_configured_source_measures(workdir, capsys):
+    from recon.cli import main
+    assert main(["--config", str(workdir / "recon.toml"), "contract", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "第1项" in out and "openstack:compute 未配置" in out  # no cloud configured
+    assert "第17项" not in out  # an export item: [exports] dir is set

@@ -130,12 +130,12 @@ def test_mail_reaches_every_recipient_with_the_report_attached(workdir, tls, mon
     with SMTPServer(ctx, implicit_tls=security == "tls") as smtp:
         configure(workdir, smtp_channel(smtp.port, security, workdir))
         with caplog.at_level(logging.DEBUG):
-            assert run(workdir) == 2
+            assert run(workdir) == 1
     assert sorted(r for e in smtp.received for r in e.rcpt_tos) == \
         ["duty@example.gov.cn", "officer@example.gov.cn"]
     mail = email.message_from_bytes(smtp.received[0].content, policy=email.policy.default)
-    assert "2026-11-10" in mail["Subject"] and "退出码 2" in mail["Subject"]
-    assert "不完整" in mail["Subject"]
+    assert "2026-11-10" in mail["Subject"] and "退出码 1" in mail["Subject"]
+    assert "有需要处理的问题" in mail["Subject"]
     text = mail.get_body(("plain",)).get_content()
     assert "严重 " in text and "32 个合同项中 17 项本晚未知" in text
     assert "主要严重问题" in text and "分配不足" in text
@@ -151,7 +151,7 @@ def test_mail_to_an_untrusted_server_is_not_sent(workdir, tls, caplog):
     with SMTPServer(ctx, implicit_tls=False) as smtp:
         configure(workdir, "retries = 1\n" + smtp_channel(smtp.port, "starttls", workdir))
         with caplog.at_level(logging.DEBUG):
-            assert run(workdir) == 2
+            assert run(workdir) == 1
     assert smtp.received == []
     assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
     assert "attempt 2 of 2 failed" in caplog.text and "giving up" in caplog.text
@@ -233,14 +233,14 @@ token_env = "RECON_HOOK_TOKEN"
 """)
         before = time.time()
         with caplog.at_level(logging.DEBUG):
-            assert run(workdir) == 2
+            assert run(workdir) == 1
     link = "https://recon.example.gov.cn/reports/2026-11-10/nightly.html"
 
     (wecom,) = hooks.at("/cgi-bin/webhook/send")
     assert wecom["query"]["key"] == [WECOM_KEY]
     assert wecom["body"]["msgtype"] == "markdown"
     content = wecom["body"]["markdown"]["content"]
-    assert "2026-11-10" in content and "退出码 2" in content and f"]({link})" in content
+    assert "2026-11-10" in content and "退出码 1" in content and f"]({link})" in content
 
     (ding,) = hooks.at("/robot/send")
     assert ding["query"]["access_token"] == ["ding-token"]
@@ -259,13 +259,13 @@ token_env = "RECON_HOOK_TOKEN"
         f"{fts}\n{FEISHU_SECRET}".encode(), b"", hashlib.sha256).digest()).decode()
     assert feishu["body"]["msg_type"] == "interactive"
     assert "2026-11-10" in feishu["body"]["card"]["header"]["title"]["content"]
-    assert "退出码 2" in feishu["body"]["card"]["elements"][0]["content"]
+    assert "退出码 1" in feishu["body"]["card"]["elements"][0]["content"]
 
     (generic,) = hooks.at("/recon")
     assert generic["headers"]["Authorization"] == "Bearer bearer-token-xyz"
     body = generic["body"]
     rep = json.loads((workdir / "out" / "2026-11-10" / "nightly.json").read_text("utf-8"))
-    assert body["date"] == "2026-11-10" and body["exit_code"] == 2 and body["link"] == link
+    assert body["date"] == "2026-11-10" and body["exit_code"] == 1 and body["link"] == link
     assert body["counts"]["critical"] == rep["counts"]["critical"]
     assert body["counts"]["items_unknown"] == 17
     assert [f["code"] for f in body["top_critical"]] == \
@@ -282,7 +282,7 @@ def test_values_from_files_cannot_inject_markdown(workdir):
         HEADER + "17,主机杀毒服务,av,x,-1,0,台\n", encoding="utf-8")
     with Hooks() as hooks:
         configure(workdir, f'[[notify.channel]]\ntype = "wecom"\nurl = "{hooks.url}/w"\n')
-        assert run(workdir) == 2
+        assert run(workdir) == 2  # the files are rejected
     content = hooks.at("/w")[0]["body"]["markdown"]["content"]
     assert "点我" in content and "](javascript" not in content
 
@@ -305,7 +305,7 @@ url = "{hooks.url}/refuse?access_token=refused-token"
 type = "json"
 url = "{hooks.url}/ok"
 """)
-        assert run(workdir) == 2
+        assert run(workdir) == 1
     assert len(hooks.at("/broken")) == 3  # the first try and 2 retries
     # HTTP 200 with an error code in the body is a failure too
     assert len(hooks.at("/refuse")) == 3
@@ -323,7 +323,7 @@ url = "{hooks.url}/ok"
 def test_missing_secret_is_logged_and_the_night_keeps_its_exit_code(workdir, caplog):
     configure(workdir, 'retries = 0\n[[notify.channel]]\ntype = "wecom"\n'
               'url_env = "RECON_NO_SUCH_VAR"\n')
-    assert run(workdir) == 2
+    assert run(workdir) == 1
     assert "environment variable RECON_NO_SUCH_VAR is not set" in caplog.text
 
 

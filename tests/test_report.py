@@ -283,7 +283,7 @@ def test_every_cloud_value_is_escaped(cloud, workdir):
 def test_a_damaged_neighbour_does_not_fail_the_night(workdir):
     assert run(workdir, "2026-11-08") == 2
     (workdir / "out" / "2026-11-08" / "nightly.json").write_text("{not json", encoding="utf-8")
-    assert run(workdir, "2026-11-10") == 2
+    assert run(workdir, "2026-11-10") == 1
     assert data(workdir, "2026-11-10")["nav"]["previous_night"] == "2026-11-08"
     assert "../2026-11-10/nightly.html" not in parse(page(workdir, "2026-11-08")).hrefs
 

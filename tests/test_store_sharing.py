@@ -65,8 +65,8 @@ def test_a_reader_holding_the_store_makes_the_night_wait_not_fail(workdir):
     reader.stdin.close()        # the reader finishes
     assert reader.wait(timeout=30) == 0
     rest = night.communicate(timeout=120)[1]
-    assert night.returncode == 2, rest   # the exports-only night, whole
-    assert [r[1:] for r in runs(workdir)] == [(DAY, "incomplete")]
+    assert night.returncode == 1, rest   # the exports-only night, whole
+    assert [r[1:] for r in runs(workdir)] == [(DAY, "complete")]
     assert json.loads((workdir / "out" / DAY / "nightly.json").read_text("utf-8"))["run_id"] == 1
 
 
@@ -102,13 +102,13 @@ def test_scaling_list_during_a_night_succeeds_and_so_does_the_night(workdir, cap
         codes.append(main(["--config", cfg, "scaling", "list"]))
         time.sleep(0.1)
     err = night.stderr.read()
-    assert night.returncode == 2, err
+    assert night.returncode == 1, err
     assert codes and set(codes) == {0}
     # they met: the night waited for a listing, or a listing for the night's write phase
     readers_waited = "the store is in use by" in capsys.readouterr().err
     assert readers_waited or f"the store is in use by pid {os.getpid()}" in err
     assert [r[1:] for r in runs(workdir)] == [("2026-11-09", "incomplete"),
-                                              (DAY, "incomplete")]
+                                              (DAY, "complete")]
 
 
 def test_a_second_run_names_the_run_holding_the_lock_in_beijing_time(workdir, capsys):
@@ -131,7 +131,7 @@ def test_recording_a_request_does_not_wait_for_a_night_that_is_pulling(workdir):
         assert main(["--config", cfg, "scaling", "add", "--id", "KR-9", "--item", "16",
                      "--target", "99", "--requested", "2026-11-01"]) == 0
         assert time.monotonic() - started < 5
-    assert main(["--config", cfg, "run", "--date", DAY, "-q"]) == 2
+    assert main(["--config", cfg, "run", "--date", DAY, "-q"]) == 1
     rep = json.loads((workdir / "out" / DAY / "nightly.json").read_text("utf-8"))
     assert [s["request_id"] for s in rep["scaling"]] == ["KR-9"]
 

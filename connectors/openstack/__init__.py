@@ -85,7 +85,17 @@ def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30,
         finally:
             os.unlink(fh.name)
     else:
-        loader = os_config.OpenStackConfig()
+        from openstack.config.loader import CONFIG_FILES
+        env = os.environ.get("OS_CLIENT_CONFIG_FILE")
+        # the file openstacksdk will read, checked first: it skips one it cannot parse (and
+        # then says none was found) or fails inside on one of the wrong shape
+        unreadable = _unreadable_clouds_yaml(([env] if env else []) + CONFIG_FILES)
+        if unreadable:
+            raise ConfigError(unreadable)
+        try:
+            loader = os_config.OpenStackConfig()
+        except exceptions.ConfigException as exc:
+            raise ConfigError(f"clouds.yaml: {exc}") from None
     known = [n for n in loader.get_cloud_names() if n != "envvars"]
     if cloud not in loader.get_cloud_names():
         if loader.config_filename is None and cloud_config is None:
@@ -123,6 +133,37 @@ def connect(cloud: str, cloud_config: dict | None = None, timeout: float = 30,
     return openstack.connection.Connection(config=region)
 
 
+def _unreadable_clouds_yaml(paths: list[str]) -> str | None:
+    """Why the first clouds.yaml that exists was skipped (openstacksdk skips a file it cannot
+    parse and then says nothing was found): the parser's own words, with the line."""
+    for path in dict.fromkeys(paths):
+        if not os.path.exists(path):
+            continue
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh) if path.endswith("json") else yaml.safe_load(fh)
+        except OSError as exc:
+            return f"{path}: clouds.yaml found but cannot be read: {exc.strerror or exc}"
+        except UnicodeDecodeError as exc:
+            return f"{path}: clouds.yaml found but is not UTF-8 text ({exc.reason} at byte " \
+                   f"{exc.start})"
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark is not None else ""
+            what = " ".join(str(x) for x in (getattr(exc, "context", None),
+                                             getattr(exc, "problem", None)) if x) or str(exc)
+            return f"{path}{where}: clouds.yaml found but is not valid YAML: {what}"
+        except ValueError as exc:
+            return f"{path}: clouds.yaml found but is not valid JSON: {exc}"
+        if not isinstance(data, dict) or not isinstance(data.get("clouds"), dict):
+            return f"{path}: clouds.yaml found but has no 'clouds:' mapping at its top level"
+        bad = [str(name) for name, entry in data["clouds"].items() if not isinstance(entry, dict)]
+        if bad:
+            return f"{path}: clouds.yaml: cloud {bad[0]!r} is not a mapping of settings"
+        return None
+    return None
+
+
 class OpenStackConnector:
     """One scope of the cloud (one clouds.yaml entry, region, project).
 
@@ -134,14 +175,14 @@ class OpenStackConnector:
 
     def __init__(self, cloud: str, mapping, contract, timeout: float = 30, retries: int = 3,
                  cloud_config: dict | None = None, log: Callable[[str], None] | None = None,
-                 scope=None):
+                 scope=None, budget: float | None = None):
         self.cloud = cloud
         self.scope = scope
         self.suffix = f"@{scope.label}" if scope is not None else ""
         self.mapping = mapping
         self.contract = contract
         self.cloud_config = cloud_config
-        self.http = Http(retries=retries, timeout=timeout, log=log)
+        self.http = Http(retries=retries, timeout=timeout, log=log, budget=budget)
         self._conn = None
         self._auth_error: PullError | None = None
         #: another scope of the same cloud and project (another region): its session and
@@ -236,6 +277,15 @@ class OpenStackConnector:
                 kind, why, detail = "http_5xx", f"HTTP {status}", str(exc)
             except ksa_exc.DiscoveryFailure as exc:
                 kind, why, detail = "connect", "version discovery failed", str(exc)
+            except ksa_exc.SSLError as exc:
+                raise ConfigError(_untrusted(self.cloud, conn, exc)) from None
+            except ksa_exc.InvalidResponse as exc:
+                # a 200/201 whose body is not the JSON a token is: retried like a 5xx
+                kind, why, detail = "malformed", "malformed answer", \
+                    f"the token answer is not valid JSON ({exc})"
+            except ksa_exc.ClientException as exc:
+                kind, why, detail = "error", exc.__class__.__name__, \
+                    f"{exc.__class__.__name__}: {exc}"
             if last:
                 raise PullError("auth", f"{REASONS[kind]}，identity: {detail}"
                                         f"（{attempt + 1} 次尝试）")
@@ -292,20 +342,59 @@ class OpenStackConnector:
             return f, (None if dependent else ev.result(name, f, {}))
 
         try:
-            with ThreadPoolExecutor(max_workers=len(names)) as pool:
-                futures = {name: pool.submit(fetch_and_measure, name) for name in names}
-                done = {name: fut.result() for name, fut in futures.items()}
+            done = self._fetch_all(names, fetch_and_measure)
         finally:
             if not self.keep_open:
                 conn.close()
                 self._conn = None
+        for name in names:
+            if name not in done:  # past the budget: the thread is left to end on its own
+                f = Fetched(name, error=self.http.over_budget(name),
+                            seconds=round(time.monotonic() - started, 3))
+                done[name] = (f, None if getattr(SERVICES[name], "NEEDS", ())
+                              else ev.result(name, f, {}))
         fetched = {name: f for name, (f, _) in done.items()}
         results = {name: res for name, (_, res) in done.items()}
         for name in names:
             if results[name] is None:
                 results[name] = ev.result(name, fetched[name], fetched)
-        log.info("openstack pull: %.2f s", time.monotonic() - started)
+        took = time.monotonic() - started
+        log.info("openstack pull: %.2f s", took)
+        self.http.log(f"openstack{self.suffix}: pulled in {took:.1f} s"
+                      + (f" (budget {self.http.budget:g} s per source)" if self.http.budget
+                         else ""))
         return [results[name] for name in names]
+
+    def _fetch_all(self, names: list[str], work) -> dict:
+        """``work(name)`` for every service at once, each in a daemon thread; those not done
+        when the budget is spent are left out (and may not hold the process at exit)."""
+        import threading
+
+        budget = self.http.budget
+        # the pull's deadline: no call starts, no retry waits past it (Http.check_budget)
+        deadline = self.http.deadline = None if budget is None else time.monotonic() + budget
+        done: dict = {}
+        errors: dict = {}
+
+        def run(name):
+            try:
+                done[name] = work(name)
+            except BaseException as exc:  # noqa: BLE001 -- raised in the caller's thread
+                errors[name] = exc
+
+        threads = [threading.Thread(target=run, args=(n,), daemon=True,
+                                    name=f"recon-pull-{n}") for n in names]
+        for t in threads:
+            t.start()
+        for t in threads:
+            # a thread past the deadline gets one call's timeout to notice it and end
+            left = None if deadline is None else max(
+                0.0, deadline - time.monotonic() + min(self.http.timeout, 5.0))
+            t.join(left)
+        for name in names:
+            if name in errors:
+                raise errors[name]
+        return {n: done[n] for n in names if n in done}
 
     def _fetch(self, name: str, conn, ev: "Evidence") -> Fetched:
         from keystoneauth1 import exceptions as ksa_exc
@@ -332,6 +421,8 @@ class OpenStackConnector:
             f.error = PullError("http_4xx", f"HTTP 404: {exc.details or exc}")
         except ksa_exc.EndpointNotFound as exc:
             f.error = PullError("not_in_catalog", f"{name}: {exc}")
+        except ksa_exc.SSLError as exc:
+            f.error = PullError("connect", _untrusted(self.cloud, None, exc, name))
         except ksa_exc.ConnectTimeout as exc:
             f.error = PullError("timeout", f"{exc} (after {self.http.retries + 1} tries)")
         except ksa_exc.ConnectFailure as exc:
@@ -343,7 +434,7 @@ class OpenStackConnector:
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
             # a body of an unexpected shape (a size that is not a number, a missing id),
             # found while its pages are read: unknown, not zero
-            log.exception("pulling %s", name)
+            log.debug("pulling %s", name, exc_info=True)  # the traceback: -v only
             f.error = PullError("malformed", f"{exc.__class__.__name__}: {exc}")
         f.seconds = round(time.monotonic() - started, 3)
         return f
@@ -390,10 +481,11 @@ class OpenStackScopes:
     """
 
     def __init__(self, scopes, mappings: dict, contract, timeout: float = 30, retries: int = 3,
-                 cloud_config: dict | None = None, log: Callable[[str], None] | None = None):
+                 cloud_config: dict | None = None, log: Callable[[str], None] | None = None,
+                 budget: float | None = None):
         self.parts = [OpenStackConnector(s.cloud, mappings[s], contract, timeout=timeout,
                                          retries=retries, cloud_config=cloud_config, log=log,
-                                         scope=s)
+                                         scope=s, budget=budget)
                       for s in scopes]
         for part in self.parts:
             listed = part.scope.services
@@ -457,6 +549,22 @@ class OpenStackScopes:
                         conn.close()
 
 
+def _untrusted(cloud: str, conn, exc, service: str = "identity") -> str:
+    """A TLS answer whose certificate is not trusted: the host, and how to trust it."""
+    import re
+
+    text = str(exc)
+    m = re.search(r"https://([^/:\s]+(?::\d+)?)", text)
+    host = m.group(1) if m else "the server"
+    why = re.search(r"certificate verify failed: ([^(]+)", text)
+    detail = why.group(1).strip() if why else text.splitlines()[0][:200]
+    if "CERTIFICATE_VERIFY_FAILED" not in text and "certificate" not in text.lower():
+        return f"cloud {cloud!r}: {service}: TLS with {host} failed: {detail}"
+    return (f"cloud {cloud!r}: {service}: certificate not trusted for {host} ({detail}); "
+            f"certificate checks stay on: give the CA bundle that signed it as `cacert: "
+            f"/path/to/ca.pem` in this cloud's clouds.yaml entry (or OS_CACERT)")
+
+
 def _discovery_failed(exc) -> bool:
     return "supported versions" in str(exc)
 
@@ -516,7 +624,7 @@ class Evidence:
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
             # an answer of an unexpected shape (a size that is not a number, a missing id):
             # the source is unknown for the night, never counted as zero
-            log.exception("measuring %s", source)
+            log.debug("measuring %s", source, exc_info=True)  # the traceback: -v only
             return SourceResult.failed(source, f"{REASONS['malformed']}：{exc.__class__.__name__}"
                                        f": {exc}", "malformed", **stats)
         if f.absent:

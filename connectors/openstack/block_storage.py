@@ -83,6 +83,11 @@ class Builder:
         # one attributes dict per (type, status): a handful, shared by the lines (read only)
         kinds, kind = self.kinds, self.kind
         attrs = [kinds.get(k) or kind(*k) for k in zip(types, statuses)]
+        if not all(counted):
+            # a volume not counted keeps its size in the evidence: the report lists it apart
+            # and says why its figure differs from Cinder's own usage, which counts it
+            attrs = [a if c else dict(a, size=size)
+                     for a, c, size in zip(attrs, counted, sizes)]
         used = self.used
         for item, size, c in zip(items, sizes, counted):
             if item is not None and c:

@@ -75,16 +75,31 @@ class Http:
     """GETs with capped, visible retries; paging; JSON that must parse."""
 
     def __init__(self, retries: int = 3, timeout: float = 30,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None, budget: float | None = None):
         self.retries = retries
         self.timeout = timeout
         self.log = log or (lambda msg: None)
+        #: wall-clock seconds a source may take, retries included ([openstack] budget_seconds)
+        self.budget = budget
+        #: time.monotonic() past which no call starts nor retry waits (set by each pull)
+        self.deadline: float | None = None
         # a list's next page is fetched while the current one is built, which may ask too
         self._counting = threading.Lock()
+
+    def over_budget(self, label: str, why: str = "") -> PullError:
+        return PullError("timeout", f"{label}: no complete answer within the "
+                         f"{self.budget:g} s budget ([openstack] budget_seconds)"
+                         + (f"; last: {why}" if why else "") + ": unavailable for the night")
+
+    def check_budget(self, label: str, why: str = "", ahead: float = 0.0) -> None:
+        """PullError (timeout) when the source's budget is spent, or would be by ``ahead``."""
+        if self.deadline is not None and time.monotonic() + ahead > self.deadline:
+            raise self.over_budget(label, why)
 
     def retry_wait(self, label: str, attempt: int, why: str, retry_after: str | None = None
                    ) -> None:
         delay = backoff(attempt, retry_after)
+        self.check_budget(label, why, ahead=delay)
         self.log(f"{label}: {why}, retry {attempt + 1}/{self.retries} in {delay:g} s")
         time.sleep(delay)
 
@@ -99,6 +114,7 @@ class Http:
         if microversion is not None:
             kwargs["microversion"] = microversion
         for attempt in range(self.retries + 1):
+            self.check_budget(f.service)
             with self._counting:
                 f.requests += 1
             last = attempt == self.retries

@@ -63,6 +63,33 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("recon: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if exc.filename is None:
+            return _internal(args, exc)
+        # a file or folder the user named (or one inside it) that cannot be read or written
+        target = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+        logging.getLogger("recon").debug("recon %s", _command(args), exc_info=True)
+        print(f"recon: error: {_command(args)}: {target}: {exc.strerror or exc} "
+              f"(exit {errors.EXIT_BAD_INPUT})", file=sys.stderr)
+        return errors.EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 -- the last net: one line, never a traceback
+        return _internal(args, exc)
+
+
+def _command(args) -> str:
+    """The command as the user typed it: `run`, `report monthly` ..."""
+    words = [args.command] + [getattr(args, k) for k in sorted(vars(args))
+                              if k.endswith("_command") and getattr(args, k)]
+    return " ".join(str(w) for w in words)
+
+
+def _internal(args, exc: BaseException) -> int:
+    """An error nothing foresaw: the traceback goes to the debug log (-v), the user gets a line."""
+    logging.getLogger("recon").debug("recon %s: internal error", _command(args), exc_info=True)
+    print(f"recon: internal error in `recon {_command(args)}`: {exc.__class__.__name__}: "
+          f"{str(exc).splitlines()[0] if str(exc) else ''} (exit {errors.EXIT_INTERNAL}; "
+          f"rerun with -v for the traceback and report it)", file=sys.stderr)
+    return errors.EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from recon.config import Config, load_config, store_path
 from recon.contract import Contract, load_contract
+from recon.outbox import check_folder
 
 
 def date_arg(text: str) -> date:
@@ -30,6 +31,13 @@ def month_arg(text: str) -> date:
         return datetime.strptime(text, "%Y-%m").date()
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {text!r}") from None
+
+
+def out(text: str = "") -> None:
+    """One line of a listing for a person (stdout): bidi controls in ledger values shown as
+    [U+202E], never applied to the terminal's text."""
+    from reports.common import visible
+    print(visible(text))
 
 
 def say(message: str) -> None:
@@ -54,6 +62,9 @@ def open_args(args, contract: bool = True) -> Opened:
     loaded = load_contract(config) if contract else None
     db = store_path(config, getattr(args, "db", None))
     out = Path(args.out) if getattr(args, "out", None) else config.out_dir
+    if hasattr(args, "out"):  # a command that writes files: their folder is checked first
+        check_folder(out, "--out" if getattr(args, "out", None) else
+                     f"{config.path}: [report] out")
     return Opened(config, loaded, db, out)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from recon.cli.common import date_arg, open_args
 from recon.money import fmt
-from recon.nightly import Night
+from recon.nightly import Night, unmeasured_items
 from recon.progress import Progress
 
 
@@ -13,6 +13,12 @@ def cmd_check(args) -> int:
         Night(o.config, cloud="", progress=Progress(quiet=True))  # runs the GX contract suite too
     for line in o.contract.summary_lines():
         print(line)
+    unmeasured = unmeasured_items(o.config, o.contract)
+    if unmeasured:
+        print(f"本配置无数据源计量 {len(unmeasured)} 项（每晚为“未计量”）"
+              f" (items no configured source measures):")
+        for item in unmeasured:
+            print(f"  第{item.item_no}项 {item.short_name}：数据源 {item.source} 未配置")
     print("合同检查通过 (contract check passed)")
     return 0
 

@@ -5,9 +5,11 @@ import argparse
 from pathlib import Path
 
 from recon.demo import SCENARIO, run_demo
+from recon.outbox import check_folder
 
 
 def cmd_demo(args) -> int:
+    check_folder(Path(args.out))
     return run_demo(args.days, Path(args.out), Path(args.scenario), quiet=args.quiet)
 
 

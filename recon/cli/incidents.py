@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from recon import conclude
-from recon.cli.common import add_db, month_arg, open_args, say
+from recon.cli.common import add_db, out, month_arg, open_args, say
 from recon.ledgers import incidents
 from recon.store import Store, current, run_lock
 
@@ -30,9 +30,9 @@ def cmd_list(args) -> int:
             rows = incidents.in_period(store, first, last)
         else:
             rows = list(incidents.latest(store).values())
-        print("事件编号  系统  类型  发生  响应  到场  恢复  中断  级别  投诉  重大损失")
+        out("事件编号  系统  类型  发生  响应  到场  恢复  中断  级别  投诉  重大损失")
         for i in rows:
-            print(f"{i.incident_id}  {i.system}{'（重要）' if i.important else ''}  "
+            out(f"{i.incident_id}  {i.system}{'（重要）' if i.important else ''}  "
                   f"{incidents.KIND_LABELS[i.kind]}  {incidents.fmt_time(i.started_at)}  "
                   f"{incidents.fmt_time(i.responded_at)}  {incidents.fmt_time(i.on_site_at)}  "
                   f"{incidents.fmt_time(i.recovered_at) if i.recovered_at else '未恢复'}  "
@@ -40,7 +40,7 @@ def cmd_list(args) -> int:
                   f"{'是' if i.complaint else '否'}  {'是' if i.major_loss else '否'}")
             if args.history:
                 for rev in incidents.history(store, i.incident_id):
-                    print(f"    rev {rev.revision} from {rev.origin}: responded "
+                    out(f"    rev {rev.revision} from {rev.origin}: responded "
                           f"{incidents.fmt_time(rev.responded_at)}, recovered "
                           f"{incidents.fmt_time(rev.recovered_at)}, outage {rev.outage}, "
                           f"level {rev.event_level or '-'}")

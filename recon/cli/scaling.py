@@ -4,16 +4,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from recon import conclude, errors, labels
+from recon.cli.common import add_db, out, date_arg, open_args, say
 from recon.ledgers import scaling
-from recon.cli.common import add_db, date_arg, open_args, say
 from recon.store import Store
 
 
-def _save_requests(o, reqs) -> list[str]:
+def _save_requests(o, reqs, source: str | None = None) -> list[str]:
     """Record requests in one transaction: a night reads the ledger inside its own, so it
     sees all of them or none; no need to wait for a night that is still pulling."""
+    import duckdb
+
     with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
-        changed = scaling.save(store, reqs)
+        try:
+            changed = scaling.save(store, reqs)
+        except duckdb.ConversionException as exc:  # rolled back: nothing was recorded
+            raise errors.InputError(source, "a quantity the store cannot hold (up to 12 "
+                                    "digits before the point, 6 after): "
+                                    + str(exc).splitlines()[0].partition(": ")[2],
+                                    column=None if source else "--target/--increase") from None
         conclude.latest_night(store, o.contract, o.config)  # states and ledger rest on them
         return changed
 
@@ -36,7 +44,7 @@ def cmd_add(args) -> int:
 def cmd_import(args) -> int:
     o = open_args(args)
     reqs = scaling.read_requests(Path(args.file), o.contract)  # all rows checked first
-    changed = _save_requests(o, reqs)
+    changed = _save_requests(o, reqs, args.file)
     print(f"{args.file}: {len(reqs)} requests read, {len(changed)} new or changed")
     return 0
 
@@ -48,20 +56,20 @@ def cmd_list(args) -> int:
         day = args.date or (store.snapshot_dates() or [None])[-1]
         if day is None:
             for r in scaling.requests(store):
-                print(f"{r.request_id}  第{r.item_no}项  {r.requested_date}  no night measured yet")
+                out(f"{r.request_id}  第{r.item_no}项  {r.requested_date}  no night measured yet")
             return 0
         rows = scaling.states(store, o.contract, day)
-        print(f"as of the night of {day}")
-        print("request  item  day0        day  target  latest  state  completed  unknown nights")
+        out(f"as of the night of {day}")
+        out("request  item  day0        day  target  latest  state  completed  unknown nights")
         for st in rows:
             r = st.request
-            print(f"{r.request_id}  {r.item_no}  {r.requested_date}  {st.day}  "
+            out(f"{r.request_id}  {r.item_no}  {r.requested_date}  {st.day}  "
                   f"{scaling.fmt_q(st.target)}  {scaling.fmt_q(st.latest)}  "
                   f"{st.state}({labels.SCALING[st.state]})  {st.completed_on or '-'}  "
                   f"{','.join(d.isoformat() for d in st.unknown_days) or '-'}")
             if args.history:
                 for rev in scaling.history(store, r.request_id):
-                    print(f"    rev {rev[0]} recorded {rev[1]:%Y-%m-%d %H:%M} from {rev[2]}: "
+                    out(f"    rev {rev[0]} recorded {rev[1]:%Y-%m-%d %H:%M} from {rev[2]}: "
                           f"item {rev[3]} target {rev[4]} increase {rev[5]} "
                           f"notice {rev[7]} deadline {rev[8]}")
     return 0
