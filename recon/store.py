@@ -960,3 +960,16 @@ def scaling_request_ids(store: Store) -> set[str]:
     """The ids of the scaling requests recorded (any revision)."""
     return {r for (r,) in store.db.execute(
         "SELECT DISTINCT request_id FROM scaling_requests").fetchall()}
+
+
+def findings_between(store: Store, first: date, last: date, codes: tuple[str, ...]) -> list[dict]:
+    """Findings of ``codes`` over the nights ``first`` .. ``last``, one row per code, item
+    and source: how many nights, the first and last, the last night's message."""
+    cur = store.db.execute("""
+        SELECT code, item_no, source, count(*) AS nights, min(snapshot_date) AS first_night,
+               max(snapshot_date) AS last_night, arg_max(message, snapshot_date) AS message
+        FROM findings WHERE snapshot_date BETWEEN ? AND ? AND list_contains(?, code)
+        GROUP BY code, item_no, source ORDER BY code, item_no NULLS LAST, source
+    """, [first, last, list(codes)])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]

@@ -28,6 +28,12 @@ from recon.penalties import PenaltyLine
 from reports.common import Money, env as _env, to_json, write_atomic
 
 VERDICT = labels.VERDICT
+#: findings that are the agency's to settle, not the provider's failings, and why
+AGENCY_FINDINGS = {
+    "usage_over_contract": "甲方使用超出合同数量：须与乙方协商签署补充合同（第十六条），"
+                           "不是乙方的交付问题",
+    "unmapped_resource": "资源无法对应合同项目：请甲方确认其归属并补充 mapping.toml",
+}
 
 
 @dataclass
@@ -81,6 +87,10 @@ class ScalingLine:
     completed_on: date | None
     notice_deadline: date | None
     unknown_days: list[date]
+    #: the written notice 附件3 row 4 needs: its date and who it rests on (the management
+    #: unit's notice in the notices ledger, or the date typed into the scaling ledger)
+    notice_date: date | None = None
+    notice_source: str | None = None
 
 
 @dataclass
@@ -183,6 +193,10 @@ class MonthlyReport:
     by_kind: list[dict] = field(default_factory=list)
     #: the readings of the contract this month's penalties rest on, with their alternatives
     readings: list[dict] = field(default_factory=list)
+    #: a failed month: the rectification the contract calls for next and where it stands
+    rectification: dict | None = None
+    #: the month's findings that are the agency's to settle, apart from the provider's
+    agency_findings: list[dict] = field(default_factory=list)
     #: annex rows no figure of recon's can decide (security-service failures ...): listed
     #: so a reader knows they were not judged, not that they were passed
     manual_rows: list[str] = field(default_factory=list)
@@ -243,7 +257,10 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         contract.items[st.request.item_no].short_name, st.request.requested_date,
         st.request.deadline, st.target, st.latest, st.state,
         labels.SCALING.get(st.state, st.state), st.completed_on, st.request.notice_deadline,
-        [] if st.state == "unverifiable" else [d for d in st.unknown_days if d >= p.first])
+        [] if st.state == "unverifiable" else [d for d in st.unknown_days if d >= p.first],
+        st.request.notice_date,
+        (f"管理单位书面通知 {st.request.notice_id}" if st.request.notice_id else
+         "扩容台账录入的通知日期" if st.request.notice_date else None))
         for st in states
         if st.completed_on is None or st.completed_on >= p.first]
     f = a.figures
@@ -306,6 +323,26 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
                  "alternatives": [] if r.kinds else
                  [f"{k}：{t}" for k, t in r.alternatives.items() if k != rules.reading(name)]}
                 for name, r in rulebook.READINGS.items()]
+    rectification = None
+    if v["passed"] is False:
+        asked = [n for n in notice_ledger.states(store, p.last)
+                 if n.kind == "rectification" and n.ref == p.month]
+        rectification = {
+            "demand": (f"本月未通过考核（连续 {v['failed_in_a_row']} 个月）。依附件3第3条（连续 "
+                       f"{rules.consecutive_months} 个月未通过、经限期整改后仍不达标的计违约金）"
+                       "及第十二条第4款（甲方提出整改要求和期限，乙方逾期未履行的，甲方有权终止"
+                       "合同并要求支付合同总额 10% 的违约金），甲方可向乙方发出整改通知，写明整改"
+                       "要求和期限。"),
+            "state": ("；".join(f"{n.notice_id} {n.status_label}：{n.text}" for n in asked)
+                      if asked else "尚未发出整改通知（recon notice draft --kind rectification "
+                                    f"--ref {p.month} --deadline 日期）")}
+    agency_findings = [
+        {"code": x["code"], "label": labels.FINDING[x["code"]], "item_no": x["item_no"],
+         "item": contract.items[x["item_no"]].short_name if x["item_no"] in contract.items
+         else None, "source": x["source"], "nights": x["nights"],
+         "first": x["first_night"], "last": x["last_night"], "message": x["message"],
+         "whose": AGENCY_FINDINGS[x["code"]]}
+        for x in stored.findings_between(store, p.first, p.last, tuple(AGENCY_FINDINGS))]
     return MonthlyReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", p.month, p.first, p.last, p.partial, a.notes,
@@ -328,7 +365,8 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         readings=readings,
         manual_rows=[f"{r.clause}（{r.coefficient * 100:.0f}%）{r.text}"
                      for r in rules.annex if not r.rule],
-        notices=notice_ledger.open_on(store, p.last))
+        notices=notice_ledger.open_on(store, p.last), rectification=rectification,
+        agency_findings=agency_findings)
 
 
 def _nights(store, p) -> list[NightLine]:

@@ -204,3 +204,23 @@ def test_a_scaling_request_recorded_after_the_night_concludes_the_night_again(hi
     assert recon(folder, "report", "index") == 0
     keys = [p["key"] for p in index_json(folder)["penalty_lines"]]
     assert keys == ["scaling:KR-1", "scaling:KR-2"]
+
+
+def test_the_month_lists_the_agency_s_own_matters_apart_from_the_provider_s(history, tmp_path):
+    """A console resource that maps to no item (云安全中心专业版) is the agency's to place in
+    mapping.toml, as its own over-use is its to settle by a supplementary contract (第十六条):
+    neither is a delivery failure; they are listed apart, with their nights."""
+    folder = copy_of(history, tmp_path)
+    assert recon(folder, "report", "monthly", "--month", "2026-11") == 0
+    month = json.loads((folder / "out" / "monthly" / "2026-11" / "assessment.json")
+                       .read_text(encoding="utf-8"))
+    [unmapped] = month["agency_findings"]
+    assert (unmapped["code"], unmapped["nights"]) == ("unmapped_resource", 2)
+    assert "云安全中心专业版" in unmapped["message"] and "mapping.toml" in unmapped["whose"]
+    # the provider's failings stay in the criteria, not here
+    assert not [x for x in month["agency_findings"] if x["code"] == "allocation_shortfall"]
+    # the scaling table says which notice 附件3 row 4 rests on
+    [kr] = month["scaling"]
+    assert (kr["notice_date"], kr["notice_source"]) == ("2026-11-11", "扩容台账录入的通知日期")
+    html = (folder / "out" / "monthly" / "2026-11" / "assessment.html").read_text("utf-8")
+    assert "甲方事项（不计为乙方问题）" in html

@@ -378,3 +378,12 @@ def test_the_ledger_concluded_for_a_night_is_the_ledger_of_that_night(year):
         total = stored.penalty_total(store, date(2026, 12, 31))
     assert [p.as_row() for p in kept] == [p.as_row() for p in fresh]
     assert total == penalties.total(fresh) == Decimal("608241.25")
+
+
+def test_a_failed_month_says_the_rectification_the_contract_calls_for_and_its_state(year):
+    rep = report(year, "2026-12")
+    assert rep.rectification is not None
+    assert "附件3第3条" in rep.rectification["demand"] and "第十二条第4款" in \
+        rep.rectification["demand"]
+    assert rep.rectification["state"].startswith("尚未发出整改通知")
+    assert report(year, "2027-07").rectification is None     # a passed month asks nothing
