@@ -74,7 +74,7 @@ FINDINGS = {
         "info", "资源闲置", "reconcile", "in use / allocated below `[report] idle_below` (30%)"),
     "scaling_due_soon": Finding(
         "warning", "扩容即将到期", "scaling",
-        "a scaling request on the nights of day 5 and day 6, not yet at its target "
+        "a scaling request on the nights of day 5, 6 and 7 (day 7: 今晚到期), not yet at its target "
         "(\"须于 11-09 晚（第7天）前完成，剩 2 天\")"),
     "scaling_overdue": Finding(
         "critical", "扩容超期未完成", "scaling",

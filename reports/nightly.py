@@ -17,7 +17,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -103,6 +103,9 @@ class ItemLine:
     #: measured_by for the page: each service once, in Chinese, its scopes under it
     #: ([{"name": "云主机", "scopes": ["GPU-Region/p"], "sources": [...]}]; labels.source_groups)
     source_groups: list = field(default_factory=list)
+    #: an unknown item: the sources that should have measured it and failed tonight (the
+    #: scope that failed, not the ones that answered)
+    failed_by: list = field(default_factory=list)
 
 
 @dataclass
@@ -188,9 +191,12 @@ class NightlyReport:
     #: resources seen and not counted (volumes in error ...): why a figure differs from the
     #: service's own usage
     not_counted: list[NotCountedLine] = field(default_factory=list)
+    #: the month's last night: its service-level penalties are dated this day and priced by
+    #: the monthly assessment (recon report monthly), not yet in the total above
+    month_end: str | None = None
 
     def to_json(self) -> str:
-        return to_json(self, omit_empty=("notices",))
+        return to_json(self, omit_empty=("notices", "month_end"))
 
 
 
@@ -203,6 +209,14 @@ def exit_code_for(report_findings: list[FindingLine], sources: list[SourceLine])
     if any(f.severity in ("critical", "warning") for f in report_findings):
         return 1
     return 0
+
+
+def _month_end(day: date, contract) -> str | None:
+    """On a month's last night (or the term's), where that month's penalties come from."""
+    if (day + timedelta(days=1)).month == day.month and day != contract.end:
+        return None
+    return (f"本日为 {day:%Y-%m} 的最后一晚：本月的服务水平违约金（附件2、附件3）与月度考核结论由"
+            f"月度考核报告计算（recon report monthly --month {day:%Y-%m}），以上累计尚未包含")
 
 
 def build_scaling(store, contract, snapshot_date: date, config):
@@ -255,6 +269,9 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
         by_scope.setdefault(item_no, []).append(
             {"source": source, "scope": source.partition("@")[2], "metric": metric,
              "quantity": quantity, "basis": basis})
+    failed = [s for (s,) in db.execute(
+        "SELECT source FROM source_runs WHERE snapshot_date = ? AND status <> 'ok' ORDER BY 1",
+        [snapshot_date]).fetchall()]
     items = []
     for row in db.execute(
             "SELECT item_no, contracted, allocated, in_use, shortfall, overage, utilisation, "
@@ -268,7 +285,10 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
                               labels.basis_label(row[13]), bool(row[14]),
                               json.loads(row[15]) if row[15] else [],
                               by_scope.get(row[0], []),
-                              labels.source_groups(row[11].split(", ") if row[11] else [])))
+                              labels.source_groups(row[11].split(", ") if row[11] else []),
+                              labels.source_groups(
+                                  [f for f in failed if f.partition("@")[0] == item.source])
+                              if row[10] == "unknown" else []))
     not_counted = []
     for source, rtype, rid, name, item_no, attrs in db.execute(
             "SELECT r.source, r.resource_type, r.resource_id, r.name, l.item_no, r.attributes "
@@ -301,7 +321,8 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
         Money.of(total("day_value")), Money.of(total("shortfall_value")),
         Money.of(total("overage_value")), scaling_lines, penalty_total, cap,
         contract_total=Money.of(contract.total),
-        notices=notice_ledger.open_on(store, snapshot_date), not_counted=not_counted)
+        notices=notice_ledger.open_on(store, snapshot_date), not_counted=not_counted,
+        month_end=_month_end(snapshot_date, contract))
 
 
 #: how many resources of a finding the page lists (the JSON has them all)

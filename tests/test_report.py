@@ -299,3 +299,23 @@ def test_a_request_says_when_its_allocation_was_last_measured(cloud, workdir):
     cloud.set_fault("block-storage", "http_500")
     assert run(workdir, "2026-11-04") == 2
     assert "90,000 GB 2026-11-03 实测" in parse(page(workdir, "2026-11-04")).cells
+
+
+def test_an_unknown_item_names_the_scope_that_failed_for_it(tmp_path):
+    """The demo's 11-09: block storage fails in RegionOne while the GPU region answers; items
+    5 and 6 are unknown and name the RegionOne source that failed, not the one that answered.
+    The month's last night says its penalties are priced by the monthly assessment."""
+    out = tmp_path / "demo"
+    assert run_demo(30, out, quiet=True) == 0
+    rep = json.loads((out / "2026-11-09" / "nightly.json").read_text(encoding="utf-8"))
+    items = {i["item_no"]: i for i in rep["items"]}
+    for no in (5, 6):
+        assert items[no]["status"] == "unknown"
+        assert [g["sources"] for g in items[no]["failed_by"]] == \
+            [["openstack:block-storage@RegionOne/bjwjw-bigdata"]]
+    assert items[1]["failed_by"] == []
+    assert "未能采集：" in (out / "2026-11-09" / "nightly.html").read_text("utf-8")
+    last = json.loads((out / "2026-11-30" / "nightly.json").read_text(encoding="utf-8"))
+    assert "recon report monthly --month 2026-11" in last["month_end"]
+    assert "month_end" not in json.loads((out / "2026-11-29" / "nightly.json")
+                                         .read_text(encoding="utf-8"))

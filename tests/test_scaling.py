@@ -256,9 +256,10 @@ def test_due_soon_wording_names_the_night_and_days_left(played):
     # a night whose pull failed: the figure shown is dated, not called "current"
     m = findings(played, date(2026, 11, 5))[("scaling_due_soon", "S-UND-DONE")]["message"]
     assert "最近一次实测分配 3,835 GB（2026-11-04）" in m and "当前分配" not in m
-    # day 7 itself: neither "due soon" nor yet overdue (docs/ledgers.md)
+    # day 7 itself: not yet overdue, and it warns that it is due tonight (docs/ledgers.md)
     f = findings(played, date(2026, 11, 9))
-    assert ("scaling_due_soon", "S-NEVER") not in f and ("scaling_overdue", "S-NEVER") not in f
+    assert ("scaling_overdue", "S-NEVER") not in f
+    assert "今日为第 7 天，今晚到期" in f[("scaling_due_soon", "S-NEVER")]["message"]
 
 
 def test_state_on_a_night_never_changes_when_later_nights_are_stored(played):

@@ -40,7 +40,7 @@ from recon.textfiles import read_table
 
 DEADLINE_DAYS = 7
 #: the nights (days since the request) an open request is warned about (README)
-DUE_SOON_DAYS = (5, 6)
+DUE_SOON_DAYS = (5, 6, 7)   # day 7: due tonight
 
 COLUMNS = {
     "request_id": ("申请编号", "request_id"),
@@ -500,9 +500,11 @@ def findings(store, contract, day: date, basis: str, coefficient: Decimal) -> li
                         f"{head}：已第 {st.day} 天，{day7}实测分配低于目标，未在 7 个自然日内"
                         f"完成；{_allocation_text(st, unit)}{unknown}{notice}", figures))
         elif st.state in ("pending", "partial") and st.day in DUE_SOON_DAYS:
+            left = (f"剩 {DEADLINE_DAYS - st.day} 天" if st.day < DEADLINE_DAYS else
+                    "今日为第 7 天，今晚到期")
             out.append(codes.finding("scaling_due_soon", r.item_no,
-                        f"{head}：第 {st.day} 天，须于 {day7}前完成，剩 "
-                        f"{DEADLINE_DAYS - st.day} 天；{_allocation_text(st, unit)}{unknown}",
+                        f"{head}：第 {st.day} 天，须于 {day7}前完成，{left}；"
+                        f"{_allocation_text(st, unit)}{unknown}",
                         figures))
         elif st.state == "undetermined" and (st.completed_on is None or st.completed_on == day):
             now = (f"于 {st.completed_on} 实测达到目标" if st.completed_on else
