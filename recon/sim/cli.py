@@ -31,7 +31,7 @@ def _date(s: str) -> _dt.date:
 
 def _add_serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", required=True, metavar="FILE",
-                   help="scenario YAML (see recon/sim/scenario.py for the format)")
+                   help="scenario YAML (see recon/sim/scenario/__init__.py for the format)")
     p.add_argument("--port", type=int, default=0,
                    help="TCP port (default: a free one, printed at start)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

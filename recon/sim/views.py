@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .scenario import SERVER_STATUSES, State, _uuid
+from .scenario import SERVER_STATUSES, State
+from .scenario.ids import derived_uuid
 
 NOVA_VERSION_UPDATED = "2013-07-23T11:33:21Z"
 CINDER_VERSION_UPDATED = "2023-08-31T00:00:00Z"
@@ -360,7 +361,7 @@ def volume_view(base: str, st: State, v: dict, mv, admin: bool) -> dict:
     if v["server_id"]:
         atts.append({
             "server_id": v["server_id"],
-            "attachment_id": _uuid(v["id"], "attachment", v["server_id"]),
+            "attachment_id": derived_uuid(v["id"], "attachment", v["server_id"]),
             "attached_at": v["attached_at"], "host_name": None,
             "volume_id": v["id"], "device": v["device"], "id": v["id"],
         })
