@@ -20,7 +20,8 @@ This module is the plumbing every service shares: the HTTP server, routing by
 prefix, request counts and log, tokens (issued, validated, expired by a
 fault), the catalog, the day's cached listings, and fault injection.  Each
 service's routes are in :mod:`recon.sim.services`, its bodies in
-:mod:`recon.sim.views`, its error shapes in :mod:`recon.sim.errors`.
+:mod:`recon.sim.views` (version documents in :mod:`recon.sim.versions`), its
+error shapes in :mod:`recon.sim.errors`.
 """
 from __future__ import annotations
 

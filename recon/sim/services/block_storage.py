@@ -12,6 +12,7 @@ from .. import paging
 from .. import views as V
 from ..errors import forbidden, not_found
 from ..scenario import VOLUME_QUOTA_DEFAULTS, State
+from ..versions import volume_version_v3
 from ..wire import Req, Response
 from .base import Service, is_admin, microversion, read_only
 
@@ -33,9 +34,9 @@ class BlockStorage(Service):
         hi = sc.settings["volume_max_microversion"]
         base = req.base
         if rest == "":
-            return Response(300, {"versions": [V.volume_version_v3(base, hi)]})
+            return Response(300, {"versions": [volume_version_v3(base, hi)]})
         if rest in ("/v3", f"/v3/{sc.project_id}"):
-            return Response(200, {"versions": [V.volume_version_v3(base, hi)]})
+            return Response(200, {"versions": [volume_version_v3(base, hi)]})
         if not rest.startswith("/v3/"):
             raise not_found(req)
         self.sim.auth(req)

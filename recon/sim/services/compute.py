@@ -13,6 +13,7 @@ from .. import paging
 from .. import views as V
 from ..errors import forbidden, not_found
 from ..scenario import COMPUTE_QUOTA_DEFAULTS, State
+from ..versions import compute_version_v21, compute_versions
 from ..wire import Req, Response
 from .base import Service, is_admin, microversion, read_only
 
@@ -30,11 +31,11 @@ class Compute(Service):
         hi = sc.settings["compute_max_microversion"]
         base = req.base
         if rest == "":
-            return Response(200, V.compute_versions(base, hi))
+            return Response(200, compute_versions(base, hi))
         if rest == "/v2.1":
-            return Response(200, {"version": V.compute_version_v21(base, hi)})
+            return Response(200, {"version": compute_version_v21(base, hi)})
         if rest == "/v2":
-            v2 = V.compute_versions(base, hi)["versions"][0]
+            v2 = compute_versions(base, hi)["versions"][0]
             return Response(200, {"version": v2})
         if not rest.startswith("/v2.1/") and not rest.startswith("/v2/"):
             raise not_found(req)

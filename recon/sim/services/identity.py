@@ -13,6 +13,7 @@ from typing import Any
 from .. import views as V
 from ..errors import bad_request, forbidden, not_found, unauthorized
 from ..scenario import Scenario, State
+from ..versions import identity_version, identity_versions
 from ..wire import Req, Response
 from .base import Service
 
@@ -28,10 +29,10 @@ class Identity(Service):
         rest = req.rest.rstrip("/")
         base = req.base
         if rest == "":
-            return Response(300, V.identity_versions(base),
+            return Response(300, identity_versions(base),
                             headers=[("Location", f"{base}/identity/v3/")])
         if rest == "/v3":
-            return Response(200, V.identity_version(base))
+            return Response(200, identity_version(base))
         if rest == "/v3/auth/tokens":
             if req.method == "POST":
                 return self._issue(req)

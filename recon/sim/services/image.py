@@ -13,6 +13,7 @@ from .. import paging
 from .. import views as V
 from ..errors import not_found
 from ..scenario import State
+from ..versions import image_versions
 from ..wire import Req, Response
 from .base import Service, read_only
 
@@ -31,9 +32,9 @@ class Image(Service):
         rest = req.rest.rstrip("/")
         base = req.base
         if rest == "":
-            return Response(300, V.image_versions(base))
+            return Response(300, image_versions(base))
         if rest == "/versions":
-            return Response(200, V.image_versions(base))
+            return Response(200, image_versions(base))
         if not rest.startswith("/v2/") and rest != "/v2":
             raise not_found(req)
         self.sim.auth(req)

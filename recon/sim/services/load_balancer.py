@@ -12,6 +12,7 @@ from .. import paging
 from .. import views as V
 from ..errors import forbidden, not_found
 from ..scenario import LB_QUOTA_DEFAULTS, State
+from ..versions import lb_versions
 from ..wire import Req, Response
 from .base import Service, read_only
 from .network import SKIP
@@ -28,9 +29,9 @@ class LoadBalancer(Service):
         rest = req.rest.rstrip("/")
         base = req.base
         if rest == "":
-            return Response(200, V.lb_versions(base))
+            return Response(200, lb_versions(base))
         if rest in ("/v2", "/v2.0"):
-            return Response(200, {"version": V.lb_versions(base)["versions"][-1]})
+            return Response(200, {"version": lb_versions(base)["versions"][-1]})
         m = re.match(r"^/v2(?:\.0)?(/.*)$", rest)
         if not m:
             raise not_found(req)

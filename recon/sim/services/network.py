@@ -13,6 +13,7 @@ from .. import paging
 from .. import views as V
 from ..errors import forbidden, not_found
 from ..scenario import NETWORK_QUOTA_DEFAULTS, State
+from ..versions import network_versions
 from ..wire import Req, Response
 from .base import Service, is_admin, read_only
 
@@ -31,7 +32,7 @@ class Network(Service):
         rest = req.rest.rstrip("/")
         base = req.base
         if rest == "":
-            return Response(200, V.network_versions(base))
+            return Response(200, network_versions(base))
         self.sim.auth(req)
         if not (rest == "/v2.0" or rest.startswith("/v2.0/")):
             raise not_found(req)
