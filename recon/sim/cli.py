@@ -19,6 +19,10 @@ from typing import Sequence
 
 import yaml
 
+from .generate import generate_scenario, write_scenario
+from .scenario import load_scenarios
+from .server import SimServer, clouds_yaml
+
 __all__ = ["add_sim_parser", "serve_main", "generate_main", "main"]
 
 
@@ -60,9 +64,6 @@ def _add_generate_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .scenario import load_scenarios
-    from .server import SimServer, clouds_yaml
-
     try:
         sc, *others = load_scenarios(args.scenario)
     except ValueError as e:
@@ -115,8 +116,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .generate import generate_scenario, write_scenario
-
     t0 = time.perf_counter()
     try:
         data = generate_scenario(args.servers, args.volumes, seed=args.seed,
