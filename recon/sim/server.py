@@ -39,18 +39,17 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-from . import admin
+from . import admin, services
 from . import views as V
 from .errors import fault_response, forbidden, unauthorized
 from .paging import Listing
 from .scenario import Scenario, State, load_scenario, parse_fault, parse_today
-from .services import ALL as SERVICES
 from .wire import JSON, HTTPError, Req, Response
 
 __all__ = ["SimServer", "clouds_yaml"]
 
 #: path prefix -> service type, in the order the root document lists them
-_PREFIX_SERVICE = {svc.prefix: svc.name for svc in SERVICES}
+_PREFIX_SERVICE = {svc.prefix: svc.name for svc in services.ALL}
 
 
 # ---------------------------------------------------------------------------
@@ -134,7 +133,7 @@ class SimServer:
         #: other regions/projects of the same cloud (:meth:`add_scope`); this one is Keystone
         self.peers: list[SimServer] = []
         #: service type -> its route handlers, bound to this server
-        self._services = {svc.name: svc(self) for svc in SERVICES}
+        self._services = {svc.name: svc(self) for svc in services.ALL}
 
     def add_scope(self, other: "SimServer") -> "SimServer":
         """Serve ``other`` (another region, or another project) behind this Keystone.
