@@ -43,6 +43,7 @@ class Service:
 
 
 def is_admin(req: Req) -> bool:
+    """Whether the token holds ``admin``: the admin-only fields (hosts, ...) are shown then."""
     return bool(req.token and "admin" in req.token["roles"])
 
 
