@@ -25,7 +25,7 @@
    the 1-minute load average is printed before and after each (the machine is shared),
    and each method's own CPU seconds (all its threads; the CLI's two processes summed).
    With ``--scopes 2`` the scenario file gains a second scope (the same project again in
-   region GPU-Region, as many resources: ``scopes:`` in recon/sim/scenario.py), and
+   region GPU-Region, as many resources: ``scopes:`` in recon/sim/scenario/__init__.py), and
    (a2) ``OpenStackScopes(...).pull(date)`` pulls both concurrently (twice the data, one
    token).
    With ``--night``: (n) one whole ``recon run`` night against the same simulator (pull,

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from recon.errors import ConfigError
 from recon.store import Store
+from reports.common import visible
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +158,7 @@ def _md(text, limit: int = 100) -> str:
     Cut to ``limit`` characters so five findings stay well inside 企业微信's 4,096-byte
     markdown limit.
     """
-    from reports.common import visible  # a bidi override would reorder the message
-
+    # visible(): a bidi override would reorder the message
     text = visible(" ".join(str(text).split()))
     if len(text) > limit:
         text = text[:limit - 1] + "…"

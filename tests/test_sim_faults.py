@@ -12,7 +12,7 @@ from keystoneauth1 import exceptions as ksa_exc
 
 from recon.sim.scenario import parse_scenario
 from recon.sim.server import SimServer
-from recon.sim.testing import PROJECT_ID, sdk_connection, small_scenario
+from tests.simkit import PROJECT_ID, sdk_connection, small_scenario
 
 PID = PROJECT_ID
 SERVERS = "/compute/v2.1/servers/detail"

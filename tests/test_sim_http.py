@@ -11,7 +11,7 @@ import requests
 
 from recon.sim.scenario import parse_scenario
 from recon.sim.server import SimServer
-from recon.sim.testing import PROJECT_ID, small_scenario
+from tests.simkit import PROJECT_ID, small_scenario
 
 PID = PROJECT_ID
 

@@ -9,7 +9,7 @@ import yaml
 from recon.data import DEMO
 from recon.sim.generate import generate_scenario, write_scenario
 from recon.sim.scenario import load_scenario, parse_scenario
-from recon.sim.testing import small_scenario
+from tests.simkit import small_scenario
 
 DEMO_SCENARIO = DEMO / "scenario.yaml"
 

@@ -10,7 +10,7 @@ from openstack.config import loader
 from recon.data import DEMO
 from recon.sim.scenario import load_scenario, parse_scenario
 from recon.sim.server import SimServer, clouds_yaml
-from recon.sim.testing import PROJECT_ID, sdk_connection, small_scenario
+from tests.simkit import PROJECT_ID, sdk_connection, small_scenario
 
 PID = PROJECT_ID
 

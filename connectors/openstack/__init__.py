@@ -38,6 +38,8 @@ import gc
 import json
 import logging
 import os
+import re
+import threading
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -368,8 +370,6 @@ class OpenStackConnector:
     def _fetch_all(self, names: list[str], work) -> dict:
         """``work(name)`` for every service at once, each in a daemon thread; those not done
         when the budget is spent are left out (and may not hold the process at exit)."""
-        import threading
-
         budget = self.http.budget
         # the pull's deadline: no call starts, no retry waits past it (Http.check_budget)
         deadline = self.http.deadline = None if budget is None else time.monotonic() + budget
@@ -551,8 +551,6 @@ class OpenStackScopes:
 
 def _untrusted(cloud: str, conn, exc, service: str = "identity") -> str:
     """A TLS answer whose certificate is not trusted: the host, and how to trust it."""
-    import re
-
     text = str(exc)
     m = re.search(r"https://([^/:\s]+(?::\d+)?)", text)
     host = m.group(1) if m else "the server"

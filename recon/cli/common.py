@@ -15,6 +15,7 @@ from pathlib import Path
 from recon.config import Config, load_config, store_path
 from recon.contract import Contract, load_contract
 from recon.outbox import check_folder
+from reports.common import visible
 
 
 def date_arg(text: str) -> date:
@@ -36,7 +37,6 @@ def month_arg(text: str) -> date:
 def out(text: str = "") -> None:
     """One line of a listing for a person (stdout): bidi controls in ledger values shown as
     [U+202E], never applied to the terminal's text."""
-    from reports.common import visible
     print(visible(text))
 
 

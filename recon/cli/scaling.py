@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
 from recon import conclude, errors, labels
 from recon.cli.common import add_db, out, date_arg, open_args, say
 from recon.ledgers import scaling
@@ -12,8 +14,6 @@ from recon.store import Store
 def _save_requests(o, reqs, source: str | None = None) -> list[str]:
     """Record requests in one transaction: a night reads the ledger inside its own, so it
     sees all of them or none; no need to wait for a night that is still pulling."""
-    import duckdb
-
     with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
         try:
             changed = scaling.save(store, reqs)

@@ -19,6 +19,10 @@ from typing import Sequence
 
 import yaml
 
+from .generate import generate_scenario, write_scenario
+from .scenario import load_scenarios
+from .server import SimServer, clouds_yaml
+
 __all__ = ["add_sim_parser", "serve_main", "generate_main", "main"]
 
 
@@ -31,7 +35,7 @@ def _date(s: str) -> _dt.date:
 
 def _add_serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", required=True, metavar="FILE",
-                   help="scenario YAML (see recon/sim/scenario.py for the format)")
+                   help="scenario YAML (see recon/sim/scenario/__init__.py for the format)")
     p.add_argument("--port", type=int, default=0,
                    help="TCP port (default: a free one, printed at start)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -60,9 +64,6 @@ def _add_generate_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .scenario import load_scenarios
-    from .server import SimServer, clouds_yaml
-
     try:
         sc, *others = load_scenarios(args.scenario)
     except ValueError as e:
@@ -115,8 +116,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .generate import generate_scenario, write_scenario
-
     t0 = time.perf_counter()
     try:
         data = generate_scenario(args.servers, args.volumes, seed=args.seed,

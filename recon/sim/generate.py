@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .scenario import _hex
+from .scenario.ids import derived_hex
 
 _FLAVORS = [
     {"name": "c2m4", "vcpus": 2, "ram": 4096, "disk": 40},
@@ -150,7 +150,7 @@ def generate_scenario(servers: int, volumes: int, seed: int = 0,
     return {
         "today": day[-1].isoformat(),
         "description": f"generated: {servers} servers, {volumes} volumes, seed {seed}",
-        "project": {"id": _hex("generated", project_name, seed), "name": project_name,
+        "project": {"id": derived_hex("generated", project_name, seed), "name": project_name,
                     "domain": {"id": "default", "name": "Default"}},
         "users": [{"name": "recon-reader", "password": "reader-pw", "roles": ["reader"]}],
         "application_credentials": [{"name": "recon-nightly", "secret": "nightly-secret",
@@ -180,6 +180,6 @@ def write_scenario(data: dict, path: str) -> None:
         dumper = yaml.SafeDumper
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(f"# {data.get('description', 'generated scenario')}\n"
-                 "# format: see recon/sim/scenario.py\n")
+                 "# format: see recon/sim/scenario/__init__.py\n")
         yaml.dump(data, fh, Dumper=dumper, sort_keys=False, allow_unicode=True,
                   default_flow_style=None, width=120)

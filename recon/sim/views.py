@@ -9,10 +9,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .scenario import SERVER_STATUSES, State, _uuid
-
-NOVA_VERSION_UPDATED = "2013-07-23T11:33:21Z"
-CINDER_VERSION_UPDATED = "2023-08-31T00:00:00Z"
+from .scenario import SERVER_STATUSES, State
+from .scenario.ids import derived_uuid
 
 
 def _ms(ts: str) -> str:
@@ -22,92 +20,6 @@ def _ms(ts: str) -> str:
 
 def _plain(ts: str) -> str:
     return ts.rstrip("Z")
-
-
-# ---------------------------------------------------------------------------
-# version documents
-
-
-def identity_versions(base: str) -> dict:
-    return {"versions": {"values": [identity_version(base)["version"]]}}
-
-
-def identity_version(base: str) -> dict:
-    return {"version": {
-        "id": "v3.14",
-        "status": "stable",
-        "updated": "2020-04-07T00:00:00Z",
-        "links": [{"rel": "self", "href": f"{base}/identity/v3/"}],
-        "media-types": [{"base": "application/json",
-                         "type": "application/vnd.openstack.identity-v3+json"}],
-    }}
-
-
-def compute_version_v21(base: str, max_mv: tuple[int, int]) -> dict:
-    return {
-        "id": "v2.1",
-        "status": "CURRENT",
-        "version": f"{max_mv[0]}.{max_mv[1]}",
-        "min_version": "2.1",
-        "updated": NOVA_VERSION_UPDATED,
-        "links": [{"rel": "self", "href": f"{base}/compute/v2.1/"},
-                  {"rel": "describedby", "type": "text/html",
-                   "href": "http://docs.openstack.org/"}],
-        "media-types": [{"base": "application/json",
-                         "type": "application/vnd.openstack.compute+json;version=2.1"}],
-    }
-
-
-def compute_versions(base: str, max_mv: tuple[int, int]) -> dict:
-    v21 = compute_version_v21(base, max_mv)
-    del v21["media-types"]
-    v21["links"] = v21["links"][:1]
-    return {"versions": [
-        {"id": "v2.0", "status": "SUPPORTED", "version": "", "min_version": "",
-         "updated": "2011-01-21T11:33:21Z",
-         "links": [{"rel": "self", "href": f"{base}/compute/v2/"}]},
-        v21,
-    ]}
-
-
-def volume_version_v3(base: str, max_mv: tuple[int, int]) -> dict:
-    return {
-        "id": "v3.0",
-        "status": "CURRENT",
-        "version": f"{max_mv[0]}.{max_mv[1]}",
-        "min_version": "3.0",
-        "updated": CINDER_VERSION_UPDATED,
-        "links": [{"rel": "describedby", "type": "text/html",
-                   "href": "https://docs.openstack.org/"},
-                  {"rel": "self", "href": f"{base}/volume/v3/"}],
-        "media-types": [{"base": "application/json",
-                         "type": "application/vnd.openstack.volume+json;version=3"}],
-    }
-
-
-def network_versions(base: str) -> dict:
-    return {"versions": [{"id": "v2.0", "status": "CURRENT",
-                          "links": [{"rel": "self", "href": f"{base}/network/v2.0/"}]}]}
-
-
-def lb_versions(base: str) -> dict:
-    # octavia lists every minor API version; the newest is CURRENT
-    vs = []
-    for minor in range(0, 28):
-        vs.append({"id": f"v2.{minor}",
-                   "status": "CURRENT" if minor == 27 else "SUPPORTED",
-                   "updated": "2023-08-31T00:00:00Z",
-                   "links": [{"rel": "self", "href": f"{base}/load-balancer/v2"}]})
-    return {"versions": vs}
-
-
-def image_versions(base: str) -> dict:
-    vs = []
-    for minor in range(16, -1, -1):
-        vs.append({"id": f"v2.{minor}",
-                   "status": "CURRENT" if minor == 16 else "SUPPORTED",
-                   "links": [{"rel": "self", "href": f"{base}/image/v2/"}]})
-    return {"versions": vs}
 
 
 # ---------------------------------------------------------------------------
@@ -360,7 +272,7 @@ def volume_view(base: str, st: State, v: dict, mv, admin: bool) -> dict:
     if v["server_id"]:
         atts.append({
             "server_id": v["server_id"],
-            "attachment_id": _uuid(v["id"], "attachment", v["server_id"]),
+            "attachment_id": derived_uuid(v["id"], "attachment", v["server_id"]),
             "attached_at": v["attached_at"], "host_name": None,
             "volume_id": v["id"], "device": v["device"], "id": v["id"],
         })

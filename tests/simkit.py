@@ -1,8 +1,8 @@
 """Helpers for tests that need a simulated cloud.
 
-    from recon.sim.testing import small_scenario, sdk_connection
     from recon.sim.scenario import parse_scenario
     from recon.sim.server import SimServer
+    from tests.simkit import small_scenario, sdk_connection
 
     with SimServer(parse_scenario(small_scenario()), today="2026-11-02") as sim:
         conn = sdk_connection(sim)                 # password auth
@@ -11,11 +11,18 @@
 ``small_scenario()`` is a dict (tweak it before parsing): 12 servers, small
 server-side page sizes (compute 5, block-storage 5, load-balancer 3, image 2)
 so that pagination is exercised with few resources.
+
+It lives with the tests, not in the ``recon`` package: only tests use it, and
+the wheel ships no test fixture.
 """
 from __future__ import annotations
 
 import copy
 from typing import Any
+
+import openstack
+
+from recon.sim.server import clouds_yaml
 
 PROJECT_ID = "5a0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e"
 
@@ -103,10 +110,6 @@ def sdk_connection(sim, auth: str = "password", user: str | None = None, **kwarg
 
     Ignores clouds.yaml files and OS_* variables of the machine.
     """
-    import openstack
-
-    from .server import clouds_yaml
-
     cloud = clouds_yaml(sim, "recon-sim", auth=auth, user=user)["clouds"]["recon-sim"]
     cloud.update(kwargs)
     return openstack.connect(load_yaml_config=False, load_envvars=False, **cloud)
