@@ -91,3 +91,11 @@ def clean_workdir(folder: Path) -> None:
     for day in ("2026-11-10", "2026-11-11", "2026-11-12"):
         (folder / "exports" / day).mkdir()
         (folder / "exports" / day / "all.csv").write_text(EXPORT_HEADER + body, encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def year(tmp_path_factory):
+    """The contract year in miniature (tests/yearstore.py), played once per session."""
+    from tests.yearstore import build  # the year's nights: only for the tests that ask
+
+    return build(tmp_path_factory.mktemp("monthly"))

@@ -9,6 +9,7 @@ The money: fee per month = 2,919,558.00 / 12 = 243,296.50; 30% = 72,988.95, 50% 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -212,3 +213,48 @@ def test_the_agency_confirms_a_penalty_and_a_changed_amount_is_an_estimate_again
     line = _key(_ledger(workdir, date(2026, 11, 30)), "sla:2026-11:availability")
     assert line.estimate and line.clause == "附件3第2条"
     assert main(["--config", cfg, "penalties", "confirm", "sla:2026-99:x", "--by", "张三"]) == 3
+
+
+# -- the ledger over a year (tests/yearstore.py) ---------------------------------------------
+def test_one_penalty_ledger_each_once_dated_against_the_cap(year):
+    config = load_config(year / "recon.toml")
+    contract = load_contract(config)
+    with Store(year / "recon.duckdb", read_only=True) as store:
+        pens = penalties.ledger(store, contract, config, date(2026, 12, 31))
+        early = penalties.ledger(store, contract, config, date(2026, 12, 10))
+    got = [(p.dated.isoformat(), p.clause, str(p.coefficient), str(p.amount), p.status)
+           for p in pens]
+    assert got == [
+        ("2026-07-31", "附件3第1条", "0.50", "121648.25", "counted"),
+        ("2026-08-31", "附件3第1条", "0.50", "121648.25", "counted"),
+        ("2026-09-30", "附件3第1条", "0.50", "121648.25", "counted"),
+        ("2026-09-30", "附件3第3条", "0.20", "48659.30", "pending"),
+        ("2026-12-11", "附件3第4条", "0.20", "48659.30", "counted"),
+        ("2026-12-31", "附件3第1条", "0.50", "121648.25", "counted"),
+        ("2026-12-31", "附件3第8条", "0.30", "72988.95", "counted"),
+        # the recovery mean (40 + 570) / 2 = 305 minutes is past the table's last band
+        # (大于 60 且小于 120): the agency's call, pending, never the last band silently
+        ("2026-12-31", "附件3第11条", "0.50", "121648.25", "pending"),
+    ]
+    assert len({p.key for p in pens}) == len(pens)
+    # 121,648.25 x 4 + 48,659.30 + 72,988.95
+    assert penalties.total(pens) == Decimal("608241.25")
+    assert penalties.cap(contract, config) == Decimal("291955.80")
+    # the third availability penalty takes the running total past the cap
+    assert [p.over_cap for p in pens[:3]] == [False, False, True]
+    # what finance asks for: penalties dated up to a day, no later ones
+    assert [p.dated for p in early] == [date(2026, 7, 31), date(2026, 8, 31), date(2026, 9, 30),
+                                        date(2026, 9, 30)]
+
+
+def test_the_ledger_concluded_for_a_night_is_the_ledger_of_that_night(year):
+    config = load_config(year / "recon.toml")
+    contract = load_contract(config)
+    with Store(year / "recon.duckdb") as store:
+        conclude.night(store, contract, config, date(2026, 12, 31))
+        kept = conclude.ledger(store, date(2026, 12, 31))
+        fresh = penalties.ledger(store, contract, config, date(2026, 12, 31))
+        from recon import store as stored
+        total = stored.penalty_total(store, date(2026, 12, 31))
+    assert [p.as_row() for p in kept] == [p.as_row() for p in fresh]
+    assert total == penalties.total(fresh) == Decimal("608241.25")
