@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import count
@@ -165,9 +166,11 @@ class _SqlGate:
         self.name = f"recon-gate-{os.getpid()}-{next(_names)}"
         self.db = duckdb.connect(":memory:")
         _DATABASES[self.name] = self.db
-        self.source = context.data_sources.add_sql(
-            "recon-duckdb", connection_string=f"postgresql+recon_duckdb:///{self.name}",
-            create_temp_table=False)
+        with warnings.catch_warnings():  # "a more specific PostgresDatasource": it is DuckDB
+            warnings.simplefilter("ignore")
+            self.source = context.data_sources.add_sql(
+                "recon-duckdb", connection_string=f"postgresql+recon_duckdb:///{self.name}",
+                create_temp_table=False)
         self.batches: dict = {}
 
     def passes(self, suite_name: str, spec: dict, suite, frame: pd.DataFrame,
