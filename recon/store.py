@@ -194,6 +194,11 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+#: the store's upkeep (Store.upkeep): a file whose free blocks are over this share of it,
+#: and at least COMPACT_MIN_FREE_BYTES, is rewritten compact as its writer closes it
+COMPACT_FREE_SHARE = 0.5
+COMPACT_MIN_FREE_BYTES = 64 * 2 ** 20
+
 #: the tables holding one night's snapshot, replaced whole by a rerun
 SNAPSHOT_TABLES = ("source_runs", "resource_lines", "measurements", "item_days", "findings")
 
@@ -356,6 +361,7 @@ class Store:
                                  f"{exc.strerror}") from None
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no store here yet (run `recon run` first)")
+        self.read_only = read_only
         self.db = self._connect(read_only, wait_seconds, say)
         self._in_transaction = False
         self.outbox = Outbox(Path(str(self.path) + ".outbox"))
@@ -449,7 +455,52 @@ class Store:
         self.outbox.publish()
 
     def close(self) -> None:
+        """Close; a store opened to write gets its upkeep first (:meth:`upkeep`)."""
+        compact = None
+        if not self.read_only and not self._in_transaction:
+            with contextlib.suppress(duckdb.Error, OSError):
+                compact = self.upkeep()
+        if compact is not None:
+            # the compact copy takes the store's name while this connection still holds
+            # the old file: whoever opens the store from now on opens the copy
+            os.replace(compact, self.path)
         self.db.close()
+
+    def upkeep(self) -> Path | None:
+        """The store's size policy, applied by every writer as it closes (no manual step).
+
+        CHECKPOINT: the night's changes go into the file, the WAL is emptied, and
+        the blocks that the night's deletes freed (a replaced night, item_days and
+        findings re-reconciled) are free for the next writes, the free blocks at
+        the end of the file cut off (DuckDB).  The file therefore keeps only
+        blocks in use plus those freed and not yet reused; should the free ones
+        outgrow the ones in use (:data:`COMPACT_FREE_SHARE` of the file, and at
+        least :data:`COMPACT_MIN_FREE_BYTES`: a large date range deleted, say), the
+        store is copied compact (``COPY FROM DATABASE``: tables, sequences and
+        their values) beside the file, and the copy's path is returned for
+        :meth:`close` to put in its place.  A copy cut short is only a stray
+        ``.compact`` file, removed by the next one.
+        """
+        db = self.db
+        db.execute("CHECKPOINT")
+        block, used, free = db.execute(
+            "SELECT block_size, used_blocks, free_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()").fetchall()[0]
+        if free * block < COMPACT_MIN_FREE_BYTES or free < (used + free) * COMPACT_FREE_SHARE:
+            return None
+        tmp = self.path.with_name(self.path.name + ".compact")
+        for p in (tmp, Path(str(tmp) + ".wal")):
+            p.unlink(missing_ok=True)
+        name = db.execute("SELECT current_database()").fetchall()[0][0]
+        db.execute(f"ATTACH '{tmp}' AS _compact")
+        try:
+            db.execute(f'COPY FROM DATABASE "{name}" TO _compact')
+        finally:
+            db.execute("DETACH _compact")
+        if Path(str(tmp) + ".wal").exists():  # not whole on its own: keep the store as it is
+            tmp.unlink(missing_ok=True)
+            return None
+        return tmp
 
     def __enter__(self):
         return self
