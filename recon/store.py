@@ -217,6 +217,15 @@ def attributes_digest_text(attributes: dict | None) -> str:
     return repr(attributes) if attributes else "{}"
 
 
+def _digest_texts(dicts: list) -> np.ndarray:
+    """:func:`attributes_digest_text` of each of ``dicts`` (dicts or None), without a Python
+    call per dict: ``repr`` mapped in C, None's "None" made "{}" after."""
+    texts = np.array(list(map(repr, dicts)), dtype=object)
+    if len(texts):
+        texts[texts == "None"] = "{}"
+    return texts
+
+
 class _Night:
     """A night's lines as the store writes them: one row per resource, numbers per line.
 
@@ -237,20 +246,35 @@ class _Night:
         self.lines: dict[str, list] = {c: [] for c in ("res", "item_no", "qty", "unit",
                                                        "accepted")}
         self.dicts: list = []
-        self._dict_index: dict[int, int] = {}
         self._qty: dict = {}
         self._unit: dict = {}
         self.n_res = 0
 
     @staticmethod
-    def _codes(values: np.ndarray, table: dict) -> np.ndarray:
-        """Codes into ``table`` (value -> code, grown here) for an object array; -1: None/NaN."""
-        codes, uniques = pd.factorize(values)
-        if not len(uniques):
+    def _codes(values: list, table: dict) -> np.ndarray:
+        """Codes into ``table`` (key -> (code, object), grown here) for a column of objects.
+
+        By identity where that is cheap (connectors hand the same few quantity and
+        unit objects to many lines; equal values under two ids get two codes and the
+        same text), else by value (pandas' hash table)."""
+        n = len(values)
+        ids = np.fromiter(map(id, values), dtype=np.uint64, count=n)
+        codes, uniques = pd.factorize(ids)
+        if len(uniques) * 8 > n:  # mostly distinct objects: by value
+            codes, uniques = pd.factorize(np.array(values, dtype=object),
+                                          use_na_sentinel=False)
+            keys = [("v", u) for u in uniques.tolist()]
+            objects = uniques.tolist()
+        else:
+            first = np.empty(len(uniques), dtype=np.int64)
+            first[codes[::-1]] = np.arange(n - 1, -1, -1)
+            keys = [("id", u) for u in uniques.tolist()]
+            objects = [values[i] for i in first.tolist()]
+        if not keys:
             return codes.astype(np.int32)
-        where = np.array([table.setdefault(u, len(table)) for u in uniques.tolist()],
-                         dtype=np.int32)
-        return np.where(codes < 0, -1, where[codes]).astype(np.int32)
+        where = np.array([table.setdefault(k, (len(table), v))[0]
+                          for k, v in zip(keys, objects)], dtype=np.int32)
+        return where[codes]
 
     def add(self, source: str, blocks: list, accepted: bool) -> None:
         """One source's lines (a source's results, if several, are one: ``blocks``)."""
@@ -265,38 +289,27 @@ class _Night:
         first = np.empty(len(ids), dtype=np.int64)
         first[codes[::-1]] = np.arange(n - 1, -1, -1)
         # a resource is a (type, id) pair: one id under two types is two resources
-        if len(set(rtype[first].tolist())) > 1 and (rtype[first][codes] != rtype).any():
+        if (rtype[first][codes] != rtype).any():
             pairs = pd.MultiIndex.from_arrays([rtype, rid])
-            codes, _ = pd.factorize(pairs)
+            codes, _ = pd.factorize(pairs, use_na_sentinel=False)
             first = np.empty(codes.max() + 1, dtype=np.int64)
             first[codes[::-1]] = np.arange(n - 1, -1, -1)
         nres = len(first)
-        # each distinct dict object once (a server's lines share one; so may resources)
+        # the attributes dict of each resource (its first line's); distinct ones are
+        # picked out for the whole night in resources_frame
         attrs = np.array(column("attributes"), dtype=object)[first]
-        dcodes, dids = pd.factorize(np.fromiter(map(id, attrs), dtype=np.uint64, count=nres))
-        dfirst = np.empty(len(dids), dtype=np.int64)
-        dfirst[dcodes[::-1]] = np.arange(nres - 1, -1, -1)
-        index, dicts = self._dict_index, self.dicts
-        at = np.empty(len(dids), dtype=np.int64)
-        for k, (key, i) in enumerate(zip(dids.tolist(), dfirst.tolist())):
-            got = index.get(key)
-            if got is None:
-                got = index[key] = len(dicts)
-                dicts.append(attrs[i])
-            at[k] = got
-        attr_index = at[dcodes]
         r = self.res
         r["source"].append(np.full(nres, source, dtype=object))
         r["resource_type"].append(rtype[first])
         r["resource_id"].append(rid[first])
         r["name"].append(np.array(column("name"), dtype=object)[first])
         r["project_id"].append(np.array(column("project_id"), dtype=object)[first])
-        r["attr"].append(attr_index)
+        r["attr"].append(attrs)
         ln = self.lines
         ln["res"].append(codes.astype(np.int64) + self.n_res)
         ln["item_no"].append(pd.array(column("item_no"), dtype="Int16"))
-        ln["qty"].append(self._codes(np.array(column("quantity"), dtype=object), self._qty))
-        ln["unit"].append(self._codes(np.array(column("unit"), dtype=object), self._unit))
+        ln["qty"].append(self._codes(column("quantity"), self._qty))
+        ln["unit"].append(self._codes(column("unit"), self._unit))
         ln["accepted"].append(np.full(n, accepted))
         self.n_res += nres
 
@@ -308,11 +321,18 @@ class _Night:
                                     ("source", "resource_type", "resource_id", "name",
                                      "project_id")},
                                  "attr": np.array([], dtype=np.int64)})
+        # each distinct dict object once (a server's lines share one; so may resources)
+        attrs = np.concatenate(r["attr"])
+        codes, _ = pd.factorize(np.fromiter(map(id, attrs), dtype=np.uint64,
+                                            count=len(attrs)))
+        first = np.empty(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+        self.dicts = attrs[first].tolist()
         return pd.DataFrame({"res": np.arange(self.n_res, dtype=np.int64),
                              **{c: np.concatenate(r[c]) for c in
                                 ("source", "resource_type", "resource_id", "name",
                                  "project_id")},
-                             "attr": np.concatenate(r["attr"])})
+                             "attr": codes.astype(np.int64)})
 
     def lines_frame(self, keys: np.ndarray) -> pd.DataFrame:
         """The night's lines with their resource keys (``keys[res]``)."""
@@ -332,11 +352,12 @@ class _Night:
 
     def quantities_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"qty": np.arange(len(self._qty), dtype=np.int32),
-                             "quantity": [str(q) for q in self._qty]})
+                             "quantity": [str(q) for _, q in self._qty.values()]})
 
     def units_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"unit": np.arange(len(self._unit), dtype=np.int32),
-                             "text": pd.Series(list(self._unit), dtype=object)})
+                             "text": pd.Series([u for _, u in self._unit.values()],
+                                               dtype=object)})
 
 
 class Store:
@@ -568,7 +589,7 @@ class Store:
                 db.execute(f"INSERT INTO measurements SELECT ?, source, item_no, metric, "
                            f"quantity::{QTY}, accepted, basis, parts::JSON FROM _meas",
                            [snapshot_date])
-                db.register("_res", night.resources_frame())
+                db.register("_res", night.resources_frame())  # sets night.dicts
                 self._upsert_resources(snapshot_date, night.dicts)
                 found = db.execute("SELECT res, resource_key FROM _seen ORDER BY res"
                                    ).fetchnumpy()
@@ -608,7 +629,7 @@ class Store:
         db = self.db
         db.register("_attrs", pd.DataFrame({
             "attr": np.arange(len(dicts), dtype=np.int64),
-            "text": list(map(attributes_digest_text, dicts))}))
+            "text": _digest_texts(dicts)}))
         # one row per resource of the night, no text: what it is (res, into _res), its key
         # and what moved; the names and ids are read back from _res only where needed
         db.execute("""
