@@ -30,8 +30,10 @@
    token).
    With ``--night``: (n) one whole ``recon run`` night against the same simulator (pull,
    the GX gate, store, reconcile, scaling, report), with the time of each phase.
-4. Prints the table and the targets (issue 17): connector <= 1.3x the floor; connector
-   >= 3x faster than (c); connector peak RSS < 1 GB (1024 MiB).
+4. Prints the table and the targets (issue 25): the median of ``--alternate`` (5)
+   alternating connector runs <= 1.25x the median floor, spread printed; connector peak RSS
+   < 1 GB; with ``--night``: the night into a year-long store < 10 s and < 1 GB, into an
+   empty store < 15 s, the gate phase < 1 s (and, with (c), connector >= 3x faster).
 
 Nothing in recon/ or connectors/ is modified.
 """
