@@ -30,8 +30,10 @@
    token).
    With ``--night``: (n) one whole ``recon run`` night against the same simulator (pull,
    the GX gate, store, reconcile, scaling, report), with the time of each phase.
-4. Prints the table and the targets (issue 17): connector <= 1.3x the floor; connector
-   >= 3x faster than (c); connector peak RSS < 1 GB (1024 MiB).
+4. Prints the table and the targets (issue 25): the median of ``--alternate`` (5)
+   alternating connector runs <= 1.25x the median floor, spread printed; connector peak RSS
+   < 1 GB; with ``--night``: the night into a year-long store < 10 s and < 1 GB, into an
+   empty store < 15 s, the gate phase < 1 s (and, with (c), connector >= 3x faster).
 
 Nothing in recon/ or connectors/ is modified.
 """
@@ -43,6 +45,7 @@ import os
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -148,79 +151,176 @@ def child_scopes(clouds_file: str, today: str) -> dict:
                         for r in results}}
 
 
-def child_night(clouds_file: str, today: str) -> dict:
-    """(n) one whole ``recon run`` night (``--night``): preflight, pull, the GX gate, then
-    store + reconcile + scaling + report in one transaction, as ``recon demo`` runs it
-    (the bundled configuration, the sample console exports as that night's drop).
+def _vm(field: str) -> float:
+    """VmRSS / VmHWM of this process, MB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return _rss_mb()
 
-    The night is timed plain; then the same night is run again (it replaces itself)
-    under cProfile, only to split the store phase into its steps (shares of that run).
+
+def _reset_peak() -> None:
+    """Start a new peak-RSS measurement (VmHWM): echo 5 > /proc/self/clear_refs."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+#: the phases of a whole night (``recon run``), in order; see child_night
+PHASES = ("preflight", "pull", "gate", "store", "reconcile", "conclude", "report", "notify")
+
+
+def child_night(clouds_file: str, today: str, year: bool = False) -> dict:
+    """(n) one whole ``recon run`` night (``--night``) as ``recon demo`` runs it (the bundled
+    configuration, the sample console exports as that night's drop), timed by phase:
+
+    preflight (connect, token); pull; gate (GX over the figures and the lines); store
+    (``Store.replace_snapshot``); reconcile; conclude (scaling flags, the run's row, the
+    commit and the close, where DuckDB checkpoints: what ``Night.run`` does around its
+    steps); report (``build_nightly`` + ``write_nightly`` + ``relink``, then the index,
+    as ``recon run`` refreshes it); notify (``notify_night``: no channel is configured,
+    so it decides and sends nothing).  Each phase: wall, CPU (this process, every
+    thread) and its own peak RSS (VmHWM reset at its start), plus the peak so far.
+
+    ``year``: the night after, into a copy of the year-long store that the empty-store
+    night leaves (``year.duckdb``: that night's lines on each of the 364 days before).
     """
-    import cProfile
     import dataclasses
-    import pstats
-    from datetime import date
+    from datetime import date, timedelta
 
     import yaml
 
+    import recon.nightly as nightly
+    import recon.notify as notify_mod
+    import recon.reports.index as index_mod
+    import recon.scaling as scaling_mod
     from recon.config import load_config
     from recon.data import BUNDLED_CONFIG
     from recon.demo import drop_exports
-    from recon.nightly import Night
     from recon.progress import Progress
+    from recon.store import Store
 
-    day = date.fromisoformat(today)
-    work = Path(clouds_file).parent / "night"
+    day = date.fromisoformat(today) + timedelta(days=1 if year else 0)
+    work = Path(clouds_file).parent / ("night-year" if year else "night")
     shutil.rmtree(work, ignore_errors=True)
     drop_exports(work / "exports", day)
     config = dataclasses.replace(load_config(BUNDLED_CONFIG), exports_dir=work / "exports")
     clouds = yaml.safe_load(Path(clouds_file).read_text())
-    phases: dict[str, float] = {}
-    peaks: dict[str, float] = {}
+    db = work / "night.duckdb"
+    if year:  # the year's store and its reports, as a year of nights leaves them
+        shutil.copy(Path(clouds_file).parent / "year.duckdb", db)
+        shutil.copytree(Path(clouds_file).parent / "year-out", work / "out")
+    figures: dict[str, dict] = {}
+    peak_so_far = [0.0]
 
-    class Timed(Night):
-        def _timed(self, name, fn, *args):
-            t = time.perf_counter()
-            out = fn(*args)
-            phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
-            peaks.setdefault(name, _rss_mb())  # peak RSS so far, at the end of the phase
-            return out
+    def timed(name, fn):
+        def run(*args, **kwargs):
+            _reset_peak()
+            t, c = time.perf_counter(), _cpu()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                f = figures.setdefault(name, {"wall": 0.0, "cpu": 0.0, "rss": 0.0})
+                f["wall"] += time.perf_counter() - t
+                f["cpu"] += _cpu() - c
+                f["rss"] = max(f["rss"], _vm("VmHWM"))
+                peak_so_far[0] = max(peak_so_far[0], f["rss"])
+                f["peak_so_far"] = peak_so_far[0]
+        return run
 
-        def preflight(self):
-            return self._timed("preflight", super().preflight)
-
-        def pull(self, snapshot_date, connectors):
-            return self._timed("pull", super().pull, snapshot_date, connectors)
-
-        def validate(self, results):
-            return self._timed("gate (GX)", super().validate, results)
+    night_cls = nightly.Night
+    night_cls.preflight = timed("preflight", night_cls.preflight)
+    night_cls.pull = timed("pull", night_cls.pull)
+    night_cls.validate = timed("gate", night_cls.validate)
+    Store.replace_snapshot = timed("store", Store.replace_snapshot)
+    nightly.reconcile = timed("reconcile", nightly.reconcile)
+    scaling_mod.flag = timed("conclude", scaling_mod.flag)
+    Store.record_run = timed("conclude", Store.record_run)
+    for name in ("build_nightly", "write_nightly", "relink"):
+        setattr(nightly, name, timed("report", getattr(nightly, name)))
+    index_mod.refresh_after_run = timed("index", index_mod.refresh_after_run)
+    notify_mod.notify_night = timed("notify", notify_mod.notify_night)
 
     t = time.perf_counter()
-    night = Timed(config, cloud=CLOUD, cloud_config=clouds, progress=Progress(quiet=True))
+    night = night_cls(config, cloud=CLOUD, cloud_config=clouds, progress=Progress(quiet=True))
     setup = time.perf_counter() - t
     _warm_plugins(clouds)
+    rss_before = _vm("VmRSS")
+    _reset_peak()
     t0, c0 = time.perf_counter(), _cpu()
-    result = night.run(day, work / "night.duckdb", work / "out")
+    result = night.run(day, db, work / "out")
+    run_wall, run_cpu = time.perf_counter() - t0, _cpu() - c0
+    from recon.cli import after_night
+    after_night(config, db, work / "out", result, Progress(quiet=True))
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
     base = clouds["clouds"][CLOUD]["auth"]["auth_url"].split("/identity")[0]
     counts = _http("GET", base + "/_sim/requests")["request_count"]  # the timed night's
     counts.pop("_sim", None)
-    phases["store + reconcile + report"] = wall - sum(phases.values())
-    timed = dict(phases)  # the timed night's, before the profiled one adds to phases
-    rss = _rss_mb()
-    prof = cProfile.Profile()
-    prof.runcall(night.run, day, work / "night.duckdb", work / "out")
-    stats = pstats.Stats(prof).stats
-    steps = {}
-    for (_, _, fn), (_, _, _, cum, _) in stats.items():
-        if fn in ("replace_snapshot", "reconcile", "flag", "build_nightly", "write_nightly",
-                  "record_run", "_failures", "pull") and cum > steps.get(fn, 0):
-            steps[fn] = cum
-    profiled = sum(v for k, v in steps.items() if k not in ("_failures", "pull"))
-    return {"wall": wall, "cpu": cpu, "rss": rss, "setup": setup, "exit": result.exit_code,
-            "requests": sum(counts.values()), "by_service": counts, "peaks": peaks,
-            "phases": timed, "store_steps": {k: round(v / profiled, 3) for k, v in
-                                              steps.items() if k not in ("_failures", "pull")}}
+    # conclude also holds the rest of Night.run: the transaction's commit, the close
+    # (DuckDB checkpoints), the lock; the index goes with the report
+    zero = {"wall": 0.0, "cpu": 0.0, "rss": 0.0, "peak_so_far": 0.0}
+    index = figures.pop("index", dict(zero))
+    notify = figures.get("notify", dict(zero))
+    conclude = figures.setdefault("conclude", dict(zero))
+    conclude["wall"] += max(0.0, run_wall - sum(f["wall"] for k, f in figures.items()
+                                                if k != "notify"))
+    conclude["cpu"] += max(0.0, run_cpu - sum(f["cpu"] for k, f in figures.items()
+                                              if k != "notify"))
+    report = figures.setdefault("report", dict(zero))
+    for key in ("wall", "cpu"):
+        report[key] += index[key]
+    report["rss"] = max(report["rss"], index["rss"])
+    del notify
+    year_rows = {}
+    if not year:  # leave the year-long store for the next child (untimed)
+        t = time.perf_counter()
+        year_db = Path(clouds_file).parent / "year.duckdb"
+        year_rows = _make_year(db, year_db, day)
+        # the year's nightly reports, as its nights wrote them (the index re-renders any
+        # missing one: that is not a night's work)
+        year_out = Path(clouds_file).parent / "year-out"
+        shutil.rmtree(year_out, ignore_errors=True)
+        index_mod.rebuild(config, year_db, year_out)
+        year_rows["build_s"] = time.perf_counter() - t
+    return {"wall": wall, "cpu": cpu, "rss": max(f["rss"] for f in figures.values()),
+            "rss_before": rss_before, "setup": setup, "exit": result.exit_code,
+            "requests": sum(counts.values()), "by_service": counts,
+            "phases": {k: figures[k] for k in PHASES if k in figures}, "run_wall": run_wall,
+            "day": day.isoformat(), "store_mb": db.stat().st_size / 2 ** 20,
+            "year": year_rows}
+
+
+def _make_year(night_db: Path, year_db: Path, day) -> dict:
+    """A year-long store from one night's: that night's snapshot copied onto each of the 364
+    days before it (lines, figures, source runs, item days, findings, runs), in date order,
+    the resources first seen a year ago; then CHECKPOINT.  Untimed set-up for (n-year)."""
+    import duckdb
+    shutil.copy(night_db, year_db)
+    con = duckdb.connect(str(year_db))
+    con.execute("SET preserve_insertion_order = true")
+    d = f"DATE '{day.isoformat()}'"
+    con.execute("BEGIN")
+    for table in ("resource_lines", "measurements", "source_runs", "item_days", "findings"):
+        con.execute(f"CREATE TEMP TABLE _one AS SELECT * FROM {table}")
+        con.execute(f"DELETE FROM {table}")
+        for k in range(364, -1, -1):  # in date order, as 365 nights would have written it
+            con.execute(f"INSERT INTO {table} SELECT * REPLACE ({d} - {k} AS snapshot_date) "
+                        f"FROM _one")
+        con.execute("DROP TABLE _one")
+    con.execute(f"""INSERT INTO runs SELECT runs.* REPLACE (-k AS run_id,
+                        {d} - k::INTEGER AS snapshot_date) FROM runs, range(1, 365) r(k)""")
+    con.execute(f"UPDATE source_runs SET run_id = -({d} - snapshot_date) "
+                f"WHERE snapshot_date < {d}")
+    con.execute(f"UPDATE resources SET first_seen = {d} - 364")
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT")
+    out = {"lines": con.execute("SELECT count(*) FROM resource_lines").fetchone()[0],
+           "dates": con.execute("SELECT count(DISTINCT snapshot_date) FROM resource_lines"
+                                ).fetchone()[0]}
+    con.close()
+    out["mb"] = year_db.stat().st_size / 2 ** 20
+    return out
 
 
 def child_bare(clouds_file: str, today: str) -> dict:
@@ -351,6 +451,12 @@ def _http(method: str, url: str):
     return json.loads(data) if data else None
 
 
+def _median_run(runs: list[dict]) -> dict:
+    """The run whose wall is the median (the lower middle one of an even number)."""
+    ordered = sorted(runs, key=lambda r: r["wall"])
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def _run_child(kind: str, clouds_file: str, today: str) -> dict:
     t0 = time.perf_counter()
     p = subprocess.run([sys.executable, __file__, "--child", kind, "--clouds", clouds_file,
@@ -401,7 +507,12 @@ def main(argv=None) -> int:
     ap.add_argument("--night", action="store_true",
                     help="also time one whole `recon run` night (pull, gate, store, reconcile, "
                          "report) against the same simulator")
-    ap.add_argument("--child", choices=("connector", "bare", "scopes", "night"),
+    ap.add_argument("--alternate", type=int, default=5, metavar="N",
+                    help="(a) and (b) N times each, alternating (connector, floor, connector, "
+                         "...): the pull target is the ratio of the medians (default 5)")
+    ap.add_argument("--no-pull", action="store_true",
+                    help="with --night: time only the nights, not (a) / (b)")
+    ap.add_argument("--child", choices=("connector", "bare", "scopes", "night", "night-year"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--clouds", help=argparse.SUPPRESS)
     ap.add_argument("--today", help=argparse.SUPPRESS)
@@ -409,7 +520,8 @@ def main(argv=None) -> int:
 
     if a.child:
         fn = {"connector": child_connector, "bare": child_bare,
-              "scopes": child_scopes, "night": child_night}[a.child]
+              "scopes": child_scopes, "night": child_night,
+              "night-year": lambda c, t: child_night(c, t, year=True)}[a.child]
         print(json.dumps(fn(a.clouds, a.today)))
         return 0
 
@@ -482,16 +594,23 @@ def main(argv=None) -> int:
             return out
 
         rows = {}
-        print("running (a) connector ...", flush=True)
-        rows["connector"] = measured(_run_child, "connector", str(clouds_file), today)
+        alternation: list[tuple[dict, dict]] = []
+        if not a.no_pull:
+            for i in range(max(1, a.alternate)):
+                print(f"running (a) connector, then (b) bare requests: pair {i + 1} of "
+                      f"{a.alternate} ...", flush=True)
+                alternation.append((measured(_run_child, "connector", str(clouds_file), today),
+                                    measured(_run_child, "bare", str(clouds_file), today)))
+            rows["connector"] = _median_run([p[0] for p in alternation])
+            rows["bare"] = _median_run([p[1] for p in alternation])
         if a.scopes == 2:
             print("running (a2) connector, two scopes ...", flush=True)
             rows["scopes"] = measured(_run_child, "scopes", str(clouds_file), today)
-        print("running (b) bare requests ...", flush=True)
-        rows["bare"] = measured(_run_child, "bare", str(clouds_file), today)
         if a.night:
-            print("running (n) one whole night ...", flush=True)
+            print("running (n) one whole night into an empty store ...", flush=True)
             rows["night"] = measured(_run_child, "night", str(clouds_file), today)
+            print("running (n-year) the next night into a year-long store ...", flush=True)
+            rows["night-year"] = measured(_run_child, "night-year", str(clouds_file), today)
         if not a.skip_cli:
             print("running (c) openstack CLI (slow) ...", flush=True)
             rows["cli"] = measured(_run_cli, str(clouds_file), work)
@@ -503,10 +622,11 @@ def main(argv=None) -> int:
             srv.kill()
         log.close()
 
-    names = {"connector": "(a) recon connector pull",
+    names = {"connector": "(a) recon connector pull (median run)",
              "scopes": "(a2) recon connector, two scopes",
-             "bare": "(b) bare requests+json (floor)",
-             "night": "(n) one whole night (recon run)",
+             "bare": "(b) bare requests+json (floor) (median run)",
+             "night": "(n) whole night, empty store",
+             "night-year": "(n-year) whole night, year-long store",
              "cli": "(c) openstack server+volume list --long"}
     print()
     print(f"{'method':42} {'wall s':>8} {'CPU s':>7} {'requests':>9} {'peak RSS MB':>12} "
@@ -523,25 +643,60 @@ def main(argv=None) -> int:
     for k in ("connector", "scopes"):
         if "sources" in rows.get(k, {}):
             print(f"  {k} sources: {rows[k]['sources']}")
-    if "night" in rows:
-        n = rows["night"]
-        print(f"  night: exit {n['exit']}; Night() set-up (contract, mapping, GX context) "
-              f"{n['setup']:.2f} s, then " + ", ".join(f"{k} {v:.2f} s"
-                                                       for k, v in n["phases"].items()))
-        print("  night: peak RSS MB at the end of " + ", ".join(
-            f"{k} {v:.0f}" for k, v in n["peaks"].items()) + f", of the night {n['rss']:.0f}")
-        print("  night: store phase by step (shares, cProfile): " + ", ".join(
-            f"{k} {v:.0%}" for k, v in n["store_steps"].items()))
-    print()
-    c = rows["connector"]
-    checks = [("connector / floor wall", c["wall"] / rows["bare"]["wall"], "<= 1.3x",
-               c["wall"] / rows["bare"]["wall"] <= 1.3)]
+    checks = []
+    if alternation:
+        ratios = [c["wall"] / b["wall"] for c, b in alternation]
+        print("\n  pull, alternating runs (connector, floor), in order:")
+        print(f"  {'pair':>4} {'(a) wall':>9} {'(a) CPU':>8} {'(b) wall':>9} {'(b) CPU':>8} "
+              f"{'(a)/(b)':>8} {'CPU ratio':>9} {'load 1m':>11}")
+        for i, (c, b) in enumerate(alternation, 1):
+            print(f"  {i:>4} {c['wall']:9.2f} {c['cpu']:8.2f} {b['wall']:9.2f} {b['cpu']:8.2f} "
+                  f"{c['wall'] / b['wall']:7.2f}x {c['cpu'] / b['cpu']:8.2f}x "
+                  f"{c['load'][0]:5.2f}-{b['load'][1]:<5.2f}")
+        med_a = statistics.median(c["wall"] for c, _ in alternation)
+        med_b = statistics.median(b["wall"] for _, b in alternation)
+        cpu_a = statistics.median(c["cpu"] for c, _ in alternation)
+        cpu_b = statistics.median(b["cpu"] for _, b in alternation)
+        print(f"  medians: (a) {med_a:.2f} s (CPU {cpu_a:.2f}), (b) {med_b:.2f} s (CPU "
+              f"{cpu_b:.2f}); (a)/(b) {med_a / med_b:.2f}x (CPU {cpu_a / cpu_b:.2f}x); "
+              f"pairs' ratios {min(ratios):.2f}-{max(ratios):.2f}x; (a) walls "
+              f"{min(c['wall'] for c, _ in alternation):.2f}-"
+              f"{max(c['wall'] for c, _ in alternation):.2f} s, (b) walls "
+              f"{min(b['wall'] for _, b in alternation):.2f}-"
+              f"{max(b['wall'] for _, b in alternation):.2f} s")
+        checks.append(("pull: median (a) / median (b) wall", med_a / med_b, "<= 1.25x",
+                       med_a / med_b <= 1.25))
+        checks.append(("connector peak RSS MB", rows["connector"]["rss"], "< 1024",
+                       rows["connector"]["rss"] < 1024))
     if "cli" in rows:
-        sp = rows["cli"]["wall"] / c["wall"]
+        sp = rows["cli"]["wall"] / rows["connector"]["wall"]
         checks.append(("CLI / connector wall (speed-up)", sp, ">= 3x", sp >= 3))
-    checks.append(("connector peak RSS MB", c["rss"], "< 1024", c["rss"] < 1024))
+    for key, label in (("night", "empty store"), ("night-year", "year-long store")):
+        if key not in rows:
+            continue
+        n = rows[key]
+        print(f"\n  night {n['day']} into the {label}: exit {n['exit']}; Night() set-up "
+              f"(contract, mapping, GX context; before the clock) {n['setup']:.2f} s; RSS at "
+              f"the start {n['rss_before']:.0f} MB; store file after it {n['store_mb']:.0f} MB")
+        print(f"  {'phase':10} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} "
+              f"{'peak so far':>12}")
+        for k, f in n["phases"].items():
+            print(f"  {k:10} {f['wall']:7.2f} {f['cpu']:7.2f} {f['rss']:12.0f} "
+                  f"{f.get('peak_so_far', 0):12.0f}")
+        print(f"  {'night':10} {n['wall']:7.2f} {n['cpu']:7.2f} {n['rss']:12.0f}   load "
+              f"{n['load'][0]:.2f}-{n['load'][1]:.2f}")
+        if n.get("year"):
+            y = n["year"]
+            print(f"  (year-long store made from it, untimed: {y['lines']:,} lines on "
+                  f"{y['dates']} dates, {y['mb']:.0f} MB, {y['build_s']:.0f} s)")
+        limit = 15.0 if key == "night" else 10.0
+        checks.append((f"night wall s, {label}", n["wall"], f"< {limit:g} s", n["wall"] < limit))
+        checks.append((f"night peak RSS MB, {label}", n["rss"], "< 1024", n["rss"] < 1024))
+        gate = n["phases"].get("gate", {}).get("wall", 0.0)
+        checks.append((f"GX gate s, {label}", gate, "< 1 s", gate < 1.0))
+    print()
     for name, val, target, ok in checks:
-        print(f"{name:34} {val:9.2f}  target {target:8} {'PASS' if ok else 'MISS'}")
+        print(f"{name:40} {val:9.2f}  target {target:8} {'PASS' if ok else 'MISS'}")
     if not a.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -81,7 +81,9 @@ NEVER = 2 ** 30  # a change day that never comes
 
 TARGET_BPRD = 50.0      # bytes per resource-day
 TARGET_YEAR_S = 5.0     # reconcile + nightly report over a year, seconds (at 100,000 resources)
-TARGET_NIGHT_S = 1.0    # one night into a year-long store: replace_snapshot + reconcile + report
+#: one night into a year-long store: replace_snapshot + reconcile + report (issue 25: 0.5 s
+#: at 100,000 resources, 0.2 s at 10,000; sizes between take the 100,000 figure)
+TARGET_NIGHT_S = {10_000: 0.2, 100_000: 0.5}
 #: pandas' peak RSS per resource of the estate (10,000 resources: ~1.7 GiB); (c) is skipped,
 #: saying so, when the machine has not this much available (it would swap or be killed)
 PANDAS_MIB_PER_RESOURCE = 0.2
@@ -1174,6 +1176,7 @@ def run_scale(args) -> dict:
     chk = pr[0]["check"] if pr else None
     speedup = pand["cold"] / year["cold"] if pand else None
     increment = incs["total_s"]["cold"]
+    target_night = TARGET_NIGHT_S.get(args.resources, 0.2 if args.resources <= 10_000 else 0.5)
     rows = [
         ("store: bytes per resource-day, snapshots only", f"{snap_bytes / rd:.1f} B", "", "",
          f"{snap_bytes / 2**20:.1f} MiB / ({args.resources:,} x {args.days}); blocks in use "
@@ -1198,7 +1201,7 @@ def run_scale(args) -> dict:
          f"the close (DuckDB checkpoints) {t_close:.2f} s; a rerun of the same night "
          f"{t_rerun:.2f} s (table contents unchanged: {ingest_same})"),
         ("nightly increment: one night stored + concluded", f"{increment:.2f} s",
-         f"< {TARGET_NIGHT_S:g} s", "PASS" if increment < TARGET_NIGHT_S else "MISS",
+         f"< {target_night:g} s", "PASS" if increment < target_night else "MISS",
          f"as `recon run` after its pull, one transaction on a copy of the {args.days - 1}-night "
          f"store, "
          f"fresh processes: {fmt(incs['total_s']['cold_all'])} s; of which replace_snapshot "

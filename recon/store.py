@@ -294,6 +294,11 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+#: the store's upkeep (Store.upkeep): a file whose free blocks are over this share of it,
+#: and at least COMPACT_MIN_FREE_BYTES, is rewritten compact as its writer closes it
+COMPACT_FREE_SHARE = 0.5
+COMPACT_MIN_FREE_BYTES = 64 * 2 ** 20
+
 #: the tables holding one night's snapshot, replaced whole by a rerun
 SNAPSHOT_TABLES = ("source_runs", "resource_lines", "measurements", "item_days", "findings")
 
@@ -312,40 +317,147 @@ def attributes_digest_text(attributes: dict | None) -> str:
     return repr(attributes) if attributes else "{}"
 
 
-#: the columns of a night's lines as the store reads them (``_lines``); ``attr`` points into
-#: the night's list of distinct attributes dicts
-_LINE_COLUMNS = ("source", "resource_type", "resource_id", "name", "project_id", "attr",
-                 "item_no", "quantity", "unit", "accepted")
+def _digest_texts(dicts: list) -> np.ndarray:
+    """:func:`attributes_digest_text` of each of ``dicts`` (dicts or None), without a Python
+    call per dict: ``repr`` mapped in C, None's "None" made "{}" after."""
+    texts = np.array(list(map(repr, dicts)), dtype=object)
+    if len(texts):
+        texts[texts == "None"] = "{}"
+    return texts
 
 
-def _lines_frame(lines, accepted: bool, dicts: list) -> pd.DataFrame:
-    """One source's :class:`connectors.base.Lines` as the frame the store inserts from.
+class _Night:
+    """A night's lines as the store writes them: one row per resource, numbers per line.
 
-    Built from the columns as they are (no per-line tuples): pandas and
-    DuckDB scan a list of str per column at C speed.  The attributes stay
-    Python dicts: each distinct dict object is appended to ``dicts`` once (a
-    connector hands the same dict to every line of a resource, a server's
-    vCPU and RAM lines) and the line holds its index, ``attr``.  Whether it
-    is encoded as JSON is decided later, per resource (:meth:`Store._upsert_resources`).
+    Built from each source's :class:`connectors.base.Lines` columns with numpy and
+    pandas' hash tables (no Python per line): the resources of a source are its
+    distinct (type, id) pairs (``pd.factorize``), each taken with its first line's
+    name, project and attributes dict (a connector hands every line of a resource
+    the same); a line becomes its resource's number, its item, and codes into the
+    night's distinct quantities and units.  Text goes to DuckDB once per resource
+    (not per line), the quantities once per distinct value.  The attributes stay
+    Python dicts: each distinct dict object is kept once (``dicts``) and whether it
+    is encoded as JSON is decided per resource (:meth:`Store._upsert_resources`).
     """
-    if lines is None:
-        frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in _LINE_COLUMNS})
-        return frame.astype({"attr": "int64", "item_no": "Int16"})
-    n = len(lines)
-    # the column holds every dict alive, so ids are not reused meanwhile
-    ids = np.fromiter(map(id, lines.attributes), dtype=np.uint64, count=n)
-    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    column = lines.attributes
-    base = len(dicts)
-    dicts.extend(column[i] for i in first.tolist())
-    return pd.DataFrame({
-        "source": np.full(n, lines.source, dtype=object),
-        "resource_type": lines.resource_type,
-        "resource_id": lines.resource_id, "name": lines.name,
-        "project_id": lines.project_id, "attr": inverse.astype(np.int64) + base,
-        "item_no": pd.array(lines.item_no, dtype="Int16"),
-        "quantity": list(map(str, lines.quantity)),
-        "unit": lines.unit, "accepted": np.full(n, accepted)})
+
+    def __init__(self):
+        self.res: dict[str, list] = {c: [] for c in ("source", "resource_type", "resource_id",
+                                                     "name", "project_id", "attr")}
+        self.lines: dict[str, list] = {c: [] for c in ("res", "item_no", "qty", "unit",
+                                                       "accepted")}
+        self.dicts: list = []
+        self._qty: dict = {}
+        self._unit: dict = {}
+        self.n_res = 0
+
+    @staticmethod
+    def _codes(values: list, table: dict) -> np.ndarray:
+        """Codes into ``table`` (key -> (code, object), grown here) for a column of objects.
+
+        By identity where that is cheap (connectors hand the same few quantity and
+        unit objects to many lines; equal values under two ids get two codes and the
+        same text), else by value (pandas' hash table)."""
+        n = len(values)
+        ids = np.fromiter(map(id, values), dtype=np.uint64, count=n)
+        codes, uniques = pd.factorize(ids)
+        if len(uniques) * 8 > n:  # mostly distinct objects: by value
+            codes, uniques = pd.factorize(np.array(values, dtype=object),
+                                          use_na_sentinel=False)
+            keys = [("v", u) for u in uniques.tolist()]
+            objects = uniques.tolist()
+        else:
+            first = np.empty(len(uniques), dtype=np.int64)
+            first[codes[::-1]] = np.arange(n - 1, -1, -1)
+            keys = [("id", u) for u in uniques.tolist()]
+            objects = [values[i] for i in first.tolist()]
+        if not keys:
+            return codes.astype(np.int32)
+        where = np.array([table.setdefault(k, (len(table), v))[0]
+                          for k, v in zip(keys, objects)], dtype=np.int32)
+        return where[codes]
+
+    def add(self, source: str, blocks: list, accepted: bool) -> None:
+        """One source's lines (a source's results, if several, are one: ``blocks``)."""
+        def column(name):
+            if len(blocks) == 1:
+                return getattr(blocks[0], name)
+            return [v for b in blocks for v in getattr(b, name)]
+        n = sum(len(b) for b in blocks)
+        rid = np.array(column("resource_id"), dtype=object)
+        rtype = np.array(column("resource_type"), dtype=object)
+        codes, ids = pd.factorize(rid, use_na_sentinel=False)
+        first = np.empty(len(ids), dtype=np.int64)
+        first[codes[::-1]] = np.arange(n - 1, -1, -1)
+        # a resource is a (type, id) pair: one id under two types is two resources
+        if (rtype[first][codes] != rtype).any():
+            pairs = pd.MultiIndex.from_arrays([rtype, rid])
+            codes, _ = pd.factorize(pairs, use_na_sentinel=False)
+            first = np.empty(codes.max() + 1, dtype=np.int64)
+            first[codes[::-1]] = np.arange(n - 1, -1, -1)
+        nres = len(first)
+        # the attributes dict of each resource (its first line's); distinct ones are
+        # picked out for the whole night in resources_frame
+        attrs = np.array(column("attributes"), dtype=object)[first]
+        r = self.res
+        r["source"].append(np.full(nres, source, dtype=object))
+        r["resource_type"].append(rtype[first])
+        r["resource_id"].append(rid[first])
+        r["name"].append(np.array(column("name"), dtype=object)[first])
+        r["project_id"].append(np.array(column("project_id"), dtype=object)[first])
+        r["attr"].append(attrs)
+        ln = self.lines
+        ln["res"].append(codes.astype(np.int64) + self.n_res)
+        ln["item_no"].append(pd.array(column("item_no"), dtype="Int16"))
+        ln["qty"].append(self._codes(column("quantity"), self._qty))
+        ln["unit"].append(self._codes(column("unit"), self._unit))
+        ln["accepted"].append(np.full(n, accepted))
+        self.n_res += nres
+
+    def resources_frame(self) -> pd.DataFrame:
+        r = self.res
+        if not r["source"]:
+            return pd.DataFrame({"res": np.array([], dtype=np.int64),
+                                 **{c: pd.Series([], dtype=object) for c in
+                                    ("source", "resource_type", "resource_id", "name",
+                                     "project_id")},
+                                 "attr": np.array([], dtype=np.int64)})
+        # each distinct dict object once (a server's lines share one; so may resources)
+        attrs = np.concatenate(r["attr"])
+        codes, _ = pd.factorize(np.fromiter(map(id, attrs), dtype=np.uint64,
+                                            count=len(attrs)))
+        first = np.empty(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+        self.dicts = attrs[first].tolist()
+        return pd.DataFrame({"res": np.arange(self.n_res, dtype=np.int64),
+                             **{c: np.concatenate(r[c]) for c in
+                                ("source", "resource_type", "resource_id", "name",
+                                 "project_id")},
+                             "attr": codes.astype(np.int64)})
+
+    def lines_frame(self, keys: np.ndarray) -> pd.DataFrame:
+        """The night's lines with their resource keys (``keys[res]``)."""
+        ln = self.lines
+        if not ln["res"]:
+            return pd.DataFrame({"resource_key": np.array([], dtype=np.int32),
+                                 "item_no": pd.array([], dtype="Int16"),
+                                 "qty": np.array([], dtype=np.int32),
+                                 "unit": np.array([], dtype=np.int32),
+                                 "accepted": np.array([], dtype=bool)})
+        return pd.DataFrame({"resource_key": keys[np.concatenate(ln["res"])],
+                             "item_no": pd.concat([pd.Series(a) for a in ln["item_no"]],
+                                                  ignore_index=True).array,
+                             "qty": np.concatenate(ln["qty"]),
+                             "unit": np.concatenate(ln["unit"]),
+                             "accepted": np.concatenate(ln["accepted"])})
+
+    def quantities_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"qty": np.arange(len(self._qty), dtype=np.int32),
+                             "quantity": [str(q) for _, q in self._qty.values()]})
+
+    def units_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"unit": np.arange(len(self._unit), dtype=np.int32),
+                             "text": pd.Series([u for _, u in self._unit.values()],
+                                               dtype=object)})
 
 
 class Store:
@@ -370,6 +482,7 @@ class Store:
                                  f"{exc.strerror}") from None
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no store here yet (run `recon run` first)")
+        self.read_only = read_only
         self.db = self._connect(read_only, wait_seconds, say)
         self._in_transaction = False
         self.outbox = Outbox(Path(str(self.path) + ".outbox"))
@@ -516,7 +629,52 @@ class Store:
         self.outbox.publish()
 
     def close(self) -> None:
+        """Close; a store opened to write gets its upkeep first (:meth:`upkeep`)."""
+        compact = None
+        if not self.read_only and not self._in_transaction:
+            with contextlib.suppress(duckdb.Error, OSError):
+                compact = self.upkeep()
+        if compact is not None:
+            # the compact copy takes the store's name while this connection still holds
+            # the old file: whoever opens the store from now on opens the copy
+            os.replace(compact, self.path)
         self.db.close()
+
+    def upkeep(self) -> Path | None:
+        """The store's size policy, applied by every writer as it closes (no manual step).
+
+        CHECKPOINT: the night's changes go into the file, the WAL is emptied, and
+        the blocks that the night's deletes freed (a replaced night, item_days and
+        findings re-reconciled) are free for the next writes, the free blocks at
+        the end of the file cut off (DuckDB).  The file therefore keeps only
+        blocks in use plus those freed and not yet reused; should the free ones
+        outgrow the ones in use (:data:`COMPACT_FREE_SHARE` of the file, and at
+        least :data:`COMPACT_MIN_FREE_BYTES`: a large date range deleted, say), the
+        store is copied compact (``COPY FROM DATABASE``: tables, sequences and
+        their values) beside the file, and the copy's path is returned for
+        :meth:`close` to put in its place.  A copy cut short is only a stray
+        ``.compact`` file, removed by the next one.
+        """
+        db = self.db
+        db.execute("CHECKPOINT")
+        block, used, free = db.execute(
+            "SELECT block_size, used_blocks, free_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()").fetchall()[0]
+        if free * block < COMPACT_MIN_FREE_BYTES or free < (used + free) * COMPACT_FREE_SHARE:
+            return None
+        tmp = self.path.with_name(self.path.name + ".compact")
+        for p in (tmp, Path(str(tmp) + ".wal")):
+            p.unlink(missing_ok=True)
+        name = db.execute("SELECT current_database()").fetchall()[0][0]
+        db.execute(f"ATTACH '{tmp}' AS _compact")
+        try:
+            db.execute(f'COPY FROM DATABASE "{name}" TO _compact')
+        finally:
+            db.execute("DETACH _compact")
+        if Path(str(tmp) + ".wal").exists():  # not whole on its own: keep the store as it is
+            tmp.unlink(missing_ok=True)
+            return None
+        return tmp
 
     def __enter__(self):
         return self
@@ -553,21 +711,21 @@ class Store:
         says, per source, whether the validation gate let its rows count.
         Rejected rows are kept (``accepted = false``) so they can be looked at.
         """
-        frames, meas, runs, dicts = [], [], [], []
+        night, meas, runs, blocks = _Night(), [], [], {}
         for res in sources:
             ok = accepted.get(res.source, False)
             status = res.status if res.status != "ok" else ("ok" if ok else "rejected")
             runs.append((res.source, status, res.reason, len(res.lines), len(res.measurements),
                          json.dumps(res.stats, default=str, ensure_ascii=False)))
             if len(res.lines):
-                frames.append(_lines_frame(res.lines, ok, dicts))
+                blocks.setdefault(res.source, ([], ok))[0].append(res.lines)
             for m in res.measurements:
                 meas.append((m.source, m.item_no, m.metric,
                              None if m.quantity is None else str(m.quantity), ok, m.basis,
                              json.dumps(list(m.parts), ensure_ascii=False) if m.parts
                              else None))
-        lines_df = (pd.concat(frames, ignore_index=True) if frames
-                    else _lines_frame(None, False, dicts))
+        for source, (lines, ok) in blocks.items():
+            night.add(source, lines, ok)
         meas_df = pd.DataFrame(meas, columns=["source", "item_no", "metric", "quantity",
                                               "accepted", "basis", "parts"])
         runs_df = pd.DataFrame(runs, columns=["source", "status", "reason", "lines",
@@ -584,16 +742,24 @@ class Store:
                 db.execute(f"INSERT INTO measurements SELECT ?, source, item_no, metric, "
                            f"quantity::{QTY}, accepted, basis, parts::JSON FROM _meas",
                            [snapshot_date])
-                db.register("_lines", lines_df)
-                self._upsert_resources(snapshot_date, dicts)
+                db.register("_res", night.resources_frame())  # sets night.dicts
+                self._upsert_resources(snapshot_date, night.dicts)
+                found = db.execute("SELECT res, resource_key FROM _seen ORDER BY res"
+                                   ).fetchnumpy()
+                keys = np.zeros(night.n_res, dtype=np.int32)
+                keys[np.asarray(found["res"], dtype=np.int64)] = found["resource_key"]
+                db.register("_lines", night.lines_frame(keys))
+                db.register("_qty", night.quantities_frame())
+                db.register("_unit", night.units_frame())
                 db.execute(f"""
                     INSERT INTO resource_lines
-                    SELECT ?, s.resource_key, l.item_no, l.quantity::{QTY}, l.unit, l.accepted
-                    FROM _lines l JOIN _seen s USING (source, resource_type, resource_id)
+                    SELECT ?, l.resource_key, l.item_no, q.quantity::{QTY}, u.text, l.accepted
+                    FROM _lines l LEFT JOIN _qty q USING (qty) LEFT JOIN _unit u USING (unit)
                 """, [snapshot_date])
                 db.execute("DROP TABLE _seen")
         finally:
-            for view in ("_runs", "_meas", "_lines", "_attrs", "_json"):
+            for view in ("_runs", "_meas", "_res", "_lines", "_qty", "_unit", "_attrs",
+                         "_json"):
                 db.unregister(view)
 
     def _upsert_resources(self, snapshot_date: date, dicts: list) -> None:
@@ -616,33 +782,31 @@ class Store:
         db = self.db
         db.register("_attrs", pd.DataFrame({
             "attr": np.arange(len(dicts), dtype=np.int64),
-            "text": list(map(attributes_digest_text, dicts))}))
+            "text": _digest_texts(dicts)}))
+        # one row per resource of the night, no text: what it is (res, into _res), its key
+        # and what moved; the names and ids are read back from _res only where needed
         db.execute("""
             CREATE OR REPLACE TEMP TABLE _seen AS
-            WITH s AS (
-                SELECT source, resource_type, resource_id,
-                       any_value(name) AS name, any_value(project_id) AS project_id,
-                       any_value(attr) AS attr
-                FROM _lines GROUP BY ALL
-            ), j AS MATERIALIZED (
-                SELECT s.*, hash(a.text) AS digest, r.resource_key AS known,
-                       r.name IS DISTINCT FROM s.name
-                           OR r.project_id IS DISTINCT FROM s.project_id AS renamed,
-                       d.digest IS DISTINCT FROM hash(a.text) AS reattributed,
-                       r.first_seen IS DISTINCT FROM least(r.first_seen, $1)
-                           OR r.last_seen IS DISTINCT FROM greatest(r.last_seen, $1) AS dated
-                FROM s JOIN _attrs a USING (attr)
-                LEFT JOIN resources r USING (source, resource_type, resource_id)
-                LEFT JOIN resource_digests d ON d.resource_key = r.resource_key
-            )
-            SELECT * EXCLUDE (known), known AS resource_key, false AS new
-            FROM j WHERE known IS NOT NULL
-            UNION ALL
-            SELECT * EXCLUDE (known), (SELECT coalesce(max(resource_key), 0) FROM resources)
-                       + row_number() OVER (ORDER BY source, resource_type, resource_id),
-                   true
-            FROM j WHERE known IS NULL
+            SELECT s.res, s.attr, hash(a.text) AS digest, r.resource_key,
+                   r.resource_key IS NULL AS new,
+                   r.name IS DISTINCT FROM s.name
+                       OR r.project_id IS DISTINCT FROM s.project_id AS renamed,
+                   d.digest IS DISTINCT FROM hash(a.text) AS reattributed,
+                   r.first_seen IS DISTINCT FROM least(r.first_seen, $1)
+                       OR r.last_seen IS DISTINCT FROM greatest(r.last_seen, $1) AS dated
+            FROM _res s JOIN _attrs a USING (attr)
+            LEFT JOIN resources r USING (source, resource_type, resource_id)
+            LEFT JOIN resource_digests d ON d.resource_key = r.resource_key
         """, [snapshot_date])
+        # new resources are numbered after the store's last key, by (source, type, id)
+        db.execute("""
+            UPDATE _seen SET resource_key = k.resource_key FROM (
+                SELECT n.res, (SELECT coalesce(max(resource_key), 0) FROM resources)
+                    + row_number() OVER (ORDER BY s.source, s.resource_type, s.resource_id)
+                    AS resource_key
+                FROM _seen n JOIN _res s USING (res) WHERE n.new
+            ) k WHERE _seen.res = k.res
+        """)
         need = db.execute("SELECT DISTINCT attr FROM _seen WHERE reattributed"
                           ).fetchnumpy()["attr"].tolist()
         db.register("_json", pd.DataFrame({
@@ -651,20 +815,21 @@ class Store:
         db.execute("""
             UPDATE resources r SET name = s.name, project_id = s.project_id,
                    attributes = coalesce(j.attributes::JSON, r.attributes)
-            FROM _seen s LEFT JOIN _json j USING (attr)
-            WHERE NOT s.new AND (s.renamed OR s.reattributed)
-              AND r.resource_key = s.resource_key
+            FROM _seen n JOIN _res s USING (res) LEFT JOIN _json j ON j.attr = n.attr
+            WHERE NOT n.new AND (n.renamed OR n.reattributed)
+              AND r.resource_key = n.resource_key
         """)
         db.execute("""
             UPDATE resources r SET first_seen = least(r.first_seen, $1),
                    last_seen = greatest(r.last_seen, $1)
-            FROM _seen s WHERE NOT s.new AND s.dated AND r.resource_key = s.resource_key
+            FROM _seen n WHERE NOT n.new AND n.dated AND r.resource_key = n.resource_key
         """, [snapshot_date])
         db.execute("""
             INSERT INTO resources
-            SELECT s.resource_key, s.source, s.resource_type, s.resource_id, s.name,
+            SELECT n.resource_key, s.source, s.resource_type, s.resource_id, s.name,
                    s.project_id, j.attributes::JSON, $1, $1
-            FROM _seen s JOIN _json j USING (attr) WHERE s.new ORDER BY s.resource_key
+            FROM _seen n JOIN _res s USING (res) JOIN _json j ON j.attr = n.attr
+            WHERE n.new ORDER BY n.resource_key
         """, [snapshot_date])
         db.execute("""
             DELETE FROM resource_digests WHERE resource_key IN
