@@ -33,6 +33,7 @@ from decimal import Decimal
 from itertools import count
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -161,7 +162,6 @@ class _SqlGate:
     """
 
     def __init__(self, context):
-        import duckdb
         _register_dialect()
         self.name = f"recon-gate-{os.getpid()}-{next(_names)}"
         self.db = duckdb.connect(":memory:")
@@ -269,7 +269,7 @@ _DIALECT: list = []
 
 def _register_dialect() -> None:
     """``postgresql+recon_duckdb:///<name>`` opens the gate's database ``<name>``."""
-    from sqlalchemy.dialects import registry
+    from sqlalchemy.dialects import registry  # GX's SQL engine: only when the gate runs
     if not _DIALECT:
         _DIALECT.append(_dialect_class())
     registry.impls["postgresql.recon_duckdb"] = lambda: _DIALECT[0]
@@ -317,7 +317,7 @@ class _Connection:
 
 
 def _dialect_class():
-    from sqlalchemy import types
+    from sqlalchemy import types  # GX's SQL engine: only when the gate runs
     from sqlalchemy.dialects.postgresql.base import PGDialect
 
     kinds = {"VARCHAR": types.String, "BIGINT": types.BigInteger, "INTEGER": types.Integer,

@@ -54,6 +54,7 @@ HEAVY = {
     "openpyxl": "only when an XLSX file is read",
     "xlsxwriter": "only when the finance workbook is written",
     "docx": "python-docx, only when a notice letter is written",
+    "sqlalchemy": "GX's SQL engine (a dependency of great_expectations), only when the gate runs",
     "apprise": "loads its plugins: only when a mail is sent",
 }
 
