@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -139,6 +139,10 @@ class IndexReport:
     finance: list[FinanceRow] = field(default_factory=list)
     #: the written notices still open on the latest night (left out while there are none)
     notices: list[NoticeState] = field(default_factory=list)
+    #: the latest concluded month's verdict (recon report monthly), as stored
+    month_verdict: dict | None = None
+    #: the contract's milestones (第六条, 第七条) with their dates and where each stands
+    milestones: list[dict] = field(default_factory=list)
 
     def to_json(self) -> str:
         return to_json(self, omit_empty=("notices",))
@@ -167,11 +171,43 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
     severities = [SeverityNight(n.snapshot_date, n.critical, n.warning, n.info)
                   for n in reversed(nights)]
     points, lines, total, cap = _penalties(store, contract, dates, config)
+    verdicts = stored.month_verdicts(store, f"{dates[-1]:%Y-%m}") if dates else []
+    latest = verdicts[-1] if verdicts else None
     return IndexReport(contract.number, contract.title,
                        datetime.now(SHANGHAI).replace(microsecond=0), nights,
                        _monthly(out_dir), _ratios(store, contract, dates), severities,
                        _source_gaps(store), points, lines, total, cap, _finance(out_dir),
-                       notice_ledger.open_on(store, dates[-1]) if dates else [])
+                       notice_ledger.open_on(store, dates[-1]) if dates else [],
+                       {"month": latest["month"], "passed": latest["passed"],
+                        "verdict": labels.VERDICT[latest["passed"]],
+                        "failed_in_a_row": latest["failed_in_a_row"]} if latest else None,
+                       milestones(contract, dates[-1] if dates else None))
+
+
+def milestones(contract, today: date | None) -> list[dict]:
+    """The contract's milestones as the agency plans the year: the mid-term acceptance six
+    months in (第六条), the end of the term, the final acceptance and the annual assessment
+    that gate the final 50% (第七条), each with its date and how far off it is."""
+    start, end = contract.start, contract.end
+    six = _months_later(start, 6) - timedelta(days=1)
+    rows = [("中期验收（第六条）", f"服务期满 6 个月（{start} 至 {six}）后由乙方提交中期验收材料，"
+             "甲方组织验收", six + timedelta(days=1)),
+            ("服务期满（第五条）", f"服务期 {start} 至 {end}", end),
+            ("最终验收、年度考核与尾款（第六条、第七条）", "服务期满后验收评审，年度考核通过后支付"
+             "尾款 50%（发票于付款前 5 个工作日提供）", end + timedelta(days=1))]
+    out = []
+    for name, what, day in rows:
+        left = None if today is None else (day - today).days
+        out.append({"name": name, "what": what, "date": day,
+                    "state": "-" if left is None else
+                    (f"还有 {left} 天" if left > 0 else "今日" if left == 0 else
+                     f"已于 {day} 到期")})
+    return out
+
+
+def _months_later(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return day.replace(year=day.year + month // 12, month=month % 12 + 1)
 
 
 def _ratios(store, contract, dates: list[date]) -> list[RatioSeries]:

@@ -224,3 +224,14 @@ def test_the_month_lists_the_agency_s_own_matters_apart_from_the_provider_s(hist
     assert (kr["notice_date"], kr["notice_source"]) == ("2026-11-11", "扩容台账录入的通知日期")
     html = (folder / "out" / "monthly" / "2026-11" / "assessment.html").read_text("utf-8")
     assert "甲方事项（不计为乙方问题）" in html
+
+
+def test_the_index_leads_with_the_contract_s_state_and_its_milestones(history):
+    html = (history / "out" / "index.html").read_text(encoding="utf-8")
+    state, chart, nights = (html.index("<h2>合同状态</h2>"), html.index("<svg"),
+                            html.index("每晚核对（最新在前）"))
+    assert state < chart < nights          # the nights' table comes after the charts
+    names = [(m["name"], m["date"]) for m in index_json(history)["milestones"]]
+    assert names == [("中期验收（第六条）", "2027-01-10"), ("服务期满（第五条）", "2027-07-09"),
+                     ("最终验收、年度考核与尾款（第六条、第七条）", "2027-07-10")]
+    assert "还有 59 天" in html            # from the last night, 2026-11-12, to 2027-01-10
