@@ -20,7 +20,8 @@ from connectors.exports import SUFFIXES, split_name
 from recon import conclude
 from recon.config import Scope, load_config
 from recon.data import BUNDLED_CONFIG, DEMO
-from recon.ledgers import incidents, scaling
+from recon.ledgers import incidents, notices, scaling
+from recon.ledgers.materials import sha256_of
 from recon.nightly import Night
 from recon.progress import Progress
 from recon.sim.scenario import load_scenarios
@@ -28,6 +29,7 @@ from recon.sim.server import SimServer, clouds_yaml
 from recon.store import Store
 from reports.index import rebuild
 from reports.monthly import build_monthly, write_monthly
+from reports.notice import build_letter, write_letter
 
 SCENARIO = DEMO / "scenario.yaml"
 #: the agency's scaling requests (扩容) the demo nights are judged against
@@ -35,6 +37,8 @@ LEDGER = DEMO / "scaling_requests.csv"
 #: the agency's incidents ledger, judged by the month's assessment
 INCIDENTS = DEMO / "incidents.csv"
 FIRST_NIGHT = date(2026, 11, 1)
+#: the night KR-2026-012 is overdue: the management unit sends its written notice (附件3 row 4)
+NOTICE_DAY = date(2026, 11, 11)
 #: the provider's console downloads as of 2026-11-10 (the date is in each name)
 SAMPLE_EXPORTS = DEMO / "exports"
 
@@ -93,6 +97,8 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
             sim.set_today(day)
             drop_exports(out / "exports", day)
             result = night.run(day, db, out)
+            if day == NOTICE_DAY:
+                _send_notice(night, db, out, day)
             rep = result.report
             progress.log(f"{day}: exit {result.exit_code} {rep.exit_label}; "
                          f"{rep.counts['critical']} critical, {rep.counts['warning']} warning")
@@ -103,6 +109,19 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
                  f"{out / 'index.html'}")
     # each night's exit code is in the log and index.html; the demo itself succeeded
     return 0
+
+
+def _send_notice(night, db: Path, out: Path, day: date) -> None:
+    """What the management unit does on 11-11, when KR-2026-012 is overdue: draft the written
+    notice 附件3 row 4 needs (DOCX and PDF in OUT/notices/), send it the same day with a
+    deadline of 11-13; from the next night on the request's clock reads it from the ledger."""
+    with Store(db) as store:
+        notice = notices.plan_draft(store, "scaling", "KR-2026-012", day,
+                                    day + timedelta(days=2), "演示：扩容超期后的书面通知")
+        paths = write_letter(build_letter(store, night.contract, night.config, notice), out)
+        notices.record(store, notice, [{"path": str(p.relative_to(out)),
+                                        "sha256": sha256_of(p)[0]} for p in paths.values()])
+        notices.mark_sent(store, notice.notice_id, day)
 
 
 def _assess_months(config, contract, db: Path, out: Path, days) -> None:

@@ -143,9 +143,11 @@ class IndexReport:
     month_verdict: dict | None = None
     #: the contract's milestones (第六条, 第七条) with their dates and where each stands
     milestones: list[dict] = field(default_factory=list)
+    #: every written notice with the links to its letter (left out while there are none)
+    letters: list[dict] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return to_json(self, omit_empty=("notices",))
+        return to_json(self, omit_empty=("notices", "letters"))
 
 
 # -- building the context from the store ----------------------------------------------
@@ -181,7 +183,19 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
                        {"month": latest["month"], "passed": latest["passed"],
                         "verdict": labels.VERDICT[latest["passed"]],
                         "failed_in_a_row": latest["failed_in_a_row"]} if latest else None,
-                       milestones(contract, dates[-1] if dates else None))
+                       milestones(contract, dates[-1] if dates else None),
+                       _letters(store, out_dir, dates[-1]) if dates else [])
+
+
+def _letters(store, out_dir: Path, day: date) -> list[dict]:
+    """Every notice drafted by ``day`` with where it stands and its letter's files in OUT."""
+    out = []
+    for n in notice_ledger.states(store, day):
+        links = {k: f"notices/{n.notice_id}/{n.notice_id}.{k}" for k in ("pdf", "docx")
+                 if (Path(out_dir) / "notices" / n.notice_id / f"{n.notice_id}.{k}").exists()}
+        out.append({"notice_id": n.notice_id, "kind": n.kind_label, "ref": n.ref,
+                    "status": n.status_label, "text": n.text, "links": links})
+    return out
 
 
 def milestones(contract, today: date | None) -> list[dict]:

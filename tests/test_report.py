@@ -319,3 +319,12 @@ def test_an_unknown_item_names_the_scope_that_failed_for_it(tmp_path):
     assert "recon report monthly --month 2026-11" in last["month_end"]
     assert "month_end" not in json.loads((out / "2026-11-29" / "nightly.json")
                                          .read_text(encoding="utf-8"))
+    # 11-11: KR-2026-012 is overdue and the management unit's written notice goes out; the
+    # index links the letter (DOCX to edit, PDF) and says it was met (completed on 11-12)
+    idx = json.loads((out / "index.json").read_text(encoding="utf-8"))
+    [letter] = idx["letters"]
+    assert (letter["notice_id"], letter["ref"], letter["status"]) == \
+        ("TZ-2026-001", "KR-2026-012", "已满足")
+    for href in letter["links"].values():
+        assert (out / href).stat().st_size > 1000
+    assert 'href="notices/TZ-2026-001/TZ-2026-001.pdf"' in (out / "index.html").read_text("utf-8")
