@@ -93,8 +93,10 @@ def cmd_verify(args) -> int:
     print(f"{statement.name}: {report.counts['lines']} lines, {report.counts['not_ok']} not ok"
           + (f", {len(report.missing_items)} contracted items not billed"
              if report.missing_items else "")
-          + f"; billed {report.billed.text}, accepted {report.accepted.text}, unknown "
-          f"{report.unknown_value.text}, penalties {report.penalty_total.text}; {paths['html']}")
+          + (f", {report.counts['unverified']} unverified" if report.counts["unverified"] else "")
+          + f"; billed {report.billed.text}, accepted {report.accepted.text}, not verifiable "
+          f"{report.unknown_value.text}; penalty ledger {report.penalty_total.text} (information: "
+          f"deducted once, at settlement); {paths['html']}")
     return report.exit_code
 
 
