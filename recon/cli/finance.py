@@ -159,7 +159,7 @@ def cmd_settle(args) -> int:
     cal = WorkCalendar(args.calendar or o.config.calendar_file)
     planned = planned_final(o.config, args.planned_final)
     as_of = args.date or today_shanghai()
-    with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:  # older: migrated
+    with current(o.db, o.config.lock_wait, say=say) as store:  # an older store is migrated
         result = settle(store, o.contract, o.config, cal, as_of, planned)  # exit 3: nothing written
     report = build_settlement(result, o.contract)
     paths = write_settlement(report, settlement_folder(o.out, report))

@@ -51,7 +51,7 @@ def make_payment(kind: str, paid_on: date, amount: str, note: str = "") -> Payme
         raise ValueError(f"amount: not an amount in yuan: {amount!r}") from None
     if not value.is_finite() or value <= 0:
         raise ValueError(f"amount: must be a positive amount in yuan, got {amount!r}")
-    if value != value.quantize(CENT) or value >= Decimal("1e15"):
+    if value >= Decimal("1e15") or value != value.quantize(CENT):
         raise ValueError(f"amount: at most two decimals (fen) and below 10^15: {amount!r}")
     return Payment(kind, paid_on, value.quantize(CENT), (note or "").strip())
 
