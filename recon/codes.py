@@ -205,6 +205,11 @@ LINE_STATUS = {
         "大写金额不符",
         "the written 大写 does not say the billed amount (第五十二条; 正 for 整 is accepted); on the "
         "totals row: its 大写 does not say the total"),
+    "unverified": Code(
+        "无法核实",
+        "no night of the line's days in the term was measured (not run, failed, still to come, "
+        "or no source measures the item's allocation): nothing of it could be verified; its "
+        "value is stated and the statement exits 1"),
     "missing_item": Code(
         "合同项目未计费", "per statement: a contracted item in force in the period that no line bills"),
 }
@@ -212,8 +217,13 @@ LINE_STATUS = {
 #: a night behind a statement line (the verification's 逐日依据 sheet)
 NIGHT_STATE = {
     "measured": Code("已计量", "the store measured the item's allocation that night"),
-    "unknown": Code("未知（未有效采集）",
-                    "no data for the item that night: valued apart, neither delivered nor not"),
+    "unknown": Code("采集失败",
+                    "the night ran and the item's source failed or its data was rejected: "
+                    "valued apart, neither delivered nor not"),
+    "not_run": Code("未运行",
+                    "no night is stored for that day (the job did not run): valued apart"),
+    "future": Code("未到",
+                   "the day is after the newest stored night (or still to come): valued apart"),
     "not_measured": Code("分配数量无计量",
                          "no source measures the item's allocation (the API sees only its use)"),
     "outside_term": Code("服务期外", "the night lies outside the contract's term"),

@@ -292,6 +292,20 @@ MIGRATIONS: list[str] = [
         recorded_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 11: the payments ledger (第七条第2款: 首款 50% within 20 working days of signing, 尾款 50%
+    # after the term and a passed annual assessment): what the agency paid and when; a change
+    # is a new revision, the latest revision of each kind counts
+    """
+    CREATE TABLE payments (
+        kind VARCHAR NOT NULL,            -- first | final
+        revision INTEGER NOT NULL,
+        paid_on DATE NOT NULL,
+        amount DECIMAL(18,2) NOT NULL,
+        note VARCHAR,
+        origin VARCHAR,                   -- 'cli'
+        recorded_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 #: the store's upkeep (Store.upkeep): a file whose free blocks are over this share of it,
@@ -1138,3 +1152,43 @@ def findings_between(store: Store, first: date, last: date, codes: tuple[str, ..
     """, [first, last, list(codes)])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+# -- the payments ledger: written and read by recon/ledgers/payments.py -----------------------
+PAYMENT_COLUMNS = ("kind", "revision", "paid_on", "amount", "note", "origin")
+
+
+def latest_payments(store: Store) -> list[dict]:
+    """Each payment's latest revision: the first payment, then the final one."""
+    cur = store.db.execute(
+        f"SELECT {', '.join(PAYMENT_COLUMNS)}, recorded_at FROM payments "
+        "QUALIFY revision = max(revision) OVER (PARTITION BY kind) "
+        "ORDER BY CASE kind WHEN 'first' THEN 1 ELSE 2 END")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def payment_history(store: Store, kind: str) -> list[dict]:
+    """Every revision of one payment, oldest first."""
+    cur = store.db.execute(
+        f"SELECT {', '.join(PAYMENT_COLUMNS)}, recorded_at FROM payments WHERE kind = ? "
+        "ORDER BY revision", [kind])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def save_payment_revision(store: Store, payment: dict) -> None:
+    """Append one revision of a payment (its ``revision`` says which)."""
+    with store.transaction() as db:
+        db.execute(f"INSERT INTO payments ({', '.join(PAYMENT_COLUMNS)}, recorded_at) "
+                   f"VALUES ({', '.join('?' * len(PAYMENT_COLUMNS))}, now())",
+                   [payment[c] for c in PAYMENT_COLUMNS])
+
+
+# -- the ledgers another step keeps (acceptance, annual assessment): read if they exist -------
+def table_exists(store: Store, table: str) -> bool:
+    """Does the store hold ``table``?  (A ledger whose migration this recon does not have
+    yet is "未记录", never an error.)"""
+    return bool(store.db.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+        [table]).fetchone()[0])

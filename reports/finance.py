@@ -22,13 +22,16 @@ from fractions import Fraction
 from pathlib import Path
 
 from recon import labels
-from recon.money import daxie
+from recon.money import daxie, fmt
 from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
 from reports.common import Money, env, to_json, visible, write_atomic
 
-#: a pending penalty (附件3 row 3 before the rectification deadline failed) is listed, not deducted
-PENALTY_STATUS = labels.PENALTY_DEDUCTION
+#: a penalty's status in the ledger shown beside a verification (information: deducted once,
+#: in the final settlement)
+PENALTY_STATUS = labels.PENALTY_STATUS
+#: the title of the penalty section of a verification: never a deduction from a statement
+PENALTY_SECTION = "违约金台账（仅供参考，于尾款结算时一次扣除）"
 #: per-day values are exact fractions; the evidence shows them to this many places
 DAY_PLACES = Decimal("0.000001")
 
@@ -112,15 +115,20 @@ class FinanceReport:
     statuses: list[str]
     lines: list[FinanceLine]
     missing_items: list[MissingItem]
+    #: the penalty ledger as concluded for the period's end: information, never deducted
+    #: here (第七条: deducted once, in the final settlement, ``recon finance settle``)
     penalties: list[PenaltyLine]
     billed: Money
     accepted: Money
+    #: the value of every night that could not be verified (not run, failed, still to come,
+    #: allocation not measured): what the verdict says could not be verified
     unknown_value: Money
     difference: Money
     price_difference: Money
+    #: the ledger's counted total (recon.store.penalty_total), information only
     penalty_total: Money
-    #: accepted less the penalties to withhold, shown as that subtraction, never netted silently
-    payable: Money
+    #: the billed amount of the lines with no measured night at all (status ``unverified``)
+    unverified_billed: Money
     counts: dict = field(default_factory=dict)
     #: the statement's 合计 row checked against its lines (empty: none, or it agrees)
     statement_notes: list[str] = field(default_factory=list)
@@ -145,25 +153,48 @@ def build_finance(v, contract) -> FinanceReport:
             r.unknown_days,
             [DayLine(d.day, d.state, labels.NIGHT_STATE[d.state], d.contracted, d.allocated,
                      _frac(d.share), _dec(d.accepted), _dec(d.unknown)) for d in r.days]))
-    penalties = v.penalties
-    penalty_total = v.penalty_total
-    accepted = v.total("accepted")
+    unverified = [ln for ln in lines if "unverified" in ln.statuses]
+    unverified_billed = sum((ln.billed_amount for ln in unverified), Decimal(0))
     exit_code = 0 if v.ok else 1
     return FinanceReport(
         v.statement.name, str(v.statement.path), v.statement.encoding, contract.number,
         contract.title, contract.agency, contract.provider, v.statement.period_start,
         v.statement.period_end, datetime.now(SHANGHAI).replace(microsecond=0), exit_code,
-        "账单各行核对无误" if exit_code == 0 else "账单有需要处理的问题",
-        v.statuses, lines,
-        [MissingItem(n, contract.items[n].short_name) for n in v.missing_items], penalties,
-        Money.of(v.total("billed")), Money.of(accepted), Money.of(v.total("unknown_value")),
-        Money.of(v.total("difference")), Money.of(v.total("price_difference")),
-        Money.of(penalty_total), Money.of(accepted - penalty_total),
+        verdict(v, lines, unverified, unverified_billed), v.statuses, lines,
+        [MissingItem(n, contract.items[n].short_name) for n in v.missing_items], v.penalties,
+        Money.of(v.total("billed")), Money.of(v.total("accepted")),
+        Money.of(v.total("unknown_value")), Money.of(v.total("difference")),
+        Money.of(v.total("price_difference")), Money.of(v.penalty_total),
+        Money.of(unverified_billed),
         counts={"lines": len(lines), "ok": sum(ln.statuses == ["ok"] for ln in lines),
                 "not_ok": sum(ln.statuses != ["ok"] for ln in lines),
+                "unverified": len(unverified),
                 **{code: sum(code in ln.statuses for ln in lines)
                    for code in labels.FINANCE_STATUS if code not in ("ok", "missing_item")}},
         statement_notes=v.total_notes)
+
+
+def verdict(v, lines: list[FinanceLine], unverified: list[FinanceLine],
+            unverified_billed: Decimal) -> str:
+    """The statement's verdict in one sentence: 核对无误 only when every line was checked
+    against measured nights and found right; what could not be verified is said with its
+    value (nothing verified is never 核对无误)."""
+    unknown = v.total("unknown_value")
+    problems = [ln for ln in lines if set(ln.statuses) - {"ok", "unverified"}]
+    parts = []
+    if problems or v.statuses:
+        parts.append("账单有需要处理的问题")
+    if unverified:
+        parts.append(f"{len(unverified)} 行无法核实（无一晚计量，账单金额 "
+                     f"{fmt(unverified_billed)} 元）")
+    if unknown:
+        parts.append(f"无法核实的价值合计 {fmt(unknown)} 元（无计量的夜晚，另列）")
+    if not parts:
+        return "账单各行核对无误"
+    if not (problems or v.statuses):
+        parts.insert(0, "已计量的夜晚核对无误" if not unverified else
+                     "账单无法核实" if len(unverified) == len(lines) else "账单有无法核实的行")
+    return "；".join(parts)
 
 
 def write_finance(report: FinanceReport, folder: Path) -> dict[str, Path]:
@@ -353,25 +384,22 @@ def write_xlsx(report: FinanceReport, target) -> None:
     row = len(info) + 3
     for c, head in enumerate(("项目", "金额（元）", "大写")):
         summary.write_string(row, c, head, f["head"])
-    pen_first = row + 10                        # where the penalty list starts (0-based)
-    pen_rows = (pen_first + 3, pen_first + 2 + len(report.penalties))  # as Excel numbers them
     figures = [
         ("账单金额合计（含税）", f"={totals['billed_amount']}", report.billed),
         ("应核准金额合计", f"={totals['accepted_amount']}", report.accepted),
-        ("无数据夜价值合计（另列，待核实）", f"={totals['unknown_value']}", report.unknown_value),
-        ("差额合计（账单 - 核准 - 无数据）", f"={totals[None]}", report.difference),
+        ("无法核实的价值合计（无计量的夜晚，另列）", f"={totals['unknown_value']}",
+         report.unknown_value),
+        ("差额合计（账单 - 核准 - 无法核实）", f"={totals[None]}", report.difference),
         ("其中单价差额", f"={totals['price_difference']}", report.price_difference),
-        ("违约金扣款（另列，见下表）",
-         f'=SUMIF(D{pen_rows[0]}:D{pen_rows[1]},"{PENALTY_STATUS["counted"]}",'
-         f'E{pen_rows[0]}:E{pen_rows[1]})' if report.penalties else "=0",
-         report.penalty_total),
-        ("核准金额减违约金", f"=B{row + 3}-B{row + 7}", report.payable),
     ]
     for i, (label, formula, money) in enumerate(figures, start=row + 1):
         summary.write_string(i, 0, label, f["bold"])
         summary.write_formula(i, 1, formula, f["money_b"], _num(money.amount))
         summary.write_string(i, 2, money.daxie, f["text"])
-    summary.write_string(pen_first, 0, "违约金（扣款，单独列示，不与账单金额相抵）", f["bold"])
+    # the penalty ledger: information, never a deduction from a statement (第七条: deducted
+    # once, in the final settlement, recon finance settle)
+    pen_first = row + len(figures) + 2            # where the penalty section starts (0-based)
+    summary.write_string(pen_first, 0, PENALTY_SECTION, f["bold"])
     for c, head in enumerate(("日期", "条款", "说明", "状态", "金额（元）", "大写")):
         summary.write_string(pen_first + 1, c, head, f["head"])
     for i, p in enumerate(report.penalties, start=pen_first + 2):
@@ -381,7 +409,16 @@ def write_xlsx(report: FinanceReport, target) -> None:
         summary.write_string(i, 3, PENALTY_STATUS[p.status], f["text"])
         summary.write_number(i, 4, _num(p.amount), f["money"])
         summary.write_string(i, 5, daxie(p.amount), f["text"])
+    end = pen_first + 2 + len(report.penalties)   # the row after the list (0-based)
     if not report.penalties:
-        summary.write_string(pen_first + 2, 0, "本期无", f["text"])
+        summary.write_string(end, 0, "截至本期末台账无违约金", f["text"])
+        end += 1
+    first_row, last_row = pen_first + 3, pen_first + 2 + len(report.penalties)  # Excel's numbers
+    summary.write_string(end, 3, "台账计入合计（仅供参考，不从本账单扣除）", f["bold"])
+    summary.write_formula(
+        end, 4, f'=SUMIF(D{first_row}:D{last_row},"{PENALTY_STATUS["counted"]}",'
+        f'E{first_row}:E{last_row})' if report.penalties else "=0", f["money_b"],
+        _num(report.penalty_total.amount))
+    summary.write_string(end, 5, report.penalty_total.daxie, f["text"])
     wb.close()
 

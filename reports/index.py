@@ -71,7 +71,8 @@ class FinanceRow:
     period: str | None = None
     billed: str | None = None
     accepted: str | None = None
-    payable: str | None = None
+    #: the value the statement's verification could not verify (no measured night)
+    unverified: str | None = None
     exit_code: int | None = None
     verdict: str | None = None
 
@@ -282,8 +283,8 @@ def _finance(out_dir: Path) -> list[FinanceRow]:
             data = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
             row.statement = str(data.get("statement") or row.statement)
             row.period = f"{data['period_start']} 至 {data['period_end']}"
-            row.billed, row.accepted, row.payable = (data[k]["text"] for k in
-                                                     ("billed", "accepted", "payable"))
+            row.billed, row.accepted, row.unverified = (data[k]["text"] for k in
+                                                        ("billed", "accepted", "unknown_value"))
             row.exit_code, row.verdict = data.get("exit_code"), data.get("exit_label")
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a page without a readable JSON is still linked

@@ -301,19 +301,29 @@ def test_a_period_across_a_supplementary_contract(store):
     assert r["accepted"]["amount"] == "410.67"
 
 
-def test_penalties_in_the_period_are_a_separate_deduction(store):
-    # S-1 is still open after its notice deadline 11-04 (requested 10-26: a notice after day 7, 11-02, counts):
-    # 88,398.00 / 12 x 20% = 1,473.30, dated 11-05
+def test_penalties_are_information_never_deducted_from_a_statement(store):
+    # issue 22.6: S-1 is still open after its notice deadline 11-04 (requested 10-26: a notice
+    # after day 7, 11-02, counts): 88,398.00 / 12 x 20% = 1,473.30, dated 11-05.  Each statement
+    # used to deduct it again (核准金额减违约金 -331.27 here); it is deducted once, at settlement
     _, r = verify(store, "pen", HEAD + "14,SSL VPN接入,2026-11-01,2026-11-10,49,940.80,1280.53\n")
     assert [(p["dated"], p["clause"], p["status"], p["amount"]) for p in r["penalties"]] \
         == [("2026-11-05", "附件3第4条", "counted", "1473.30")]
     assert r["penalty_total"]["daxie"] == "人民币壹仟肆佰柒拾叁元叁角整"
-    # never netted into the lines: billed and accepted stay; the deduction is its own figure
-    assert r["accepted"]["amount"] == "1142.03"
-    assert r["payable"]["amount"] == "-331.27"       # 1142.03 - 1473.30
-    # a period after the penalty's date shows none
-    _, r = verify(store, "nopen", _correct())
-    assert r["penalties"] == [] and r["payable"]["amount"] == "1265.09"
+    assert r["accepted"]["amount"] == "1142.03" and "payable" not in r
+    folder = folder_of(store / "pen.csv")
+    html = (folder / "verification.html").read_text("utf-8")
+    assert "违约金台账（仅供参考，于尾款结算时一次扣除）" in html
+    assert "核准金额减违约金" not in html and "-331.27" not in html
+    book = openpyxl.load_workbook(folder / "verification.xlsx")
+    texts = [c.value for row in book["汇总"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert "违约金台账（仅供参考，于尾款结算时一次扣除）" in texts
+    assert not any("核准金额减违约金" in t or "违约金扣款" in t for t in texts)
+    # the verdict and the exit code depend on the lines alone: a correct statement for
+    # 11-06..11-10, with the penalty in the ledger as of 11-10, is 核对无误 and exits 0
+    code, r = verify(store, "nopen", _correct())
+    assert [p["amount"] for p in r["penalties"]] == ["1473.30"]
+    assert code == 0 and r["exit_label"] == "账单各行核对无误"
+    assert r["accepted"]["amount"] == "1265.09" and "payable" not in r
 
 
 def test_gbk_bom_csv_and_xlsx_statements_read_the_same(store):
@@ -400,8 +410,10 @@ def test_the_workbook_has_chinese_headers_frozen_rows_and_totals_as_formulas(sto
     formula, value, daxie = figures["应核准金额合计"]
     assert formula.startswith("=明细!") and round(Decimal(str(value)), 2) == Decimal("1364.63")
     assert daxie == "人民币壹仟叁佰陆拾肆元陆角叁分"
-    formula, value, _ = figures["违约金扣款（另列，见下表）"]
-    # only counted penalties are deducted: pending ones (附件3 row 3 before rectification) are listed
+    # the penalty ledger is information (deducted once, at settlement): its counted total
+    # is a SUMIF over the listed penalties, in column E beside its label
+    (formula, value), = [(s.cell(row, 5).value, sv.cell(row, 5).value) for row in range(1, 40)
+                         if s.cell(row, 4).value == "台账计入合计（仅供参考，不从本账单扣除）"]
     assert formula.startswith("=SUMIF(D") and '"计入"' in formula
     assert round(Decimal(str(value)), 2) == Decimal("1473.30")
     # the evidence: one row per line and night (10 + 5 + 5)
@@ -439,10 +451,11 @@ def test_an_item_no_source_measures_is_valued_apart_not_counted(store):
         str(store / "items.csv"), str(store / "items-none.csv")), "utf-8")
     path = store / "none.csv"
     path.write_text(HEAD + CORRECT[32], encoding="utf-8")
-    main(["--config", str(cfg), "finance", "verify", str(path)])
+    code = main(["--config", str(cfg), "finance", "verify", str(path)])
     r = json.loads((folder_of(path) / "verification.json").read_text("utf-8"))
     (vas,) = line(r, 32)
-    assert vas["statuses"] == ["ok"]
+    # nothing measured is nothing verified (issue 22.7): unverified, exit 1
+    assert vas["statuses"] == ["unverified"] and code == 1
     assert (vas["accepted_amount"], vas["unknown_value"], vas["difference"]) == \
         ("0.00", "117.60", "0.00")
     assert len(vas["unknown_days"]) == 5 and {d["state"] for d in vas["days"]} == {"not_measured"}
@@ -455,8 +468,9 @@ def test_days_outside_the_term_have_no_contracted_quantity(store):
     _, r = verify(store, "preterm", HEAD + "17,主机杀毒服务,2026-07-01,2026-07-31,74,173.40,1069.30\n")
     (av,) = line(r, 17)
     # its own status, not "quantity over contract": inside the term 74 is the contract's 74
-    assert av["statuses"] == ["outside_term"] and av["contracted_qty"] == "52.516129"
-    assert av["status_labels"] == ["计费期间超出服务期"]
+    # and no night of its 22 days in the term was run: nothing of it could be verified
+    assert av["statuses"] == ["outside_term", "unverified"] and av["contracted_qty"] == "52.516129"
+    assert av["status_labels"] == ["计费期间超出服务期", "无法核实"]
     assert "9 天在服务期" in " ".join(av["notes"])
     # no night of July was run: the 22 in-term days are unknown (valued apart), none accepted:
     # 173.40 x 74 x 22 / 372 = 758.8580.. -> 758.86; difference 1069.30 - 758.86 = 310.44
@@ -515,7 +529,7 @@ def test_an_unlimited_quota_delivers_the_contract_and_a_use_only_item_is_valued_
     lb, snat = line(r, 11)[0], line(r, 30)[0]
     assert lb["statuses"] == ["ok"] and lb["days"][0]["state"] == "measured"
     assert (lb["accepted_amount"], lb["unknown_value"]) == ("17.92", "0.00")
-    assert snat["statuses"] == ["ok"] and snat["days"][0]["state"] == "not_measured"
+    assert snat["statuses"] == ["unverified"] and snat["days"][0]["state"] == "not_measured"
     assert (snat["accepted_amount"], snat["unknown_value"], snat["difference"]) == \
         ("0.00", "7.32", "0.00")
 
@@ -630,3 +644,45 @@ def test_a_statement_above_the_size_limit_is_refused_before_reading(store, capsy
     assert main(["--config", str(store / "recon.toml"), "finance", "verify", str(path)]) == 3
     assert "larger than" in capsys.readouterr().err
     assert folder_of(path) is None
+
+
+# -- issue 22.7: nothing verified is not 核对无误 ---------------------------------------------
+OCTOBER = {12: "12,远程接入服务,2026-10-01,2026-10-31,10,1344.00,1120.00\n",
+           14: "14,SSL VPN接入,2026-10-01,2026-10-31,49,940.80,3841.60\n",
+           16: "16,WAF,2026-10-01,2026-10-31,25,302.40,630.00\n",
+           17: "17,主机杀毒服务,2026-10-01,2026-10-31,74,173.40,1069.30\n",
+           32: "32,增值服务,2026-10-01,2026-10-31,7,1209.60,705.60\n"}
+
+
+def test_a_period_with_no_measured_night_is_unverified_and_exits_1(store):
+    # October: no night ran (the store holds 11-01..11-10).  Every line's arithmetic holds
+    # (a whole month is 1/12), and it used to say 5 lines 正确, accepted 0.00, exit 0
+    code, r = verify(store, "october", HEAD + "".join(OCTOBER[n] for n in ITEMS))
+    assert code == 1
+    assert [ln["statuses"] for ln in r["lines"]] == [["unverified"]] * 5
+    assert r["counts"]["ok"] == 0 and r["counts"]["unverified"] == 5
+    assert r["accepted"]["amount"] == "0.00"
+    # 1120.00 + 3841.60 + 630.00 + 1069.30 + 705.60: every fen of it could not be verified
+    assert r["unverified_billed"]["amount"] == r["unknown_value"]["amount"] == "7366.50"
+    assert "核对无误" not in r["exit_label"] and "7,366.50" in r["exit_label"]
+    assert all(d["state"] == "not_run" and d["state_label"] == "未运行"
+               for ln in r["lines"] for d in ln["days"])
+    html = (folder_of(store / "october.csv") / "verification.html").read_text("utf-8")
+    assert "无法核实" in html and "核对无误" not in html
+
+
+def test_nights_not_run_failed_and_still_to_come_are_three_words(store):
+    # item 14 over 10-31..11-12: 10-31 never ran, 11-05 ran with its export rejected, 11-11
+    # and 11-12 come after the newest stored night (11-10); the line has measured nights, so
+    # it is checked (billed_over_delivered: 45 on 11-03) and the rest is valued apart
+    _, r = verify(store, "three", HEAD + "14,SSL VPN接入,2026-10-31,2026-11-12,49,940.80,"
+                  "1665.63\n")
+    (vpn,) = line(r, 14)
+    states = {d["day"]: (d["state"], d["state_label"]) for d in vpn["days"]}
+    assert states["2026-10-31"] == ("not_run", "未运行")
+    assert states["2026-11-05"] == ("unknown", "采集失败")
+    assert states["2026-11-11"] == states["2026-11-12"] == ("future", "未到")
+    assert states["2026-11-04"] == ("measured", "已计量")
+    assert "unverified" not in vpn["statuses"]
+    assert "采集失败 1 晚、未运行 1 晚、未到 2 晚" in " ".join(vpn["notes"])
+    assert vpn["unknown_days"] == ["2026-10-31", "2026-11-05", "2026-11-11", "2026-11-12"]

@@ -1,4 +1,4 @@
-"""`recon finance schedule|verify`: what finance needs before each payment."""
+"""`recon finance schedule|verify|payment|settle`: what finance needs before each payment."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -8,13 +8,19 @@ from connectors.mapping import load_mapping
 from recon import conclude
 from recon.calendar import CalendarError, WorkCalendar
 from recon.errors import ConfigError, InputError
-from recon.cli.common import add_db, date_arg, open_args
-from recon.finance.schedule import schedule, schedule_text
+from recon.cli.common import add_db, date_arg, open_args, out, say
+from recon.finance.schedule import payment_timing, schedule, schedule_text
+from recon.finance.settlement import settle
 from recon.finance.statements import read_statement
 from recon.finance.verify import content_digest, output_folder, verify
-from recon.store import current
+from recon.ledgers import payments
+from recon.money import fmt
+from recon.nightly import today_shanghai
+from recon.store import Store, current
 from reports.finance import build_finance, write_finance
 from reports.index import refresh_after_run
+from reports.settlement import build_settlement, output_folder as settlement_folder, \
+    write_settlement
 
 
 def planned_final(config, flag: date | None) -> date | None:
@@ -93,8 +99,76 @@ def cmd_verify(args) -> int:
     print(f"{statement.name}: {report.counts['lines']} lines, {report.counts['not_ok']} not ok"
           + (f", {len(report.missing_items)} contracted items not billed"
              if report.missing_items else "")
-          + f"; billed {report.billed.text}, accepted {report.accepted.text}, unknown "
-          f"{report.unknown_value.text}, penalties {report.penalty_total.text}; {paths['html']}")
+          + (f", {report.counts['unverified']} unverified" if report.counts["unverified"] else "")
+          + f"; billed {report.billed.text}, accepted {report.accepted.text}, not verifiable "
+          f"{report.unknown_value.text}; penalty ledger {report.penalty_total.text} (information: "
+          f"deducted once, at settlement); {paths['html']}")
+    return report.exit_code
+
+
+def cmd_payment_add(args) -> int:
+    o = open_args(args)
+    try:
+        p = payments.make_payment(args.kind, args.date, args.amount, args.note or "")
+    except ValueError as exc:
+        field, _, why = str(exc).partition(": ")
+        raise InputError(None, why, column=f"--{field}") from None
+    contract = o.contract
+    if p.paid_on < contract.start:
+        raise InputError(None, f"{p.paid_on} is before the contract was signed "
+                         f"({contract.start})", column="--date")
+    if p.kind == "final" and p.paid_on <= contract.end:
+        raise InputError(None, f"{p.paid_on}: the final payment falls due after the term's last "
+                         f"day {contract.end} and a passed annual assessment (第七条第2款)",
+                         column="--date")
+    cal = WorkCalendar(args.calendar or o.config.calendar_file)
+    with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
+        saved = payments.save(store, p)
+    due = schedule(contract, cal)[0 if p.kind == "first" else 1].amount
+    timing = payment_timing(contract, cal, p.kind, p.paid_on)
+    out(f"{p.label}: {'recorded (revision ' + str(saved.revision) + ')' if saved else 'unchanged'};"
+        f" {fmt(p.amount)} 元; {timing.label}: {timing.text}")
+    if p.kind == "first" and p.amount != due:
+        out(f"  第七条第2款: 首款为 {fmt(due)} 元，记录的是 {fmt(p.amount)} 元")
+    return 0
+
+
+def cmd_payment_list(args) -> int:
+    o = open_args(args)
+    cal = WorkCalendar(args.calendar or o.config.calendar_file)
+    with current(o.db, o.config.lock_wait, say=say) as store:
+        paid = payments.latest(store)
+        history = {k: payments.history(store, k) for k in paid} if args.history else {}
+    plan = schedule(o.contract, cal)
+    for n, kind in enumerate(payments.KINDS):
+        p = paid.get(kind)
+        if p is None:
+            out(f"{payments.KINDS[kind]}: {fmt(plan[n].amount)} 元，未记录")
+            continue
+        timing = payment_timing(o.contract, cal, kind, p.paid_on)
+        out(f"{p.label}: {fmt(p.amount)} 元, {p.paid_on}; {timing.label}: {timing.text}"
+            + (f"; {p.note}" if p.note else ""))
+        for rev in history.get(kind, []):
+            out(f"    rev {rev.revision}: {rev.paid_on} {fmt(rev.amount)} 元 (recorded "
+                f"{rev.recorded_at:%Y-%m-%d %H:%M})")
+    return 0
+
+
+def cmd_settle(args) -> int:
+    o = open_args(args)
+    cal = WorkCalendar(args.calendar or o.config.calendar_file)
+    planned = planned_final(o.config, args.planned_final)
+    as_of = args.date or today_shanghai()
+    with current(o.db, o.config.lock_wait, say=say) as store:  # an older store is migrated
+        result = settle(store, o.contract, o.config, cal, as_of, planned)  # exit 3: nothing written
+    report = build_settlement(result, o.contract)
+    paths = write_settlement(report, settlement_folder(o.out, report))
+    out(f"尾款结算（{report.kind_label}）: 尾款 {report.final_amount.text} 元, 违约金 "
+        f"{report.deduction.text} 元 (计入 {report.penalty_total.text}"
+        + (f", 超出上限 {report.excess.text} 不扣" if report.excess.amount else "")
+        + (f", 待定 {len(report.pending)} 项不扣" if report.pending else "")
+        + f"), 净额 {report.net.text} 元 ({report.net.daxie}); {report.gate_label}; 开票截止 "
+        f"{report.invoice_by or '未定'}; {paths['html']}")
     return report.exit_code
 
 
@@ -131,3 +205,56 @@ def register(sub) -> None:
     ver.add_argument("file", help="the statement file")
     add_db(ver, out=True)
     ver.set_defaults(func=cmd_verify)
+
+    pay = fsub.add_parser(
+        "payment", help="the payments ledger of 第七条 (首款, 尾款)",
+        description="What the agency paid the provider and when: 第七条第2款's two payments, "
+        "首款 (first, 50%% within 20 working days of signing) and 尾款 (final, 50%% after the "
+        "term and a passed annual assessment). A change is a new revision.")
+    psub = pay.add_subparsers(dest="payment_command", required=True, metavar="ACTION")
+    add = psub.add_parser(
+        "add", help="record a payment (a change is a new revision)",
+        description="Record the first or the final payment with the day it was paid and the "
+        "amount. The first is said to be on time or late against its last day (the 20th "
+        "working day after signing, on China's working days); a final payment inside the "
+        "term, an amount that is not yuan to the fen or not positive is refused (exit 3).")
+    add.add_argument("--kind", required=True, choices=tuple(payments.KINDS),
+                     help="first (首款) or final (尾款)")
+    add.add_argument("--date", required=True, type=date_arg, metavar="YYYY-MM-DD",
+                     help="the day it was paid")
+    add.add_argument("--amount", required=True, help="the amount paid, yuan (1459779.00)")
+    add.add_argument("--note", help="free text (the bank reference)")
+    add.add_argument("--calendar", type=Path, help="working-day file for years "
+                     "chinese-calendar lacks (default: [calendar] file)")
+    add_db(add)
+    add.set_defaults(func=cmd_payment_add)
+    pls = psub.add_parser("list", help="the payments recorded, on time or late",
+                          description="Each payment of 第七条 with its amount, day and whether "
+                          "it kept to the contract; the ones not recorded yet.")
+    pls.add_argument("--history", action="store_true", help="show each payment's revisions")
+    pls.add_argument("--calendar", type=Path, help="working-day file for years "
+                     "chinese-calendar lacks (default: [calendar] file)")
+    add_db(pls)
+    pls.set_defaults(func=cmd_payment_list)
+
+    st = fsub.add_parser(
+        "settle", help="the final payment as finance books it, penalties deducted once",
+        description="The final payment of 第七条 (50%% of the contract total) with the counted "
+        "penalties of the ledger (as concluded for the newest night) as one deduction line "
+        "with their clauses, capped at 第十二条第3款's 10%% of the contract total (the excess "
+        "stated, not deducted), pending penalties listed and not deducted, the net with 大写, "
+        "the gate (annual assessment and acceptance passed: 未核实 until recorded) and the "
+        "invoice deadline (5 working days before the planned payment date). Before the term "
+        "ends it is a forecast (预估) listing what is open. Writes OUT/settlement/<date>/"
+        "settlement.xlsx, .html and .json. Exit 0 when the term is over and the gate passed, "
+        "1 otherwise (a forecast, a gate not verified), 3 when the planned date needs a year "
+        "the calendar lacks or is not a working day after the term (nothing written).")
+    st.add_argument("--date", type=date_arg, metavar="YYYY-MM-DD",
+                    help="the day of the settlement (default: today, Asia/Shanghai)")
+    st.add_argument("--planned-final", type=date_arg, metavar="YYYY-MM-DD",
+                    help="the day the agency plans to pay the final 50%% (default: "
+                    "[payments] final_planned)")
+    st.add_argument("--calendar", type=Path, help="working-day file for years "
+                    "chinese-calendar lacks (default: [calendar] file)")
+    add_db(st, out=True)
+    st.set_defaults(func=cmd_settle)

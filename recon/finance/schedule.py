@@ -101,6 +101,48 @@ def schedule(contract, cal: WorkCalendar, planned_final: date | None = None) -> 
     return out
 
 
+#: whether a recorded payment kept to 第七条第2款
+TIMING = {"on_time": "按期", "late": "逾期", "early": "早于合同约定", "unknown": "无法判定"}
+
+
+@dataclass
+class Timing:
+    state: str               # on_time | late | early | unknown (TIMING)
+    text: str                # the sentence a reader checks: the rule, the day, the source
+
+    @property
+    def label(self) -> str:
+        return TIMING[self.state]
+
+
+def payment_timing(contract, cal: WorkCalendar, kind: str, paid_on: date) -> Timing:
+    """The first payment against its last day (the 20th working day after signing); the
+    final one against the term's end (it falls due only after the term and a passed annual
+    assessment, so a day inside the term is early).  A year the calendar lacks: unknown,
+    with the calendar's message."""
+    try:
+        if kind == "first":
+            due = first_payment_due(contract, cal)
+            rule = (f"最迟付款日 {due}（签署日 {contract.start} 后第 {FIRST_WITHIN_WORKDAYS} 个"
+                    f"工作日，{cal.source_of(due.year)}；第七条第2款）")
+            if paid_on <= due:
+                return Timing("on_time", f"{paid_on} 支付，按期：{rule}")
+            late = 0
+            day = due
+            while day < paid_on:
+                day = cal.add_workdays(day, 1)
+                late += 1
+            return Timing("late", f"{paid_on} 支付，逾期 {late} 个工作日：{rule}")
+        if paid_on <= contract.end:
+            return Timing("early", f"{paid_on} 支付，早于合同期满（{contract.end}）：尾款于合同期满"
+                          f"且乙方年度考核合格后支付（第七条第2款）")
+        earliest = _next_workday(contract.end, cal)
+        return Timing("on_time", f"{paid_on} 支付，在合同期满之后（最早付款日 {earliest}，"
+                      f"{cal.source_of(earliest.year)}；第七条第2款）")
+    except CalendarError as exc:
+        return Timing("unknown", f"{paid_on} 支付；是否按期无法判定：{exc}")
+
+
 def _next_workday(day: date, cal: WorkCalendar) -> date:
     return cal.add_workdays(day, 1)
 

@@ -30,14 +30,26 @@ in :data:`recon.labels.FINANCE_STATUS`): ``ok``, ``price_mismatch``,
 ``quantity_over_contract``, ``billed_over_delivered``, ``arithmetic_error``,
 ``unknown_item``, ``daxie_mismatch``, ``outside_term`` (the line bills days outside the
 service term: nothing is contracted on them, and the quantity is judged against the
-contract over the line's days inside the term only); per statement ``missing_item``.
+contract over the line's days inside the term only), ``unverified`` (no night of the
+line's days in the term was measured: nothing of it could be verified, and "nothing
+found" is never "核对无误"); per statement ``missing_item``.
+
+A night behind a line is ``measured``, or it says why it is not: ``unknown`` (采集失败:
+the night ran, the item's source failed or was rejected), ``not_run`` (未运行: no night
+stored for the day), ``future`` (未到: after the newest stored night, or still to come),
+``not_measured`` (no source measures the item's allocation), ``outside_term``.
+
+Penalties are not a verification's business: they are deducted once, in the final
+settlement (第七条, ``recon finance settle``).  A verification shows the penalty ledger
+as concluded for the period's end as information, and its verdict and exit code depend
+on the statement's lines alone.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -47,9 +59,13 @@ from recon.contract import day_share
 from recon.penalties import PenaltyLine
 from recon.finance.statements import Statement, StatementLine
 from recon.money import cents, daxie, daxie_matches
+from recon.progress import SHANGHAI
 
 LINE_STATUSES = ("ok", "outside_term", "price_mismatch", "quantity_over_contract",
-                 "billed_over_delivered", "arithmetic_error", "unknown_item", "daxie_mismatch")
+                 "billed_over_delivered", "arithmetic_error", "unknown_item", "daxie_mismatch",
+                 "unverified")
+#: the nights a line's value could not be verified on (valued apart, recon.codes.NIGHT_STATE)
+UNVERIFIED_STATES = ("unknown", "not_run", "future", "not_measured")
 #: quantities shown day-weighted are exact fractions; written to this many places
 QTY_PLACES = Decimal("0.000001")
 
@@ -72,7 +88,7 @@ class Day:
     share: Fraction
     contracted: Decimal
     allocated: Decimal | None
-    state: str                 # measured | unknown | not_measured | outside_term
+    state: str                 # measured | unknown | not_run | future | not_measured | outside_term
     accepted: Fraction         # value accepted that night (measured nights)
     unknown: Fraction          # value at stake that night (unknown / not measured nights)
 
@@ -99,7 +115,7 @@ class LineResult:
 
     @property
     def unknown_days(self) -> list[date]:
-        return [d.day for d in self.days if d.state in ("unknown", "not_measured")]
+        return [d.day for d in self.days if d.state in UNVERIFIED_STATES]
 
     @property
     def ok(self) -> bool:
@@ -111,7 +127,9 @@ class Verification:
     statement: Statement
     lines: list[LineResult]
     missing_items: list[int]
-    penalties: list[PenaltyLine]  # the ledger concluded for the period's end, dated in it
+    #: the penalty ledger as concluded for the period's end: information only, deducted
+    #: once in the final settlement (recon.finance.settlement), never from a statement
+    penalties: list[PenaltyLine]
     penalty_total: Decimal        # their counted total, as the store sums it
     #: the statement's own 合计 row against its lines: arithmetic_error, daxie_mismatch
     total_statuses: list[str] = field(default_factory=list)
@@ -138,19 +156,46 @@ def nights(store, item_no: int, start: date, end: date) -> dict[date, dict]:
     return {row["snapshot_date"]: row for row in (dict(zip(names, r)) for r in cur.fetchall())}
 
 
-def delivered_on(night: dict | None, contracted: Decimal, source: str
-                 ) -> tuple[str, Decimal | None]:
+@dataclass(frozen=True)
+class Nights:
+    """Which days the store has a night for, and the newest: what tells a night that never
+    ran from one still to come."""
+    ran: frozenset
+    newest: date | None
+    today: date
+
+    def missing(self, day: date) -> str:
+        """Why a day has no stored row: ``future`` (after the newest night, or after today)
+        or ``not_run``; a day whose night ran without a row for the item is ``unknown``."""
+        if day in self.ran:
+            return "unknown"
+        if day > self.today or (self.newest is not None and day > self.newest):
+            return "future"
+        return "not_run"
+
+
+def stored_nights(store, today: date | None = None) -> Nights:
+    dates = store.snapshot_dates()
+    return Nights(frozenset(dates), dates[-1] if dates else None,
+                  today or datetime.now(SHANGHAI).date())
+
+
+def delivered_on(night: dict | None, contracted: Decimal, source: str,
+                 missing: str = "unknown") -> tuple[str, Decimal | None]:
     """(state, allocated) of one night: what the store lets finance count as delivered.
 
     ``measured`` with the allocated quantity; an allocation of basis
     ``unlimited`` (a -1 quota) delivers the whole contracted quantity.
-    ``unknown``: no row, or the night's pull failed or was rejected.
+    ``unknown`` (采集失败): the night's pull failed or was rejected.  No row at all:
+    ``missing`` (:meth:`Nights.missing`: ``not_run`` or ``future``).
     ``not_measured``: no source measures the item, or its source sees only
     use (no allocation figure): nothing can be said about delivery.
     """
     if source == "none" or (night and night["status"] == "not_measured"):
         return "not_measured", None
-    if night is None or night["status"] == "unknown":
+    if night is None:
+        return missing, None
+    if night["status"] == "unknown":
         return "unknown", None
     if night["allocated"] is not None:
         return "measured", night["allocated"]
@@ -159,10 +204,11 @@ def delivered_on(night: dict | None, contracted: Decimal, source: str
     return "not_measured", None
 
 
-def penalties_in_period(store, contract, config, start: date, end: date) -> list:
-    """The penalty ledger's penalties (recon.penalties: scaling, service levels, the
-    monthly rule) dated inside [start, end]; finance shows them, it never prices them."""
-    return [p for p in conclude.ledger(store, end) if start <= p.dated <= end]
+def ledger_for_information(store, end: date) -> list:
+    """The penalty ledger (recon.penalties: scaling, service levels, the monthly rule) as
+    concluded for ``end``: shown beside a verification, deducted only in the final
+    settlement (第七条; recon.finance.settlement)."""
+    return conclude.ledger(store, end)
 
 
 # -- the rules ----------------------------------------------------------------------
@@ -187,12 +233,13 @@ def billed_of(line: StatementLine) -> Decimal:
 
 
 def check_line(line: StatementLine, contract, store, mapping, months: int,
-               earlier: dict | None = None) -> LineResult:
+               earlier: dict | None = None, ran: Nights | None = None) -> LineResult:
     """One line's statuses and amounts.  ``earlier`` holds, per (item, day), the quantity
     the statement's earlier lines billed and the delivered quantity they were accepted
     for: an item billed on two lines (split by resource, or twice by mistake) shares one
     contracted and one delivered quantity, so nothing is accepted twice.  Updated here."""
     earlier = {} if earlier is None else earlier
+    ran = ran or stored_nights(store)
     statuses, notes = [], []
     item_no = resolve_item(line, contract, mapping)
     item = contract.items.get(item_no) if item_no is not None else None
@@ -244,7 +291,7 @@ def check_line(line: StatementLine, contract, store, mapping, months: int,
         shared = shared or billed_before > 0
         room = max(Fraction(c) - billed_before, Fraction(0))   # contract left for this line
         contracted_w += room * s
-        state, allocated = delivered_on(stored.get(d), c, item.source) \
+        state, allocated = delivered_on(stored.get(d), c, item.source, ran.missing(d)) \
             if contract.in_term(d) else ("outside_term", None)
         billable = min(q, room)
         if state != "measured":
@@ -291,12 +338,19 @@ def check_line(line: StatementLine, contract, store, mapping, months: int,
             notes.append(f"已计量的 {sum(d.state == 'measured' for d in days)} 晚平均交付 "
                          f"{labels.qty(qty(delivered_avg))}，少于账单数量 "
                          f"{labels.qty(line.quantity)}（不超过合同数量）")
-    unknown = [d for d in days if d.state in ("unknown", "not_measured")]
+    unknown = [d for d in days if d.state in UNVERIFIED_STATES]
     if unknown:
-        kind = "本项分配数量无计量（无数据源，或接口只见使用量），须人工核对" if all(d.state == "not_measured" for d in unknown) \
-            else "当晚未能有效采集"
+        if all(d.state == "not_measured" for d in unknown):
+            kind = "本项分配数量无计量（无数据源，或接口只见使用量），须人工核对"
+        else:
+            kind = "、".join(f"{labels.NIGHT_STATE[s]} {n} 晚" for s in UNVERIFIED_STATES
+                            if (n := sum(d.state == s for d in unknown)))
         notes.append(f"{len(unknown)} 晚无数据（{kind}），价值 {unknown_value} 元另列，"
                      f"既不计为已交付也不计为未交付")
+    if in_term_share and not measured_share:
+        statuses.append("unverified")
+        notes.insert(0, f"计费期间服务期内的 {sum(d.state != 'outside_term' for d in days)} 晚"
+                        f"均无计量，本行无法核实（价值 {unknown_value} 元）")
     statuses = [s for s in LINE_STATUSES if s in statuses] or ["ok"]
     return LineResult(line, item.item_no, item.short_name, item.unit, item.unit_price, share,
                       billed, expected, qty(contracted_avg),
@@ -305,18 +359,19 @@ def check_line(line: StatementLine, contract, store, mapping, months: int,
                       price_difference, statuses, notes, days)
 
 
-def verify(statement: Statement, contract, store, mapping, config) -> Verification:
+def verify(statement: Statement, contract, store, mapping, config,
+           today: date | None = None) -> Verification:
     earlier: dict = {}
-    lines = [check_line(ln, contract, store, mapping, contract.months, earlier)
+    ran = stored_nights(store, today)
+    lines = [check_line(ln, contract, store, mapping, contract.months, earlier, ran)
              for ln in statement.lines]
     billed_items = {ln.item_no for ln in lines if ln.item_no is not None}
     start, end = statement.period_start, statement.period_end
     missing = [no for no in contract.items if no not in billed_items and any(
         contract.in_term(d) and contract.quantity_on(no, d) > 0 for d in _days(start, end))]
     statuses, notes = check_total_row(statement)
-    return Verification(statement, lines, missing,
-                        penalties_in_period(store, contract, config, start, end),
-                        stored.penalty_total(store, end, dated_from=start), statuses, notes)
+    return Verification(statement, lines, missing, ledger_for_information(store, end),
+                        stored.penalty_total(store, end), statuses, notes)
 
 
 def check_total_row(statement: Statement) -> tuple[list[str], list[str]]:
