@@ -24,7 +24,9 @@ from markupsafe import Markup, escape
 
 from recon import conclude, labels, penalties, store as stored
 from recon.contract import load_contract
+from recon.ledgers import acceptance as acceptance_ledger
 from recon.ledgers import notices as notice_ledger
+from recon.ledgers.acceptance import Rework
 from recon.ledgers.notices import NoticeState
 from recon.money import cents
 from recon.penalties import PenaltyLine
@@ -139,9 +141,13 @@ class IndexReport:
     finance: list[FinanceRow] = field(default_factory=list)
     #: the written notices still open on the latest night (left out while there are none)
     notices: list[NoticeState] = field(default_factory=list)
+    #: failed acceptances awaiting rework on the latest night (第六条), left out while none
+    rework: list[Rework] = field(default_factory=list)
+    #: acceptance packs found under OUT/acceptance/ (left out while none)
+    acceptance: list[dict] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return to_json(self, omit_empty=("notices",))
+        return to_json(self, omit_empty=("notices", "rework", "acceptance"))
 
 
 # -- building the context from the store ----------------------------------------------
@@ -171,7 +177,24 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
                        datetime.now(SHANGHAI).replace(microsecond=0), nights,
                        _monthly(out_dir), _ratios(store, contract, dates), severities,
                        _source_gaps(store), points, lines, total, cap, _finance(out_dir),
-                       notice_ledger.open_on(store, dates[-1]) if dates else [])
+                       notice_ledger.open_on(store, dates[-1]) if dates else [],
+                       acceptance_ledger.open_rework(store, dates[-1]) if dates else [],
+                       _acceptance(out_dir))
+
+
+def _acceptance(out_dir: Path) -> list[dict]:
+    """The acceptance packs and annual assessment found under OUT (links relative to it)."""
+    out = []
+    for page in sorted(Path(out_dir).glob("acceptance/*/acceptance.html")):
+        period = page.parent.name
+        zipped = page.parent.parent / f"acceptance-{period}.zip"
+        out.append({"period": period, "report": f"acceptance/{period}/acceptance.html",
+                    "bundle": f"acceptance/{zipped.name}" if zipped.is_file() else None,
+                    "label": {"mid": "中期验收", "final": "最终验收"}.get(period, period)})
+    if (Path(out_dir) / "annual" / "annual.html").is_file():
+        out.append({"period": "annual", "report": "annual/annual.html", "bundle": None,
+                    "label": "年度考核"})
+    return out
 
 
 def _ratios(store, contract, dates: list[date]) -> list[RatioSeries]:
