@@ -132,9 +132,22 @@ class AcceptanceReport:
     rules_file: str
     notes: list[str] = field(default_factory=list)
     rework: list[dict] = field(default_factory=list)
+    #: the gaps as runs of nights (2026-07-13 至 2026-10-31), as the page lists them
+    gap_runs: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return to_json(self, omit_empty=("rework",))
+
+
+def runs_of(days: list[date]) -> list[str]:
+    """Consecutive nights written as one run: ["2026-07-13 至 2026-10-31", "2026-11-06"]."""
+    out: list[list[date]] = []
+    for d in days:
+        if out and (d - out[-1][1]).days == 1:
+            out[-1][1] = d
+        else:
+            out.append([d, d])
+    return [f"{a} 至 {b}" if a != b else f"{a}" for a, b in out]
 
 
 def _unknown_by_item(rows: list[dict]) -> dict[int, list[date]]:
@@ -246,7 +259,8 @@ def build_acceptance(store, contract, config, span: ledger.Span) -> AcceptanceRe
          for r in history],
         rec.label, rec.code, rec.against, rec.open, rec.support, rules.path.name, notes,
         [{"deadline": w.deadline, "text": w.text}
-         for w in ledger.open_rework(store, as_of or span.last) if w.period == span.name])
+         for w in ledger.open_rework(store, as_of or span.last) if w.period == span.name],
+        runs_of(wf.coverage.gaps))
 
 
 # -- writing ---------------------------------------------------------------------------------
