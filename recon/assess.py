@@ -23,7 +23,10 @@ from functools import cached_property
 
 from recon.errors import ConfigError
 from recon.ledgers import incidents, scaling
-from recon.rules import Rules
+from recon.rules import TABLES, Rules
+
+#: the [annual] keys of assessment.toml, each with its clause
+TABLES_ANNUAL = TABLES["annual"]
 
 # -- months ---------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -433,3 +436,115 @@ def history(store, contract, config, rules: Rules, last_month: str) -> list[Asse
         a.failed_in_a_row = run
         out.append(a)
     return out
+
+
+# -- the year (年度考核, 第七条2) -------------------------------------------------------------
+#: the annual criteria: the contract defines none (第七条2 only says 年度考核合格), so each is
+#: the agency's rule ([annual] in assessment.toml), citing what it rests on
+ANNUAL_NAMES = {
+    "no_month_failed_after_deadline": "无月度考核在整改期限后仍不合格",
+    "no_termination_condition": "未出现第十二条的解除合同情形",
+    "acceptance_passed": "最终验收合格",
+}
+
+
+@dataclass
+class AnnualCriterion:
+    code: str
+    name: str
+    clause: str
+    agency_rule: bool            # the agency's rule, not the contract's
+    applied: bool                # false: switched off in [annual]
+    passed: bool | None
+    reason: str
+
+
+@dataclass
+class Annual:
+    """The annual assessment: a verdict only once the term is over (the store holds the
+    term's last night); before, what is still open, never a guess."""
+
+    computable: bool
+    passed: bool | None
+    criteria: list[AnnualCriterion]
+    open: list[str]
+
+
+def annual(contract, rules: Rules, verdicts: list[dict], ledger: list[dict], total: Decimal,
+           cap: Decimal, final_acceptance, last_night: date | None) -> Annual:
+    """Judge the year from stored conclusions: the months' ``verdicts``, the penalty
+    ``ledger`` as of the term's end (or the last night), the latest record of the final
+    acceptance (``final_acceptance``: recon.ledgers.acceptance.Record or None)."""
+    over = last_night is not None and last_night >= contract.end
+    opened: list[str] = []
+    if not over:
+        opened.append(f"服务期至 {contract.end} 届满，本系统数据截至 {last_night or '（尚无数据）'}："
+                      f"年度考核须待服务期届满后判定")
+        done = {v["month"] for v in verdicts}
+        left = [p.month for p in periods_until(contract, f"{contract.end:%Y-%m}")
+                if p.month not in done]
+        if left:
+            opened.append(f"尚未作出月度考核的月份：{'、'.join(left)}")
+    row3 = rules.rows("monthly_assessment", 3)
+    clause3 = row3[0].clause if row3 else "附件3第3条"
+    counted = [p for p in ledger if p["clause"] == clause3 and p["status"] == "counted"]
+    pending = [p for p in ledger if p["clause"] == clause3 and p["status"] == "pending"]
+    failed = [v["month"] for v in verdicts if v["passed"] is False]
+    undecided = [v["month"] for v in verdicts if v["passed"] is None]
+    out = []
+
+    def add(code, passed, reason):
+        decl = TABLES_ANNUAL[code]
+        applied = rules.annual_on(code)
+        if not over and applied:
+            reason = f"待服务期届满后判定；截至目前：{reason}"
+            passed = None
+        out.append(AnnualCriterion(code, ANNUAL_NAMES[code], decl.clause, True, applied,
+                                   passed if applied else None,
+                                   reason if applied else f"甲方未采用本条（[annual] {code} = false）"))
+
+    fail_text = f"未通过的月份：{'、'.join(failed)}" if failed else "无未通过的月份"
+    if counted:
+        add("no_month_failed_after_deadline", False,
+            "；".join(f"{p['month']}：{p['reason']}" for p in counted))
+    elif pending:
+        add("no_month_failed_after_deadline", None,
+            f"{fail_text}；待整改期限届满：" + "；".join(p["reason"] for p in pending))
+    elif undecided:
+        add("no_month_failed_after_deadline", None,
+            f"{fail_text}；无法判定的月份 {'、'.join(undecided)} 不能确认未在整改期限后仍不合格")
+    else:
+        add("no_month_failed_after_deadline", True,
+            f"{fail_text}；无在整改期限后仍不合格的月份")
+    ends = [v for v in verdicts if v["termination"]]
+    reasons = [ends[-1]["termination_reason"]] if ends else []
+    if total > cap:
+        reasons.append(f"累计违约金 {total:,} 元超过第十二条上限 {cap:,} 元")
+    add("no_termination_condition", False if reasons else True,
+        "；".join(reasons) or f"无附件1 A 级事件或 3 次 B 级事件；累计违约金 {total:,} 元，"
+        f"未超过上限 {cap:,} 元")
+    fa = final_acceptance
+    if fa is None:
+        add("acceptance_passed", None, "最终验收结果尚未记录（recon acceptance record --period final）")
+        if over:
+            opened.append("最终验收结果尚未记录")
+    elif fa.result == "pass":
+        add("acceptance_passed", True, f"最终验收于 {fa.decided_on} 合格（第 {fa.revision} 次记录）")
+    else:
+        add("acceptance_passed", False,
+            f"最终验收于 {fa.decided_on} 不合格（第 {fa.revision} 次记录），返工期限 "
+            f"{fa.rework_deadline}")
+    if undecided:
+        opened.append(f"无法判定的月份（有必考项缺少数据）：{'、'.join(undecided)}")
+    applied = [c for c in out if c.applied]
+    if not over:
+        passed = None
+    elif any(c.passed is False for c in applied):
+        passed = False
+    elif any(c.passed is None for c in applied):
+        passed = None
+        opened.extend(f"{c.name}：{c.reason}" for c in applied if c.passed is None
+                      and c.code != "acceptance_passed")
+    else:
+        passed = True
+    return Annual(over, passed, out, opened)

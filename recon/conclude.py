@@ -23,7 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from recon import assess, penalties, rules as rulebook, store as stored
-from recon.ledgers import scaling
+from recon.ledgers import acceptance as acceptance_ledger, scaling
 from recon.penalties import PenaltyLine
 
 
@@ -70,6 +70,24 @@ def _verdict_row(a: assess.Assessment, rules) -> dict:
             "termination_reason": reason,
             "criteria": [dataclasses.asdict(c) for c in a.criteria],
             "fault_breaches": assess.fault_breaches(a.figures, rules)}
+
+
+# -- the year -------------------------------------------------------------------------------
+def annual(store, contract, config) -> assess.Annual:
+    """The annual assessment (年度考核) from what is stored: the months' verdicts, the penalty
+    ledger as of the term's last night (or the newest), the final acceptance's latest record.
+    The annual report shows it; the settlement's gate asks it."""
+    rules = rulebook.load(config)
+    periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")
+    verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month)}
+    dates = [d for d in store.snapshot_dates() if contract.start <= d <= contract.end]
+    last = dates[-1] if dates else None
+    as_of = last or contract.start
+    final = next((r for r in acceptance_ledger.latest(store) if r.period == "final"), None)
+    return assess.annual(contract, rules, [verdicts[p.month] for p in periods
+                                           if p.month in verdicts],
+                         stored.penalty_ledger(store, as_of), stored.penalty_total(store, as_of),
+                         rules.cap(contract), final, last)
 
 
 # -- reading back what was concluded --------------------------------------------------------

@@ -110,6 +110,21 @@ TABLES: dict = {
         #: 第三条4: 2 小时内到达云中心机房
         "on_site_minutes": Key(int, 120, low=1, high=10080, clause="第三条第4款"),
     },
+    "acceptance": {
+        #: 第六条 names 运维记录、运维月报、年报、漏扫报告、云平台巡检报告 "包括但不限于":
+        #: the materials the agency asks for besides (the pack's checklist lists them too)
+        "materials": Key(list, [], clause="第六条"),
+    },
+    #: 年度考核 (第七条2: the final 50% after the term and a passed annual assessment).  The
+    #: contract defines no annual criteria: each is the agency's rule, citing what it rests on
+    "annual": {
+        #: no month left failed after its rectification deadline (附件3第3条 counted)
+        "no_month_failed_after_deadline": Key(bool, True, clause="附件3第3条、第十二条第4款"),
+        #: no termination condition of 第十二条 met (A/B events, penalties over the cap)
+        "no_termination_condition": Key(bool, True, clause="第十二条第1-3款"),
+        #: the final acceptance passed (its latest record)
+        "acceptance_passed": Key(bool, True, clause="第六条"),
+    },
     "systems": Rows({"name": Key(str, nonempty=True),
                      "monthly_fee": Key(Decimal, above=0, high=Decimal(10) ** 12),
                      "important": Key(bool, False)}),
@@ -217,6 +232,13 @@ class Rules:
     readings: tuple = ()
     #: [[systems]]: the agency's systems, name -> (monthly fee, important)
     systems: tuple = ()
+    #: [acceptance] materials: what the agency asks for besides the 第六条 ones
+    acceptance_materials: tuple = ()
+    #: [annual]: the annual criteria switched on (code -> True/False), in ANNUAL order
+    annual: tuple = ()
+
+    def annual_on(self, code: str) -> bool:
+        return dict(self.annual).get(code, False)
 
     def reading(self, name: str):
         return dict(self.readings)[name]
@@ -334,7 +356,8 @@ def parse(path: Path) -> Rules:
                               + (" (附件3 row 4, the scaling penalty's coefficient)"
                                  if rule == "scaling_notice" else ""))
     table = {name: raw.get(name, {}) for name in ("monthly_rule", "on_site", "cap",
-                                                  "fault_limits", "readings")}
+                                                  "fault_limits", "readings", "acceptance",
+                                                  "annual")}
 
     def setting(name: str, key: str):
         return get(table[name], key, TABLES[name][key])
@@ -373,4 +396,6 @@ def parse(path: Path) -> Rules:
         fault_locate_minutes_important=setting("fault_limits", "locate_minutes_important"),
         fault_on_site_minutes=setting("fault_limits", "on_site_minutes"),
         readings=tuple(readings), systems=systems,
+        acceptance_materials=tuple(setting("acceptance", "materials")),
+        annual=tuple((k, setting("annual", k)) for k in TABLES["annual"]),
     )

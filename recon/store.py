@@ -306,6 +306,19 @@ MIGRATIONS: list[str] = [
         recorded_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 12: the acceptance ledger (验收, 第六条): each review's result as the agency records it;
+    # a resubmission after rework is a new revision of the same period, the latest counts
+    """
+    CREATE TABLE acceptance_records (
+        period VARCHAR NOT NULL,          -- mid | final | FROM..TO
+        revision INTEGER NOT NULL,
+        result VARCHAR NOT NULL,          -- pass | fail
+        decided_on DATE NOT NULL,         -- the day of the review (验收评审会)
+        note VARCHAR,
+        origin VARCHAR,                   -- 'cli'
+        recorded_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 #: the store's upkeep (Store.upkeep): a file whose free blocks are over this share of it,
@@ -1185,10 +1198,61 @@ def save_payment_revision(store: Store, payment: dict) -> None:
                    [payment[c] for c in PAYMENT_COLUMNS])
 
 
-# -- the ledgers another step keeps (acceptance, annual assessment): read if they exist -------
-def table_exists(store: Store, table: str) -> bool:
-    """Does the store hold ``table``?  (A ledger whose migration this recon does not have
-    yet is "未记录", never an error.)"""
-    return bool(store.db.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-        [table]).fetchone()[0])
+# -- the acceptance ledger: written and read by recon/ledgers/acceptance.py -------------------
+ACCEPTANCE_COLUMNS = ("period", "revision", "result", "decided_on", "note", "origin")
+
+
+def acceptance_records(store: Store, period: str | None = None) -> list[dict]:
+    """Every revision of every acceptance record (of one period, when given), by period and
+    revision."""
+    cur = store.db.execute(
+        f"SELECT {', '.join(ACCEPTANCE_COLUMNS)} FROM acceptance_records "
+        "WHERE (?::VARCHAR IS NULL OR period = ?) ORDER BY period, revision", [period, period])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def save_acceptance_revision(store: Store, row: dict) -> None:
+    """Append one revision of an acceptance record (its ``revision`` says which)."""
+    with store.transaction() as db:
+        db.execute(f"INSERT INTO acceptance_records ({', '.join(ACCEPTANCE_COLUMNS)}, "
+                   f"recorded_at) VALUES ({', '.join('?' * len(ACCEPTANCE_COLUMNS))}, now())",
+                   [row[c] for c in ACCEPTANCE_COLUMNS])
+
+
+def night_evidence(store: Store, first: date, last: date) -> list[dict]:
+    """Per night stored in ``first`` .. ``last``: the run id that wrote it, its exit code and
+    each source's gate result (ok | failed | rejected, with the reason): the MANIFEST of an
+    acceptance pack."""
+    runs = {d: (rid, code) for d, rid, code in store.db.execute(
+        "SELECT s.snapshot_date, max(s.run_id), arg_max(r.exit_code, r.run_id) "
+        "FROM source_runs s LEFT JOIN runs r USING (run_id, snapshot_date) "
+        "WHERE s.snapshot_date BETWEEN ? AND ? GROUP BY 1", [first, last]).fetchall()}
+    out: dict[date, dict] = {}
+    for d, source, status, reason, lines, meas in store.db.execute(
+            "SELECT snapshot_date, source, status, reason, lines, measurements FROM source_runs "
+            "WHERE snapshot_date BETWEEN ? AND ? ORDER BY 1, 2", [first, last]).fetchall():
+        rid, code = runs.get(d, (None, None))
+        night = out.setdefault(d, {"night": d, "run_id": rid, "exit_code": code, "sources": []})
+        night["sources"].append({"source": source, "status": status, "reason": reason,
+                                 "lines": lines, "measurements": meas})
+    return [out[d] for d in sorted(out)]
+
+
+def item_day_rows(store: Store, first: date, last: date) -> list[dict]:
+    """The reconciled figures of every item on every night of ``first`` .. ``last``
+    (item_days), by night and item: what a pack's per-item figures are computed from."""
+    cur = store.db.execute(
+        "SELECT snapshot_date, item_no, contracted, allocated, in_use, shortfall, status, "
+        "allocated_basis, day_value, shortfall_value FROM item_days "
+        "WHERE snapshot_date BETWEEN ? AND ? ORDER BY 1, 2", [first, last])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def run_finished_at(store: Store, day: date) -> datetime | None:
+    """When the latest finished run of night ``day`` finished (a regenerated nightly JSON is
+    dated by it, never by the clock)."""
+    return store.db.execute(
+        "SELECT arg_max(finished_at, run_id) FROM runs WHERE snapshot_date = ? "
+        "AND finished_at IS NOT NULL", [day]).fetchone()[0]

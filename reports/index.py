@@ -24,7 +24,9 @@ from markupsafe import Markup, escape
 
 from recon import conclude, labels, penalties, store as stored
 from recon.contract import load_contract
+from recon.ledgers import acceptance as acceptance_ledger
 from recon.ledgers import notices as notice_ledger
+from recon.ledgers.acceptance import Rework
 from recon.ledgers.notices import NoticeState
 from recon.money import cents
 from recon.penalties import PenaltyLine
@@ -147,8 +149,13 @@ class IndexReport:
     #: every written notice with the links to its letter (left out while there are none)
     letters: list[dict] = field(default_factory=list)
 
+    #: failed acceptances awaiting rework on the latest night (第六条), left out while none
+    rework: list[Rework] = field(default_factory=list)
+    #: acceptance packs found under OUT/acceptance/ (left out while none)
+    acceptance: list[dict] = field(default_factory=list)
+
     def to_json(self) -> str:
-        return to_json(self, omit_empty=("notices", "letters"))
+        return to_json(self, omit_empty=("notices", "letters", "rework", "acceptance"))
 
 
 # -- building the context from the store ----------------------------------------------
@@ -185,7 +192,9 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
                         "verdict": labels.VERDICT[latest["passed"]],
                         "failed_in_a_row": latest["failed_in_a_row"]} if latest else None,
                        milestones(contract, dates[-1] if dates else None),
-                       _letters(store, out_dir, dates[-1]) if dates else [])
+                       _letters(store, out_dir, dates[-1]) if dates else [],
+                       acceptance_ledger.open_rework(store, dates[-1]) if dates else [],
+                       _acceptance(out_dir))
 
 
 def _letters(store, out_dir: Path, day: date) -> list[dict]:
@@ -223,6 +232,21 @@ def milestones(contract, today: date | None) -> list[dict]:
 def _months_later(day: date, months: int) -> date:
     month = day.month - 1 + months
     return day.replace(year=day.year + month // 12, month=month % 12 + 1)
+
+
+def _acceptance(out_dir: Path) -> list[dict]:
+    """The acceptance packs and annual assessment found under OUT (links relative to it)."""
+    out = []
+    for page in sorted(Path(out_dir).glob("acceptance/*/acceptance.html")):
+        period = page.parent.name
+        zipped = page.parent.parent / f"acceptance-{period}.zip"
+        out.append({"period": period, "report": f"acceptance/{period}/acceptance.html",
+                    "bundle": f"acceptance/{zipped.name}" if zipped.is_file() else None,
+                    "label": {"mid": "中期验收", "final": "最终验收"}.get(period, period)})
+    if (Path(out_dir) / "annual" / "annual.html").is_file():
+        out.append({"period": "annual", "report": "annual/annual.html", "bundle": None,
+                    "label": "年度考核"})
+    return out
 
 
 def _ratios(store, contract, dates: list[date]) -> list[RatioSeries]:

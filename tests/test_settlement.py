@@ -106,8 +106,17 @@ def test_the_real_contract_with_no_penalty_is_1459779_net(tmp_path):
     assert r["net"]["amount"] == "1459779.00" and r["counted"] == []
     assert r["forecast"] and r["kind_label"].startswith("预估")
     assert r["first_payment"]["timing"] == "on_time"   # due by 2026-08-07
-    assert {g["code"]: (g["state"], g["label"], g["detail"]) for g in r["gates"]} == {
-        "annual": ("unknown", "未核实", "未记录"), "acceptance": ("unknown", "未核实", "未记录")}
+    gates = {g["code"]: (g["state"], g["label"], g["detail"]) for g in r["gates"]}
+    assert gates["acceptance"] == ("unknown", "未核实",
+                                   "未记录（recon acceptance record --period final）")
+    assert gates["annual"][:2] == ("unknown", "未核实") and "届满" in gates["annual"][2]
+    # the final acceptance recorded: the gate reads the acceptance ledger, never a default
+    cfg = str(tmp_path / "recon.toml")
+    assert main(["--config", cfg, "acceptance", "record", "--period", "final", "--result",
+                 "fail", "--date", "2027-07-15"]) == 0
+    code, r, out = settle(tmp_path)
+    gates = {g["code"]: (g["state"], g["detail"]) for g in r["gates"]}
+    assert gates["acceptance"][0] == "failed" and "2027-07-15 验收未通过" in gates["acceptance"][1]
     assert r["invoice_by"] is None and "未定" in r["calendar_note"]
     assert any("尚未届满" in p for p in r["open_points"])
     html = (out / "settlement.html").read_text("utf-8")

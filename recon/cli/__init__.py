@@ -12,13 +12,13 @@ import logging
 import sys
 
 from recon import errors
-from recon.cli import (contract, demo, export, finance, incidents, materials, notice, penalties,
-                       report, run, scaling)
+from recon.cli import (acceptance, contract, demo, export, finance, incidents, materials,
+                       notice, penalties, report, run, scaling)
 from recon.sim.cli import add_sim_parser
 
 #: the command groups, in the order `recon --help` lists them
-GROUPS = (run, contract, scaling, report, incidents, penalties, notice, materials, finance,
-          export, demo)
+GROUPS = (run, contract, scaling, report, incidents, penalties, notice, materials, acceptance,
+          finance, export, demo)
 
 
 class _Parser(argparse.ArgumentParser):

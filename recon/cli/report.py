@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from recon import assess, conclude, rules
-from recon.cli.common import add_db, open_args, say
+from recon.cli.common import add_db, date_arg, open_args, say
+from recon.ledgers import acceptance
 from recon.store import current
+from reports.acceptance import build_acceptance, write_acceptance, write_bundle
+from reports.annual import build_annual, write_annual
 from reports.index import rebuild, refresh_after_run
 from reports.monthly import build_monthly, write_monthly
 
@@ -21,6 +24,52 @@ def cmd_monthly(args) -> int:
     print(f"{report.month}: {report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；"
           f"累计违约金 {report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, "
           f"{paths['json']}")
+    return 0
+
+
+def _conclude_months(store, o, months: list[str]) -> None:
+    """Conclude every month of a span that has begun by the store's last night (as `recon
+    report monthly` does), and the ledger of that night again (ledgers may have changed)."""
+    dates = store.snapshot_dates()
+    last = dates[-1] if dates else None
+    for month in months:
+        if last is not None and month <= f"{last:%Y-%m}":
+            conclude.month(store, o.contract, o.config, month)
+    return last
+
+
+def cmd_acceptance(args) -> int:
+    o = open_args(args)
+    span = acceptance.span(o.contract, args.period, getattr(args, "from"), args.to)
+    rules.load(o.config)                   # a bad assessment.toml: exit 3 before reading
+    with current(o.db, o.config.lock_wait, say=say) as store:
+        _conclude_months(store, o, span.months)
+        dates = [d for d in store.snapshot_dates() if span.first <= d <= span.last]
+        if dates:
+            conclude.night(store, o.contract, o.config, dates[-1])
+        report = build_acceptance(store, o.contract, o.config, span)
+        paths = write_acceptance(report, o.out)
+        bundle = write_bundle(store, o.contract, o.config, report, paths, o.out)
+    refresh_after_run(o.config, o.db, o.out)
+    print(f"{report.label} {report.first}..{report.last}: {report.recommendation}；累计违约金 "
+          f"{report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, {paths['json']}, "
+          f"{bundle}")
+    return 0
+
+
+def cmd_annual(args) -> int:
+    o = open_args(args)
+    rules.load(o.config)
+    end_month = f"{o.contract.end:%Y-%m}"
+    with current(o.db, o.config.lock_wait, say=say) as store:
+        last = _conclude_months(store, o, [p.month for p in
+                                           assess.periods_until(o.contract, end_month)])
+        if last is not None:
+            conclude.night(store, o.contract, o.config, min(last, o.contract.end))
+        report = build_annual(store, o.contract, o.config)
+    paths = write_annual(report, o.out)
+    print(f"年度考核 {report.first}..{report.last}: {report.verdict}；{paths['html']}, "
+          f"{paths['pdf']}, {paths['json']}")
     return 0
 
 
@@ -42,6 +91,27 @@ def register(sub) -> None:
     m.add_argument("--month", required=True, help="YYYY-MM")
     add_db(m, out=True)
     m.set_defaults(func=cmd_monthly)
+    a = rsub.add_parser(
+        "acceptance", help="the acceptance pack (验收, 第六条): HTML, PDF, JSON and the evidence zip",
+        description="Conclude every month of the period, then write OUT/acceptance/PERIOD/"
+        "acceptance.html, .pdf, .json and OUT/acceptance/acceptance-PERIOD.zip (the pack, every "
+        "monthly assessment and nightly JSON of the period, the item_days rows and MANIFEST.json "
+        "with each file's sha256, each night's run id and gate results). mid is the first six "
+        "months of the term (2026-07-10..2027-01-09), final the whole term. The same store and "
+        "period give byte-identical files.")
+    a.add_argument("--period", choices=("mid", "final"), help="mid (中期验收) or final (最终验收)")
+    a.add_argument("--from", type=date_arg, help="first day (with --to, instead of --period)")
+    a.add_argument("--to", type=date_arg, help="last day (with --from)")
+    add_db(a, out=True)
+    a.set_defaults(func=cmd_acceptance)
+    y = rsub.add_parser(
+        "annual", help="the annual assessment (年度考核, 第七条2): HTML, PDF, JSON",
+        description="Judge the contract year from the months' stored verdicts, the penalty "
+        "ledger and the final acceptance, by the agency's criteria in assessment.toml [annual], "
+        "and write OUT/annual/annual.html, .pdf and .json. Before the term ends it says what is "
+        "still open, never a verdict.")
+    add_db(y, out=True)
+    y.set_defaults(func=cmd_annual)
     p = rsub.add_parser(
         "index", help="rebuild OUT/index.html (every night, monthly assessments, verified "
         "statements, trends)",

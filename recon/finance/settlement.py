@@ -27,15 +27,15 @@ from recon import conclude, store as stored
 from recon.calendar import WorkCalendar
 from recon.finance.schedule import (INVOICE_WORKDAYS_BEFORE, Timing, check_planned_final,
                                     invoice_deadline, payment_timing, schedule)
-from recon.ledgers import payments
+from recon.ledgers import acceptance as acceptance_ledger, payments
 from recon.money import fmt
 from recon.penalties import PenaltyLine, cap as penalty_cap
 
 #: the store tables the acceptance and annual-assessment ledgers keep their outcomes in
 #: (recon acceptance record; the annual report): read when present, 未记录 until then
-GATE_TABLES = {
-    "annual": ("年度考核合格", "第七条第2款", ("annual_assessments", "annual_verdicts")),
-    "acceptance": ("验收合格", "第六条", ("acceptances", "acceptance_records")),
+GATES = {
+    "annual": ("年度考核合格", "第七条第2款"),
+    "acceptance": ("验收合格", "第六条"),
 }
 #: a gate's state, as the settlement shows it
 GATE_STATE = {"passed": "已通过", "failed": "未通过", "unknown": "未核实"}
@@ -54,16 +54,25 @@ class Gate:
         return GATE_STATE[self.state]
 
 
-def gate(store, code: str) -> Gate:
-    """One condition of the final payment, as the store records it.  A ledger whose table
-    the store does not hold yet is 未记录; one this recon cannot read an outcome from yet
-    is 未核实 as well: the gate is never passed by default."""
-    name, clause, tables = GATE_TABLES[code]
-    present = [t for t in tables if stored.table_exists(store, t)]
-    if not present:
-        return Gate(code, name, clause, "unknown", "未记录")
-    return Gate(code, name, clause, "unknown",
-                f"台账（{present[0]}）已建立，本版本尚未读取其结论：请人工核实")
+def gate(store, contract, config, code: str) -> Gate:
+    """One condition of the final payment (第七条2), as the store records it: the final
+    acceptance's latest record (recon acceptance record), the annual assessment judged from
+    the stored conclusions (recon.conclude.annual). Never passed by default: a gate with
+    nothing recorded or not yet decidable is 未核实."""
+    name, clause = GATES[code]
+    if code == "acceptance":
+        final = next((r for r in acceptance_ledger.latest(store) if r.period == "final"), None)
+        if final is None:
+            return Gate(code, name, clause, "unknown", "未记录（recon acceptance record "
+                                                       "--period final）")
+        return Gate(code, name, clause, "passed" if final.result == "pass" else "failed",
+                    f"{final.decided_on} 验收{'通过' if final.result == 'pass' else '未通过'}"
+                    f"（第 {final.revision} 次记录）")
+    year = conclude.annual(store, contract, config)
+    if year.passed is None:
+        return Gate(code, name, clause, "unknown", "；".join(year.open) or "尚不能判定")
+    return Gate(code, name, clause, "passed" if year.passed else "failed",
+                "年度考核通过" if year.passed else "年度考核未通过")
 
 
 @dataclass
@@ -137,7 +146,7 @@ def settle(store, contract, config, cal: WorkCalendar, as_of: date,
     first_paid = paid.get("first")
     first_timing = payment_timing(contract, cal, "first", first_paid.paid_on) \
         if first_paid else None
-    gates = [gate(store, "annual"), gate(store, "acceptance")]
+    gates = [gate(store, contract, config, "annual"), gate(store, contract, config, "acceptance")]
 
     s = Settlement(as_of, ledger_as_of, as_of <= contract.end, contract.total, first.amount,
                    final.amount, counted, pending, total, limit, deduction,

@@ -1,0 +1,376 @@
+"""The acceptance pack (验收, 第六条): HTML, PDF and JSON of the same facts, and its evidence zip.
+
+:class:`AcceptanceReport` is both acceptance.json and exactly what acceptance.html.j2 reads.
+It only shows: every month's verdict and failed criteria, the penalty ledger and the
+scaling states are read as :mod:`recon.conclude` stored them (``recon report acceptance``
+concludes each month of the period first); the per-item figures, service levels and
+recon's own coverage come from :func:`recon.assess.facts` over each month's days inside the
+period; the checklist from the materials ledger; what the data supports from
+:func:`recon.ledgers.acceptance.recommend`.  The decision and the signatures are people's.
+
+Beside the pack, ``acceptance-<period>.zip`` holds the pack, every monthly assessment and
+every nightly JSON of the period, the item_days rows every per-item figure is computed
+from, and ``MANIFEST.json`` (each file's sha256, each night's run id and gate results,
+recon's version).  The same store and period give byte-identical files: nothing reads the
+clock (the pack is dated by the last night stored in the period), lists are ordered, the
+PDF's metadata and every zip entry's time are that date.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib.metadata
+import io
+import json
+import logging
+import zipfile
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+from recon import assess, conclude, labels, rules as rulebook, store as stored
+from recon.ledgers import acceptance as ledger
+from recon.ledgers import incidents as incidents_ledger
+from recon.penalties import PenaltyLine
+from recon.progress import SHANGHAI
+from reports.common import Money, env as _env, to_json, write_atomic
+from reports.monthly import build_monthly, write_monthly
+from reports.nightly import DATA as NIGHTLY_JSON, build_nightly
+
+VERDICT = labels.VERDICT
+
+
+@dataclass
+class ItemRow:
+    item_no: int
+    name: str
+    unit: str
+    contracted: Decimal | None        # day-weighted over the days
+    delivered: Decimal | None         # allocated, mean over the measured nights
+    in_use: Decimal | None
+    delivered_ratio: Decimal | None
+    undelivered_value: Decimal | None  # None: nothing measured it (未核实), never 0
+    measured_nights: int
+    unknown_nights: list[date]        # named
+
+
+@dataclass
+class MonthBlock:
+    month: str
+    first: date                       # the month's days inside the period
+    last: date
+    partial: bool                     # fewer days than the calendar month
+    concluded: bool                   # a stored verdict exists
+    passed: bool | None
+    verdict: str
+    verdict_span: str                 # the days the stored verdict judged
+    failed_in_a_row: int
+    failed_criteria: list[dict]       # [{name, clause, value, threshold, reason}]
+    undetermined_criteria: list[dict]
+    items: list[ItemRow]
+    undelivered_value: Money
+    unverified_value: Money
+    availability: Decimal             # percent
+    outage_minutes: Decimal
+    incidents: list[dict]             # [{incident_id, system, kind, started_at, recovered_at}]
+    complaints: int
+    nights: int
+    complete_nights: int
+    gaps: list[date]
+
+
+@dataclass
+class ScalingRow:
+    request_id: str
+    item_no: int
+    item_name: str
+    requested_date: date
+    deadline: date                    # day 7
+    target: Decimal | None
+    latest: Decimal | None
+    state: str
+    state_label: str
+    completed_on: date | None
+    notice_deadline: date | None
+
+
+@dataclass
+class AcceptanceReport:
+    contract_number: str
+    contract_title: str
+    agency: str
+    provider: str
+    term: str
+    period: str                       # mid | final | FROM..TO
+    label: str                        # 中期验收 ...
+    first: date
+    last: date
+    data_as_of: date | None           # the last night stored in the period: the pack's date
+    days: int
+    months: list[MonthBlock]
+    items: list[ItemRow]              # the whole period
+    undelivered_value: Money
+    unverified_value: Money
+    scaling: list[ScalingRow]
+    penalties: list[PenaltyLine]
+    penalty_total: Money
+    penalty_cap: Money
+    cap_exceeded: bool
+    nights_run: int
+    nights_complete: int
+    unknown_nights: list[date]        # nights some item was unknown
+    gaps: list[date]                  # nights never run
+    materials: list[dict]             # the checklist
+    missing_materials: list[str]
+    records: list[dict]               # this period's acceptance records (every revision)
+    recommendation: str
+    recommendation_code: str
+    against: list[str]
+    open: list[str]
+    support: list[str]
+    rules_file: str
+    notes: list[str] = field(default_factory=list)
+    rework: list[dict] = field(default_factory=list)
+    #: the gaps as runs of nights (2026-07-13 至 2026-10-31), as the page lists them
+    gap_runs: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return to_json(self, omit_empty=("rework",))
+
+
+def runs_of(days: list[date]) -> list[str]:
+    """Consecutive nights written as one run: ["2026-07-13 至 2026-10-31", "2026-11-06"]."""
+    out: list[list[date]] = []
+    for d in days:
+        if out and (d - out[-1][1]).days == 1:
+            out[-1][1] = d
+        else:
+            out.append([d, d])
+    return [f"{a} 至 {b}" if a != b else f"{a}" for a, b in out]
+
+
+def _unknown_by_item(rows: list[dict]) -> dict[int, list[date]]:
+    out: dict[int, list[date]] = {}
+    for r in rows:
+        if r["status"] == "unknown":
+            out.setdefault(r["item_no"], []).append(r["snapshot_date"])
+    return out
+
+
+def _items(contract, facts: assess.Facts, unknown: dict[int, list[date]],
+           first: date, last: date) -> list[ItemRow]:
+    return [ItemRow(i.item_no, contract.items[i.item_no].short_name,
+                    contract.items[i.item_no].unit, i.contracted, i.allocated, i.in_use,
+                    i.delivered_ratio,
+                    i.undelivered_value.quantize(Decimal("0.01")) if i.measured_nights else None,
+                    i.measured_nights,
+                    [d for d in unknown.get(i.item_no, []) if first <= d <= last])
+            for i in facts.items]
+
+
+def _sum(rows, attr) -> Decimal:
+    return sum((getattr(r, attr) or Decimal(0) for r in rows), Decimal(0))
+
+
+def build_acceptance(store, contract, config, span: ledger.Span) -> AcceptanceReport:
+    """The pack of ``span`` from what the store holds (its months concluded first)."""
+    rules = rulebook.load(config)
+    rows = stored.item_day_rows(store, span.first, span.last)
+    unknown = _unknown_by_item(rows)
+    verdicts = {v["month"]: v for v in stored.month_verdicts(store, span.months[-1])}
+    blocks = []
+    for month in span.months:
+        cal = assess.period(contract, month)
+        p = assess.Period(month, max(cal.first, span.first), min(cal.last, span.last),
+                          cal.partial or (max(cal.first, span.first), min(cal.last, span.last))
+                          != (cal.first, cal.last))
+        f = assess.facts(store, contract, rules, p)
+        v = verdicts.get(month)
+        items = _items(contract, f, unknown, p.first, p.last)
+        figs = f.figures
+        blocks.append(MonthBlock(
+            month, p.first, p.last, p.partial, v is not None,
+            v["passed"] if v else None, VERDICT[v["passed"]] if v else "尚未考核",
+            f"{v['first_day']} 至 {v['last_day']}" if v else "-",
+            v["failed_in_a_row"] if v else 0,
+            [{k: c[k] for k in ("name", "clause", "value", "threshold", "reason")}
+             for c in (v["criteria"] if v else []) if c["required"] and c["passed"] is False],
+            [{k: c[k] for k in ("name", "clause", "value", "threshold", "reason")}
+             for c in (v["criteria"] if v else []) if c["required"] and c["passed"] is None],
+            items, Money.of(_sum(items, "undelivered_value")),
+            Money.of(sum((i.unverified_value for i in f.items), Decimal(0))),
+            (figs.availability * 100).quantize(Decimal("0.0001")),
+            (Decimal(figs.outage_seconds) / 60).quantize(Decimal("0.1")),
+            [{"incident_id": i.incident_id, "system": i.system,
+              "kind": incidents_ledger.KIND_LABELS[i.kind],
+              "started_at": incidents_ledger.fmt_time(i.started_at),
+              "recovered_at": incidents_ledger.fmt_time(i.recovered_at)
+              if i.recovered_at else None, "outage": i.outage}
+             for i in incidents_ledger.in_period(store, p.first, p.last)],
+            figs.complaints, len(f.coverage.ran), f.coverage.complete, f.coverage.gaps))
+    whole = assess.Period(span.name, span.first, span.last, True)
+    wf = assess.facts(store, contract, rules, whole)
+    items = _items(contract, wf, unknown, span.first, span.last)
+    ran = wf.coverage.ran
+    as_of = ran[-1] if ran else None
+    ledger_day = as_of or span.first
+    pens = conclude.ledger(store, ledger_day)
+    total = stored.penalty_total(store, ledger_day)
+    cap = rules.cap(contract)
+    states = conclude.states(store, contract, ledger_day)
+    scaling = [ScalingRow(st.request.request_id, st.request.item_no,
+                          contract.items[st.request.item_no].short_name,
+                          st.request.requested_date, st.request.deadline, st.target, st.latest,
+                          st.state, labels.SCALING.get(st.state, st.state), st.completed_on,
+                          st.request.notice_deadline)
+               for st in states if span.first <= st.request.requested_date <= span.last]
+    checklist = ledger.checklist(store, span, rules.acceptance_materials)
+    missing = [m["name"] for m in checklist
+               if not m["received"] and (m["required"] or m["name"] in rules.acceptance_materials)]
+    concluded = [verdicts[m] for m in span.months if m in verdicts]
+    cov = wf.coverage
+    share = Decimal(cov.complete) / cov.days
+    short = None if share >= rules.min_complete_share else (
+        f"本系统完整采集 {cov.complete}/{cov.days} 晚（缺口 {len(cov.gaps)} 晚），低于 "
+        f"{rules.path.name} 的数据完整性要求 {rules.min_complete_share:.0%}：其余夜晚的交付未经核对")
+    rec = ledger.recommend(concluded, total > cap, Money.of(cap).text, Money.of(total).text,
+                           missing, short)
+    notes = []
+    last_block = blocks[-1] if blocks else None
+    if last_block and last_block.concluded and last_block.partial:
+        notes.append(f"{last_block.month} 的月度考核按自然月（{last_block.verdict_span}）作出；"
+                     f"本验收期只含其中 {last_block.first} 至 {last_block.last}，逐项数据按这些天计")
+    if as_of is None:
+        notes.append("本期尚无任何已运行的夜晚")
+    elif as_of < span.last:
+        notes.append(f"数据截至 {as_of}，验收期至 {span.last}：此后的夜晚尚未核对")
+    history = ledger.history(store, span.name)
+    return AcceptanceReport(
+        contract.number, contract.title, contract.agency, contract.provider,
+        f"{contract.start} 至 {contract.end}", span.name, span.label, span.first, span.last,
+        as_of, wf.coverage.days, blocks, items, Money.of(_sum(items, "undelivered_value")),
+        Money.of(sum((i.unverified_value for i in wf.items), Decimal(0))), scaling, pens,
+        Money.of(total), Money.of(cap), total > cap, len(ran), wf.coverage.complete,
+        sorted(set(wf.coverage.incomplete) | set(wf.coverage.failed_sources)),
+        wf.coverage.gaps, checklist, missing,
+        [{"revision": r.revision, "result": r.result, "result_label": r.result_label,
+          "decided_on": r.decided_on, "rework_deadline": r.rework_deadline, "note": r.note}
+         for r in history],
+        rec.label, rec.code, rec.against, rec.open, rec.support, rules.path.name, notes,
+        [{"deadline": w.deadline, "text": w.text}
+         for w in ledger.open_rework(store, as_of or span.last) if w.period == span.name],
+        runs_of(wf.coverage.gaps))
+
+
+# -- writing ---------------------------------------------------------------------------------
+def render_html(report: AcceptanceReport) -> str:
+    return _env().get_template("acceptance.html.j2").render(r=report, labels=labels)
+
+
+def render_pdf(html: str, title: str, stamp: date) -> bytes:
+    """WeasyPrint's PDF of the HTML; metadata dated by the data, never the clock."""
+    import weasyprint  # heavy (pango, fonts): imported only when a PDF is written
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    doc = weasyprint.HTML(string=html, base_url=None).render()
+    doc.metadata.title = title
+    doc.metadata.authors = ["recon"]
+    doc.metadata.created = doc.metadata.modified = stamp.isoformat()
+    return doc.write_pdf()
+
+
+def recon_version() -> str:
+    try:
+        return importlib.metadata.version("recon")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _stamp(report: AcceptanceReport) -> date:
+    return report.data_as_of or report.last
+
+
+def write_acceptance(report: AcceptanceReport, out_dir: Path) -> dict[str, Path]:
+    folder = Path(out_dir) / "acceptance" / report.period
+    folder.mkdir(parents=True, exist_ok=True)
+    html = render_html(report)
+    pdf = render_pdf(html, f"政务云服务{report.label}报告 {report.first} 至 {report.last}",
+                     _stamp(report))
+    paths = {k: folder / f"acceptance.{k}" for k in ("html", "pdf", "json")}
+    write_atomic(paths["pdf"], pdf)
+    write_atomic(paths["html"], html)
+    write_atomic(paths["json"], report.to_json())
+    return paths
+
+
+def _nightly_json(store, contract, config, night: dict) -> bytes:
+    """A night's nightly.json built again from the store (the report folder's copy may have
+    been rewritten since), dated by the run's own finish time rather than the clock."""
+    day = night["night"]
+    rep = build_nightly(store, contract, day, night["run_id"] or 0, config)
+    done = stored.run_finished_at(store, day)
+    rep = replace(rep, generated_at=(done.astimezone(SHANGHAI).replace(microsecond=0)
+                                     if done else datetime.combine(day, time(), SHANGHAI)))
+    return rep.to_json().encode("utf-8")
+
+
+def _csv(rows: list[dict]) -> bytes:
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: "" if v is None else v for k, v in r.items()})
+    return buf.getvalue().encode("utf-8")
+
+
+def write_bundle(store, contract, config, report: AcceptanceReport, pack: dict[str, Path],
+                 out_dir: Path) -> Path:
+    """``OUT/acceptance/acceptance-<period>.zip``: the pack, every monthly assessment (written
+    again from the store) and nightly JSON of the period, the item_days rows, MANIFEST.json."""
+    out_dir = Path(out_dir)
+    files: dict[str, bytes] = {}
+    for kind, path in pack.items():
+        files[f"acceptance/{path.name}"] = path.read_bytes()
+    for block in report.months:
+        if not block.concluded:
+            continue
+        monthly = write_monthly(build_monthly(store, contract, config, block.month), out_dir)
+        for path in monthly.values():
+            files[f"monthly/{block.month}/{path.name}"] = path.read_bytes()
+    nights = stored.night_evidence(store, report.first, report.last)
+    for night in nights:
+        files[f"nightly/{night['night']}/{NIGHTLY_JSON}"] = _nightly_json(store, contract,
+                                                                          config, night)
+    files["inputs/item_days.csv"] = _csv(stored.item_day_rows(store, report.first, report.last))
+    manifest = {
+        "recon_version": recon_version(),
+        "contract_number": report.contract_number,
+        "period": report.period, "label": report.label,
+        "first": report.first, "last": report.last, "data_as_of": report.data_as_of,
+        "files": [{"path": n, "sha256": hashlib.sha256(files[n]).hexdigest(),
+                   "size": len(files[n])}
+                  for n in sorted(files)],
+        "nights": nights,
+        "how_to_check": "inputs/item_days.csv holds each item's contracted, allocated, in-use "
+                        "figures and status per night (the store's item_days): every per-item "
+                        "figure of the pack is their mean or sum over the nights named; each "
+                        "nightly JSON is that night's report rebuilt from the store "
+                        "(generated_at: the run's finish time); nights lists each night's run id "
+                        "and each source's gate result (Great Expectations)",
+    }
+    files["MANIFEST.json"] = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True,
+                                        default=str).encode("utf-8")
+    stamp = _stamp(report)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=(stamp.year, stamp.month, stamp.day, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            z.writestr(info, files[name])
+    path = out_dir / "acceptance" / f"acceptance-{report.period}.zip"
+    write_atomic(path, buf.getvalue())
+    return path
