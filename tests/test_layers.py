@@ -26,7 +26,7 @@ FLOORS = {
     # 3 gate
     "recon.validation": 3,
     # 4 keep
-    "recon.store": 4,
+    "recon.store": 4, "recon.schema": 4, "recon.tables": 4,
     # 5 conclude
     "recon.reconcile": 5, "recon.ledgers": 5, "recon.assess": 5, "recon.penalties": 5,
     "recon.conclude": 5, "recon.finance": 5,

@@ -1,0 +1,319 @@
+"""The named read and write functions of the conclusions and the ledgers' tables.
+
+The conclusions (recon/conclude.py writes them, every report reads them) and the agency's
+ledgers (notices, materials, payments, acceptance) live here; recon/store.py re-exports
+each name, so callers say ``recon.store.penalty_ledger(store, day)`` as for the nights'
+tables.  Each function takes an open :class:`recon.store.Store`.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+# -- conclusions: written by recon/conclude.py, read by every report --------------------------
+LEDGER_COLUMNS = ("key", "dated", "month", "annex", "row_no", "clause", "coefficient", "fee",
+                  "amount", "status", "reason", "item_no", "running_total", "over_cap", "rule",
+                  "basis", "held_by", "confirmed_by", "confirmed_on")
+
+
+def save_night_conclusions(store, as_of: date, ledger: list[dict],
+                           states: list[dict]) -> None:
+    """The penalty ledger and the scaling states as they stand on ``as_of``, replacing
+    whatever was concluded for that night before (one transaction)."""
+    with store.transaction() as db:
+        for table in ("penalty_ledger", "scaling_states"):
+            db.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
+        db.execute("DELETE FROM conclusions WHERE kind = 'night' AND period = ?",
+                   [as_of.isoformat()])
+        if ledger:
+            db.executemany(
+                f"INSERT INTO penalty_ledger (as_of, seq, {', '.join(LEDGER_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(LEDGER_COLUMNS) + 2))})",
+                [[as_of, n] + [json.dumps(row[c], ensure_ascii=False) if c == "held_by"
+                               else row[c] for c in LEDGER_COLUMNS]
+                 for n, row in enumerate(ledger)])
+        if states:
+            db.executemany(
+                "INSERT INTO scaling_states VALUES (?, ?, ?, ?, ?, ?)",
+                [[as_of, n, s["request_id"], s["state"], s["penalty_applies"],
+                  json.dumps(s, ensure_ascii=False, sort_keys=True)]
+                 for n, s in enumerate(states)])
+        db.execute("INSERT INTO conclusions VALUES ('night', ?, now())", [as_of.isoformat()])
+
+
+def save_month_verdicts(store, verdicts: list[dict]) -> None:
+    """Each month's verdict, replacing that month's earlier one (one transaction)."""
+    with store.transaction() as db:
+        for v in verdicts:
+            db.execute("DELETE FROM month_verdicts WHERE month = ?", [v["month"]])
+            db.execute("DELETE FROM conclusions WHERE kind = 'month' AND period = ?",
+                       [v["month"]])
+            db.execute("INSERT INTO month_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [v["month"], v["first_day"], v["last_day"], v["partial"], v["passed"],
+                        v["failed_in_a_row"], v["termination"], v["termination_reason"],
+                        json.dumps(v["criteria"], ensure_ascii=False),
+                        json.dumps(v["fault_breaches"], ensure_ascii=False, default=str)])
+            db.execute("INSERT INTO conclusions VALUES ('month', ?, now())", [v["month"]])
+
+
+def concluded(store, kind: str, period: str) -> bool:
+    """Has ``period`` (a night's date or a month) been concluded and stored?"""
+    return bool(store.db.execute("SELECT count(*) FROM conclusions WHERE kind = ? AND period = ?",
+                                 [kind, period]).fetchone()[0])
+
+
+def penalty_ledger(store, as_of: date) -> list[dict]:
+    """The penalty ledger as concluded for ``as_of``, in its order."""
+    cur = store.db.execute(f"SELECT {', '.join(LEDGER_COLUMNS)} FROM penalty_ledger "
+                           "WHERE as_of = ? ORDER BY seq", [as_of])
+    names = [d[0] for d in cur.description]
+    out = [dict(zip(names, row)) for row in cur.fetchall()]
+    for r in out:
+        r["held_by"] = json.loads(r["held_by"])
+    return out
+
+
+def penalty_confirmations(store) -> dict[str, tuple[str, date, Decimal]]:
+    """The penalties the agency confirmed (latest revision, not withdrawn):
+    key -> (by, on, the amount confirmed)."""
+    return {k: (by, on, amount) for k, by, on, amount in store.db.execute("""
+        SELECT key, confirmed_by, confirmed_on, amount FROM penalty_confirmations
+        QUALIFY revision = max(revision) OVER (PARTITION BY key) AND NOT withdrawn
+        ORDER BY key""").fetchall()}
+
+
+def confirm_penalty(store, key: str, by: str, on: date, amount: Decimal,
+                    note: str = "", withdrawn: bool = False) -> int:
+    """Record the agency's confirmation (or its withdrawal) of a penalty: a new revision."""
+    with store.transaction() as db:
+        rev = db.execute("SELECT coalesce(max(revision), 0) + 1 FROM penalty_confirmations "
+                         "WHERE key = ?", [key]).fetchone()[0]
+        db.execute("INSERT INTO penalty_confirmations VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                   [key, rev, by, on, amount, note, withdrawn])
+    return rev
+
+
+def penalty_total(store, as_of: date, month: str | None = None,
+                  dated_from: date | None = None) -> Decimal:
+    """What the counted penalties of that ledger add up to (only those of ``month``, or
+    dated from ``dated_from`` on, when given): the one sum every report and the finance
+    workbook show."""
+    return store.db.execute(
+        "SELECT coalesce(sum(amount) FILTER (WHERE status = 'counted'), 0)::DECIMAL(18,2) "
+        "FROM penalty_ledger WHERE as_of = ? AND (? IS NULL OR month = ?) "
+        "AND (?::DATE IS NULL OR dated >= ?::DATE)",
+        [as_of, month, month, dated_from, dated_from]).fetchone()[0]
+
+
+def scaling_states(store, as_of: date) -> list[dict]:
+    """Each request's state as concluded for the night ``as_of``."""
+    return [json.loads(d) for (d,) in store.db.execute(
+        "SELECT detail FROM scaling_states WHERE as_of = ? ORDER BY seq", [as_of]).fetchall()]
+
+
+def month_verdicts(store, until_month: str) -> list[dict]:
+    """The stored verdicts of every month up to ``until_month``, oldest first."""
+    cur = store.db.execute("SELECT * FROM month_verdicts WHERE month <= ? ORDER BY month",
+                           [until_month])
+    names = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        v = dict(zip(names, row))
+        v["criteria"] = json.loads(v["criteria"])
+        v["fault_breaches"] = json.loads(v["fault_breaches"])
+        out.append(v)
+    return out
+
+
+def latest_ledger_date(store) -> date | None:
+    """The newest night (or month end) a penalty ledger was concluded for."""
+    return store.db.execute("SELECT max(as_of) FROM penalty_ledger").fetchone()[0]
+
+
+# -- the notices ledger: written and read by recon/ledgers/notices.py -------------------------
+NOTICE_COLUMNS = ("notice_id", "revision", "kind", "ref", "drafted_on", "deadline", "sent_on",
+                  "files", "note", "origin")
+
+
+def _notice_rows(cur) -> list[dict]:
+    names = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        n = dict(zip(names, row))
+        n["files"] = json.loads(n["files"]) if n["files"] else []
+        out.append(n)
+    return out
+
+
+def latest_notices(store) -> list[dict]:
+    """Every notice's latest revision, in the order of their ids."""
+    return _notice_rows(store.db.execute(
+        f"SELECT {', '.join(NOTICE_COLUMNS)} FROM notices "
+        "QUALIFY revision = max(revision) OVER (PARTITION BY notice_id) ORDER BY notice_id"))
+
+
+def notice_history(store, notice_id: str) -> list[dict]:
+    """Every revision of one notice, oldest first."""
+    return _notice_rows(store.db.execute(
+        f"SELECT {', '.join(NOTICE_COLUMNS)}, recorded_at FROM notices WHERE notice_id = ? "
+        "ORDER BY revision", [notice_id]))
+
+
+def last_notice_number(store, year: int) -> int:
+    """The highest NNN of the ids TZ-YEAR-NNN given so far (0: none yet)."""
+    return store.db.execute(
+        "SELECT coalesce(max(CAST(split_part(notice_id, '-', 3) AS INTEGER)), 0) FROM notices "
+        "WHERE notice_id LIKE ?", [f"TZ-{year}-%"]).fetchone()[0]
+
+
+def save_notice_revision(store, notice: dict) -> None:
+    """Append one revision of a notice (its ``revision`` says which)."""
+    with store.transaction() as db:
+        db.execute(f"INSERT INTO notices ({', '.join(NOTICE_COLUMNS)}, recorded_at) "
+                   f"VALUES ({', '.join('?' * len(NOTICE_COLUMNS))}, now())",
+                   [notice[c] if c != "files" else json.dumps(notice["files"], ensure_ascii=False)
+                    for c in NOTICE_COLUMNS])
+
+
+# -- the materials ledger: written and read by recon/ledgers/materials.py ---------------------
+MATERIAL_COLUMNS = ("name", "period", "revision", "received_on", "file", "size", "sha256",
+                    "note", "origin")
+
+
+def latest_materials(store, period: str | None = None) -> list[dict]:
+    """Every material's latest revision (of one period, when given), by period and name."""
+    cur = store.db.execute(
+        f"SELECT {', '.join(MATERIAL_COLUMNS)} FROM materials "
+        "WHERE (?::VARCHAR IS NULL OR period = ?) "
+        "QUALIFY revision = max(revision) OVER (PARTITION BY name, period) "
+        "ORDER BY period, received_on, name", [period, period])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def material_history(store, name: str, period: str) -> list[dict]:
+    cur = store.db.execute(
+        f"SELECT {', '.join(MATERIAL_COLUMNS)}, recorded_at FROM materials "
+        "WHERE name = ? AND period = ? ORDER BY revision", [name, period])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def save_material_revisions(store, rows: list[dict]) -> None:
+    """Append revisions of materials in one transaction (all or none)."""
+    with store.transaction() as db:
+        for m in rows:
+            db.execute(f"INSERT INTO materials ({', '.join(MATERIAL_COLUMNS)}, recorded_at) "
+                       f"VALUES ({', '.join('?' * len(MATERIAL_COLUMNS))}, now())",
+                       [m[c] for c in MATERIAL_COLUMNS])
+
+
+def scaling_request_ids(store) -> set[str]:
+    """The ids of the scaling requests recorded (any revision)."""
+    return {r for (r,) in store.db.execute(
+        "SELECT DISTINCT request_id FROM scaling_requests").fetchall()}
+
+
+def findings_between(store, first: date, last: date, codes: tuple[str, ...]) -> list[dict]:
+    """Findings of ``codes`` over the nights ``first`` .. ``last``, one row per code, item
+    and source: how many nights, the first and last, the last night's message."""
+    cur = store.db.execute("""
+        SELECT code, item_no, source, count(*) AS nights, min(snapshot_date) AS first_night,
+               max(snapshot_date) AS last_night, arg_max(message, snapshot_date) AS message
+        FROM findings WHERE snapshot_date BETWEEN ? AND ? AND list_contains(?, code)
+        GROUP BY code, item_no, source ORDER BY code, item_no NULLS LAST, source
+    """, [first, last, list(codes)])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+# -- the payments ledger: written and read by recon/ledgers/payments.py -----------------------
+PAYMENT_COLUMNS = ("kind", "revision", "paid_on", "amount", "note", "origin")
+
+
+def latest_payments(store) -> list[dict]:
+    """Each payment's latest revision: the first payment, then the final one."""
+    cur = store.db.execute(
+        f"SELECT {', '.join(PAYMENT_COLUMNS)}, recorded_at FROM payments "
+        "QUALIFY revision = max(revision) OVER (PARTITION BY kind) "
+        "ORDER BY CASE kind WHEN 'first' THEN 1 ELSE 2 END")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def payment_history(store, kind: str) -> list[dict]:
+    """Every revision of one payment, oldest first."""
+    cur = store.db.execute(
+        f"SELECT {', '.join(PAYMENT_COLUMNS)}, recorded_at FROM payments WHERE kind = ? "
+        "ORDER BY revision", [kind])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def save_payment_revision(store, payment: dict) -> None:
+    """Append one revision of a payment (its ``revision`` says which)."""
+    with store.transaction() as db:
+        db.execute(f"INSERT INTO payments ({', '.join(PAYMENT_COLUMNS)}, recorded_at) "
+                   f"VALUES ({', '.join('?' * len(PAYMENT_COLUMNS))}, now())",
+                   [payment[c] for c in PAYMENT_COLUMNS])
+
+
+# -- the acceptance ledger: written and read by recon/ledgers/acceptance.py -------------------
+ACCEPTANCE_COLUMNS = ("period", "revision", "result", "decided_on", "note", "origin")
+
+
+def acceptance_records(store, period: str | None = None) -> list[dict]:
+    """Every revision of every acceptance record (of one period, when given), by period and
+    revision."""
+    cur = store.db.execute(
+        f"SELECT {', '.join(ACCEPTANCE_COLUMNS)} FROM acceptance_records "
+        "WHERE (?::VARCHAR IS NULL OR period = ?) ORDER BY period, revision", [period, period])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def save_acceptance_revision(store, row: dict) -> None:
+    """Append one revision of an acceptance record (its ``revision`` says which)."""
+    with store.transaction() as db:
+        db.execute(f"INSERT INTO acceptance_records ({', '.join(ACCEPTANCE_COLUMNS)}, "
+                   f"recorded_at) VALUES ({', '.join('?' * len(ACCEPTANCE_COLUMNS))}, now())",
+                   [row[c] for c in ACCEPTANCE_COLUMNS])
+
+
+def night_evidence(store, first: date, last: date) -> list[dict]:
+    """Per night stored in ``first`` .. ``last``: the run id that wrote it, its exit code and
+    each source's gate result (ok | failed | rejected, with the reason): the MANIFEST of an
+    acceptance pack."""
+    runs = {d: (rid, code) for d, rid, code in store.db.execute(
+        "SELECT s.snapshot_date, max(s.run_id), arg_max(r.exit_code, r.run_id) "
+        "FROM source_runs s LEFT JOIN runs r USING (run_id, snapshot_date) "
+        "WHERE s.snapshot_date BETWEEN ? AND ? GROUP BY 1", [first, last]).fetchall()}
+    out: dict[date, dict] = {}
+    for d, source, status, reason, lines, meas in store.db.execute(
+            "SELECT snapshot_date, source, status, reason, lines, measurements FROM source_runs "
+            "WHERE snapshot_date BETWEEN ? AND ? ORDER BY 1, 2", [first, last]).fetchall():
+        rid, code = runs.get(d, (None, None))
+        night = out.setdefault(d, {"night": d, "run_id": rid, "exit_code": code, "sources": []})
+        night["sources"].append({"source": source, "status": status, "reason": reason,
+                                 "lines": lines, "measurements": meas})
+    return [out[d] for d in sorted(out)]
+
+
+def item_day_rows(store, first: date, last: date) -> list[dict]:
+    """The reconciled figures of every item on every night of ``first`` .. ``last``
+    (item_days), by night and item: what a pack's per-item figures are computed from."""
+    cur = store.db.execute(
+        "SELECT snapshot_date, item_no, contracted, allocated, in_use, shortfall, status, "
+        "allocated_basis, day_value, shortfall_value FROM item_days "
+        "WHERE snapshot_date BETWEEN ? AND ? ORDER BY 1, 2", [first, last])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def run_finished_at(store, day: date) -> datetime | None:
+    """When the latest finished run of night ``day`` finished (a regenerated nightly JSON is
+    dated by it, never by the clock)."""
+    return store.db.execute(
+        "SELECT arg_max(finished_at, run_id) FROM runs WHERE snapshot_date = ? "
+        "AND finished_at IS NOT NULL", [day]).fetchone()[0]
