@@ -158,3 +158,32 @@ def write_atomic(path: Path, content: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+#: the cell formats every workbook of recon's uses (finance verification, settlement)
+WORKBOOK_FORMATS = {
+    "head": {"bold": True, "bg_color": "#F3F3F3", "border": 1, "text_wrap": True,
+             "valign": "top"},
+    "title": {"bold": True, "font_size": 14},
+    "money": {"num_format": "#,##0.00", "border": 1},
+    "money_b": {"num_format": "#,##0.00", "border": 1, "bold": True},
+    "date": {"num_format": "yyyy-mm-dd", "border": 1},
+    "text": {"border": 1},
+    "wrap": {"border": 1, "text_wrap": True, "valign": "top"},
+    "bold": {"bold": True, "border": 1},
+    "bad": {"border": 1, "font_color": "#B00020", "bold": True},
+}
+
+
+def workbook(target, extra_formats: dict | None = None):
+    """An XlsxWriter workbook as recon writes them: no string turned into a number, formula
+    or link; the shared formats, and the same formats with Excel's quote prefix for text
+    that would otherwise become a formula once someone edits the cell ("=1+2").
+    Returns (workbook, formats, quoted formats)."""
+    import xlsxwriter  # heavy: imported only when a workbook is written
+
+    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "in_memory": True,
+                                      "strings_to_formulas": False, "strings_to_urls": False})
+    props = {**WORKBOOK_FORMATS, **(extra_formats or {})}
+    return (wb, {k: wb.add_format(v) for k, v in props.items()},
+            {k: wb.add_format({**v, "quote_prefix": True}) for k, v in props.items()})

@@ -25,7 +25,7 @@ from recon import labels
 from recon.money import daxie, fmt
 from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
-from reports.common import Money, env, to_json, visible, write_atomic
+from reports.common import Money, env, to_json, visible, workbook, write_atomic
 
 #: a penalty's status in the ledger shown beside a verification (information: deducted once,
 #: in the final settlement)
@@ -262,30 +262,11 @@ def _shown(sheet):
 
 def write_xlsx(report: FinanceReport, target) -> None:
     """The workbook into ``target`` (a path or a binary file object)."""
-    import xlsxwriter  # heavy: imported only when a workbook is written
-
-    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "in_memory": True,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
-    props = {
-        "head": {"bold": True, "bg_color": "#F3F3F3", "border": 1, "text_wrap": True,
-                 "valign": "top"},
-        "title": {"bold": True, "font_size": 14},
-        "money": {"num_format": "#,##0.00", "border": 1},
-        "money_b": {"num_format": "#,##0.00", "border": 1, "bold": True},
+    wb, f, quoted = workbook(target, {
         "price": {"num_format": "#,##0.00######", "border": 1},
         "qty": {"num_format": "General", "border": 1},
         "day": {"num_format": "0.000000", "border": 1},
-        "int": {"num_format": "0", "border": 1},
-        "date": {"num_format": "yyyy-mm-dd", "border": 1},
-        "text": {"border": 1},
-        "wrap": {"border": 1, "text_wrap": True, "valign": "top"},
-        "bold": {"bold": True, "border": 1},
-        "bad": {"border": 1, "font_color": "#B00020", "bold": True},
-    }
-    f = {k: wb.add_format(v) for k, v in props.items()}
-    #: the same formats with Excel's quote prefix, for text that would otherwise be read as a
-    #: formula once someone edits the cell (a provider's 项目名称 "=1+2")
-    quoted = {k: wb.add_format({**v, "quote_prefix": True}) for k, v in props.items()}
+        "int": {"num_format": "0", "border": 1}})
     summary, lines_ws, days_ws = (_shown(wb.add_worksheet(name))
                                   for name in ("汇总", "明细", "逐日依据"))
 

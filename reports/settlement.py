@@ -20,7 +20,7 @@ from recon.finance.settlement import Settlement
 from recon.money import daxie
 from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
-from reports.common import Money, env, to_json, visible, write_atomic
+from reports.common import Money, env, to_json, visible, workbook, write_atomic
 
 #: the sheet the penalties are listed on, and where its list starts (Excel's row numbers)
 PENALTY_SHEET = "违约金"
@@ -148,24 +148,7 @@ def penalty_rows(report: SettlementReport) -> tuple[int, int]:
 
 def write_xlsx(report: SettlementReport, target) -> None:
     """The workbook into ``target`` (a path or a binary file object)."""
-    import xlsxwriter  # heavy: imported only when a workbook is written
-
-    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "in_memory": True,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
-    props = {
-        "head": {"bold": True, "bg_color": "#F3F3F3", "border": 1, "text_wrap": True,
-                 "valign": "top"},
-        "title": {"bold": True, "font_size": 14},
-        "money": {"num_format": "#,##0.00", "border": 1},
-        "money_b": {"num_format": "#,##0.00", "border": 1, "bold": True},
-        "date": {"num_format": "yyyy-mm-dd", "border": 1},
-        "text": {"border": 1},
-        "wrap": {"border": 1, "text_wrap": True, "valign": "top"},
-        "bold": {"bold": True, "border": 1},
-        "bad": {"border": 1, "font_color": "#B00020", "bold": True},
-    }
-    f = {k: wb.add_format(v) for k, v in props.items()}
-    quoted = {k: wb.add_format({**v, "quote_prefix": True}) for k, v in props.items()}
+    wb, f, quoted = workbook(target)
     book, pens = wb.add_worksheet("尾款结算"), wb.add_worksheet(PENALTY_SHEET)
 
     def text(ws, row, col, value, kind="text"):
