@@ -5,7 +5,7 @@ from pathlib import Path
 
 import duckdb
 
-from recon import conclude, errors, labels
+from recon import conclude, errors, labels, store as stored
 from recon.cli.common import add_db, out, date_arg, open_args, say
 from recon.ledgers import scaling
 from recon.store import Store
@@ -58,7 +58,11 @@ def cmd_list(args) -> int:
             for r in scaling.requests(store):
                 out(f"{r.request_id}  第{r.item_no}项  {r.requested_date}  no night measured yet")
             return 0
-        rows = scaling.states(store, o.contract, day)
+        # as the night concluded them (what its report says); a night never concluded is
+        # worked out here, read-only
+        rows = (conclude.states(store, o.contract, day)
+                if stored.concluded(store, "night", day.isoformat())
+                else scaling.states(store, o.contract, day))
         out(f"as of the night of {day}")
         out("request  item  day0        day  target  latest  state  completed  unknown nights")
         for st in rows:
