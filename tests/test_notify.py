@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import email
 import email.policy
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import socket
@@ -22,6 +20,7 @@ import pytest
 
 from recon.cli import main
 from tests.conftest import ROOT, clean_workdir, write_config
+from tests.faultproxy import self_signed
 
 HEADER = "序号,服务名称,资源ID,资源名称,订购数量,使用数量,单位\n"
 PASSWORD = "s3cret-smtp-pw"
@@ -49,30 +48,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory):
     """A certificate for 127.0.0.1 that the client trusts through SSL_CERT_FILE."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    folder = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(folder / "cert.pem", folder / "key.pem")
-    return folder / "cert.pem", ctx
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 class SMTPServer:
