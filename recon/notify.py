@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recon.errors import ConfigError
-from recon.store import Store
+from recon.store import Store, exit_codes_by_night
 from reports.common import visible
 
 log = logging.getLogger(__name__)
@@ -228,11 +228,9 @@ def should_send(on: str, exit_code: int, previous: int | None) -> bool:
 def previous_exit_code(db_path: Path, day) -> int | None:
     """The verdict of the latest night stored before ``day`` (None: no earlier night)."""
     with Store(db_path, read_only=True) as store:
-        row = store.db.execute(
-            "SELECT arg_max(exit_code, run_id) FROM runs WHERE exit_code IS NOT NULL AND "
-            "snapshot_date = (SELECT max(snapshot_date) FROM runs WHERE snapshot_date < ? "
-            "AND exit_code IS NOT NULL)", [day]).fetchall()
-    return row[0][0] if row else None
+        codes = exit_codes_by_night(store)
+    earlier = [d for d in codes if d < day]
+    return codes[max(earlier)] if earlier else None
 
 
 class SendError(Exception):

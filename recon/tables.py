@@ -281,6 +281,156 @@ def save_acceptance_revision(store, row: dict) -> None:
                    [row[c] for c in ACCEPTANCE_COLUMNS])
 
 
+# -- reads for reports: what the nightly, monthly and index reports and notify show -----------
+# The reports, finance and notify never query a table themselves (tests/test_store_reads.py
+# walks them): each question they ask is one function here, so a table's layout is known
+# in this module and recon/store.py only, and two reports asking the same question get the
+# same answer.
+
+def _dicts(cur) -> list[dict]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def night_source_runs(store, day: date) -> list[dict]:
+    """Each source's gate result on night ``day``, by source: status, reason (and its
+    stable code), how many resource lines and measurements it stored."""
+    return _dicts(store.db.execute(
+        "SELECT source, status, reason, stats->>'reason_code' AS reason_code, lines, "
+        "measurements FROM source_runs WHERE snapshot_date = ? ORDER BY source", [day]))
+
+
+def night_findings(store, day: date) -> list[dict]:
+    """The findings of night ``day`` (unordered: the report sorts them by severity), with
+    their figures (None when none) and resource ids ([] when none) decoded."""
+    out = _dicts(store.db.execute(
+        "SELECT code, severity, item_no, source, message, figures, resource_ids "
+        "FROM findings WHERE snapshot_date = ?", [day]))
+    for f in out:
+        f["figures"] = json.loads(f["figures"]) if f["figures"] else None
+        f["resource_ids"] = json.loads(f["resource_ids"]) if f["resource_ids"] else []
+    return out
+
+
+def night_scope_measurements(store, day: date) -> list[dict]:
+    """The accepted measurements of night ``day`` that one scope (region/project: a source
+    named ``service@scope``) contributed, by item, source and metric: how an item's figure
+    adds up across the tenant's scopes."""
+    return _dicts(store.db.execute(
+        "SELECT item_no, source, metric, quantity, basis FROM measurements "
+        "WHERE snapshot_date = ? AND accepted AND contains(source, '@') "
+        "ORDER BY item_no, source, metric", [day]))
+
+
+def night_item_days(store, day: date) -> list[dict]:
+    """Every item's reconciled figures on night ``day`` (item_days, all that the nightly
+    report shows), by item; ``parts`` decoded ([] when none)."""
+    out = _dicts(store.db.execute(
+        "SELECT item_no, contracted, allocated, in_use, shortfall, overage, utilisation, "
+        "day_value, shortfall_value, overage_value, status, measured_by, allocated_basis, "
+        "in_use_basis, unlimited, parts FROM item_days "
+        "WHERE snapshot_date = ? ORDER BY item_no", [day]))
+    for r in out:
+        r["parts"] = json.loads(r["parts"]) if r["parts"] else []
+    return out
+
+
+def night_not_counted(store, day: date) -> list[dict]:
+    """The resources seen on night ``day`` that the connectors measured but did not count
+    (quantity 0, ``counted: false``: an error volume, a deleted server ...), by item, type,
+    name and id, their attributes decoded ({} when none)."""
+    out = _dicts(store.db.execute(
+        "SELECT r.source, r.resource_type, r.resource_id, r.name, l.item_no, r.attributes "
+        "FROM resource_lines l JOIN resources r USING (resource_key) "
+        "WHERE l.snapshot_date = ? AND l.quantity = 0 "
+        "AND json_extract_string(r.attributes, '$.counted') = 'false' "
+        "ORDER BY l.item_no, r.resource_type, r.name, r.resource_id", [day]))
+    for r in out:
+        r["attributes"] = json.loads(r["attributes"]) if r["attributes"] else {}
+    return out
+
+
+def resource_names(store, resource_ids: list[str]) -> dict[str, str]:
+    """The names behind resource ids (only those that have a name other than the id): a
+    reader knows a volume by name, not by UUID."""
+    return dict(store.db.execute(
+        "SELECT resource_id, any_value(name) FROM resources "
+        "WHERE resource_id IN (SELECT unnest(?::VARCHAR[])) AND name IS NOT NULL "
+        "AND name <> '' AND name <> resource_id GROUP BY resource_id",
+        [resource_ids]).fetchall())
+
+
+def exit_codes_by_night(store) -> dict[date, int]:
+    """Each night's verdict: the exit code of its latest finished run (a night whose runs
+    never finished is absent)."""
+    return dict(store.db.execute(
+        "SELECT snapshot_date, arg_max(exit_code, run_id) FROM runs "
+        "WHERE exit_code IS NOT NULL GROUP BY 1").fetchall())
+
+
+def finding_counts_by_night(store) -> dict[tuple[date, str], int]:
+    """How many findings of each severity each night has: (night, severity) -> count."""
+    return {(d, s): n for d, s, n in store.db.execute(
+        "SELECT snapshot_date, severity, count(*) FROM findings GROUP BY 1, 2").fetchall()}
+
+
+def unknown_items_by_night(store, first: date | None = None,
+                           last: date | None = None) -> dict[date, list[int]]:
+    """The items each night (of ``first`` .. ``last``, when given) could not verify
+    (status unknown), by item number; a night with none is absent."""
+    return dict(store.db.execute(
+        "SELECT snapshot_date, list(item_no ORDER BY item_no) FROM item_days "
+        "WHERE status = 'unknown' AND (?::DATE IS NULL OR snapshot_date >= ?::DATE) "
+        "AND (?::DATE IS NULL OR snapshot_date <= ?::DATE) GROUP BY 1",
+        [first, first, last, last]).fetchall())
+
+
+def allocation_ratios(store) -> dict[int, dict[date, Decimal]]:
+    """Allocated / contracted per item and night, where the allocation was measured (not
+    unknown) against a contracted quantity: the index's delivery trend."""
+    by_item: dict[int, dict[date, Decimal]] = {}
+    for item_no, d, ratio in store.db.execute(
+            "SELECT item_no, snapshot_date, allocated / contracted FROM item_days "
+            "WHERE allocated IS NOT NULL AND contracted > 0 AND status <> 'unknown' "
+            "ORDER BY item_no, snapshot_date").fetchall():
+        by_item.setdefault(item_no, {})[d] = Decimal(ratio)
+    return by_item
+
+
+def source_failures(store) -> list[dict]:
+    """Per source, by name: on how many nights it did not deliver (``failed``: failed or
+    rejected), out of how many (``nights``), and which nights (``failed_on``, oldest first)."""
+    return [{"source": src, "failed": bad, "nights": n, "failed_on": list(ds or [])}
+            for src, bad, n, ds in store.db.execute(
+                "SELECT source, count(*) FILTER (WHERE status <> 'ok'), count(*), "
+                "list(snapshot_date ORDER BY snapshot_date) FILTER (WHERE status <> 'ok') "
+                "FROM source_runs GROUP BY 1 ORDER BY 1").fetchall()]
+
+
+def night_runs(store) -> list[tuple[date, int]]:
+    """Each stored night, oldest first, with the run that stored it."""
+    return store.db.execute(
+        "SELECT snapshot_date, max(run_id) FROM source_runs GROUP BY 1 ORDER BY 1").fetchall()
+
+
+def measured_by_item(store, first: date, last: date) -> dict[int, str]:
+    """Per item, the sources that measured it over ``first`` .. ``last`` ("a, b")."""
+    return dict(store.db.execute(
+        "SELECT item_no, string_agg(DISTINCT measured_by, ', ' ORDER BY measured_by) "
+        "FROM item_days WHERE snapshot_date BETWEEN ? AND ? GROUP BY item_no",
+        [first, last]).fetchall())
+
+
+def allocated_basis_by_item(store, first: date, last: date) -> dict[int, str]:
+    """Per item, the basis of its allocated figure on the latest night of ``first`` ..
+    ``last`` that had one (quota, resources, export ...)."""
+    return dict(store.db.execute(
+        "SELECT item_no, allocated_basis FROM item_days WHERE snapshot_date BETWEEN ? AND ? "
+        "AND allocated_basis IS NOT NULL "
+        "QUALIFY row_number() OVER (PARTITION BY item_no ORDER BY snapshot_date DESC) = 1",
+        [first, last]).fetchall())
+
+
 def night_evidence(store, first: date, last: date) -> list[dict]:
     """Per night stored in ``first`` .. ``last``: the run id that wrote it, its exit code and
     each source's gate result (ok | failed | rejected, with the reason): the MANIFEST of an

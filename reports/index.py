@@ -160,16 +160,10 @@ class IndexReport:
 
 # -- building the context from the store ----------------------------------------------
 def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
-    db = store.db
     dates = store.snapshot_dates()
-    runs = {d: code for d, code in db.execute(
-        "SELECT snapshot_date, arg_max(exit_code, run_id) FROM runs "
-        "WHERE exit_code IS NOT NULL GROUP BY 1").fetchall()}
-    sev = {(d, s): n for d, s, n in db.execute(
-        "SELECT snapshot_date, severity, count(*) FROM findings GROUP BY 1, 2").fetchall()}
-    unknown = {d: items for d, items in db.execute(
-        "SELECT snapshot_date, list(item_no ORDER BY item_no) FROM item_days "
-        "WHERE status = 'unknown' GROUP BY 1").fetchall()}
+    runs = stored.exit_codes_by_night(store)
+    sev = stored.finding_counts_by_night(store)
+    unknown = stored.unknown_items_by_night(store)
     nights = []
     for d in reversed(dates):
         code = runs.get(d)
@@ -251,23 +245,15 @@ def _acceptance(out_dir: Path) -> list[dict]:
 
 def _ratios(store, contract, dates: list[date]) -> list[RatioSeries]:
     """Allocated / contracted for every item that has a measured allocated figure."""
-    by_item: dict[int, dict[date, Decimal]] = {}
-    for item_no, d, ratio in store.db.execute(
-            "SELECT item_no, snapshot_date, allocated / contracted FROM item_days "
-            "WHERE allocated IS NOT NULL AND contracted > 0 AND status <> 'unknown' "
-            "ORDER BY item_no, snapshot_date").fetchall():
-        by_item.setdefault(item_no, {})[d] = Decimal(ratio)
+    by_item = stored.allocation_ratios(store)
     return [RatioSeries(no, contract.items[no].short_name if no in contract.items else str(no),
                         [RatioPoint(d, series.get(d)) for d in dates])
             for no, series in sorted(by_item.items())]
 
 
 def _source_gaps(store) -> list[SourceGaps]:
-    rows = store.db.execute(
-        "SELECT source, count(*) FILTER (WHERE status <> 'ok'), count(*), "
-        "list(snapshot_date ORDER BY snapshot_date) FILTER (WHERE status <> 'ok') "
-        "FROM source_runs GROUP BY 1 ORDER BY 1").fetchall()
-    return [SourceGaps(src, bad, n, list(ds or [])) for src, bad, n, ds in rows]
+    return [SourceGaps(r["source"], r["failed"], r["nights"], r["failed_on"])
+            for r in stored.source_failures(store)]
 
 
 def _penalties(store, contract, dates, config):
@@ -326,8 +312,7 @@ def rebuild(config, db_path: Path, out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with Store(db_path, read_only=True) as store:
-        runs = store.db.execute(
-            "SELECT snapshot_date, max(run_id) FROM source_runs GROUP BY 1 ORDER BY 1").fetchall()
+        runs = stored.night_runs(store)
         missing = [(d, run_id) for d, run_id in runs
                    if not (out_dir / d.isoformat() / "nightly.html").exists()]
         needed = {d for d, _ in missing} | ({runs[-1][0]} if runs else set())

@@ -231,16 +231,8 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
     a = assess.facts(store, contract, rules, p)
     states = conclude.states(store, contract, p.last)
     pens = conclude.ledger(store, p.last)
-    db = store.db
-    measured_by = dict(db.execute(
-        "SELECT item_no, string_agg(DISTINCT measured_by, ', ' ORDER BY measured_by) "
-        "FROM item_days WHERE snapshot_date BETWEEN ? AND ? GROUP BY item_no",
-        [p.first, p.last]).fetchall())
-    basis = dict(db.execute(
-        "SELECT item_no, allocated_basis FROM item_days WHERE snapshot_date BETWEEN ? AND ? "
-        "AND allocated_basis IS NOT NULL "
-        "QUALIFY row_number() OVER (PARTITION BY item_no ORDER BY snapshot_date DESC) = 1",
-        [p.first, p.last]).fetchall())
+    measured_by = stored.measured_by_item(store, p.first, p.last)
+    basis = stored.allocated_basis_by_item(store, p.first, p.last)
     unmeasurable = [i for i in a.items if i.measured_nights == 0
                     and i.unverified_nights > i.unknown_nights]
     items = [ItemLine(i.item_no, contract.items[i.item_no].short_name,
@@ -370,30 +362,16 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
 
 
 def _nights(store, p) -> list[NightLine]:
-    db = store.db
-    runs = {d: (rid, code) for d, rid, code in db.execute(
-        "SELECT snapshot_date, run_id, exit_code FROM source_runs s "
-        "LEFT JOIN runs USING (run_id, snapshot_date) WHERE snapshot_date BETWEEN ? AND ? "
-        "GROUP BY ALL", [p.first, p.last]).fetchall()}
+    unknown = stored.unknown_items_by_night(store, p.first, p.last)
     out = []
-    per_night: dict[date, list] = {}
-    for row in db.execute(
-            "SELECT snapshot_date, source, status, reason, lines, measurements FROM source_runs "
-            "WHERE snapshot_date BETWEEN ? AND ? ORDER BY 1, 2", [p.first, p.last]).fetchall():
-        per_night.setdefault(row[0], []).append(row[1:])
-    unknown: dict[date, list[int]] = {}
-    for d, item in db.execute(
-            "SELECT snapshot_date, item_no FROM item_days WHERE snapshot_date BETWEEN ? AND ? "
-            "AND status = 'unknown' ORDER BY 1, 2", [p.first, p.last]).fetchall():
-        unknown.setdefault(d, []).append(item)
-    for night in sorted(per_night):
-        srcs = per_night[night]
-        rid, code = runs.get(night, (None, None))
+    for n in stored.night_evidence(store, p.first, p.last):
+        srcs = n["sources"]
         out.append(NightLine(
-            night, rid, code, sum(s[1] == "ok" for s in srcs), len(srcs),
-            sum(s[3] or 0 for s in srcs), sum(s[4] or 0 for s in srcs), unknown.get(night, []),
-            [f"{s[0]}（{labels.SOURCE_STATUS.get(s[1], s[1])}）：{s[2] or ''}"
-             for s in srcs if s[1] != "ok"]))
+            n["night"], n["run_id"], n["exit_code"], sum(s["status"] == "ok" for s in srcs),
+            len(srcs), sum(s["lines"] or 0 for s in srcs),
+            sum(s["measurements"] or 0 for s in srcs), unknown.get(n["night"], []),
+            [f"{s['source']}（{labels.SOURCE_STATUS.get(s['status'], s['status'])}）："
+             f"{s['reason'] or ''}" for s in srcs if s["status"] != "ok"]))
     return out
 
 

@@ -245,68 +245,53 @@ def build_scaling(store, contract, snapshot_date: date, config):
 
 
 def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> NightlyReport:
-    db = store.db
-    sources = [SourceLine(s, labels.source_name(s), st, labels.SOURCE_STATUS.get(st, st), reason,
-                          code, labels.SOURCE_REASON.get(code), labels.reason_text(code, reason),
-                          n_lines or 0, n_meas or 0)
-               for s, st, reason, code, n_lines, n_meas in db.execute(
-                   "SELECT source, status, reason, stats->>'reason_code', lines, measurements "
-                   "FROM source_runs WHERE snapshot_date = ? ORDER BY source",
-                   [snapshot_date]).fetchall()]
+    runs = stored.night_source_runs(store, snapshot_date)
+    sources = [SourceLine(r["source"], labels.source_name(r["source"]), r["status"],
+                          labels.SOURCE_STATUS.get(r["status"], r["status"]), r["reason"],
+                          r["reason_code"], labels.SOURCE_REASON.get(r["reason_code"]),
+                          labels.reason_text(r["reason_code"], r["reason"]),
+                          r["lines"] or 0, r["measurements"] or 0)
+               for r in runs]
     findings = []
-    for code, sev, item_no, source, msg, figures, ids in db.execute(
-            "SELECT code, severity, item_no, source, message, figures, resource_ids "
-            "FROM findings WHERE snapshot_date = ?", [snapshot_date]).fetchall():
-        figures = json.loads(figures) if figures else None
-        ids = json.loads(ids) if ids else []
+    for f in stored.night_findings(store, snapshot_date):
+        code, sev, item_no, figures, ids = (f["code"], f["severity"], f["item_no"],
+                                            f["figures"], f["resource_ids"])
         count = (figures or {}).get("resources", len(ids)) if isinstance(figures, dict) else len(ids)
         findings.append(FindingLine(
             code, labels.FINDING.get(code, code), sev, labels.SEVERITY.get(sev, sev), item_no,
             contract.items[item_no].short_name if item_no in contract.items else None,
-            source, msg, figures, ids, int(count or 0)))
+            f["source"], f["message"], figures, ids, int(count or 0)))
     findings.sort(key=lambda f: (labels.SEVERITY_ORDER.get(f.severity, 9), f.item_no or 0, f.code,
                                  f.source or ""))
-    _name_resources(db, findings)
+    _name_resources(store, findings)
     by_scope: dict[int, list] = {}
-    for item_no, source, metric, quantity, basis in db.execute(
-            "SELECT item_no, source, metric, quantity, basis FROM measurements "
-            "WHERE snapshot_date = ? AND accepted AND contains(source, '@') "
-            "ORDER BY item_no, source, metric", [snapshot_date]).fetchall():
-        by_scope.setdefault(item_no, []).append(
-            {"source": source, "scope": source.partition("@")[2], "metric": metric,
-             "quantity": quantity, "basis": basis})
-    failed = [s for (s,) in db.execute(
-        "SELECT source FROM source_runs WHERE snapshot_date = ? AND status <> 'ok' ORDER BY 1",
-        [snapshot_date]).fetchall()]
+    for m in stored.night_scope_measurements(store, snapshot_date):
+        by_scope.setdefault(m["item_no"], []).append(
+            {"source": m["source"], "scope": m["source"].partition("@")[2],
+             "metric": m["metric"], "quantity": m["quantity"], "basis": m["basis"]})
+    failed = [r["source"] for r in runs if r["status"] != "ok"]
     items = []
-    for row in db.execute(
-            "SELECT item_no, contracted, allocated, in_use, shortfall, overage, utilisation, "
-            "day_value, shortfall_value, overage_value, status, measured_by, allocated_basis, "
-            "in_use_basis, unlimited, parts FROM item_days "
-            "WHERE snapshot_date = ? ORDER BY item_no", [snapshot_date]).fetchall():
-        item = contract.items[row[0]]
-        items.append(ItemLine(row[0], item.short_name, item.unit, item.category, *row[1:10],
-                              row[10], labels.STATUS.get(row[10], row[10]), row[11],
-                              row[12], labels.basis_label(row[12]), row[13],
-                              labels.basis_label(row[13]), bool(row[14]),
-                              json.loads(row[15]) if row[15] else [],
-                              by_scope.get(row[0], []),
-                              labels.source_groups(row[11].split(", ") if row[11] else []),
+    for r in stored.night_item_days(store, snapshot_date):
+        item, status = contract.items[r["item_no"]], r["status"]
+        items.append(ItemLine(r["item_no"], item.short_name, item.unit, item.category,
+                              r["contracted"], r["allocated"], r["in_use"], r["shortfall"],
+                              r["overage"], r["utilisation"], r["day_value"],
+                              r["shortfall_value"], r["overage_value"],
+                              status, labels.STATUS.get(status, status), r["measured_by"],
+                              r["allocated_basis"], labels.basis_label(r["allocated_basis"]),
+                              r["in_use_basis"], labels.basis_label(r["in_use_basis"]),
+                              bool(r["unlimited"]), r["parts"], by_scope.get(r["item_no"], []),
+                              labels.source_groups(r["measured_by"].split(", ")
+                                                   if r["measured_by"] else []),
                               labels.source_groups(
                                   [f for f in failed if f.partition("@")[0] == item.source])
-                              if row[10] == "unknown" else []))
+                              if status == "unknown" else []))
     not_counted = []
-    for source, rtype, rid, name, item_no, attrs in db.execute(
-            "SELECT r.source, r.resource_type, r.resource_id, r.name, l.item_no, r.attributes "
-            "FROM resource_lines l JOIN resources r USING (resource_key) "
-            "WHERE l.snapshot_date = ? AND l.quantity = 0 "
-            "AND json_extract_string(r.attributes, '$.counted') = 'false' "
-            "ORDER BY l.item_no, r.resource_type, r.name, r.resource_id",
-            [snapshot_date]).fetchall():
-        a = json.loads(attrs) if attrs else {}
+    for r in stored.night_not_counted(store, snapshot_date):
+        item_no, rtype, a = r["item_no"], r["resource_type"], r["attributes"]
         size = a.get("size")
         not_counted.append(NotCountedLine(
-            source, rtype, rid, name or "", item_no,
+            r["source"], rtype, r["resource_id"], r["name"] or "", item_no,
             contract.items[item_no].short_name if item_no in contract.items else "",
             str(a.get("status") or ""), None if size is None else Decimal(str(size)),
             "GB" if rtype == "volume" else (contract.items[item_no].unit
@@ -336,15 +321,12 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
 SHOWN_IDS = 8
 
 
-def _name_resources(db, findings: list[FindingLine]) -> None:
+def _name_resources(store, findings: list[FindingLine]) -> None:
     """The names behind the ids a page lists: a reader knows a volume by name, not UUID."""
     shown = sorted({i for f in findings for i in f.resource_ids[:SHOWN_IDS]})
     if not shown:
         return
-    names = dict(db.execute(
-        "SELECT resource_id, any_value(name) FROM resources "
-        "WHERE resource_id IN (SELECT unnest(?::VARCHAR[])) AND name IS NOT NULL "
-        "AND name <> '' AND name <> resource_id GROUP BY resource_id", [shown]).fetchall())
+    names = stored.resource_names(store, shown)
     for f in findings:
         f.resource_names = {i: names[i] for i in f.resource_ids[:SHOWN_IDS] if i in names}
 
