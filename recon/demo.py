@@ -21,7 +21,6 @@ from recon import conclude
 from recon.config import Scope, load_config
 from recon.data import BUNDLED_CONFIG, DEMO
 from recon.ledgers import incidents, notices, scaling
-from recon.ledgers.materials import sha256_of
 from recon.nightly import Night
 from recon.progress import Progress
 from recon.sim.scenario import load_scenarios
@@ -29,7 +28,7 @@ from recon.sim.server import SimServer, clouds_yaml
 from recon.store import Store
 from reports.index import rebuild
 from reports.monthly import build_monthly, write_monthly
-from reports.notice import build_letter, write_letter
+from reports.notice import draft_and_record
 
 SCENARIO = DEMO / "scenario.yaml"
 #: the agency's scaling requests (扩容) the demo nights are judged against
@@ -118,9 +117,7 @@ def _send_notice(night, db: Path, out: Path, day: date) -> None:
     with Store(db) as store:
         notice = notices.plan_draft(store, "scaling", "KR-2026-012", day,
                                     day + timedelta(days=2), "演示：扩容超期后的书面通知")
-        paths = write_letter(build_letter(store, night.contract, night.config, notice), out)
-        notices.record(store, notice, [{"path": str(p.relative_to(out)),
-                                        "sha256": sha256_of(p)[0]} for p in paths.values()])
+        draft_and_record(store, night.contract, night.config, notice, out)
         notices.mark_sent(store, notice.notice_id, day)
 
 

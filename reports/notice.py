@@ -27,7 +27,7 @@ from pathlib import Path
 from recon import conclude, labels, rules as rulebook
 from recon.ledgers import scaling
 from recon.ledgers import materials as materials_ledger
-from recon.ledgers.notices import Notice, judged_month
+from recon.ledgers.notices import Notice, judged_month, record
 from recon import store as stored
 from reports.common import env, write_atomic
 
@@ -331,3 +331,17 @@ def write_letter(letter: NoticeLetter, out_dir: Path) -> dict[str, Path]:
     write_atomic(paths["docx"], render_docx(letter))
     write_atomic(paths["pdf"], render_pdf(letter, html))
     return paths
+
+
+def draft_and_record(store, contract, config, notice: Notice,
+                     out_dir: Path) -> tuple[dict[str, Path], bool]:
+    """Write the letter of a planned notice (:func:`recon.ledgers.notices.plan_draft`) into
+    OUT and record the draft in the notices ledger with each file's sha256: the one way the
+    command line and the demo draft a letter.  The files' paths are recorded relative to OUT,
+    so the same letter drafted again into the same folder is the same revision wherever the
+    command ran.  Returns the files written and whether a revision was added."""
+    paths = write_letter(build_letter(store, contract, config, notice), out_dir)
+    changed = record(store, notice, [{"path": str(p.relative_to(out_dir)),
+                                      "sha256": materials_ledger.sha256_of(p)[0]}
+                                     for p in paths.values()])
+    return paths, changed

@@ -6,10 +6,9 @@ from datetime import datetime
 from recon import conclude, errors
 from recon.cli.common import add_db, date_arg, open_args, say
 from recon.ledgers import notices
-from recon.ledgers.materials import sha256_of
 from recon.progress import SHANGHAI
 from recon.store import current, run_lock
-from reports.notice import build_letter, write_letter
+from reports.notice import draft_and_record
 
 
 def _today():
@@ -28,19 +27,12 @@ def cmd_draft(args) -> int:
         except ValueError as exc:
             field, _, why = str(exc).partition(": ")
             raise errors.InputError(None, why, column="--" + field) from None
-        letter = build_letter(store, o.contract, o.config, notice)
-        paths = write_letter(letter, o.out)
-        files = [{"path": str(p), "sha256": _sha(p)} for p in paths.values()]
-        changed = notices.record(store, notice, files)
+        paths, changed = draft_and_record(store, o.contract, o.config, notice, o.out)
     print(f"{notice.notice_id}: {'drafted' if changed else 'unchanged'} "
           f"({notice.kind_label} {notice.ref}, deadline {notice.deadline}); "
           f"{paths['docx']}, {paths['pdf']}")
     print(f"when it has gone out: recon notice sent {notice.notice_id} --date YYYY-MM-DD")
     return 0
-
-
-def _sha(path) -> str:
-    return sha256_of(path)[0]
 
 
 def cmd_sent(args) -> int:
