@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 
 from recon import conclude, penalties
-from recon.ledgers import scaling
+from recon.ledgers import notices, scaling
 from recon.cli import main
 from recon.config import load_config
 from recon.contract import load_contract
@@ -126,6 +126,14 @@ def test_the_same_draft_gives_the_same_bytes(store_dir, capsys):
         core = z.read("docProps/core.xml").decode()
         assert {i.date_time for i in z.infolist()} == {(2026, 11, 10, 0, 0, 0)}
     assert "2026-11-10T00:00:00Z" in core
+    # the ledger names the files relative to OUT: the same folder spelled another way is
+    # the same draft, not a new revision
+    assert cli(store_dir, *args, "--out", str(store_dir / "out" / "notices" / "..")) == 0
+    assert "TZ-2026-001: unchanged" in capsys.readouterr().out
+    with Store(store_dir / "recon.duckdb", read_only=True) as store:
+        files = sorted(dict(f)["path"] for f in notices.get(store, "TZ-2026-001").files)
+    assert files == ["notices/TZ-2026-001/TZ-2026-001.docx",
+                     "notices/TZ-2026-001/TZ-2026-001.pdf"]
 
 
 def test_no_penalty_before_the_notice_is_sent_or_its_deadline_passed(store_dir, capsys):
