@@ -1,7 +1,9 @@
-"""The named read and write functions of the conclusions and the ledgers' tables.
+"""The named read and write functions of the conclusions and the ledgers' tables, and the
+reads the reports ask of the nights' tables.
 
-The conclusions (recon/conclude.py writes them, every report reads them) and the agency's
-ledgers (notices, materials, payments, acceptance) live here; recon/store.py re-exports
+The conclusions (recon/conclude.py writes them, every report reads them), the agency's
+ledgers (notices, materials, payments, acceptance) and the questions reports/, finance and
+notify ask of the stored nights ("reads for reports") live here; recon/store.py re-exports
 each name, so callers say ``recon.store.penalty_ledger(store, day)`` as for the nights'
 tables.  Each function takes an open :class:`recon.store.Store`.
 """
