@@ -18,7 +18,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from recon import conclude, labels, penalties, store as stored
@@ -27,9 +27,12 @@ from recon.ledgers import notices as notice_ledger
 from recon.ledgers.acceptance import Rework
 from recon.ledgers.notices import NoticeState
 from recon.progress import SHANGHAI
+from recon.reconcile import contract_days
 from reports.common import Money, env, to_json, write_atomic
 
 log = logging.getLogger(__name__)
+#: a stored value's precision (DECIMAL(18,6)): the transition's usage value is rounded as one
+VALUE_EXP = Decimal("1e-6")
 
 PAGE, DATA = "nightly.html", "nightly.json"
 #: the folder of every night's report, OUT/YYYY-MM-DD
@@ -200,9 +203,18 @@ class NightlyReport:
     #: failed acceptances awaiting rework on this night (第六条, 5 days), with their deadline;
     #: left out of nightly.json while there are none
     rework: list[Rework] = field(default_factory=list)
+    #: a night after the contract's term (第十三条 2): what it is, said on the page; usage is
+    #: valued at this contract's prices for the negotiation, and nothing is judged (no
+    #: verdict, clock or penalty); left out of nightly.json for a night in the term
+    transition: str | None = None
+    #: in transition: what the night's allocation is worth at the contract's prices (each
+    #: measured item's allocation x its unit day value), and the items not valued (unknown)
+    usage_value: Money | None = None
+    usage_unvalued: list[int] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return to_json(self, omit_empty=("notices", "month_end", "rework"))
+        return to_json(self, omit_empty=("notices", "month_end", "rework", "transition",
+                                           "usage_value", "usage_unvalued"))
 
 
 
@@ -244,7 +256,22 @@ def build_scaling(store, contract, snapshot_date: date, config):
     return lines, Money.of(total), Money.of(penalties.cap(contract, config))
 
 
-def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> NightlyReport:
+def usage_value(contract, day: date, items: list[ItemLine]) -> Decimal:
+    """The night's allocation valued at ``contract``'s prices (第十三条 2, the transition).
+
+    Each item's allocation x its unit day value (recon.reconcile's, the one rule), rounded
+    as a stored value is (1e-6 yuan, half up); an item not measured adds nothing and is
+    listed as not valued, never as 0.
+    """
+    unit = {int(r.item_no): Decimal(r.unit_day_value)
+            for r in contract_days(contract, [day]).itertuples()}
+    return sum(((i.allocated * unit[i.item_no]).quantize(VALUE_EXP, ROUND_HALF_UP)
+                for i in items if i.allocated is not None), Decimal(0))
+
+
+def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
+                  transition: bool = False) -> NightlyReport:
+    """The night's report; ``transition``: a night after ``contract``'s term (第十三条 2)."""
     db = store.db
     sources = [SourceLine(s, labels.source_name(s), st, labels.SOURCE_STATUS.get(st, st), reason,
                           code, labels.SOURCE_REASON.get(code), labels.reason_text(code, reason),
@@ -311,14 +338,16 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
             str(a.get("status") or ""), None if size is None else Decimal(str(size)),
             "GB" if rtype == "volume" else (contract.items[item_no].unit
                                            if item_no in contract.items else "")))
-    exit_code = exit_code_for(findings, sources)
+    # in transition no finding is a breach of contract: the code says only whether all was measured
+    exit_code = exit_code_for([] if transition else findings, sources)
     counts = {"critical": sum(f.severity == "critical" for f in findings),
               "warning": sum(f.severity == "warning" for f in findings),
               "info": sum(f.severity == "info" for f in findings),
               "items_unknown": sum(i.status == "unknown" for i in items),
               "items_ok": sum(i.status in ("ok", "idle") for i in items)}
     total = lambda attr: sum((getattr(i, attr) or Decimal(0) for i in items), Decimal(0))  # noqa
-    scaling_lines, penalty_total, cap = build_scaling(store, contract, snapshot_date, config)
+    scaling_lines, penalty_total, cap = (([], None, None) if transition else
+                                         build_scaling(store, contract, snapshot_date, config))
     return NightlyReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", snapshot_date,
@@ -328,8 +357,13 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
         Money.of(total("overage_value")), scaling_lines, penalty_total, cap,
         contract_total=Money.of(contract.total),
         notices=notice_ledger.open_on(store, snapshot_date), not_counted=not_counted,
-        month_end=_month_end(snapshot_date, contract),
-        rework=acceptance_ledger.open_rework(store, snapshot_date))
+        month_end=None if transition else _month_end(snapshot_date, contract),
+        rework=acceptance_ledger.open_rework(store, snapshot_date),
+        usage_value=Money.of(usage_value(contract, snapshot_date, items)) if transition else None,
+        usage_unvalued=[i.item_no for i in items if i.allocated is None] if transition else [],
+        transition=(f"切换期（第十三条 2，资源费用由双方协商）：合同 {contract.number} 服务期已于 "
+                    f"{contract.end} 届满，本日用量按该合同单价计价，供双方协商参考；"
+                    "不作合同结论，不计扩容时限与违约金") if transition else None)
 
 
 #: how many resources of a finding the page lists (the JSON has them all)

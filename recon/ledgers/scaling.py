@@ -371,15 +371,18 @@ def evaluate(req: Request, series: dict[date, Decimal | None], as_of: date,
 
 
 def states(store, contract, as_of: date) -> list[State]:
-    """Every request made on or before ``as_of``, evaluated on that night.
+    """Every request made in ``contract``'s term on or before ``as_of``, evaluated on that
+    night.
 
     An increase made while an earlier request on the same item is still open
     (not at its target on the last night before) adds to that request's
     target: two requests of +100 need +200 together.
     """
     sent = notice_ledger.scaling_notices(store, as_of)   # a notice sent by then wins
+    # a request belongs to the contract in whose term it was made: a follow-on contract
+    # (第十三条 2) sharing the store does not inherit the clocks of the one before
     reqs = [notice_ledger.applied(r, sent.get(r.request_id)) for r in requests(store)
-            if r.requested_date <= as_of]
+            if contract.start <= r.requested_date <= as_of]
     reqs.sort(key=lambda r: (r.requested_at, r.request_id))
     measured = dict(store.db.execute(
         "SELECT item_no, count(*) FROM item_days WHERE (allocated IS NOT NULL OR unlimited) "
