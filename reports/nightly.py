@@ -18,21 +18,19 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
-from recon import conclude, labels, penalties, store as stored
+from recon import assess, conclude, labels, penalties, store as stored
+from recon.contract import KIND_LABELS, TRANSITION
 from recon.ledgers import acceptance as acceptance_ledger
 from recon.ledgers import notices as notice_ledger
 from recon.ledgers.acceptance import Rework
 from recon.ledgers.notices import NoticeState
 from recon.progress import SHANGHAI
-from recon.reconcile import contract_days
 from reports.common import Money, env, to_json, write_atomic
 
 log = logging.getLogger(__name__)
-#: a stored value's precision (DECIMAL(18,6)): the transition's usage value is rounded as one
-VALUE_EXP = Decimal("1e-6")
 
 PAGE, DATA = "nightly.html", "nightly.json"
 #: the folder of every night's report, OUT/YYYY-MM-DD
@@ -256,19 +254,6 @@ def build_scaling(store, contract, snapshot_date: date, config):
     return lines, Money.of(total), Money.of(penalties.cap(contract, config))
 
 
-def usage_value(contract, day: date, items: list[ItemLine]) -> Decimal:
-    """The night's allocation valued at ``contract``'s prices (第十三条 2, the transition).
-
-    Each item's allocation x its unit day value (recon.reconcile's, the one rule), rounded
-    as a stored value is (1e-6 yuan, half up); an item not measured adds nothing and is
-    listed as not valued, never as 0.
-    """
-    unit = {int(r.item_no): Decimal(r.unit_day_value)
-            for r in contract_days(contract, [day]).itertuples()}
-    return sum(((i.allocated * unit[i.item_no]).quantize(VALUE_EXP, ROUND_HALF_UP)
-                for i in items if i.allocated is not None), Decimal(0))
-
-
 def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
                   transition: bool = False) -> NightlyReport:
     """The night's report; ``transition``: a night after ``contract``'s term (第十三条 2)."""
@@ -346,6 +331,7 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
               "items_unknown": sum(i.status == "unknown" for i in items),
               "items_ok": sum(i.status in ("ok", "idle") for i in items)}
     total = lambda attr: sum((getattr(i, attr) or Decimal(0) for i in items), Decimal(0))  # noqa
+    usage = assess.usage(store, contract, snapshot_date, snapshot_date) if transition else None
     scaling_lines, penalty_total, cap = (([], None, None) if transition else
                                          build_scaling(store, contract, snapshot_date, config))
     return NightlyReport(
@@ -359,9 +345,9 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
         notices=notice_ledger.open_on(store, snapshot_date), not_counted=not_counted,
         month_end=None if transition else _month_end(snapshot_date, contract),
         rework=acceptance_ledger.open_rework(store, snapshot_date),
-        usage_value=Money.of(usage_value(contract, snapshot_date, items)) if transition else None,
-        usage_unvalued=[i.item_no for i in items if i.allocated is None] if transition else [],
-        transition=(f"切换期（第十三条 2，资源费用由双方协商）：合同 {contract.number} 服务期已于 "
+        usage_value=Money.of(usage.value) if usage else None,
+        usage_unvalued=usage.unvalued if usage else [],
+        transition=(f"{KIND_LABELS[TRANSITION]}：合同 {contract.number} 服务期已于 "
                     f"{contract.end} 届满，本日用量按该合同单价计价，供双方协商参考；"
                     "不作合同结论，不计扩容时限与违约金") if transition else None)
 
