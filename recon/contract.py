@@ -283,6 +283,29 @@ class Contracts:
                              column="--date")
         return ended[-1], TRANSITION
 
+    def for_month(self, month: str) -> tuple[Contract, str]:
+        """The contract that judges calendar month ``YYYY-MM``, and how.
+
+        A month some term touches is that contract's (:data:`TERM`; a month two terms
+        touch is the later one's: the earlier's last days are its partial last month,
+        judged by the annual assessment); a month wholly after a term and before the next
+        is the ended contract's :data:`TRANSITION`.
+        """
+        try:
+            first = date.fromisoformat(f"{month}-01")
+        except ValueError:
+            raise InputError(self.path, f"not a month (YYYY-MM): {month!r}",
+                             column="--month") from None
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        touching = [c for c in self.all if c.start <= last and first <= c.end]
+        if touching:
+            return touching[-1], TERM
+        if last < self.first.start:
+            raise InputError(self.path, f"{month} is before the first contract's term "
+                             f"({self.first.number}: {self.first.start} .. {self.first.end}; "
+                             "outside the contract term)", column="--month")
+        return self.for_night(first)
+
     def by_number(self, number: str) -> Contract:
         for c in self.all:
             if c.number == number:

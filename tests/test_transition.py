@@ -159,6 +159,36 @@ def test_a_shortfall_in_transition_is_shown_but_is_no_breach(site):
     assert any(f["item_no"] == 17 for f in rep["findings"])
 
 
+def monthly(site: Path, month: str) -> int:
+    return main(["--config", str(site / "recon.toml"), "report", "monthly", "--month", month])
+
+
+def test_a_month_in_transition_is_valued_not_assessed(site):
+    _exports(site, _rows(), ["2027-08-01", "2027-08-02"])
+    assert run(site, "2027-08-01") == 0 and run(site, "2027-08-02") == 0
+    nights = [report(site, d)["usage_value"]["amount"] for d in ("2027-08-01", "2027-08-02")]
+    assert monthly(site, "2027-08") == 0
+    folder = site / "out" / "monthly" / "2027-08"
+    assert not (folder / "assessment.json").exists()
+    js = json.loads((folder / "transition.json").read_text(encoding="utf-8"))
+    assert js["verdict"] == "切换期，不考核" and js["contract_number"] == "CMBJ-202602732"
+    assert js["nights"] == ["2027-08-01", "2027-08-02"] and len(js["missing"]) == 29
+    # the month's value is its nights' (each rounded to fen on its page: within a fen each)
+    assert abs(Decimal(js["total"]["amount"]) - sum(map(Decimal, nights))) <= Decimal("0.02")
+    assert 1 in js["unvalued"]   # no source measures item 1: not valued, not 0
+    html = (folder / "transition.html").read_text(encoding="utf-8")
+    assert "切换期，不考核" in html and js["total"]["daxie"] in html
+
+
+def test_the_month_the_term_ends_assesses_only_its_term_days(site):
+    assert run(site, "2027-07-09") == 0 and run(site, "2027-07-10") == 0
+    assert monthly(site, "2027-07") in (0, 1, 2)
+    js = json.loads((site / "out" / "monthly" / "2027-07" / "assessment.json")
+                    .read_text(encoding="utf-8"))
+    assert js["contract_number"] == "CMBJ-202602732"
+    assert (js["first"], js["last"]) == ("2027-07-01", "2027-07-09")
+
+
 def test_a_day_before_the_first_contract_is_bad_input(site, capsys):
     assert run(site, "2026-07-09") == 3
     assert "before the first contract" in capsys.readouterr().err
@@ -173,6 +203,9 @@ def test_a_follow_on_contract_judges_its_nights_and_history_stays(site):
     again = report(site, "2026-11-10")
     for key in ("contract_number", "term", "items", "day_value", "penalties", "findings"):
         assert again[key] == before[key], key
+    assert monthly(site, "2026-11") in (0, 1, 2)
+    month = site / "out" / "monthly" / "2026-11" / "assessment.json"
+    month_before = month.read_bytes()
     # the gap between the terms is the first contract's transition
     assert run(site, "2027-07-10") == 0
     assert report(site, "2027-07-10")["contract_number"] == "CMBJ-202602732"
@@ -188,6 +221,13 @@ def test_a_follow_on_contract_judges_its_nights_and_history_stays(site):
     # item 14 at half the price: half the day value (Aug and Nov both 30/31 days apart)
     assert Decimal(items[14]["day_value"]) < Decimal(first[14]["day_value"])
     assert FOLLOW_ON in page(site, "2027-08-01")
+    # the follow-on's month is assessed under it; the first contract's month is as it was
+    assert monthly(site, "2027-08") in (0, 1, 2)
+    aug = json.loads((site / "out" / "monthly" / "2027-08" / "assessment.json")
+                     .read_text(encoding="utf-8"))
+    assert aug["contract_number"] == FOLLOW_ON and aug["first"] == "2027-08-01"
+    assert monthly(site, "2026-11") in (0, 1, 2)
+    assert month.read_bytes() == month_before
     assert night_contracts(site) == {"2026-11-10": ("CMBJ-202602732", "term"),
                                      "2027-07-10": ("CMBJ-202602732", "transition"),
                                      "2027-08-01": (FOLLOW_ON, "term")}
