@@ -238,3 +238,12 @@ def test_overlapping_terms_are_a_configuration_error(site, capsys):
     assert run(site, "2026-11-10") == 3
     err = capsys.readouterr().err
     assert "overlaps" in err and FOLLOW_ON in err and "contract.follow_on" in err
+
+
+def test_contract_check_shows_each_contract_and_the_transition_between(site, capsys):
+    _follow(site)
+    assert main(["--config", str(site / "recon.toml"), "contract", "check"]) == 0
+    text = capsys.readouterr().out
+    assert "测试合同 (CMBJ-202602732)" in text and f"续签合同 ({FOLLOW_ON})" in text
+    assert "2027-07-10 至 2027-07-31 为切换期" in text
+    assert "2028-07-31 之后为切换期" in text

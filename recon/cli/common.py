@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from recon import conclude
 from recon.config import Config, load_config, store_path
-from recon.contract import Contract, Contracts, load_contracts
+from recon.contract import TERM, Contract, Contracts, load_contracts
 from recon.outbox import check_folder
 from reports.common import visible
 
@@ -69,6 +70,16 @@ def open_args(args, contract: bool = True) -> Opened:
         check_folder(out, "--out" if getattr(args, "out", None) else
                      f"{config.path}: [report] out")
     return Opened(config, contracts.first if contracts else None, db, out, contracts)
+
+
+def conclude_latest(store, o: Opened) -> None:
+    """Conclude the newest stored night again (a ledger its conclusions rest on changed),
+    under the contract that judged it; a night in a transition period has none (第十三条 2)."""
+    dates = store.snapshot_dates()
+    if dates:
+        contract, kind = o.contracts.for_night(dates[-1])
+        if kind == TERM:
+            conclude.night(store, contract, o.config, dates[-1])
 
 
 def add_db(parser, out: bool = False) -> None:
