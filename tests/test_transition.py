@@ -247,3 +247,21 @@ def test_contract_check_shows_each_contract_and_the_transition_between(site, cap
     assert "测试合同 (CMBJ-202602732)" in text and f"续签合同 ({FOLLOW_ON})" in text
     assert "2027-07-10 至 2027-07-31 为切换期" in text
     assert "2028-07-31 之后为切换期" in text
+
+
+def test_a_follow_on_without_its_term_or_with_a_used_number_is_named(site, capsys):
+    rows = _follow_on_rows()
+    total = _write_items(site / "items2.csv", rows)
+    toml = _follow_on_toml(site, total)
+    write_config(site, items=site / "items.csv",
+                 extra=toml.replace("signed = 2027-08-01\n", ""))
+    assert run(site, "2026-11-10") == 3
+    assert "[[contract.follow_on]] #1: missing key 'signed'" in capsys.readouterr().err
+    write_config(site, items=site / "items.csv",
+                 extra=toml.replace(FOLLOW_ON, "CMBJ-202602732"))
+    assert run(site, "2026-11-10") == 3
+    assert "'CMBJ-202602732' is already used" in capsys.readouterr().err
+    # its items must add up to its total, as the first contract's must
+    write_config(site, items=site / "items.csv", extra=toml.replace(f'"{total}"', '"1.00"'))
+    assert run(site, "2026-11-10") == 3
+    assert "items2.csv" in capsys.readouterr().err
