@@ -265,3 +265,11 @@ def test_a_follow_on_without_its_term_or_with_a_used_number_is_named(site, capsy
     write_config(site, items=site / "items.csv", extra=toml.replace(f'"{total}"', '"1.00"'))
     assert run(site, "2026-11-10") == 3
     assert "items2.csv" in capsys.readouterr().err
+
+
+def test_the_index_renders_a_missing_transition_night_as_one(site):
+    assert run(site, "2027-07-09") == 0 and run(site, "2027-07-10") == 0
+    (site / "out" / "2027-07-10" / "nightly.html").unlink()
+    assert main(["--config", str(site / "recon.toml"), "report", "index"]) == 0
+    assert "切换期（第十三条 2，资源费用由双方协商）" in page(site, "2027-07-10")
+    assert "切换期" not in page(site, "2027-07-09")
