@@ -273,3 +273,34 @@ def test_the_index_renders_a_missing_transition_night_as_one(site):
     assert main(["--config", str(site / "recon.toml"), "report", "index"]) == 0
     assert "切换期（第十三条 2，资源费用由双方协商）" in page(site, "2027-07-10")
     assert "切换期" not in page(site, "2027-07-09")
+
+
+def test_a_transition_night_on_the_cloud_values_each_allocation_at_its_price(workdir,
+                                                                            monkeypatch):
+    """The simulator's tenant on 2027-07-10: OpenStack items measured as in the term, each
+    allocation x unit price / 12 / 31 (July), added up to the fen; nothing judged."""
+    from datetime import date
+
+    import yaml
+
+    from recon.sim.scenario import load_scenario
+    from recon.sim.server import SimServer, clouds_yaml
+
+    with SimServer(load_scenario(Path(__file__).parent / "scenarios" / "small.yaml"),
+                   today=date(2027, 7, 10)) as sim:
+        path = workdir / "clouds.yaml"
+        path.write_text(yaml.safe_dump(clouds_yaml(sim, "sim", auth="application_credential")))
+        monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+        write_config(workdir, cloud="sim")
+        code = run(workdir, "2027-07-10")
+    rep = report(workdir, "2027-07-10")
+    assert code in (0, 2) and rep["exit_code"] == code and rep["scaling"] == []
+    price = {int(r[0]): Decimal(r[5]) for r in _rows()[1:]}
+    measured = [i for i in rep["items"] if i["allocated"] is not None]
+    assert any(i["item_no"] == 1 for i in measured)       # the cloud's vCPUs, say
+    unit = {no: (p / 12 / 31).quantize(Decimal("1e-10")) for no, p in price.items()}
+    expected = sum(((Decimal(i["allocated"]) * unit[i["item_no"]]).quantize(Decimal("1e-6"))
+                    for i in measured), Decimal(0)).quantize(Decimal("0.01"))
+    assert Decimal(rep["usage_value"]["amount"]) == expected
+    assert sorted(rep["usage_unvalued"]) == sorted(
+        i["item_no"] for i in rep["items"] if i["allocated"] is None)
