@@ -90,6 +90,15 @@ class Contract:
     def in_term(self, day: date) -> bool:
         return self.start <= day <= self.end
 
+    def judging(self, day: date) -> "Contract | None":
+        """This contract if ``day`` is in its term (as :meth:`Contracts.judging`: a ledger
+        entry is checked against one contract or all of a store's the same way)."""
+        return self if self.in_term(day) else None
+
+    @property
+    def terms(self) -> str:
+        return f"{self.start} .. {self.end}"
+
     def summary_lines(self) -> list[str]:
         lines = [f"{self.title} ({self.number})",
                  f"服务期限 {self.start} 至 {self.end}（{self.months} 个月）",
@@ -265,6 +274,15 @@ class Contracts:
     def in_force(self, day: date) -> Contract | None:
         """The contract whose term holds ``day``, or None (before the first, or in transition)."""
         return next((c for c in self.all if c.in_term(day)), None)
+
+    def judging(self, day: date) -> Contract | None:
+        """The contract in force on ``day`` (a scaling request or an incident of that day
+        belongs to it); None in a transition period or before the first term."""
+        return self.in_force(day)
+
+    @property
+    def terms(self) -> str:
+        return "; ".join(f"{c.number} {c.start} .. {c.end}" for c in self.all)
 
     def for_night(self, day: date) -> tuple[Contract, str]:
         """The contract that judges night ``day`` and how: :data:`TERM` or :data:`TRANSITION`.

@@ -304,3 +304,17 @@ def test_a_transition_night_on_the_cloud_values_each_allocation_at_its_price(wor
     assert Decimal(rep["usage_value"]["amount"]) == expected
     assert sorted(rep["usage_unvalued"]) == sorted(
         i["item_no"] for i in rep["items"] if i["allocated"] is None)
+
+
+def test_a_scaling_request_in_the_follow_ons_term_runs_its_clock_there(site, capsys):
+    _follow(site)
+    cfg = ["--config", str(site / "recon.toml"), "scaling", "add", "--item", "17",
+           "--target", "200"]
+    # the gap between the terms belongs to no contract: nothing to scale
+    assert main(cfg + ["--id", "GAP", "--requested", "2027-07-20"]) == 3
+    assert "outside the contract term" in capsys.readouterr().err
+    assert main(cfg + ["--id", "R2", "--requested", "2027-07-31 10:00"]) == 3
+    assert main(cfg + ["--id", "R2", "--requested", "2027-08-01 10:00"]) == 0
+    assert run(site, "2027-08-01") in (0, 1)
+    rep = report(site, "2027-08-01")
+    assert [(s["request_id"], s["day"]) for s in rep["scaling"]] == [("R2", 0)]

@@ -12,7 +12,7 @@ from recon.store import Store, current, run_lock
 
 def cmd_import(args) -> int:
     o = open_args(args)
-    rows = incidents.read_incidents(Path(args.file), o.contract)  # every row checked first
+    rows = incidents.read_incidents(Path(args.file), o.contracts)  # every row checked first
     with run_lock(o.db, o.config.lock_wait, "recon incidents import", say=say), \
             Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
         changed = incidents.save(store, rows)

@@ -29,7 +29,7 @@ def _save_requests(o, reqs, source: str | None = None) -> list[str]:
 def cmd_add(args) -> int:
     o = open_args(args)
     try:
-        req = scaling.make_request(o.contract, args.id, args.item, args.target, args.increase,
+        req = scaling.make_request(o.contracts, args.id, args.item, args.target, args.increase,
                                    args.requested, args.notice_date, args.notice_deadline,
                                    args.note or "")
     except ValueError as exc:
@@ -43,7 +43,7 @@ def cmd_add(args) -> int:
 
 def cmd_import(args) -> int:
     o = open_args(args)
-    reqs = scaling.read_requests(Path(args.file), o.contract)  # all rows checked first
+    reqs = scaling.read_requests(Path(args.file), o.contracts)  # all rows checked first
     changed = _save_requests(o, reqs, args.file)
     print(f"{args.file}: {len(reqs)} requests read, {len(changed)} new or changed")
     return 0

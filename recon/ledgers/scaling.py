@@ -116,7 +116,11 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
                  increase: str | None, requested_at: str, notice_date: str | None = None,
                  notice_deadline: str | None = None, note: str = "", origin: str = "cli"
                  ) -> Request:
-    """Check one request; raises ValueError with the field name first ("field: why")."""
+    """Check one request; raises ValueError with the field name first ("field: why").
+
+    ``contract``: a :class:`recon.contract.Contract`, or the store's
+    :class:`recon.contract.Contracts` (the request is then checked against the one in
+    force on its day)."""
     if not request_id:
         raise ValueError("request_id: empty")
     try:
@@ -127,8 +131,6 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
     if stripped:
         cell.log.warning("%s: request %s: control characters removed from the note", origin,
                          request_id)
-    if item_no not in contract.items:
-        raise ValueError(f"item_no: item {item_no} is not in the contract")
     if bool(target) == bool(increase):
         raise ValueError("target: give exactly one of a target quantity and an increase")
     tgt = inc = None
@@ -147,8 +149,13 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
         at = cell.moment(requested_at)
     except ValueError as exc:
         raise ValueError(f"requested_at: {exc}") from None
-    if not contract.in_term(at.astimezone(SHANGHAI).date()):
-        raise ValueError(f"requested_at: {at.date()} is outside the contract term")
+    # the contract in force that day (a follow-on's term: the follow-on's items)
+    judge = contract.judging(at.astimezone(SHANGHAI).date())
+    if judge is None:
+        raise ValueError(f"requested_at: {at.date()} is outside the contract term "
+                         f"({contract.terms})")
+    if item_no not in judge.items:
+        raise ValueError(f"item_no: item {item_no} is not in the contract")
     dates = {}
     for name, text in (("notice_date", notice_date), ("notice_deadline", notice_deadline)):
         if text:
