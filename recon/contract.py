@@ -251,7 +251,8 @@ TERM = "term"
 #: after a contract's end and before the next one starts (第十三条 2: 切换期间的资源费用由
 #: 双方协商): measured and valued at the ended contract's prices, judged by nothing
 TRANSITION = "transition"
-KIND_LABELS = {TERM: "服务期内", TRANSITION: "切换期（第十三条 2，资源费用由双方协商）"}
+#: what a report says a transition night or month is
+TRANSITION_LABEL = "切换期（第十三条 2，资源费用由双方协商）"
 
 
 @dataclass
@@ -323,13 +324,6 @@ class Contracts:
                              f"({self.first.number}: {self.first.start} .. {self.first.end}; "
                              "outside the contract term)", column="--month")
         return self.for_night(first)
-
-    def by_number(self, number: str) -> Contract:
-        for c in self.all:
-            if c.number == number:
-                return c
-        raise InputError(self.path, f"no contract numbered {number!r} in the configuration "
-                         "([contract] and [[contract.follow_on]])", column="contract")
 
 
 def load_contracts(config) -> Contracts:

@@ -292,7 +292,8 @@ MIGRATIONS: list[str] = [
     # mdemo's text replaces this line)
     "SELECT 13;",
     # 14: the contract each night was judged by (第十三条 2): a follow-on contract shares the
-    # store, and a night after a contract's end is its transition period (no verdict)
+    # store, and a night after a contract's end is its transition period (no verdict); a night
+    # stored before this migration has no row: it was in the first contract's term
     """
     CREATE TABLE night_contracts (
         snapshot_date DATE NOT NULL,

@@ -289,19 +289,6 @@ def save_night_contract(store, day: date, run_id: int, number: str, kind: str) -
         db.execute("INSERT INTO night_contracts VALUES (?, ?, ?, ?)", [day, run_id, number, kind])
 
 
-def night_contracts(store, first: date | None = None, last: date | None = None) -> list[dict]:
-    """Per stored night (in ``first`` .. ``last`` when given): its contract number and kind.
-
-    A night stored before migration 14 has no row: it was in the first contract's term
-    (recon refused every other day then)."""
-    cur = store.db.execute(
-        "SELECT snapshot_date, run_id, contract_number, kind FROM night_contracts "
-        "WHERE snapshot_date BETWEEN coalesce(?, DATE '0001-01-01') "
-        "AND coalesce(?, DATE '9999-12-31') ORDER BY snapshot_date", [first, last])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
-
-
 def night_evidence(store, first: date, last: date) -> list[dict]:
     """Per night stored in ``first`` .. ``last``: the run id that wrote it, its exit code and
     each source's gate result (ok | failed | rejected, with the reason): the MANIFEST of an

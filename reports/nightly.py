@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from recon import assess, conclude, labels, penalties, store as stored
-from recon.contract import KIND_LABELS, TRANSITION
+from recon.contract import TRANSITION_LABEL
 from recon.ledgers import acceptance as acceptance_ledger
 from recon.ledgers import notices as notice_ledger
 from recon.ledgers.acceptance import Rework
@@ -347,7 +347,7 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
         rework=acceptance_ledger.open_rework(store, snapshot_date),
         usage_value=Money.of(usage.value) if usage else None,
         usage_unvalued=usage.unvalued if usage else [],
-        transition=(f"{KIND_LABELS[TRANSITION]}：合同 {contract.number} 服务期已于 "
+        transition=(f"{TRANSITION_LABEL}：合同 {contract.number} 服务期已于 "
                     f"{contract.end} 届满，本日用量按该合同单价计价，供双方协商参考；"
                     "不作合同结论，不计扩容时限与违约金") if transition else None)
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from recon import assess
-from recon.contract import KIND_LABELS, TRANSITION
+from recon.contract import TRANSITION_LABEL
 from reports.common import Money, env, to_json, write_atomic
 
 
@@ -69,7 +69,7 @@ def build_transition_month(store, contract, month: str) -> TransitionMonth:
              for u in usage.items]
     return TransitionMonth(month, contract.number, contract.title, contract.agency,
                            contract.provider, f"{contract.start} 至 {contract.end}",
-                           assess.NOT_ASSESSED, KIND_LABELS[TRANSITION], first, last,
+                           assess.NOT_ASSESSED, TRANSITION_LABEL, first, last,
                            usage.nights, [d for d in days if d not in got], lines,
                            Money.of(usage.value), usage.unvalued)
 

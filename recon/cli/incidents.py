@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from recon import conclude
 from recon.cli.common import add_db, conclude_latest, out, month_arg, open_args, say
 from recon.ledgers import incidents
 from recon.store import Store, current, run_lock
