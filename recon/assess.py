@@ -23,6 +23,8 @@ from functools import cached_property
 
 from recon.errors import ConfigError
 from recon.ledgers import incidents, scaling
+from recon.reconcile import contract_days
+from recon.store import MONEY
 from recon.rules import TABLES, Rules
 
 #: the [annual] keys of assessment.toml, each with its clause
@@ -67,6 +69,66 @@ def periods_until(contract, last_month: str) -> list[Period]:
         if p.month >= last_month or p.last >= contract.end:
             return out
         day = p.last + timedelta(days=1)
+
+
+# -- the transition period (第十三条 2) ---------------------------------------------------
+#: what a month (or night) after the contract's term says instead of a verdict
+NOT_ASSESSED = "切换期，不考核"
+
+
+@dataclass
+class UsageItem:
+    """One item's allocation over some transition nights, valued at the contract's price."""
+    item_no: int
+    nights_valued: int          # nights its allocation was measured
+    nights_unvalued: int        # stored nights it was not (unknown, or no source measures it)
+    value: Decimal              # the sum of allocation x unit day value over nights_valued
+
+
+@dataclass
+class Usage:
+    """The allocation of ``first`` .. ``last`` valued at ``contract``'s prices (第十三条 2:
+    切换期间的资源费用由双方协商 — recon gives the figure the negotiation starts from, nothing
+    more: no verdict, no penalty)."""
+    contract_number: str
+    first: date
+    last: date
+    nights: list[date]
+    items: list[UsageItem]
+
+    @property
+    def value(self) -> Decimal:
+        return sum((i.value for i in self.items), Decimal(0))
+
+    @property
+    def unvalued(self) -> list[int]:
+        """The items not valued on some stored night: their value is 未核实, never 0."""
+        return [i.item_no for i in self.items if i.nights_unvalued]
+
+
+def usage(store, contract, first: date, last: date) -> Usage:
+    """Each item's allocation on each stored night of ``first`` .. ``last`` x its unit day
+    value (recon.reconcile's, the one rule), each product rounded as a stored value is
+    (the DECIMAL(18,6) cast, half up), summed per item."""
+    nights = [d for (d,) in store.db.execute(
+        "SELECT DISTINCT snapshot_date FROM item_days WHERE snapshot_date BETWEEN ? AND ? "
+        "ORDER BY 1", [first, last]).fetchall()]
+    store.db.register("_usage_days", contract_days(contract, nights))
+    try:
+        rows = store.db.execute(f"""
+            SELECT d.item_no::INTEGER,
+                   count(*) FILTER (WHERE i.allocated IS NOT NULL),
+                   count(*) FILTER (WHERE i.allocated IS NULL),
+                   coalesce(sum((d.unit_day_value::DECIMAL(38,10) * i.allocated)::{MONEY}), 0)
+            FROM item_days i
+            JOIN _usage_days d ON d.snapshot_date::DATE = i.snapshot_date
+                               AND d.item_no::SMALLINT = i.item_no
+            GROUP BY 1 ORDER BY 1""").fetchall()
+    finally:
+        store.db.unregister("_usage_days")
+    return Usage(contract.number, first, last, nights,
+                 [UsageItem(no, valued, unvalued, Decimal(value))
+                  for no, valued, unvalued, value in rows])
 
 
 # -- the verdict ------------------------------------------------------------------------

@@ -61,6 +61,54 @@ class Config:
     #: [openstack] scopes: several (cloud, region, project) pulled as one tenant; empty: the
     #: single ``cloud`` form (one scope, the sources keep their plain names)
     scopes: list["Scope"] = field(default_factory=list)
+    #: [[contract.follow_on]]: the contracts after this one (第十三条 2), in file order
+    follow_on: list["FollowOn"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FollowOn:
+    """A follow-on contract declared in ``[[contract.follow_on]]`` (paths resolved).
+
+    The first contract stays ``[contract]``, so a recon.toml written before a
+    follow-on existed reads unchanged; ``mapping`` is the follow-on's own
+    mapping.toml where its items are numbered differently (None: the
+    configuration's mapping, checked against the follow-on's items).
+    """
+    number: str
+    title: str
+    agency: str
+    provider: str
+    signed: date
+    months: int
+    total: Decimal
+    items_path: Path
+    amendments_path: Path | None
+    mapping_path: Path | None
+    #: "FILE:LINE [[contract.follow_on]] #N", for messages about this contract
+    at: str
+
+
+def _follow_on(c: dict, path: Path, rel) -> list[FollowOn]:
+    """``[[contract.follow_on]]`` (each row checked by :data:`SCHEMA`): no number twice."""
+    decl = SCHEMA["contract"]["follow_on"]
+    out, seen = [], {c.get("number", "")}
+    for n, row in enumerate(c.get("follow_on") or []):
+        at = where(path, "contract.follow_on", "number", n)
+
+        def key(name):
+            return get(row, name, decl[name], at)
+
+        if key("number") in seen:
+            raise ConfigError(f"{at}: contract number {key('number')!r} is already used: "
+                              "every contract in the store needs its own number")
+        seen.add(key("number"))
+        amendments, mapping = key("amendments"), key("mapping")
+        out.append(FollowOn(key("number"), key("title"), key("agency") or c.get("agency", ""),
+                            key("provider") or c.get("provider", ""), key("signed"),
+                            key("months"), key("total"), rel(key("items")),
+                            rel(amendments) if amendments else None,
+                            rel(mapping) if mapping else None, at))
+    return out
 
 
 @dataclass(frozen=True)
@@ -232,6 +280,14 @@ SCHEMA: dict = {
         "total": Key(Decimal, above=0, high=Decimal(10) ** 12),
         "items": Key(str, nonempty=True),
         "amendments": Key(str, None),
+        #: 第十三条 2: contracts that follow this one in the same store, each with its own
+        #: number, term, total and items (agency and provider default to this contract's)
+        "follow_on": Rows(number=Key(str, nonempty=True), title=Key(str, ""),
+                          agency=Key(str, ""), provider=Key(str, ""), signed=Key(date),
+                          months=Key(int, 12, low=1, high=120),
+                          total=Key(Decimal, above=0, high=Decimal(10) ** 12),
+                          items=Key(str, nonempty=True), amendments=Key(str, None),
+                          mapping=Key(str, None, nonempty=True)),
     },
     "store": {
         "path": Key(str, "recon.duckdb", nonempty=True),
@@ -425,6 +481,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         calendar_file=rel(calendar_file) if calendar_file else None,
         extra=raw,
         scopes=_scopes(tables["openstack"], path, rel),
+        follow_on=_follow_on(tables["contract"], path, rel),
     )
 
 

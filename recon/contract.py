@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from recon import cells
-from recon.errors import InputError
+from recon.errors import ConfigError, InputError
 from recon.money import daxie, fmt
 from recon.textfiles import Table, read_table
 
@@ -72,6 +72,8 @@ class Contract:
     items: dict[int, Item]
     amendments: list[Amendment] = field(default_factory=list)
     items_path: Path | None = None
+    #: a follow-on's own mapping.toml (None: the configuration's mapping)
+    mapping_path: Path | None = None
 
     @property
     def total(self) -> Decimal:
@@ -87,6 +89,15 @@ class Contract:
 
     def in_term(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+    def judging(self, day: date) -> "Contract | None":
+        """This contract if ``day`` is in its term (as :meth:`Contracts.judging`: a ledger
+        entry is checked against one contract or all of a store's the same way)."""
+        return self if self.in_term(day) else None
+
+    @property
+    def terms(self) -> str:
+        return f"{self.start} .. {self.end}"
 
     def summary_lines(self) -> list[str]:
         lines = [f"{self.title} ({self.number})",
@@ -208,22 +219,132 @@ def load_amendments(path: Path, items: dict[int, Item], start: date, end: date
 
 
 def load_contract(config) -> Contract:
-    """Load and check the contract named by a :class:`recon.config.Config`."""
-    items = load_items(config.items_path)
-    start = config.signed
-    end = term_end(start, config.months)
+    """Load and check the contract ``[contract]`` names in a :class:`recon.config.Config`."""
+    return _load(config.contract_number, config.contract_title, config.agency, config.provider,
+                 config.signed, config.months, config.total, config.items_path,
+                 config.amendments_path)
+
+
+def _load(number: str, title: str, agency: str, provider: str, signed: date, months: int,
+          stated_total: Decimal, items_path: Path, amendments_path: Path | None) -> Contract:
+    items = load_items(items_path)
+    start = signed
+    end = term_end(start, months)
     for item in items.values():
-        if item.months != config.months:
-            raise InputError(config.items_path, f"item runs {item.months} months, the contract "
-                             f"term is {config.months}", line=item.line, column="months")
-    contract = Contract(config.contract_number, config.contract_title, config.agency,
-                        config.provider, start, end, config.months, config.total, items,
-                        items_path=config.items_path)
-    if contract.total != config.total:
-        raise InputError(config.items_path,
+        if item.months != months:
+            raise InputError(items_path, f"item runs {item.months} months, the contract "
+                             f"term is {months}", line=item.line, column="months")
+    contract = Contract(number, title, agency, provider, start, end, months, stated_total,
+                        items, items_path=items_path)
+    if contract.total != stated_total:
+        raise InputError(items_path,
                          f"line totals add to {fmt(contract.total)}, the contract total is "
-                         f"{fmt(config.total)} (difference {fmt(contract.total - config.total)})",
+                         f"{fmt(stated_total)} (difference {fmt(contract.total - stated_total)})",
                          column="line_total")
-    if config.amendments_path and config.amendments_path.exists():
-        contract.amendments = load_amendments(config.amendments_path, items, start, end)
+    if amendments_path and amendments_path.exists():
+        contract.amendments = load_amendments(amendments_path, items, start, end)
     return contract
+
+
+#: how a night is judged (recorded per night in the store's night_contracts)
+TERM = "term"
+#: after a contract's end and before the next one starts (第十三条 2: 切换期间的资源费用由
+#: 双方协商): measured and valued at the ended contract's prices, judged by nothing
+TRANSITION = "transition"
+#: what a report says a transition night or month is
+TRANSITION_LABEL = "切换期（第十三条 2，资源费用由双方协商）"
+
+
+@dataclass
+class Contracts:
+    """The contracts one store serves, first to last: ``[contract]`` and its follow-ons.
+
+    Their terms may not overlap (a day would have two prices); a gap between
+    two terms, and every day after the last, is the transition period of the
+    contract before it (第十三条 2), valued at that contract's prices.  This is
+    the one place that decides which contract a day belongs to.
+    """
+    all: list[Contract]
+    #: the recon.toml that declares them, for messages
+    path: Path | None = None
+
+    @property
+    def first(self) -> Contract:
+        return self.all[0]
+
+    def in_force(self, day: date) -> Contract | None:
+        """The contract whose term holds ``day``, or None (before the first, or in transition)."""
+        return next((c for c in self.all if c.in_term(day)), None)
+
+    def judging(self, day: date) -> Contract | None:
+        """The contract in force on ``day`` (a scaling request or an incident of that day
+        belongs to it); None in a transition period or before the first term."""
+        return self.in_force(day)
+
+    @property
+    def terms(self) -> str:
+        return "; ".join(f"{c.number} {c.start} .. {c.end}" for c in self.all)
+
+    def for_night(self, day: date) -> tuple[Contract, str]:
+        """The contract that judges night ``day`` and how: :data:`TERM` or :data:`TRANSITION`.
+
+        A day before the first contract starts is bad input (exit 3): nothing
+        values it.
+        """
+        current = self.in_force(day)
+        if current is not None:
+            return current, TERM
+        ended = [c for c in self.all if c.end < day]
+        if not ended:
+            raise InputError(self.path, f"{day} is before the first contract's term "
+                             f"({self.first.number}: {self.first.start} .. {self.first.end}); "
+                             "no contract values it (outside the contract term)",
+                             column="--date")
+        return ended[-1], TRANSITION
+
+    def for_month(self, month: str) -> tuple[Contract, str]:
+        """The contract that judges calendar month ``YYYY-MM``, and how.
+
+        A month some term touches is that contract's (:data:`TERM`; a month two terms
+        touch is the later one's: the earlier's last days are its partial last month,
+        judged by the annual assessment); a month wholly after a term and before the next
+        is the ended contract's :data:`TRANSITION`.
+        """
+        try:
+            first = date.fromisoformat(f"{month}-01")
+        except ValueError:
+            raise InputError(self.path, f"not a month (YYYY-MM): {month!r}",
+                             column="--month") from None
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        touching = [c for c in self.all if c.start <= last and first <= c.end]
+        if touching:
+            return touching[-1], TERM
+        if last < self.first.start:
+            raise InputError(self.path, f"{month} is before the first contract's term "
+                             f"({self.first.number}: {self.first.start} .. {self.first.end}; "
+                             "outside the contract term)", column="--month")
+        return self.for_night(first)
+
+
+def load_contracts(config) -> Contracts:
+    """``[contract]`` and every ``[[contract.follow_on]]``, each checked, terms not overlapping.
+
+    An overlap is a configuration error (exit 3) naming both contracts and the
+    follow-on's place in recon.toml.
+    """
+    out = [load_contract(config)]
+    for f in config.follow_on:
+        out.append(_load(f.number, f.title, f.agency, f.provider, f.signed, f.months, f.total,
+                         f.items_path, f.amendments_path))
+        out[-1].mapping_path = f.mapping_path
+    ordered = sorted(out, key=lambda c: c.start)
+    place = {f.number: f.at for f in config.follow_on}
+    for before, after in zip(ordered, ordered[1:]):
+        if after.start <= before.end:
+            at = place.get(after.number) or place[before.number]
+            raise ConfigError(f"{at}: the term of {after.number} ({after.start} .. "
+                              f"{after.end}) overlaps the term of {before.number} "
+                              f"({before.start} .. {before.end}); a day can be judged by one "
+                              "contract only (start the follow-on after "
+                              f"{before.end})")
+    return Contracts(ordered, config.path)

@@ -20,8 +20,8 @@ from connectors.base import SourceResult
 from connectors.exports import ExportConnector
 from connectors.mapping import load_mapping
 from connectors.openstack import OpenStackConnector, OpenStackScopes
-from recon import conclude, rules
-from recon.contract import load_contract
+from recon import conclude, rules, store as stored
+from recon.contract import TERM, TRANSITION, load_contracts
 from recon.errors import ConfigError, InputError
 from recon.ledgers import scaling
 from recon.progress import SHANGHAI, Progress
@@ -74,15 +74,22 @@ class Night:
     """Everything a night needs that does not change from night to night.
 
     ``recon demo`` plays many nights with one Night, so the contract,
-    mapping and the GX context are loaded once.
+    mapping and the GX context are loaded once.  A Night serves one contract
+    (``contract``, the first by default); a night another contract judges
+    (a follow-on, 第十三条 2) is run by that contract's own Night, made when
+    first needed.
     """
 
     def __init__(self, config, cloud: str | None = None, cloud_config: dict | None = None,
-                 progress: Progress | None = None):
+                 progress: Progress | None = None, contracts=None, contract=None):
         self.config = config
         self.progress = progress or Progress()
-        self.contract = load_contract(config)
-        self.mapping = load_mapping(config.mapping_path, self.contract)
+        self.contracts = contracts or load_contracts(config)
+        self.contract = contract or self.contracts.first
+        self._made = (cloud, cloud_config)
+        self._others: dict[str, Night] = {}
+        self.mapping = load_mapping(self.contract.mapping_path or config.mapping_path,
+                                    self.contract)
         # the report totals the penalty ledger, priced by assessment.toml: checked up front
         # (a bad file stops here, exit 3); loaded once, the night's reports read it again
         self.rules = rules.load(config)
@@ -102,6 +109,14 @@ class Night:
         #: 附件3 row 4's coefficient (assessment.toml)
         self.scaling_coefficient = self.rules.scaling_coefficient
 
+    def _night_of(self, contract) -> "Night":
+        """The Night of another contract of the store (loaded once, as this one was)."""
+        if contract.number not in self._others:
+            cloud, cloud_config = self._made
+            self._others[contract.number] = Night(self.config, cloud, cloud_config,
+                                                  self.progress, self.contracts, contract)
+        return self._others[contract.number]
+
     def _check_contract(self) -> None:
         frame = pd.DataFrame([{"item_no": i.item_no, "unit_price": i.unit_price,
                                "quantity": i.quantity, "line_total": i.line_total,
@@ -109,7 +124,7 @@ class Night:
                               for i in self.contract.items.values()])
         verdict = self.gate.validate("contract", frame)
         if not verdict.success:
-            raise InputError(self.config.items_path, "contract fails its expectations: "
+            raise InputError(self.contract.items_path, "contract fails its expectations: "
                              + "; ".join(f.describe() for f in verdict.failures))
 
     def connectors(self):
@@ -192,9 +207,9 @@ class Night:
         their names right after.  Killed at any moment, the night is the old
         one or this one; see :mod:`recon.outbox`.
         """
-        if not self.contract.in_term(snapshot_date):
-            raise InputError(self.config.path, f"{snapshot_date} is outside the contract term "
-                             f"{self.contract.start} .. {self.contract.end}", column="--date")
+        contract, kind = self.contracts.for_night(snapshot_date)  # before any: exit 3
+        if contract is not self.contract:
+            return self._night_of(contract).run(snapshot_date, db_path, out_dir)
         started = datetime.now(SHANGHAI)
         wait = self.config.lock_wait
         Store.check(db_path)  # another program's file: exit 4 before the pull
@@ -209,11 +224,14 @@ class Night:
                     run_id = store.new_run_id()
                     store.replace_snapshot(snapshot_date, run_id, results, accepted)
                     reconcile(store, self.contract, [snapshot_date], self.config.idle_below)
-                    scaling.flag(store, self.contract, snapshot_date,
-                                 self.config.penalty_basis, self.scaling_coefficient)
-                    conclude.night(store, self.contract, self.config, snapshot_date)
+                    if kind == TERM:  # in transition nothing is judged: no clock, no penalty
+                        scaling.flag(store, self.contract, snapshot_date,
+                                     self.config.penalty_basis, self.scaling_coefficient)
+                        conclude.night(store, self.contract, self.config, snapshot_date)
+                    stored.save_night_contract(store, snapshot_date, run_id,
+                                               self.contract.number, kind)
                     report = build_nightly(store, self.contract, snapshot_date, run_id,
-                                           self.config)
+                                           self.config, transition=kind == TRANSITION)
                     html, js = write_nightly(report, out_dir, store.outbox)
                     store.record_run(snapshot_date, "complete" if report.complete
                                      else "incomplete", report.exit_code, started,

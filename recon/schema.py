@@ -288,6 +288,20 @@ MIGRATIONS: list[str] = [
         recorded_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 13: (branch mdemo's migration; a no-op here so that 14 keeps its number: at the merge
+    # mdemo's text replaces this line)
+    "SELECT 13;",
+    # 14: the contract each night was judged by (第十三条 2): a follow-on contract shares the
+    # store, and a night after a contract's end is its transition period (no verdict); a night
+    # stored before this migration has no row: it was in the first contract's term
+    """
+    CREATE TABLE night_contracts (
+        snapshot_date DATE NOT NULL,
+        run_id BIGINT NOT NULL,
+        contract_number VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL             -- term | transition
+    );
+    """,
 ]
 
 

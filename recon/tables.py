@@ -433,6 +433,14 @@ def allocated_basis_by_item(store, first: date, last: date) -> dict[int, str]:
         [first, last]).fetchall())
 
 
+# -- the contract each night was judged by: written by recon/nightly.py (migration 14) --------
+def save_night_contract(store, day: date, run_id: int, number: str, kind: str) -> None:
+    """Which contract judged night ``day`` and how (term | transition), replacing a rerun's."""
+    with store.transaction() as db:
+        db.execute("DELETE FROM night_contracts WHERE snapshot_date = ?", [day])
+        db.execute("INSERT INTO night_contracts VALUES (?, ?, ?, ?)", [day, run_id, number, kind])
+
+
 def night_evidence(store, first: date, last: date) -> list[dict]:
     """Per night stored in ``first`` .. ``last``: the run id that wrote it, its exit code and
     each source's gate result (ok | failed | rejected, with the reason): the MANIFEST of an

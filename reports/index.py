@@ -23,7 +23,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from recon import conclude, labels, penalties, store as stored
-from recon.contract import load_contract
+from recon.contract import TERM, TRANSITION, load_contracts
 from recon.ledgers import acceptance as acceptance_ledger
 from recon.ledgers import notices as notice_ledger
 from recon.ledgers.acceptance import Rework
@@ -308,7 +308,8 @@ def rebuild(config, db_path: Path, out_dir: Path) -> Path:
 
     Reports read stored conclusions; a night a store older than them never concluded (or
     the newest night, which the index reads the ledger of) is concluded first, once."""
-    contract = load_contract(config)
+    contracts = load_contracts(config)
+    contract = contracts.first
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with Store(db_path, read_only=True) as store:
@@ -321,11 +322,15 @@ def rebuild(config, db_path: Path, out_dir: Path) -> Path:
     if unconcluded:
         with Store(db_path) as store:
             for d in unconcluded:
-                conclude.night(store, contract, config, d)
+                judge, kind = contracts.for_night(d)
+                if kind == TERM:  # a transition night (第十三条 2) concludes nothing
+                    conclude.night(store, judge, config, d)
     with Store(db_path, read_only=True) as store:
         for d, run_id in missing:
             log.info("%s: nightly report missing, rendering it from the store", d)
-            write_nightly(build_nightly(store, contract, d, run_id, config), out_dir)
+            judge, kind = contracts.for_night(d)
+            write_nightly(build_nightly(store, judge, d, run_id, config,
+                                        transition=kind == TRANSITION), out_dir)
         index = build_index(store, contract, out_dir, config)
     return write_index(index, out_dir)
 

@@ -21,7 +21,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from recon import conclude, labels, penalties, store as stored
+from recon import assess, conclude, labels, penalties, store as stored
+from recon.contract import TRANSITION_LABEL
 from recon.ledgers import acceptance as acceptance_ledger
 from recon.ledgers import notices as notice_ledger
 from recon.ledgers.acceptance import Rework
@@ -200,9 +201,18 @@ class NightlyReport:
     #: failed acceptances awaiting rework on this night (第六条, 5 days), with their deadline;
     #: left out of nightly.json while there are none
     rework: list[Rework] = field(default_factory=list)
+    #: a night after the contract's term (第十三条 2): what it is, said on the page; usage is
+    #: valued at this contract's prices for the negotiation, and nothing is judged (no
+    #: verdict, clock or penalty); left out of nightly.json for a night in the term
+    transition: str | None = None
+    #: in transition: what the night's allocation is worth at the contract's prices (each
+    #: measured item's allocation x its unit day value), and the items not valued (unknown)
+    usage_value: Money | None = None
+    usage_unvalued: list[int] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return to_json(self, omit_empty=("notices", "month_end", "rework"))
+        return to_json(self, omit_empty=("notices", "month_end", "rework", "transition",
+                                           "usage_value", "usage_unvalued"))
 
 
 
@@ -244,7 +254,9 @@ def build_scaling(store, contract, snapshot_date: date, config):
     return lines, Money.of(total), Money.of(penalties.cap(contract, config))
 
 
-def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> NightlyReport:
+def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
+                  transition: bool = False) -> NightlyReport:
+    """The night's report; ``transition``: a night after ``contract``'s term (第十三条 2)."""
     runs = stored.night_source_runs(store, snapshot_date)
     sources = [SourceLine(r["source"], labels.source_name(r["source"]), r["status"],
                           labels.SOURCE_STATUS.get(r["status"], r["status"]), r["reason"],
@@ -296,14 +308,17 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
             str(a.get("status") or ""), None if size is None else Decimal(str(size)),
             "GB" if rtype == "volume" else (contract.items[item_no].unit
                                            if item_no in contract.items else "")))
-    exit_code = exit_code_for(findings, sources)
+    # in transition no finding is a breach of contract: the code says only whether all was measured
+    exit_code = exit_code_for([] if transition else findings, sources)
     counts = {"critical": sum(f.severity == "critical" for f in findings),
               "warning": sum(f.severity == "warning" for f in findings),
               "info": sum(f.severity == "info" for f in findings),
               "items_unknown": sum(i.status == "unknown" for i in items),
               "items_ok": sum(i.status in ("ok", "idle") for i in items)}
     total = lambda attr: sum((getattr(i, attr) or Decimal(0) for i in items), Decimal(0))  # noqa
-    scaling_lines, penalty_total, cap = build_scaling(store, contract, snapshot_date, config)
+    usage = assess.usage(store, contract, snapshot_date, snapshot_date) if transition else None
+    scaling_lines, penalty_total, cap = (([], None, None) if transition else
+                                         build_scaling(store, contract, snapshot_date, config))
     return NightlyReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", snapshot_date,
@@ -313,8 +328,13 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
         Money.of(total("overage_value")), scaling_lines, penalty_total, cap,
         contract_total=Money.of(contract.total),
         notices=notice_ledger.open_on(store, snapshot_date), not_counted=not_counted,
-        month_end=_month_end(snapshot_date, contract),
-        rework=acceptance_ledger.open_rework(store, snapshot_date))
+        month_end=None if transition else _month_end(snapshot_date, contract),
+        rework=acceptance_ledger.open_rework(store, snapshot_date),
+        usage_value=Money.of(usage.value) if usage else None,
+        usage_unvalued=usage.unvalued if usage else [],
+        transition=(f"{TRANSITION_LABEL}：合同 {contract.number} 服务期已于 "
+                    f"{contract.end} 届满，本日用量按该合同单价计价，供双方协商参考；"
+                    "不作合同结论，不计扩容时限与违约金") if transition else None)
 
 
 #: how many resources of a finding the page lists (the JSON has them all)

@@ -145,7 +145,8 @@ def test_unreadable_store_path_exits_4_and_writes_nothing(workdir, capsys):
 
 
 def test_date_outside_term_is_bad_input(workdir, capsys):
-    assert run(workdir, "2027-07-10") == 3
+    # before the term (after it is the transition period: tests/test_transition.py)
+    assert run(workdir, "2026-07-09") == 3
     assert "outside the contract term" in capsys.readouterr().err
 
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from recon import conclude
 from recon.config import Config, load_config, store_path
-from recon.contract import Contract, load_contract
+from recon.contract import TERM, Contract, Contracts, load_contracts
 from recon.outbox import check_folder
 from reports.common import visible
 
@@ -50,22 +51,35 @@ class Opened:
     """The configuration, the contract and the store path a command was given."""
 
     config: Config
+    #: the first contract ([contract]); a command about a night or month asks ``contracts``
+    #: for the one in force then (第十三条 2: a follow-on contract shares the store)
     contract: Contract | None
     db: Path
     out: Path
+    contracts: Contracts | None = None
 
 
 def open_args(args, contract: bool = True) -> Opened:
     """Read --config (else RECON_CONFIG, else ./recon.toml), the contract it names
     (exit 3 on either), and the --db / --out the command was given, if it takes them."""
     config = load_config(args.config)
-    loaded = load_contract(config) if contract else None
+    contracts = load_contracts(config) if contract else None
     db = store_path(config, getattr(args, "db", None))
     out = Path(args.out) if getattr(args, "out", None) else config.out_dir
     if hasattr(args, "out"):  # a command that writes files: their folder is checked first
         check_folder(out, "--out" if getattr(args, "out", None) else
                      f"{config.path}: [report] out")
-    return Opened(config, loaded, db, out)
+    return Opened(config, contracts.first if contracts else None, db, out, contracts)
+
+
+def conclude_latest(store, o: Opened) -> None:
+    """Conclude the newest stored night again (a ledger its conclusions rest on changed),
+    under the contract that judged it; a night in a transition period has none (第十三条 2)."""
+    dates = store.snapshot_dates()
+    if dates:
+        contract, kind = o.contracts.for_night(dates[-1])
+        if kind == TERM:
+            conclude.night(store, contract, o.config, dates[-1])
 
 
 def add_db(parser, out: bool = False) -> None:

@@ -1,6 +1,8 @@
 """`recon contract check|show`: the catalog and its supplementary contracts."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from recon.cli.common import date_arg, open_args
 from recon.money import fmt
 from recon.nightly import Night, unmeasured_items
@@ -11,14 +13,21 @@ def cmd_check(args) -> int:
     o = open_args(args)
     if args.expectations:
         Night(o.config, cloud="", progress=Progress(quiet=True))  # runs the GX contract suite too
-    for line in o.contract.summary_lines():
-        print(line)
-    unmeasured = unmeasured_items(o.config, o.contract)
-    if unmeasured:
-        print(f"本配置无数据源计量 {len(unmeasured)} 项（每晚为“未计量”）"
-              f" (items no configured source measures):")
-        for item in unmeasured:
-            print(f"  第{item.item_no}项 {item.short_name}：数据源 {item.source} 未配置")
+    for n, contract in enumerate(o.contracts.all):
+        if n:  # a follow-on (第十三条 2): the days between two terms are a transition period
+            ended = o.contracts.all[n - 1].end
+            gap = ((contract.start - ended).days > 1 and
+                   f"{ended + timedelta(days=1)} 至 {contract.start - timedelta(days=1)} 为切换期")
+            print(f"\n后续合同（{gap or '紧接上一合同，无切换期'}）：")
+        for line in contract.summary_lines():
+            print(line)
+        unmeasured = unmeasured_items(o.config, contract)
+        if unmeasured:
+            print(f"本配置无数据源计量 {len(unmeasured)} 项（每晚为“未计量”）"
+                  f" (items no configured source measures):")
+            for item in unmeasured:
+                print(f"  第{item.item_no}项 {item.short_name}：数据源 {item.source} 未配置")
+    print(f"{o.contracts.all[-1].end} 之后为切换期（第十三条 2，资源费用由双方协商）")
     print("合同检查通过 (contract check passed)")
     return 0
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from recon import conclude
-from recon.cli.common import add_db, out, month_arg, open_args, say
+from recon.cli.common import add_db, conclude_latest, out, month_arg, open_args, say
 from recon.ledgers import incidents
 from recon.store import Store, current, run_lock
 
 
 def cmd_import(args) -> int:
     o = open_args(args)
-    rows = incidents.read_incidents(Path(args.file), o.contract)  # every row checked first
+    rows = incidents.read_incidents(Path(args.file), o.contracts)  # every row checked first
     with run_lock(o.db, o.config.lock_wait, "recon incidents import", say=say), \
             Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
         changed = incidents.save(store, rows)
-        conclude.latest_night(store, o.contract, o.config)  # the ledger rests on them
+        conclude_latest(store, o)  # the ledger rests on them
     print(f"{args.file}: {len(rows)} incidents read, {len(changed)} new or changed")
     return 0
 

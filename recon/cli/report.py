@@ -3,27 +3,42 @@ from __future__ import annotations
 
 from recon import assess, conclude, rules
 from recon.cli.common import add_db, date_arg, open_args, say
+from recon.contract import TRANSITION
 from recon.ledgers import acceptance
 from recon.store import current
 from reports.acceptance import build_acceptance, write_acceptance, write_bundle
 from reports.annual import build_annual, write_annual
 from reports.index import rebuild, refresh_after_run
 from reports.monthly import build_monthly, write_monthly
+from reports.transition import build_transition_month, write_transition_month
 
 
 def cmd_monthly(args) -> int:
     o = open_args(args)
-    assess.period(o.contract, args.month)  # a month outside the term: exit 3 before reading
+    contract, kind = o.contracts.for_month(args.month)  # before the first term: exit 3
+    if kind == TRANSITION:
+        return _transition_month(o, contract, args.month)
+    assess.period(contract, args.month)    # a month outside the term: exit 3 before reading
     rules.load(o.config)                   # so is a bad assessment.toml
     # a night is one transaction: this sees all of a night or none of it
     with current(o.db, o.config.lock_wait, say=say) as store:
-        conclude.month(store, o.contract, o.config, args.month)
-        report = build_monthly(store, o.contract, o.config, args.month)
+        conclude.month(store, contract, o.config, args.month)
+        report = build_monthly(store, contract, o.config, args.month)
     paths = write_monthly(report, o.out)
     refresh_after_run(o.config, o.db, o.out)  # the index links the new assessment
     print(f"{report.month}: {report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；"
           f"累计违约金 {report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, "
           f"{paths['json']}")
+    return 0
+
+
+def _transition_month(o, contract, month: str) -> int:
+    """A month wholly after ``contract``'s term (第十三条 2): its usage valued, not assessed."""
+    with current(o.db, o.config.lock_wait, say=say) as store:
+        report = build_transition_month(store, contract, month)
+    paths = write_transition_month(report, o.out)
+    print(f"{month}: {report.verdict}（合同 {contract.number} 切换期）；用量计价 "
+          f"{report.total.text} 元；{paths['html']}, {paths['json']}")
     return 0
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 
 from recon import conclude, errors, labels, store as stored
-from recon.cli.common import add_db, out, date_arg, open_args, say
+from recon.cli.common import add_db, conclude_latest, out, date_arg, open_args, say
 from recon.ledgers import scaling
 from recon.store import Store
 
@@ -22,14 +22,14 @@ def _save_requests(o, reqs, source: str | None = None) -> list[str]:
                                     "digits before the point, 6 after): "
                                     + str(exc).splitlines()[0].partition(": ")[2],
                                     column=None if source else "--target/--increase") from None
-        conclude.latest_night(store, o.contract, o.config)  # states and ledger rest on them
+        conclude_latest(store, o)  # states and ledger rest on them
         return changed
 
 
 def cmd_add(args) -> int:
     o = open_args(args)
     try:
-        req = scaling.make_request(o.contract, args.id, args.item, args.target, args.increase,
+        req = scaling.make_request(o.contracts, args.id, args.item, args.target, args.increase,
                                    args.requested, args.notice_date, args.notice_deadline,
                                    args.note or "")
     except ValueError as exc:
@@ -43,7 +43,7 @@ def cmd_add(args) -> int:
 
 def cmd_import(args) -> int:
     o = open_args(args)
-    reqs = scaling.read_requests(Path(args.file), o.contract)  # all rows checked first
+    reqs = scaling.read_requests(Path(args.file), o.contracts)  # all rows checked first
     changed = _save_requests(o, reqs, args.file)
     print(f"{args.file}: {len(reqs)} requests read, {len(changed)} new or changed")
     return 0
@@ -60,9 +60,10 @@ def cmd_list(args) -> int:
             return 0
         # as the night concluded them (what its report says); a night never concluded is
         # worked out here, read-only
-        rows = (conclude.states(store, o.contract, day)
+        contract = o.contracts.for_night(day)[0]   # a follow-on's night: its requests
+        rows = (conclude.states(store, contract, day)
                 if stored.concluded(store, "night", day.isoformat())
-                else scaling.states(store, o.contract, day))
+                else scaling.states(store, contract, day))
         out(f"as of the night of {day}")
         out("request  item  day0        day  target  latest  state  completed  unknown nights")
         for st in rows:

@@ -106,9 +106,10 @@ def make_incident(contract, cells: dict[str, str], origin: str) -> Incident:
                          f"(fault, request, security)")
     need("started_at")
     started = when("started_at")
-    if not contract.in_term(started.astimezone(SHANGHAI).date()):
+    # ``contract``: one Contract, or the store's Contracts (a follow-on's term counts too)
+    if contract.judging(started.astimezone(SHANGHAI).date()) is None:
         raise ValueError(f"started_at: {started.astimezone(SHANGHAI).date()} is outside the "
-                         f"contract term {contract.start} .. {contract.end}")
+                         f"contract term {contract.terms}")
     times = {}
     for key in TIME_FIELDS:
         times[key] = when(key)

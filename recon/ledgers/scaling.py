@@ -116,7 +116,11 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
                  increase: str | None, requested_at: str, notice_date: str | None = None,
                  notice_deadline: str | None = None, note: str = "", origin: str = "cli"
                  ) -> Request:
-    """Check one request; raises ValueError with the field name first ("field: why")."""
+    """Check one request; raises ValueError with the field name first ("field: why").
+
+    ``contract``: a :class:`recon.contract.Contract`, or the store's
+    :class:`recon.contract.Contracts` (the request is then checked against the one in
+    force on its day)."""
     if not request_id:
         raise ValueError("request_id: empty")
     try:
@@ -127,8 +131,6 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
     if stripped:
         cell.log.warning("%s: request %s: control characters removed from the note", origin,
                          request_id)
-    if item_no not in contract.items:
-        raise ValueError(f"item_no: item {item_no} is not in the contract")
     if bool(target) == bool(increase):
         raise ValueError("target: give exactly one of a target quantity and an increase")
     tgt = inc = None
@@ -147,8 +149,13 @@ def make_request(contract, request_id: str, item_no: int, target: str | None,
         at = cell.moment(requested_at)
     except ValueError as exc:
         raise ValueError(f"requested_at: {exc}") from None
-    if not contract.in_term(at.astimezone(SHANGHAI).date()):
-        raise ValueError(f"requested_at: {at.date()} is outside the contract term")
+    # the contract in force that day (a follow-on's term: the follow-on's items)
+    judge = contract.judging(at.astimezone(SHANGHAI).date())
+    if judge is None:
+        raise ValueError(f"requested_at: {at.date()} is outside the contract term "
+                         f"({contract.terms})")
+    if item_no not in judge.items:
+        raise ValueError(f"item_no: item {item_no} is not in the contract")
     dates = {}
     for name, text in (("notice_date", notice_date), ("notice_deadline", notice_deadline)):
         if text:
@@ -371,15 +378,18 @@ def evaluate(req: Request, series: dict[date, Decimal | None], as_of: date,
 
 
 def states(store, contract, as_of: date) -> list[State]:
-    """Every request made on or before ``as_of``, evaluated on that night.
+    """Every request made in ``contract``'s term on or before ``as_of``, evaluated on that
+    night.
 
     An increase made while an earlier request on the same item is still open
     (not at its target on the last night before) adds to that request's
     target: two requests of +100 need +200 together.
     """
     sent = notice_ledger.scaling_notices(store, as_of)   # a notice sent by then wins
+    # a request belongs to the contract in whose term it was made: a follow-on contract
+    # (第十三条 2) sharing the store does not inherit the clocks of the one before
     reqs = [notice_ledger.applied(r, sent.get(r.request_id)) for r in requests(store)
-            if r.requested_date <= as_of]
+            if contract.start <= r.requested_date <= as_of]
     reqs.sort(key=lambda r: (r.requested_at, r.request_id))
     measured = dict(store.db.execute(
         "SELECT item_no, count(*) FROM item_days WHERE (allocated IS NOT NULL OR unlimited) "
