@@ -686,3 +686,38 @@ def test_nights_not_run_failed_and_still_to_come_are_three_words(store):
     assert "unverified" not in vpn["statuses"]
     assert "采集失败 1 晚、未运行 1 晚、未到 2 晚" in " ".join(vpn["notes"])
     assert vpn["unknown_days"] == ["2026-10-31", "2026-11-05", "2026-11-11", "2026-11-12"]
+
+
+def test_many_lines_of_one_item_over_different_periods_match_each_line_verified_alone(store):
+    # one statement bills items 14 and 12 on many lines, each line its own days (none shared
+    # with another line of its item): 10-31 never ran, 11-03 measured 45, 11-05 rejected,
+    # 11-06 the supplementary contract of item 12, 11-11.. after the newest night.  Computed
+    # together (one read of the store, days grouped into runs), each line's figures and
+    # nights must be what the same line gets verified alone
+    def text(item, start, end, qty):
+        no, name, price = {14: (14, "SSL VPN接入", Decimal("940.80")),
+                           12: (12, "远程接入服务", Decimal("1344.00"))}[item]
+        days = (end - start).days + 1
+        amount = (price * qty * days / 360).quantize(Decimal("0.01"))
+        return f"{no},{name},{start},{end},{qty},{price},{amount}\n"
+
+    d = date.fromisoformat
+    rows = [text(14, d("2026-10-31"), d("2026-11-02"), 49), text(12, d("2026-11-01"),
+            d("2026-11-04"), 10), text(14, d("2026-11-03"), d("2026-11-03"), 49),
+            text(14, d("2026-11-04"), d("2026-11-05"), 47), text(12, d("2026-11-05"),
+            d("2026-11-07"), 12), text(14, d("2026-11-06"), d("2026-11-06"), 50),
+            text(14, d("2026-11-07"), d("2026-11-09"), 49), text(12, d("2026-11-08"),
+            d("2026-11-12"), 11), text(14, d("2026-11-10"), d("2026-11-12"), 49)]
+    _, together = verify(store, "many", HEAD + "".join(rows))
+    figures = ("item_no", "share", "contracted_qty", "delivered_qty", "billed_amount",
+               "expected_amount", "accepted_amount", "unknown_value", "difference",
+               "price_difference", "statuses", "notes", "unknown_days", "days")
+    assert len(together["lines"]) == len(rows)
+    for n, (row, got) in enumerate(zip(rows, together["lines"])):
+        _, alone = verify(store, f"alone{n}", HEAD + row)
+        assert {k: got[k] for k in figures} == {k: alone["lines"][0][k] for k in figures}, row
+    # and the figures are the ones a person computes: 11-03 alone accepts 45 of 49
+    # (940.80 x 45 / 360 = 117.60), 11-04..11-05 one measured night at 47 and 11-05 apart
+    third, fourth = together["lines"][2], together["lines"][3]
+    assert (third["accepted_amount"], third["statuses"]) == ("117.60", ["billed_over_delivered"])
+    assert (fourth["accepted_amount"], fourth["unknown_value"]) == ("122.83", "122.82")
