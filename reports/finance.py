@@ -14,7 +14,10 @@ that exactly to the fen.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -136,23 +139,55 @@ class FinanceReport:
     sha256: str = ""
 
     def to_json(self) -> str:
-        return to_json(self)
+        """verification.json.  Lines that share their nights (one list: recon.finance.verify
+        builds the evidence once for lines with the same nights and figures) have them
+        written once and pasted into each: a statement billed per resource has tens of
+        thousands of lines, and writing each line's 30 nights anew took most of the time.
+        The bytes are those of ``to_json(self)``."""
+        tokens: dict[int, tuple[str, list]] = {}
+        lines = []
+        for ln in self.lines:
+            token, _ = tokens.setdefault(id(ln.days), (f"\x00days:{len(tokens)}", ln.days))
+            lines.append(dataclasses.replace(ln, days=token))
+        text = to_json(dataclasses.replace(self, lines=lines))
+        blocks = {token: _nights_json(days) for token, days in tokens.values()}
+        # a token is only ever the value of a line's "days" (statement text that holds a NUL
+        # is written as \u0000 too, but never as that key at that depth)
+        return DAYS_TOKEN.sub(lambda m: blocks[json.loads(m.group())], text)
+
+
+#: where a line's nights go in verification.json (a line's fields sit 6 spaces deep)
+DAYS_TOKEN = re.compile(r'(?<=\n      "days": )"\\u0000days:\d+"')
+
+
+@dataclass
+class _Nights:
+    days: list[DayLine]
+
+
+def _nights_json(days: list[DayLine]) -> str:
+    """A line's nights as ``to_json`` writes them inside the report (4 spaces deeper)."""
+    text = to_json(_Nights(days))
+    return text[len('{\n  "days": '):-len("\n}")].replace("\n", "\n    ")
 
 
 def build_finance(v, contract) -> FinanceReport:
     """The context of a :class:`recon.finance.verify.Verification`."""
     lines = []
+    nights: dict[int, list[DayLine]] = {}    # lines that share their nights share them here
     for r in v.lines:
         s = r.source
+        if id(r.days) not in nights:
+            nights[id(r.days)] = [
+                DayLine(d.day, d.state, labels.NIGHT_STATE[d.state], d.contracted, d.allocated,
+                        _frac(d.share), _dec(d.accepted), _dec(d.unknown)) for d in r.days]
         lines.append(FinanceLine(
             s.line, s.invoice_no, s.issued, s.period_start, s.period_end, r.item_no,
             r.item_name, r.unit, s.quantity, s.unit_price, r.contract_price, _frac(r.share), r.contracted_qty,
             r.delivered_qty, s.amount, s.tax_rate, s.tax, s.total, s.total_daxie, r.billed,
             r.expected, r.accepted, r.unknown_value, r.difference, r.price_difference,
             r.statuses, [labels.FINANCE_STATUS[c] for c in r.statuses], r.notes,
-            r.unknown_days,
-            [DayLine(d.day, d.state, labels.NIGHT_STATE[d.state], d.contracted, d.allocated,
-                     _frac(d.share), _dec(d.accepted), _dec(d.unknown)) for d in r.days]))
+            r.unknown_days, nights[id(r.days)]))
     unverified = [ln for ln in lines if "unverified" in ln.statuses]
     unverified_billed = sum((ln.billed_amount for ln in unverified), Decimal(0))
     exit_code = 0 if v.ok else 1
