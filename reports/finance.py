@@ -274,6 +274,26 @@ DAY_COLUMNS = [
 ]
 
 
+#: the rows of a worksheet below its header (Excel's limit is 1,048,576 in all)
+SHEET_ROWS = 1_048_575
+#: the most characters a cell holds (Excel's limit is 32,767)
+CELL_CHARS = 32_000
+
+
+def _line_numbers(numbers: list[int]) -> str:
+    """The statement lines that share a block of nights, runs folded: "2、5、9–12"; a list
+    longer than a cell holds ends with how many there are in all."""
+    runs, start = [], numbers[0]
+    for prev, n in zip(numbers, numbers[1:] + [None]):
+        if n != prev + 1:
+            runs.append(str(start) if start == prev else f"{start}–{prev}")
+            start = n
+    text = "、".join(runs)
+    if len(text) > CELL_CHARS:
+        text = text[:text.rindex("、", 0, CELL_CHARS - 40)] + f"……（共 {len(numbers)} 行）"
+    return text
+
+
 def _col(n: int) -> str:
     from xlsxwriter.utility import xl_col_to_name  # heavy: only when a workbook is written
     return xl_col_to_name(n)
@@ -353,17 +373,33 @@ def write_xlsx(report: FinanceReport, target) -> None:
         totals[key] = f"明细!{_col(c)}{total_row + 1}"
     lines_ws.autofilter(0, 0, last - 1, len(LINE_COLUMNS) - 1)
 
-    # 逐日依据
+    # 逐日依据: the nights behind each line.  Lines that share theirs (the same item, nights
+    # and figures: a statement billed per resource repeats them thousands of times) share
+    # one block, its 账单行号 listing them; one row per line and night would pass the
+    # sheet's 1,048,576 rows at 35,000 lines of a month (and took minutes to write)
     for c, (head, width) in enumerate(DAY_COLUMNS):
         days_ws.write_string(0, c, head, f["head"])
         days_ws.set_column(c, c, width)
     days_ws.freeze_panes(1, 0)
-    r = 1
+    blocks: dict[int, tuple[list[DayLine], list[FinanceLine]]] = {}
     for ln in report.lines:
-        for d in ln.days:
-            days_ws.write_number(r, 0, ln.line, f["int"])
-            days_ws.write_number(r, 1, ln.item_no, f["int"])
-            days_ws.write_string(r, 2, ln.item_name, f["text"])
+        blocks.setdefault(id(ln.days), (ln.days, []))[1].append(ln)
+    r = 1
+    for days, lns in blocks.values():
+        if len(days) > SHEET_ROWS - r:
+            days_ws.write_string(r, 0, f"逐日依据超出工作表行数上限（{SHEET_ROWS:,} 行），其余各晚见 "
+                                 "verification.json", f["bad"])
+            r += 1
+            break
+        first = lns[0]
+        numbers = _line_numbers([ln.line for ln in lns]) if len(lns) > 1 else None
+        for d in days:
+            if numbers is None:
+                days_ws.write_number(r, 0, first.line, f["int"])
+            else:
+                days_ws.write_string(r, 0, numbers, f["text"])
+            days_ws.write_number(r, 1, first.item_no, f["int"])
+            days_ws.write_string(r, 2, first.item_name, f["text"])
             days_ws.write_datetime(r, 3, datetime.combine(d.day, datetime.min.time()), f["date"])
             days_ws.write_string(r, 4, d.state_label,
                                  f["text"] if d.state == "measured" else f["bad"])

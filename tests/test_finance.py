@@ -721,3 +721,17 @@ def test_many_lines_of_one_item_over_different_periods_match_each_line_verified_
     third, fourth = together["lines"][2], together["lines"][3]
     assert (third["accepted_amount"], third["statuses"]) == ("117.60", ["billed_over_delivered"])
     assert (fourth["accepted_amount"], fourth["unknown_value"]) == ("122.83", "122.82")
+
+
+def test_lines_with_the_same_nights_share_one_block_of_evidence_in_the_workbook(store):
+    # WAF billed on two lines of 10 each (a statement per resource): each is accepted 10 on
+    # the same five nights, so 逐日依据 shows those nights once, for lines 2–3; the JSON
+    # still gives each line its own nights
+    code, r = verify(store, "same_nights", HEAD + "16,WAF,2026-11-06,2026-11-10,10,302.40,42.00\n"
+                     * 2 + CORRECT[32])
+    assert code == 1 and [len(ln["days"]) for ln in r["lines"]] == [5, 5, 5]   # 16 short of 25
+    assert r["lines"][0]["days"] == r["lines"][1]["days"]
+    ws = openpyxl.load_workbook(folder_of(store / "same_nights.csv") / "verification.xlsx")["逐日依据"]
+    assert ws.max_row == 1 + 5 + 5
+    assert [ws.cell(row, 1).value for row in (2, 6, 7, 11)] == ["2–3", "2–3", 4, 4]
+    assert [ws.cell(row, 2).value for row in (2, 7)] == [16, 32]
