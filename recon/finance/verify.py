@@ -55,6 +55,7 @@ from datetime import date, datetime, timedelta
 from decimal import (Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow,
                      localcontext)
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 from recon import conclude, labels, store as stored
@@ -349,8 +350,21 @@ def billed_of(line: StatementLine) -> Decimal:
 
 
 def _weighted(sums: dict[int, Decimal]) -> Fraction:
-    """Σ quantity-days / den over the dens (a day's share is 1/den): exact."""
-    return sum((Fraction(v) / den for den, v in sums.items() if v), Fraction(0))
+    """Σ quantity-days / den over the dens (a day's share is 1/den): exact.  Most lines
+    lie in one month (one den): one Fraction made, not three."""
+    parts = []
+    for den, v in sums.items():
+        if v:
+            n, d = v.as_integer_ratio()
+            parts.append(Fraction(n, d * den))
+    return parts[0] if len(parts) == 1 else sum(parts, Fraction(0))
+
+
+@lru_cache(maxsize=65536)
+def exact(value: Decimal) -> Fraction:
+    """A statement's quantity or price as a Fraction (lines per resource repeat a few
+    quantities and prices thousands of times)."""
+    return Fraction(value)
 
 
 def check_line(line: StatementLine, behind: Behind) -> LineResult:
@@ -365,7 +379,7 @@ def check_line(line: StatementLine, behind: Behind) -> LineResult:
     item = contract.items.get(item_no) if item_no is not None else None
     share = behind.share(line.period_start, line.period_end,
                          item.months if item else contract.months)
-    q, p_billed = Fraction(line.quantity), Fraction(line.unit_price)
+    q, p_billed = exact(line.quantity), exact(line.unit_price)
 
     # what the line bills, and its arithmetic
     billed = billed_of(line)
@@ -398,7 +412,7 @@ def check_line(line: StatementLine, behind: Behind) -> LineResult:
         return LineResult(line, None, line.name, "", None, share, billed, expected, None, None,
                           zero, zero, cents(billed), zero, statuses, notes)
 
-    p_contract = Fraction(item.unit_price)
+    p_contract = exact(item.unit_price)
     p_accept = min(p_contract, p_billed)
     runs = behind.timelines[item.item_no].take(line.period_start, line.period_end)
     qd = line.quantity
