@@ -30,11 +30,18 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from connectors.mapping import load_mapping
 from recon.cli import main
-from recon.config import load_config
+from recon.config import load_config, store_path
+from recon.contract import load_contract
 from recon.data import CATALOG, CONFIG_DIR
 from recon.nightly import Night
+from recon.finance import verify as verification
+from recon.finance.statements import read_statement
 from recon.progress import Progress
+from recon.store import current
+from reports.common import to_json
+from reports.finance import build_finance
 from tests.conftest import write_config
 
 ITEMS = (12, 14, 16, 17, 32)
@@ -735,3 +742,27 @@ def test_lines_with_the_same_nights_share_one_block_of_evidence_in_the_workbook(
     assert ws.max_row == 1 + 5 + 5
     assert [ws.cell(row, 1).value for row in (2, 6, 7, 11)] == ["2–3", "2–3", 4, 4]
     assert [ws.cell(row, 2).value for row in (2, 7)] == [16, 32]
+
+
+def test_the_json_is_byte_for_byte_what_the_generic_writer_writes(store):
+    # verification.json is written line by line with shared nights pasted (fast at 60,000
+    # lines): it must be the bytes reports.common.to_json writes, for nights shared by two
+    # lines, a line with none (unknown item), empty and filled tax cells, and text that JSON
+    # escapes (a quote, a backslash, a tag, Chinese)
+    path = store / "bytes.csv"
+    path.write_text(TAX_HEAD +
+                    '"No""1\\x</y>",16,WAF,2026-11-06,2026-11-10,10,302.40,39.62,6%,2.38,42.00,'
+                    '人民币肆拾贰元整\n' * 2 +
+                    "No2,40,对象存储,2026-11-06,2026-11-10,1,100.00,1.39,,,,\n"
+                    "No3,14,SSL VPN接入,2026-11-01,2026-11-12,49,940.80,1000.00,,,,\n",
+                    encoding="utf-8")
+    config = load_config(store / "recon.toml")
+    contract = load_contract(config)
+    statement = read_statement(path, contract)
+    with current(store_path(config, None), config.lock_wait) as db:
+        v = verification.verify(statement, contract, db, load_mapping(config.mapping_path,
+                                                                        contract), config)
+    report = build_finance(v, contract)
+    assert report.lines[0].days is report.lines[1].days and report.lines[2].days == []
+    assert report.lines[0].invoice_no == 'No"1\\x</y>'
+    assert report.to_json() == to_json(report)
