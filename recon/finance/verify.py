@@ -283,7 +283,7 @@ class Behind:
     thousands of times)."""
 
     def __init__(self, statement: Statement, contract, store, mapping, ran: Nights):
-        self.contract, self.ran = contract, ran
+        self.contract = contract
         self.items = {id(ln): resolve_item(ln, contract, mapping) for ln in statement.lines}
         spans: dict[int, tuple[date, date]] = {}
         for ln in statement.lines:
