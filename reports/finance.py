@@ -14,11 +14,13 @@ that exactly to the fen.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from json.encoder import encode_basestring
 from pathlib import Path
 
 from recon import labels
@@ -90,6 +92,11 @@ class FinanceLine:
     days: list[DayLine]
 
 
+#: a line's fields in verification.json, in order
+LINE_FIELDS = tuple(f.name for f in dataclasses.fields(FinanceLine))
+assert LINE_FIELDS[-1] == "days"   # FinanceReport.to_json pastes them last
+
+
 @dataclass
 class MissingItem:
     item_no: int
@@ -136,23 +143,84 @@ class FinanceReport:
     sha256: str = ""
 
     def to_json(self) -> str:
-        return to_json(self)
+        """verification.json: the bytes of ``to_json(self)``, written faster.  A statement
+        billed per resource has tens of thousands of lines, and the generic path (a deep copy
+        of every field, then Python's indenting encoder) took most of a verification's time:
+        the lines are written field by field with json's own string encoder, and the nights
+        that lines share (one list: recon.finance.verify builds it once for lines with the
+        same nights and figures) are written once and pasted into each."""
+        head = to_json(dataclasses.replace(self, lines=[]))
+        # a string value never holds a raw newline (JSON escapes it): this is the report's key
+        before, after = head.split('\n  "lines": [],\n', 1)
+        if not self.lines:
+            return head
+        nights: dict[int, str] = {}
+        parts = [before, '\n  "lines": [\n']
+        for n, ln in enumerate(self.lines):
+            if id(ln.days) not in nights:
+                nights[id(ln.days)] = _nights_json(ln.days)
+            parts += [",\n" if n else "", _line_json(ln), nights[id(ln.days)], "\n    }"]
+        parts += ["\n  ],\n", after]
+        return "".join(parts)     # joined once: 60,000 lines are half a gigabyte of text
+
+
+@dataclass
+class _Nights:
+    days: list[DayLine]
+
+
+def _nights_json(days: list[DayLine]) -> str:
+    """A line's nights as ``to_json`` writes them inside the report (4 spaces deeper)."""
+    text = to_json(_Nights(days))
+    return text[len('{\n  "days": '):-len("\n}")].replace("\n", "\n    ")
+
+
+def _value_json(value) -> str:
+    """One field of a line as ``to_json`` writes it (reports.common: a Decimal as its text,
+    a date as ISO)."""
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, (Decimal, date)):
+        value = str(value) if isinstance(value, Decimal) else value.isoformat()
+    if isinstance(value, str):
+        return encode_basestring(value)
+    raise TypeError(type(value))
+
+
+def _line_json(ln: FinanceLine) -> str:
+    """A line as ``to_json`` writes it in the report's list (its fields 6 spaces deep), up to
+    the value of its last field, its nights."""
+    fields = []
+    for name in LINE_FIELDS[:-1]:
+        value = getattr(ln, name)
+        if isinstance(value, list):
+            text = ("[\n" + ",\n".join("        " + _value_json(v) for v in value)
+                    + "\n      ]") if value else "[]"
+        else:
+            text = _value_json(value)
+        fields.append(f'      "{name}": {text},\n')
+    return "    {\n" + "".join(fields) + f'      "{LINE_FIELDS[-1]}": '
 
 
 def build_finance(v, contract) -> FinanceReport:
     """The context of a :class:`recon.finance.verify.Verification`."""
     lines = []
+    nights: dict[int, list[DayLine]] = {}    # lines that share their nights share them here
     for r in v.lines:
         s = r.source
+        if id(r.days) not in nights:
+            nights[id(r.days)] = [
+                DayLine(d.day, d.state, labels.NIGHT_STATE[d.state], d.contracted, d.allocated,
+                        _frac(d.share), _dec(d.accepted), _dec(d.unknown)) for d in r.days]
         lines.append(FinanceLine(
             s.line, s.invoice_no, s.issued, s.period_start, s.period_end, r.item_no,
             r.item_name, r.unit, s.quantity, s.unit_price, r.contract_price, _frac(r.share), r.contracted_qty,
             r.delivered_qty, s.amount, s.tax_rate, s.tax, s.total, s.total_daxie, r.billed,
             r.expected, r.accepted, r.unknown_value, r.difference, r.price_difference,
             r.statuses, [labels.FINANCE_STATUS[c] for c in r.statuses], r.notes,
-            r.unknown_days,
-            [DayLine(d.day, d.state, labels.NIGHT_STATE[d.state], d.contracted, d.allocated,
-                     _frac(d.share), _dec(d.accepted), _dec(d.unknown)) for d in r.days]))
+            r.unknown_days, nights[id(r.days)]))
     unverified = [ln for ln in lines if "unverified" in ln.statuses]
     unverified_billed = sum((ln.billed_amount for ln in unverified), Decimal(0))
     exit_code = 0 if v.ok else 1
@@ -239,6 +307,26 @@ DAY_COLUMNS = [
 ]
 
 
+#: the rows of a worksheet below its header (Excel's limit is 1,048,576 in all)
+SHEET_ROWS = 1_048_575
+#: the most characters a cell holds (Excel's limit is 32,767)
+CELL_CHARS = 32_000
+
+
+def _line_numbers(numbers: list[int]) -> str:
+    """The statement lines that share a block of nights, runs folded: "2、5、9–12"; a list
+    longer than a cell holds ends with how many there are in all."""
+    runs, start = [], numbers[0]
+    for prev, n in zip(numbers, numbers[1:] + [None]):
+        if n != prev + 1:
+            runs.append(str(start) if start == prev else f"{start}–{prev}")
+            start = n
+    text = "、".join(runs)
+    if len(text) > CELL_CHARS:
+        text = text[:text.rindex("、", 0, CELL_CHARS - 40)] + f"……（共 {len(numbers)} 行）"
+    return text
+
+
 def _col(n: int) -> str:
     from xlsxwriter.utility import xl_col_to_name  # heavy: only when a workbook is written
     return xl_col_to_name(n)
@@ -318,17 +406,33 @@ def write_xlsx(report: FinanceReport, target) -> None:
         totals[key] = f"明细!{_col(c)}{total_row + 1}"
     lines_ws.autofilter(0, 0, last - 1, len(LINE_COLUMNS) - 1)
 
-    # 逐日依据
+    # 逐日依据: the nights behind each line.  Lines that share theirs (the same item, nights
+    # and figures: a statement billed per resource repeats them thousands of times) share
+    # one block, its 账单行号 listing them; one row per line and night would pass the
+    # sheet's 1,048,576 rows at 35,000 lines of a month (and took minutes to write)
     for c, (head, width) in enumerate(DAY_COLUMNS):
         days_ws.write_string(0, c, head, f["head"])
         days_ws.set_column(c, c, width)
     days_ws.freeze_panes(1, 0)
-    r = 1
+    blocks: dict[int, tuple[list[DayLine], list[FinanceLine]]] = {}
     for ln in report.lines:
-        for d in ln.days:
-            days_ws.write_number(r, 0, ln.line, f["int"])
-            days_ws.write_number(r, 1, ln.item_no, f["int"])
-            days_ws.write_string(r, 2, ln.item_name, f["text"])
+        blocks.setdefault(id(ln.days), (ln.days, []))[1].append(ln)
+    r = 1
+    for days, lns in blocks.values():
+        if len(days) > SHEET_ROWS - r:
+            days_ws.write_string(r, 0, f"逐日依据超出工作表行数上限（{SHEET_ROWS:,} 行），其余各晚见 "
+                                 "verification.json", f["bad"])
+            r += 1
+            break
+        first = lns[0]
+        numbers = _line_numbers([ln.line for ln in lns]) if len(lns) > 1 else None
+        for d in days:
+            if numbers is None:
+                days_ws.write_number(r, 0, first.line, f["int"])
+            else:
+                days_ws.write_string(r, 0, numbers, f["text"])
+            days_ws.write_number(r, 1, first.item_no, f["int"])
+            days_ws.write_string(r, 2, first.item_name, f["text"])
             days_ws.write_datetime(r, 3, datetime.combine(d.day, datetime.min.time()), f["date"])
             days_ws.write_string(r, 4, d.state_label,
                                  f["text"] if d.state == "measured" else f["bad"])

@@ -30,11 +30,18 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from connectors.mapping import load_mapping
 from recon.cli import main
-from recon.config import load_config
+from recon.config import load_config, store_path
+from recon.contract import load_contract
 from recon.data import CATALOG, CONFIG_DIR
 from recon.nightly import Night
+from recon.finance import verify as verification
+from recon.finance.statements import read_statement
 from recon.progress import Progress
+from recon.store import current
+from reports.common import to_json
+from reports.finance import build_finance
 from tests.conftest import write_config
 
 ITEMS = (12, 14, 16, 17, 32)
@@ -686,3 +693,76 @@ def test_nights_not_run_failed_and_still_to_come_are_three_words(store):
     assert "unverified" not in vpn["statuses"]
     assert "采集失败 1 晚、未运行 1 晚、未到 2 晚" in " ".join(vpn["notes"])
     assert vpn["unknown_days"] == ["2026-10-31", "2026-11-05", "2026-11-11", "2026-11-12"]
+
+
+def test_many_lines_of_one_item_over_different_periods_match_each_line_verified_alone(store):
+    # one statement bills items 14 and 12 on many lines, each line its own days (none shared
+    # with another line of its item): 10-31 never ran, 11-03 measured 45, 11-05 rejected,
+    # 11-06 the supplementary contract of item 12, 11-11.. after the newest night.  Computed
+    # together (one read of the store, days grouped into runs), each line's figures and
+    # nights must be what the same line gets verified alone
+    def text(item, start, end, qty):
+        no, name, price = {14: (14, "SSL VPN接入", Decimal("940.80")),
+                           12: (12, "远程接入服务", Decimal("1344.00"))}[item]
+        days = (end - start).days + 1
+        amount = (price * qty * days / 360).quantize(Decimal("0.01"))
+        return f"{no},{name},{start},{end},{qty},{price},{amount}\n"
+
+    d = date.fromisoformat
+    rows = [text(14, d("2026-10-31"), d("2026-11-02"), 49), text(12, d("2026-11-01"),
+            d("2026-11-04"), 10), text(14, d("2026-11-03"), d("2026-11-03"), 49),
+            text(14, d("2026-11-04"), d("2026-11-05"), 47), text(12, d("2026-11-05"),
+            d("2026-11-07"), 12), text(14, d("2026-11-06"), d("2026-11-06"), 50),
+            text(14, d("2026-11-07"), d("2026-11-09"), 49), text(12, d("2026-11-08"),
+            d("2026-11-12"), 11), text(14, d("2026-11-10"), d("2026-11-12"), 49)]
+    _, together = verify(store, "many", HEAD + "".join(rows))
+    figures = ("item_no", "share", "contracted_qty", "delivered_qty", "billed_amount",
+               "expected_amount", "accepted_amount", "unknown_value", "difference",
+               "price_difference", "statuses", "notes", "unknown_days", "days")
+    assert len(together["lines"]) == len(rows)
+    for n, (row, got) in enumerate(zip(rows, together["lines"])):
+        _, alone = verify(store, f"alone{n}", HEAD + row)
+        assert {k: got[k] for k in figures} == {k: alone["lines"][0][k] for k in figures}, row
+    # and the figures are the ones a person computes: 11-03 alone accepts 45 of 49
+    # (940.80 x 45 / 360 = 117.60), 11-04..11-05 one measured night at 47 and 11-05 apart
+    third, fourth = together["lines"][2], together["lines"][3]
+    assert (third["accepted_amount"], third["statuses"]) == ("117.60", ["billed_over_delivered"])
+    assert (fourth["accepted_amount"], fourth["unknown_value"]) == ("122.83", "122.82")
+
+
+def test_lines_with_the_same_nights_share_one_block_of_evidence_in_the_workbook(store):
+    # WAF billed on two lines of 10 each (a statement per resource): each is accepted 10 on
+    # the same five nights, so 逐日依据 shows those nights once, for lines 2–3; the JSON
+    # still gives each line its own nights
+    code, r = verify(store, "same_nights", HEAD + "16,WAF,2026-11-06,2026-11-10,10,302.40,42.00\n"
+                     * 2 + CORRECT[32])
+    assert code == 1 and [len(ln["days"]) for ln in r["lines"]] == [5, 5, 5]   # 16 short of 25
+    assert r["lines"][0]["days"] == r["lines"][1]["days"]
+    ws = openpyxl.load_workbook(folder_of(store / "same_nights.csv") / "verification.xlsx")["逐日依据"]
+    assert ws.max_row == 1 + 5 + 5
+    assert [ws.cell(row, 1).value for row in (2, 6, 7, 11)] == ["2–3", "2–3", 4, 4]
+    assert [ws.cell(row, 2).value for row in (2, 7)] == [16, 32]
+
+
+def test_the_json_is_byte_for_byte_what_the_generic_writer_writes(store):
+    # verification.json is written line by line with shared nights pasted (fast at 60,000
+    # lines): it must be the bytes reports.common.to_json writes, for nights shared by two
+    # lines, a line with none (unknown item), empty and filled tax cells, and text that JSON
+    # escapes (a quote, a backslash, a tag, Chinese)
+    path = store / "bytes.csv"
+    path.write_text(TAX_HEAD +
+                    '"No""1\\x</y>",16,WAF,2026-11-06,2026-11-10,10,302.40,39.62,6%,2.38,42.00,'
+                    '人民币肆拾贰元整\n' * 2 +
+                    "No2,40,对象存储,2026-11-06,2026-11-10,1,100.00,1.39,,,,\n"
+                    "No3,14,SSL VPN接入,2026-11-01,2026-11-12,49,940.80,1000.00,,,,\n",
+                    encoding="utf-8")
+    config = load_config(store / "recon.toml")
+    contract = load_contract(config)
+    statement = read_statement(path, contract)
+    with current(store_path(config, None), config.lock_wait) as db:
+        v = verification.verify(statement, contract, db, load_mapping(config.mapping_path,
+                                                                        contract), config)
+    report = build_finance(v, contract)
+    assert report.lines[0].days is report.lines[1].days and report.lines[2].days == []
+    assert report.lines[0].invoice_no == 'No"1\\x</y>'
+    assert report.to_json() == to_json(report)

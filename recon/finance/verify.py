@@ -46,12 +46,16 @@ on the statement's lines alone.
 """
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import (Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow,
+                     localcontext)
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 from recon import conclude, labels, store as stored
@@ -148,14 +152,6 @@ class Verification:
 
 
 # -- the store ----------------------------------------------------------------------
-def nights(store, item_no: int, start: date, end: date) -> dict[date, dict]:
-    """The stored night rows (item_days) of an item in [start, end], by date."""
-    cur = store.db.execute("SELECT * FROM item_days WHERE item_no = ? "
-                           "AND snapshot_date BETWEEN ? AND ?", [item_no, start, end])
-    names = [c[0] for c in cur.description]
-    return {row["snapshot_date"]: row for row in (dict(zip(names, r)) for r in cur.fetchall())}
-
-
 @dataclass(frozen=True)
 class Nights:
     """Which days the store has a night for, and the newest: what tells a night that never
@@ -211,6 +207,127 @@ def ledger_for_information(store, end: date) -> list:
     return conclude.ledger(store, end)
 
 
+# -- the nights behind a statement: read once, shared by its lines ----------------------
+ZERO = Decimal(0)
+#: quantities are added and compared as Decimals (fast, and exact: an inexact step would
+#: raise, never round); shares stay exact fractions, summed once per line
+EXACT = Context(prec=400, traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
+
+
+@dataclass
+class Run:
+    """Consecutive days of one item alike in everything a line's figures depend on: the
+    day's share of the term (1/``den``), the contracted quantity, the night's state and
+    allocation, and what the statement's earlier lines billed (``billed``) and were accepted
+    for (``delivered``) on each of them.  A line is computed once per run, not per day."""
+    first: date
+    last: date
+    den: int
+    contracted: Decimal
+    state: str                 # as Day.state
+    allocated: Decimal | None
+    billed: Decimal = ZERO
+    delivered: Decimal = ZERO
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def cut(self, day: date) -> "Run":
+        """Split before ``day``: this run keeps the days before it, the one returned the rest."""
+        tail = Run(day, self.last, self.den, self.contracted, self.state, self.allocated,
+                   self.billed, self.delivered)
+        self.last = day - timedelta(days=1)
+        return tail
+
+
+class Timeline:
+    """One contract item's days over a statement's period, as runs: built once from the
+    store's nights and the contract, then updated by each line that bills the item, in file
+    order (an item on several lines shares one contracted and one delivered quantity)."""
+
+    def __init__(self, item, contract, measured: dict, ran: Nights, first: date, last: date):
+        runs: list[Run] = []
+        for d in _days(first, last):
+            if contract.in_term(d):
+                c = contract.quantity_on(item.item_no, d)
+                state, allocated = delivered_on(measured.get((item.item_no, d)), c, item.source,
+                                                ran.missing(d))
+            else:
+                c, state, allocated = ZERO, "outside_term", None
+            den = item.months * calendar.monthrange(d.year, d.month)[1]
+            prev = runs[-1] if runs else None
+            # alike only when written alike too (48 and 48.000 are one value, two texts)
+            if prev and (prev.den, str(prev.contracted), prev.state, str(prev.allocated)) == \
+                    (den, str(c), state, str(allocated)):
+                prev.last = d
+            else:
+                runs.append(Run(d, d, den, c, state, allocated))
+        self.runs = runs
+        self.firsts = [r.first for r in runs]
+
+    def take(self, start: date, end: date) -> list[Run]:
+        """The runs of ``start`` .. ``end``, split at its edges so a line updates its own days."""
+        for edge in (start, end + timedelta(days=1)):
+            i = bisect_right(self.firsts, edge) - 1
+            if 0 <= i and self.runs[i].first < edge <= self.runs[i].last:
+                self.runs.insert(i + 1, self.runs[i].cut(edge))
+                self.firsts.insert(i + 1, edge)
+        return self.runs[bisect_left(self.firsts, start):bisect_right(self.firsts, end)]
+
+
+class Behind:
+    """What a statement's lines are checked against: the store's nights of every billed item,
+    read in one query, each item's :class:`Timeline`, and the evidence by day, built once for
+    lines that have the same (a statement billed per resource repeats an item and a period
+    thousands of times)."""
+
+    def __init__(self, statement: Statement, contract, store, mapping, ran: Nights):
+        self.contract = contract
+        self.items = {id(ln): resolve_item(ln, contract, mapping) for ln in statement.lines}
+        spans: dict[int, tuple[date, date]] = {}
+        for ln in statement.lines:
+            no = self.items[id(ln)]
+            if no is not None:
+                lo, hi = spans.get(no, (ln.period_start, ln.period_end))
+                spans[no] = (min(lo, ln.period_start), max(hi, ln.period_end))
+        measured = stored.item_nights(store, statement.period_start, statement.period_end,
+                                      spans) if spans else {}
+        self.timelines = {no: Timeline(contract.items[no], contract, measured, ran, lo, hi)
+                          for no, (lo, hi) in spans.items()}
+        self.shares: dict = {}
+        self.evidence: dict = {}
+
+    def share(self, start: date, end: date, months: int) -> Fraction:
+        """The period's share of a term of ``months`` months (the sum of its days' shares)."""
+        key = (start, end, months)
+        if key not in self.shares:
+            self.shares[key] = sum((day_share(d, months) for d in _days(start, end)),
+                                   Fraction(0))
+        return self.shares[key]
+
+    def days(self, item_no: int, p_accept: Fraction, runs: list[Run],
+             values: list[Decimal]) -> list[Day]:
+        """The nights behind a line, one :class:`Day` each: ``values`` holds, per run, the
+        quantity accepted on each measured night or valued apart on each other one.  Lines
+        with the same nights and values share one list."""
+        key = (item_no, p_accept, tuple((r.first, r.last, r.den, str(r.contracted), r.state,
+                                         str(r.allocated), v) for r, v in zip(runs, values)))
+        days = self.evidence.get(key)
+        if days is None:
+            days = []
+            for r, v in zip(runs, values):
+                s = Fraction(1, r.den)
+                worth = p_accept * Fraction(v) * s
+                accepted, unknown = (worth, Fraction(0)) if r.state == "measured" else \
+                    (Fraction(0), worth)
+                allocated = r.allocated if r.state == "measured" else None
+                days.extend(Day(d, s, r.contracted, allocated, r.state, accepted, unknown)
+                            for d in _days(r.first, r.last))
+            self.evidence[key] = days
+        return days
+
+
 # -- the rules ----------------------------------------------------------------------
 def resolve_item(line: StatementLine, contract, mapping) -> int | None:
     if line.item_no is not None:
@@ -232,20 +349,37 @@ def billed_of(line: StatementLine) -> Decimal:
     return line.amount + line.tax if line.tax is not None else line.amount
 
 
-def check_line(line: StatementLine, contract, store, mapping, months: int,
-               earlier: dict | None = None, ran: Nights | None = None) -> LineResult:
-    """One line's statuses and amounts.  ``earlier`` holds, per (item, day), the quantity
-    the statement's earlier lines billed and the delivered quantity they were accepted
-    for: an item billed on two lines (split by resource, or twice by mistake) shares one
-    contracted and one delivered quantity, so nothing is accepted twice.  Updated here."""
-    earlier = {} if earlier is None else earlier
-    ran = ran or stored_nights(store)
+def _weighted(sums: dict[int, Decimal]) -> Fraction:
+    """Σ quantity-days / den over the dens (a day's share is 1/den): exact.  Most lines
+    lie in one month (one den): one Fraction made, not three."""
+    parts = []
+    for den, v in sums.items():
+        if v:
+            n, d = v.as_integer_ratio()
+            parts.append(Fraction(n, d * den))
+    return parts[0] if len(parts) == 1 else sum(parts, Fraction(0))
+
+
+@lru_cache(maxsize=65536)
+def exact(value: Decimal) -> Fraction:
+    """A statement's quantity or price as a Fraction (lines per resource repeat a few
+    quantities and prices thousands of times)."""
+    return Fraction(value)
+
+
+def check_line(line: StatementLine, behind: Behind) -> LineResult:
+    """One line's statuses and amounts.  The item's :class:`Timeline` holds, per run of
+    days, the quantity the statement's earlier lines billed and the delivered quantity they
+    were accepted for: an item billed on two lines (split by resource, or twice by mistake)
+    shares one contracted and one delivered quantity, so nothing is accepted twice.
+    Updated here."""
+    contract = behind.contract
     statuses, notes = [], []
-    item_no = resolve_item(line, contract, mapping)
+    item_no = behind.items[id(line)]
     item = contract.items.get(item_no) if item_no is not None else None
-    share = sum((day_share(d, item.months if item else months)
-                 for d in _days(line.period_start, line.period_end)), Fraction(0))
-    q, p_billed = Fraction(line.quantity), Fraction(line.unit_price)
+    share = behind.share(line.period_start, line.period_end,
+                         item.months if item else contract.months)
+    q, p_billed = exact(line.quantity), exact(line.unit_price)
 
     # what the line bills, and its arithmetic
     billed = billed_of(line)
@@ -278,39 +412,52 @@ def check_line(line: StatementLine, contract, store, mapping, months: int,
         return LineResult(line, None, line.name, "", None, share, billed, expected, None, None,
                           zero, zero, cents(billed), zero, statuses, notes)
 
-    p_contract = Fraction(item.unit_price)
+    p_contract = exact(item.unit_price)
     p_accept = min(p_contract, p_billed)
-    stored = nights(store, item.item_no, line.period_start, line.period_end)
-    days = []
-    contracted_w = measured_share = measured_billable = delivered_w = Fraction(0)
+    runs = behind.timelines[item.item_no].take(line.period_start, line.period_end)
+    qd = line.quantity
+    # quantity x days per den (a day's share is 1/den), summed as exact Decimals
+    contracted_n: dict[int, Decimal] = {}
+    measured_n: dict[int, Decimal] = {}
+    billable_n: dict[int, Decimal] = {}
+    delivered_n: dict[int, Decimal] = {}
+    unknown_n: dict[int, Decimal] = {}
+    in_term_n: dict[int, Decimal] = {}
+    nights = dict.fromkeys(("measured", "outside_term") + UNVERIFIED_STATES, 0)
+    values = []
     shared = False
-    for d in _days(line.period_start, line.period_end):
-        s = day_share(d, item.months)
-        c = contract.quantity_on(item.item_no, d) if contract.in_term(d) else Decimal(0)
-        billed_before, delivered_before = earlier.get((item.item_no, d), (0, 0))
-        shared = shared or billed_before > 0
-        room = max(Fraction(c) - billed_before, Fraction(0))   # contract left for this line
-        contracted_w += room * s
-        state, allocated = delivered_on(stored.get(d), c, item.source, ran.missing(d)) \
-            if contract.in_term(d) else ("outside_term", None)
-        billable = min(q, room)
-        if state != "measured":
-            delivered = Fraction(0)
-            days.append(Day(d, s, c, None, state, Fraction(0), p_accept * billable * s))
-        else:
-            left = max(min(Fraction(allocated), Fraction(c)) - delivered_before, Fraction(0))
-            delivered = min(billable, left)
-            measured_share += s
-            measured_billable += billable * s
-            delivered_w += delivered * s
-            days.append(Day(d, s, c, allocated, "measured", p_accept * delivered * s,
-                            Fraction(0)))
-        earlier[(item.item_no, d)] = (billed_before + q, delivered_before + delivered)
-    accepted_q = sum((d.accepted for d in days), Fraction(0))
+    with localcontext(EXACT):
+        for r in runs:
+            n, den = r.days, r.den
+            nights[r.state] += n
+            shared = shared or r.billed > 0
+            room = r.contracted - r.billed if r.contracted > r.billed else ZERO
+            contracted_n[den] = contracted_n.get(den, ZERO) + room * n
+            if r.state != "outside_term":
+                in_term_n[den] = in_term_n.get(den, ZERO) + n
+            billable = qd if qd < room else room
+            if r.state != "measured":
+                delivered = ZERO
+                unknown_n[den] = unknown_n.get(den, ZERO) + billable * n
+                values.append(billable)
+            else:
+                left = min(r.allocated, r.contracted) - r.delivered
+                delivered = min(billable, left) if left > 0 else ZERO
+                measured_n[den] = measured_n.get(den, ZERO) + n
+                billable_n[den] = billable_n.get(den, ZERO) + billable * n
+                delivered_n[den] = delivered_n.get(den, ZERO) + delivered * n
+                values.append(delivered)
+            r.billed += qd
+            r.delivered += delivered
+    days = behind.days(item.item_no, p_accept, runs, values)
+    contracted_w, delivered_w = _weighted(contracted_n), _weighted(delivered_n)
+    measured_share, measured_billable = _weighted(measured_n), _weighted(billable_n)
+    in_term_share = _weighted(in_term_n)
+    accepted_q = p_accept * delivered_w
     accepted = fen(accepted_q)
     # rounded as the remainder of the whole, so a line billed right over measured and unknown
     # nights leaves a difference of exactly 0.00, not a fen of rounding
-    unknown_value = fen(accepted_q + sum((d.unknown for d in days), Fraction(0))) - accepted
+    unknown_value = fen(accepted_q + p_accept * _weighted(unknown_n)) - accepted
     price_difference = fen((p_billed - p_contract) * q * share)
 
     if p_billed != p_contract:
@@ -318,8 +465,7 @@ def check_line(line: StatementLine, contract, store, mapping, months: int,
         notes.append(f"单价 {line.unit_price} 与合同单价 {item.unit_price} 不符，本行差 "
                      f"{price_difference} 元")
     contracted_avg = contracted_w / share if share else Fraction(0)
-    outside = sum(d.state == "outside_term" for d in days)
-    in_term_share = sum((d.share for d in days if d.state != "outside_term"), Fraction(0))
+    outside = nights["outside_term"]
     if outside:
         statuses.append("outside_term")
         notes.append(f"{outside} 天在服务期（{contract.start} 至 {contract.end}）之外，合同数量为 0"
@@ -335,22 +481,23 @@ def check_line(line: StatementLine, contract, store, mapping, months: int,
         delivered_avg = delivered_w / measured_share
         if measured_billable > delivered_w:
             statuses.append("billed_over_delivered")
-            notes.append(f"已计量的 {sum(d.state == 'measured' for d in days)} 晚平均交付 "
+            notes.append(f"已计量的 {nights['measured']} 晚平均交付 "
                          f"{labels.qty(qty(delivered_avg))}，少于账单数量 "
                          f"{labels.qty(line.quantity)}（不超过合同数量）")
-    unknown = [d for d in days if d.state in UNVERIFIED_STATES]
+    unknown = sum(nights[s] for s in UNVERIFIED_STATES)
     if unknown:
-        if all(d.state == "not_measured" for d in unknown):
+        if unknown == nights["not_measured"]:
             kind = "本项分配数量无计量（无数据源，或接口只见使用量），须人工核对"
         else:
             kind = "、".join(f"{labels.NIGHT_STATE[s]} {n} 晚" for s in UNVERIFIED_STATES
-                            if (n := sum(d.state == s for d in unknown)))
-        notes.append(f"{len(unknown)} 晚无数据（{kind}），价值 {unknown_value} 元另列，"
+                            if (n := nights[s]))
+        notes.append(f"{unknown} 晚无数据（{kind}），价值 {unknown_value} 元另列，"
                      f"既不计为已交付也不计为未交付")
     if in_term_share and not measured_share:
         statuses.append("unverified")
-        notes.insert(0, f"计费期间服务期内的 {sum(d.state != 'outside_term' for d in days)} 晚"
-                        f"均无计量，本行无法核实（价值 {unknown_value} 元）")
+        in_term = sum(n for state, n in nights.items() if state != "outside_term")
+        notes.insert(0, f"计费期间服务期内的 {in_term} 晚均无计量，本行无法核实（价值 "
+                        f"{unknown_value} 元）")
     statuses = [s for s in LINE_STATUSES if s in statuses] or ["ok"]
     return LineResult(line, item.item_no, item.short_name, item.unit, item.unit_price, share,
                       billed, expected, qty(contracted_avg),
@@ -361,10 +508,8 @@ def check_line(line: StatementLine, contract, store, mapping, months: int,
 
 def verify(statement: Statement, contract, store, mapping, config,
            today: date | None = None) -> Verification:
-    earlier: dict = {}
-    ran = stored_nights(store, today)
-    lines = [check_line(ln, contract, store, mapping, contract.months, earlier, ran)
-             for ln in statement.lines]
+    behind = Behind(statement, contract, store, mapping, stored_nights(store, today))
+    lines = [check_line(ln, behind) for ln in statement.lines]
     billed_items = {ln.item_no for ln in lines if ln.item_no is not None}
     start, end = statement.period_start, statement.period_end
     missing = [no for no in contract.items if no not in billed_items and any(
