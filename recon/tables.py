@@ -131,6 +131,42 @@ def latest_ledger_date(store) -> date | None:
     return store.db.execute("SELECT max(as_of) FROM penalty_ledger").fetchone()[0]
 
 
+def save_milestone_verdict(store, v: dict) -> None:
+    """A milestone's conclusion (an acceptance period's recommendation, the annual verdict),
+    replacing the one concluded for that kind and period before (one transaction)."""
+    with store.transaction() as db:
+        db.execute("DELETE FROM milestone_verdicts WHERE kind = ? AND period = ?",
+                   [v["kind"], v["period"]])
+        db.execute("DELETE FROM conclusions WHERE kind = ? AND period = ?",
+                   [v["kind"], v["period"]])
+        db.execute("INSERT INTO milestone_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [v["kind"], v["period"], v["first_day"], v["last_day"], v["as_of"],
+                    v["code"], v["verdict"],
+                    json.dumps(v["reasons"], ensure_ascii=False, default=str)])
+        db.execute("INSERT INTO conclusions VALUES (?, ?, now())", [v["kind"], v["period"]])
+
+
+def milestone_verdict(store, kind: str, period: str) -> dict | None:
+    """The stored conclusion of a milestone (``kind`` acceptance | annual), or None."""
+    cur = store.db.execute("SELECT * FROM milestone_verdicts WHERE kind = ? AND period = ?",
+                           [kind, period])
+    row = cur.fetchone()
+    if row is None:
+        return None
+    v = dict(zip([d[0] for d in cur.description], row))
+    v["reasons"] = json.loads(v["reasons"])
+    return v
+
+
+def generated_nights(store, first: date, last: date) -> list[date]:
+    """The nights of ``first`` .. ``last`` whose latest run `recon demo` generated from its
+    scenario rather than pulled (演示生成)."""
+    return [d for (d,) in store.db.execute(
+        "SELECT snapshot_date FROM runs WHERE snapshot_date BETWEEN ? AND ? "
+        "GROUP BY 1 HAVING arg_max(coalesce(origin, 'pull'), run_id) = 'demo' ORDER BY 1",
+        [first, last]).fetchall()]
+
+
 # -- the notices ledger: written and read by recon/ledgers/notices.py -------------------------
 NOTICE_COLUMNS = ("notice_id", "revision", "kind", "ref", "drafted_on", "deadline", "sent_on",
                   "files", "note", "origin")

@@ -68,7 +68,7 @@ def gate(store, contract, config, code: str) -> Gate:
         return Gate(code, name, clause, "passed" if final.result == "pass" else "failed",
                     f"{final.decided_on} 验收{'通过' if final.result == 'pass' else '未通过'}"
                     f"（第 {final.revision} 次记录）")
-    year = conclude.annual(store, contract, config)
+    _, year = conclude.ensure_annual(store, contract, config)
     if year.passed is None:
         return Gate(code, name, clause, "unknown", "；".join(year.open) or "尚不能判定")
     return Gate(code, name, clause, "passed" if year.passed else "failed",
