@@ -321,16 +321,19 @@ def night_evidence(store, first: date, last: date) -> list[dict]:
     """Per night stored in ``first`` .. ``last``: the run id that wrote it, its exit code and
     each source's gate result (ok | failed | rejected, with the reason): the MANIFEST of an
     acceptance pack."""
-    runs = {d: (rid, code) for d, rid, code in store.db.execute(
-        "SELECT s.snapshot_date, max(s.run_id), arg_max(r.exit_code, r.run_id) "
+    runs = {d: (rid, code, origin) for d, rid, code, origin in store.db.execute(
+        "SELECT s.snapshot_date, max(s.run_id), arg_max(r.exit_code, r.run_id), "
+        "arg_max(coalesce(r.origin, 'pull'), r.run_id) "
         "FROM source_runs s LEFT JOIN runs r USING (run_id, snapshot_date) "
         "WHERE s.snapshot_date BETWEEN ? AND ? GROUP BY 1", [first, last]).fetchall()}
     out: dict[date, dict] = {}
     for d, source, status, reason, lines, meas in store.db.execute(
             "SELECT snapshot_date, source, status, reason, lines, measurements FROM source_runs "
             "WHERE snapshot_date BETWEEN ? AND ? ORDER BY 1, 2", [first, last]).fetchall():
-        rid, code = runs.get(d, (None, None))
+        rid, code, origin = runs.get(d, (None, None, None))
         night = out.setdefault(d, {"night": d, "run_id": rid, "exit_code": code, "sources": []})
+        if origin == "demo":   # 演示生成: `recon demo` generated it from its scenario
+            night["generated"] = True
         night["sources"].append({"source": source, "status": status, "reason": reason,
                                  "lines": lines, "measurements": meas})
     return [out[d] for d in sorted(out)]

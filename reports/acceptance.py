@@ -139,9 +139,13 @@ class AcceptanceReport:
     rework: list[dict] = field(default_factory=list)
     #: the gaps as runs of nights (2026-07-13 至 2026-10-31), as the page lists them
     gap_runs: list[str] = field(default_factory=list)
+    #: 演示生成: the nights `recon demo` generated from its scenario (not pulled; left out
+    #: while none), and the same as runs of nights
+    generated: list[date] = field(default_factory=list)
+    generated_runs: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return to_json(self, omit_empty=("rework",))
+        return to_json(self, omit_empty=("rework", "generated", "generated_runs"))
 
 
 def runs_of(days: list[date]) -> list[str]:
@@ -244,6 +248,7 @@ def build_acceptance(store, contract, config, span: ledger.Span) -> AcceptanceRe
     elif as_of < span.last:
         notes.append(f"数据截至 {as_of}，验收期至 {span.last}：此后的夜晚尚未核对")
     history = ledger.history(store, span.name)
+    generated = stored.generated_nights(store, span.first, span.last)
     return AcceptanceReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", span.name, span.label, span.first, span.last,
@@ -258,7 +263,7 @@ def build_acceptance(store, contract, config, span: ledger.Span) -> AcceptanceRe
         rec.label, rec.code, rec.against, rec.open, rec.support, rules.path.name, notes,
         [{"deadline": w.deadline, "text": w.text}
          for w in ledger.open_rework(store, as_of or span.last) if w.period == span.name],
-        runs_of(wf.coverage.gaps))
+        runs_of(wf.coverage.gaps), generated, runs_of(generated))
 
 
 # -- writing ---------------------------------------------------------------------------------

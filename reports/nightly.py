@@ -200,9 +200,12 @@ class NightlyReport:
     #: failed acceptances awaiting rework on this night (第六条, 5 days), with their deadline;
     #: left out of nightly.json while there are none
     rework: list[Rework] = field(default_factory=list)
+    #: 演示生成: `recon demo` generated this night from its scenario, it was not pulled
+    #: (left out of nightly.json for a pulled night)
+    generated: bool = False
 
     def to_json(self) -> str:
-        return to_json(self, omit_empty=("notices", "month_end", "rework"))
+        return to_json(self, omit_empty=("notices", "month_end", "rework", "generated"))
 
 
 
@@ -329,7 +332,8 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config) -> 
         contract_total=Money.of(contract.total),
         notices=notice_ledger.open_on(store, snapshot_date), not_counted=not_counted,
         month_end=_month_end(snapshot_date, contract),
-        rework=acceptance_ledger.open_rework(store, snapshot_date))
+        rework=acceptance_ledger.open_rework(store, snapshot_date),
+        generated=bool(stored.generated_nights(store, snapshot_date, snapshot_date)))
 
 
 #: how many resources of a finding the page lists (the JSON has them all)
