@@ -25,7 +25,7 @@ import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 
-from recon import assess, penalties, rules as rulebook, store as stored
+from recon import assess, labels, penalties, rules as rulebook, store as stored
 from recon.ledgers import acceptance as acceptance_ledger, scaling
 from recon.money import cents, fmt
 from recon.penalties import PenaltyLine
@@ -119,9 +119,8 @@ def stored_acceptance(store, span: acceptance_ledger.Span
                                             r["support"])
 
 
-#: the annual verdict's words, by its stored code
-ANNUAL_VERDICT = {"not_yet": "尚不能判定（服务期未满）", "pass": "通过", "fail": "未通过",
-                  "undetermined": "无法判定"}
+#: the annual verdict's words before the term ends (after it, labels.VERDICT's)
+NOT_YET = "尚不能判定（服务期未满）"
 
 
 def annual(store, contract, config) -> assess.Annual:
@@ -144,7 +143,8 @@ def annual(store, contract, config) -> assess.Annual:
             else "pass" if a.passed else "fail")
     stored.save_milestone_verdict(store, {
         "kind": "annual", "period": "term", "first_day": contract.start,
-        "last_day": contract.end, "as_of": last, "code": code, "verdict": ANNUAL_VERDICT[code],
+        "last_day": contract.end, "as_of": last, "code": code,
+        "verdict": NOT_YET if code == "not_yet" else labels.VERDICT[a.passed],
         "reasons": {"criteria": [dataclasses.asdict(c) for c in a.criteria], "open": a.open}})
     return a
 

@@ -21,6 +21,7 @@ from recon.config import load_config
 from recon.contract import load_contract
 from recon.data import BUNDLED_CONFIG
 from recon.demo import run_demo
+from recon.finance import settlement
 from recon.ledgers import acceptance
 from recon.store import Store
 from reports.acceptance import build_acceptance
@@ -134,6 +135,7 @@ def test_the_recommendation_and_the_annual_verdict_are_stored_and_the_reports_re
         assert v["as_of"] == date(2027, 1, 9)
         year = stored.milestone_verdict(store, "annual", "term")
         assert (year["code"], year["verdict"]) == ("not_yet", "尚不能判定（服务期未满）")
+        assert settlement.gate(store, contract, config, "annual").state == "unknown"
         # the reports show the stored verdicts, never one worked out again
         stored.save_milestone_verdict(store, dict(v, code="pass", verdict="建议通过",
                                                   reasons={"against": [], "open": [],
@@ -144,6 +146,7 @@ def test_the_recommendation_and_the_annual_verdict_are_stored_and_the_reports_re
             ("建议通过", "pass", ["验收小组复核"])
         annual = build_annual(store, contract, config)
         assert (annual.verdict, annual.passed) == ("通过", True)
+        assert settlement.gate(store, contract, config, "annual").state == "passed"
         # concluded again, the data's own recommendation is back
         conclude.acceptance(store, contract, config, mid)
         assert build_acceptance(store, contract, config, mid).recommendation == "建议不通过"
