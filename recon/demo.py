@@ -116,7 +116,8 @@ def run_demo(days: int, out: Path, scenario_path: Path = SCENARIO, quiet: bool =
         with Store(db) as store:
             scaling.save(store, scaling.read_requests(LEDGER, contract))
         before = _days(contract.start, FIRST_NIGHT - timedelta(days=1)) if generate else []
-        after = _days(FIRST_NIGHT + timedelta(days=PULLED_MONTH_DAYS), mid.last) \
+        # after November (or after the last pulled night, should --days reach past it)
+        after = _days(FIRST_NIGHT + timedelta(days=max(days, PULLED_MONTH_DAYS)), mid.last) \
             if generate else []
         if before:
             generate_nights(night, sim, scenarios, db, out, before)

@@ -435,12 +435,14 @@ class Store:
         ``origin`` 'demo': a night `recon demo` generated from its scenario, not pulled."""
         if run_id is None:
             run_id = self.new_run_id()
+        # a pulled night's row names only the columns every schema version has
+        extra = ", origin" if origin else ""
         self.db.execute(
             "INSERT INTO runs (run_id, snapshot_date, started_at, finished_at, status, "
-            "exit_code, host, note, origin) "
-            "VALUES (?, ?, coalesce(?, now()), now(), ?, ?, ?, ?, ?)",
-            [run_id, snapshot_date, started_at, status, exit_code, os.uname().nodename, note,
-             origin])
+            f"exit_code, host, note{extra}) "
+            f"VALUES (?, ?, coalesce(?, now()), now(), ?, ?, ?, ?{', ?' if origin else ''})",
+            [run_id, snapshot_date, started_at, status, exit_code, os.uname().nodename, note]
+            + ([origin] if origin else []))
         return run_id
 
     def _run_stored(self, run_id: int) -> bool:

@@ -62,6 +62,9 @@ def test_the_demo_store_spans_the_mid_term_period_with_the_pack_written(demo):
                                    ).read_text("utf-8")
     with zipfile.ZipFile(demo / "acceptance" / "acceptance-mid.zip") as z:
         manifest = json.loads(z.read("MANIFEST.json"))
+        # a generated night's report, rebuilt from the store, says so; a pulled one does not
+        assert json.loads(z.read("nightly/2026-07-10/nightly.json"))["generated"] is True
+        assert "generated" not in json.loads(z.read("nightly/2026-11-01/nightly.json"))
         assert {f"monthly/{m}/assessment.pdf" for m in MONTHS} <= set(z.namelist())
     by_night = {n["night"]: n for n in manifest["nights"]}
     assert by_night["2026-07-10"]["generated"] and "generated" not in by_night["2026-11-01"]
