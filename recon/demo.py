@@ -61,7 +61,7 @@ SAMPLE_EXPORTS = DEMO / "exports"
 def drop_exports(into: Path, day: date, samples: Path = SAMPLE_EXPORTS) -> Path:
     """Lay the sample exports down as night ``day``'s console drop: ``into/<day>/<name>``.
 
-    The demo plays 14 nights with one set of sample files; a real night gets
+    The demo plays many nights with one set of sample files; a real night gets
     the provider's download of that day.  The copies lose the date in their
     names and are dated by their folder instead, so no file claims a date it
     does not have and the nightly job judges them by the same rule as real ones.

@@ -124,6 +124,20 @@ def test_the_pack_figures_of_the_ascend_servers_over_the_half_year_by_hand(demo)
     assert Decimal(j3["delivered"]) == (Decimal(14 * 2 + 8 * 3) / 22).quantize(CENT)
 
 
+def test_a_generated_night_is_concluded_as_a_night_concluded_alone_would_be(demo):
+    """The generator assesses a month's history once for all its nights: concluding a
+    generated night again on its own gives the same penalty ledger and scaling states."""
+    config = load_config(BUNDLED_CONFIG)
+    contract = load_contract(config)
+    with Store(demo / "demo.duckdb") as store:
+        for day in (date(2026, 9, 30), date(2026, 10, 1), date(2026, 12, 15), date(2027, 1, 9)):
+            before = (stored.penalty_ledger(store, day), stored.scaling_states(store, day))
+            conclude.night(store, contract, config, day)
+            assert (stored.penalty_ledger(store, day), stored.scaling_states(store, day)) == \
+                before, day
+            assert before[0], day     # the 3-months-failed penalty (pending) from 09-30 on
+
+
 def test_the_recommendation_and_the_annual_verdict_are_stored_and_the_reports_read_them(demo):
     config = load_config(BUNDLED_CONFIG)
     contract = load_contract(config)
