@@ -56,8 +56,8 @@ class Gate:
 
 def gate(store, contract, config, code: str) -> Gate:
     """One condition of the final payment (第七条2), as the store records it: the final
-    acceptance's latest record (recon acceptance record), the annual assessment judged from
-    the stored conclusions (recon.conclude.annual). Never passed by default: a gate with
+    acceptance's latest record (recon acceptance record), the annual verdict as
+    recon.conclude.annual stored it (settle concludes it first). Never passed by default: a gate with
     nothing recorded or not yet decidable is 未核实."""
     name, clause = GATES[code]
     if code == "acceptance":
@@ -119,6 +119,9 @@ def settle(store, contract, config, cal: WorkCalendar, as_of: date,
     total = Decimal("0.00")
     if ledger_as_of is not None:
         conclude.ensure_night(store, contract, config, ledger_as_of)
+        # the year concluded on that ledger (a final acceptance recorded since counts); the
+        # gate reads it as stored
+        conclude.annual(store, contract, config)
         lines = conclude.ledger(store, ledger_as_of)
         total = stored.penalty_total(store, ledger_as_of)
     counted = [p for p in lines if p.status == "counted"]
