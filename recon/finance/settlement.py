@@ -57,8 +57,8 @@ class Gate:
 def gate(store, contract, config, code: str) -> Gate:
     """One condition of the final payment (第七条2), as the store records it: the final
     acceptance's latest record (recon acceptance record), the annual verdict as
-    recon.conclude.annual stored it (settle concludes it first). Never passed by default: a gate with
-    nothing recorded or not yet decidable is 未核实."""
+    recon.conclude.annual stored it (settle concludes it first). Never passed by default: a
+    gate with nothing recorded or not yet decidable is 未核实."""
     name, clause = GATES[code]
     if code == "acceptance":
         final = next((r for r in acceptance_ledger.latest(store) if r.period == "final"), None)
