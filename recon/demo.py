@@ -1,4 +1,4 @@
-"""`recon demo`: the contract's first half year on the bundled simulated cloud, through the real SDK.
+"""`recon demo`: the contract's first half year on the bundled simulated cloud (the real SDK).
 
 Starts the bundled OpenStack API simulator on a free loopback port with the
 demo scenario (the contract's tenant, handed over on 2026-07-10, with a few
