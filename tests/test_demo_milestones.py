@@ -109,8 +109,8 @@ def test_a_generated_night_has_the_figures_a_pull_of_the_same_state_gives(demo):
 def test_the_pack_figures_of_the_ascend_servers_over_the_half_year_by_hand(demo):
     """Item 3 (3 Ascend servers at 226,316.16 each a year): two delivered 07-10 .. 07-23, the
     third from 07-24; measured on the 156 nights run (154 generated, 2 pulled).  By hand:
-    delivered = (14 x 2 + 142 x 3) / 156 = 2.91 (the pack's two decimals); not delivered = 14 nights x 1 server x
-    226,316.16 / 12 / 31 (July's day value)."""
+    delivered = (14 x 2 + 142 x 3) / 156 = 2.91 (the pack's two decimals); not delivered =
+    14 nights x 1 server x 226,316.16 / 12 / 31 (July's day value)."""
     pack = json.loads((demo / "acceptance" / "mid" / "acceptance.json").read_text("utf-8"))
     [item] = [i for i in pack["items"] if i["item_no"] == 3]
     assert item["measured_nights"] == 156
