@@ -14,7 +14,10 @@ Who concludes what:
   ledger as of its last day (the incidents it judges may have been imported since);
 * a command that changes a ledger the conclusions rest on (incidents, scaling requests)
   concludes the latest night again, so the index and the next report see the change;
-* finance concludes the last day of the statement's period before it verifies it.
+* finance concludes the last day of the statement's period before it verifies it;
+* ``recon report acceptance`` concludes its period's recommendation (建议通过 ...) and
+  ``recon report annual`` (and every month concluded) the annual verdict; the packs and the
+  settlement's gate read them as stored (milestone_verdicts).
 """
 from __future__ import annotations
 
@@ -22,8 +25,9 @@ import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 
-from recon import assess, penalties, rules as rulebook, store as stored
+from recon import assess, labels, penalties, rules as rulebook, store as stored
 from recon.ledgers import acceptance as acceptance_ledger, scaling
+from recon.money import cents, fmt
 from recon.penalties import PenaltyLine
 
 
@@ -60,6 +64,7 @@ def month(store, contract, config, month_text: str) -> None:
     with store.transaction():
         stored.save_month_verdicts(store, [_verdict_row(a, rules) for a in history])
         night(store, contract, config, p.last, rules=rules, history=history)
+        annual(store, contract, config)   # the year rests on the months: concluded again
 
 
 def _verdict_row(a: assess.Assessment, rules) -> dict:
@@ -72,11 +77,57 @@ def _verdict_row(a: assess.Assessment, rules) -> dict:
             "fault_breaches": assess.fault_breaches(a.figures, rules)}
 
 
-# -- the year -------------------------------------------------------------------------------
+# -- the milestones -------------------------------------------------------------------------
+def acceptance(store, contract, config, span: acceptance_ledger.Span
+               ) -> acceptance_ledger.Recommendation:
+    """What recon's data supports for the acceptance of ``span`` (建议通过, 建议不通过 or
+    数据不足，不作建议, with the reasons), from the stored month verdicts, the penalty ledger
+    as of the period's last stored night, the materials ledger and recon's own coverage;
+    stored (milestone_verdicts, kind 'acceptance') for the pack to read.  The months are
+    concluded first by the caller (``recon report acceptance``, ``recon demo``)."""
+    rules = rulebook.load(config)
+    verdicts = {v["month"]: v for v in stored.month_verdicts(store, span.months[-1])}
+    cov = assess.coverage(store, contract, assess.Period(span.name, span.first, span.last, True))
+    as_of = cov.ran[-1] if cov.ran else None
+    total = stored.penalty_total(store, as_of or span.first)
+    cap = rules.cap(contract)
+    checklist = acceptance_ledger.checklist(store, span, rules.acceptance_materials)
+    missing = [m["name"] for m in checklist
+               if not m["received"] and (m["required"] or m["name"] in rules.acceptance_materials)]
+    share = Decimal(cov.complete) / cov.days
+    short = None if share >= rules.min_complete_share else (
+        f"本系统完整采集 {cov.complete}/{cov.days} 晚（缺口 {len(cov.gaps)} 晚），低于 "
+        f"{rules.path.name} 的数据完整性要求 {rules.min_complete_share:.0%}：其余夜晚的交付未经核对")
+    rec = acceptance_ledger.recommend([verdicts[m] for m in span.months if m in verdicts],
+                                      total > cap, fmt(cents(cap)), fmt(cents(total)),
+                                      missing, short)
+    stored.save_milestone_verdict(store, {
+        "kind": "acceptance", "period": span.name, "first_day": span.first,
+        "last_day": span.last, "as_of": as_of, "code": rec.code, "verdict": rec.label,
+        "reasons": {"against": rec.against, "open": rec.open, "support": rec.support}})
+    return rec
+
+
+def stored_acceptance(store, span: acceptance_ledger.Span
+                      ) -> acceptance_ledger.Recommendation | None:
+    """The recommendation concluded for ``span``, as stored (None: never concluded)."""
+    v = stored.milestone_verdict(store, "acceptance", span.name)
+    if v is None:
+        return None
+    r = v["reasons"]
+    return acceptance_ledger.Recommendation(v["code"], v["verdict"], r["against"], r["open"],
+                                            r["support"])
+
+
+#: the annual verdict's words before the term ends (after it, labels.VERDICT's)
+NOT_YET = "尚不能判定（服务期未满）"
+
+
 def annual(store, contract, config) -> assess.Annual:
     """The annual assessment (年度考核) from what is stored: the months' verdicts, the penalty
-    ledger as of the term's last night (or the newest), the final acceptance's latest record.
-    The annual report shows it; the settlement's gate asks it."""
+    ledger as of the term's last night (or the newest), the final acceptance's latest record;
+    stored (milestone_verdicts, kind 'annual', period 'term') for the annual report and the
+    settlement's gate to read.  Before the term ends it is "not computable": what is open."""
     rules = rulebook.load(config)
     periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month)}
@@ -84,10 +135,37 @@ def annual(store, contract, config) -> assess.Annual:
     last = dates[-1] if dates else None
     as_of = last or contract.start
     final = next((r for r in acceptance_ledger.latest(store) if r.period == "final"), None)
-    return assess.annual(contract, rules, [verdicts[p.month] for p in periods
-                                           if p.month in verdicts],
-                         stored.penalty_ledger(store, as_of), stored.penalty_total(store, as_of),
-                         rules.cap(contract), final, last)
+    a = assess.annual(contract, rules, [verdicts[p.month] for p in periods
+                                        if p.month in verdicts],
+                      stored.penalty_ledger(store, as_of), stored.penalty_total(store, as_of),
+                      rules.cap(contract), final, last)
+    code = ("not_yet" if not a.computable else "undetermined" if a.passed is None
+            else "pass" if a.passed else "fail")
+    stored.save_milestone_verdict(store, {
+        "kind": "annual", "period": "term", "first_day": contract.start,
+        "last_day": contract.end, "as_of": last, "code": code,
+        "verdict": NOT_YET if code == "not_yet" else labels.VERDICT[a.passed],
+        "reasons": {"criteria": [dataclasses.asdict(c) for c in a.criteria], "open": a.open}})
+    return a
+
+
+def stored_annual(store) -> tuple[str, assess.Annual] | None:
+    """The annual verdict as concluded (its words, and the judgement with its criteria and
+    what is open), or None when never concluded."""
+    v = stored.milestone_verdict(store, "annual", "term")
+    if v is None:
+        return None
+    code = v["code"]
+    return v["verdict"], assess.Annual(
+        code != "not_yet", {"pass": True, "fail": False}.get(code),
+        [assess.AnnualCriterion(**c) for c in v["reasons"]["criteria"]], v["reasons"]["open"])
+
+
+def ensure_annual(store, contract, config) -> tuple[str, assess.Annual]:
+    """The stored annual verdict, concluded first when the store has none yet."""
+    if stored_annual(store) is None:
+        annual(store, contract, config)
+    return stored_annual(store)
 
 
 # -- reading back what was concluded --------------------------------------------------------

@@ -430,14 +430,19 @@ class Store:
 
     def record_run(self, snapshot_date: date, status: str, exit_code: int,
                    started_at: datetime | None = None, note: str = "",
-                   run_id: int | None = None) -> int:
-        """The run's row, written once with its outcome (in the night's transaction)."""
+                   run_id: int | None = None, origin: str | None = None) -> int:
+        """The run's row, written once with its outcome (in the night's transaction);
+        ``origin`` 'demo': a night `recon demo` generated from its scenario, not pulled."""
         if run_id is None:
             run_id = self.new_run_id()
+        # a pulled night's row names only the columns every schema version has
+        extra = ", origin" if origin else ""
         self.db.execute(
             "INSERT INTO runs (run_id, snapshot_date, started_at, finished_at, status, "
-            "exit_code, host, note) VALUES (?, ?, coalesce(?, now()), now(), ?, ?, ?, ?)",
-            [run_id, snapshot_date, started_at, status, exit_code, os.uname().nodename, note])
+            f"exit_code, host, note{extra}) "
+            f"VALUES (?, ?, coalesce(?, now()), now(), ?, ?, ?, ?{', ?' if origin else ''})",
+            [run_id, snapshot_date, started_at, status, exit_code, os.uname().nodename, note]
+            + ([origin] if origin else []))
         return run_id
 
     def _run_stored(self, run_id: int) -> bool:

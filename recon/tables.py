@@ -133,6 +133,42 @@ def latest_ledger_date(store) -> date | None:
     return store.db.execute("SELECT max(as_of) FROM penalty_ledger").fetchone()[0]
 
 
+def save_milestone_verdict(store, v: dict) -> None:
+    """A milestone's conclusion (an acceptance period's recommendation, the annual verdict),
+    replacing the one concluded for that kind and period before (one transaction)."""
+    with store.transaction() as db:
+        db.execute("DELETE FROM milestone_verdicts WHERE kind = ? AND period = ?",
+                   [v["kind"], v["period"]])
+        db.execute("DELETE FROM conclusions WHERE kind = ? AND period = ?",
+                   [v["kind"], v["period"]])
+        db.execute("INSERT INTO milestone_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [v["kind"], v["period"], v["first_day"], v["last_day"], v["as_of"],
+                    v["code"], v["verdict"],
+                    json.dumps(v["reasons"], ensure_ascii=False, default=str)])
+        db.execute("INSERT INTO conclusions VALUES (?, ?, now())", [v["kind"], v["period"]])
+
+
+def milestone_verdict(store, kind: str, period: str) -> dict | None:
+    """The stored conclusion of a milestone (``kind`` acceptance | annual), or None."""
+    cur = store.db.execute("SELECT * FROM milestone_verdicts WHERE kind = ? AND period = ?",
+                           [kind, period])
+    row = cur.fetchone()
+    if row is None:
+        return None
+    v = dict(zip([d[0] for d in cur.description], row))
+    v["reasons"] = json.loads(v["reasons"])
+    return v
+
+
+def generated_nights(store, first: date, last: date) -> list[date]:
+    """The nights of ``first`` .. ``last`` whose latest run `recon demo` generated from its
+    scenario rather than pulled (演示生成)."""
+    return [d for (d,) in store.db.execute(
+        "SELECT snapshot_date FROM runs WHERE snapshot_date BETWEEN ? AND ? "
+        "GROUP BY 1 HAVING arg_max(coalesce(origin, 'pull'), run_id) = 'demo' ORDER BY 1",
+        [first, last]).fetchall()]
+
+
 # -- the notices ledger: written and read by recon/ledgers/notices.py -------------------------
 NOTICE_COLUMNS = ("notice_id", "revision", "kind", "ref", "drafted_on", "deadline", "sent_on",
                   "files", "note", "origin")
@@ -445,16 +481,19 @@ def night_evidence(store, first: date, last: date) -> list[dict]:
     """Per night stored in ``first`` .. ``last``: the run id that wrote it, its exit code and
     each source's gate result (ok | failed | rejected, with the reason): the MANIFEST of an
     acceptance pack."""
-    runs = {d: (rid, code) for d, rid, code in store.db.execute(
-        "SELECT s.snapshot_date, max(s.run_id), arg_max(r.exit_code, r.run_id) "
+    runs = {d: (rid, code, origin) for d, rid, code, origin in store.db.execute(
+        "SELECT s.snapshot_date, max(s.run_id), arg_max(r.exit_code, r.run_id), "
+        "arg_max(coalesce(r.origin, 'pull'), r.run_id) "
         "FROM source_runs s LEFT JOIN runs r USING (run_id, snapshot_date) "
         "WHERE s.snapshot_date BETWEEN ? AND ? GROUP BY 1", [first, last]).fetchall()}
     out: dict[date, dict] = {}
     for d, source, status, reason, lines, meas in store.db.execute(
             "SELECT snapshot_date, source, status, reason, lines, measurements FROM source_runs "
             "WHERE snapshot_date BETWEEN ? AND ? ORDER BY 1, 2", [first, last]).fetchall():
-        rid, code = runs.get(d, (None, None))
+        rid, code, origin = runs.get(d, (None, None, None))
         night = out.setdefault(d, {"night": d, "run_id": rid, "exit_code": code, "sources": []})
+        if origin == "demo":   # 演示生成: `recon demo` generated it from its scenario
+            night["generated"] = True
         night["sources"].append({"source": source, "status": status, "reason": reason,
                                  "lines": lines, "measurements": meas})
     return [out[d] for d in sorted(out)]

@@ -5,8 +5,8 @@ It only shows: every month's verdict and failed criteria, the penalty ledger and
 scaling states are read as :mod:`recon.conclude` stored them (``recon report acceptance``
 concludes each month of the period first); the per-item figures, service levels and
 recon's own coverage come from :func:`recon.assess.facts` over each month's days inside the
-period; the checklist from the materials ledger; what the data supports from
-:func:`recon.ledgers.acceptance.recommend`.  The decision and the signatures are people's.
+period; the checklist from the materials ledger; what the data supports as
+:func:`recon.conclude.acceptance` stored it.  The decision and the signatures are people's.
 
 Beside the pack, ``acceptance-<period>.zip`` holds the pack, every monthly assessment and
 every nightly JSON of the period, the item_days rows every per-item figure is computed
@@ -39,6 +39,11 @@ from reports.monthly import build_monthly, write_monthly
 from reports.nightly import DATA as NIGHTLY_JSON, build_nightly
 
 VERDICT = labels.VERDICT
+#: the pack of a period whose recommendation was never concluded (`recon report acceptance`
+#: concludes it before it writes the pack): no recommendation, never one guessed here
+NOT_CONCLUDED = ledger.Recommendation("undetermined", "尚未作出建议", [],
+                                      ["本期的验收建议尚未作出（recon report acceptance 先作出结论）"],
+                                      [])
 
 
 @dataclass
@@ -134,9 +139,13 @@ class AcceptanceReport:
     rework: list[dict] = field(default_factory=list)
     #: the gaps as runs of nights (2026-07-13 至 2026-10-31), as the page lists them
     gap_runs: list[str] = field(default_factory=list)
+    #: 演示生成: the nights `recon demo` generated from its scenario (not pulled; left out
+    #: while none), and the same as runs of nights
+    generated: list[date] = field(default_factory=list)
+    generated_runs: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return to_json(self, omit_empty=("rework",))
+        return to_json(self, omit_empty=("rework", "generated", "generated_runs"))
 
 
 def runs_of(days: list[date]) -> list[str]:
@@ -228,14 +237,7 @@ def build_acceptance(store, contract, config, span: ledger.Span) -> AcceptanceRe
     checklist = ledger.checklist(store, span, rules.acceptance_materials)
     missing = [m["name"] for m in checklist
                if not m["received"] and (m["required"] or m["name"] in rules.acceptance_materials)]
-    concluded = [verdicts[m] for m in span.months if m in verdicts]
-    cov = wf.coverage
-    share = Decimal(cov.complete) / cov.days
-    short = None if share >= rules.min_complete_share else (
-        f"本系统完整采集 {cov.complete}/{cov.days} 晚（缺口 {len(cov.gaps)} 晚），低于 "
-        f"{rules.path.name} 的数据完整性要求 {rules.min_complete_share:.0%}：其余夜晚的交付未经核对")
-    rec = ledger.recommend(concluded, total > cap, Money.of(cap).text, Money.of(total).text,
-                           missing, short)
+    rec = conclude.stored_acceptance(store, span) or NOT_CONCLUDED
     notes = []
     last_block = blocks[-1] if blocks else None
     if last_block and last_block.concluded and last_block.partial:
@@ -246,6 +248,7 @@ def build_acceptance(store, contract, config, span: ledger.Span) -> AcceptanceRe
     elif as_of < span.last:
         notes.append(f"数据截至 {as_of}，验收期至 {span.last}：此后的夜晚尚未核对")
     history = ledger.history(store, span.name)
+    generated = stored.generated_nights(store, span.first, span.last)
     return AcceptanceReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", span.name, span.label, span.first, span.last,
@@ -260,7 +263,7 @@ def build_acceptance(store, contract, config, span: ledger.Span) -> AcceptanceRe
         rec.label, rec.code, rec.against, rec.open, rec.support, rules.path.name, notes,
         [{"deadline": w.deadline, "text": w.text}
          for w in ledger.open_rework(store, as_of or span.last) if w.period == span.name],
-        runs_of(wf.coverage.gaps))
+        runs_of(wf.coverage.gaps), generated, runs_of(generated))
 
 
 # -- writing ---------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 
 The final 50% is paid after the term ends and the provider passes the annual assessment.
 The contract defines no annual criteria: they are the agency's rules, in assessment.toml
-``[annual]``, each marked so and citing what it rests on.  The verdict is
-:func:`recon.assess.annual` over stored conclusions (the months' verdicts, the penalty
-ledger, the final acceptance's latest record); before the term is over (the store does not
-hold its last night) the report gives no verdict: it says what is still open.
+``[annual]``, each marked so and citing what it rests on.  The verdict is the one
+:func:`recon.conclude.annual` stored (the months' verdicts, the penalty ledger, the final
+acceptance's latest record, judged once there); before the term is over (the store does not
+hold its last night) it is no verdict: the report says what is still open.
 
 The same store gives byte-identical files: dated by the last night stored in the term.
 """
@@ -22,6 +22,10 @@ from reports.acceptance import render_pdf
 from reports.common import Money, env as _env, to_json, write_atomic
 
 VERDICT = labels.VERDICT
+#: a store whose year was never concluded (`recon report annual` concludes it first): no
+#: verdict, never one worked out here
+NOT_CONCLUDED = ("尚未判定", assess.Annual(False, None, [], [
+    "年度考核尚未作出结论（recon report annual 先作出结论）"]))
 
 
 @dataclass
@@ -75,7 +79,7 @@ def build_annual(store, contract, config) -> AnnualReport:
     total = stored.penalty_total(store, as_of)
     cap = rules.cap(contract)
     records = acceptance_ledger.latest(store)
-    a = conclude.annual(store, contract, config)
+    verdict, a = conclude.stored_annual(store) or NOT_CONCLUDED
     months = []
     for p in periods:
         v = verdicts.get(p.month)
@@ -91,7 +95,6 @@ def build_annual(store, contract, config) -> AnnualReport:
              f"次日）",
              "合同未规定年度考核标准（第七条第2款只要求“年度考核合格”）：以下各项均为甲方规则，"
              f"写在 {rules.path.name} [annual]"]
-    verdict = ("尚不能判定（服务期未满）" if not a.computable else VERDICT[a.passed])
     return AnnualReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", contract.start, contract.end, last,

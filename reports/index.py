@@ -51,8 +51,10 @@ class NightRow:
     info: int
     #: contract items that were unknown that night (their source failed or was rejected)
     unknown_items: list[int]
-    #: link relative to the index
-    report: str
+    #: link relative to the index; None: a night `recon demo` generated (no nightly page)
+    report: str | None
+    #: 演示生成: `recon demo` generated the night from its scenario, it was not pulled
+    generated: bool = False
 
 
 @dataclass
@@ -164,6 +166,7 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
     runs = stored.exit_codes_by_night(store)
     sev = stored.finding_counts_by_night(store)
     unknown = stored.unknown_items_by_night(store)
+    generated = set(stored.generated_nights(store, dates[0], dates[-1])) if dates else set()
     nights = []
     for d in reversed(dates):
         code = runs.get(d)
@@ -171,7 +174,8 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
                                labels.EXIT_SHORT[code] if code is not None else "未完成",
                                sev.get((d, "critical"), 0), sev.get((d, "warning"), 0),
                                sev.get((d, "info"), 0), list(unknown.get(d, [])),
-                               f"{d.isoformat()}/nightly.html"))
+                               None if d in generated else f"{d.isoformat()}/nightly.html",
+                               d in generated))
     severities = [SeverityNight(n.snapshot_date, n.critical, n.warning, n.info)
                   for n in reversed(nights)]
     points, lines, total, cap = _penalties(store, contract, dates, config)
@@ -314,8 +318,10 @@ def rebuild(config, db_path: Path, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     with Store(db_path, read_only=True) as store:
         runs = stored.night_runs(store)
-        missing = [(d, run_id) for d, run_id in runs
-                   if not (out_dir / d.isoformat() / "nightly.html").exists()]
+        generated = set(stored.generated_nights(store, runs[0][0], runs[-1][0])) if runs \
+            else set()
+        missing = [(d, run_id) for d, run_id in runs if d not in generated
+                   and not (out_dir / d.isoformat() / "nightly.html").exists()]
         needed = {d for d, _ in missing} | ({runs[-1][0]} if runs else set())
         unconcluded = sorted(d for d in needed if not stored.concluded(store, "night",
                                                                         d.isoformat()))

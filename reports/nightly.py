@@ -209,10 +209,13 @@ class NightlyReport:
     #: measured item's allocation x its unit day value), and the items not valued (unknown)
     usage_value: Money | None = None
     usage_unvalued: list[int] = field(default_factory=list)
+    #: 演示生成: `recon demo` generated this night from its scenario, it was not pulled
+    #: (left out of nightly.json for a pulled night)
+    generated: bool = False
 
     def to_json(self) -> str:
         return to_json(self, omit_empty=("notices", "month_end", "rework", "transition",
-                                           "usage_value", "usage_unvalued"))
+                                           "usage_value", "usage_unvalued", "generated"))
 
 
 
@@ -334,7 +337,8 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
         usage_unvalued=usage.unvalued if usage else [],
         transition=(f"{TRANSITION_LABEL}：合同 {contract.number} 服务期已于 "
                     f"{contract.end} 届满，本日用量按该合同单价计价，供双方协商参考；"
-                    "不作合同结论，不计扩容时限与违约金") if transition else None)
+                    "不作合同结论，不计扩容时限与违约金") if transition else None,
+        generated=bool(stored.generated_nights(store, snapshot_date, snapshot_date)))
 
 
 #: how many resources of a finding the page lists (the JSON has them all)

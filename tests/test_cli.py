@@ -205,7 +205,7 @@ def test_init_overwrites_nothing(tmp_path, capsys):
 def test_demo_runs_from_any_folder_ignoring_a_recon_toml_there(tmp_path, monkeypatch):
     (tmp_path / "recon.toml").write_text("[contract\nbroken", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    assert main(["demo", "--days", "1", "--out", "o", "-q"]) == 0
+    assert main(["demo", "--days", "1", "--pulled-only", "--out", "o", "-q"]) == 0
     assert (tmp_path / "o" / "2026-11-01" / "nightly.html").exists()
 
 

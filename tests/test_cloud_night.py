@@ -73,7 +73,7 @@ def test_shortfall_before_expansion(cloud, workdir):
 
 
 def test_demo_plays_nights_through_the_sdk(tmp_path):
-    assert run_demo(2, tmp_path / "demo", quiet=True) == 0
+    assert run_demo(2, tmp_path / "demo", quiet=True, generate=False) == 0
     for day in ("2026-11-01", "2026-11-02"):
         rep = json.loads((tmp_path / "demo" / day / "nightly.json").read_text(encoding="utf-8"))
         items = {i["item_no"]: i for i in rep["items"]}
@@ -105,7 +105,7 @@ def test_items_no_source_verifies_are_unverified_never_delivered(tmp_path):
     value, never counted as measured nights, named in the delivery criterion."""
     import duckdb
 
-    assert run_demo(2, tmp_path / "demo", quiet=True) == 0
+    assert run_demo(2, tmp_path / "demo", quiet=True, generate=False) == 0
     month = json.loads((tmp_path / "demo" / "monthly" / "2026-11" / "assessment.json")
                        .read_text(encoding="utf-8"))
     items = {i["item_no"]: i for i in month["items"]}

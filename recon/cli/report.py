@@ -62,6 +62,7 @@ def cmd_acceptance(args) -> int:
         dates = [d for d in store.snapshot_dates() if span.first <= d <= span.last]
         if dates:
             conclude.night(store, o.contract, o.config, dates[-1])
+        conclude.acceptance(store, o.contract, o.config, span)
         report = build_acceptance(store, o.contract, o.config, span)
         paths = write_acceptance(report, o.out)
         bundle = write_bundle(store, o.contract, o.config, report, paths, o.out)
@@ -81,6 +82,7 @@ def cmd_annual(args) -> int:
                                            assess.periods_until(o.contract, end_month)])
         if last is not None:
             conclude.night(store, o.contract, o.config, min(last, o.contract.end))
+        conclude.annual(store, o.contract, o.config)
         report = build_annual(store, o.contract, o.config)
     paths = write_annual(report, o.out)
     print(f"年度考核 {report.first}..{report.last}: {report.verdict}；{paths['html']}, "

@@ -56,9 +56,9 @@ class Gate:
 
 def gate(store, contract, config, code: str) -> Gate:
     """One condition of the final payment (第七条2), as the store records it: the final
-    acceptance's latest record (recon acceptance record), the annual assessment judged from
-    the stored conclusions (recon.conclude.annual). Never passed by default: a gate with
-    nothing recorded or not yet decidable is 未核实."""
+    acceptance's latest record (recon acceptance record), the annual verdict as
+    recon.conclude.annual stored it (settle concludes it first). Never passed by default: a
+    gate with nothing recorded or not yet decidable is 未核实."""
     name, clause = GATES[code]
     if code == "acceptance":
         final = next((r for r in acceptance_ledger.latest(store) if r.period == "final"), None)
@@ -68,7 +68,7 @@ def gate(store, contract, config, code: str) -> Gate:
         return Gate(code, name, clause, "passed" if final.result == "pass" else "failed",
                     f"{final.decided_on} 验收{'通过' if final.result == 'pass' else '未通过'}"
                     f"（第 {final.revision} 次记录）")
-    year = conclude.annual(store, contract, config)
+    _, year = conclude.ensure_annual(store, contract, config)
     if year.passed is None:
         return Gate(code, name, clause, "unknown", "；".join(year.open) or "尚不能判定")
     return Gate(code, name, clause, "passed" if year.passed else "failed",
@@ -119,6 +119,9 @@ def settle(store, contract, config, cal: WorkCalendar, as_of: date,
     total = Decimal("0.00")
     if ledger_as_of is not None:
         conclude.ensure_night(store, contract, config, ledger_as_of)
+        # the year concluded on that ledger (a final acceptance recorded since counts); the
+        # gate reads it as stored
+        conclude.annual(store, contract, config)
         lines = conclude.ledger(store, ledger_as_of)
         total = stored.penalty_total(store, ledger_as_of)
     counted = [p for p in lines if p.status == "counted"]
