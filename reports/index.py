@@ -459,7 +459,11 @@ def severity_svg(nights: list[SeverityNight]) -> Markup:
 
 def sources_svg(sources: list[SourceGaps]) -> Markup:
     """Unknown nights per source: how often each source could not be counted."""
-    row, left, w = 22, 150, 400
+    # the labels are right-aligned against the bars: leave them room (10px text: about 6px a
+    # Latin character, 10px a Chinese one), so "openstack:block-storage@GPU-Region/…" is not cut
+    width = max([sum(10 if ord(c) > 0x2e80 else 6 for c in s.source) for s in sources] + [0])
+    row, left = 22, max(150, width + 12)
+    w = left + 250
     h = row * max(len(sources), 1) + 8
     most = max([s.nights for s in sources] + [1])
     body = []
