@@ -13,6 +13,18 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
+
+def insert(db, table: str, columns: tuple[str, ...], rows: list[list], now: bool = False) -> None:
+    """Insert ``rows`` into ``table`` naming its ``columns`` (never by position: a migration
+    that adds a column cannot shift a value into the wrong one); ``now``: the table's last
+    timestamp column (``recorded_at`` / ``concluded_at``) is the transaction's now()."""
+    if not rows:
+        return
+    stamp = {"conclusions": "concluded_at"}.get(table, "recorded_at")
+    names = ", ".join(columns + ((stamp,) if now else ()))
+    marks = ", ".join(["?"] * len(columns) + (["now()"] if now else []))
+    db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
 # -- conclusions: written by recon/conclude.py, read by every report --------------------------
 LEDGER_COLUMNS = ("key", "dated", "month", "annex", "row_no", "clause", "coefficient", "fee",
                   "amount", "status", "reason", "item_no", "running_total", "over_cap", "rule",
@@ -29,19 +41,19 @@ def save_night_conclusions(store, as_of: date, ledger: list[dict],
         db.execute("DELETE FROM conclusions WHERE kind = 'night' AND period = ?",
                    [as_of.isoformat()])
         if ledger:
-            db.executemany(
-                f"INSERT INTO penalty_ledger (as_of, seq, {', '.join(LEDGER_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * (len(LEDGER_COLUMNS) + 2))})",
+            insert(
+                db, "penalty_ledger", ("as_of", "seq") + LEDGER_COLUMNS,
                 [[as_of, n] + [json.dumps(row[c], ensure_ascii=False) if c == "held_by"
                                else row[c] for c in LEDGER_COLUMNS]
                  for n, row in enumerate(ledger)])
         if states:
-            db.executemany(
-                "INSERT INTO scaling_states VALUES (?, ?, ?, ?, ?, ?)",
+            insert(
+                db, "scaling_states",
+                ("as_of", "seq", "request_id", "state", "penalty_applies", "detail"),
                 [[as_of, n, s["request_id"], s["state"], s["penalty_applies"],
                   json.dumps(s, ensure_ascii=False, sort_keys=True)]
                  for n, s in enumerate(states)])
-        db.execute("INSERT INTO conclusions VALUES ('night', ?, now())", [as_of.isoformat()])
+        insert(db, "conclusions", ("kind", "period"), [["night", as_of.isoformat()]], now=True)
 
 
 def save_month_verdicts(store, verdicts: list[dict]) -> None:
@@ -51,12 +63,14 @@ def save_month_verdicts(store, verdicts: list[dict]) -> None:
             db.execute("DELETE FROM month_verdicts WHERE month = ?", [v["month"]])
             db.execute("DELETE FROM conclusions WHERE kind = 'month' AND period = ?",
                        [v["month"]])
-            db.execute("INSERT INTO month_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [v["month"], v["first_day"], v["last_day"], v["partial"], v["passed"],
-                        v["failed_in_a_row"], v["termination"], v["termination_reason"],
-                        json.dumps(v["criteria"], ensure_ascii=False),
-                        json.dumps(v["fault_breaches"], ensure_ascii=False, default=str)])
-            db.execute("INSERT INTO conclusions VALUES ('month', ?, now())", [v["month"]])
+            insert(db, "month_verdicts",
+                   ("month", "first_day", "last_day", "partial", "passed", "failed_in_a_row",
+                    "termination", "termination_reason", "criteria", "fault_breaches"),
+                   [[v["month"], v["first_day"], v["last_day"], v["partial"], v["passed"],
+                     v["failed_in_a_row"], v["termination"], v["termination_reason"],
+                     json.dumps(v["criteria"], ensure_ascii=False),
+                     json.dumps(v["fault_breaches"], ensure_ascii=False, default=str)]])
+            insert(db, "conclusions", ("kind", "period"), [["month", v["month"]]], now=True)
 
 
 def concluded(store, kind: str, period: str) -> bool:
@@ -91,8 +105,9 @@ def confirm_penalty(store, key: str, by: str, on: date, amount: Decimal,
     with store.transaction() as db:
         rev = db.execute("SELECT coalesce(max(revision), 0) + 1 FROM penalty_confirmations "
                          "WHERE key = ?", [key]).fetchone()[0]
-        db.execute("INSERT INTO penalty_confirmations VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-                   [key, rev, by, on, amount, note, withdrawn])
+        insert(db, "penalty_confirmations", ("key", "revision", "confirmed_by", "confirmed_on",
+                                             "amount", "note", "withdrawn"),
+               [[key, rev, by, on, amount, note, withdrawn]], now=True)
     return rev
 
 
@@ -141,11 +156,11 @@ def save_milestone_verdict(store, v: dict) -> None:
                    [v["kind"], v["period"]])
         db.execute("DELETE FROM conclusions WHERE kind = ? AND period = ?",
                    [v["kind"], v["period"]])
-        db.execute("INSERT INTO milestone_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   [v["kind"], v["period"], v["first_day"], v["last_day"], v["as_of"],
-                    v["code"], v["verdict"],
-                    json.dumps(v["reasons"], ensure_ascii=False, default=str)])
-        db.execute("INSERT INTO conclusions VALUES (?, ?, now())", [v["kind"], v["period"]])
+        insert(db, "milestone_verdicts", ("kind", "period", "first_day", "last_day", "as_of",
+                                          "code", "verdict", "reasons"),
+               [[v["kind"], v["period"], v["first_day"], v["last_day"], v["as_of"],
+                 v["code"], v["verdict"], json.dumps(v["reasons"], ensure_ascii=False, default=str)]])
+        insert(db, "conclusions", ("kind", "period"), [[v["kind"], v["period"]]], now=True)
 
 
 def milestone_verdict(store, kind: str, period: str) -> dict | None:
@@ -474,7 +489,8 @@ def save_night_contract(store, day: date, run_id: int, number: str, kind: str) -
     """Which contract judged night ``day`` and how (term | transition), replacing a rerun's."""
     with store.transaction() as db:
         db.execute("DELETE FROM night_contracts WHERE snapshot_date = ?", [day])
-        db.execute("INSERT INTO night_contracts VALUES (?, ?, ?, ?)", [day, run_id, number, kind])
+        insert(db, "night_contracts", ("snapshot_date", "run_id", "contract_number", "kind"),
+               [[day, run_id, number, kind]])
 
 
 def night_evidence(store, first: date, last: date) -> list[dict]:

@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from recon import cells as cell
+from recon import cells as cell, store as stored
 from recon.errors import InputError
 from recon.progress import SHANGHAI
 from recon.textfiles import read_table
@@ -50,6 +50,10 @@ KIND_LABELS = {"fault": "故障", "request": "运维需求", "security": "安全
 #: free text: control characters are stripped with a warning, not refused
 FREE = ("impact", "note")
 _LEVELS = {"": None, "a": "A", "a级": "A", "b": "B", "b级": "B"}
+#: the columns of an incident's revision that the agency wrote (Incident.fields, in order)
+FIELDS = ("system", "important", "kind", "started_at", "responded_at", "on_site_at",
+          "located_at", "recovered_at", "outage", "impact", "complaint", "event_level",
+          "major_loss", "note")
 TIME_FIELDS = ("responded_at", "on_site_at", "located_at", "recovered_at")
 
 
@@ -74,7 +78,8 @@ class Incident:
     revision: int = 1
 
     def fields(self) -> tuple:
-        """What a revision compares: everything the agency wrote, not where it came from."""
+        """What a revision compares: everything the agency wrote, not where it came from
+        (the columns of FIELDS, in their order)."""
         return (self.system, self.important, self.kind, self.started_at, self.responded_at,
                 self.on_site_at, self.located_at, self.recovered_at, self.outage, self.impact,
                 self.complaint, self.event_level, self.major_loss, self.note)
@@ -183,10 +188,9 @@ def save(store, incidents: list[Incident]) -> list[str]:
             cur = current.get(inc.incident_id)
             if cur is not None and cur.fields() == inc.fields():
                 continue
-            db.execute("INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                       "?, ?, ?, now())",
-                       [inc.incident_id, cur.revision + 1 if cur else 1, *inc.fields(),
-                        inc.origin])
+            stored.insert(db, "incidents", ("incident_id", "revision") + FIELDS + ("origin",),
+                          [[inc.incident_id, cur.revision + 1 if cur else 1, *inc.fields(),
+                            inc.origin]], now=True)
             changed.append(inc.incident_id)
         db.execute("COMMIT")
     except Exception:

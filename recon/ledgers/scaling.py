@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from recon import cells as cell, codes, labels
+from recon import cells as cell, codes, labels, store as stored
 from recon.errors import InputError
 from recon.ledgers import notices as notice_ledger
 from recon.money import fmt
@@ -222,12 +222,15 @@ def save(store, requests: list[Request]) -> list[str]:
                                         current.notice_deadline, current.note) == fields:
                 continue
             revision = current.revision + 1 if current else 1
-            db.execute("INSERT INTO scaling_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-                       [r.request_id, revision, r.item_no,
+            stored.insert(db, "scaling_requests",
+                          ("request_id", "revision", "item_no", "target", "increase",
+                           "requested_at", "requested_date", "notice_date", "notice_deadline",
+                           "note", "origin"),
+                          [[r.request_id, revision, r.item_no,
                         None if r.target is None else str(r.target),
                         None if r.increase is None else str(r.increase),
                         r.requested_at, r.requested_date, r.notice_date, r.notice_deadline,
-                        r.note, r.origin])
+                            r.note, r.origin]], now=True)
             changed.append(r.request_id)
     return changed
 
@@ -546,7 +549,9 @@ def flag(store, contract, day: date, basis: str, coefficient: Decimal) -> int:
     with store.transaction():
         rows = findings(store, contract, day, basis, coefficient)
         db.execute("DELETE FROM findings WHERE snapshot_date = ? AND code LIKE 'scaling_%'", [day])
-        for code, sev, item, msg, figures in rows:
-            db.execute("INSERT INTO findings VALUES (?, ?, ?, ?, 'scaling', ?, ?, NULL)",
-                       [day, code, sev, item, msg, json.dumps(figures, ensure_ascii=False)])
+        stored.insert(db, "findings", ("snapshot_date", "code", "severity", "item_no", "source",
+                                       "message", "figures"),
+                      [[day, code, sev, item, "scaling", msg,
+                        json.dumps(figures, ensure_ascii=False)]
+                       for code, sev, item, msg, figures in rows])
     return len(rows)
