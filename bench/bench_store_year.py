@@ -6,8 +6,8 @@
 Every night of ``bench_reconcile.World`` (the same deterministic estate: ~10,000 resources
 a day, created, changed and deleted over the year) goes into one store file the way
 ``recon run`` stores a night: a fresh ``Store`` (migrate, settle), one transaction with
-``replace_snapshot``, ``reconcile`` of that date and ``scaling.flag``, the run's row, then
-the close (DuckDB checkpoints there; ``Store.close`` applies the store's upkeep policy,
+``replace_snapshot``, ``reconcile`` of that date, ``scaling.flag``, ``conclude.night`` (the
+night's scaling states and penalty ledger), the run's row, then the close (DuckDB checkpoints there; ``Store.close`` applies the store's upkeep policy,
 recon/store.py ``Store.upkeep``).  No CHECKPOINT, VACUUM or copy is run by hand.
 
 Prints, every ``--every`` nights and at the end: the file size, bytes per resource-day
@@ -33,7 +33,8 @@ for p in (ROOT, ROOT / "bench"):
         sys.path.insert(0, str(p))
 
 from bench_reconcile import World  # noqa: E402
-from recon import penalties, scaling  # noqa: E402
+from recon import conclude, penalties  # noqa: E402
+from recon.ledgers import scaling  # noqa: E402
 from recon.config import load_config  # noqa: E402
 from recon.contract import load_contract  # noqa: E402
 from recon.data import BUNDLED_CONFIG  # noqa: E402
@@ -96,6 +97,7 @@ def main(argv=None) -> int:
             store.replace_snapshot(world.dates[d], run_id, results, accepted)
             reconcile(store, contract, [world.dates[d]], config.idle_below)
             scaling.flag(store, contract, world.dates[d], config.penalty_basis, coefficient)
+            conclude.night(store, contract, config, world.dates[d])
             store.record_run(world.dates[d], "complete", 0, run_id=run_id)
         tc = time.perf_counter()
         store.close()

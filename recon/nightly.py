@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from connectors.base import SourceResult
@@ -28,7 +29,7 @@ from recon.progress import SHANGHAI, Progress
 from recon.reconcile import reconcile
 from reports.nightly import build_nightly, relink, write_nightly
 from recon.store import Store, run_lock
-from recon.validation import Gate
+from recon.validation import Columns, Gate
 
 
 def today_shanghai() -> date:
@@ -192,7 +193,7 @@ class Night:
 
     def _failures(self, results: list[SourceResult]) -> list:
         meas = pd.DataFrame([dataclasses.asdict(m) for r in results for m in r.measurements])
-        lines = _lines_frame([r.lines for r in results])
+        lines = _lines_columns([r.lines for r in results])
         return [f for suite, frame in (("measurements", meas), ("resources", lines))
                 for f in self.gate.validate(suite, frame).failures]
 
@@ -258,3 +259,27 @@ def _lines_frame(blocks) -> pd.DataFrame:
         "quantity": [v for b in blocks for v in b.quantity],
         "unit": [v for b in blocks for v in b.unit],
     })
+
+
+def _lines_columns(blocks) -> Columns:
+    """The gate's view of several sources' :class:`connectors.base.Lines`, as columns
+    (numpy arrays made in C from the lists, no Python per line; the source and the type,
+    a few distinct texts, as Categoricals); :func:`_lines_frame` only if pandas must judge."""
+    blocks = [b for b in blocks if len(b)]
+    if not blocks:
+        return Columns({}, pd.DataFrame)
+
+    def column(name):
+        return np.concatenate([np.array(getattr(b, name), dtype=object) for b in blocks])
+
+    sources = list(dict.fromkeys(b.source for b in blocks))
+    codes = np.repeat(np.array([sources.index(b.source) for b in blocks], dtype=np.int64),
+                      [len(b) for b in blocks])
+    rtype, types = pd.factorize(column("resource_type"))
+    return Columns({
+        "source": pd.Categorical.from_codes(codes, pd.Index(sources, dtype=object)),
+        "resource_type": pd.Categorical.from_codes(rtype, pd.Index(types, dtype=object)),
+        "resource_id": column("resource_id"),
+        "item_no": pd.array([v for b in blocks for v in b.item_no], dtype="Int64"),
+        "quantity": column("quantity"),
+    }, lambda: _lines_frame(blocks))

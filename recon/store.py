@@ -498,10 +498,13 @@ class Store:
                 db.register("_lines", night.lines_frame(keys))
                 db.register("_qty", night.quantities_frame())
                 db.register("_unit", night.units_frame())
+                # each distinct quantity is cast once, not once per line
                 db.execute(f"""
                     INSERT INTO resource_lines
-                    SELECT ?, l.resource_key, l.item_no, q.quantity::{QTY}, u.text, l.accepted
-                    FROM _lines l LEFT JOIN _qty q USING (qty) LEFT JOIN _unit u USING (unit)
+                    SELECT ?, l.resource_key, l.item_no, q.quantity, u.text, l.accepted
+                    FROM _lines l
+                    LEFT JOIN (SELECT qty, quantity::{QTY} AS quantity FROM _qty) q USING (qty)
+                    LEFT JOIN _unit u USING (unit)
                 """, [snapshot_date])
                 db.execute("DROP TABLE _seen")
         finally:
@@ -534,14 +537,15 @@ class Store:
         # and what moved; the names and ids are read back from _res only where needed
         db.execute("""
             CREATE OR REPLACE TEMP TABLE _seen AS
-            SELECT s.res, s.attr, hash(a.text) AS digest, r.resource_key,
+            SELECT s.res, s.attr, a.digest, r.resource_key,
                    r.resource_key IS NULL AS new,
                    r.name IS DISTINCT FROM s.name
                        OR r.project_id IS DISTINCT FROM s.project_id AS renamed,
-                   d.digest IS DISTINCT FROM hash(a.text) AS reattributed,
+                   d.digest IS DISTINCT FROM a.digest AS reattributed,
                    r.first_seen IS DISTINCT FROM least(r.first_seen, $1)
                        OR r.last_seen IS DISTINCT FROM greatest(r.last_seen, $1) AS dated
-            FROM _res s JOIN _attrs a USING (attr)
+            -- each distinct attributes text hashed once (not twice per resource)
+            FROM _res s JOIN (SELECT attr, hash(text) AS digest FROM _attrs) a USING (attr)
             LEFT JOIN resources r USING (source, resource_type, resource_id)
             LEFT JOIN resource_digests d ON d.resource_key = r.resource_key
         """, [snapshot_date])

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import count
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import numpy as np
@@ -57,6 +58,20 @@ class Failure:
         sample = ", ".join(map(str, self.unexpected[:5]))
         count = f" ({self.unexpected_count} rows)" if self.unexpected_count else ""
         return f"{self.expectation}{where}{count}" + (f": {sample}" if sample else "")
+
+
+@dataclass
+class Columns:
+    """Rows for the gate as columns: ``arrays`` (name -> numpy or pandas array, one length),
+    what GX's SQL engine reads; ``frame()`` makes the same rows as the pandas frame the
+    pandas engine judges, only when it must (the rows fail in DuckDB, or hold what the two
+    engines might judge differently).  Half a million resource lines a night: building
+    their pandas frame cost more than GX's SQL engine validating them (bench/README.md)."""
+    arrays: dict
+    frame: Callable[[], pd.DataFrame]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.arrays.values()))) if self.arrays else 0
 
 
 @dataclass
@@ -95,16 +110,21 @@ class Gate:
             .add_batch_definition_whole_dataframe("whole")
         self._sql = None  # the DuckDB side, made at its first use (_SqlGate)
 
-    def validate(self, suite_name: str, frame: pd.DataFrame) -> Verdict:
-        if frame.empty:
+    def validate(self, suite_name: str, frame: "pd.DataFrame | Columns") -> Verdict:
+        """``suite_name`` on ``frame``: a pandas frame, or :class:`Columns` (rows handed over
+        as columns, so that GX's SQL engine reads them without a pandas frame of them)."""
+        if not len(frame):
             return Verdict(suite_name, True)
         if suite_name in SQL_SUITES and suite_name in self.suites:
             if self._sql is None:
                 self._sql = _SqlGate(self.context)
+            columns = frame.arrays if isinstance(frame, Columns) else \
+                {name: frame[name] for name in frame.columns}
             if self._sql.passes(suite_name, self.specs[suite_name], self.suites[suite_name],
-                                frame, self.parameters):
+                                columns, self.parameters):
                 return Verdict(suite_name, True)
-        return self._validate_pandas(suite_name, frame)
+        return self._validate_pandas(suite_name, frame.frame() if isinstance(frame, Columns)
+                                     else frame)
 
     def _validate_pandas(self, suite_name: str, frame: pd.DataFrame) -> Verdict:
         suite = self.suites[suite_name]
@@ -173,11 +193,12 @@ class _SqlGate:
                 create_temp_table=False)
         self.batches: dict = {}
 
-    def passes(self, suite_name: str, spec: dict, suite, frame: pd.DataFrame,
+    def passes(self, suite_name: str, spec: dict, suite, columns: dict,
                parameters: dict) -> bool:
-        """True when the suite holds on ``frame`` for GX's SQL engine, and the pandas engine
-        would find the same (see the module's docstring); False: let pandas decide."""
-        table = _duckdb_frame(frame, _columns(spec))
+        """True when the suite holds on ``columns`` (name -> array) for GX's SQL engine, and
+        the pandas engine would find the same (see the module's docstring); False: let
+        pandas decide."""
+        table = _duckdb_frame(columns, _columns(spec))
         if table is None:
             return False
         name = f"gate_{suite_name}"
@@ -223,45 +244,76 @@ def _columns(spec: dict) -> list[str]:
     return out
 
 
-def _duckdb_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame | None:
-    """``frame``'s ``columns`` as DuckDB is to read them, every value judged as pandas
-    judges it; or None where that is not sure (then the pandas engine decides).
+def _duckdb_frame(columns: dict, names: list[str]) -> pd.DataFrame | None:
+    """The ``names`` of ``columns`` (name -> array) as DuckDB is to read them, every value
+    judged as pandas judges it; or None where that is not sure (then the pandas engine
+    decides).
 
-    Text columns go as they are; integer columns too (NULL for NA); a column of
-    exact numbers (``Decimal``/``int``: the quantities) goes as floats, which
-    order like the exact values against any bound, unless an exact value is so
-    small or large that its float is 0 or infinite (then: None).  A ``Decimal``
-    NaN, like None, is NULL to both engines.  The floats are taken per distinct
-    value (a night's quantities take a few dozen).
+    Text columns go as they are; a Categorical (a few distinct texts: the source, the
+    resource type) goes as DuckDB's ENUM of its categories, which are the texts checked
+    (the suite tests those columns for NULL and as part of a key: an ENUM's codes are
+    grouped and joined faster than the text, and NULL stays NULL);
+    integer columns too (NULL for NA); a column of exact numbers (``Decimal``/``int``: the
+    quantities) goes as floats, which order like the exact values against any bound,
+    unless an exact value is so small or large that its float is 0 or infinite (then:
+    None).  A ``Decimal`` NaN, like None, is NULL to both engines.  The types and floats
+    are taken per distinct value (a night's quantities take a few dozen), found by
+    identity where connectors share the objects (:func:`_distinct`).
     """
     out = {}
-    for name in columns:
-        if name not in frame.columns:
+    for name in names:
+        if name not in columns:
             return None
-        col = frame[name]
+        col = columns[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            kind = pd.api.types.infer_dtype(col.categories, skipna=True)
+            if kind not in ("string", "empty"):
+                return None
+            out[name] = col
+            continue
         kind = pd.api.types.infer_dtype(col, skipna=True)
         if kind in ("string", "empty"):
-            out[name] = col
+            out[name] = pd.Series(col, dtype=object, copy=False) if col.dtype == object \
+                else col
         elif kind == "integer" and pd.api.types.is_integer_dtype(col.dtype):
             out[name] = col
         elif col.dtype == object:
-            values = col.to_numpy()
-            if not set(map(type, values)) <= _NUMBERS | {type(None)}:
-                return None
             try:
-                codes, uniques = pd.factorize(values)
-                exact = uniques.tolist()
-                floats = np.array([float(v) for v in exact], dtype=np.float64)
+                codes, exact = _distinct(np.asarray(col, dtype=object))
+                if not set(map(type, exact)) <= _NUMBERS | {type(None)}:
+                    return None
+                na = pd.isna(np.array(exact, dtype=object)) if exact else np.zeros(0, bool)
+                floats = np.array([0.0 if n else float(v) for v, n in zip(exact, na.tolist())],
+                                  dtype=np.float64)
             except (TypeError, ValueError, OverflowError, ArithmeticError):
                 return None
             if np.isinf(floats).any() or np.isnan(floats).any() \
-                    or any(f == 0 and v != 0 for f, v in zip(floats.tolist(), exact)):
+                    or any(f == 0 and not n and v != 0
+                           for f, v, n in zip(floats.tolist(), exact, na.tolist())):
                 return None
+            if na.any():  # None and Decimal NaN: NULL
+                codes = np.where(na[codes], -1, codes) if len(codes) else codes
             taken = floats[codes] if len(floats) else np.zeros(len(codes))
             out[name] = pd.arrays.FloatingArray(taken, codes < 0)
         else:
             return None
     return pd.DataFrame(out)
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """Codes into the distinct objects of ``values`` (an object array), and those objects:
+    by identity when few objects are many values' (a connector hands the same quantity
+    object to many lines: no hash of a ``Decimal`` per line), else by value as
+    ``pd.factorize`` (None and NaN: code -1, not among the objects)."""
+    n = len(values)
+    ids = np.fromiter(map(id, values), dtype=np.uint64, count=n)
+    codes, uniques = pd.factorize(ids)
+    if len(uniques) * 8 > n:
+        codes, uniques = pd.factorize(values)
+        return codes, uniques.tolist()
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    return codes, values[first].tolist()
 
 
 _DIALECT: list = []

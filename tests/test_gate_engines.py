@@ -12,7 +12,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from recon.nightly import _lines_frame
+from recon.nightly import _lines_columns, _lines_frame
 from recon.validation import Gate, _columns, _duckdb_frame
 from connectors.base import Lines
 
@@ -69,6 +69,32 @@ def blocks(case):
 def test_the_gate_keeps_the_pandas_engines_verdict_and_failures(gate, case):
     frame = _lines_frame(blocks(case))
     assert gate.validate("resources", frame) == gate._validate_pandas("resources", frame)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_lines_handed_over_as_columns_get_the_same_verdict(gate, case):
+    """The night hands the gate its lines as columns (no pandas frame unless pandas judges):
+    the verdict and failures are the pandas engine's on the frame, in every case."""
+    assert gate.validate("resources", _lines_columns(blocks(case))) == \
+        gate._validate_pandas("resources", _lines_frame(blocks(case)))
+
+
+@pytest.mark.parametrize("case", ["clean", "two sources, same ids", "negative zero"])
+def test_columns_that_pass_in_duckdb_never_build_the_frame(gate, case, monkeypatch):
+    columns = _lines_columns(blocks(case))
+    built = []
+    monkeypatch.setattr(columns, "frame", lambda: built.append(1))
+    verdict = gate.validate("resources", columns)
+    assert verdict.success and not verdict.failures and not built
+
+
+def test_shared_quantity_objects_are_judged_each_line(gate):
+    """Quantities are typed and ordered per distinct object; a bad one among many shared
+    ones still fails, with the pandas engine's sample."""
+    q = Decimal("2")
+    rows = [("server", f"s{i}", 1, q) for i in range(200)] + [("volume", "x", 5, Decimal("-3"))]
+    verdict = gate.validate("resources", _lines_columns([lines(rows)]))
+    assert not verdict.success and verdict.failures[0].unexpected == [Decimal("-3")]
 
 
 @pytest.mark.parametrize("case", ["clean", "two sources, same ids", "negative zero",
