@@ -203,9 +203,12 @@ class MonthlyReport:
     #: the written notices still open on the month's last day (left out of the JSON while
     #: there are none)
     notices: list[NoticeState] = field(default_factory=list)
+    #: 演示生成: the month's nights `recon demo` generated from its scenario rather than pulled
+    #: (left out of the JSON while there are none: every real month)
+    generated: list[date] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return to_json(self, omit_empty=("notices",))
+        return to_json(self, omit_empty=("notices", "generated"))
 
 
 def _t(value) -> str | None:
@@ -358,7 +361,8 @@ def build_monthly(store, contract, config, month: str) -> MonthlyReport:
         manual_rows=[f"{r.clause}（{r.coefficient * 100:.0f}%）{r.text}"
                      for r in rules.annex if not r.rule],
         notices=notice_ledger.open_on(store, p.last), rectification=rectification,
-        agency_findings=agency_findings)
+        agency_findings=agency_findings,
+        generated=stored.generated_nights(store, p.first, p.last))
 
 
 def _nights(store, p) -> list[NightLine]:

@@ -87,6 +87,18 @@ def test_the_index_links_the_pack_the_zip_and_every_month_and_marks_generated_ni
     assert not (demo / "2026-08-15").exists() and (demo / "2026-11-01" / "nightly.html").exists()
 
 
+def test_a_month_of_generated_nights_says_so_and_a_pulled_month_does_not(demo):
+    """A reader of July's assessment must not take its 22 generated nights for pulled ones."""
+    july = json.loads((demo / "monthly" / "2026-07" / "assessment.json").read_text("utf-8"))
+    assert july["generated"][0] == "2026-07-10" and len(july["generated"]) == 22
+    html = (demo / "monthly" / "2026-07" / "assessment.html").read_text("utf-8")
+    assert "演示生成：本月 22 晚（2026-07-10 至 2026-07-31）" in html
+    assert "2026-07-15 <span class=\"meta\">演示生成</span>" in html
+    november = json.loads((demo / "monthly" / "2026-11" / "assessment.json").read_text("utf-8"))
+    assert "generated" not in november
+    assert "演示生成" not in (demo / "monthly" / "2026-11" / "assessment.html").read_text("utf-8")
+
+
 def test_a_generated_night_has_the_figures_a_pull_of_the_same_state_gives(demo):
     """10-31 (generated) and 11-01 (pulled through openstacksdk) are the same state of the
     scenario (nothing happens between 08-03 and 11-03): the same lines, figures and items
