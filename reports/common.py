@@ -28,12 +28,35 @@ from recon.money import cents, daxie, fmt
 #: the report templates live beside the modules that fill them
 TEMPLATES = Path(__file__).resolve().parent
 
-#: compiled templates kept between processes (Jinja's per-user cache folder in the system's
-#: temporary directory, checked against each template's source): every night is a fresh
-#: process, and compiling nightly, index, nav and monthly again cost it 0.38 s (0.007 s from
-#: the cache, measured 2026-12-04 on the 2-core box); a changed template is
-#: compiled again (the cache compares the source's checksum)
-_BYTECODE = jinja2.FileSystemBytecodeCache()
+class _Bytecode(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between processes, in Jinja's per-user folder (0700) in the
+    system's temporary directory, each checked against its template's source (a changed
+    template is compiled again).  Every night is a fresh process, and compiling nightly,
+    index, nav and monthly again cost it 0.38 s (0.007 s read from here; 2026-12-04, the
+    2-core box).  A cache that cannot be read or written is no cache: the night compiles
+    as before and its reports never fail over it (a full disk, a cleaned /tmp)."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _bytecode() -> _Bytecode | None:
+    try:
+        return _Bytecode()
+    except (OSError, RuntimeError):   # no safe folder of our own: compile every time
+        return None
+
+
+_BYTECODE = _bytecode()
 
 
 @dataclass

@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+import jinja2
+
 from recon import conclude
 from recon.config import load_config
 from recon.contract import load_contract
 from recon.store import Store
+from reports import common
 from reports.common import to_json
 from tests.test_penalties import _import, _incident
 
@@ -56,3 +59,12 @@ def test_a_report_s_json_keeps_nested_values_as_before():
     assert json.loads(to_json(ctx, omit_empty=("empty",))) == {
         "name": "名称<x>", "inner": [{"when": "2026-08-31", "amounts": ["1.50", None]}],
         "by_key": {"k": [{"when": "2026-09-01", "amounts": []}]}}
+
+
+def test_a_template_cache_that_cannot_be_written_leaves_the_page_as_it_was(tmp_path):
+    """The compiled-template cache is a speed-up only: its folder gone (a cleaned /tmp, a
+    full disk) still renders the page, compiled as before, and the next render too."""
+    e = jinja2.Environment(loader=jinja2.DictLoader({"p.html.j2": "<p>{{ v }}</p>"}),
+                           autoescape=True, bytecode_cache=common._Bytecode(str(tmp_path / "gone")))
+    assert e.get_template("p.html.j2").render(v="<x>") == "<p>&lt;x&gt;</p>"
+    assert not (tmp_path / "gone").exists()
