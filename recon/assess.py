@@ -284,7 +284,7 @@ def item_months(store, contract, p: Period, lookback: int,
             len(measured), sum(n[4] == "unknown" for n in in_period), len(unverified),
             sum((n[6] or Decimal(0) for n in unverified), Decimal(0)),
             sum(n[4] == "shortfall" for n in measured), longest,
-            [(d, *series.get(d, (None, contract.quantity_on(item_no, d)))) for d in p.days]))
+            [(d, *series.get(d, (None, c))) for d, c in zip(p.days, contracted)]))
     return out
 
 
