@@ -255,12 +255,12 @@ def item_months(store, contract, p: Period, lookback: int,
     since = p.first - timedelta(days=lookback)
     out = []
     for item_no in contract.items:
-        nights_of = by_item.get(item_no, [])
-        days = [n[0] for n in nights_of]
-        nights = nights_of[bisect_left(days, since):bisect_right(days, p.last)]
+        stored = by_item.get(item_no, [])
+        days = [n[0] for n in stored]
+        rows = stored[bisect_left(days, since):bisect_right(days, p.last)]   # the window
         run = longest = 0
-        in_period = [n for n in nights if n[0] >= p.first]
-        for day, _c, _a, _u, status, _v, _dv in nights:
+        in_period = [n for n in rows if n[0] >= p.first]
+        for day, _c, _a, _u, status, _v, _dv in rows:
             if status in ("unknown", "not_measured"):
                 continue
             run = run + 1 if status == "shortfall" else 0

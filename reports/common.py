@@ -28,6 +28,7 @@ from recon.money import cents, daxie, fmt
 #: the report templates live beside the modules that fill them
 TEMPLATES = Path(__file__).resolve().parent
 
+
 class _Bytecode(jinja2.FileSystemBytecodeCache):
     """Compiled templates kept between processes, in Jinja's per-user folder (0700) in the
     system's temporary directory, each checked against its template's source (a changed
