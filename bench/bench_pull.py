@@ -51,6 +51,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,7 +185,8 @@ def child_night(clouds_file: str, today: str, year: bool = False) -> dict:
     thread) and its own peak RSS (VmHWM reset at its start), plus the peak so far.
 
     ``year``: the night after, into a copy of the year-long store that the empty-store
-    night leaves (``year.duckdb``: that night's lines on each of the 364 days before).
+    night leaves (``year.duckdb``: that night's lines on each day before, back to the
+    contract's start).
     """
     import dataclasses
     from datetime import date, timedelta
@@ -296,10 +298,15 @@ def child_night(clouds_file: str, today: str, year: bool = False) -> dict:
 
 
 def _make_year(night_db: Path, year_db: Path, day) -> dict:
-    """A year-long store from one night's: that night's snapshot copied onto each of the 364
-    days before it (lines, figures, source runs, item days, findings, runs), in date order,
-    the resources first seen a year ago; then CHECKPOINT.  Untimed set-up for (n-year)."""
+    """A year-long store from one night's: that night's snapshot copied onto each of the
+    days before it back to the contract's start, 363 with the simulator's today (lines,
+    figures, source runs, item days, findings, runs), in date order, the resources first
+    seen on the first; then CHECKPOINT.  Untimed set-up for (n-year)."""
     import duckdb
+    from recon.config import load_config
+    from recon.contract import load_contract
+    from recon.data import BUNDLED_CONFIG
+    back = min(364, (day - load_contract(load_config(BUNDLED_CONFIG)).start).days)
     shutil.copy(night_db, year_db)
     con = duckdb.connect(str(year_db))
     con.execute("SET preserve_insertion_order = true")
@@ -308,15 +315,15 @@ def _make_year(night_db: Path, year_db: Path, day) -> dict:
     for table in ("resource_lines", "measurements", "source_runs", "item_days", "findings"):
         con.execute(f"CREATE TEMP TABLE _one AS SELECT * FROM {table}")
         con.execute(f"DELETE FROM {table}")
-        for k in range(364, -1, -1):  # in date order, as 365 nights would have written it
+        for k in range(back, -1, -1):  # in date order, as the nights would have written it
             con.execute(f"INSERT INTO {table} SELECT * REPLACE ({d} - {k} AS snapshot_date) "
                         f"FROM _one")
         con.execute("DROP TABLE _one")
     con.execute(f"""INSERT INTO runs SELECT runs.* REPLACE (-k AS run_id,
-                        {d} - k::INTEGER AS snapshot_date) FROM runs, range(1, 365) r(k)""")
+                        {d} - k::INTEGER AS snapshot_date) FROM runs, range(1, {back + 1}) r(k)""")
     con.execute(f"UPDATE source_runs SET run_id = -({d} - snapshot_date) "
                 f"WHERE snapshot_date < {d}")
-    con.execute(f"UPDATE resources SET first_seen = {d} - 364")
+    con.execute(f"UPDATE resources SET first_seen = {d} - {back}")
     con.execute("COMMIT")
     con.execute("CHECKPOINT")
     out = {"lines": con.execute("SELECT count(*) FROM resource_lines").fetchone()[0],
@@ -545,7 +552,16 @@ def main(argv=None) -> int:
 
     port = _free_port()
     log = open(work / "sim.log", "w")
+    # the simulator's today: the eve of the contract's last day, so the year-long store's
+    # nights (the contract's start .. today) and the timed night after (the term's last day)
+    # all lie within the term (a night outside it is an input error since the contracts got
+    # terms: the year's store no longer built)
+    from recon.config import load_config
+    from recon.contract import load_contract
+    from recon.data import BUNDLED_CONFIG
+    term_end = load_contract(load_config(BUNDLED_CONFIG)).end
     srv = subprocess.Popen([sys.executable, "-m", "recon.sim", "serve", "--scenario", str(scen),
+                            "--today", (term_end - timedelta(days=1)).isoformat(),
                             "--port", str(port), "--cloud-name", CLOUD,
                             "--clouds-yaml", str(clouds_file)],
                            stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT))

@@ -16,6 +16,7 @@ The failed-months-in-a-row count stops at any month that did not fail.
 from __future__ import annotations
 
 import calendar
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -193,44 +194,73 @@ class Assessment:
     notes: list[str] = field(default_factory=list)
 
 
-def coverage(store, contract, p: Period) -> Coverage:
-    db = store.db
-    ran = [r[0] for r in db.execute(
-        "SELECT DISTINCT snapshot_date FROM source_runs WHERE snapshot_date BETWEEN ? AND ? "
-        "ORDER BY 1", [p.first, p.last]).fetchall()]
-    unknown: dict[date, list[int]] = {}
-    for day, item in db.execute(
-            "SELECT snapshot_date, item_no FROM item_days WHERE snapshot_date BETWEEN ? AND ? "
-            "AND status = 'unknown' ORDER BY 1, 2", [p.first, p.last]).fetchall():
-        unknown.setdefault(day, []).append(item)
-    failed: dict[date, list[str]] = {}
-    for day, source in db.execute(
-            "SELECT snapshot_date, source FROM source_runs WHERE snapshot_date BETWEEN ? AND ? "
-            "AND status <> 'ok' ORDER BY 1, 2", [p.first, p.last]).fetchall():
-        failed.setdefault(day, []).append(source)
+def coverage(store, contract, p: Period, nights: _Nights | None = None) -> Coverage:
+    """recon's own nights in ``p``; ``nights``: what :func:`_nights` read for a span that
+    holds ``p`` (:func:`history` reads the whole term's once, not each month's again)."""
+    n = nights or _nights(store, p.first, p.last, 0)
+    ran = [d for d in n.ran if p.first <= d <= p.last]
+    unknown = {d: v for d, v in n.unknown.items() if p.first <= d <= p.last}
+    failed = {d: v for d, v in n.failed.items() if p.first <= d <= p.last}
     got = set(ran)
     return Coverage(len(p.days), ran, [d for d in p.days if d not in got], unknown, failed)
 
 
-def item_months(store, contract, p: Period, lookback: int) -> list[ItemMonth]:
-    """Per item: measured figures over the period, and its longest run of shortfall nights
-    (unknown nights neither count nor break a run; the run may begin ``lookback`` nights
-    before the period)."""
+@dataclass
+class _Nights:
+    """The stored nights of a span as coverage and item_months read them, in one read."""
+
+    ran: list[date]                      # nights a source ran, in date order
+    unknown: dict[date, list[int]]       # night -> items unknown that night
+    failed: dict[date, list[str]]        # night -> sources that did not succeed
+    items: dict[int, list[tuple]]        # item -> its item_days rows, in date order
+
+
+def _nights(store, first: date, last: date, lookback: int) -> _Nights:
+    """The source runs of ``first`` .. ``last`` and the item days from ``lookback`` nights
+    before ``first``: a statement costs DuckDB ~2 ms however few its rows, and the night's
+    history asked these per month, 13 months x 4 statements."""
+    db = store.db
+    ran = [r[0] for r in db.execute(
+        "SELECT DISTINCT snapshot_date FROM source_runs WHERE snapshot_date BETWEEN ? AND ? "
+        "ORDER BY 1", [first, last]).fetchall()]
+    unknown: dict[date, list[int]] = {}
+    for day, item in db.execute(
+            "SELECT snapshot_date, item_no FROM item_days WHERE snapshot_date BETWEEN ? AND ? "
+            "AND status = 'unknown' ORDER BY 1, 2", [first, last]).fetchall():
+        unknown.setdefault(day, []).append(item)
+    failed: dict[date, list[str]] = {}
+    for day, source in db.execute(
+            "SELECT snapshot_date, source FROM source_runs WHERE snapshot_date BETWEEN ? AND ? "
+            "AND status <> 'ok' ORDER BY 1, 2", [first, last]).fetchall():
+        failed.setdefault(day, []).append(source)
     rows = store.db.execute("""
         SELECT item_no, snapshot_date, contracted, allocated, in_use,
                CASE WHEN allocated_basis = 'not_measured' AND status <> 'unknown'
                     THEN 'not_measured' ELSE status END, shortfall_value, day_value
         FROM item_days WHERE snapshot_date BETWEEN ? AND ? ORDER BY item_no, snapshot_date
-    """, [p.first - timedelta(days=lookback), p.last]).fetchall()
+    """, [first - timedelta(days=lookback), last]).fetchall()
     by_item: dict[int, list] = {}
     for r in rows:
         by_item.setdefault(r[0], []).append(r[1:])
+    return _Nights(ran, unknown, failed, by_item)
+
+
+def item_months(store, contract, p: Period, lookback: int,
+                nights: _Nights | None = None) -> list[ItemMonth]:
+    """Per item: measured figures over the period, and its longest run of shortfall nights
+    (unknown nights neither count nor break a run; the run may begin ``lookback`` nights
+    before the period).  ``nights``: as :func:`coverage`'s, read from ``lookback`` nights
+    before a span that holds ``p``."""
+    by_item = (nights or _nights(store, p.first, p.last, lookback)).items
+    since = p.first - timedelta(days=lookback)
     out = []
     for item_no in contract.items:
-        nights = by_item.get(item_no, [])
+        stored = by_item.get(item_no, [])
+        days = [n[0] for n in stored]
+        rows = stored[bisect_left(days, since):bisect_right(days, p.last)]   # the window
         run = longest = 0
-        in_period = [n for n in nights if n[0] >= p.first]
-        for day, _c, _a, _u, status, _v, _dv in nights:
+        in_period = [n for n in rows if n[0] >= p.first]
+        for day, _c, _a, _u, status, _v, _dv in rows:
             if status in ("unknown", "not_measured"):
                 continue
             run = run + 1 if status == "shortfall" else 0
@@ -254,7 +284,7 @@ def item_months(store, contract, p: Period, lookback: int) -> list[ItemMonth]:
             len(measured), sum(n[4] == "unknown" for n in in_period), len(unverified),
             sum((n[6] or Decimal(0) for n in unverified), Decimal(0)),
             sum(n[4] == "shortfall" for n in measured), longest,
-            [(d, *series.get(d, (None, contract.quantity_on(item_no, d)))) for d in p.days]))
+            [(d, *series.get(d, (None, c))) for d, c in zip(p.days, contracted)]))
     return out
 
 
@@ -417,7 +447,8 @@ class Facts:
 
 
 def facts(store, contract, rules: Rules, p: Period,
-          figs: incidents.Figures | None = None) -> Facts:
+          figs: incidents.Figures | None = None, nights: _Nights | None = None) -> Facts:
+    """``nights``: the stored nights of a span that holds ``p`` (see :func:`history`)."""
     if figs is None:
         [figs] = _figures(store, contract, rules, [p])
     lookback = rules.max_shortfall_days
@@ -425,8 +456,9 @@ def facts(store, contract, rules: Rules, p: Period,
     if p.partial:
         notes.append(f"本月为合同{'首' if p.first == contract.start else '末'}月，仅考核 "
                      f"{p.first} 至 {p.last}（{len(p.days)} 天）")
-    return Facts(coverage(store, contract, p), figs, item_months(store, contract, p, lookback),
-                 notes)
+    nights = nights or _nights(store, p.first, p.last, lookback)
+    return Facts(coverage(store, contract, p, nights), figs,
+                 item_months(store, contract, p, lookback, nights), notes)
 
 
 def fault_breaches(figs: incidents.Figures, rules: Rules) -> list[dict]:
@@ -464,12 +496,13 @@ def fault_breaches(figs: incidents.Figures, rules: Rules) -> list[dict]:
 
 
 def assess(store, contract, config, rules: Rules, p: Period,
-           figs: incidents.Figures | None = None) -> Assessment:
+           figs: incidents.Figures | None = None, nights: _Nights | None = None
+           ) -> Assessment:
     """One month's verdict: each criterion with its reason, and the month's.
 
-    ``figs``: the month's service-level figures when the caller has them already
-    (:func:`history` reads every month's in one statement)."""
-    f = facts(store, contract, rules, p, figs)
+    ``figs``, ``nights``: the month's service-level figures and stored nights when the
+    caller has them already (:func:`history` reads every month's in one go)."""
+    f = facts(store, contract, rules, p, figs, nights)
     states = scaling.states(store, contract, p.last)
     crit = _criteria(rules, p, f.coverage, f.figures, f.items, states, contract)
     required = [c for c in crit if c.required]
@@ -492,8 +525,11 @@ def history(store, contract, config, rules: Rules, last_month: str) -> list[Asse
     """Every month of the term up to ``last_month``, with failed months in a row."""
     out, run = [], 0
     periods = periods_until(contract, last_month)
+    if not periods:
+        return out
+    nights = _nights(store, periods[0].first, periods[-1].last, rules.max_shortfall_days)
     for p, figs in zip(periods, _figures(store, contract, rules, periods)):
-        a = assess(store, contract, config, rules, p, figs)
+        a = assess(store, contract, config, rules, p, figs, nights)
         run = run + 1 if a.passed is False else 0
         a.failed_in_a_row = run
         out.append(a)
