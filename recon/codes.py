@@ -214,7 +214,7 @@ LINE_STATUS = {
         "合同项目未计费", "per statement: a contracted item in force in the period that no line bills"),
 }
 
-#: a night behind a statement line (the verification's 逐日依据 sheet)
+#: a night behind a statement line (its runs in the verification's 依据（按连续相同的夜晚） sheet)
 NIGHT_STATE = {
     "measured": Code("已计量", "the store measured the item's allocation that night"),
     "unknown": Code("采集失败",

@@ -5,7 +5,7 @@
 disagree.  It only shows what :mod:`recon.finance.verify` concluded.
 
 The workbook (XlsxWriter) has three sheets: 汇总 (summary), 明细 (lines),
-逐日依据 (evidence by day); Chinese headers, number formats, frozen header
+依据（按连续相同的夜晚） (evidence as runs of alike nights); Chinese headers, number formats, frozen header
 rows.  Every total is a formula over the cells it adds up, and carries the
 value recon computed as its cached result, so a reader without recalculation
 sees the same figure and Excel recomputing it gets it too.  Cells are IEEE
@@ -47,15 +47,21 @@ def _frac(x: Fraction) -> str:
 
 
 @dataclass
-class DayLine:
-    day: date
+class RunLine:
+    """Consecutive nights behind a line alike in state, contracted and allocated quantity,
+    share and value (recon.finance.verify.Evidence): one row of evidence, not one per night."""
+    first: date
+    last: date
+    nights: int
     state: str
     state_label: str
     contracted: Decimal
     allocated: Decimal | None
-    share: str                 # the day's share of the term, exact (1/360)
-    accepted: Decimal          # to 1e-6 yuan; the line's amount is rounded once from the exact sum
+    share: str                 # each night's share of the term, exact (1/360)
+    accepted: Decimal          # each night, to 1e-6 yuan
     unknown: Decimal
+    accepted_total: Decimal    # the run's: each night's exact value x nights, to 1e-6 yuan
+    unknown_total: Decimal     # (the line's amounts are rounded once from the exact sums)
 
 
 @dataclass
@@ -89,12 +95,12 @@ class FinanceLine:
     status_labels: list[str]
     notes: list[str]
     unknown_days: list[date]
-    days: list[DayLine]
+    runs: list[RunLine]
 
 
 #: a line's fields in verification.json, in order
 LINE_FIELDS = tuple(f.name for f in dataclasses.fields(FinanceLine))
-assert LINE_FIELDS[-1] == "days"   # FinanceReport.to_json pastes them last
+assert LINE_FIELDS[-1] == "runs"   # FinanceReport.to_json pastes them last
 
 
 @dataclass
@@ -157,22 +163,22 @@ class FinanceReport:
         nights: dict[int, str] = {}
         parts = [before, '\n  "lines": [\n']
         for n, ln in enumerate(self.lines):
-            if id(ln.days) not in nights:
-                nights[id(ln.days)] = _nights_json(ln.days)
-            parts += [",\n" if n else "", _line_json(ln), nights[id(ln.days)], "\n    }"]
+            if id(ln.runs) not in nights:
+                nights[id(ln.runs)] = _nights_json(ln.runs)
+            parts += [",\n" if n else "", _line_json(ln), nights[id(ln.runs)], "\n    }"]
         parts += ["\n  ],\n", after]
-        return "".join(parts)     # joined once: 60,000 lines are half a gigabyte of text
+        return "".join(parts)
 
 
 @dataclass
 class _Nights:
-    days: list[DayLine]
+    runs: list[RunLine]
 
 
-def _nights_json(days: list[DayLine]) -> str:
+def _nights_json(runs: list[RunLine]) -> str:
     """A line's nights as ``to_json`` writes them inside the report (4 spaces deeper)."""
-    text = to_json(_Nights(days))
-    return text[len('{\n  "days": '):-len("\n}")].replace("\n", "\n    ")
+    text = to_json(_Nights(runs))
+    return text[len('{\n  "runs": '):-len("\n}")].replace("\n", "\n    ")
 
 
 def _value_json(value) -> str:
@@ -207,20 +213,22 @@ def _line_json(ln: FinanceLine) -> str:
 def build_finance(v, contract) -> FinanceReport:
     """The context of a :class:`recon.finance.verify.Verification`."""
     lines = []
-    nights: dict[int, list[DayLine]] = {}    # lines that share their nights share them here
+    nights: dict[int, list[RunLine]] = {}    # lines that share their nights share them here
     for r in v.lines:
         s = r.source
-        if id(r.days) not in nights:
-            nights[id(r.days)] = [
-                DayLine(d.day, d.state, labels.NIGHT_STATE[d.state], d.contracted, d.allocated,
-                        _frac(d.share), _dec(d.accepted), _dec(d.unknown)) for d in r.days]
+        if id(r.runs) not in nights:
+            nights[id(r.runs)] = [
+                RunLine(e.first, e.last, e.nights, e.state, labels.NIGHT_STATE[e.state],
+                        e.contracted, e.allocated, _frac(e.share), _dec(e.accepted),
+                        _dec(e.unknown), _dec(e.accepted * e.nights), _dec(e.unknown * e.nights))
+                for e in r.runs]
         lines.append(FinanceLine(
             s.line, s.invoice_no, s.issued, s.period_start, s.period_end, r.item_no,
             r.item_name, r.unit, s.quantity, s.unit_price, r.contract_price, _frac(r.share), r.contracted_qty,
             r.delivered_qty, s.amount, s.tax_rate, s.tax, s.total, s.total_daxie, r.billed,
             r.expected, r.accepted, r.unknown_value, r.difference, r.price_difference,
             r.statuses, [labels.FINANCE_STATUS[c] for c in r.statuses], r.notes,
-            r.unknown_days, nights[id(r.days)]))
+            r.unknown_days, nights[id(r.runs)]))
     unverified = [ln for ln in lines if "unverified" in ln.statuses]
     unverified_billed = sum((ln.billed_amount for ln in unverified), Decimal(0))
     exit_code = 0 if v.ok else 1
@@ -301,10 +309,13 @@ LINE_COLUMNS = [
 ]
 TOTALLED = ("billed_amount", "expected_amount", "accepted_amount", "unknown_value", None,
             "price_difference")
-DAY_COLUMNS = [
-    ("账单行号", 8), ("序号", 6), ("项目", 22), ("日期", 11), ("状态", 16), ("合同数量", 11),
-    ("已分配", 11), ("当日份额", 10), ("当日核准价值", 14), ("当日无数据价值", 14),
+RUN_COLUMNS = [
+    ("账单行号", 8), ("序号", 6), ("项目", 22), ("起", 11), ("止", 11), ("夜数", 6),
+    ("状态", 16), ("合同数量", 11), ("已分配", 11), ("当日份额", 10), ("当日核准价值", 14),
+    ("当日无数据价值", 14), ("核准价值（本段）", 15), ("无数据价值（本段）", 15),
 ]
+#: the evidence sheet: a row per run of alike nights (Excel's name limit is 31 characters)
+RUN_SHEET = "依据（按连续相同的夜晚）"
 
 
 #: the rows of a worksheet below its header (Excel's limit is 1,048,576 in all)
@@ -348,6 +359,16 @@ def _shown(sheet):
     return sheet
 
 
+def _plain_formulas(sheet):
+    """A worksheet whose formulas are written as given: XlsxWriter rewrites each formula
+    through some 30 regular expressions for Excel 365's newer functions (125 µs a cell, 7 s
+    for the 差额 column of 60,000 lines); 明细's formulas are cell arithmetic and SUM, which
+    need none.  Should XlsxWriter rename the method, this does nothing and is only slower."""
+    if hasattr(sheet, "_prepare_formula"):
+        sheet._prepare_formula = lambda formula, expand=False: formula.lstrip("=")
+    return sheet
+
+
 def write_xlsx(report: FinanceReport, target) -> None:
     """The workbook into ``target`` (a path or a binary file object)."""
     wb, f, quoted = workbook(target, {
@@ -356,7 +377,8 @@ def write_xlsx(report: FinanceReport, target) -> None:
         "day": {"num_format": "0.000000", "border": 1},
         "int": {"num_format": "0", "border": 1}})
     summary, lines_ws, days_ws = (_shown(wb.add_worksheet(name))
-                                  for name in ("汇总", "明细", "逐日依据"))
+                                  for name in ("汇总", "明细", RUN_SHEET))
+    _plain_formulas(lines_ws)
 
     # 明细
     for c, (head, _, _, width) in enumerate(LINE_COLUMNS):
@@ -378,7 +400,7 @@ def write_xlsx(report: FinanceReport, target) -> None:
             if isinstance(value, list):
                 value = "；".join(value)
             if value is None or value == "":
-                lines_ws.write_blank(r, c, None, f["text"])
+                continue          # left empty: no blank cell written (60,000 lines have many)
             elif kind == "date":
                 lines_ws.write_datetime(r, c, datetime.combine(value, datetime.min.time()),
                                         f["date"])
@@ -406,47 +428,53 @@ def write_xlsx(report: FinanceReport, target) -> None:
         totals[key] = f"明细!{_col(c)}{total_row + 1}"
     lines_ws.autofilter(0, 0, last - 1, len(LINE_COLUMNS) - 1)
 
-    # 逐日依据: the nights behind each line.  Lines that share theirs (the same item, nights
-    # and figures: a statement billed per resource repeats them thousands of times) share
-    # one block, its 账单行号 listing them; one row per line and night would pass the
-    # sheet's 1,048,576 rows at 35,000 lines of a month (and took minutes to write)
-    for c, (head, width) in enumerate(DAY_COLUMNS):
+    # 依据（按连续相同的夜晚）: the nights behind each line as runs of alike nights (a month's
+    # line is 1-3 rows, not 30).  Lines that share theirs (the same item, nights and figures:
+    # a statement billed per resource repeats them thousands of times) share one block, its
+    # 账单行号 listing them
+    for c, (head, width) in enumerate(RUN_COLUMNS):
         days_ws.write_string(0, c, head, f["head"])
         days_ws.set_column(c, c, width)
     days_ws.freeze_panes(1, 0)
-    blocks: dict[int, tuple[list[DayLine], list[FinanceLine]]] = {}
+    blocks: dict[int, tuple[list[RunLine], list[FinanceLine]]] = {}
     for ln in report.lines:
-        blocks.setdefault(id(ln.days), (ln.days, []))[1].append(ln)
+        blocks.setdefault(id(ln.runs), (ln.runs, []))[1].append(ln)
     r = 1
-    for days, lns in blocks.values():
-        if len(days) > SHEET_ROWS - r:
-            days_ws.write_string(r, 0, f"逐日依据超出工作表行数上限（{SHEET_ROWS:,} 行），其余各晚见 "
+    for runs, lns in blocks.values():
+        if len(runs) > SHEET_ROWS - r:
+            days_ws.write_string(r, 0, f"依据超出工作表行数上限（{SHEET_ROWS:,} 行），其余见 "
                                  "verification.json", f["bad"])
             r += 1
             break
         first = lns[0]
         numbers = _line_numbers([ln.line for ln in lns]) if len(lns) > 1 else None
-        for d in days:
+        for d in runs:
             if numbers is None:
                 days_ws.write_number(r, 0, first.line, f["int"])
             else:
                 days_ws.write_string(r, 0, numbers, f["text"])
             days_ws.write_number(r, 1, first.item_no, f["int"])
             days_ws.write_string(r, 2, first.item_name, f["text"])
-            days_ws.write_datetime(r, 3, datetime.combine(d.day, datetime.min.time()), f["date"])
-            days_ws.write_string(r, 4, d.state_label,
+            days_ws.write_datetime(r, 3, datetime.combine(d.first, datetime.min.time()),
+                                   f["date"])
+            days_ws.write_datetime(r, 4, datetime.combine(d.last, datetime.min.time()),
+                                   f["date"])
+            days_ws.write_number(r, 5, d.nights, f["int"])
+            days_ws.write_string(r, 6, d.state_label,
                                  f["text"] if d.state == "measured" else f["bad"])
-            days_ws.write_number(r, 5, _num(d.contracted), f["qty"])
+            days_ws.write_number(r, 7, _num(d.contracted), f["qty"])
             if d.allocated is None:
-                days_ws.write_string(r, 6, "-", f["text"])
+                days_ws.write_string(r, 8, "-", f["text"])
             else:
-                days_ws.write_number(r, 6, _num(d.allocated), f["qty"])
-            days_ws.write_string(r, 7, d.share, f["text"])
-            days_ws.write_number(r, 8, _num(d.accepted), f["day"])
-            days_ws.write_number(r, 9, _num(d.unknown), f["day"])
+                days_ws.write_number(r, 8, _num(d.allocated), f["qty"])
+            days_ws.write_string(r, 9, d.share, f["text"])
+            days_ws.write_number(r, 10, _num(d.accepted), f["day"])
+            days_ws.write_number(r, 11, _num(d.unknown), f["day"])
+            days_ws.write_number(r, 12, _num(d.accepted_total), f["day"])
+            days_ws.write_number(r, 13, _num(d.unknown_total), f["day"])
             r += 1
     if r > 1:
-        days_ws.autofilter(0, 0, r - 1, len(DAY_COLUMNS) - 1)
+        days_ws.autofilter(0, 0, r - 1, len(RUN_COLUMNS) - 1)
 
     # 汇总
     summary.set_column(0, 0, 34)

@@ -127,6 +127,12 @@ def line(report, item_no):
     return [ln for ln in report["lines"] if ln["item_no"] == item_no]
 
 
+def nights(ln) -> dict[str, dict]:
+    """A JSON line's evidence night by night (its runs of alike nights spread out)."""
+    return {(date.fromisoformat(run["first"]) + timedelta(days=n)).isoformat(): run
+            for run in ln["runs"] for n in range(run["nights"])}
+
+
 def test_a_correct_statement_is_ok_line_by_line_and_exits_0(store):
     code, r = verify(store, "correct", _correct())
     assert code == 0
@@ -194,7 +200,7 @@ def test_billed_above_delivered_with_an_unknown_night_valued_apart(store):
     assert vpn["unknown_value"] == "128.05" and vpn["unknown_days"] == ["2026-11-05"]
     assert vpn["difference"] == "10.45"
     assert vpn["delivered_qty"] == "48.555556"     # 437 / 9 measured nights
-    states = {d["day"]: d["state"] for d in vpn["days"]}
+    states = {day: run["state"] for day, run in nights(vpn).items()}
     assert states["2026-11-05"] == "unknown" and states["2026-11-03"] == "measured"
 
 
@@ -391,11 +397,11 @@ def test_the_workbook_has_chinese_headers_frozen_rows_and_totals_as_formulas(sto
     path = folder_of(store / "book.csv") / "verification.xlsx"
     wb = openpyxl.load_workbook(path)                 # formulas
     vals = openpyxl.load_workbook(path, data_only=True)  # the values recon cached
-    assert wb.sheetnames == ["汇总", "明细", "逐日依据"]
+    assert wb.sheetnames == ["汇总", "明细", "依据（按连续相同的夜晚）"]
     lines = wb["明细"]
     head = [c.value for c in lines[1]]
     assert head[:6] == ["行号", "发票号码", "计费起", "计费止", "序号", "项目"]
-    assert lines.freeze_panes == "A2" and wb["逐日依据"].freeze_panes == "A2"
+    assert lines.freeze_panes == "A2" and wb["依据（按连续相同的夜晚）"].freeze_panes == "A2"
     col = {h: i + 1 for i, h in enumerate(head)}
     billed_col = lines.cell(1, col["账单金额（含税）"]).column_letter
     total = lines.cell(5, col["账单金额（含税）"])
@@ -423,8 +429,9 @@ def test_the_workbook_has_chinese_headers_frozen_rows_and_totals_as_formulas(sto
                          if s.cell(row, 4).value == "台账计入合计（仅供参考，不从本账单扣除）"]
     assert formula.startswith("=SUMIF(D") and '"计入"' in formula
     assert round(Decimal(str(value)), 2) == Decimal("1473.30")
-    # the evidence: one row per line and night (10 + 5 + 5)
-    assert wb["逐日依据"].max_row == 1 + 20
+    # the evidence: one row per run of alike nights (VPN: 11-01..04 measured 49, 11-03
+    # measured 45 between, 11-05 failed, 11-06..10 measured 49; WAF and VAS one run each)
+    assert wb["依据（按连续相同的夜晚）"].max_row == 1 + 5 + 1 + 1
 
 
 def test_the_html_is_chinese_self_contained_and_escapes_statement_values(store):
@@ -465,7 +472,7 @@ def test_an_item_no_source_measures_is_valued_apart_not_counted(store):
     assert vas["statuses"] == ["unverified"] and code == 1
     assert (vas["accepted_amount"], vas["unknown_value"], vas["difference"]) == \
         ("0.00", "117.60", "0.00")
-    assert len(vas["unknown_days"]) == 5 and {d["state"] for d in vas["days"]} == {"not_measured"}
+    assert len(vas["unknown_days"]) == 5 and {d["state"] for d in vas["runs"]} == {"not_measured"}
     assert "本项分配数量无计量" in vas["notes"][-1]
 
 
@@ -534,9 +541,9 @@ def test_an_unlimited_quota_delivers_the_contract_and_a_use_only_item_is_valued_
     main(["--config", str(workdir / "recon.toml"), "finance", "verify", str(path)])
     r = json.loads((folder_of(path) / "verification.json").read_text("utf-8"))
     lb, snat = line(r, 11)[0], line(r, 30)[0]
-    assert lb["statuses"] == ["ok"] and lb["days"][0]["state"] == "measured"
+    assert lb["statuses"] == ["ok"] and lb["runs"][0]["state"] == "measured"
     assert (lb["accepted_amount"], lb["unknown_value"]) == ("17.92", "0.00")
-    assert snat["statuses"] == ["unverified"] and snat["days"][0]["state"] == "not_measured"
+    assert snat["statuses"] == ["unverified"] and snat["runs"][0]["state"] == "not_measured"
     assert (snat["accepted_amount"], snat["unknown_value"], snat["difference"]) == \
         ("0.00", "7.32", "0.00")
 
@@ -673,7 +680,7 @@ def test_a_period_with_no_measured_night_is_unverified_and_exits_1(store):
     assert r["unverified_billed"]["amount"] == r["unknown_value"]["amount"] == "7366.50"
     assert "核对无误" not in r["exit_label"] and "7,366.50" in r["exit_label"]
     assert all(d["state"] == "not_run" and d["state_label"] == "未运行"
-               for ln in r["lines"] for d in ln["days"])
+               for ln in r["lines"] for d in ln["runs"])
     html = (folder_of(store / "october.csv") / "verification.html").read_text("utf-8")
     assert "无法核实" in html and "核对无误" not in html
 
@@ -685,7 +692,7 @@ def test_nights_not_run_failed_and_still_to_come_are_three_words(store):
     _, r = verify(store, "three", HEAD + "14,SSL VPN接入,2026-10-31,2026-11-12,49,940.80,"
                   "1665.63\n")
     (vpn,) = line(r, 14)
-    states = {d["day"]: (d["state"], d["state_label"]) for d in vpn["days"]}
+    states = {day: (d["state"], d["state_label"]) for day, d in nights(vpn).items()}
     assert states["2026-10-31"] == ("not_run", "未运行")
     assert states["2026-11-05"] == ("unknown", "采集失败")
     assert states["2026-11-11"] == states["2026-11-12"] == ("future", "未到")
@@ -718,7 +725,7 @@ def test_many_lines_of_one_item_over_different_periods_match_each_line_verified_
     _, together = verify(store, "many", HEAD + "".join(rows))
     figures = ("item_no", "share", "contracted_qty", "delivered_qty", "billed_amount",
                "expected_amount", "accepted_amount", "unknown_value", "difference",
-               "price_difference", "statuses", "notes", "unknown_days", "days")
+               "price_difference", "statuses", "notes", "unknown_days", "runs")
     assert len(together["lines"]) == len(rows)
     for n, (row, got) in enumerate(zip(rows, together["lines"])):
         _, alone = verify(store, f"alone{n}", HEAD + row)
@@ -732,16 +739,18 @@ def test_many_lines_of_one_item_over_different_periods_match_each_line_verified_
 
 def test_lines_with_the_same_nights_share_one_block_of_evidence_in_the_workbook(store):
     # WAF billed on two lines of 10 each (a statement per resource): each is accepted 10 on
-    # the same five nights, so 逐日依据 shows those nights once, for lines 2–3; the JSON
-    # still gives each line its own nights
+    # the same five nights, so the evidence sheet shows that run once, for lines 2–3; the
+    # JSON still gives each line its own runs
     code, r = verify(store, "same_nights", HEAD + "16,WAF,2026-11-06,2026-11-10,10,302.40,42.00\n"
                      * 2 + CORRECT[32])
-    assert code == 1 and [len(ln["days"]) for ln in r["lines"]] == [5, 5, 5]   # 16 short of 25
-    assert r["lines"][0]["days"] == r["lines"][1]["days"]
-    ws = openpyxl.load_workbook(folder_of(store / "same_nights.csv") / "verification.xlsx")["逐日依据"]
-    assert ws.max_row == 1 + 5 + 5
-    assert [ws.cell(row, 1).value for row in (2, 6, 7, 11)] == ["2–3", "2–3", 4, 4]
-    assert [ws.cell(row, 2).value for row in (2, 7)] == [16, 32]
+    assert code == 1 and [len(ln["runs"]) for ln in r["lines"]] == [1, 1, 1]   # 16 short of 25
+    assert [ln["runs"][0]["nights"] for ln in r["lines"]] == [5, 5, 5]
+    assert r["lines"][0]["runs"] == r["lines"][1]["runs"]
+    ws = openpyxl.load_workbook(folder_of(store / "same_nights.csv") / "verification.xlsx")[
+        "依据（按连续相同的夜晚）"]
+    assert ws.max_row == 1 + 1 + 1
+    assert [ws.cell(row, 1).value for row in (2, 3)] == ["2–3", 4]
+    assert [ws.cell(row, 2).value for row in (2, 3)] == [16, 32]
 
 
 def test_the_json_is_byte_for_byte_what_the_generic_writer_writes(store):
@@ -763,6 +772,6 @@ def test_the_json_is_byte_for_byte_what_the_generic_writer_writes(store):
         v = verification.verify(statement, contract, db, load_mapping(config.mapping_path,
                                                                         contract), config)
     report = build_finance(v, contract)
-    assert report.lines[0].days is report.lines[1].days and report.lines[2].days == []
+    assert report.lines[0].runs is report.lines[1].runs and report.lines[2].runs == []
     assert report.lines[0].invoice_no == 'No"1\\x</y>'
     assert report.to_json() == to_json(report)

@@ -242,7 +242,8 @@ def codes_markdown() -> str:
             "carries `arithmetic_error` or `daxie_mismatch` when it is wrong.", ""]
     out += _codes(codes.LINE_STATUS)
     out += ["## Nights behind a statement line", "",
-            "`state` of each night on the verification's 逐日依据 sheet.", ""]
+            "`state` of each run of nights behind a line (`runs` in `verification.json`, the "
+            "verification's 依据（按连续相同的夜晚） sheet).", ""]
     out += _codes(codes.NIGHT_STATE)
     out += ["## Exit codes", "", "The verdict a report and a notification give for an exit code "
             "(what each means and what to do: the README's [exit codes](../README.md#exit-codes)).",

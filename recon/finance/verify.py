@@ -86,15 +86,22 @@ def qty(x: Fraction) -> Decimal:
 
 
 @dataclass
-class Day:
-    """One night of a line's period: what the contract allowed and the store measured."""
-    day: date
-    share: Fraction
+class Evidence:
+    """Consecutive nights behind a line alike in everything its figures depend on: one row
+    of evidence instead of one per night (a month's line is 1-3 of them, not 30).  The
+    per-night values are exact; the run's are those times ``nights``."""
+    first: date
+    last: date
+    share: Fraction            # each night's share of the term
     contracted: Decimal
     allocated: Decimal | None
     state: str                 # measured | unknown | not_run | future | not_measured | outside_term
-    accepted: Fraction         # value accepted that night (measured nights)
-    unknown: Fraction          # value at stake that night (unknown / not measured nights)
+    accepted: Fraction         # value accepted each night (measured nights)
+    unknown: Fraction          # value at stake each night (unknown / not measured nights)
+
+    @property
+    def nights(self) -> int:
+        return (self.last - self.first).days + 1
 
 
 @dataclass
@@ -115,11 +122,12 @@ class LineResult:
     price_difference: Decimal
     statuses: list[str]
     notes: list[str]
-    days: list[Day] = field(default_factory=list)
+    runs: list[Evidence] = field(default_factory=list)
 
     @property
     def unknown_days(self) -> list[date]:
-        return [d.day for d in self.days if d.state in UNVERIFIED_STATES]
+        return [d for r in self.runs if r.state in UNVERIFIED_STATES
+                for d in _days(r.first, r.last)]
 
     @property
     def ok(self) -> bool:
@@ -224,7 +232,7 @@ class Run:
     last: date
     den: int
     contracted: Decimal
-    state: str                 # as Day.state
+    state: str                 # as Evidence.state
     allocated: Decimal | None
     billed: Decimal = ZERO
     delivered: Decimal = ZERO
@@ -278,7 +286,7 @@ class Timeline:
 
 class Behind:
     """What a statement's lines are checked against: the store's nights of every billed item,
-    read in one query, each item's :class:`Timeline`, and the evidence by day, built once for
+    read in one query, each item's :class:`Timeline`, and the evidence by runs, built once for
     lines that have the same (a statement billed per resource repeats an item and a period
     thousands of times)."""
 
@@ -306,26 +314,32 @@ class Behind:
                                    Fraction(0))
         return self.shares[key]
 
-    def days(self, item_no: int, p_accept: Fraction, runs: list[Run],
-             values: list[Decimal]) -> list[Day]:
-        """The nights behind a line, one :class:`Day` each: ``values`` holds, per run, the
-        quantity accepted on each measured night or valued apart on each other one.  Lines
-        with the same nights and values share one list."""
+    def evidence_of(self, item_no: int, p_accept: Fraction, runs: list[Run],
+                    values: list[Decimal]) -> list[Evidence]:
+        """The nights behind a line as runs of alike nights: ``values`` holds, per run, the
+        quantity accepted on each measured night or valued apart on each other one.  Runs
+        the timeline keeps apart only for what earlier lines billed, but alike for this
+        line, are one.  Lines with the same runs and values share one list."""
         key = (item_no, p_accept, tuple((r.first, r.last, r.den, str(r.contracted), r.state,
                                          str(r.allocated), v) for r, v in zip(runs, values)))
-        days = self.evidence.get(key)
-        if days is None:
-            days = []
+        evidence = self.evidence.get(key)
+        if evidence is None:
+            evidence, alike = [], None
             for r, v in zip(runs, values):
+                allocated = r.allocated if r.state == "measured" else None
+                same = (r.den, str(r.contracted), r.state, str(allocated), str(v))
+                if same == alike and evidence[-1].last + timedelta(days=1) == r.first:
+                    evidence[-1].last = r.last
+                    continue
                 s = Fraction(1, r.den)
                 worth = p_accept * Fraction(v) * s
                 accepted, unknown = (worth, Fraction(0)) if r.state == "measured" else \
                     (Fraction(0), worth)
-                allocated = r.allocated if r.state == "measured" else None
-                days.extend(Day(d, s, r.contracted, allocated, r.state, accepted, unknown)
-                            for d in _days(r.first, r.last))
-            self.evidence[key] = days
-        return days
+                evidence.append(Evidence(r.first, r.last, s, r.contracted, allocated, r.state,
+                                         accepted, unknown))
+                alike = same
+            self.evidence[key] = evidence
+        return evidence
 
 
 # -- the rules ----------------------------------------------------------------------
@@ -449,7 +463,7 @@ def check_line(line: StatementLine, behind: Behind) -> LineResult:
                 values.append(delivered)
             r.billed += qd
             r.delivered += delivered
-    days = behind.days(item.item_no, p_accept, runs, values)
+    evidence = behind.evidence_of(item.item_no, p_accept, runs, values)
     contracted_w, delivered_w = _weighted(contracted_n), _weighted(delivered_n)
     measured_share, measured_billable = _weighted(measured_n), _weighted(billable_n)
     in_term_share = _weighted(in_term_n)
@@ -503,7 +517,7 @@ def check_line(line: StatementLine, behind: Behind) -> LineResult:
                       billed, expected, qty(contracted_avg),
                       qty(delivered_avg) if delivered_avg is not None else None,
                       accepted, unknown_value, billed - accepted - unknown_value,
-                      price_difference, statuses, notes, days)
+                      price_difference, statuses, notes, evidence)
 
 
 def verify(statement: Statement, contract, store, mapping, config,
