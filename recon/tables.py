@@ -281,57 +281,71 @@ def findings_between(store, first: date, last: date, codes: tuple[str, ...]) -> 
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
+# -- which contract a ledger row belongs to (migration 15) ----------------------------------
+#: the one rule: a row's contract_number is NULL for the first contract (every row stored
+#: before migration 15 was its, and rows recorded for it since are NULL too) and the
+#: follow-on's number otherwise; ``owner`` below is None for the first contract
+OWNER = "contract_number IS NOT DISTINCT FROM ?"
+
+
+def owner_of(contracts, contract) -> str | None:
+    """The ``owner`` a ledger row of ``contract`` carries: None for the first contract."""
+    return None if contract.number == contracts.first.number else contract.number
+
+
 # -- the payments ledger: written and read by recon/ledgers/payments.py -----------------------
 PAYMENT_COLUMNS = ("kind", "revision", "paid_on", "amount", "note", "origin")
 
 
-def latest_payments(store) -> list[dict]:
-    """Each payment's latest revision: the first payment, then the final one."""
+def latest_payments(store, owner: str | None = None) -> list[dict]:
+    """Each payment's latest revision of one contract: the first payment, then the final one."""
     cur = store.db.execute(
-        f"SELECT {', '.join(PAYMENT_COLUMNS)}, recorded_at FROM payments "
+        f"SELECT {', '.join(PAYMENT_COLUMNS)}, recorded_at FROM payments WHERE {OWNER} "
         "QUALIFY revision = max(revision) OVER (PARTITION BY kind) "
-        "ORDER BY CASE kind WHEN 'first' THEN 1 ELSE 2 END")
+        "ORDER BY CASE kind WHEN 'first' THEN 1 ELSE 2 END", [owner])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def payment_history(store, kind: str) -> list[dict]:
-    """Every revision of one payment, oldest first."""
+def payment_history(store, kind: str, owner: str | None = None) -> list[dict]:
+    """Every revision of one contract's payment, oldest first."""
     cur = store.db.execute(
         f"SELECT {', '.join(PAYMENT_COLUMNS)}, recorded_at FROM payments WHERE kind = ? "
-        "ORDER BY revision", [kind])
+        f"AND {OWNER} ORDER BY revision", [kind, owner])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def save_payment_revision(store, payment: dict) -> None:
-    """Append one revision of a payment (its ``revision`` says which)."""
+def save_payment_revision(store, payment: dict, owner: str | None = None) -> None:
+    """Append one revision of a contract's payment (its ``revision`` says which)."""
     with store.transaction() as db:
-        db.execute(f"INSERT INTO payments ({', '.join(PAYMENT_COLUMNS)}, recorded_at) "
-                   f"VALUES ({', '.join('?' * len(PAYMENT_COLUMNS))}, now())",
-                   [payment[c] for c in PAYMENT_COLUMNS])
+        db.execute(f"INSERT INTO payments ({', '.join(PAYMENT_COLUMNS)}, contract_number, "
+                   f"recorded_at) VALUES ({', '.join('?' * len(PAYMENT_COLUMNS))}, ?, now())",
+                   [payment[c] for c in PAYMENT_COLUMNS] + [owner])
 
 
 # -- the acceptance ledger: written and read by recon/ledgers/acceptance.py -------------------
 ACCEPTANCE_COLUMNS = ("period", "revision", "result", "decided_on", "note", "origin")
 
 
-def acceptance_records(store, period: str | None = None) -> list[dict]:
-    """Every revision of every acceptance record (of one period, when given), by period and
-    revision."""
+def acceptance_records(store, period: str | None = None, owner: str | None = None) -> list[dict]:
+    """Every revision of every acceptance record of one contract (of one period, when
+    given), by period and revision."""
     cur = store.db.execute(
         f"SELECT {', '.join(ACCEPTANCE_COLUMNS)} FROM acceptance_records "
-        "WHERE (?::VARCHAR IS NULL OR period = ?) ORDER BY period, revision", [period, period])
+        f"WHERE (?::VARCHAR IS NULL OR period = ?) AND {OWNER} ORDER BY period, revision",
+        [period, period, owner])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def save_acceptance_revision(store, row: dict) -> None:
-    """Append one revision of an acceptance record (its ``revision`` says which)."""
+def save_acceptance_revision(store, row: dict, owner: str | None = None) -> None:
+    """Append one revision of a contract's acceptance record (its ``revision`` says which)."""
     with store.transaction() as db:
         db.execute(f"INSERT INTO acceptance_records ({', '.join(ACCEPTANCE_COLUMNS)}, "
-                   f"recorded_at) VALUES ({', '.join('?' * len(ACCEPTANCE_COLUMNS))}, now())",
-                   [row[c] for c in ACCEPTANCE_COLUMNS])
+                   f"contract_number, recorded_at) VALUES "
+                   f"({', '.join('?' * len(ACCEPTANCE_COLUMNS))}, ?, now())",
+                   [row[c] for c in ACCEPTANCE_COLUMNS] + [owner])
 
 
 # -- reads for reports: what the nightly, monthly and index reports and notify show -----------

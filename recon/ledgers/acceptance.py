@@ -109,35 +109,38 @@ def _record(r: dict) -> Record:
                   r["origin"] or "")
 
 
-def history(store, period: str | None = None) -> list[Record]:
-    """Every revision (of one period), by period and revision."""
-    return [_record(r) for r in stored.acceptance_records(store, period)]
+def history(store, period: str | None = None, owner: str | None = None) -> list[Record]:
+    """Every revision of one contract's records (of one period), by period and revision;
+    ``owner`` is :func:`recon.tables.owner_of` (None: the first contract): a follow-on's
+    final acceptance is its own."""
+    return [_record(r) for r in stored.acceptance_records(store, period, owner)]
 
 
-def latest(store, as_of: date | None = None) -> list[Record]:
+def latest(store, as_of: date | None = None, owner: str | None = None) -> list[Record]:
     """Each period's latest revision (among those dated up to ``as_of``, when given)."""
     out: dict[str, Record] = {}
-    for r in history(store):
+    for r in history(store, owner=owner):
         if as_of is None or r.decided_on <= as_of:
             out[r.period] = r
     return [out[p] for p in sorted(out)]
 
 
-def record(store, period: str, result: str, decided_on: date, note: str = "") -> Record:
+def record(store, period: str, result: str, decided_on: date, note: str = "",
+           owner: str | None = None) -> Record:
     """Record a review's result: a new revision of the period (a resubmission reviewed
     again, or a correction).  ValueError("field: why") on bad input."""
     if not period.strip():
         raise ValueError("period: empty")
     if result not in RESULTS:
         raise ValueError(f"result: {result!r} is not pass or fail")
-    before = history(store, period)
+    before = history(store, period, owner)
     if before and decided_on < before[-1].decided_on:
         raise ValueError(f"date: {decided_on} is before the period's last record "
                          f"({before[-1].decided_on}, revision {before[-1].revision})")
     rec = Record(period, result, decided_on, len(before) + 1, note.strip())
     stored.save_acceptance_revision(store, {
         "period": rec.period, "revision": rec.revision, "result": rec.result,
-        "decided_on": rec.decided_on, "note": rec.note, "origin": rec.origin})
+        "decided_on": rec.decided_on, "note": rec.note, "origin": rec.origin}, owner)
     return rec
 
 
