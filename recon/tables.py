@@ -148,25 +148,29 @@ def latest_ledger_date(store) -> date | None:
     return store.db.execute("SELECT max(as_of) FROM penalty_ledger").fetchone()[0]
 
 
-def save_milestone_verdict(store, v: dict) -> None:
-    """A milestone's conclusion (an acceptance period's recommendation, the annual verdict),
-    replacing the one concluded for that kind and period before (one transaction)."""
+def save_milestone_verdict(store, v: dict, owner: str | None = None) -> None:
+    """A contract's milestone conclusion (an acceptance period's recommendation, the annual
+    verdict), replacing the one concluded for that contract, kind and period before (one
+    transaction); ``owner`` as :data:`OWNER` (None: the first contract), whose status row in
+    conclusions is named ``period`` as before migration 15, a follow-on's ``NUMBER/period``."""
+    status = v["period"] if owner is None else f"{owner}/{v['period']}"
     with store.transaction() as db:
-        db.execute("DELETE FROM milestone_verdicts WHERE kind = ? AND period = ?",
-                   [v["kind"], v["period"]])
-        db.execute("DELETE FROM conclusions WHERE kind = ? AND period = ?",
-                   [v["kind"], v["period"]])
+        db.execute(f"DELETE FROM milestone_verdicts WHERE kind = ? AND period = ? AND {OWNER}",
+                   [v["kind"], v["period"], owner])
+        db.execute("DELETE FROM conclusions WHERE kind = ? AND period = ?", [v["kind"], status])
         insert(db, "milestone_verdicts", ("kind", "period", "first_day", "last_day", "as_of",
-                                          "code", "verdict", "reasons"),
+                                          "code", "verdict", "reasons", "contract_number"),
                [[v["kind"], v["period"], v["first_day"], v["last_day"], v["as_of"],
-                 v["code"], v["verdict"], json.dumps(v["reasons"], ensure_ascii=False, default=str)]])
-        insert(db, "conclusions", ("kind", "period"), [[v["kind"], v["period"]]], now=True)
+                 v["code"], v["verdict"], json.dumps(v["reasons"], ensure_ascii=False, default=str),
+                 owner]])
+        insert(db, "conclusions", ("kind", "period"), [[v["kind"], status]], now=True)
 
 
-def milestone_verdict(store, kind: str, period: str) -> dict | None:
-    """The stored conclusion of a milestone (``kind`` acceptance | annual), or None."""
-    cur = store.db.execute("SELECT * FROM milestone_verdicts WHERE kind = ? AND period = ?",
-                           [kind, period])
+def milestone_verdict(store, kind: str, period: str, owner: str | None = None) -> dict | None:
+    """The stored conclusion of a contract's milestone (``kind`` acceptance | annual), or
+    None."""
+    cur = store.db.execute("SELECT * FROM milestone_verdicts WHERE kind = ? AND period = ? "
+                           f"AND {OWNER}", [kind, period, owner])
     row = cur.fetchone()
     if row is None:
         return None

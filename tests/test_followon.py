@@ -99,3 +99,36 @@ def test_a_store_from_before_migration_15_reads_as_the_first_contracts(site, cap
     assert "1,000.00" in capsys.readouterr().out
     assert cli(site, "finance", "payment", "list", "--contract", FOLLOW_ON) == 0
     assert "1,000.00" not in capsys.readouterr().out
+
+
+def annual(site: Path, folder: Path, *contract: str) -> dict:
+    assert cli(site, "report", "annual", *contract) in (0, 1)
+    return json.loads((folder / "annual" / "annual.json").read_text("utf-8"))
+
+
+def test_the_annual_assessment_is_each_contracts_own(site, capsys):
+    assert cli(site, "run", "--date", "2026-11-10", "-q") == 0
+    assert cli(site, "run", "--date", "2027-07-09", "-q") == 0
+    _follow(site)
+    assert cli(site, "run", "--date", "2027-08-01", "-q") == 0
+    assert cli(site, "acceptance", "record", "--period", "final", "--result", "pass",
+               "--date", "2027-07-20", "--contract", FIRST) == 0
+    assert cli(site, "acceptance", "record", "--period", "final", "--result", "fail",
+               "--date", "2028-08-03") == 0                   # the newest night's: the follow-on
+
+    first = annual(site, site / "out", "--contract", FIRST)
+    assert first["contract_number"] == FIRST
+    assert [m["month"] for m in first["months"]][0] == "2026-07"
+    assert [m["month"] for m in first["months"]][-1] == "2027-07"   # none of the follow-on's
+    assert first["data_as_of"] == "2027-07-09"
+    assert [(a["period"], a["result"]) for a in first["acceptance"]] == [("final", "pass")]
+
+    follow = annual(site, site / "out" / FOLLOW_ON)                  # the default: the newest
+    assert follow["contract_number"] == FOLLOW_ON and follow["contract_title"] == "续签合同"
+    assert [m["month"] for m in follow["months"]][0] == "2027-08"
+    assert follow["data_as_of"] == "2027-08-01" and follow["computable"] is False
+    assert [(a["period"], a["result"]) for a in follow["acceptance"]] == [("final", "fail")]
+    assert "续签合同" in (site / "out" / FOLLOW_ON / "annual" / "annual.html").read_text("utf-8")
+    # the first contract's report was not replaced by the follow-on's
+    again = json.loads((site / "out" / "annual" / "annual.json").read_text("utf-8"))
+    assert again["contract_number"] == FIRST and again["verdict"] == first["verdict"]

@@ -70,7 +70,7 @@ def gate(store, contract, config, code: str, owner: str | None = None) -> Gate:
         return Gate(code, name, clause, "passed" if final.result == "pass" else "failed",
                     f"{final.decided_on} 验收{'通过' if final.result == 'pass' else '未通过'}"
                     f"（第 {final.revision} 次记录）")
-    _, year = conclude.ensure_annual(store, contract, config)
+    _, year = conclude.ensure_annual(store, contract, config, owner)
     if year.passed is None:
         return Gate(code, name, clause, "unknown", "；".join(year.open) or "尚不能判定")
     return Gate(code, name, clause, "passed" if year.passed else "failed",
@@ -125,7 +125,7 @@ def settle(store, contract, config, cal: WorkCalendar, as_of: date,
         conclude.ensure_night(store, contract, config, ledger_as_of)
         # the year concluded on that ledger (a final acceptance recorded since counts); the
         # gate reads it as stored
-        conclude.annual(store, contract, config)
+        conclude.annual(store, contract, config, owner)
         lines = conclude.ledger(store, ledger_as_of)
         total = stored.penalty_total(store, ledger_as_of)
     counted = [p for p in lines if p.status == "counted"]
