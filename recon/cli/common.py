@@ -80,11 +80,12 @@ class Opened:
         return owner_of(self.contracts, contract)
 
 
-def add_contract(parser) -> None:
-    """The --contract option of a command about one contract's ledgers and milestones."""
-    parser.add_argument("--contract", metavar="NUMBER", help="the contract (合同编号) it is "
-                        "about (default: the contract of the newest stored night, else "
-                        "[contract])")
+def add_contract(parser, default: str = "the contract of the newest stored night, else "
+                 "[contract]") -> None:
+    """The --contract option of a command about one contract's ledgers and milestones
+    (open_args resolves it: an unknown number exits 3)."""
+    parser.add_argument("--contract", metavar="NUMBER",
+                        help=f"the contract (合同编号) it is about (default: {default})")
 
 
 def _named(contracts: Contracts, number: str) -> Contract:

@@ -75,16 +75,36 @@ def _same_folder(a: Path, b: Path) -> bool:
     return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
 
 
+def statement_contract(o, statement, path: Path):
+    """The contract a statement is verified against: --contract, else the one whose term
+    holds the statement's billing period (a period touching no term: the first contract, as
+    before a follow-on existed).  A period touching two terms is refused (exit 3, naming
+    both): one statement is billed under one contract's prices."""
+    if o.named:
+        return o.contract
+    first, last = statement.period_start, statement.period_end
+    touching = [c for c in o.contracts.all if c.start <= last and first <= c.end]
+    if len(touching) > 1:
+        raise InputError(path, f"the billing period {first} .. {last} straddles "
+                         + " and ".join(f"{c.number} ({c.start} .. {c.end})" for c in touching)
+                         + ": split the statement at the contracts' terms, or name one with "
+                         "--contract")
+    return touching[0] if touching else o.contracts.first
+
+
 def cmd_verify(args) -> int:
     o = open_args(args)
-    mapping = load_mapping(o.config.mapping_path, o.contract)
     path = Path(args.file)
     digest = content_digest(_statement_bytes(path))  # too large: exit 3 before reading
     statement = read_statement(path, o.contract)     # a bad file stops here: nothing written
+    contract = statement_contract(o, statement, path)
+    if contract is not o.contract:                   # its lines checked against its own term
+        statement = read_statement(path, contract)
+    mapping = load_mapping(contract.mapping_path or o.config.mapping_path, contract)
     with current(o.db, o.config.lock_wait) as store:  # an older store is migrated, never emptied
-        conclude.night(store, o.contract, o.config, statement.period_end)
-        result = verify(statement, o.contract, store, mapping, o.config)
-    report = build_finance(result, o.contract)
+        conclude.night(store, contract, o.config, statement.period_end)
+        result = verify(statement, contract, store, mapping, o.config)
+    report = build_finance(result, contract)
     report.sha256 = digest
     try:
         folder = output_folder(Path(o.out) / "finance", statement, digest)
@@ -214,6 +234,8 @@ def register(sub) -> None:
         "is not ok or a contracted item is not billed, 0 when all are ok, 3 on a bad file or "
         "one larger than 16 MiB (nothing written).")
     ver.add_argument("file", help="the statement file")
+    add_contract(ver, "the one whose term holds the statement's billing period; a period "
+                 "straddling two terms is refused, exit 3")
     add_db(ver, out=True)
     ver.set_defaults(func=cmd_verify)
 
