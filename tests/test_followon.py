@@ -132,3 +132,41 @@ def test_the_annual_assessment_is_each_contracts_own(site, capsys):
     # the first contract's report was not replaced by the follow-on's
     again = json.loads((site / "out" / "annual" / "annual.json").read_text("utf-8"))
     assert again["contract_number"] == FIRST and again["verdict"] == first["verdict"]
+
+    # the index leads with the contract of the newest night, the earlier one's under its number
+    assert cli(site, "report", "index") == 0
+    index = json.loads((site / "out" / "index.json").read_text("utf-8"))
+    assert index["contract_number"] == FOLLOW_ON
+    assert any("2028-07-31" in m["what"] for m in index["milestones"])
+    assert [(a["contract"], a["report"]) for a in index["acceptance"]] == [
+        (FOLLOW_ON, f"{FOLLOW_ON}/annual/annual.html"), (FIRST, "annual/annual.html")]
+
+
+HEAD = "序号,项目名称,计费起,计费止,数量,单价,金额\n"
+
+
+def verify(site: Path, name: str, first: str, last: str, *contract: str) -> int:
+    path = site / f"{name}.csv"
+    path.write_text(HEAD + f"17,主机杀毒服务,{first},{last},74,173.40,100.00\n", "utf-8")
+    return cli(site, "finance", "verify", str(path), *contract)
+
+
+def verified(site: Path, first: str, last: str) -> dict:
+    (folder,) = (site / "out" / "finance").glob(f"{first}_{last}-*")
+    return json.loads((folder / "verification.json").read_text("utf-8"))
+
+
+def test_a_statement_is_verified_under_the_contract_of_its_period(site, capsys):
+    assert cli(site, "run", "--date", "2026-11-10", "-q") == 0       # a store to verify against
+    _follow(site)
+    assert verify(site, "straddle", "2027-07-01", "2027-08-05") == 3
+    err = capsys.readouterr().err
+    assert "straddles" in err and FIRST in err and FOLLOW_ON in err and "Traceback" not in err
+    assert not (site / "out" / "finance").exists()                  # nothing written
+    assert verify(site, "aug", "2027-08-01", "2027-08-05") in (0, 1)
+    assert verified(site, "2027-08-01", "2027-08-05")["contract_number"] == FOLLOW_ON
+    assert verify(site, "jun", "2027-06-01", "2027-06-05") in (0, 1)
+    assert verified(site, "2027-06-01", "2027-06-05")["contract_number"] == FIRST
+    # named: the straddling statement is read against the one named
+    assert verify(site, "straddle", "2027-07-01", "2027-08-05", "--contract", FIRST) in (0, 1)
+    assert verified(site, "2027-07-01", "2027-08-05")["contract_number"] == FIRST
