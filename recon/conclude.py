@@ -92,7 +92,7 @@ def acceptance(store, contract, config, span: acceptance_ledger.Span,
     as_of = cov.ran[-1] if cov.ran else None
     total = stored.penalty_total(store, as_of or span.first)
     cap = rules.cap(contract)
-    checklist = acceptance_ledger.checklist(store, span, rules.acceptance_materials)
+    checklist = acceptance_ledger.checklist(store, span, rules.acceptance_materials, owner)
     missing = [m["name"] for m in checklist
                if not m["received"] and (m["required"] or m["name"] in rules.acceptance_materials)]
     share = Decimal(cov.complete) / cov.days

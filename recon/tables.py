@@ -238,32 +238,33 @@ MATERIAL_COLUMNS = ("name", "period", "revision", "received_on", "file", "size",
                     "note", "origin")
 
 
-def latest_materials(store, period: str | None = None) -> list[dict]:
-    """Every material's latest revision (of one period, when given), by period and name."""
+def latest_materials(store, period: str | None = None, owner: str | None = None) -> list[dict]:
+    """Every material's latest revision of one contract (``owner`` as :data:`OWNER`; of one
+    period, when given), by period and name."""
     cur = store.db.execute(
         f"SELECT {', '.join(MATERIAL_COLUMNS)} FROM materials "
-        "WHERE (?::VARCHAR IS NULL OR period = ?) "
+        f"WHERE (?::VARCHAR IS NULL OR period = ?) AND {OWNER} "
         "QUALIFY revision = max(revision) OVER (PARTITION BY name, period) "
-        "ORDER BY period, received_on, name", [period, period])
+        "ORDER BY period, received_on, name", [period, period, owner])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def material_history(store, name: str, period: str) -> list[dict]:
+def material_history(store, name: str, period: str, owner: str | None = None) -> list[dict]:
     cur = store.db.execute(
         f"SELECT {', '.join(MATERIAL_COLUMNS)}, recorded_at FROM materials "
-        "WHERE name = ? AND period = ? ORDER BY revision", [name, period])
+        f"WHERE name = ? AND period = ? AND {OWNER} ORDER BY revision", [name, period, owner])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def save_material_revisions(store, rows: list[dict]) -> None:
-    """Append revisions of materials in one transaction (all or none)."""
+def save_material_revisions(store, rows: list[dict], owner: str | None = None) -> None:
+    """Append revisions of one contract's materials in one transaction (all or none)."""
     with store.transaction() as db:
         for m in rows:
-            db.execute(f"INSERT INTO materials ({', '.join(MATERIAL_COLUMNS)}, recorded_at) "
-                       f"VALUES ({', '.join('?' * len(MATERIAL_COLUMNS))}, now())",
-                       [m[c] for c in MATERIAL_COLUMNS])
+            db.execute(f"INSERT INTO materials ({', '.join(MATERIAL_COLUMNS)}, contract_number, "
+                       f"recorded_at) VALUES ({', '.join('?' * len(MATERIAL_COLUMNS))}, ?, now())",
+                       [m[c] for c in MATERIAL_COLUMNS] + [owner])
 
 
 def scaling_request_ids(store) -> set[str]:

@@ -235,7 +235,7 @@ def build_acceptance(store, contract, config, span: ledger.Span,
                           st.state, labels.SCALING.get(st.state, st.state), st.completed_on,
                           st.request.notice_deadline)
                for st in states if span.first <= st.request.requested_date <= span.last]
-    checklist = ledger.checklist(store, span, rules.acceptance_materials)
+    checklist = ledger.checklist(store, span, rules.acceptance_materials, owner)
     missing = [m["name"] for m in checklist
                if not m["received"] and (m["required"] or m["name"] in rules.acceptance_materials)]
     rec = conclude.stored_acceptance(store, span, owner) or NOT_CONCLUDED

@@ -170,3 +170,17 @@ def test_a_statement_is_verified_under_the_contract_of_its_period(site, capsys):
     # named: the straddling statement is read against the one named
     assert verify(site, "straddle", "2027-07-01", "2027-08-05", "--contract", FIRST) in (0, 1)
     assert verified(site, "2027-07-01", "2027-08-05")["contract_number"] == FIRST
+
+
+def test_materials_stay_with_their_contract(site, capsys):
+    _follow(site)
+    doc = site / "mid.pdf"
+    doc.write_bytes(b"%PDF-1.4 mid-term report")
+    assert cli(site, "materials", "add", "--name", "运维月报", "--period", "中期验收",
+               "--received", "2028-02-01", "--file", str(doc), "--contract", FOLLOW_ON) == 0
+    capsys.readouterr()
+    assert cli(site, "materials", "list", "--period", "中期验收") == 0   # the first's
+    listed = capsys.readouterr().out
+    assert "mid.pdf" not in listed and "运维月报" in listed.split("not received")[1]
+    assert cli(site, "materials", "list", "--contract", FOLLOW_ON) == 0
+    assert "mid.pdf" in capsys.readouterr().out

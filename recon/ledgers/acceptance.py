@@ -230,12 +230,14 @@ def material_periods(s: Span) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def checklist(store, s: Span, extra: tuple[str, ...] = ()) -> list[dict]:
+def checklist(store, s: Span, extra: tuple[str, ...] = (), owner: str | None = None
+              ) -> list[dict]:
     """The provider's acceptance materials as a checklist: the 第六条 ones, then any other
-    the agency named (``extra``) or recorded for the period; each with the files received."""
+    the agency named (``extra``) or recorded for the period; each with the files received;
+    the contract's own (``owner``: recon.tables.owner_of)."""
     periods = set(material_periods(s))
     got: dict[str, list] = {}
-    for m in materials_ledger.latest(store):
+    for m in materials_ledger.latest(store, owner=owner):
         if m.period in periods:
             got.setdefault(m.name, []).append(m)
     names = list(dict.fromkeys(list(materials_ledger.REQUIRED) + list(extra) + sorted(got)))
