@@ -78,20 +78,21 @@ def _verdict_row(a: assess.Assessment, rules) -> dict:
 
 
 # -- the milestones -------------------------------------------------------------------------
-def acceptance(store, contract, config, span: acceptance_ledger.Span
-               ) -> acceptance_ledger.Recommendation:
+def acceptance(store, contract, config, span: acceptance_ledger.Span,
+               owner: str | None = None) -> acceptance_ledger.Recommendation:
     """What recon's data supports for the acceptance of ``span`` (建议通过, 建议不通过 or
     数据不足，不作建议, with the reasons), from the stored month verdicts, the penalty ledger
     as of the period's last stored night, the materials ledger and recon's own coverage;
     stored (milestone_verdicts, kind 'acceptance') for the pack to read.  The months are
-    concluded first by the caller (``recon report acceptance``, ``recon demo``)."""
+    concluded first by the caller (``recon report acceptance``, ``recon demo``).  ``owner``
+    (recon.tables.owner_of) keys it to ``contract``: a follow-on's "mid" is its own."""
     rules = rulebook.load(config)
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, span.months[-1])}
     cov = assess.coverage(store, contract, assess.Period(span.name, span.first, span.last, True))
     as_of = cov.ran[-1] if cov.ran else None
     total = stored.penalty_total(store, as_of or span.first)
     cap = rules.cap(contract)
-    checklist = acceptance_ledger.checklist(store, span, rules.acceptance_materials)
+    checklist = acceptance_ledger.checklist(store, span, rules.acceptance_materials, owner)
     missing = [m["name"] for m in checklist
                if not m["received"] and (m["required"] or m["name"] in rules.acceptance_materials)]
     share = Decimal(cov.complete) / cov.days
@@ -104,14 +105,15 @@ def acceptance(store, contract, config, span: acceptance_ledger.Span
     stored.save_milestone_verdict(store, {
         "kind": "acceptance", "period": span.name, "first_day": span.first,
         "last_day": span.last, "as_of": as_of, "code": rec.code, "verdict": rec.label,
-        "reasons": {"against": rec.against, "open": rec.open, "support": rec.support}})
+        "reasons": {"against": rec.against, "open": rec.open, "support": rec.support}}, owner)
     return rec
 
 
-def stored_acceptance(store, span: acceptance_ledger.Span
+def stored_acceptance(store, span: acceptance_ledger.Span, owner: str | None = None
                       ) -> acceptance_ledger.Recommendation | None:
-    """The recommendation concluded for ``span``, as stored (None: never concluded)."""
-    v = stored.milestone_verdict(store, "acceptance", span.name)
+    """The recommendation concluded for ``span`` of a contract, as stored (None: never
+    concluded)."""
+    v = stored.milestone_verdict(store, "acceptance", span.name, owner)
     if v is None:
         return None
     r = v["reasons"]
@@ -123,18 +125,20 @@ def stored_acceptance(store, span: acceptance_ledger.Span
 NOT_YET = "尚不能判定（服务期未满）"
 
 
-def annual(store, contract, config) -> assess.Annual:
+def annual(store, contract, config, owner: str | None = None) -> assess.Annual:
     """The annual assessment (年度考核) from what is stored: the months' verdicts, the penalty
     ledger as of the term's last night (or the newest), the final acceptance's latest record;
     stored (milestone_verdicts, kind 'annual', period 'term') for the annual report and the
-    settlement's gate to read.  Before the term ends it is "not computable": what is open."""
+    settlement's gate to read.  Before the term ends it is "not computable": what is open.
+    ``owner`` (recon.tables.owner_of) keys it and its final acceptance to ``contract``."""
     rules = rulebook.load(config)
     periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month)}
     dates = [d for d in store.snapshot_dates() if contract.start <= d <= contract.end]
     last = dates[-1] if dates else None
     as_of = last or contract.start
-    final = next((r for r in acceptance_ledger.latest(store) if r.period == "final"), None)
+    final = next((r for r in acceptance_ledger.latest(store, owner=owner)
+                  if r.period == "final"), None)
     a = assess.annual(contract, rules, [verdicts[p.month] for p in periods
                                         if p.month in verdicts],
                       stored.penalty_ledger(store, as_of), stored.penalty_total(store, as_of),
@@ -145,14 +149,15 @@ def annual(store, contract, config) -> assess.Annual:
         "kind": "annual", "period": "term", "first_day": contract.start,
         "last_day": contract.end, "as_of": last, "code": code,
         "verdict": NOT_YET if code == "not_yet" else labels.VERDICT[a.passed],
-        "reasons": {"criteria": [dataclasses.asdict(c) for c in a.criteria], "open": a.open}})
+        "reasons": {"criteria": [dataclasses.asdict(c) for c in a.criteria], "open": a.open}},
+        owner)
     return a
 
 
-def stored_annual(store) -> tuple[str, assess.Annual] | None:
+def stored_annual(store, owner: str | None = None) -> tuple[str, assess.Annual] | None:
     """The annual verdict as concluded (its words, and the judgement with its criteria and
     what is open), or None when never concluded."""
-    v = stored.milestone_verdict(store, "annual", "term")
+    v = stored.milestone_verdict(store, "annual", "term", owner)
     if v is None:
         return None
     code = v["code"]
@@ -161,11 +166,12 @@ def stored_annual(store) -> tuple[str, assess.Annual] | None:
         [assess.AnnualCriterion(**c) for c in v["reasons"]["criteria"]], v["reasons"]["open"])
 
 
-def ensure_annual(store, contract, config) -> tuple[str, assess.Annual]:
+def ensure_annual(store, contract, config, owner: str | None = None
+                  ) -> tuple[str, assess.Annual]:
     """The stored annual verdict, concluded first when the store has none yet."""
-    if stored_annual(store) is None:
-        annual(store, contract, config)
-    return stored_annual(store)
+    if stored_annual(store, owner) is None:
+        annual(store, contract, config, owner)
+    return stored_annual(store, owner)
 
 
 # -- reading back what was concluded --------------------------------------------------------

@@ -319,6 +319,19 @@ MIGRATIONS: list[str] = [
         kind VARCHAR NOT NULL             -- term | transition
     );
     """,
+    # 15: the contract a ledger row or a milestone's conclusion belongs to (第十三条 2: a
+    # follow-on contract has its own payments, acceptance, materials and notices).  NULL is
+    # the first contract ([contract] in recon.toml): every row stored before this migration
+    # was the first contract's, and the migration cannot read the configuration to name it;
+    # rows recorded since for the first contract are NULL too, so one rule reads both
+    # (recon.tables.OWNER); a follow-on's rows carry its number
+    """
+    ALTER TABLE payments ADD COLUMN contract_number VARCHAR;
+    ALTER TABLE acceptance_records ADD COLUMN contract_number VARCHAR;
+    ALTER TABLE materials ADD COLUMN contract_number VARCHAR;
+    ALTER TABLE notices ADD COLUMN contract_number VARCHAR;
+    ALTER TABLE milestone_verdicts ADD COLUMN contract_number VARCHAR;
+    """,
 ]
 
 

@@ -148,25 +148,29 @@ def latest_ledger_date(store) -> date | None:
     return store.db.execute("SELECT max(as_of) FROM penalty_ledger").fetchone()[0]
 
 
-def save_milestone_verdict(store, v: dict) -> None:
-    """A milestone's conclusion (an acceptance period's recommendation, the annual verdict),
-    replacing the one concluded for that kind and period before (one transaction)."""
+def save_milestone_verdict(store, v: dict, owner: str | None = None) -> None:
+    """A contract's milestone conclusion (an acceptance period's recommendation, the annual
+    verdict), replacing the one concluded for that contract, kind and period before (one
+    transaction); ``owner`` as :data:`OWNER` (None: the first contract), whose status row in
+    conclusions is named ``period`` as before migration 15, a follow-on's ``NUMBER/period``."""
+    status = v["period"] if owner is None else f"{owner}/{v['period']}"
     with store.transaction() as db:
-        db.execute("DELETE FROM milestone_verdicts WHERE kind = ? AND period = ?",
-                   [v["kind"], v["period"]])
-        db.execute("DELETE FROM conclusions WHERE kind = ? AND period = ?",
-                   [v["kind"], v["period"]])
+        db.execute(f"DELETE FROM milestone_verdicts WHERE kind = ? AND period = ? AND {OWNER}",
+                   [v["kind"], v["period"], owner])
+        db.execute("DELETE FROM conclusions WHERE kind = ? AND period = ?", [v["kind"], status])
         insert(db, "milestone_verdicts", ("kind", "period", "first_day", "last_day", "as_of",
-                                          "code", "verdict", "reasons"),
+                                          "code", "verdict", "reasons", "contract_number"),
                [[v["kind"], v["period"], v["first_day"], v["last_day"], v["as_of"],
-                 v["code"], v["verdict"], json.dumps(v["reasons"], ensure_ascii=False, default=str)]])
-        insert(db, "conclusions", ("kind", "period"), [[v["kind"], v["period"]]], now=True)
+                 v["code"], v["verdict"], json.dumps(v["reasons"], ensure_ascii=False, default=str),
+                 owner]])
+        insert(db, "conclusions", ("kind", "period"), [[v["kind"], status]], now=True)
 
 
-def milestone_verdict(store, kind: str, period: str) -> dict | None:
-    """The stored conclusion of a milestone (``kind`` acceptance | annual), or None."""
-    cur = store.db.execute("SELECT * FROM milestone_verdicts WHERE kind = ? AND period = ?",
-                           [kind, period])
+def milestone_verdict(store, kind: str, period: str, owner: str | None = None) -> dict | None:
+    """The stored conclusion of a contract's milestone (``kind`` acceptance | annual), or
+    None."""
+    cur = store.db.execute("SELECT * FROM milestone_verdicts WHERE kind = ? AND period = ? "
+                           f"AND {OWNER}", [kind, period, owner])
     row = cur.fetchone()
     if row is None:
         return None
@@ -234,32 +238,33 @@ MATERIAL_COLUMNS = ("name", "period", "revision", "received_on", "file", "size",
                     "note", "origin")
 
 
-def latest_materials(store, period: str | None = None) -> list[dict]:
-    """Every material's latest revision (of one period, when given), by period and name."""
+def latest_materials(store, period: str | None = None, owner: str | None = None) -> list[dict]:
+    """Every material's latest revision of one contract (``owner`` as :data:`OWNER`; of one
+    period, when given), by period and name."""
     cur = store.db.execute(
         f"SELECT {', '.join(MATERIAL_COLUMNS)} FROM materials "
-        "WHERE (?::VARCHAR IS NULL OR period = ?) "
+        f"WHERE (?::VARCHAR IS NULL OR period = ?) AND {OWNER} "
         "QUALIFY revision = max(revision) OVER (PARTITION BY name, period) "
-        "ORDER BY period, received_on, name", [period, period])
+        "ORDER BY period, received_on, name", [period, period, owner])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def material_history(store, name: str, period: str) -> list[dict]:
+def material_history(store, name: str, period: str, owner: str | None = None) -> list[dict]:
     cur = store.db.execute(
         f"SELECT {', '.join(MATERIAL_COLUMNS)}, recorded_at FROM materials "
-        "WHERE name = ? AND period = ? ORDER BY revision", [name, period])
+        f"WHERE name = ? AND period = ? AND {OWNER} ORDER BY revision", [name, period, owner])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def save_material_revisions(store, rows: list[dict]) -> None:
-    """Append revisions of materials in one transaction (all or none)."""
+def save_material_revisions(store, rows: list[dict], owner: str | None = None) -> None:
+    """Append revisions of one contract's materials in one transaction (all or none)."""
     with store.transaction() as db:
         for m in rows:
-            db.execute(f"INSERT INTO materials ({', '.join(MATERIAL_COLUMNS)}, recorded_at) "
-                       f"VALUES ({', '.join('?' * len(MATERIAL_COLUMNS))}, now())",
-                       [m[c] for c in MATERIAL_COLUMNS])
+            db.execute(f"INSERT INTO materials ({', '.join(MATERIAL_COLUMNS)}, contract_number, "
+                       f"recorded_at) VALUES ({', '.join('?' * len(MATERIAL_COLUMNS))}, ?, now())",
+                       [m[c] for c in MATERIAL_COLUMNS] + [owner])
 
 
 def scaling_request_ids(store) -> set[str]:
@@ -281,57 +286,71 @@ def findings_between(store, first: date, last: date, codes: tuple[str, ...]) -> 
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
+# -- which contract a ledger row belongs to (migration 15) ----------------------------------
+#: the one rule: a row's contract_number is NULL for the first contract (every row stored
+#: before migration 15 was its, and rows recorded for it since are NULL too) and the
+#: follow-on's number otherwise; ``owner`` below is None for the first contract
+OWNER = "contract_number IS NOT DISTINCT FROM ?"
+
+
+def owner_of(contracts, contract) -> str | None:
+    """The ``owner`` a ledger row of ``contract`` carries: None for the first contract."""
+    return None if contract.number == contracts.first.number else contract.number
+
+
 # -- the payments ledger: written and read by recon/ledgers/payments.py -----------------------
 PAYMENT_COLUMNS = ("kind", "revision", "paid_on", "amount", "note", "origin")
 
 
-def latest_payments(store) -> list[dict]:
-    """Each payment's latest revision: the first payment, then the final one."""
+def latest_payments(store, owner: str | None = None) -> list[dict]:
+    """Each payment's latest revision of one contract: the first payment, then the final one."""
     cur = store.db.execute(
-        f"SELECT {', '.join(PAYMENT_COLUMNS)}, recorded_at FROM payments "
+        f"SELECT {', '.join(PAYMENT_COLUMNS)}, recorded_at FROM payments WHERE {OWNER} "
         "QUALIFY revision = max(revision) OVER (PARTITION BY kind) "
-        "ORDER BY CASE kind WHEN 'first' THEN 1 ELSE 2 END")
+        "ORDER BY CASE kind WHEN 'first' THEN 1 ELSE 2 END", [owner])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def payment_history(store, kind: str) -> list[dict]:
-    """Every revision of one payment, oldest first."""
+def payment_history(store, kind: str, owner: str | None = None) -> list[dict]:
+    """Every revision of one contract's payment, oldest first."""
     cur = store.db.execute(
         f"SELECT {', '.join(PAYMENT_COLUMNS)}, recorded_at FROM payments WHERE kind = ? "
-        "ORDER BY revision", [kind])
+        f"AND {OWNER} ORDER BY revision", [kind, owner])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def save_payment_revision(store, payment: dict) -> None:
-    """Append one revision of a payment (its ``revision`` says which)."""
+def save_payment_revision(store, payment: dict, owner: str | None = None) -> None:
+    """Append one revision of a contract's payment (its ``revision`` says which)."""
     with store.transaction() as db:
-        db.execute(f"INSERT INTO payments ({', '.join(PAYMENT_COLUMNS)}, recorded_at) "
-                   f"VALUES ({', '.join('?' * len(PAYMENT_COLUMNS))}, now())",
-                   [payment[c] for c in PAYMENT_COLUMNS])
+        db.execute(f"INSERT INTO payments ({', '.join(PAYMENT_COLUMNS)}, contract_number, "
+                   f"recorded_at) VALUES ({', '.join('?' * len(PAYMENT_COLUMNS))}, ?, now())",
+                   [payment[c] for c in PAYMENT_COLUMNS] + [owner])
 
 
 # -- the acceptance ledger: written and read by recon/ledgers/acceptance.py -------------------
 ACCEPTANCE_COLUMNS = ("period", "revision", "result", "decided_on", "note", "origin")
 
 
-def acceptance_records(store, period: str | None = None) -> list[dict]:
-    """Every revision of every acceptance record (of one period, when given), by period and
-    revision."""
+def acceptance_records(store, period: str | None = None, owner: str | None = None) -> list[dict]:
+    """Every revision of every acceptance record of one contract (of one period, when
+    given), by period and revision."""
     cur = store.db.execute(
         f"SELECT {', '.join(ACCEPTANCE_COLUMNS)} FROM acceptance_records "
-        "WHERE (?::VARCHAR IS NULL OR period = ?) ORDER BY period, revision", [period, period])
+        f"WHERE (?::VARCHAR IS NULL OR period = ?) AND {OWNER} ORDER BY period, revision",
+        [period, period, owner])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def save_acceptance_revision(store, row: dict) -> None:
-    """Append one revision of an acceptance record (its ``revision`` says which)."""
+def save_acceptance_revision(store, row: dict, owner: str | None = None) -> None:
+    """Append one revision of a contract's acceptance record (its ``revision`` says which)."""
     with store.transaction() as db:
         db.execute(f"INSERT INTO acceptance_records ({', '.join(ACCEPTANCE_COLUMNS)}, "
-                   f"recorded_at) VALUES ({', '.join('?' * len(ACCEPTANCE_COLUMNS))}, now())",
-                   [row[c] for c in ACCEPTANCE_COLUMNS])
+                   f"contract_number, recorded_at) VALUES "
+                   f"({', '.join('?' * len(ACCEPTANCE_COLUMNS))}, ?, now())",
+                   [row[c] for c in ACCEPTANCE_COLUMNS] + [owner])
 
 
 # -- reads for reports: what the nightly, monthly and index reports and notify show -----------

@@ -182,7 +182,8 @@ def _sum(rows, attr) -> Decimal:
     return sum((getattr(r, attr) or Decimal(0) for r in rows), Decimal(0))
 
 
-def build_acceptance(store, contract, config, span: ledger.Span) -> AcceptanceReport:
+def build_acceptance(store, contract, config, span: ledger.Span,
+                     owner: str | None = None) -> AcceptanceReport:
     """The pack of ``span`` from what the store holds (its months concluded first)."""
     rules = rulebook.load(config)
     rows = stored.item_day_rows(store, span.first, span.last)
@@ -234,10 +235,10 @@ def build_acceptance(store, contract, config, span: ledger.Span) -> AcceptanceRe
                           st.state, labels.SCALING.get(st.state, st.state), st.completed_on,
                           st.request.notice_deadline)
                for st in states if span.first <= st.request.requested_date <= span.last]
-    checklist = ledger.checklist(store, span, rules.acceptance_materials)
+    checklist = ledger.checklist(store, span, rules.acceptance_materials, owner)
     missing = [m["name"] for m in checklist
                if not m["received"] and (m["required"] or m["name"] in rules.acceptance_materials)]
-    rec = conclude.stored_acceptance(store, span) or NOT_CONCLUDED
+    rec = conclude.stored_acceptance(store, span, owner) or NOT_CONCLUDED
     notes = []
     last_block = blocks[-1] if blocks else None
     if last_block and last_block.concluded and last_block.partial:
@@ -330,8 +331,10 @@ def _csv(rows: list[dict]) -> bytes:
 
 def write_bundle(store, contract, config, report: AcceptanceReport, pack: dict[str, Path],
                  out_dir: Path) -> Path:
-    """``OUT/acceptance/acceptance-<period>.zip``: the pack, every monthly assessment (written
-    again from the store) and nightly JSON of the period, the item_days rows, MANIFEST.json."""
+    """``<pack folder>/../acceptance-<period>.zip`` (OUT/acceptance/, a follow-on's
+    OUT/<number>/acceptance/): the pack, every monthly assessment (written again from the
+    store into OUT/monthly/) and nightly JSON of the period, the item_days rows,
+    MANIFEST.json."""
     out_dir = Path(out_dir)
     files: dict[str, bytes] = {}
     for kind, path in pack.items():
@@ -374,6 +377,6 @@ def write_bundle(store, contract, config, report: AcceptanceReport, pack: dict[s
             info.external_attr = 0o644 << 16
             info.create_system = 3
             z.writestr(info, files[name])
-    path = out_dir / "acceptance" / f"acceptance-{report.period}.zip"
+    path = pack["html"].parent.parent / f"acceptance-{report.period}.zip"
     write_atomic(path, buf.getvalue())
     return path

@@ -69,7 +69,9 @@ class AnnualReport:
         return to_json(self)
 
 
-def build_annual(store, contract, config) -> AnnualReport:
+def build_annual(store, contract, config, owner: str | None = None) -> AnnualReport:
+    """The annual report of ``contract`` (``owner``: recon.tables.owner_of, its own final
+    acceptance records and stored verdict), on its own term's months only."""
     rules = rulebook.load(config)
     periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month)}
@@ -78,8 +80,8 @@ def build_annual(store, contract, config) -> AnnualReport:
     as_of = last or contract.start
     total = stored.penalty_total(store, as_of)
     cap = rules.cap(contract)
-    records = acceptance_ledger.latest(store)
-    verdict, a = conclude.stored_annual(store) or NOT_CONCLUDED
+    records = acceptance_ledger.latest(store, owner=owner)
+    verdict, a = conclude.stored_annual(store, owner) or NOT_CONCLUDED
     months = []
     for p in periods:
         v = verdicts.get(p.month)

@@ -161,7 +161,9 @@ class IndexReport:
 
 
 # -- building the context from the store ----------------------------------------------
-def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
+def build_index(store, contract, out_dir: Path, config=None, contracts=None) -> IndexReport:
+    """The index under ``contract``, the one of the newest night (its header, milestones and
+    cap: the agency works under it now); ``contracts`` lists the others' packs by number."""
     dates = store.snapshot_dates()
     runs = stored.exit_codes_by_night(store)
     sev = stored.finding_counts_by_night(store)
@@ -192,7 +194,7 @@ def build_index(store, contract, out_dir: Path, config=None) -> IndexReport:
                        milestones(contract, dates[-1] if dates else None),
                        _letters(store, out_dir, dates[-1]) if dates else [],
                        acceptance_ledger.open_rework(store, dates[-1]) if dates else [],
-                       _acceptance(out_dir))
+                       _acceptance(out_dir, contracts, contract))
 
 
 def _letters(store, out_dir: Path, day: date) -> list[dict]:
@@ -232,18 +234,38 @@ def _months_later(day: date, months: int) -> date:
     return day.replace(year=day.year + month // 12, month=month % 12 + 1)
 
 
-def _acceptance(out_dir: Path) -> list[dict]:
-    """The acceptance packs and annual assessment found under OUT (links relative to it)."""
+def _acceptance(out_dir: Path, contracts=None, current=None) -> list[dict]:
+    """The acceptance packs and annual assessments found under OUT (links relative to it):
+    the first contract's in OUT/acceptance/ and OUT/annual/, a follow-on's under OUT/NUMBER/
+    (recon report acceptance|annual --contract).  With follow-ons configured each entry names
+    its contract, the current contract's first; with none, as before (no contract key)."""
+    out_dir = Path(out_dir)
+    several = contracts is not None and len(contracts.all) > 1
+    order = [c.number for c in contracts.all] if several else [None]
+    if several and current is not None:
+        order.remove(current.number)
+        order.insert(0, current.number)
+    first = contracts.first.number if several else None
     out = []
-    for page in sorted(Path(out_dir).glob("acceptance/*/acceptance.html")):
-        period = page.parent.name
-        zipped = page.parent.parent / f"acceptance-{period}.zip"
-        out.append({"period": period, "report": f"acceptance/{period}/acceptance.html",
-                    "bundle": f"acceptance/{zipped.name}" if zipped.is_file() else None,
-                    "label": {"mid": "中期验收", "final": "最终验收"}.get(period, period)})
-    if (Path(out_dir) / "annual" / "annual.html").is_file():
-        out.append({"period": "annual", "report": "annual/annual.html", "bundle": None,
-                    "label": "年度考核"})
+    for number in order:
+        prefix = "" if number in (None, first) else f"{number}/"
+        base = out_dir / prefix if prefix else out_dir
+        found = []
+        for page in sorted(base.glob("acceptance/*/acceptance.html")):
+            period = page.parent.name
+            zipped = page.parent.parent / f"acceptance-{period}.zip"
+            found.append({"period": period, "report": f"{prefix}acceptance/{period}/"
+                          "acceptance.html", "bundle": f"{prefix}acceptance/{zipped.name}"
+                          if zipped.is_file() else None,
+                          "label": {"mid": "中期验收", "final": "最终验收"}.get(period, period)})
+        if (base / "annual" / "annual.html").is_file():
+            found.append({"period": "annual", "report": f"{prefix}annual/annual.html",
+                          "bundle": None, "label": "年度考核"})
+        for f in found:
+            if number is not None:
+                f["contract"] = number
+                f["label"] = f"合同 {number} {f['label']}"
+            out.append(f)
     return out
 
 
@@ -313,7 +335,6 @@ def rebuild(config, db_path: Path, out_dir: Path) -> Path:
     Reports read stored conclusions; a night a store older than them never concluded (or
     the newest night, which the index reads the ledger of) is concluded first, once."""
     contracts = load_contracts(config)
-    contract = contracts.first
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with Store(db_path, read_only=True) as store:
@@ -337,7 +358,10 @@ def rebuild(config, db_path: Path, out_dir: Path) -> Path:
             judge, kind = contracts.for_night(d)
             write_nightly(build_nightly(store, judge, d, run_id, config,
                                         transition=kind == TRANSITION), out_dir)
-        index = build_index(store, contract, out_dir, config)
+        # the header and milestones are the contract of the newest night (in force, or the
+        # one whose transition it is: its final acceptance and settlement are what is due)
+        contract = contracts.for_night(runs[-1][0])[0] if runs else contracts.first
+        index = build_index(store, contract, out_dir, config, contracts)
     return write_index(index, out_dir)
 
 

@@ -108,9 +108,12 @@ def build_settlement(s: Settlement, contract) -> SettlementReport:
         0 if ready else 1)
 
 
-def output_folder(out_dir: Path, report: SettlementReport) -> Path:
-    """OUT/settlement/<as of>/: one folder per day a settlement (or forecast) is made."""
-    return Path(out_dir) / "settlement" / report.as_of.isoformat()
+def output_folder(out_dir: Path, report: SettlementReport, owner: str | None = None) -> Path:
+    """OUT/settlement/<as of>/: one folder per day a settlement (or forecast) is made; a
+    follow-on contract's (``owner``, recon.tables.owner_of) under OUT/settlement/<number>/,
+    so two contracts settled on one day never overwrite each other."""
+    base = Path(out_dir) / "settlement"
+    return (base / owner if owner else base) / report.as_of.isoformat()
 
 
 def write_settlement(report: SettlementReport, folder: Path) -> dict[str, Path]:

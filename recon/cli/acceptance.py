@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from recon import errors
 from recon.cli import common
-from recon.cli.common import add_db, date_arg, open_args, say
+from recon.cli.common import add_contract, add_db, date_arg, open_args, say
 from recon.ledgers import acceptance
 from recon.store import Store, current
 
@@ -11,12 +11,15 @@ from recon.store import Store, current
 def cmd_record(args) -> int:
     o = open_args(args, contract=False)
     with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
+        contract = o.chosen(store)
         try:
-            rec = acceptance.record(store, args.period, args.result, args.date, args.note or "")
+            rec = acceptance.record(store, args.period, args.result, args.date, args.note or "",
+                                    o.owner(contract))
         except ValueError as exc:
             field, _, why = str(exc).partition(": ")
             raise errors.InputError(None, why, column="--" + field) from None
-    common.out(f"{acceptance.PERIOD_LABELS.get(rec.period, rec.period)} ({rec.period}) revision "
+    common.out(f"{contract.number} {acceptance.PERIOD_LABELS.get(rec.period, rec.period)} "
+               f"({rec.period}) revision "
                f"{rec.revision}: {rec.result_label} on {rec.decided_on}"
                + (f"; rework and resubmit by {rec.rework_deadline} (第六条: 5 natural days)"
                   if rec.rework_deadline else ""))
@@ -26,7 +29,9 @@ def cmd_record(args) -> int:
 def cmd_list(args) -> int:
     o = open_args(args, contract=False)
     with current(o.db, o.config.lock_wait, say=say) as store:
-        rows = acceptance.history(store, args.period)
+        contract = o.chosen(store)
+        rows = acceptance.history(store, args.period, o.owner(contract))
+    common.out(f"{contract.number} {contract.title}")
     common.out("period  revision  result  date  rework deadline  note")
     for r in rows:
         common.out(f"{r.period}  {r.revision}  {r.result}  {r.decided_on}  "
@@ -51,11 +56,13 @@ def register(sub) -> None:
                    help="pass or fail (验收合格 / 验收不合格)")
     r.add_argument("--date", required=True, type=date_arg, help="the day of the review (YYYY-MM-DD)")
     r.add_argument("--note", help="free text (the review's opinion)")
+    add_contract(r)
     add_db(r)
     r.set_defaults(func=cmd_record)
     ls = asub.add_parser("list", help="every record, with its rework deadline",
                          description="Every revision of every acceptance record, with the "
                          "rework deadline of a failed one.")
     ls.add_argument("--period", help="only this period")
+    add_contract(ls)
     add_db(ls)
     ls.set_defaults(func=cmd_list)

@@ -15,7 +15,9 @@ from pathlib import Path
 from recon import conclude
 from recon.config import Config, load_config, store_path
 from recon.contract import TERM, Contract, Contracts, load_contracts
+from recon.errors import ConfigError
 from recon.outbox import check_folder
+from recon.tables import owner_of
 from reports.common import visible
 
 
@@ -51,25 +53,65 @@ class Opened:
     """The configuration, the contract and the store path a command was given."""
 
     config: Config
-    #: the first contract ([contract]); a command about a night or month asks ``contracts``
-    #: for the one in force then (第十三条 2: a follow-on contract shares the store)
+    #: the first contract ([contract]), or the one --contract names; a command about a night
+    #: or month asks ``contracts`` for the one in force then (第十三条 2: a follow-on contract
+    #: shares the store); a command that takes --contract without it asks :meth:`chosen`
     contract: Contract | None
     db: Path
     out: Path
     contracts: Contracts | None = None
+    #: --contract was given (else :meth:`chosen` takes the newest night's contract)
+    named: bool = False
+
+    def chosen(self, store) -> Contract:
+        """The contract a ledger command works on: --contract, else the contract of the
+        newest stored night (in force on it, or, in its transition period, the one that
+        ended: the settlement and final acceptance due after a term are that contract's),
+        else the first.  Why the newest night: the store's own state says which contract
+        the agency is working under, with no date to type; a command about an earlier
+        contract names it."""
+        if self.named:
+            return self.contract
+        dates = store.snapshot_dates()
+        return self.contracts.for_night(dates[-1])[0] if dates else self.contracts.first
+
+    def owner(self, contract: Contract) -> str | None:
+        """The ledger rows' contract_number for ``contract`` (None: the first contract)."""
+        return owner_of(self.contracts, contract)
+
+
+def add_contract(parser, default: str = "the contract of the newest stored night, else "
+                 "[contract]") -> None:
+    """The --contract option of a command about one contract's ledgers and milestones
+    (open_args resolves it: an unknown number exits 3)."""
+    parser.add_argument("--contract", metavar="NUMBER",
+                        help=f"the contract (合同编号) it is about (default: {default})")
+
+
+def _named(contracts: Contracts, number: str) -> Contract:
+    """The configured contract numbered ``number``; exit 3 naming the numbers configured."""
+    for c in contracts.all:
+        if c.number == number:
+            return c
+    raise ConfigError(f"--contract {number!r}: no such contract in {contracts.path}; "
+                      f"configured: {', '.join(c.number for c in contracts.all)}")
 
 
 def open_args(args, contract: bool = True) -> Opened:
     """Read --config (else RECON_CONFIG, else ./recon.toml), the contract it names
-    (exit 3 on either), and the --db / --out the command was given, if it takes them."""
+    (exit 3 on either; --contract, when the command takes it, must be one configured),
+    and the --db / --out the command was given, if it takes them."""
     config = load_config(args.config)
-    contracts = load_contracts(config) if contract else None
+    contracts = load_contracts(config) if contract or hasattr(args, "contract") else None
+    number = getattr(args, "contract", None)
     db = store_path(config, getattr(args, "db", None))
     out = Path(args.out) if getattr(args, "out", None) else config.out_dir
     if hasattr(args, "out"):  # a command that writes files: their folder is checked first
         check_folder(out, "--out" if getattr(args, "out", None) else
                      f"{config.path}: [report] out")
-    return Opened(config, contracts.first if contracts else None, db, out, contracts)
+    first = contracts.first if contracts else None
+    return Opened(config, _named(contracts, number) if number else first, db, out, contracts,
+                  bool(number))
 
 
 def conclude_latest(store, o: Opened) -> None:

@@ -8,7 +8,7 @@ from connectors.mapping import load_mapping
 from recon import conclude
 from recon.calendar import CalendarError, WorkCalendar
 from recon.errors import ConfigError, InputError
-from recon.cli.common import add_db, date_arg, open_args, out, say
+from recon.cli.common import add_contract, add_db, date_arg, open_args, out, say
 from recon.finance.schedule import payment_timing, schedule, schedule_text
 from recon.finance.settlement import settle
 from recon.finance.statements import read_statement
@@ -75,16 +75,36 @@ def _same_folder(a: Path, b: Path) -> bool:
     return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
 
 
+def statement_contract(o, statement, path: Path):
+    """The contract a statement is verified against: --contract, else the one whose term
+    holds the statement's billing period (a period touching no term: the first contract, as
+    before a follow-on existed).  A period touching two terms is refused (exit 3, naming
+    both): one statement is billed under one contract's prices."""
+    if o.named:
+        return o.contract
+    first, last = statement.period_start, statement.period_end
+    touching = [c for c in o.contracts.all if c.start <= last and first <= c.end]
+    if len(touching) > 1:
+        raise InputError(path, f"the billing period {first} .. {last} straddles "
+                         + " and ".join(f"{c.number} ({c.start} .. {c.end})" for c in touching)
+                         + ": split the statement at the contracts' terms, or name one with "
+                         "--contract")
+    return touching[0] if touching else o.contracts.first
+
+
 def cmd_verify(args) -> int:
     o = open_args(args)
-    mapping = load_mapping(o.config.mapping_path, o.contract)
     path = Path(args.file)
     digest = content_digest(_statement_bytes(path))  # too large: exit 3 before reading
     statement = read_statement(path, o.contract)     # a bad file stops here: nothing written
+    contract = statement_contract(o, statement, path)
+    if contract is not o.contract:                   # its lines checked against its own term
+        statement = read_statement(path, contract)
+    mapping = load_mapping(contract.mapping_path or o.config.mapping_path, contract)
     with current(o.db, o.config.lock_wait) as store:  # an older store is migrated, never emptied
-        conclude.night(store, o.contract, o.config, statement.period_end)
-        result = verify(statement, o.contract, store, mapping, o.config)
-    report = build_finance(result, o.contract)
+        conclude.night(store, contract, o.config, statement.period_end)
+        result = verify(statement, contract, store, mapping, o.config)
+    report = build_finance(result, contract)
     report.sha256 = digest
     try:
         folder = output_folder(Path(o.out) / "finance", statement, digest)
@@ -113,7 +133,23 @@ def cmd_payment_add(args) -> int:
     except ValueError as exc:
         field, _, why = str(exc).partition(": ")
         raise InputError(None, why, column=f"--{field}") from None
-    contract = o.contract
+    with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
+        contract = o.chosen(store)
+        _check_payment(p, contract)
+        saved = payments.save(store, p, o.owner(contract))
+    cal = WorkCalendar(args.calendar or o.config.calendar_file)
+    due = schedule(contract, cal)[0 if p.kind == "first" else 1].amount
+    timing = payment_timing(contract, cal, p.kind, p.paid_on)
+    out(f"{contract.number} {p.label}: "
+        f"{'recorded (revision ' + str(saved.revision) + ')' if saved else 'unchanged'};"
+        f" {fmt(p.amount)} 元; {timing.label}: {timing.text}")
+    if p.kind == "first" and p.amount != due:
+        out(f"  第七条第2款: 首款为 {fmt(due)} 元，记录的是 {fmt(p.amount)} 元")
+    return 0
+
+
+def _check_payment(p, contract) -> None:
+    """A payment the contract cannot have: before signing, or a final one inside the term."""
     if p.paid_on < contract.start:
         raise InputError(None, f"{p.paid_on} is before the contract was signed "
                          f"({contract.start})", column="--date")
@@ -121,31 +157,24 @@ def cmd_payment_add(args) -> int:
         raise InputError(None, f"{p.paid_on}: the final payment falls due after the term's last "
                          f"day {contract.end} and a passed annual assessment (第七条第2款)",
                          column="--date")
-    cal = WorkCalendar(args.calendar or o.config.calendar_file)
-    with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
-        saved = payments.save(store, p)
-    due = schedule(contract, cal)[0 if p.kind == "first" else 1].amount
-    timing = payment_timing(contract, cal, p.kind, p.paid_on)
-    out(f"{p.label}: {'recorded (revision ' + str(saved.revision) + ')' if saved else 'unchanged'};"
-        f" {fmt(p.amount)} 元; {timing.label}: {timing.text}")
-    if p.kind == "first" and p.amount != due:
-        out(f"  第七条第2款: 首款为 {fmt(due)} 元，记录的是 {fmt(p.amount)} 元")
-    return 0
 
 
 def cmd_payment_list(args) -> int:
     o = open_args(args)
     cal = WorkCalendar(args.calendar or o.config.calendar_file)
     with current(o.db, o.config.lock_wait, say=say) as store:
-        paid = payments.latest(store)
-        history = {k: payments.history(store, k) for k in paid} if args.history else {}
-    plan = schedule(o.contract, cal)
+        contract = o.chosen(store)
+        owner = o.owner(contract)
+        paid = payments.latest(store, owner)
+        history = {k: payments.history(store, k, owner) for k in paid} if args.history else {}
+    plan = schedule(contract, cal)
+    out(f"{contract.number} {contract.title}")
     for n, kind in enumerate(payments.KINDS):
         p = paid.get(kind)
         if p is None:
             out(f"{payments.KINDS[kind]}: {fmt(plan[n].amount)} 元，未记录")
             continue
-        timing = payment_timing(o.contract, cal, kind, p.paid_on)
+        timing = payment_timing(contract, cal, kind, p.paid_on)
         out(f"{p.label}: {fmt(p.amount)} 元, {p.paid_on}; {timing.label}: {timing.text}"
             + (f"; {p.note}" if p.note else ""))
         for rev in history.get(kind, []):
@@ -160,9 +189,11 @@ def cmd_settle(args) -> int:
     planned = planned_final(o.config, args.planned_final)
     as_of = args.date or today_shanghai()
     with current(o.db, o.config.lock_wait, say=say) as store:  # an older store is migrated
-        result = settle(store, o.contract, o.config, cal, as_of, planned)  # exit 3: nothing written
-    report = build_settlement(result, o.contract)
-    paths = write_settlement(report, settlement_folder(o.out, report))
+        contract = o.chosen(store)
+        result = settle(store, contract, o.config, cal, as_of, planned,  # exit 3: nothing written
+                        o.owner(contract))
+    report = build_settlement(result, contract)
+    paths = write_settlement(report, settlement_folder(o.out, report, o.owner(contract)))
     out(f"尾款结算（{report.kind_label}）: 尾款 {report.final_amount.text} 元, 违约金 "
         f"{report.deduction.text} 元 (计入 {report.penalty_total.text}"
         + (f", 超出上限 {report.excess.text} 不扣" if report.excess.amount else "")
@@ -203,6 +234,8 @@ def register(sub) -> None:
         "is not ok or a contracted item is not billed, 0 when all are ok, 3 on a bad file or "
         "one larger than 16 MiB (nothing written).")
     ver.add_argument("file", help="the statement file")
+    add_contract(ver, "the one whose term holds the statement's billing period; a period "
+                 "straddling two terms is refused, exit 3")
     add_db(ver, out=True)
     ver.set_defaults(func=cmd_verify)
 
@@ -226,6 +259,7 @@ def register(sub) -> None:
     add.add_argument("--note", help="free text (the bank reference)")
     add.add_argument("--calendar", type=Path, help="working-day file for years "
                      "chinese-calendar lacks (default: [calendar] file)")
+    add_contract(add)
     add_db(add)
     add.set_defaults(func=cmd_payment_add)
     pls = psub.add_parser("list", help="the payments recorded, on time or late",
@@ -234,6 +268,7 @@ def register(sub) -> None:
     pls.add_argument("--history", action="store_true", help="show each payment's revisions")
     pls.add_argument("--calendar", type=Path, help="working-day file for years "
                      "chinese-calendar lacks (default: [calendar] file)")
+    add_contract(pls)
     add_db(pls)
     pls.set_defaults(func=cmd_payment_list)
 
@@ -256,5 +291,6 @@ def register(sub) -> None:
                     "[payments] final_planned)")
     st.add_argument("--calendar", type=Path, help="working-day file for years "
                     "chinese-calendar lacks (default: [calendar] file)")
+    add_contract(st)
     add_db(st, out=True)
     st.set_defaults(func=cmd_settle)

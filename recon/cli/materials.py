@@ -4,14 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from recon import errors
-from recon.cli.common import add_db, open_args, say
+from recon.cli.common import add_contract, add_db, open_args, say
 from recon.ledgers import materials
 from recon.store import Store, current
 
 
 def _save(o, rows) -> list:
     with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
-        return materials.save(store, rows)
+        return materials.save(store, rows, o.owner(o.chosen(store)))
 
 
 def cmd_add(args) -> int:
@@ -40,18 +40,19 @@ def cmd_import(args) -> int:
 def cmd_list(args) -> int:
     o = open_args(args, contract=False)
     with current(o.db, o.config.lock_wait, say=say) as store:
-        rows = materials.latest(store, args.period)
+        owner = o.owner(o.chosen(store))
+        rows = materials.latest(store, args.period, owner)
         print("name  period  received  sha256  size  file" + ("  file now" if args.verify
                                                                else ""))
         for m in rows:
             print(f"{m.name}  {m.period}  {m.received_on}  {m.sha256}  {m.size}  {m.file}"
                   + (f"  {materials.check(m)}" if args.verify else ""))
             if args.history:
-                for rev in materials.history(store, m.name, m.period):
+                for rev in materials.history(store, m.name, m.period, owner):
                     print(f"    rev {rev.revision} from {rev.origin}: received "
                           f"{rev.received_on}, sha256 {rev.sha256}")
         if args.period:
-            missing = materials.missing_required(store, args.period)
+            missing = materials.missing_required(store, args.period, owner)
             if missing:
                 print(f"第六条 materials not received for {args.period}: {'、'.join(missing)}")
     return 0
@@ -73,6 +74,7 @@ def register(sub) -> None:
     a.add_argument("--received", required=True, help="the day it was received (YYYY-MM-DD)")
     a.add_argument("--file", required=True, help="the file as received")
     a.add_argument("--note", help="free text")
+    add_contract(a)
     add_db(a)
     a.set_defaults(func=cmd_add)
     i = msub.add_parser("import", help="record materials from a CSV/XLSX list",
@@ -81,6 +83,7 @@ def register(sub) -> None:
                         "GBK. A bad row or a missing file stops the import naming its line and "
                         "column; nothing is recorded (exit 3).")
     i.add_argument("file", help="the list of materials (CSV or XLSX)")
+    add_contract(i)
     add_db(i)
     i.set_defaults(func=cmd_import)
     ls = msub.add_parser("list", help="the materials with their sha256",
@@ -89,5 +92,6 @@ def register(sub) -> None:
     ls.add_argument("--period", help="only this period (and the 第六条 materials it lacks)")
     ls.add_argument("--verify", action="store_true", help="check each file's sha256 again")
     ls.add_argument("--history", action="store_true", help="show each material's revisions")
+    add_contract(ls)
     add_db(ls)
     ls.set_defaults(func=cmd_list)

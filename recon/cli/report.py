@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from recon import assess, conclude, rules
-from recon.cli.common import add_db, date_arg, open_args, say
+from recon.cli.common import add_contract, add_db, date_arg, open_args, say
 from recon.contract import TRANSITION
 from recon.ledgers import acceptance
 from recon.store import current
@@ -42,30 +42,40 @@ def _transition_month(o, contract, month: str) -> int:
     return 0
 
 
-def _conclude_months(store, o, months: list[str]) -> None:
+def _conclude_months(store, o, contract, months: list[str]) -> None:
     """Conclude every month of a span that has begun by the store's last night (as `recon
     report monthly` does), and the ledger of that night again (ledgers may have changed)."""
     dates = store.snapshot_dates()
     last = dates[-1] if dates else None
     for month in months:
         if last is not None and month <= f"{last:%Y-%m}":
-            conclude.month(store, o.contract, o.config, month)
+            conclude.month(store, contract, o.config, month)
     return last
+
+
+def _folder(o, contract):
+    """Where a contract's packs and annual report go: OUT for the first contract (as before
+    a follow-on existed), OUT/<number>/ for a follow-on (its "mid" never replaces the
+    first's)."""
+    owner = o.owner(contract)
+    return o.out / owner if owner else o.out
 
 
 def cmd_acceptance(args) -> int:
     o = open_args(args)
-    span = acceptance.span(o.contract, args.period, getattr(args, "from"), args.to)
     rules.load(o.config)                   # a bad assessment.toml: exit 3 before reading
     with current(o.db, o.config.lock_wait, say=say) as store:
-        _conclude_months(store, o, span.months)
+        contract = o.chosen(store)
+        owner = o.owner(contract)
+        span = acceptance.span(contract, args.period, getattr(args, "from"), args.to)
+        _conclude_months(store, o, contract, span.months)
         dates = [d for d in store.snapshot_dates() if span.first <= d <= span.last]
         if dates:
-            conclude.night(store, o.contract, o.config, dates[-1])
-        conclude.acceptance(store, o.contract, o.config, span)
-        report = build_acceptance(store, o.contract, o.config, span)
-        paths = write_acceptance(report, o.out)
-        bundle = write_bundle(store, o.contract, o.config, report, paths, o.out)
+            conclude.night(store, contract, o.config, dates[-1])
+        conclude.acceptance(store, contract, o.config, span, owner)
+        report = build_acceptance(store, contract, o.config, span, owner)
+        paths = write_acceptance(report, _folder(o, contract))
+        bundle = write_bundle(store, contract, o.config, report, paths, o.out)
     refresh_after_run(o.config, o.db, o.out)
     print(f"{report.label} {report.first}..{report.last}: {report.recommendation}；累计违约金 "
           f"{report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, {paths['json']}, "
@@ -76,15 +86,17 @@ def cmd_acceptance(args) -> int:
 def cmd_annual(args) -> int:
     o = open_args(args)
     rules.load(o.config)
-    end_month = f"{o.contract.end:%Y-%m}"
     with current(o.db, o.config.lock_wait, say=say) as store:
-        last = _conclude_months(store, o, [p.month for p in
-                                           assess.periods_until(o.contract, end_month)])
+        contract = o.chosen(store)
+        owner = o.owner(contract)
+        end_month = f"{contract.end:%Y-%m}"
+        last = _conclude_months(store, o, contract, [p.month for p in
+                                                     assess.periods_until(contract, end_month)])
         if last is not None:
-            conclude.night(store, o.contract, o.config, min(last, o.contract.end))
-        conclude.annual(store, o.contract, o.config)
-        report = build_annual(store, o.contract, o.config)
-    paths = write_annual(report, o.out)
+            conclude.night(store, contract, o.config, min(last, contract.end))
+        conclude.annual(store, contract, o.config, owner)
+        report = build_annual(store, contract, o.config, owner)
+    paths = write_annual(report, _folder(o, contract))
     print(f"年度考核 {report.first}..{report.last}: {report.verdict}；{paths['html']}, "
           f"{paths['pdf']}, {paths['json']}")
     return 0
@@ -115,10 +127,12 @@ def register(sub) -> None:
         "monthly assessment and nightly JSON of the period, the item_days rows and MANIFEST.json "
         "with each file's sha256, each night's run id and gate results). mid is the first six "
         "months of the term (2026-07-10..2027-01-09), final the whole term. The same store and "
-        "period give byte-identical files.")
+        "period give byte-identical files. A follow-on contract's (--contract) go to "
+        "OUT/NUMBER/acceptance/.")
     a.add_argument("--period", choices=("mid", "final"), help="mid (中期验收) or final (最终验收)")
     a.add_argument("--from", type=date_arg, help="first day (with --to, instead of --period)")
     a.add_argument("--to", type=date_arg, help="last day (with --from)")
+    add_contract(a)
     add_db(a, out=True)
     a.set_defaults(func=cmd_acceptance)
     y = rsub.add_parser(
@@ -126,7 +140,9 @@ def register(sub) -> None:
         description="Judge the contract year from the months' stored verdicts, the penalty "
         "ledger and the final acceptance, by the agency's criteria in assessment.toml [annual], "
         "and write OUT/annual/annual.html, .pdf and .json. Before the term ends it says what is "
-        "still open, never a verdict.")
+        "still open, never a verdict. A follow-on contract's (--contract) goes to "
+        "OUT/NUMBER/annual/.")
+    add_contract(y)
     add_db(y, out=True)
     y.set_defaults(func=cmd_annual)
     p = rsub.add_parser(

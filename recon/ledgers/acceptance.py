@@ -109,35 +109,38 @@ def _record(r: dict) -> Record:
                   r["origin"] or "")
 
 
-def history(store, period: str | None = None) -> list[Record]:
-    """Every revision (of one period), by period and revision."""
-    return [_record(r) for r in stored.acceptance_records(store, period)]
+def history(store, period: str | None = None, owner: str | None = None) -> list[Record]:
+    """Every revision of one contract's records (of one period), by period and revision;
+    ``owner`` is :func:`recon.tables.owner_of` (None: the first contract): a follow-on's
+    final acceptance is its own."""
+    return [_record(r) for r in stored.acceptance_records(store, period, owner)]
 
 
-def latest(store, as_of: date | None = None) -> list[Record]:
+def latest(store, as_of: date | None = None, owner: str | None = None) -> list[Record]:
     """Each period's latest revision (among those dated up to ``as_of``, when given)."""
     out: dict[str, Record] = {}
-    for r in history(store):
+    for r in history(store, owner=owner):
         if as_of is None or r.decided_on <= as_of:
             out[r.period] = r
     return [out[p] for p in sorted(out)]
 
 
-def record(store, period: str, result: str, decided_on: date, note: str = "") -> Record:
+def record(store, period: str, result: str, decided_on: date, note: str = "",
+           owner: str | None = None) -> Record:
     """Record a review's result: a new revision of the period (a resubmission reviewed
     again, or a correction).  ValueError("field: why") on bad input."""
     if not period.strip():
         raise ValueError("period: empty")
     if result not in RESULTS:
         raise ValueError(f"result: {result!r} is not pass or fail")
-    before = history(store, period)
+    before = history(store, period, owner)
     if before and decided_on < before[-1].decided_on:
         raise ValueError(f"date: {decided_on} is before the period's last record "
                          f"({before[-1].decided_on}, revision {before[-1].revision})")
     rec = Record(period, result, decided_on, len(before) + 1, note.strip())
     stored.save_acceptance_revision(store, {
         "period": rec.period, "revision": rec.revision, "result": rec.result,
-        "decided_on": rec.decided_on, "note": rec.note, "origin": rec.origin})
+        "decided_on": rec.decided_on, "note": rec.note, "origin": rec.origin}, owner)
     return rec
 
 
@@ -227,12 +230,14 @@ def material_periods(s: Span) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def checklist(store, s: Span, extra: tuple[str, ...] = ()) -> list[dict]:
+def checklist(store, s: Span, extra: tuple[str, ...] = (), owner: str | None = None
+              ) -> list[dict]:
     """The provider's acceptance materials as a checklist: the 第六条 ones, then any other
-    the agency named (``extra``) or recorded for the period; each with the files received."""
+    the agency named (``extra``) or recorded for the period; each with the files received;
+    the contract's own (``owner``: recon.tables.owner_of)."""
     periods = set(material_periods(s))
     got: dict[str, list] = {}
-    for m in materials_ledger.latest(store):
+    for m in materials_ledger.latest(store, owner=owner):
         if m.period in periods:
             got.setdefault(m.name, []).append(m)
     names = list(dict.fromkeys(list(materials_ledger.REQUIRED) + list(extra) + sorted(got)))

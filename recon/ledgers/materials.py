@@ -131,18 +131,20 @@ def _material(r: dict) -> Material:
                     r["sha256"], r["note"] or "", r["origin"] or "", r["revision"])
 
 
-def latest(store, period: str | None = None) -> list[Material]:
-    return [_material(r) for r in stored.latest_materials(store, period)]
+def latest(store, period: str | None = None, owner: str | None = None) -> list[Material]:
+    """One contract's materials (``owner``: recon.tables.owner_of, None the first): a
+    follow-on's 中期验收 materials are its own."""
+    return [_material(r) for r in stored.latest_materials(store, period, owner)]
 
 
-def history(store, name: str, period: str) -> list[Material]:
-    return [_material(r) for r in stored.material_history(store, name, period)]
+def history(store, name: str, period: str, owner: str | None = None) -> list[Material]:
+    return [_material(r) for r in stored.material_history(store, name, period, owner)]
 
 
-def save(store, materials: list[Material]) -> list[Material]:
-    """Record materials in one transaction; an unchanged one adds no revision. Returns
-    those added or changed."""
-    current = {(m.name, m.period): m for m in latest(store)}
+def save(store, materials: list[Material], owner: str | None = None) -> list[Material]:
+    """Record a contract's materials in one transaction; an unchanged one adds no revision.
+    Returns those added or changed."""
+    current = {(m.name, m.period): m for m in latest(store, owner=owner)}
     rows, changed = [], []
     for m in materials:
         cur = current.get((m.name, m.period))
@@ -154,7 +156,7 @@ def save(store, materials: list[Material]) -> list[Material]:
                      "sha256": m.sha256, "note": m.note, "origin": m.origin})
         changed.append(m)
     if rows:
-        stored.save_material_revisions(store, rows)
+        stored.save_material_revisions(store, rows, owner)
     return changed
 
 
@@ -169,7 +171,7 @@ def check(m: Material) -> str:
         return "missing"
 
 
-def missing_required(store, period: str) -> list[str]:
-    """The materials 第六条 names that the period has none of yet."""
-    have = {m.name for m in latest(store, period)}
+def missing_required(store, period: str, owner: str | None = None) -> list[str]:
+    """The materials 第六条 names that the contract's period has none of yet."""
+    have = {m.name for m in latest(store, period, owner)}
     return [name for name in REQUIRED if name not in have]

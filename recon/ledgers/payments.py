@@ -61,23 +61,27 @@ def _payment(r: dict) -> Payment:
                    r["revision"], r.get("recorded_at"))
 
 
-def latest(store) -> dict[str, Payment]:
-    """kind -> the payment's latest revision (only the kinds recorded)."""
-    return {r["kind"]: _payment(r) for r in stored.latest_payments(store)}
+def latest(store, owner: str | None = None) -> dict[str, Payment]:
+    """kind -> the payment's latest revision (only the kinds recorded) of one contract
+    (``owner``: :func:`recon.tables.owner_of`; None the first): a follow-on's 首款 is its own,
+    never the first contract's."""
+    return {r["kind"]: _payment(r) for r in stored.latest_payments(store, owner)}
 
 
-def history(store, kind: str) -> list[Payment]:
-    return [_payment(r) for r in stored.payment_history(store, kind)]
+def history(store, kind: str, owner: str | None = None) -> list[Payment]:
+    return [_payment(r) for r in stored.payment_history(store, kind, owner)]
 
 
-def save(store, payment: Payment) -> Payment | None:
-    """Record a payment as a new revision; None when it is recorded as it is already."""
-    cur = latest(store).get(payment.kind)
+def save(store, payment: Payment, owner: str | None = None) -> Payment | None:
+    """Record a contract's payment as a new revision; None when it is recorded as it is
+    already."""
+    cur = latest(store, owner).get(payment.kind)
     if cur is not None and cur.fields() == payment.fields():
         return None
     revision = cur.revision + 1 if cur else 1
     stored.save_payment_revision(store, {"kind": payment.kind, "revision": revision,
                                          "paid_on": payment.paid_on, "amount": payment.amount,
-                                         "note": payment.note, "origin": payment.origin})
+                                         "note": payment.note, "origin": payment.origin},
+                                 owner)
     return Payment(payment.kind, payment.paid_on, payment.amount, payment.note,
                    payment.origin, revision)
