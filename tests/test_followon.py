@@ -67,6 +67,16 @@ def test_payments_and_acceptance_stay_with_their_contract(site, capsys):
     assert "2028-08-05" not in capsys.readouterr().out
 
 
+def test_each_contracts_settlement_reads_the_ledger_of_its_own_term(site):
+    """The first contract's penalties are concluded on its last night in the term; a
+    follow-on's newer nights (judged by the follow-on) are never read as the first's ledger."""
+    _follow(site)
+    for day in ("2027-07-09", "2027-08-01"):
+        assert cli(site, "run", "--date", day, "-q") in (0, 1, 2)
+    assert settle(site, "--contract", FIRST)["ledger_as_of"] == "2027-07-09"
+    assert settle(site, "--contract", FOLLOW_ON)["ledger_as_of"] == "2027-08-01"
+
+
 def test_the_default_is_the_contract_of_the_newest_night(site, capsys):
     _follow(site)
     assert cli(site, "run", "--date", "2027-08-01", "-q") == 0

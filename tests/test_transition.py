@@ -318,3 +318,24 @@ def test_a_scaling_request_in_the_follow_ons_term_runs_its_clock_there(site, cap
     assert run(site, "2027-08-01") in (0, 1)
     rep = report(site, "2027-08-01")
     assert [(s["request_id"], s["day"]) for s in rep["scaling"]] == [("R2", 0)]
+
+
+def test_an_incident_recorded_in_the_transition_reaches_the_ended_contracts_ledger(site):
+    """After the term the newest night is a transition night, which concludes nothing: an
+    incident of the term imported then is concluded on the contract's last night in the
+    term, the ledger its settlement reads (a 10-hour outage of 2027-07-05 fails 附件3 row 1)."""
+    assert run(site, "2027-07-09") == 0 and run(site, "2027-07-10") == 0
+    ledger = site / "incidents.csv"
+    ledger.write_text(
+        "事件编号,系统名称,重要系统,类型,发生时间,响应时间,到场时间,定位时间,恢复时间,是否中断服务,"
+        "影响,投诉,事件级别,重大损失,备注\n"
+        "GZ-2027-0705,卫生健康大数据平台,是,故障,2027-07-05 08:00,2027-07-05 08:05,,"
+        "2027-07-05 08:20,2027-07-05 18:00,是,平台中断,否,,否,\n", encoding="utf-8")
+    cfg = ["--config", str(site / "recon.toml")]
+    assert main([*cfg, "incidents", "import", str(ledger)]) == 0
+    assert main([*cfg, "finance", "settle", "--date", "2027-07-20"]) in (0, 1)
+    settled = json.loads((site / "out" / "settlement" / "2027-07-20" / "settlement.json")
+                         .read_text(encoding="utf-8"))
+    assert settled["ledger_as_of"] == "2027-07-09"
+    counted = [p for p in settled["counted"] if p["month"] == "2027-07"]
+    assert counted, "the outage of 2027-07-05 must reach the ended contract's ledger"

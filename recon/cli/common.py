@@ -120,7 +120,11 @@ def conclude_latest(store, o: Opened) -> None:
     dates = store.snapshot_dates()
     if dates:
         contract, kind = o.contracts.for_night(dates[-1])
-        if kind == TERM:
+        if kind != TERM:
+            # in transition the ended contract's ledger is its last night in the term: the
+            # one its settlement and annual assessment read, so that is the one concluded again
+            dates = [d for d in dates if contract.start <= d <= contract.end]
+        if dates:
             conclude.night(store, contract, o.config, dates[-1])
 
 
