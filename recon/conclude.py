@@ -41,14 +41,6 @@ def night(store, contract, config, day: date, rules=None, history=None) -> None:
                                   [_state_row(st) for st in states])
 
 
-def latest_night(store, contract, config) -> date | None:
-    """Conclude the newest stored night again (a ledger it rests on has changed)."""
-    dates = store.snapshot_dates()
-    if dates:
-        night(store, contract, config, dates[-1])
-    return dates[-1] if dates else None
-
-
 def ensure_night(store, contract, config, day: date) -> None:
     """Conclude ``day`` if nothing is stored for it yet (a store older than conclusions)."""
     if not stored.concluded(store, "night", day.isoformat()):

@@ -194,3 +194,23 @@ def test_materials_stay_with_their_contract(site, capsys):
     assert "mid.pdf" not in listed and "运维月报" in listed.split("not received")[1]
     assert cli(site, "materials", "list", "--contract", FOLLOW_ON) == 0
     assert "mid.pdf" in capsys.readouterr().out
+
+
+def test_a_follow_on_requests_notice_is_a_letter_under_the_follow_on(site, capsys):
+    """The written notice for a request of the follow-on's term names the follow-on (its
+    number and title), not the first contract, and sending it concludes the newest night
+    under the contract that judges it."""
+    from tests.test_notices import docx_text
+
+    _follow(site)
+    assert cli(site, "scaling", "add", "--item", "17", "--target", "200", "--id", "R2",
+               "--requested", "2027-08-01 10:00") == 0
+    assert cli(site, "run", "--date", "2027-08-01", "-q") in (0, 1)
+    capsys.readouterr()
+    assert cli(site, "notice", "draft", "--kind", "scaling", "--ref", "R2", "--date",
+               "2027-08-09", "--deadline", "2027-08-12") == 0
+    notice_id = capsys.readouterr().out.split(":")[0]
+    paras, _ = docx_text(site / "out" / "notices" / notice_id / f"{notice_id}.docx")
+    text = "\n".join(paras)
+    assert FOLLOW_ON in text and FIRST not in text
+    assert cli(site, "notice", "sent", notice_id, "--date", "2027-08-09") == 0

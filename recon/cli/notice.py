@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from recon import conclude, errors
-from recon.cli.common import add_db, date_arg, open_args, say
+from recon import errors
+from recon.cli.common import add_contract, add_db, conclude_latest, date_arg, open_args, say
 from recon.ledgers import notices
 from recon.progress import SHANGHAI
 from recon.store import current, run_lock
@@ -27,7 +27,7 @@ def cmd_draft(args) -> int:
         except ValueError as exc:
             field, _, why = str(exc).partition(": ")
             raise errors.InputError(None, why, column="--" + field) from None
-        paths, changed = draft_and_record(store, o.contract, o.config, notice, o.out)
+        paths, changed = draft_and_record(store, o.chosen(store), o.config, notice, o.out)
     print(f"{notice.notice_id}: {'drafted' if changed else 'unchanged'} "
           f"({notice.kind_label} {notice.ref}, deadline {notice.deadline}); "
           f"{paths['docx']}, {paths['pdf']}")
@@ -40,7 +40,7 @@ def cmd_sent(args) -> int:
     with run_lock(o.db, o.config.lock_wait, "recon notice sent", say=say), \
             current(o.db, o.config.lock_wait, say=say) as store:
         notice, changed = notices.mark_sent(store, args.id, args.date)
-        conclude.latest_night(store, o.contract, o.config)  # states and penalties rest on it
+        conclude_latest(store, o)  # states and penalties rest on it
     print(f"{notice.notice_id}: {'sent on' if changed else 'already recorded as sent on'} "
           f"{notice.sent_on}; deadline {notice.deadline}")
     return 0
@@ -86,6 +86,7 @@ def register(sub) -> None:
     d.add_argument("--date", type=date_arg, help="the letter's date (default: today, "
                    "Asia/Shanghai)")
     d.add_argument("--note", help="free text (acceptance: the review's opinion, quoted)")
+    add_contract(d)
     add_db(d, out=True)
     d.set_defaults(func=cmd_draft)
     s = nsub.add_parser("sent", help="record the day a notice went out",
