@@ -41,6 +41,13 @@ def night(store, contract, config, day: date, rules=None, history=None) -> None:
                                   [_state_row(st) for st in states])
 
 
+def last_term_night(store, contract) -> date | None:
+    """The newest stored night in ``contract``'s term: the night its penalty ledger, annual
+    assessment and settlement rest on (a follow-on's nights and the transition after the
+    term conclude nothing of it, 第十三条 2); None before any."""
+    return next((d for d in reversed(store.snapshot_dates()) if contract.in_term(d)), None)
+
+
 def ensure_night(store, contract, config, day: date) -> None:
     """Conclude ``day`` if nothing is stored for it yet (a store older than conclusions)."""
     if not stored.concluded(store, "night", day.isoformat()):
@@ -126,8 +133,7 @@ def annual(store, contract, config, owner: str | None = None) -> assess.Annual:
     rules = rulebook.load(config)
     periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month)}
-    dates = [d for d in store.snapshot_dates() if contract.start <= d <= contract.end]
-    last = dates[-1] if dates else None
+    last = last_term_night(store, contract)
     as_of = last or contract.start
     final = next((r for r in acceptance_ledger.latest(store, owner=owner)
                   if r.period == "final"), None)

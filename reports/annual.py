@@ -75,8 +75,7 @@ def build_annual(store, contract, config, owner: str | None = None) -> AnnualRep
     rules = rulebook.load(config)
     periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month)}
-    dates = [d for d in store.snapshot_dates() if contract.start <= d <= contract.end]
-    last = dates[-1] if dates else None
+    last = conclude.last_term_night(store, contract)
     as_of = last or contract.start
     total = stored.penalty_total(store, as_of)
     cap = rules.cap(contract)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from recon import conclude
 from recon.config import Config, load_config, store_path
-from recon.contract import TERM, Contract, Contracts, load_contracts
+from recon.contract import Contract, Contracts, load_contracts
 from recon.errors import ConfigError
 from recon.outbox import check_folder
 from recon.tables import owner_of
@@ -115,17 +115,17 @@ def open_args(args, contract: bool = True) -> Opened:
 
 
 def conclude_latest(store, o: Opened) -> None:
-    """Conclude the newest stored night again (a ledger its conclusions rest on changed),
-    under the contract that judged it; a night in a transition period has none (第十三条 2)."""
+    """Conclude again (a ledger its conclusions rest on changed) the newest stored night of
+    the contract that judged the newest night: that night itself, or, in a transition
+    period (which concludes nothing, 第十三条 2), the ended contract's last night in its term."""
     dates = store.snapshot_dates()
     if dates:
-        contract, kind = o.contracts.for_night(dates[-1])
-        if kind != TERM:
-            # in transition the ended contract's ledger is its last night in the term: the
-            # one its settlement and annual assessment read, so that is the one concluded again
-            dates = [d for d in dates if contract.start <= d <= contract.end]
-        if dates:
-            conclude.night(store, contract, o.config, dates[-1])
+        # in transition the ended contract's: its last night in the term is the one its
+        # settlement and annual assessment read, so that is the one concluded again
+        contract = o.contracts.for_night(dates[-1])[0]
+        last = conclude.last_term_night(store, contract)
+        if last:
+            conclude.night(store, contract, o.config, last)
 
 
 def add_db(parser, out: bool = False) -> None:

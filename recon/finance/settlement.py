@@ -117,10 +117,7 @@ def settle(store, contract, config, cal: WorkCalendar, as_of: date,
     (or before the term ends, or not a working day) is an error (exit 3), never a guess.
     ``owner`` (:func:`recon.tables.owner_of`) is ``contract``'s in the ledgers: its own
     payments and final acceptance, never another contract's."""
-    # the ledger of this contract's own term: its newest night in the term (a follow-on's
-    # nights and the transition after it conclude no penalty of this contract, 第十三条 2)
-    dates = [d for d in store.snapshot_dates() if contract.start <= d <= contract.end]
-    ledger_as_of = dates[-1] if dates else None
+    ledger_as_of = conclude.last_term_night(store, contract)  # the ledger of its own term
     lines: list[PenaltyLine] = []
     total = Decimal("0.00")
     if ledger_as_of is not None:
