@@ -203,6 +203,12 @@ def cmd_settle(args) -> int:
     return report.exit_code
 
 
+def _add_calendar(parser) -> None:
+    """The --calendar option of every command that counts working days (第七条)."""
+    parser.add_argument("--calendar", type=Path, help="working-day file for years "
+                        "chinese-calendar lacks (default: [calendar] file)")
+
+
 def register(sub) -> None:
     fin = sub.add_parser("finance", help="payment schedule (第七条) and statement checks",
                          description="What finance needs before each payment.")
@@ -217,8 +223,7 @@ def register(sub) -> None:
         "recorded it is shown as not yet known. A date in a year neither covers, an "
         "incomplete calendar year, or a planned day before the term ends or not a working "
         "day is an error (exit 3).")
-    sch.add_argument("--calendar", type=Path, help="working-day file for years chinese-calendar "
-                     "lacks (default: [calendar] file)")
+    _add_calendar(sch)
     sch.add_argument("--planned-final", type=date_arg, metavar="YYYY-MM-DD",
                      help="the day the agency plans to pay the final 50%% (default: "
                      "[payments] final_planned)")
@@ -257,8 +262,7 @@ def register(sub) -> None:
                      help="the day it was paid")
     add.add_argument("--amount", required=True, help="the amount paid, yuan (1459779.00)")
     add.add_argument("--note", help="free text (the bank reference)")
-    add.add_argument("--calendar", type=Path, help="working-day file for years "
-                     "chinese-calendar lacks (default: [calendar] file)")
+    _add_calendar(add)
     add_contract(add)
     add_db(add)
     add.set_defaults(func=cmd_payment_add)
@@ -266,8 +270,7 @@ def register(sub) -> None:
                           description="Each payment of 第七条 with its amount, day and whether "
                           "it kept to the contract; the ones not recorded yet.")
     pls.add_argument("--history", action="store_true", help="show each payment's revisions")
-    pls.add_argument("--calendar", type=Path, help="working-day file for years "
-                     "chinese-calendar lacks (default: [calendar] file)")
+    _add_calendar(pls)
     add_contract(pls)
     add_db(pls)
     pls.set_defaults(func=cmd_payment_list)
@@ -275,7 +278,8 @@ def register(sub) -> None:
     st = fsub.add_parser(
         "settle", help="the final payment as finance books it, penalties deducted once",
         description="The final payment of 第七条 (50%% of the contract total) with the counted "
-        "penalties of the ledger (as concluded for the newest night) as one deduction line "
+        "penalties of the ledger (as concluded for the contract's newest night in its term) as "
+        "one deduction line "
         "with their clauses, capped at 第十二条第3款's 10%% of the contract total (the excess "
         "stated, not deducted), pending penalties listed and not deducted, the net with 大写, "
         "the gate (annual assessment and acceptance passed: 未核实 until recorded) and the "
@@ -289,8 +293,7 @@ def register(sub) -> None:
     st.add_argument("--planned-final", type=date_arg, metavar="YYYY-MM-DD",
                     help="the day the agency plans to pay the final 50%% (default: "
                     "[payments] final_planned)")
-    st.add_argument("--calendar", type=Path, help="working-day file for years "
-                    "chinese-calendar lacks (default: [calendar] file)")
+    _add_calendar(st)
     add_contract(st)
     add_db(st, out=True)
     st.set_defaults(func=cmd_settle)

@@ -6,8 +6,9 @@ ended and the provider passed the annual assessment; 第七条第3款: the provi
 deducted here, once, as a line of their own with their clauses, never from a statement
 (a verification only shows them).  What is deducted:
 
-* the *counted* penalties of the ledger as concluded for the newest stored night
-  (:func:`recon.conclude.ledger`, summed by :func:`recon.store.penalty_total`: the one sum);
+* the *counted* penalties of the ledger as concluded for the contract's newest stored night
+  in its term (:func:`recon.conclude.last_term_night`; read by :func:`recon.conclude.ledger`,
+  summed by :func:`recon.store.penalty_total`: the one sum);
 * capped at 第十二条第3款's 10% of the contract total (291,955.80, assessment.toml
   [cap]); the excess is stated, not deducted, and is itself the agency's right to
   terminate and claim its loss (第十二条第3款);
@@ -80,7 +81,7 @@ def gate(store, contract, config, code: str, owner: str | None = None) -> Gate:
 @dataclass
 class Settlement:
     as_of: date                      # the day the settlement is made (today)
-    ledger_as_of: date | None        # the newest stored night the ledger is concluded for
+    ledger_as_of: date | None        # the night the ledger is concluded for: the newest in the term
     forecast: bool                   # before the term's last day: 预估
     contract_total: Decimal
     first_amount: Decimal
@@ -173,7 +174,7 @@ def open_points(s: Settlement, contract) -> list[str]:
     if s.ledger_as_of is None:
         out.append("库中尚无夜间记录：违约金台账为空")
     else:
-        out.append(f"违约金台账截至 {s.ledger_as_of}（最近一晚）的结论；之后导入的事件、扩容、"
+        out.append(f"违约金台账截至 {s.ledger_as_of}（本合同服务期内最近一晚）的结论；之后导入的事件、扩容、"
                    "通知在下一晚或 recon report monthly 后计入")
     for g in s.gates:
         if g.state != "passed":
