@@ -227,10 +227,9 @@ def last_notice_number(store, year: int) -> int:
 def save_notice_revision(store, notice: dict) -> None:
     """Append one revision of a notice (its ``revision`` says which)."""
     with store.transaction() as db:
-        db.execute(f"INSERT INTO notices ({', '.join(NOTICE_COLUMNS)}, recorded_at) "
-                   f"VALUES ({', '.join('?' * len(NOTICE_COLUMNS))}, now())",
-                   [notice[c] if c != "files" else json.dumps(notice["files"], ensure_ascii=False)
-                    for c in NOTICE_COLUMNS])
+        insert(db, "notices", NOTICE_COLUMNS,
+               [[notice[c] if c != "files" else json.dumps(notice["files"], ensure_ascii=False)
+                 for c in NOTICE_COLUMNS]], now=True)
 
 
 # -- the materials ledger: written and read by recon/ledgers/materials.py ---------------------
@@ -261,10 +260,8 @@ def material_history(store, name: str, period: str, owner: str | None = None) ->
 def save_material_revisions(store, rows: list[dict], owner: str | None = None) -> None:
     """Append revisions of one contract's materials in one transaction (all or none)."""
     with store.transaction() as db:
-        for m in rows:
-            db.execute(f"INSERT INTO materials ({', '.join(MATERIAL_COLUMNS)}, contract_number, "
-                       f"recorded_at) VALUES ({', '.join('?' * len(MATERIAL_COLUMNS))}, ?, now())",
-                       [m[c] for c in MATERIAL_COLUMNS] + [owner])
+        insert(db, "materials", MATERIAL_COLUMNS + ("contract_number",),
+               [[m[c] for c in MATERIAL_COLUMNS] + [owner] for m in rows], now=True)
 
 
 def scaling_request_ids(store) -> set[str]:
@@ -324,9 +321,8 @@ def payment_history(store, kind: str, owner: str | None = None) -> list[dict]:
 def save_payment_revision(store, payment: dict, owner: str | None = None) -> None:
     """Append one revision of a contract's payment (its ``revision`` says which)."""
     with store.transaction() as db:
-        db.execute(f"INSERT INTO payments ({', '.join(PAYMENT_COLUMNS)}, contract_number, "
-                   f"recorded_at) VALUES ({', '.join('?' * len(PAYMENT_COLUMNS))}, ?, now())",
-                   [payment[c] for c in PAYMENT_COLUMNS] + [owner])
+        insert(db, "payments", PAYMENT_COLUMNS + ("contract_number",),
+               [[payment[c] for c in PAYMENT_COLUMNS] + [owner]], now=True)
 
 
 # -- the acceptance ledger: written and read by recon/ledgers/acceptance.py -------------------
@@ -347,10 +343,8 @@ def acceptance_records(store, period: str | None = None, owner: str | None = Non
 def save_acceptance_revision(store, row: dict, owner: str | None = None) -> None:
     """Append one revision of a contract's acceptance record (its ``revision`` says which)."""
     with store.transaction() as db:
-        db.execute(f"INSERT INTO acceptance_records ({', '.join(ACCEPTANCE_COLUMNS)}, "
-                   f"contract_number, recorded_at) VALUES "
-                   f"({', '.join('?' * len(ACCEPTANCE_COLUMNS))}, ?, now())",
-                   [row[c] for c in ACCEPTANCE_COLUMNS] + [owner])
+        insert(db, "acceptance_records", ACCEPTANCE_COLUMNS + ("contract_number",),
+               [[row[c] for c in ACCEPTANCE_COLUMNS] + [owner]], now=True)
 
 
 # -- reads for reports: what the nightly, monthly and index reports and notify show -----------
