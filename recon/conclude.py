@@ -55,15 +55,18 @@ def ensure_night(store, contract, config, day: date) -> None:
 
 
 # -- a month ------------------------------------------------------------------------------
-def month(store, contract, config, month_text: str) -> None:
-    """Every month's verdict up to ``month_text`` and the ledger as of its last day."""
+def month(store, contract, config, month_text: str, owner: str | None = None) -> None:
+    """Every month's verdict of ``contract`` up to ``month_text`` and the ledger as of its
+    last day in the term.  ``owner`` (recon.tables.owner_of) keys the verdicts to
+    ``contract``: a month two terms touch is assessed by each on its own days (the first's
+    last month 07-01 .. 07-09, a follow-on's first 07-10 .. 07-31) and keeps both."""
     rules = rulebook.load(config)
     p = assess.period(contract, month_text)
     history = assess.history(store, contract, config, rules, p.month)
     with store.transaction():
-        stored.save_month_verdicts(store, [_verdict_row(a, rules) for a in history])
+        stored.save_month_verdicts(store, [_verdict_row(a, rules) for a in history], owner)
         night(store, contract, config, p.last, rules=rules, history=history)
-        annual(store, contract, config)   # the year rests on the months: concluded again
+        annual(store, contract, config, owner)   # the year rests on the months: again
 
 
 def _verdict_row(a: assess.Assessment, rules) -> dict:
@@ -86,7 +89,7 @@ def acceptance(store, contract, config, span: acceptance_ledger.Span,
     concluded first by the caller (``recon report acceptance``, ``recon demo``).  ``owner``
     (recon.tables.owner_of) keys it to ``contract``: a follow-on's "mid" is its own."""
     rules = rulebook.load(config)
-    verdicts = {v["month"]: v for v in stored.month_verdicts(store, span.months[-1])}
+    verdicts = {v["month"]: v for v in stored.month_verdicts(store, span.months[-1], owner)}
     cov = assess.coverage(store, contract, assess.Period(span.name, span.first, span.last, True))
     as_of = cov.ran[-1] if cov.ran else None
     total = stored.penalty_total(store, as_of or span.first)
@@ -132,7 +135,7 @@ def annual(store, contract, config, owner: str | None = None) -> assess.Annual:
     ``owner`` (recon.tables.owner_of) keys it and its final acceptance to ``contract``."""
     rules = rulebook.load(config)
     periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")
-    verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month)}
+    verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month, owner)}
     last = last_term_night(store, contract)
     as_of = last or contract.start
     final = next((r for r in acceptance_ledger.latest(store, owner=owner)

@@ -302,13 +302,15 @@ class Contracts:
                              column="--date")
         return ended[-1], TRANSITION
 
-    def for_month(self, month: str) -> tuple[Contract, str]:
-        """The contract that judges calendar month ``YYYY-MM``, and how.
+    def for_month(self, month: str) -> list[tuple[Contract, str]]:
+        """The contracts that judge calendar month ``YYYY-MM``, and how.
 
-        A month some term touches is that contract's (:data:`TERM`; a month two terms
-        touch is the later one's: the earlier's last days are its partial last month,
-        judged by the annual assessment); a month wholly after a term and before the next
-        is the ended contract's :data:`TRANSITION`.
+        Every contract whose term touches the month assesses its own days of it
+        (:data:`TERM`): a month two terms touch (a follow-on starting inside the month the
+        earlier one ends in) has two assessments, the earlier's partial last month and the
+        later's partial first, and its transition days between are in neither.  A month
+        wholly after a term and before the next is the ended contract's :data:`TRANSITION`
+        (one entry).
         """
         try:
             first = date.fromisoformat(f"{month}-01")
@@ -316,14 +318,14 @@ class Contracts:
             raise InputError(self.path, f"not a month (YYYY-MM): {month!r}",
                              column="--month") from None
         last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-        touching = [c for c in self.all if c.start <= last and first <= c.end]
+        touching = [(c, TERM) for c in self.all if c.start <= last and first <= c.end]
         if touching:
-            return touching[-1], TERM
+            return touching
         if last < self.first.start:
             raise InputError(self.path, f"{month} is before the first contract's term "
                              f"({self.first.number}: {self.first.start} .. {self.first.end}; "
                              "outside the contract term)", column="--month")
-        return self.for_night(first)
+        return [self.for_night(first)]
 
 
 def load_contracts(config) -> Contracts:

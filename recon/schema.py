@@ -332,6 +332,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE notices ADD COLUMN contract_number VARCHAR;
     ALTER TABLE milestone_verdicts ADD COLUMN contract_number VARCHAR;
     """,
+    # 16: the contract a month's verdict is under: a calendar month two terms touch (a
+    # follow-on starting inside the month the first contract ends in) is assessed by each
+    # contract on its own days, so a month has one verdict per contract.  NULL is the first
+    # contract, as in migration 15 (every verdict stored before this was its: a month
+    # belonged to one contract then, and a follow-on's verdicts concluded before it are
+    # concluded again, under its number, by the next `recon report monthly`)
+    """
+    ALTER TABLE month_verdicts ADD COLUMN contract_number VARCHAR;
+    """,
 ]
 
 

@@ -56,21 +56,25 @@ def save_night_conclusions(store, as_of: date, ledger: list[dict],
         insert(db, "conclusions", ("kind", "period"), [["night", as_of.isoformat()]], now=True)
 
 
-def save_month_verdicts(store, verdicts: list[dict]) -> None:
-    """Each month's verdict, replacing that month's earlier one (one transaction)."""
+def save_month_verdicts(store, verdicts: list[dict], owner: str | None = None) -> None:
+    """Each month's verdict under one contract (``owner`` as :data:`OWNER`; None: the first),
+    replacing that contract's earlier verdict of the month (one transaction): a month two
+    terms touch keeps both contracts' verdicts."""
     with store.transaction() as db:
         for v in verdicts:
-            db.execute("DELETE FROM month_verdicts WHERE month = ?", [v["month"]])
-            db.execute("DELETE FROM conclusions WHERE kind = 'month' AND period = ?",
-                       [v["month"]])
+            db.execute(f"DELETE FROM month_verdicts WHERE month = ? AND {OWNER}",
+                       [v["month"], owner])
+            status = v["month"] if owner is None else f"{owner}/{v['month']}"
+            db.execute("DELETE FROM conclusions WHERE kind = 'month' AND period = ?", [status])
             insert(db, "month_verdicts",
                    ("month", "first_day", "last_day", "partial", "passed", "failed_in_a_row",
-                    "termination", "termination_reason", "criteria", "fault_breaches"),
+                    "termination", "termination_reason", "criteria", "fault_breaches",
+                    "contract_number"),
                    [[v["month"], v["first_day"], v["last_day"], v["partial"], v["passed"],
                      v["failed_in_a_row"], v["termination"], v["termination_reason"],
                      json.dumps(v["criteria"], ensure_ascii=False),
-                     json.dumps(v["fault_breaches"], ensure_ascii=False, default=str)]])
-            insert(db, "conclusions", ("kind", "period"), [["month", v["month"]]], now=True)
+                     json.dumps(v["fault_breaches"], ensure_ascii=False, default=str), owner]])
+            insert(db, "conclusions", ("kind", "period"), [["month", status]], now=True)
 
 
 def concluded(store, kind: str, period: str) -> bool:
@@ -129,10 +133,12 @@ def scaling_states(store, as_of: date) -> list[dict]:
         "SELECT detail FROM scaling_states WHERE as_of = ? ORDER BY seq", [as_of]).fetchall()]
 
 
-def month_verdicts(store, until_month: str) -> list[dict]:
-    """The stored verdicts of every month up to ``until_month``, oldest first."""
-    cur = store.db.execute("SELECT * FROM month_verdicts WHERE month <= ? ORDER BY month",
-                           [until_month])
+def month_verdicts(store, until_month: str, owner: str | None = None) -> list[dict]:
+    """The stored verdicts of one contract's months up to ``until_month``, oldest first
+    (``owner`` as :data:`OWNER`: None the first contract's)."""
+    cur = store.db.execute(
+        "SELECT * EXCLUDE (contract_number) FROM month_verdicts "
+        f"WHERE month <= ? AND {OWNER} ORDER BY month", [until_month, owner])
     names = [d[0] for d in cur.description]
     out = []
     for row in cur.fetchall():

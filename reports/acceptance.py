@@ -188,7 +188,7 @@ def build_acceptance(store, contract, config, span: ledger.Span,
     rules = rulebook.load(config)
     rows = stored.item_day_rows(store, span.first, span.last)
     unknown = _unknown_by_item(rows)
-    verdicts = {v["month"]: v for v in stored.month_verdicts(store, span.months[-1])}
+    verdicts = {v["month"]: v for v in stored.month_verdicts(store, span.months[-1], owner)}
     blocks = []
     for month in span.months:
         cal = assess.period(contract, month)
@@ -330,11 +330,11 @@ def _csv(rows: list[dict]) -> bytes:
 
 
 def write_bundle(store, contract, config, report: AcceptanceReport, pack: dict[str, Path],
-                 out_dir: Path) -> Path:
+                 out_dir: Path, owner: str | None = None) -> Path:
     """``<pack folder>/../acceptance-<period>.zip`` (OUT/acceptance/, a follow-on's
     OUT/<number>/acceptance/): the pack, every monthly assessment (written again from the
-    store into OUT/monthly/) and nightly JSON of the period, the item_days rows,
-    MANIFEST.json."""
+    store into OUT/monthly/, a follow-on's (``owner``) into OUT/<number>/monthly/) and
+    nightly JSON of the period, the item_days rows, MANIFEST.json."""
     out_dir = Path(out_dir)
     files: dict[str, bytes] = {}
     for kind, path in pack.items():
@@ -342,7 +342,8 @@ def write_bundle(store, contract, config, report: AcceptanceReport, pack: dict[s
     for block in report.months:
         if not block.concluded:
             continue
-        monthly = write_monthly(build_monthly(store, contract, config, block.month), out_dir)
+        monthly = write_monthly(build_monthly(store, contract, config, block.month, owner),
+                                out_dir, owner)
         for path in monthly.values():
             files[f"monthly/{block.month}/{path.name}"] = path.read_bytes()
     nights = stored.night_evidence(store, report.first, report.last)

@@ -74,7 +74,7 @@ def build_annual(store, contract, config, owner: str | None = None) -> AnnualRep
     acceptance records and stored verdict), on its own term's months only."""
     rules = rulebook.load(config)
     periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")
-    verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month)}
+    verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month, owner)}
     last = conclude.last_term_night(store, contract)
     as_of = last or contract.start
     total = stored.penalty_total(store, as_of)

@@ -64,6 +64,9 @@ class MonthlyRow:
     #: from the assessment's own JSON beside it (None when it cannot be read)
     passed: bool | None = None
     verdict: str | None = None
+    #: the contract it is under, with follow-ons configured (a month two terms touch has one
+    #: assessment per contract); None with one contract
+    contract: str | None = None
 
 
 @dataclass
@@ -181,11 +184,12 @@ def build_index(store, contract, out_dir: Path, config=None, contracts=None) -> 
     severities = [SeverityNight(n.snapshot_date, n.critical, n.warning, n.info)
                   for n in reversed(nights)]
     points, lines, total, cap = _penalties(store, contract, dates, config)
-    verdicts = stored.month_verdicts(store, f"{dates[-1]:%Y-%m}") if dates else []
+    owner = stored.owner_of(contracts, contract) if contracts else None
+    verdicts = stored.month_verdicts(store, f"{dates[-1]:%Y-%m}", owner) if dates else []
     latest = verdicts[-1] if verdicts else None
     return IndexReport(contract.number, contract.title,
                        datetime.now(SHANGHAI).replace(microsecond=0), nights,
-                       _monthly(out_dir), _ratios(store, contract, dates), severities,
+                       _monthly(out_dir, contracts), _ratios(store, contract, dates), severities,
                        _source_gaps(store), points, lines, total, cap, _finance(out_dir),
                        notice_ledger.open_on(store, dates[-1]) if dates else [],
                        {"month": latest["month"], "passed": latest["passed"],
@@ -294,10 +298,20 @@ def _penalties(store, contract, dates, config):
     return points, ledger, Money.of(stored.penalty_total(store, dates[-1])), cap
 
 
-def _monthly(out_dir: Path) -> list[MonthlyRow]:
+def _monthly(out_dir: Path, contracts=None) -> list[MonthlyRow]:
+    """The assessments under OUT/monthly/ (the first contract's) and, with follow-ons
+    configured, OUT/<number>/monthly/ (each follow-on's), newest month first, the later
+    contract first within a month, each row naming its contract then."""
+    several = contracts is not None and len(contracts.all) > 1
+    numbers = [c.number for c in contracts.all] if several else [None]
+    pages = []
+    for rank, number in enumerate(numbers):
+        where = "monthly" if rank == 0 else f"{number}/monthly"
+        pages += [(page.parent.name, rank, number, page)
+                  for page in Path(out_dir).glob(f"{where}/*/assessment.html")]
     rows = []
-    for page in sorted(Path(out_dir).glob("monthly/*/assessment.html"), reverse=True):
-        row = MonthlyRow(page.parent.name, page.relative_to(out_dir).as_posix())
+    for month, _rank, number, page in sorted(pages, reverse=True):
+        row = MonthlyRow(month, page.relative_to(out_dir).as_posix(), contract=number)
         try:
             data = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
             row.passed, row.verdict = data.get("passed"), data.get("verdict")

@@ -223,13 +223,17 @@ def _minutes(seconds) -> Decimal | None:
     return None if seconds is None else (Decimal(seconds) / 60).quantize(Decimal("0.1"))
 
 
-def build_monthly(store, contract, config, month: str) -> MonthlyReport:
+def build_monthly(store, contract, config, month: str, owner: str | None = None
+                  ) -> MonthlyReport:
+    """Month ``month`` under ``contract``: its days in the term only (a month two terms
+    touch is assessed by each contract on its own days), its verdict as concluded under
+    ``owner`` (recon.tables.owner_of: None the first contract)."""
     rules = rulebook.load(config)
     p = assess.period(contract, month)
-    verdicts = stored.month_verdicts(store, p.month)
+    verdicts = stored.month_verdicts(store, p.month, owner)
     if not verdicts or verdicts[-1]["month"] != p.month:
-        raise ConfigError(f"{p.month}: not concluded yet (`recon report monthly --month "
-                          f"{p.month}` concludes it)")
+        raise ConfigError(f"{p.month}: not concluded yet under {contract.number} (`recon "
+                          f"report monthly --month {p.month}` concludes it)")
     v = verdicts[-1]
     a = assess.facts(store, contract, rules, p)
     states = conclude.states(store, contract, p.last)
@@ -456,9 +460,16 @@ def render_pdf(report: MonthlyReport, html: str) -> bytes:
     return doc.write_pdf()
 
 
-def write_monthly(report: MonthlyReport, out_dir: Path) -> dict[str, Path]:
+def monthly_folder(out_dir: Path, month: str, owner: str | None = None) -> Path:
+    """OUT/monthly/<M>/ for the first contract (where it always was), OUT/<NUMBER>/monthly/
+    <M>/ for a follow-on's (``owner``), as its packs and annual report: a month two terms
+    touch has both contracts' assessments, never one over the other."""
+    return Path(out_dir) / (owner or "") / "monthly" / month
 
-    folder = Path(out_dir) / "monthly" / report.month
+
+def write_monthly(report: MonthlyReport, out_dir: Path,
+                  owner: str | None = None) -> dict[str, Path]:
+    folder = monthly_folder(out_dir, report.month, owner)
     folder.mkdir(parents=True, exist_ok=True)
     html = render_html(report)
     pdf = render_pdf(report, html)

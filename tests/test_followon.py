@@ -10,7 +10,10 @@ from pathlib import Path
 
 import duckdb
 
+from recon import store as stored
 from recon.cli import main
+from recon.labels import VERDICT
+from recon.store import Store
 from tests.test_transition import FOLLOW_ON, _follow, site  # noqa: F401  (the fixture)
 
 FIRST = "CMBJ-202602732"
@@ -99,9 +102,10 @@ def test_a_store_from_before_migration_15_reads_as_the_first_contracts(site, cap
                "--amount", "1000.00") == 0
     # back to version 14: the column gone, the row as an older recon stored it
     db = duckdb.connect(str(site / "recon.duckdb"))
-    for table in ("payments", "acceptance_records", "materials", "notices", "milestone_verdicts"):
+    for table in ("payments", "acceptance_records", "materials", "notices", "milestone_verdicts",
+                  "month_verdicts"):                          # (16's too)
         db.execute(f"ALTER TABLE {table} DROP COLUMN contract_number")
-    db.execute("DELETE FROM schema_migrations WHERE version = 15")
+    db.execute("DELETE FROM schema_migrations WHERE version >= 15")
     db.close()
     _follow(site)
     capsys.readouterr()
@@ -214,3 +218,83 @@ def test_a_follow_on_requests_notice_is_a_letter_under_the_follow_on(site, capsy
     text = "\n".join(paras)
     assert FOLLOW_ON in text and FIRST not in text
     assert cli(site, "notice", "sent", notice_id, "--date", "2027-08-09") == 0
+
+
+def assessment(folder: Path, month: str) -> dict:
+    return json.loads((folder / "monthly" / month / "assessment.json").read_text("utf-8"))
+
+
+def test_a_month_two_terms_touch_is_assessed_by_each_contract_on_its_own_days(site, capsys):
+    """The first contract ends 2027-07-09, the follow-on starts 07-10: July is the first's
+    partial last month and the follow-on's partial first, two assessments, two folders."""
+    _follow(site, signed="2027-07-10")
+    assert cli(site, "run", "--date", "2027-07-09", "-q") in (0, 1)
+    assert cli(site, "run", "--date", "2027-07-10", "-q") in (0, 1)
+    capsys.readouterr()
+    assert cli(site, "report", "monthly", "--month", "2027-07") == 0
+    said = capsys.readouterr().out
+    assert FIRST in said and FOLLOW_ON in said
+
+    first = assessment(site / "out", "2027-07")
+    assert first["contract_number"] == FIRST
+    assert (first["first"], first["last"]) == ("2027-07-01", "2027-07-09")
+    assert [n["night"] for n in first["nights"]] == ["2027-07-09"]
+    follow = assessment(site / "out" / FOLLOW_ON, "2027-07")
+    assert follow["contract_number"] == FOLLOW_ON and follow["contract_title"] == "续签合同"
+    assert (follow["first"], follow["last"]) == ("2027-07-10", "2027-07-31")
+    assert [n["night"] for n in follow["nights"]] == ["2027-07-10"]
+    assert "续签合同" in (site / "out" / FOLLOW_ON / "monthly" / "2027-07" /
+                        "assessment.html").read_text("utf-8")
+
+    # --contract: only that contract's assessment is written again
+    before = (site / "out" / FOLLOW_ON / "monthly" / "2027-07" / "assessment.json").read_bytes()
+    assert cli(site, "report", "monthly", "--month", "2027-07", "--contract", FIRST) == 0
+    assert assessment(site / "out", "2027-07") == first
+    assert (site / "out" / FOLLOW_ON / "monthly" / "2027-07" / "assessment.json"
+            ).read_bytes() == before
+    assert cli(site, "report", "monthly", "--month", "2027-08", "--contract", FIRST) == 3
+    assert FIRST in capsys.readouterr().err
+
+    # the first contract's year ends on its own partial July; the follow-on's starts on its own
+    year = annual(site, site / "out", "--contract", FIRST)
+    assert year["months"][-1]["month"] == "2027-07" and year["months"][-1]["concluded"]
+    assert (year["months"][-1]["first"], year["months"][-1]["last"]) == ("2027-07-01",
+                                                                         "2027-07-09")
+    following = annual(site, site / "out" / FOLLOW_ON, "--contract", FOLLOW_ON)
+    assert following["months"][0]["month"] == "2027-07" and following["months"][0]["concluded"]
+    assert following["months"][0]["first"] == "2027-07-10"
+
+    # the index links both, each naming its contract, the follow-on's first
+    assert cli(site, "report", "index") == 0
+    index = json.loads((site / "out" / "index.json").read_text("utf-8"))
+    july = [(m["contract"], m["report"]) for m in index["monthly"] if m["month"] == "2027-07"]
+    assert july == [(FOLLOW_ON, f"{FOLLOW_ON}/monthly/2027-07/assessment.html"),
+                    (FIRST, "monthly/2027-07/assessment.html")]
+
+
+def test_transition_days_inside_a_month_two_terms_touch_are_in_neither(site, capsys):
+    """A follow-on starting 07-20: 07-10 .. 07-19 are the first's transition, in no
+    assessment; the follow-on's July is 07-20 .. 07-31."""
+    _follow(site, signed="2027-07-20")
+    assert cli(site, "run", "--date", "2027-07-09", "-q") in (0, 1)
+    assert cli(site, "run", "--date", "2027-07-10", "-q") in (0, 2)   # transition: no verdict
+    assert cli(site, "report", "monthly", "--month", "2027-07") == 0
+    first = assessment(site / "out", "2027-07")
+    assert [n["night"] for n in first["nights"]] == ["2027-07-09"]
+    follow = assessment(site / "out" / FOLLOW_ON, "2027-07")
+    assert (follow["first"], follow["last"]) == ("2027-07-20", "2027-07-31")
+    assert follow["nights"] == []
+
+
+def test_a_store_from_before_migration_16_reads_its_verdicts_as_the_first_contracts(site):
+    assert cli(site, "run", "--date", "2026-11-10", "-q") == 0
+    assert cli(site, "report", "monthly", "--month", "2026-11") == 0
+    verdict = assessment(site / "out", "2026-11")["verdict"]
+    db = duckdb.connect(str(site / "recon.duckdb"))
+    db.execute("ALTER TABLE month_verdicts DROP COLUMN contract_number")
+    db.execute("DELETE FROM schema_migrations WHERE version = 16")
+    db.close()
+    with Store(site / "recon.duckdb") as store:          # migrated to 16 on opening
+        [first] = [v for v in stored.month_verdicts(store, "2026-11") if v["month"] == "2026-11"]
+        assert stored.month_verdicts(store, "2026-11", FOLLOW_ON) == []
+    assert VERDICT[first["passed"]] == verdict

@@ -221,9 +221,11 @@ def test_a_follow_on_contract_judges_its_nights_and_history_stays(site):
     # item 14 at half the price: half the day value (Aug and Nov both 30/31 days apart)
     assert Decimal(items[14]["day_value"]) < Decimal(first[14]["day_value"])
     assert FOLLOW_ON in page(site, "2027-08-01")
-    # the follow-on's month is assessed under it; the first contract's month is as it was
+    # the follow-on's month is assessed under it, in its own folder as its other outputs;
+    # the first contract's month is as it was
     assert monthly(site, "2027-08") in (0, 1, 2)
-    aug = json.loads((site / "out" / "monthly" / "2027-08" / "assessment.json")
+    assert not (site / "out" / "monthly" / "2027-08").exists()
+    aug = json.loads((site / "out" / FOLLOW_ON / "monthly" / "2027-08" / "assessment.json")
                      .read_text(encoding="utf-8"))
     assert aug["contract_number"] == FOLLOW_ON and aug["first"] == "2027-08-01"
     assert monthly(site, "2026-11") in (0, 1, 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from recon import assess, conclude, rules
 from recon.cli.common import add_contract, add_db, date_arg, open_args, say
 from recon.contract import TRANSITION
+from recon.errors import ConfigError
 from recon.ledgers import acceptance
 from recon.store import current
 from reports.acceptance import build_acceptance, write_acceptance, write_bundle
@@ -15,20 +16,34 @@ from reports.transition import build_transition_month, write_transition_month
 
 def cmd_monthly(args) -> int:
     o = open_args(args)
-    contract, kind = o.contracts.for_month(args.month)  # before the first term: exit 3
-    if kind == TRANSITION:
-        return _transition_month(o, contract, args.month)
-    assess.period(contract, args.month)    # a month outside the term: exit 3 before reading
-    rules.load(o.config)                   # so is a bad assessment.toml
-    # a night is one transaction: this sees all of a night or none of it
+    judged = o.contracts.for_month(args.month)  # before the first term: exit 3
+    if o.named:  # --contract: only its assessment of the month
+        judged = [(c, k) for c, k in judged if c.number == o.contract.number]
+        if not judged:
+            raise ConfigError(f"--contract {o.contract.number}: {args.month} is outside its "
+                              f"term ({o.contract.terms}); the month is "
+                              + "、".join(c.number for c, _ in o.contracts.for_month(args.month))
+                              + "'s")
+    if judged[0][1] == TRANSITION:
+        return _transition_month(o, judged[0][0], args.month)
+    for contract, _ in judged:
+        assess.period(contract, args.month)  # a month outside the term: exit 3 before reading
+    rules.load(o.config)                     # so is a bad assessment.toml
+    # a night is one transaction: this sees all of a night or none of it; a month two terms
+    # touch is assessed by each contract on its own days, each report under its own folder
+    done = []
     with current(o.db, o.config.lock_wait, say=say) as store:
-        conclude.month(store, contract, o.config, args.month)
-        report = build_monthly(store, contract, o.config, args.month)
-    paths = write_monthly(report, o.out)
-    refresh_after_run(o.config, o.db, o.out)  # the index links the new assessment
-    print(f"{report.month}: {report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；"
-          f"累计违约金 {report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, "
-          f"{paths['json']}")
+        for contract, _ in judged:
+            owner = o.owner(contract)
+            conclude.month(store, contract, o.config, args.month, owner)
+            done.append((contract, owner, build_monthly(store, contract, o.config, args.month,
+                                                        owner)))
+    for contract, owner, report in done:
+        paths = write_monthly(report, o.out, owner)
+        print(f"{report.month}（合同 {contract.number}，{report.first} 至 {report.last}）："
+              f"{report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；累计违约金 "
+              f"{report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, {paths['json']}")
+    refresh_after_run(o.config, o.db, o.out)  # the index links the new assessments
     return 0
 
 
@@ -49,7 +64,7 @@ def _conclude_months(store, o, contract, months: list[str]) -> None:
     last = dates[-1] if dates else None
     for month in months:
         if last is not None and month <= f"{last:%Y-%m}":
-            conclude.month(store, contract, o.config, month)
+            conclude.month(store, contract, o.config, month, o.owner(contract))
     return last
 
 
@@ -75,7 +90,7 @@ def cmd_acceptance(args) -> int:
         conclude.acceptance(store, contract, o.config, span, owner)
         report = build_acceptance(store, contract, o.config, span, owner)
         paths = write_acceptance(report, _folder(o, contract))
-        bundle = write_bundle(store, contract, o.config, report, paths, o.out)
+        bundle = write_bundle(store, contract, o.config, report, paths, o.out, owner)
     refresh_after_run(o.config, o.db, o.out)
     print(f"{report.label} {report.first}..{report.last}: {report.recommendation}；累计违约金 "
           f"{report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, {paths['json']}, "
@@ -116,8 +131,11 @@ def register(sub) -> None:
         "monthly", help="the monthly assessment (月度考核): HTML, PDF, JSON",
         description="Assess one calendar month (Asia/Shanghai) against "
         "assessment.toml and write OUT/monthly/YYYY-MM/assessment.html, .pdf "
-        "and .json. The same store and month give byte-identical files.")
+        "and .json. The same store and month give byte-identical files. A month two "
+        "contracts' terms touch is assessed by each on its own days; a follow-on contract's "
+        "assessment goes to OUT/NUMBER/monthly/YYYY-MM/.")
     m.add_argument("--month", required=True, help="YYYY-MM")
+    add_contract(m, default="every contract whose term touches the month")
     add_db(m, out=True)
     m.set_defaults(func=cmd_monthly)
     a = rsub.add_parser(
