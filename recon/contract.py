@@ -74,6 +74,10 @@ class Contract:
     items_path: Path | None = None
     #: a follow-on's own mapping.toml (None: the configuration's mapping)
     mapping_path: Path | None = None
+    #: what its ledger rows and conclusions carry as contract_number (migrations 15, 16):
+    #: None for the store's first contract, its number for a follow-on (set by
+    #: :func:`load_contracts`; recon.tables.owner_of reads it)
+    owner: str | None = None
 
     @property
     def total(self) -> Decimal:
@@ -340,6 +344,8 @@ def load_contracts(config) -> Contracts:
                          f.items_path, f.amendments_path))
         out[-1].mapping_path = f.mapping_path
     ordered = sorted(out, key=lambda c: c.start)
+    for c in ordered[1:]:
+        c.owner = c.number
     place = {f.number: f.at for f in config.follow_on}
     for before, after in zip(ordered, ordered[1:]):
         if after.start <= before.end:

@@ -373,8 +373,9 @@ def ledger(store, contract, config, until: date, rules=None, history=None) -> li
             to_date = (Decimal(period_s - outage_s) / Decimal(period_s)
                        if rules.reading("availability_period") == "term_to_date" else None)
             items += sla_penalties(a, rules, contract, to_date)
+    asked = notice_ledger.rectification_notices(store, until, contract.owner)  # its own letters
     items += monthly_rule_penalties([a for a in history if a.period.last <= until], rules,
-                                    contract, notice_ledger.rectification_notices(store, until))
+                                    contract, asked)
     items.sort(key=lambda x: (x.dated, x.annex, x.row, x.key))
     confirmed = stored.penalty_confirmations(store)
     for pen in items:   # a confirmation holds the amount confirmed: a changed one is 估算 again

@@ -196,7 +196,7 @@ def generated_nights(store, first: date, last: date) -> list[date]:
 
 # -- the notices ledger: written and read by recon/ledgers/notices.py -------------------------
 NOTICE_COLUMNS = ("notice_id", "revision", "kind", "ref", "drafted_on", "deadline", "sent_on",
-                  "files", "note", "origin")
+                  "files", "note", "origin", "contract_number")
 
 
 def _notice_rows(cur) -> list[dict]:
@@ -297,7 +297,9 @@ OWNER = "contract_number IS NOT DISTINCT FROM ?"
 
 
 def owner_of(contracts, contract) -> str | None:
-    """The ``owner`` a ledger row of ``contract`` carries: None for the first contract."""
+    """The ``owner`` a ledger row of ``contract`` carries: None for the first contract
+    (``contracts.first``), its number for a follow-on (recon.contract.load_contracts sets
+    ``contract.owner`` so, for the code that holds a contract and not the list)."""
     return None if contract.number == contracts.first.number else contract.number
 
 

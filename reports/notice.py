@@ -154,7 +154,7 @@ def _scaling(store, contract, config, notice: Notice):
 
 
 def _rectification(store, contract, config, notice: Notice):
-    verdicts = stored.month_verdicts(store, notice.ref)
+    verdicts = stored.month_verdicts(store, notice.ref, notice.owner)
     last = verdicts[-1]
     k = max(last["failed_in_a_row"], 1)
     failed = verdicts[-k:]

@@ -5,6 +5,7 @@ contract's.  The follow-on is built as tests/test_transition.py builds it (signe
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -218,6 +219,50 @@ def test_a_follow_on_requests_notice_is_a_letter_under_the_follow_on(site, capsy
     text = "\n".join(paras)
     assert FOLLOW_ON in text and FIRST not in text
     assert cli(site, "notice", "sent", notice_id, "--date", "2027-08-09") == 0
+    # the ledger says which contract the letter is under, and so does the list
+    assert notice_owners(site) == {notice_id: FOLLOW_ON}
+    capsys.readouterr()
+    assert cli(site, "notice", "list", "--date", "2027-08-10") == 0
+    [row] = [r for r in capsys.readouterr().out.splitlines() if r.startswith(notice_id)]
+    assert row.split()[1] == FOLLOW_ON
+
+
+def notice_owners(site: Path) -> dict[str, str | None]:
+    db = duckdb.connect(str(site / "recon.duckdb"), read_only=True)
+    try:
+        return dict(db.execute("SELECT notice_id, contract_number FROM notices QUALIFY "
+                               "revision = max(revision) OVER (PARTITION BY notice_id)").fetchall())
+    finally:
+        db.close()
+
+
+def request_notice(site: Path, day: str, request_id: str) -> str | None:
+    """The notice the request's clock rests on, as concluded for night ``day``."""
+    with Store(site / "recon.duckdb", read_only=True) as store:
+        [state] = [s for s in stored.scaling_states(store, date.fromisoformat(day))
+                   if s["request_id"] == request_id]
+    return state["request"]["notice_id"]
+
+
+def test_a_scaling_clock_rests_only_on_a_notice_under_its_own_contract(site, capsys):
+    """A letter recorded under the follow-on about the first contract's request is not the
+    first contract's notice (附件3第4条 needs the management unit's notice under the contract
+    whose request it is); the same letter under the first contract is.  One numbering."""
+    assert cli(site, "scaling", "add", "--item", "17", "--target", "200", "--id", "R1",
+               "--requested", "2027-06-20 10:00") == 0
+    _follow(site)
+    assert cli(site, "run", "--date", "2027-07-09", "-q") in (0, 1)
+    capsys.readouterr()
+    for contract, letter in ((FOLLOW_ON, "TZ-2027-001"), (FIRST, "TZ-2027-002")):
+        assert cli(site, "notice", "draft", "--kind", "scaling", "--ref", "R1", "--date",
+                   "2027-07-01", "--deadline", "2027-07-05", "--contract", contract) == 0
+        assert capsys.readouterr().out.startswith(f"{letter}: drafted under {contract}")
+        assert cli(site, "notice", "sent", letter, "--date", "2027-07-01") == 0
+        capsys.readouterr()
+        # `notice sent` concluded the first contract's last night in its term again
+        assert request_notice(site, "2027-07-09", "R1") == (None if contract == FOLLOW_ON
+                                                             else letter)
+    assert notice_owners(site) == {"TZ-2027-001": FOLLOW_ON, "TZ-2027-002": None}
 
 
 def assessment(folder: Path, month: str) -> dict:

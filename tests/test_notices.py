@@ -165,7 +165,8 @@ def test_the_notice_overrides_the_csv_columns_and_a_later_notice_moves_the_deadl
 def test_list_says_where_each_notice_stands(store_dir, capsys):
     assert cli(store_dir, "notice", "list", "--date", "2026-11-13") == 0
     out = capsys.readouterr().out
-    assert "TZ-2026-001  scaling(扩容限期通知)  KR-1  2026-11-10  2026-11-10  2026-11-15" in out
+    assert ("TZ-2026-001  CMBJ-202602732  scaling(扩容限期通知)  KR-1  2026-11-10  2026-11-10  "
+            "2026-11-15") in out   # the contract the letter is under
     assert "期限 2026-11-15，还有 2 天" in out
     assert cli(store_dir, "notice", "list", "--date", "2026-11-17", "--history") == 0
     out = capsys.readouterr().out

@@ -20,15 +20,16 @@ def cmd_draft(args) -> int:
     day = args.date or _today()
     with run_lock(o.db, o.config.lock_wait, "recon notice draft", say=say), \
             current(o.db, o.config.lock_wait, say=say) as store:
+        contract = o.chosen(store)   # the letter, and the ledger row, are under it
         try:
-            ref = notices.check_ref(store, args.kind, args.ref)
+            ref = notices.check_ref(store, args.kind, args.ref, o.owner(contract))
             notice = notices.plan_draft(store, args.kind, ref, day, args.deadline,
-                                        args.note or "")
+                                        args.note or "", o.owner(contract))
         except ValueError as exc:
             field, _, why = str(exc).partition(": ")
             raise errors.InputError(None, why, column="--" + field) from None
-        paths, changed = draft_and_record(store, o.chosen(store), o.config, notice, o.out)
-    print(f"{notice.notice_id}: {'drafted' if changed else 'unchanged'} "
+        paths, changed = draft_and_record(store, contract, o.config, notice, o.out)
+    print(f"{notice.notice_id}: {'drafted' if changed else 'unchanged'} under {contract.number} "
           f"({notice.kind_label} {notice.ref}, deadline {notice.deadline}); "
           f"{paths['docx']}, {paths['pdf']}")
     print(f"when it has gone out: recon notice sent {notice.notice_id} --date YYYY-MM-DD")
@@ -47,14 +48,17 @@ def cmd_sent(args) -> int:
 
 
 def cmd_list(args) -> int:
-    o = open_args(args, contract=False)
+    o = open_args(args)
     with current(o.db, o.config.lock_wait, say=say) as store:
         day = args.date or (store.snapshot_dates() or [_today()])[-1]
         rows = notices.states(store, day)
+        # the contract each letter is under (None in the ledger: the first contract)
+        under = {n.notice_id: n.owner or o.contracts.first.number for n in notices.latest(store)}
         print(f"as of the night of {day}")
-        print("notice  kind  ref  drafted  sent  deadline  state")
+        print("notice  contract  kind  ref  drafted  sent  deadline  state")
         for s in rows:
-            print(f"{s.notice_id}  {s.kind}({s.kind_label})  {s.ref}  {s.drafted_on}  "
+            print(f"{s.notice_id}  {under[s.notice_id]}  {s.kind}({s.kind_label})  {s.ref}  "
+                  f"{s.drafted_on}  "
                   f"{s.sent_on or '-'}  {s.deadline}  {s.status}({s.status_label})：{s.text}")
             if args.history:
                 for rev in notices.history(store, s.notice_id):

@@ -53,10 +53,14 @@ class Notice:
     note: str = ""
     origin: str = "cli"
     revision: int = 1
+    #: the contract the letter is under (contract_number, migration 15): None the store's
+    #: first contract, a follow-on's number (recon.contract.Contract.owner)
+    owner: str | None = None
 
     def fields(self) -> tuple:
         """What a revision compares (not the files, which follow from these)."""
-        return (self.kind, self.ref, self.drafted_on, self.deadline, self.sent_on, self.note)
+        return (self.kind, self.ref, self.drafted_on, self.deadline, self.sent_on, self.note,
+                self.owner)
 
     @property
     def kind_label(self) -> str:
@@ -66,13 +70,15 @@ class Notice:
 def _notice(row: dict) -> Notice:
     return Notice(row["notice_id"], row["kind"], row["ref"], row["drafted_on"], row["deadline"],
                   row["sent_on"], tuple(tuple(sorted(f.items())) for f in row["files"]),
-                  row["note"] or "", row["origin"] or "", row["revision"])
+                  row["note"] or "", row["origin"] or "", row["revision"],
+                  row["contract_number"])
 
 
 def _row(n: Notice) -> dict:
     return {"notice_id": n.notice_id, "revision": n.revision, "kind": n.kind, "ref": n.ref,
             "drafted_on": n.drafted_on, "deadline": n.deadline, "sent_on": n.sent_on,
-            "files": [dict(f) for f in n.files], "note": n.note, "origin": n.origin}
+            "files": [dict(f) for f in n.files], "note": n.note, "origin": n.origin,
+            "contract_number": n.owner}
 
 
 def latest(store) -> list[Notice]:
@@ -93,8 +99,9 @@ def get(store, notice_id: str) -> Notice:
 
 
 # -- drafting and sending -----------------------------------------------------------------
-def check_ref(store, kind: str, ref: str) -> str:
-    """The ``ref`` of a notice of ``kind``, checked against the store; ValueError("ref: why")."""
+def check_ref(store, kind: str, ref: str, owner: str | None = None) -> str:
+    """The ``ref`` of a notice of ``kind`` under the contract ``owner``, checked against the
+    store (a rectification's month against that contract's verdict); ValueError("ref: why")."""
     ref = ref.strip()
     if kind not in KINDS:
         raise ValueError(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
@@ -107,7 +114,8 @@ def check_ref(store, kind: str, ref: str) -> str:
     elif kind == "rectification":
         if not MONTH.match(ref):
             raise ValueError(f"ref: {ref!r} is not a month (YYYY-MM: the third failed month)")
-        verdict = next((v for v in stored.month_verdicts(store, ref) if v["month"] == ref), None)
+        verdict = next((v for v in stored.month_verdicts(store, ref, owner)
+                        if v["month"] == ref), None)
         if verdict is None:
             raise ValueError(f"ref: {ref} has no monthly assessment yet (`recon report monthly "
                              f"--month {ref}`)")
@@ -118,9 +126,11 @@ def check_ref(store, kind: str, ref: str) -> str:
 
 
 def plan_draft(store, kind: str, ref: str, drafted_on: date, deadline: date | None,
-               note: str = "") -> Notice:
-    """The notice a draft records: a new id, or the next revision of the same kind and
-    ref's notice while it is not sent yet (drafting again replaces the draft)."""
+               note: str = "", owner: str | None = None) -> Notice:
+    """The notice a draft records under the contract ``owner`` (None: the first): a new id
+    (one TZ-YYYY-NNN numbering for the agency, across contracts), or the next revision of
+    the same contract, kind and ref's notice while it is not sent yet (drafting again
+    replaces the draft)."""
     if deadline is None:
         if kind != "acceptance":
             raise ValueError("deadline: a notice of this kind needs the deadline it sets "
@@ -129,13 +139,13 @@ def plan_draft(store, kind: str, ref: str, drafted_on: date, deadline: date | No
     if deadline <= drafted_on:
         raise ValueError(f"deadline: {deadline} is not after the letter's date {drafted_on}")
     draft = next((n for n in latest(store) if n.kind == kind and n.ref == ref
-                  and n.sent_on is None), None)
+                  and n.sent_on is None and n.owner == owner), None)
     if draft is not None:
         return dataclasses.replace(draft, drafted_on=drafted_on, deadline=deadline, note=note,
                                    revision=draft.revision + 1)
     number = stored.last_notice_number(store, drafted_on.year) + 1
     return Notice(f"TZ-{drafted_on.year}-{number:03d}", kind, ref, drafted_on, deadline,
-                  note=note)
+                  note=note, owner=owner)
 
 
 def record(store, notice: Notice, files: list[dict] | None = None) -> bool:
@@ -170,23 +180,29 @@ def mark_sent(store, notice_id: str, day: date) -> tuple[Notice, bool]:
 
 
 # -- what rests on a notice ---------------------------------------------------------------
-def _sent_by(store, kind: str, as_of: date | None) -> dict[str, Notice]:
-    """The latest notice of ``kind`` sent on or before ``as_of`` per ref (highest id wins)."""
+def _sent_by(store, kind: str, as_of: date | None, owner: str | None) -> dict[str, Notice]:
+    """The latest notice of ``kind`` under contract ``owner`` sent on or before ``as_of`` per
+    ref (highest id wins): a penalty rests only on a letter under its own contract."""
     out: dict[str, Notice] = {}
     for n in latest(store):
-        if n.kind == kind and n.sent_on is not None and (as_of is None or n.sent_on <= as_of):
+        if n.kind == kind and n.owner == owner and n.sent_on is not None and (
+                as_of is None or n.sent_on <= as_of):
             out[n.ref] = n
     return out
 
 
-def scaling_notices(store, as_of: date | None = None) -> dict[str, Notice]:
-    """request id -> the written notice sent about it by ``as_of`` (附件3第4条)."""
-    return _sent_by(store, "scaling", as_of)
+def scaling_notices(store, as_of: date | None = None, owner: str | None = None
+                    ) -> dict[str, Notice]:
+    """request id -> the written notice sent about it by ``as_of`` under the contract
+    ``owner`` (附件3第4条)."""
+    return _sent_by(store, "scaling", as_of, owner)
 
 
-def rectification_notices(store, as_of: date | None = None) -> dict[str, Notice]:
-    """third failed month (YYYY-MM) -> the rectification notice sent about it by ``as_of``."""
-    return _sent_by(store, "rectification", as_of)
+def rectification_notices(store, as_of: date | None = None, owner: str | None = None
+                          ) -> dict[str, Notice]:
+    """third failed month (YYYY-MM) -> the rectification notice sent about it by ``as_of``
+    under the contract ``owner`` (a month two terms touch has a verdict under each)."""
+    return _sent_by(store, "rectification", as_of, owner)
 
 
 def applied(request, notice: Notice | None):
@@ -233,8 +249,11 @@ def states(store, as_of: date) -> list[NoticeState]:
     if not notes:
         return []
     scaling = {s["request_id"]: s for s in stored.scaling_states(store, as_of)}
-    verdicts = {v["month"]: v for v in stored.month_verdicts(store, f"{as_of:%Y-%m}")}
-    return [_state(n, as_of, scaling, verdicts) for n in notes]
+    # a rectification is judged by its own contract's month (a month two terms touch has two)
+    verdicts = {owner: {v["month"]: v for v in stored.month_verdicts(store, f"{as_of:%Y-%m}",
+                                                                     owner)}
+                for owner in {n.owner for n in notes}}
+    return [_state(n, as_of, scaling, verdicts[n.owner]) for n in notes]
 
 
 def open_on(store, as_of: date) -> list[NoticeState]:

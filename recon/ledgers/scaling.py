@@ -388,7 +388,8 @@ def states(store, contract, as_of: date) -> list[State]:
     (not at its target on the last night before) adds to that request's
     target: two requests of +100 need +200 together.
     """
-    sent = notice_ledger.scaling_notices(store, as_of)   # a notice sent by then wins
+    # a notice sent by then under this contract wins
+    sent = notice_ledger.scaling_notices(store, as_of, contract.owner)
     # a request belongs to the contract in whose term it was made: a follow-on contract
     # (第十三条 2) sharing the store does not inherit the clocks of the one before
     reqs = [notice_ledger.applied(r, sent.get(r.request_id)) for r in requests(store)
