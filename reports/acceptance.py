@@ -22,7 +22,6 @@ import hashlib
 import importlib.metadata
 import io
 import json
-import logging
 import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
@@ -35,7 +34,8 @@ from recon.ledgers import incidents as incidents_ledger
 from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
 from reports.common import Money, env as _env, to_json, write_atomic
-from reports.monthly import build_monthly, write_monthly
+from reports.monthly import build_monthly, write_monthlies
+from reports.pdf import pdf_of
 from reports.nightly import DATA as NIGHTLY_JSON, build_nightly
 
 VERDICT = labels.VERDICT
@@ -274,14 +274,7 @@ def render_html(report: AcceptanceReport) -> str:
 
 def render_pdf(html: str, title: str, stamp: date) -> bytes:
     """WeasyPrint's PDF of the HTML; metadata dated by the data, never the clock."""
-    import weasyprint  # heavy (pango, fonts): imported only when a PDF is written
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    doc = weasyprint.HTML(string=html, base_url=None).render()
-    doc.metadata.title = title
-    doc.metadata.authors = ["recon"]
-    doc.metadata.created = doc.metadata.modified = stamp.isoformat()
-    return doc.write_pdf()
+    return pdf_of(html, title, stamp.isoformat())
 
 
 def recon_version() -> str:
@@ -339,13 +332,12 @@ def write_bundle(store, contract, config, report: AcceptanceReport, pack: dict[s
     files: dict[str, bytes] = {}
     for kind, path in pack.items():
         files[f"acceptance/{path.name}"] = path.read_bytes()
-    for block in report.months:
-        if not block.concluded:
-            continue
-        monthly = write_monthly(build_monthly(store, contract, config, block.month, owner),
-                                out_dir, owner)
+    months = [b.month for b in report.months if b.concluded]
+    written = write_monthlies([build_monthly(store, contract, config, m, owner) for m in months],
+                              out_dir, owner)
+    for month, monthly in zip(months, written):
         for path in monthly.values():
-            files[f"monthly/{block.month}/{path.name}"] = path.read_bytes()
+            files[f"monthly/{month}/{path.name}"] = path.read_bytes()
     nights = stored.night_evidence(store, report.first, report.last)
     for night in nights:
         files[f"nightly/{night['night']}/{NIGHTLY_JSON}"] = _nightly_json(store, contract,

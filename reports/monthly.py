@@ -12,7 +12,6 @@ are ordered, and the PDF's metadata is fixed to the data.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,6 +25,7 @@ from recon.ledgers import notices as notice_ledger
 from recon.ledgers.notices import NoticeState
 from recon.penalties import PenaltyLine
 from reports.common import Money, env as _env, to_json, write_atomic
+from reports.pdf import pdfs_of
 
 VERDICT = labels.VERDICT
 #: findings that are the agency's to settle, not the provider's failings, and why
@@ -444,20 +444,10 @@ def render_html(report: MonthlyReport) -> str:
     return env.get_template("monthly.html.j2").render(r=report, labels=labels)
 
 
-def render_pdf(report: MonthlyReport, html: str) -> bytes:
-    """WeasyPrint's PDF of the HTML; metadata dated by the data, never the clock."""
-    import weasyprint  # heavy (pango, fonts): imported only when a PDF is written
-
-    # the shared stylesheet has screen rules (phone layout, scrolling tables) WeasyPrint
-    # does not know; it skips them, and its warnings would only be noise in cron mail
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    doc = weasyprint.HTML(string=html, base_url=None).render()
-    stamp = (report.data_as_of or report.last).isoformat()
-    doc.metadata.title = f"政务云服务月度考核报告 {report.month}"
-    doc.metadata.authors = ["recon"]
-    doc.metadata.created = stamp
-    doc.metadata.modified = stamp
-    return doc.write_pdf()
+def _pdf_job(report: MonthlyReport, html: str) -> tuple[str, str, str]:
+    """What reports.pdf renders: the HTML, the title, the date of the data (never the clock)."""
+    return (html, f"政务云服务月度考核报告 {report.month}",
+            (report.data_as_of or report.last).isoformat())
 
 
 def monthly_folder(out_dir: Path, month: str, owner: str | None = None) -> Path:
@@ -469,12 +459,24 @@ def monthly_folder(out_dir: Path, month: str, owner: str | None = None) -> Path:
 
 def write_monthly(report: MonthlyReport, out_dir: Path,
                   owner: str | None = None) -> dict[str, Path]:
-    folder = monthly_folder(out_dir, report.month, owner)
-    folder.mkdir(parents=True, exist_ok=True)
-    html = render_html(report)
-    pdf = render_pdf(report, html)
-    paths = {k: folder / f"assessment.{k}" for k in ("html", "pdf", "json")}
-    write_atomic(paths["pdf"], pdf)
-    write_atomic(paths["html"], html)
-    write_atomic(paths["json"], report.to_json())
+    [paths] = write_monthlies([report], out_dir, owner)
     return paths
+
+
+def write_monthlies(reports: list[MonthlyReport], out_dir: Path,
+                    owner: str | None = None) -> list[dict[str, Path]]:
+    """Each report's assessment.html, .pdf and .json (as :func:`write_monthly`), their PDFs
+    rendered side by side (reports.pdf.pdfs_of: an acceptance pack writes its six or seven
+    months at once)."""
+    htmls = [render_html(r) for r in reports]
+    pdfs = pdfs_of([_pdf_job(r, h) for r, h in zip(reports, htmls)])
+    out = []
+    for report, html, pdf in zip(reports, htmls, pdfs):
+        folder = monthly_folder(out_dir, report.month, owner)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {k: folder / f"assessment.{k}" for k in ("html", "pdf", "json")}
+        write_atomic(paths["pdf"], pdf)
+        write_atomic(paths["html"], html)
+        write_atomic(paths["json"], report.to_json())
+        out.append(paths)
+    return out
