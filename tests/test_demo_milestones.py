@@ -26,6 +26,7 @@ from recon.ledgers import acceptance
 from recon.store import Store
 from reports.acceptance import build_acceptance
 from reports.annual import build_annual
+from reports.pdf import pdf_of, pdfs_of
 
 CENT = Decimal("0.01")
 MONTHS = ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11", "2026-12", "2027-01"]
@@ -179,3 +180,11 @@ def test_the_recommendation_and_the_annual_verdict_are_stored_and_the_reports_re
         # concluded again, the data's own recommendation is back
         conclude.acceptance(store, contract, config, mid)
         assert build_acceptance(store, contract, config, mid).recommendation == "建议不通过"
+
+
+def test_a_packs_months_rendered_side_by_side_are_the_pdfs_rendered_one_by_one(demo):
+    """reports.pdf renders every other PDF in a second process: the same bytes, in order."""
+    pages = sorted((demo / "monthly").glob("*/assessment.html"))[:3]
+    jobs = [(p.read_text("utf-8"), f"月度考核 {p.parent.name}", "2027-01-09") for p in pages]
+    assert len(jobs) == 3
+    assert pdfs_of(jobs) == [pdf_of(*job) for job in jobs]
