@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import orjson
+import urllib3
 
 from recon.labels import SOURCE_REASON
 
@@ -58,6 +59,23 @@ def whole(resp) -> bytes:
         resp._content = resp.raw.read(decode_content=True) or b""
         resp._content_consumed = True
     return resp.content
+
+
+def read_body(resp, ksa_exc) -> None:
+    """A streamed answer's body, read inside the call (and its retries): a read that
+    breaks fails as it did when requests read it in the call, as the keystoneauth
+    exception requests' error became (a read timeout: ConnectFailure, retried; a
+    connection cut mid-body: UnknownConnectionError; TLS: SSLError)."""
+    try:
+        whole(resp)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise ksa_exc.ConnectFailure(f"Unable to establish connection to {resp.url}: "
+                                     f"{exc}") from None
+    except urllib3.exceptions.SSLError as exc:
+        raise ksa_exc.SSLError(f"SSL exception connecting to {resp.url}: {exc}") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise ksa_exc.UnknownConnectionError(f"Unexpected exception for {resp.url}: {exc}",
+                                             exc) from None
 
 
 def backoff(attempt: int, retry_after: str | None = None) -> float:
@@ -135,7 +153,7 @@ class Http:
             method: str = "GET", stream: bool = False):
         """One call, retried on 5xx and timeouts with capped exponential backoff;
         a 404 raises the SDK's NotFoundException (the caller decides what absent means).
-        ``stream``: the body is left unread, for :func:`whole` (a list page)."""
+        ``stream``: the body is read in one call (:func:`read_body`; a list page)."""
         from keystoneauth1 import exceptions as ksa_exc
         from openstack import exceptions
 
@@ -151,6 +169,8 @@ class Http:
             last = attempt == self.retries
             try:
                 resp = proxy.request(path, method, **kwargs)
+                if stream:
+                    read_body(resp, ksa_exc)
             except (ksa_exc.ConnectTimeout, ksa_exc.ConnectFailure) as exc:
                 timeout = isinstance(exc, ksa_exc.ConnectTimeout)
                 if last:
@@ -162,11 +182,9 @@ class Http:
                 continue
             if resp.status_code == 401 and not last:
                 # a token that died mid-list (another thread may have renewed it already)
-                resp.close()
                 proxy.session.invalidate()
                 continue
             if resp.status_code in RETRIABLE and not last:
-                resp.close()
                 self.retry_wait(f.service, attempt, f"HTTP {resp.status_code}",
                                 resp.headers.get("Retry-After"))
                 continue
