@@ -1,13 +1,18 @@
 """The OpenStack connector through the real openstacksdk against the simulator over HTTP."""
 from __future__ import annotations
 
+import socket
+import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import requests
+from keystoneauth1 import exceptions as ksa_exc
 
 from connectors.openstack import OpenStackConnector
+from connectors.openstack.http import read_body
 from recon.sim.scenario import load_scenario
 from recon.sim.server import SimServer, clouds_yaml
 
@@ -161,3 +166,46 @@ def test_today_moves_the_measurements(sim, mapping, contract):
     got = figures(pull(sim, mapping, contract))
     assert got[(6, "allocated")] == 90000      # before the 11-05 expansion
     assert got[(1, "in_use")] == 104           # before the five late servers
+
+
+def _cut_server(body: bytes, length: int):
+    """A server that answers every GET with ``length`` announced and ``body`` sent, then
+    hangs up: a page cut mid-body."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: " + str(length).encode() + b"\r\n\r\n" + body)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv
+
+
+def test_a_page_cut_mid_body_fails_as_the_sdk_would_have_said_not_with_a_traceback():
+    # list pages are read after the call (one read, not requests' 10 KB chunks): a body cut
+    # short must still become keystoneauth's error, which the pull turns into a reason
+    srv = _cut_server(b'{"servers": [{"id": "a"', 5000)
+    try:
+        url = f"http://127.0.0.1:{srv.getsockname()[1]}/servers/detail"
+        resp = requests.get(url, stream=True, timeout=5)
+        with pytest.raises(ksa_exc.UnknownConnectionError, match="servers/detail"):
+            read_body(resp, ksa_exc)
+        srv2 = _cut_server(b'{"servers": []}', 15)
+        try:
+            whole = requests.get(f"http://127.0.0.1:{srv2.getsockname()[1]}/x", stream=True,
+                                 timeout=5)
+            read_body(whole, ksa_exc)
+            assert whole.content == b'{"servers": []}' and whole.json() == {"servers": []}
+        finally:
+            srv2.close()
+    finally:
+        srv.close()

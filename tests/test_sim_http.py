@@ -394,6 +394,21 @@ def test_network_lists_and_pagination(sim, http, token):
     assert r.status_code == 404 and "NeutronError" in r.json()
 
 
+def test_a_filtered_list_pages_the_same_whatever_was_asked_before(sim, http, token):
+    # the simulator keeps what a query's filters picked for the day: another filter, or the
+    # same one again, must still get its own items, each once, by limit and marker
+    path = "/network/v2.0/floatingips?limit=2&project_id="
+    mine, pages = follow(http, sim, token, path + PID, "floatingips")
+    assert len(mine) == 5 and len({f["id"] for f in mine}) == 5 and pages == 3
+    assert follow(http, sim, token, path + "someone-else", "floatingips")[0] == []
+    bound, _ = follow(http, sim, token, "/network/v2.0/floatingips?limit=1&status=ACTIVE",
+                      "floatingips")
+    every = get(http, sim, "/network/v2.0/floatingips", token).json()["floatingips"]
+    assert bound and [f["id"] for f in bound] == [f["id"] for f in every
+                                                if f["status"] == "ACTIVE"]
+    assert follow(http, sim, token, path + PID, "floatingips") == (mine, pages)
+
+
 def test_network_quota_details(sim, http, token):
     q = get(http, sim, f"/network/v2.0/quotas/{PID}/details", token).json()["quota"]
     assert q["floatingip"] == {"limit": 10, "used": 5, "reserved": 0}

@@ -10,7 +10,23 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
+import orjson
+
 JSON = "application/json"
+
+
+def dumps(value: Any) -> bytes:
+    """JSON bytes, compact: orjson (the simulator encodes 400,000 records at 100,000
+    servers, and clients parse 6 % fewer bytes than with json's ", " and ": "), json for
+    what orjson will not encode (non-string keys, integers past 64 bits).
+
+    Copied to a bytes object of its own size: orjson's keeps the capacity of its
+    writing buffer, and the listings keep every record's bytes for the day (a
+    1.5 KB record held 8 KB: the 100k simulator grew from 4.4 to 9.8 GB)."""
+    try:
+        return bytes(memoryview(orjson.dumps(value)))
+    except TypeError:
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 class Response:
@@ -22,7 +38,7 @@ class Response:
                  headers: Iterable[tuple[str, str]] | None = None):
         self.status = status
         if not isinstance(body, (bytes, bytearray)):
-            body = json.dumps(body).encode()
+            body = dumps(body)
         self.body = bytes(body)
         self.ctype = ctype
         self.headers = list(headers or [])

@@ -5,7 +5,6 @@ as the catalog's endpoint carries it and clients differ.
 """
 from __future__ import annotations
 
-import json
 import re
 
 from .. import paging
@@ -13,7 +12,7 @@ from .. import views as V
 from ..errors import forbidden, not_found
 from ..scenario import VOLUME_QUOTA_DEFAULTS, State
 from ..versions import volume_version_v3
-from ..wire import Req, Response
+from ..wire import Req, Response, dumps
 from .base import Service, is_admin, microversion, read_only
 
 #: query parameters that are paging, sorting or scope, not attribute filters
@@ -142,7 +141,7 @@ class BlockStorage(Service):
             path = f"{pref}/{coll}" + ("/detail" if sub == "detail" else "")
             links = [{"rel": "next",
                       "href": paging.next_href(req, path, ent[2][page[-1]], limit)}]
-            body += b', "' + coll.encode() + b'_links": ' + json.dumps(links).encode()
+            body += b', "' + coll.encode() + b'_links": ' + dumps(links)
         if req.mv and req.mv >= (3, 45) and (req.q("with_count") or "").lower() in (
                 "true", "1", "yes"):
             total = len(ent[2]) if sel is None else len(sel)

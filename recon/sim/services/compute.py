@@ -6,7 +6,6 @@ bodies as the api-ref says (flavors embedded from 2.47, ``locked`` from 2.9,
 """
 from __future__ import annotations
 
-import json
 import re
 
 from .. import paging
@@ -14,7 +13,7 @@ from .. import views as V
 from ..errors import forbidden, not_found
 from ..scenario import COMPUTE_QUOTA_DEFAULTS, State
 from ..versions import compute_version_v21, compute_versions
-from ..wire import Req, Response
+from ..wire import Req, Response, dumps
 from .base import Service, is_admin, microversion, read_only
 
 
@@ -168,7 +167,7 @@ class Compute(Service):
                           "href": paging.next_href(req, path, ent[2][page[-1]], limit)})
         body = b'{"servers": ' + paging.join(ent[1], page)
         if links:
-            body += b', "servers_links": ' + json.dumps(links).encode()
+            body += b', "servers_links": ' + dumps(links)
         return Response(200, body + b"}")
 
     def _nova_flavors(self, req: Req, st: State, detail: bool) -> Response:
@@ -197,5 +196,5 @@ class Compute(Service):
             path = f"{base}/compute/v2.1/flavors" + ("/detail" if detail else "")
             links = [{"rel": "next",
                       "href": paging.next_href(req, path, ent[2][page[-1]], limit)}]
-            body += b', "flavors_links": ' + json.dumps(links).encode()
+            body += b', "flavors_links": ' + dumps(links)
         return Response(200, body + b"}")

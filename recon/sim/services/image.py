@@ -6,7 +6,6 @@ and a bad marker reads differently; filters take its ``in:`` operator
 """
 from __future__ import annotations
 
-import json
 import urllib.parse
 
 from .. import paging
@@ -14,7 +13,7 @@ from .. import views as V
 from ..errors import not_found
 from ..scenario import State
 from ..versions import image_versions
-from ..wire import Req, Response
+from ..wire import Req, Response, dumps
 from .base import Service, read_only
 
 #: query parameters that are paging or sorting, not attribute filters
@@ -61,7 +60,7 @@ class Image(Service):
                           if k not in ("marker", "limit") for v in vs]
                 params += [("marker", ent[2][page[-1]]), ("limit", str(limit))]
                 nxt = "/v2/images?" + urllib.parse.urlencode(params)
-                body += b', "next": ' + json.dumps(nxt).encode()
+                body += b', "next": ' + dumps(nxt)
             return Response(200, body + b"}")
         if parts == ["schemas", "image"] or parts == ["schemas", "images"]:
             return Response(200, {"name": parts[1], "properties": {},

@@ -5,7 +5,6 @@ Neutron's set of non-filter query keys.
 """
 from __future__ import annotations
 
-import json
 import re
 
 from .. import paging
@@ -13,7 +12,7 @@ from .. import views as V
 from ..errors import forbidden, not_found
 from ..scenario import LB_QUOTA_DEFAULTS, State
 from ..versions import lb_versions
-from ..wire import Req, Response
+from ..wire import Req, Response, dumps
 from .base import Service, read_only
 from .network import SKIP
 
@@ -61,7 +60,7 @@ class LoadBalancer(Service):
             page, page_no, more = paging.page(req, ent, sel, limit)
             self.sim.expire_check(req, page_no)
             if req.query.get("fields"):
-                items = json.dumps(paging.fields(req, [ent[0][i] for i in page])).encode()
+                items = dumps(paging.fields(req, [ent[0][i] for i in page]))
             else:
                 items = paging.join(ent[1], page)
             links = []
@@ -74,7 +73,7 @@ class LoadBalancer(Service):
                     links.append({"rel": "previous", "href": paging.next_href(
                         req, path, ent[2][page[0]], limit, {"page_reverse": "True"})})
             return Response(200, b'{"loadbalancers": ' + items +
-                            b', "loadbalancers_links": ' + json.dumps(links).encode() + b"}")
+                            b', "loadbalancers_links": ' + dumps(links) + b"}")
         if len(parts) >= 2 and parts[0] == "lbaas" and parts[1] == "quotas":
             if len(parts) == 2:
                 q = V.lb_quota(st)["quota"]

@@ -6,7 +6,6 @@ Neutron without the plugin.
 """
 from __future__ import annotations
 
-import json
 from typing import Callable
 
 from .. import paging
@@ -14,7 +13,7 @@ from .. import views as V
 from ..errors import forbidden, not_found
 from ..scenario import NETWORK_QUOTA_DEFAULTS, State
 from ..versions import network_versions
-from ..wire import Req, Response
+from ..wire import Req, Response, dumps
 from .base import Service, is_admin, read_only
 
 #: query parameters that are paging, sorting or field selection, not attribute filters
@@ -134,7 +133,7 @@ class Network(Service):
         page, page_no, more = paging.page(req, ent, sel, limit)
         self.sim.expire_check(req, page_no)
         if req.query.get("fields"):
-            items = json.dumps(paging.fields(req, [ent[0][i] for i in page])).encode()
+            items = dumps(paging.fields(req, [ent[0][i] for i in page]))
         else:
             items = paging.join(ent[1], page)
         body = b'{"' + coll.encode() + b'": ' + items
@@ -147,5 +146,5 @@ class Network(Service):
                 links.append({"rel": "previous", "href": paging.next_href(
                     req, path, ent[2][page[0]], limit, {"page_reverse": "True"})})
         if links:
-            body += b', "' + coll.encode() + b'_links": ' + json.dumps(links).encode()
+            body += b', "' + coll.encode() + b'_links": ' + dumps(links)
         return Response(200, body + b"}")

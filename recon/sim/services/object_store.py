@@ -5,13 +5,12 @@ and container counts, which Swift gives in headers of a HEAD or GET.
 """
 from __future__ import annotations
 
-import json
 import re
 import secrets
 
 from ..errors import bad_request, forbidden, not_found
 from ..scenario import State
-from ..wire import Req, Response
+from ..wire import Req, Response, dumps
 from .base import Service
 
 
@@ -84,7 +83,7 @@ class ObjectStore(Service):
         if not sel:
             return Response(204, b"", "text/plain; charset=utf-8", hdrs)
         if _wants_json(req):
-            return Response(200, json.dumps(sel).encode(),
+            return Response(200, dumps(sel),
                             "application/json; charset=utf-8", hdrs)
         return Response(200, ("\n".join(c["name"] for c in sel) + "\n").encode(),
                         "text/plain; charset=utf-8", hdrs)
