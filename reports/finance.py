@@ -303,8 +303,7 @@ LINE_COLUMNS = [
     ("无数据夜价值（另列）", "unknown_value", "money", 15),
     ("差额", None, "money", 15),
     ("单价差额", "price_difference", "money", 13),
-    ("无数据夜数", "unknown_days", "int", 8),
-    ("状态码", "statuses", "text", 22), ("状态", "status_labels", "text", 22),
+    ("无数据夜数", "unknown_days", "int", 8), ("状态", "status_labels", "text", 22),
     ("说明", "notes", "wrap", 60),
 ]
 TOTALLED = ("billed_amount", "expected_amount", "accepted_amount", "unknown_value", None,
@@ -369,13 +368,101 @@ def _plain_formulas(sheet):
     return sheet
 
 
+def _line_cells(ln: FinanceLine, f: dict, quoted: dict, r: int, refs: tuple[str, str, str]):
+    """明细's cells of one line, row ``r`` (0-based): (column, kind, value, format), empty
+    cells left out (60,000 lines have many).  kind: number, date, text or formula."""
+    B, O, P = refs
+    for c, (_, key, kind, _) in enumerate(LINE_COLUMNS):
+        if key is None:  # 差额 = 账单 - 核准 - 无数据夜价值, on the written amounts
+            yield c, "formula", (f"{B}{r + 1}-{O}{r + 1}-{P}{r + 1}", _num(ln.difference)), \
+                f["money"]
+            continue
+        value = getattr(ln, key)
+        if key == "unknown_days":
+            value = len(value)
+        if isinstance(value, list):
+            value = "；".join(value)
+        if value is None or value == "":
+            continue
+        elif kind == "date":
+            yield c, "date", value, f["date"]
+        elif kind in ("money", "price", "qty", "int"):
+            yield c, "number", _num(value), f[kind]
+        else:
+            name = "bad" if key == "status_labels" and ln.statuses != ["ok"] else kind
+            value = str(value)
+            if len(value) > CELL_CHARS // 2:     # within Excel's 32,767 UTF-16 units
+                value = value[:CELL_CHARS // 2] + "……（已截断，全文见 verification.json）"
+            yield c, "text", value, (quoted if value.startswith(FORMULA_START) else f)[name]
+
+
+#: Excel's serial number of a date (days since 1899-12-30, the 1900 date system)
+EXCEL_EPOCH = date(1899, 12, 30)
+#: what the rows written as XML use of a constant_memory worksheet (XlsxWriter 3)
+ROW_INTERNALS = ("_write_single_row", "_check_dimensions", "_escape_control_characters",
+                 "_escape_data", "fh", "previous_row")
+
+
+class _Rows:
+    """Rows of a worksheet written in order, each as XML straight into a constant_memory
+    sheet's row file: the cells XlsxWriter writes for write_number, write_datetime,
+    write_string (inline, control characters escaped) and write_formula (its cached value),
+    without its checks and objects per cell (7 µs a cell: 明细 of 60,000 lines has a
+    million cells).  Should XlsxWriter change what this uses, or the sheet not be in
+    constant_memory mode, the cells go through its public methods: the same file, slower."""
+
+    def __init__(self, sheet, columns: int):
+        from xlsxwriter.utility import _preserve_whitespace  # heavy: only for a workbook
+
+        self.sheet = sheet
+        self.raw = bool(getattr(sheet, "constant_memory", False)) and \
+            all(hasattr(sheet, a) for a in ROW_INTERNALS)
+        self.letters = [_col(c) for c in range(columns)]
+        self.preserve = _preserve_whitespace
+
+    def write(self, r: int, cells) -> None:
+        """Row ``r`` (0-based), after every row written before it: cells as _line_cells."""
+        ws = self.sheet
+        if not self.raw:
+            for c, kind, value, fm in cells:
+                if kind == "number":
+                    ws.write_number(r, c, value, fm)
+                elif kind == "date":
+                    ws.write_datetime(r, c, datetime.combine(value, datetime.min.time()), fm)
+                elif kind == "text":
+                    ws.write_string(r, c, value, fm)
+                else:
+                    ws.write_formula(r, c, "=" + value[0], fm, value[1])
+            return
+        ws._write_single_row(r)      # the row before it, if written cell by cell, goes out
+        n, parts, last = r + 1, [f'<row r="{r + 1}">'], 0
+        for c, kind, value, fm in cells:
+            ref = f'{self.letters[c]}{n}" s="{fm._get_xf_index()}"'
+            if kind == "number":
+                parts.append(f'<c r="{ref}><v>{value:.16G}</v></c>')
+            elif kind == "date":
+                parts.append(f'<c r="{ref}><v>{(value - EXCEL_EPOCH).days}</v></c>')
+            elif kind == "text":
+                text = ws._escape_data(ws._escape_control_characters(visible(value)))
+                space = ' xml:space="preserve"' if self.preserve(text) else ""
+                parts.append(f'<c r="{ref} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            else:
+                parts.append(f'<c r="{ref}><f>{ws._escape_data(value[0])}</f>'
+                             f'<v>{value[1]}</v></c>')
+            last = c
+        parts.append("</row>")
+        ws.fh.write("".join(parts))
+        ws._check_dimensions(r, last)
+
+
 def write_xlsx(report: FinanceReport, target) -> None:
-    """The workbook into ``target`` (a path or a binary file object)."""
+    """The workbook into ``target`` (a path or a binary file object), written row by row
+    (reports.common.workbook's constant_memory: each sheet's rows strictly in order)."""
     wb, f, quoted = workbook(target, {
         "price": {"num_format": "#,##0.00######", "border": 1},
         "qty": {"num_format": "General", "border": 1},
         "day": {"num_format": "0.000000", "border": 1},
-        "int": {"num_format": "0", "border": 1}})
+        "int": {"num_format": "0", "border": 1}}, constant_memory=True)
     summary, lines_ws, days_ws = (_shown(wb.add_worksheet(name))
                                   for name in ("汇总", "明细", RUN_SHEET))
     _plain_formulas(lines_ws)
@@ -387,30 +474,10 @@ def write_xlsx(report: FinanceReport, target) -> None:
     lines_ws.freeze_panes(1, 0)
     col_of = {key: c for c, (_, key, _, _) in enumerate(LINE_COLUMNS)}
     diff_col = [c for c, (h, *_) in enumerate(LINE_COLUMNS) if h == "差额"][0]
-    B, O, P = (_col(col_of[k]) for k in ("billed_amount", "accepted_amount", "unknown_value"))
+    refs = tuple(_col(col_of[k]) for k in ("billed_amount", "accepted_amount", "unknown_value"))
+    rows = _Rows(lines_ws, len(LINE_COLUMNS))
     for r, ln in enumerate(report.lines, start=1):
-        for c, (_, key, kind, _) in enumerate(LINE_COLUMNS):
-            if key is None:  # 差额 = 账单 - 核准 - 无数据夜价值, on the written amounts
-                lines_ws.write_formula(r, c, f"={B}{r + 1}-{O}{r + 1}-{P}{r + 1}", f["money"],
-                                       _num(ln.difference))
-                continue
-            value = getattr(ln, key)
-            if key == "unknown_days":
-                value = len(value)
-            if isinstance(value, list):
-                value = "；".join(value)
-            if value is None or value == "":
-                continue          # left empty: no blank cell written (60,000 lines have many)
-            elif kind == "date":
-                lines_ws.write_datetime(r, c, datetime.combine(value, datetime.min.time()),
-                                        f["date"])
-            elif kind in ("money", "price", "qty", "int"):
-                lines_ws.write_number(r, c, _num(value), f[kind])
-            else:
-                name = "bad" if key in ("statuses", "status_labels") and \
-                    ln.statuses != ["ok"] else kind
-                fmt = (quoted if str(value).startswith(FORMULA_START) else f)[name]
-                lines_ws.write_string(r, c, str(value), fmt)
+        rows.write(r, list(_line_cells(ln, f, quoted, r, refs)))
     last = len(report.lines) + 1           # the last line's row number, as Excel shows it
     total_row = last                        # 0-based index of the row after the lines
     lines_ws.write_string(total_row, col_of["item_name"], "合计", f["bold"])
