@@ -24,6 +24,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 
 from recon import labels
+from recon.finance.verify import UNVERIFIED_STATES
 from recon.money import daxie, fmt
 from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
@@ -273,6 +274,76 @@ def verdict(v, lines: list[FinanceLine], unverified: list[FinanceLine],
     return "；".join(parts)
 
 
+@dataclass
+class LineGroup:
+    """Lines a reader takes in at once: the same item, invoice and period (正确 lines: and
+    unit price) and the same nights without data, one row with their line numbers and sums.  A
+    statement billed per resource has thousands of lines of each; each line's own figures
+    are in the workbook's 明细 and verification.json."""
+    item: str
+    invoice_no: str
+    period_start: date
+    period_end: date
+    unit_price: Decimal | None
+    nights: str                # the nights without data (正确 lines) or all (无法核实)
+    lines: list[int] = field(default_factory=list)
+    billed: Decimal = Decimal(0)
+    accepted: Decimal = Decimal(0)
+    unknown: Decimal = Decimal(0)
+    difference: Decimal = Decimal(0)
+
+    @property
+    def numbers(self) -> str:
+        return _line_numbers(self.lines, None)
+
+
+def _nights_text(runs: list[RunLine], unverified: bool) -> str:
+    """A 无法核实 line's nights, each run with its state; a 正确 line's nights without data."""
+    if unverified:
+        return "；".join(f"{e.first}{f' 至 {e.last}' if e.nights > 1 else ''}（{e.nights} 晚）"
+                        f"{e.state_label}" for e in runs)
+    return "、".join(f"{e.first}{f' 至 {e.last}' if e.nights > 1 else ''}（{e.state_label}）"
+                    for e in runs if e.state in UNVERIFIED_STATES)
+
+
+def line_groups(lines: list[FinanceLine], unverified: bool) -> list[LineGroup]:
+    """The 正确 lines (``unverified`` False) or the lines whose only status is 无法核实, as
+    :class:`LineGroup` rows in the order of their first line."""
+    want = ["unverified"] if unverified else ["ok"]
+    groups: dict[tuple, LineGroup] = {}
+    nights: dict[int, str] = {}          # lines that share their runs share the text
+    for ln in lines:
+        if ln.statuses != want:
+            continue
+        if id(ln.runs) not in nights:
+            nights[id(ln.runs)] = _nights_text(ln.runs, unverified)
+        price = None if unverified else ln.unit_price
+        key = (ln.item_no, ln.item_name, ln.invoice_no, ln.period_start, ln.period_end, price,
+               nights[id(ln.runs)])
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = LineGroup(f"第{ln.item_no}项 {ln.item_name}", ln.invoice_no,
+                                        ln.period_start, ln.period_end, price,
+                                        nights[id(ln.runs)])
+        g.lines.append(ln.line)
+        g.billed += ln.billed_amount
+        g.accepted += ln.accepted_amount
+        g.unknown += ln.unknown_value
+        g.difference += ln.difference
+    return list(groups.values())
+
+
+def render_html(report: FinanceReport) -> str:
+    """verification.html: the lines with problems in full, the 无法核实 and the 正确 lines
+    grouped (:func:`line_groups`)."""
+    full = [ln for ln in report.lines if ln.statuses not in (["ok"], ["unverified"])]
+    unverified = line_groups(report.lines, True)
+    return env().get_template("finance.html.j2").render(
+        r=report, problems=full, unverified=unverified,
+        unverified_lines=sum(len(g.lines) for g in unverified),
+        correct=line_groups(report.lines, False))
+
+
 def write_finance(report: FinanceReport, folder: Path) -> dict[str, Path]:
     """FOLDER/verification.{xlsx,html,json} (FOLDER: recon.finance.verify.output_folder);
     each file replaced whole."""
@@ -282,7 +353,7 @@ def write_finance(report: FinanceReport, folder: Path) -> dict[str, Path]:
     buf = io.BytesIO()
     write_xlsx(report, buf)
     write_atomic(paths["xlsx"], buf.getvalue())
-    write_atomic(paths["html"], env().get_template("finance.html.j2").render(r=report))
+    write_atomic(paths["html"], render_html(report))
     write_atomic(paths["json"], report.to_json())
     return paths
 
@@ -323,16 +394,16 @@ SHEET_ROWS = 1_048_575
 CELL_CHARS = 32_000
 
 
-def _line_numbers(numbers: list[int]) -> str:
-    """The statement lines that share a block of nights, runs folded: "2、5、9–12"; a list
-    longer than a cell holds ends with how many there are in all."""
+def _line_numbers(numbers: list[int], limit: int | None = CELL_CHARS) -> str:
+    """Statement line numbers, runs folded: "2、5、9–12"; a list longer than ``limit``
+    characters (a cell's: None, no limit) ends with how many there are in all."""
     runs, start = [], numbers[0]
     for prev, n in zip(numbers, numbers[1:] + [None]):
         if n != prev + 1:
             runs.append(str(start) if start == prev else f"{start}–{prev}")
             start = n
     text = "、".join(runs)
-    if len(text) > CELL_CHARS:
+    if limit is not None and len(text) > limit:
         text = text[:text.rindex("、", 0, CELL_CHARS - 40)] + f"……（共 {len(numbers)} 行）"
     return text
 
