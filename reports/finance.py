@@ -440,31 +440,39 @@ def _plain_formulas(sheet):
 
 
 def _line_cells(ln: FinanceLine, f: dict, quoted: dict, r: int, refs: tuple[str, str, str]):
-    """明细's cells of one line, row ``r`` (0-based): (column, kind, value, format), empty
+    """明细's cells of one line, row ``r`` (0-based): [(column, kind, value, format)], empty
     cells left out (60,000 lines have many).  kind: number, date, text or formula."""
     B, O, P = refs
+    cells = []
     for c, (_, key, kind, _) in enumerate(LINE_COLUMNS):
         if key is None:  # 差额 = 账单 - 核准 - 无数据夜价值, on the written amounts
-            yield c, "formula", (f"{B}{r + 1}-{O}{r + 1}-{P}{r + 1}", _num(ln.difference)), \
-                f["money"]
+            cells.append((c, "formula", (f"{B}{r + 1}-{O}{r + 1}-{P}{r + 1}",
+                                         float(ln.difference)), f["money"]))
             continue
         value = getattr(ln, key)
-        if key == "unknown_days":
-            value = len(value)
-        if isinstance(value, list):
-            value = "；".join(value)
         if value is None or value == "":
             continue
+        if kind in NUMBER_KINDS:
+            cells.append((c, "number", float(len(value) if key == "unknown_days" else value),
+                          f[kind]))
         elif kind == "date":
-            yield c, "date", value, f["date"]
-        elif kind in ("money", "price", "qty", "int"):
-            yield c, "number", _num(value), f[kind]
+            cells.append((c, "date", value, f["date"]))
         else:
+            if value.__class__ is list:
+                value = "；".join(value)
+                if not value:
+                    continue
             name = "bad" if key == "status_labels" and ln.statuses != ["ok"] else kind
             value = str(value)
             if len(value) > CELL_CHARS // 2:     # within Excel's 32,767 UTF-16 units
                 value = value[:CELL_CHARS // 2] + "……（已截断，全文见 verification.json）"
-            yield c, "text", value, (quoted if value.startswith(FORMULA_START) else f)[name]
+            cells.append((c, "text", value,
+                          (quoted if value.startswith(FORMULA_START) else f)[name]))
+    return cells
+
+
+#: 明细's kinds of number cells
+NUMBER_KINDS = frozenset(("money", "price", "qty", "int"))
 
 
 #: Excel's serial number of a date (days since 1899-12-30, the 1900 date system)
@@ -490,6 +498,7 @@ class _Rows:
             all(hasattr(sheet, a) for a in ROW_INTERNALS)
         self.letters = [_col(c) for c in range(columns)]
         self.preserve = _preserve_whitespace
+        self.texts: dict = {}
 
     def write(self, r: int, cells) -> None:
         """Row ``r`` (0-based), after every row written before it: cells as _line_cells."""
@@ -506,20 +515,27 @@ class _Rows:
                     ws.write_formula(r, c, "=" + value[0], fm, value[1])
             return
         ws._write_single_row(r)      # the row before it, if written cell by cell, goes out
-        n, parts, last = r + 1, [f'<row r="{r + 1}">'], 0
+        n, parts, last, texts = r + 1, [f'<row r="{r + 1}">'], 0, self.texts
         for c, kind, value, fm in cells:
-            ref = f'{self.letters[c]}{n}" s="{fm._get_xf_index()}"'
-            if kind == "number":
-                parts.append(f'<c r="{ref}><v>{value:.16G}</v></c>')
+            if kind == "text":
+                # a text cell's XML after its reference: a statement billed per resource
+                # repeats an item's name, its share and a status thousands of times
+                xml = texts.get((value, fm))
+                if xml is None:
+                    text = ws._escape_data(ws._escape_control_characters(visible(value)))
+                    space = ' xml:space="preserve"' if self.preserve(text) else ""
+                    xml = texts[value, fm] = \
+                        f'" s="{fm._get_xf_index()}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+                parts.append(f'<c r="{self.letters[c]}{n}{xml}')
+            elif kind == "number":
+                parts.append(f'<c r="{self.letters[c]}{n}" s="{fm._get_xf_index()}"><v>'
+                             f'{value:.16G}</v></c>')
             elif kind == "date":
-                parts.append(f'<c r="{ref}><v>{(value - EXCEL_EPOCH).days}</v></c>')
-            elif kind == "text":
-                text = ws._escape_data(ws._escape_control_characters(visible(value)))
-                space = ' xml:space="preserve"' if self.preserve(text) else ""
-                parts.append(f'<c r="{ref} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+                parts.append(f'<c r="{self.letters[c]}{n}" s="{fm._get_xf_index()}"><v>'
+                             f'{(value - EXCEL_EPOCH).days}</v></c>')
             else:
-                parts.append(f'<c r="{ref}><f>{ws._escape_data(value[0])}</f>'
-                             f'<v>{value[1]}</v></c>')
+                parts.append(f'<c r="{self.letters[c]}{n}" s="{fm._get_xf_index()}"><f>'
+                             f'{ws._escape_data(value[0])}</f><v>{value[1]}</v></c>')
             last = c
         parts.append("</row>")
         ws.fh.write("".join(parts))
@@ -548,7 +564,7 @@ def write_xlsx(report: FinanceReport, target) -> None:
     refs = tuple(_col(col_of[k]) for k in ("billed_amount", "accepted_amount", "unknown_value"))
     rows = _Rows(lines_ws, len(LINE_COLUMNS))
     for r, ln in enumerate(report.lines, start=1):
-        rows.write(r, list(_line_cells(ln, f, quoted, r, refs)))
+        rows.write(r, _line_cells(ln, f, quoted, r, refs))
     last = len(report.lines) + 1           # the last line's row number, as Excel shows it
     total_row = last                        # 0-based index of the row after the lines
     lines_ws.write_string(total_row, col_of["item_name"], "合计", f["bold"])
