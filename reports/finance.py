@@ -225,9 +225,12 @@ def build_finance(v, contract) -> FinanceReport:
     """The context of a :class:`recon.finance.verify.Verification`."""
     lines = []
     nights: dict[int, list[RunLine]] = {}    # lines that share their nights share them here
+    days: dict[int, list[date]] = {}         # and the days without data
+    shares: dict[Fraction, str] = {}
     for r in v.lines:
         s = r.source
         if id(r.runs) not in nights:
+            days[id(r.runs)] = r.unknown_days
             nights[id(r.runs)] = [
                 RunLine(e.first, e.last, e.nights, e.state, labels.NIGHT_STATE[e.state],
                         e.contracted, e.allocated, _frac(e.share), _dec(e.accepted),
@@ -235,11 +238,12 @@ def build_finance(v, contract) -> FinanceReport:
                 for e in r.runs]
         lines.append(FinanceLine(
             s.line, s.invoice_no, s.issued, s.period_start, s.period_end, r.item_no,
-            r.item_name, r.unit, s.quantity, s.unit_price, r.contract_price, _frac(r.share), r.contracted_qty,
-            r.delivered_qty, s.amount, s.tax_rate, s.tax, s.total, s.total_daxie, r.billed,
-            r.expected, r.accepted, r.unknown_value, r.difference, r.price_difference,
-            r.statuses, [labels.FINANCE_STATUS[c] for c in r.statuses], r.notes,
-            r.unknown_days, nights[id(r.runs)]))
+            r.item_name, r.unit, s.quantity, s.unit_price, r.contract_price,
+            shares.get(r.share) or shares.setdefault(r.share, _frac(r.share)),
+            r.contracted_qty, r.delivered_qty, s.amount, s.tax_rate, s.tax, s.total,
+            s.total_daxie, r.billed, r.expected, r.accepted, r.unknown_value, r.difference,
+            r.price_difference, r.statuses, [labels.FINANCE_STATUS[c] for c in r.statuses],
+            r.notes, days[id(r.runs)], nights[id(r.runs)]))
     unverified = [ln for ln in lines if "unverified" in ln.statuses]
     unverified_billed = sum((ln.billed_amount for ln in unverified), Decimal(0))
     exit_code = 0 if v.ok else 1
