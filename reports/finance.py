@@ -453,35 +453,46 @@ def _plain_formulas(sheet):
     return sheet
 
 
-def _line_cells(ln: FinanceLine, f: dict, quoted: dict, r: int, refs: tuple[str, str, str]):
+def _line_spec(f: dict, quoted: dict) -> list[tuple]:
+    """明细's columns as _line_cells reads them: (column, field, kind, format, its quoted
+    and its 'bad' variants), looked up once per workbook, not once per cell."""
+    spec = []
+    for c, (_, key, kind, _) in enumerate(LINE_COLUMNS):
+        cell = "formula" if key is None else "number" if kind in NUMBER_KINDS else \
+            "date" if kind == "date" else "text"
+        name = "money" if key is None else kind
+        spec.append((c, key, cell, f[name], quoted.get(name), f["bad"], quoted["bad"]))
+    return spec
+
+
+def _line_cells(ln: FinanceLine, spec: list[tuple], r: int, refs: tuple[str, str, str]):
     """明细's cells of one line, row ``r`` (0-based): [(column, kind, value, format)], empty
     cells left out (60,000 lines have many).  kind: number, date, text or formula."""
     B, O, P = refs
     cells = []
-    for c, (_, key, kind, _) in enumerate(LINE_COLUMNS):
+    for c, key, kind, fm, fq, bad, bad_q in spec:
         if key is None:  # 差额 = 账单 - 核准 - 无数据夜价值, on the written amounts
-            cells.append((c, "formula", (f"{B}{r + 1}-{O}{r + 1}-{P}{r + 1}",
-                                         float(ln.difference)), f["money"]))
+            cells.append((c, kind, (f"{B}{r + 1}-{O}{r + 1}-{P}{r + 1}",
+                                    float(ln.difference)), fm))
             continue
         value = getattr(ln, key)
-        if value is None or value == "":
+        if value is None:         # (a Decimal compared with "" costs an abc check)
             continue
-        if kind in NUMBER_KINDS:
-            cells.append((c, "number", float(len(value) if key == "unknown_days" else value),
-                          f[kind]))
+        if kind == "number":
+            cells.append((c, kind, float(len(value) if key == "unknown_days" else value), fm))
         elif kind == "date":
-            cells.append((c, "date", value, f["date"]))
+            cells.append((c, kind, value, fm))
         else:
             if value.__class__ is list:
                 value = "；".join(value)
-                if not value:
-                    continue
-            name = "bad" if key == "status_labels" and ln.statuses != ["ok"] else kind
+            if value == "":
+                continue
+            if key == "status_labels" and ln.statuses != ["ok"]:
+                fm, fq = bad, bad_q
             value = str(value)
             if len(value) > CELL_CHARS // 2:     # within Excel's 32,767 UTF-16 units
                 value = value[:CELL_CHARS // 2] + "……（已截断，全文见 verification.json）"
-            cells.append((c, "text", value,
-                          (quoted if value.startswith(FORMULA_START) else f)[name]))
+            cells.append((c, kind, value, fq if value.startswith(FORMULA_START) else fm))
     return cells
 
 
@@ -529,7 +540,8 @@ class _Rows:
                     ws.write_formula(r, c, "=" + value[0], fm, value[1])
             return
         ws._write_single_row(r)      # the row before it, if written cell by cell, goes out
-        n, parts, last, texts = r + 1, [f'<row r="{r + 1}">'], 0, self.texts
+        n, parts, last, texts, letters = r + 1, [f'<row r="{r + 1}">'], 0, self.texts, \
+            self.letters
         for c, kind, value, fm in cells:
             if kind == "text":
                 # a text cell's XML after its reference: a statement billed per resource
@@ -540,15 +552,15 @@ class _Rows:
                     space = ' xml:space="preserve"' if self.preserve(text) else ""
                     xml = texts[value, fm] = \
                         f'" s="{fm._get_xf_index()}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
-                parts.append(f'<c r="{self.letters[c]}{n}{xml}')
+                parts.append(f'<c r="{letters[c]}{n}{xml}')
             elif kind == "number":
-                parts.append(f'<c r="{self.letters[c]}{n}" s="{fm._get_xf_index()}"><v>'
+                parts.append(f'<c r="{letters[c]}{n}" s="{fm._get_xf_index()}"><v>'
                              f'{value:.16G}</v></c>')
             elif kind == "date":
-                parts.append(f'<c r="{self.letters[c]}{n}" s="{fm._get_xf_index()}"><v>'
+                parts.append(f'<c r="{letters[c]}{n}" s="{fm._get_xf_index()}"><v>'
                              f'{(value - EXCEL_EPOCH).days}</v></c>')
             else:
-                parts.append(f'<c r="{self.letters[c]}{n}" s="{fm._get_xf_index()}"><f>'
+                parts.append(f'<c r="{letters[c]}{n}" s="{fm._get_xf_index()}"><f>'
                              f'{ws._escape_data(value[0])}</f><v>{value[1]}</v></c>')
             last = c
         parts.append("</row>")
@@ -576,9 +588,9 @@ def write_xlsx(report: FinanceReport, target) -> None:
     col_of = {key: c for c, (_, key, _, _) in enumerate(LINE_COLUMNS)}
     diff_col = [c for c, (h, *_) in enumerate(LINE_COLUMNS) if h == "差额"][0]
     refs = tuple(_col(col_of[k]) for k in ("billed_amount", "accepted_amount", "unknown_value"))
-    rows = _Rows(lines_ws, len(LINE_COLUMNS))
+    rows, spec = _Rows(lines_ws, len(LINE_COLUMNS)), _line_spec(f, quoted)
     for r, ln in enumerate(report.lines, start=1):
-        rows.write(r, _line_cells(ln, f, quoted, r, refs))
+        rows.write(r, _line_cells(ln, spec, r, refs))
     last = len(report.lines) + 1           # the last line's row number, as Excel shows it
     total_row = last                        # 0-based index of the row after the lines
     lines_ws.write_string(total_row, col_of["item_name"], "合计", f["bold"])
