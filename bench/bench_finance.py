@@ -21,7 +21,9 @@ the last one that queried the store once per line), extracted with ``git archive
 at --baseline-lines (default: every size), each size's baseline run just before this tree's,
 so the two are measured in the same run, on the same machine and store, under the same load.
 
-The target: the whole command under 10 s (wall) at 60,000 lines.  The machine has 2 cores
+The target: the whole command under 10 s (wall) at 60,000 lines: "process" is the child
+as a user waits for it (the interpreter and recon's imports, about a second, included;
+"whole" starts at recon.cli.main).  The machine has 2 cores
 shared with other jobs: the load average is printed, and the CPU seconds move less than
 the wall.  Not a test: nothing here asserts a time.
 """
@@ -30,10 +32,12 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -121,8 +125,13 @@ def run(code_root: Path, path: Path, db: Path, out: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(code_root))
     load = os.getloadavg()[0]
     config = code_root / CONFIG.relative_to(ROOT)   # each tree's own bundled configuration
+    before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     child = subprocess.run([sys.executable, "-c", CHILD, str(path), str(config), str(db),
                             str(out)], env=env, capture_output=True, text=True, cwd=code_root)
+    # the process as a user waits for it: the interpreter and the imports too (the child's
+    # own figures start at recon.cli.main)
+    process_wall, after = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    process_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     line = [ln for ln in child.stdout.splitlines() if ln.startswith("RESULT")]
     if not line or line[0].split()[1] not in ("0", "1"):
         raise SystemExit(f"the child failed:\n{child.stdout}\n{child.stderr[-3000:]}")
@@ -132,7 +141,8 @@ def run(code_root: Path, path: Path, db: Path, out: Path) -> dict:
     sizes = {f.suffix: f.stat().st_size / 1e6 for f in out.rglob("verification.*")}
     shutil.rmtree(out)             # 60,000 lines write half a gigabyte of JSON
     return {"exit": int(exit_code), "wall": float(wall), "cpu": float(cpu), "rss": int(rss),
-            "phases": phases, "sizes": sizes, "load": load}
+            "phases": phases, "sizes": sizes, "load": load, "process": (process_wall,
+                                                                        process_cpu)}
 
 
 #: what a command needs of a checkout: the packages, the catalog and the GX suites
@@ -192,26 +202,27 @@ def main() -> int:
 
     print(f"\n{'code':<18}{'lines':>8}{'exit':>5}  {'read':>11}  {'verify':>11}  "
           f"{'reports':>11}  {'of it JSON':>11}  {'of it XLSX':>11}  {'whole':>11}  "
-          f"{'RSS MB':>7}  {'JSON/XLSX MB':>13}  {'load':>5}  target")
-    print(f"{'':<18}{'':>8}{'':>5}" + f"  {'wall/CPU s':>11}" * 6)
+          f"{'process':>11}  {'RSS MB':>7}  {'JSON/XLSX MB':>13}  {'load':>5}  target")
+    print(f"{'':<18}{'':>8}{'':>5}" + f"  {'wall/CPU s':>11}" * 7)
     for code, n, r in rows:
         ph = {k: f"{w:.2f}/{c:.2f}" for k, (w, c) in r["phases"].items()}
         verdict = ""
-        if n == TARGET_LINES:
-            verdict = f"<{TARGET_S:.0f} s: " + ("PASS" if r["wall"] < TARGET_S else "MISS")
+        if n == TARGET_LINES:   # the whole process, as a user times the command
+            verdict = f"<{TARGET_S:.0f} s: " + ("PASS" if r["process"][0] < TARGET_S else "MISS")
         print(f"{code:<18}{n:>8,}{r['exit']:>5}  {ph.get('read', '-'):>11}  "
               f"{ph.get('verify', '-'):>11}  {ph.get('reports', '-'):>11}  "
               f"{ph.get('json', '-'):>11}  {ph.get('xlsx', '-'):>11}  "
-              f"{r['wall']:>5.2f}/{r['cpu']:<5.2f}  {r['rss']:>7}  "
+              f"{r['wall']:>5.2f}/{r['cpu']:<5.2f}  "
+              f"{r['process'][0]:>5.2f}/{r['process'][1]:<5.2f}  {r['rss']:>7}  "
               f"{r['sizes'].get('.json', 0):>6.1f}/{r['sizes'].get('.xlsx', 0):<6.1f}  "
               f"{r['load']:>5.2f}  {verdict}")
     for size in base_sizes if base else []:
         same = [r for c, n, r in rows if n == size]
         if len(same) == 2:
             b, t = same
-            print(f"whole command at {size:,} lines: {b['wall']:.2f} s -> {t['wall']:.2f} s wall, "
-                  f"{b['cpu']:.2f} s -> {t['cpu']:.2f} s CPU "
-                  f"({b['cpu'] / max(t['cpu'], 0.01):.1f}x less CPU)")
+            (bw, bc), (tw, tc) = b["process"], t["process"]
+            print(f"the process at {size:,} lines: {bw:.2f} s -> {tw:.2f} s wall, "
+                  f"{bc:.2f} s -> {tc:.2f} s CPU ({bc / max(tc, 0.01):.1f}x less CPU)")
     print(f"load average (1 min) now: {os.getloadavg()[0]:.2f}; the statements are in {work}")
     return 0
 

@@ -210,12 +210,15 @@ def _line_json(ln: FinanceLine) -> str:
     parts = ["    {\n"]
     for name, head in zip(LINE_FIELDS[:-1], FIELD_HEADS):
         value = getattr(ln, name)
-        if value.__class__ is list:
+        cls = value.__class__
+        if cls is Decimal:                    # most fields: inline, no call
+            text = f'"{value}"'
+        elif cls is list:
             text = ("[\n" + ",\n".join(
                 "        " + VALUE_JSON.get(v.__class__, _value_json)(v) for v in value)
                 + "\n      ]") if value else "[]"
         else:
-            text = VALUE_JSON.get(value.__class__, _value_json)(value)
+            text = VALUE_JSON.get(cls, _value_json)(value)
         parts += (head, text, ",\n")
     parts.append(FIELD_HEADS[-1])
     return "".join(parts)

@@ -150,8 +150,10 @@ def read_statement(path: str | Path, contract) -> Statement:
                          column=cols["tax_rate"])
     lines, total_row = [], None
     for line, row in table.rows:
+        texts = {key: row.get(col, "").strip() for key, col in cols.items()}
+
         def cell(key):
-            return row.get(cols[key], "").strip() if key in cols else ""
+            return texts.get(key, "")
 
         def need(key):
             text = cell(key)
