@@ -108,7 +108,10 @@ cmd.build_finance = timed("reports", cmd.build_finance)
 cmd.write_finance = timed("reports", cmd.write_finance)
 import reports.finance as rf
 rf.write_xlsx = timed("xlsx", rf.write_xlsx)
-rf.FinanceReport.json_bytes = timed("json", rf.FinanceReport.json_bytes)
+if hasattr(rf.FinanceReport, "json_bytes"):   # what writes the file (before: to_json)
+    rf.FinanceReport.json_bytes = timed("json", rf.FinanceReport.json_bytes)
+else:
+    rf.FinanceReport.to_json = timed("json", rf.FinanceReport.to_json)
 from recon.cli import main
 t0, c0 = time.perf_counter(), time.process_time()
 code = main(["--config", sys.argv[2], "finance", "verify", sys.argv[1], "--db", sys.argv[3],
