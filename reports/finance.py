@@ -441,7 +441,8 @@ FORMULA_START = ("=", "+", "-", "@")
 
 
 def _num(value):
-    """A cell number: Decimal -> float only here, where the file format needs it."""
+    """A cell number: Decimal -> float only in the workbook, where the file format needs it
+    (here, and inline in _line_cells for 明细's million cells)."""
     return None if value is None else float(value)
 
 
