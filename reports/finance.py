@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -236,6 +237,7 @@ def build_finance(v, contract) -> FinanceReport:
     nights: dict[int, list[RunLine]] = {}    # lines that share their nights share them here
     days: dict[int, list[date]] = {}         # and the days without data
     shares: dict[Fraction, str] = {}
+    words: dict[tuple, list[str]] = {}       # the status labels of lines alike in statuses
     for r in v.lines:
         s = r.source
         if id(r.runs) not in nights:
@@ -251,11 +253,14 @@ def build_finance(v, contract) -> FinanceReport:
             shares.get(r.share) or shares.setdefault(r.share, _frac(r.share)),
             r.contracted_qty, r.delivered_qty, s.amount, s.tax_rate, s.tax, s.total,
             s.total_daxie, r.billed, r.expected, r.accepted, r.unknown_value, r.difference,
-            r.price_difference, r.statuses, [labels.FINANCE_STATUS[c] for c in r.statuses],
+            r.price_difference, r.statuses,
+            words.get(tuple(r.statuses)) or words.setdefault(
+                tuple(r.statuses), [labels.FINANCE_STATUS[c] for c in r.statuses]),
             r.notes, days[id(r.runs)], nights[id(r.runs)]))
     unverified = [ln for ln in lines if "unverified" in ln.statuses]
     unverified_billed = sum((ln.billed_amount for ln in unverified), Decimal(0))
     exit_code = 0 if v.ok else 1
+    codes = Counter(c for ln in lines for c in ln.statuses)   # "ok" is a line's only code
     return FinanceReport(
         v.statement.name, str(v.statement.path), v.statement.encoding, contract.number,
         contract.title, contract.agency, contract.provider, v.statement.period_start,
@@ -266,10 +271,9 @@ def build_finance(v, contract) -> FinanceReport:
         Money.of(v.total("unknown_value")), Money.of(v.total("difference")),
         Money.of(v.total("price_difference")), Money.of(v.penalty_total),
         Money.of(unverified_billed),
-        counts={"lines": len(lines), "ok": sum(ln.statuses == ["ok"] for ln in lines),
-                "not_ok": sum(ln.statuses != ["ok"] for ln in lines),
+        counts={"lines": len(lines), "ok": codes["ok"], "not_ok": len(lines) - codes["ok"],
                 "unverified": len(unverified),
-                **{code: sum(code in ln.statuses for ln in lines)
+                **{code: codes[code]
                    for code in labels.FINANCE_STATUS if code not in ("ok", "missing_item")}},
         statement_notes=v.total_notes)
 
