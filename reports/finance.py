@@ -22,6 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from json.encoder import encode_basestring
+from operator import attrgetter
 from pathlib import Path
 
 from recon import labels
@@ -209,14 +210,15 @@ VALUE_JSON = {type(None): lambda v: "null", int: int.__repr__, str: encode_bases
               Decimal: lambda v: f'"{v}"', date: lambda v: f'"{v.isoformat()}"'}
 #: a line's fields as to_json indents them, up to each one's value
 FIELD_HEADS = tuple(f'      "{name}": ' for name in LINE_FIELDS)
+#: a line's fields but its nights, read in one call
+LINE_VALUES = attrgetter(*LINE_FIELDS[:-1])
 
 
 def _line_json(ln: FinanceLine) -> str:
     """A line as ``to_json`` writes it in the report's list (its fields 6 spaces deep), up to
     the value of its last field, its nights."""
     parts = ["    {\n"]
-    for name, head in zip(LINE_FIELDS[:-1], FIELD_HEADS):
-        value = getattr(ln, name)
+    for head, value in zip(FIELD_HEADS, LINE_VALUES(ln)):
         cls = value.__class__
         if cls is Decimal:                    # most fields: inline, no call
             text = f'"{value}"'
