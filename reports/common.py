@@ -219,14 +219,20 @@ WORKBOOK_FORMATS = {
 }
 
 
-def workbook(target, extra_formats: dict | None = None):
+def workbook(target, extra_formats: dict | None = None, constant_memory: bool = False):
     """An XlsxWriter workbook as recon writes them: no string turned into a number, formula
     or link; the shared formats, and the same formats with Excel's quote prefix for text
     that would otherwise become a formula once someone edits the cell ("=1+2").
-    Returns (workbook, formats, quoted formats)."""
+    ``constant_memory``: each row is written out when the next one begins, through a
+    temporary file, instead of a table of every cell kept until the end (a sheet of a
+    million cells: its table is most of the memory, and the garbage collector walks it
+    over and over); rows must then be written in order within each sheet, and a row
+    already left cannot be written to.  Returns (workbook, formats, quoted formats)."""
     import xlsxwriter  # heavy: imported only when a workbook is written
 
-    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "in_memory": True,
+    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False,
+                                      "in_memory": not constant_memory,
+                                      "constant_memory": constant_memory,
                                       "strings_to_formulas": False, "strings_to_urls": False})
     props = {**WORKBOOK_FORMATS, **(extra_formats or {})}
     return (wb, {k: wb.add_format(v) for k, v in props.items()},

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from json.encoder import encode_basestring
+from operator import attrgetter
 from pathlib import Path
 
 from recon import labels
+from recon.finance.verify import UNVERIFIED_STATES
 from recon.money import daxie, fmt
 from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
@@ -149,25 +152,31 @@ class FinanceReport:
     sha256: str = ""
 
     def to_json(self) -> str:
-        """verification.json: the bytes of ``to_json(self)``, written faster.  A statement
-        billed per resource has tens of thousands of lines, and the generic path (a deep copy
-        of every field, then Python's indenting encoder) took most of a verification's time:
-        the lines are written field by field with json's own string encoder, and the nights
-        that lines share (one list: recon.finance.verify builds it once for lines with the
-        same nights and figures) are written once and pasted into each."""
+        """verification.json as text: the text of ``to_json(self)`` (:meth:`json_bytes`)."""
+        return self.json_bytes().decode("utf-8")
+
+    def json_bytes(self) -> bytes:
+        """verification.json: the UTF-8 bytes of ``to_json(self)``, written faster.  A
+        statement billed per resource has tens of thousands of lines, and the generic path (a
+        deep copy of every field, then Python's indenting encoder) took most of a
+        verification's time: the lines are written field by field with json's own string
+        encoder, and the nights that lines share (one list: recon.finance.verify builds it
+        once for lines with the same nights and figures) are written and encoded once and
+        pasted into each (most of the file's bytes at 60,000 lines: encoded once per list,
+        not once per line, and no text of the whole file is ever held)."""
         head = to_json(dataclasses.replace(self, lines=[]))
         # a string value never holds a raw newline (JSON escapes it): this is the report's key
         before, after = head.split('\n  "lines": [],\n', 1)
         if not self.lines:
-            return head
-        nights: dict[int, str] = {}
-        parts = [before, '\n  "lines": [\n']
+            return head.encode("utf-8")
+        nights: dict[int, bytes] = {}
+        parts = [before.encode("utf-8"), b'\n  "lines": [\n']
         for n, ln in enumerate(self.lines):
             if id(ln.runs) not in nights:
-                nights[id(ln.runs)] = _nights_json(ln.runs)
-            parts += [",\n" if n else "", _line_json(ln), nights[id(ln.runs)], "\n    }"]
-        parts += ["\n  ],\n", after]
-        return "".join(parts)
+                nights[id(ln.runs)] = (_nights_json(ln.runs) + "\n    }").encode("utf-8")
+            parts += [b",\n" if n else b"", _line_json(ln).encode("utf-8"), nights[id(ln.runs)]]
+        parts += [b"\n  ],\n", after.encode("utf-8")]
+        return b"".join(parts)
 
 
 @dataclass
@@ -195,28 +204,46 @@ def _value_json(value) -> str:
     raise TypeError(type(value))
 
 
+#: _value_json by a value's exact class (one look-up a field, not a chain of isinstance: a
+#: statement of 60,000 lines has two million fields); other classes take _value_json
+VALUE_JSON = {type(None): lambda v: "null", int: int.__repr__, str: encode_basestring,
+              Decimal: lambda v: f'"{v}"', date: lambda v: f'"{v.isoformat()}"'}
+#: a line's fields as to_json indents them, up to each one's value
+FIELD_HEADS = tuple(f'      "{name}": ' for name in LINE_FIELDS)
+#: a line's fields but its nights, read in one call
+LINE_VALUES = attrgetter(*LINE_FIELDS[:-1])
+
+
 def _line_json(ln: FinanceLine) -> str:
     """A line as ``to_json`` writes it in the report's list (its fields 6 spaces deep), up to
     the value of its last field, its nights."""
-    fields = []
-    for name in LINE_FIELDS[:-1]:
-        value = getattr(ln, name)
-        if isinstance(value, list):
-            text = ("[\n" + ",\n".join("        " + _value_json(v) for v in value)
-                    + "\n      ]") if value else "[]"
+    parts = ["    {\n"]
+    for head, value in zip(FIELD_HEADS, LINE_VALUES(ln)):
+        cls = value.__class__
+        if cls is Decimal:                    # most fields: inline, no call
+            text = f'"{value}"'
+        elif cls is list:
+            text = ("[\n" + ",\n".join(
+                "        " + VALUE_JSON.get(v.__class__, _value_json)(v) for v in value)
+                + "\n      ]") if value else "[]"
         else:
-            text = _value_json(value)
-        fields.append(f'      "{name}": {text},\n')
-    return "    {\n" + "".join(fields) + f'      "{LINE_FIELDS[-1]}": '
+            text = VALUE_JSON.get(cls, _value_json)(value)
+        parts += (head, text, ",\n")
+    parts.append(FIELD_HEADS[-1])
+    return "".join(parts)
 
 
 def build_finance(v, contract) -> FinanceReport:
     """The context of a :class:`recon.finance.verify.Verification`."""
     lines = []
     nights: dict[int, list[RunLine]] = {}    # lines that share their nights share them here
+    days: dict[int, list[date]] = {}         # and the days without data
+    shares: dict[Fraction, str] = {}
+    words: dict[tuple, list[str]] = {}       # the status labels of lines alike in statuses
     for r in v.lines:
         s = r.source
         if id(r.runs) not in nights:
+            days[id(r.runs)] = r.unknown_days
             nights[id(r.runs)] = [
                 RunLine(e.first, e.last, e.nights, e.state, labels.NIGHT_STATE[e.state],
                         e.contracted, e.allocated, _frac(e.share), _dec(e.accepted),
@@ -224,14 +251,18 @@ def build_finance(v, contract) -> FinanceReport:
                 for e in r.runs]
         lines.append(FinanceLine(
             s.line, s.invoice_no, s.issued, s.period_start, s.period_end, r.item_no,
-            r.item_name, r.unit, s.quantity, s.unit_price, r.contract_price, _frac(r.share), r.contracted_qty,
-            r.delivered_qty, s.amount, s.tax_rate, s.tax, s.total, s.total_daxie, r.billed,
-            r.expected, r.accepted, r.unknown_value, r.difference, r.price_difference,
-            r.statuses, [labels.FINANCE_STATUS[c] for c in r.statuses], r.notes,
-            r.unknown_days, nights[id(r.runs)]))
+            r.item_name, r.unit, s.quantity, s.unit_price, r.contract_price,
+            shares.get(r.share) or shares.setdefault(r.share, _frac(r.share)),
+            r.contracted_qty, r.delivered_qty, s.amount, s.tax_rate, s.tax, s.total,
+            s.total_daxie, r.billed, r.expected, r.accepted, r.unknown_value, r.difference,
+            r.price_difference, r.statuses,
+            words.get(tuple(r.statuses)) or words.setdefault(
+                tuple(r.statuses), [labels.FINANCE_STATUS[c] for c in r.statuses]),
+            r.notes, days[id(r.runs)], nights[id(r.runs)]))
     unverified = [ln for ln in lines if "unverified" in ln.statuses]
     unverified_billed = sum((ln.billed_amount for ln in unverified), Decimal(0))
     exit_code = 0 if v.ok else 1
+    codes = Counter(c for ln in lines for c in ln.statuses)   # "ok" is a line's only code
     return FinanceReport(
         v.statement.name, str(v.statement.path), v.statement.encoding, contract.number,
         contract.title, contract.agency, contract.provider, v.statement.period_start,
@@ -242,10 +273,9 @@ def build_finance(v, contract) -> FinanceReport:
         Money.of(v.total("unknown_value")), Money.of(v.total("difference")),
         Money.of(v.total("price_difference")), Money.of(v.penalty_total),
         Money.of(unverified_billed),
-        counts={"lines": len(lines), "ok": sum(ln.statuses == ["ok"] for ln in lines),
-                "not_ok": sum(ln.statuses != ["ok"] for ln in lines),
+        counts={"lines": len(lines), "ok": codes["ok"], "not_ok": len(lines) - codes["ok"],
                 "unverified": len(unverified),
-                **{code: sum(code in ln.statuses for ln in lines)
+                **{code: codes[code]
                    for code in labels.FINANCE_STATUS if code not in ("ok", "missing_item")}},
         statement_notes=v.total_notes)
 
@@ -273,6 +303,76 @@ def verdict(v, lines: list[FinanceLine], unverified: list[FinanceLine],
     return "；".join(parts)
 
 
+@dataclass
+class LineGroup:
+    """Lines a reader takes in at once: the same item, invoice and period (正确 lines: and
+    unit price) and the same nights without data, one row with their line numbers and sums.  A
+    statement billed per resource has thousands of lines of each; each line's own figures
+    are in the workbook's 明细 and verification.json."""
+    item: str
+    invoice_no: str
+    period_start: date
+    period_end: date
+    unit_price: Decimal | None
+    nights: str                # the nights without data (正确 lines) or all (无法核实)
+    lines: list[int] = field(default_factory=list)
+    billed: Decimal = Decimal(0)
+    accepted: Decimal = Decimal(0)
+    unknown: Decimal = Decimal(0)
+    difference: Decimal = Decimal(0)
+
+    @property
+    def numbers(self) -> str:
+        return _line_numbers(self.lines, None)
+
+
+def _nights_text(runs: list[RunLine], unverified: bool) -> str:
+    """A 无法核实 line's nights, each run with its state; a 正确 line's nights without data."""
+    if unverified:
+        return "；".join(f"{e.first}{f' 至 {e.last}' if e.nights > 1 else ''}（{e.nights} 晚）"
+                        f"{e.state_label}" for e in runs)
+    return "、".join(f"{e.first}{f' 至 {e.last}' if e.nights > 1 else ''}（{e.state_label}）"
+                    for e in runs if e.state in UNVERIFIED_STATES)
+
+
+def line_groups(lines: list[FinanceLine], unverified: bool) -> list[LineGroup]:
+    """The 正确 lines (``unverified`` False) or the lines whose only status is 无法核实, as
+    :class:`LineGroup` rows in the order of their first line."""
+    want = ["unverified"] if unverified else ["ok"]
+    groups: dict[tuple, LineGroup] = {}
+    nights: dict[int, str] = {}          # lines that share their runs share the text
+    for ln in lines:
+        if ln.statuses != want:
+            continue
+        if id(ln.runs) not in nights:
+            nights[id(ln.runs)] = _nights_text(ln.runs, unverified)
+        price = None if unverified else ln.unit_price
+        key = (ln.item_no, ln.item_name, ln.invoice_no, ln.period_start, ln.period_end, price,
+               nights[id(ln.runs)])
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = LineGroup(f"第{ln.item_no}项 {ln.item_name}", ln.invoice_no,
+                                        ln.period_start, ln.period_end, price,
+                                        nights[id(ln.runs)])
+        g.lines.append(ln.line)
+        g.billed += ln.billed_amount
+        g.accepted += ln.accepted_amount
+        g.unknown += ln.unknown_value
+        g.difference += ln.difference
+    return list(groups.values())
+
+
+def render_html(report: FinanceReport) -> str:
+    """verification.html: the lines with problems in full, the 无法核实 and the 正确 lines
+    grouped (:func:`line_groups`)."""
+    full = [ln for ln in report.lines if ln.statuses not in (["ok"], ["unverified"])]
+    unverified = line_groups(report.lines, True)
+    return env().get_template("finance.html.j2").render(
+        r=report, problems=full, unverified=unverified,
+        unverified_lines=sum(len(g.lines) for g in unverified),
+        correct=line_groups(report.lines, False))
+
+
 def write_finance(report: FinanceReport, folder: Path) -> dict[str, Path]:
     """FOLDER/verification.{xlsx,html,json} (FOLDER: recon.finance.verify.output_folder);
     each file replaced whole."""
@@ -282,8 +382,8 @@ def write_finance(report: FinanceReport, folder: Path) -> dict[str, Path]:
     buf = io.BytesIO()
     write_xlsx(report, buf)
     write_atomic(paths["xlsx"], buf.getvalue())
-    write_atomic(paths["html"], env().get_template("finance.html.j2").render(r=report))
-    write_atomic(paths["json"], report.to_json())
+    write_atomic(paths["html"], render_html(report))
+    write_atomic(paths["json"], report.json_bytes())
     return paths
 
 
@@ -303,8 +403,7 @@ LINE_COLUMNS = [
     ("无数据夜价值（另列）", "unknown_value", "money", 15),
     ("差额", None, "money", 15),
     ("单价差额", "price_difference", "money", 13),
-    ("无数据夜数", "unknown_days", "int", 8),
-    ("状态码", "statuses", "text", 22), ("状态", "status_labels", "text", 22),
+    ("无数据夜数", "unknown_days", "int", 8), ("状态", "status_labels", "text", 22),
     ("说明", "notes", "wrap", 60),
 ]
 TOTALLED = ("billed_amount", "expected_amount", "accepted_amount", "unknown_value", None,
@@ -324,16 +423,16 @@ SHEET_ROWS = 1_048_575
 CELL_CHARS = 32_000
 
 
-def _line_numbers(numbers: list[int]) -> str:
-    """The statement lines that share a block of nights, runs folded: "2、5、9–12"; a list
-    longer than a cell holds ends with how many there are in all."""
+def _line_numbers(numbers: list[int], limit: int | None = CELL_CHARS) -> str:
+    """Statement line numbers, runs folded: "2、5、9–12"; a list longer than ``limit``
+    characters (a cell's: None, no limit) ends with how many there are in all."""
     runs, start = [], numbers[0]
     for prev, n in zip(numbers, numbers[1:] + [None]):
         if n != prev + 1:
             runs.append(str(start) if start == prev else f"{start}–{prev}")
             start = n
     text = "、".join(runs)
-    if len(text) > CELL_CHARS:
+    if limit is not None and len(text) > limit:
         text = text[:text.rindex("、", 0, CELL_CHARS - 40)] + f"……（共 {len(numbers)} 行）"
     return text
 
@@ -348,7 +447,8 @@ FORMULA_START = ("=", "+", "-", "@")
 
 
 def _num(value):
-    """A cell number: Decimal -> float only here, where the file format needs it."""
+    """A cell number: Decimal -> float only in the workbook, where the file format needs it
+    (here, and inline in _line_cells for 明细's million cells)."""
     return None if value is None else float(value)
 
 
@@ -369,13 +469,129 @@ def _plain_formulas(sheet):
     return sheet
 
 
+def _line_spec(f: dict, quoted: dict) -> list[tuple]:
+    """明细's columns as _line_cells reads them: (column, field, kind, format, its quoted
+    and its 'bad' variants), looked up once per workbook, not once per cell."""
+    spec = []
+    for c, (_, key, kind, _) in enumerate(LINE_COLUMNS):
+        cell = "formula" if key is None else "number" if kind in NUMBER_KINDS else \
+            "date" if kind == "date" else "text"
+        name = "money" if key is None else kind
+        spec.append((c, key, cell, f[name], quoted.get(name), f["bad"], quoted["bad"]))
+    return spec
+
+
+def _line_cells(ln: FinanceLine, spec: list[tuple], r: int, refs: tuple[str, str, str]):
+    """明细's cells of one line, row ``r`` (0-based): [(column, kind, value, format)], empty
+    cells left out (60,000 lines have many).  kind: number, date, text or formula."""
+    B, O, P = refs
+    cells = []
+    for c, key, kind, fm, fq, bad, bad_q in spec:
+        if key is None:  # 差额 = 账单 - 核准 - 无数据夜价值, on the written amounts
+            cells.append((c, kind, (f"{B}{r + 1}-{O}{r + 1}-{P}{r + 1}",
+                                    float(ln.difference)), fm))
+            continue
+        value = getattr(ln, key)
+        if value is None:         # (a Decimal compared with "" costs an abc check)
+            continue
+        if kind == "number":
+            cells.append((c, kind, float(len(value) if key == "unknown_days" else value), fm))
+        elif kind == "date":
+            cells.append((c, kind, value, fm))
+        else:
+            if value.__class__ is list:
+                value = "；".join(value)
+            if value == "":
+                continue
+            if key == "status_labels" and ln.statuses != ["ok"]:
+                fm, fq = bad, bad_q
+            value = str(value)
+            if len(value) > CELL_CHARS // 2:     # within Excel's 32,767 UTF-16 units
+                value = value[:CELL_CHARS // 2] + "……（已截断，全文见 verification.json）"
+            cells.append((c, kind, value, fq if value.startswith(FORMULA_START) else fm))
+    return cells
+
+
+#: 明细's kinds of number cells
+NUMBER_KINDS = frozenset(("money", "price", "qty", "int"))
+
+
+#: Excel's serial number of a date (days since 1899-12-30, the 1900 date system)
+EXCEL_EPOCH = date(1899, 12, 30)
+#: what the rows written as XML use of a constant_memory worksheet (XlsxWriter 3)
+ROW_INTERNALS = ("_write_single_row", "_check_dimensions", "_escape_control_characters",
+                 "_escape_data", "fh", "previous_row")
+
+
+class _Rows:
+    """Rows of a worksheet written in order, each as XML straight into a constant_memory
+    sheet's row file: the cells XlsxWriter writes for write_number, write_datetime,
+    write_string (inline, control characters escaped) and write_formula (its cached value),
+    without its checks and objects per cell (7 µs a cell: 明细 of 60,000 lines has a
+    million cells).  Should XlsxWriter change what this uses, or the sheet not be in
+    constant_memory mode, the cells go through its public methods: the same file, slower."""
+
+    def __init__(self, sheet, columns: int):
+        from xlsxwriter.utility import _preserve_whitespace  # heavy: only for a workbook
+
+        self.sheet = sheet
+        self.raw = bool(getattr(sheet, "constant_memory", False)) and \
+            all(hasattr(sheet, a) for a in ROW_INTERNALS)
+        self.letters = [_col(c) for c in range(columns)]
+        self.preserve = _preserve_whitespace
+        self.texts: dict = {}
+
+    def write(self, r: int, cells) -> None:
+        """Row ``r`` (0-based), after every row written before it: cells as _line_cells."""
+        ws = self.sheet
+        if not self.raw:
+            for c, kind, value, fm in cells:
+                if kind == "number":
+                    ws.write_number(r, c, value, fm)
+                elif kind == "date":
+                    ws.write_datetime(r, c, datetime.combine(value, datetime.min.time()), fm)
+                elif kind == "text":
+                    ws.write_string(r, c, value, fm)
+                else:
+                    ws.write_formula(r, c, "=" + value[0], fm, value[1])
+            return
+        ws._write_single_row(r)      # the row before it, if written cell by cell, goes out
+        n, parts, last, texts, letters = r + 1, [f'<row r="{r + 1}">'], 0, self.texts, \
+            self.letters
+        for c, kind, value, fm in cells:
+            if kind == "text":
+                # a text cell's XML after its reference: a statement billed per resource
+                # repeats an item's name, its share and a status thousands of times
+                xml = texts.get((value, fm))
+                if xml is None:
+                    text = ws._escape_data(ws._escape_control_characters(visible(value)))
+                    space = ' xml:space="preserve"' if self.preserve(text) else ""
+                    xml = texts[value, fm] = \
+                        f'" s="{fm._get_xf_index()}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+                parts.append(f'<c r="{letters[c]}{n}{xml}')
+            elif kind == "number":
+                parts.append(f'<c r="{letters[c]}{n}" s="{fm._get_xf_index()}"><v>'
+                             f'{value:.16G}</v></c>')
+            elif kind == "date":
+                parts.append(f'<c r="{letters[c]}{n}" s="{fm._get_xf_index()}"><v>'
+                             f'{(value - EXCEL_EPOCH).days}</v></c>')
+            else:
+                parts.append(f'<c r="{letters[c]}{n}" s="{fm._get_xf_index()}"><f>'
+                             f'{ws._escape_data(value[0])}</f><v>{value[1]}</v></c>')
+            last = c
+        parts.append("</row>")
+        ws.fh.write("".join(parts))
+        ws._check_dimensions(r, last)
+
+
 def write_xlsx(report: FinanceReport, target) -> None:
-    """The workbook into ``target`` (a path or a binary file object)."""
+    """The workbook into ``target`` (a path or a binary file object), written row by row
+    (reports.common.workbook's constant_memory: each sheet's rows strictly in order)."""
     wb, f, quoted = workbook(target, {
         "price": {"num_format": "#,##0.00######", "border": 1},
         "qty": {"num_format": "General", "border": 1},
         "day": {"num_format": "0.000000", "border": 1},
-        "int": {"num_format": "0", "border": 1}})
+        "int": {"num_format": "0", "border": 1}}, constant_memory=True)
     summary, lines_ws, days_ws = (_shown(wb.add_worksheet(name))
                                   for name in ("汇总", "明细", RUN_SHEET))
     _plain_formulas(lines_ws)
@@ -387,30 +603,10 @@ def write_xlsx(report: FinanceReport, target) -> None:
     lines_ws.freeze_panes(1, 0)
     col_of = {key: c for c, (_, key, _, _) in enumerate(LINE_COLUMNS)}
     diff_col = [c for c, (h, *_) in enumerate(LINE_COLUMNS) if h == "差额"][0]
-    B, O, P = (_col(col_of[k]) for k in ("billed_amount", "accepted_amount", "unknown_value"))
+    refs = tuple(_col(col_of[k]) for k in ("billed_amount", "accepted_amount", "unknown_value"))
+    rows, spec = _Rows(lines_ws, len(LINE_COLUMNS)), _line_spec(f, quoted)
     for r, ln in enumerate(report.lines, start=1):
-        for c, (_, key, kind, _) in enumerate(LINE_COLUMNS):
-            if key is None:  # 差额 = 账单 - 核准 - 无数据夜价值, on the written amounts
-                lines_ws.write_formula(r, c, f"={B}{r + 1}-{O}{r + 1}-{P}{r + 1}", f["money"],
-                                       _num(ln.difference))
-                continue
-            value = getattr(ln, key)
-            if key == "unknown_days":
-                value = len(value)
-            if isinstance(value, list):
-                value = "；".join(value)
-            if value is None or value == "":
-                continue          # left empty: no blank cell written (60,000 lines have many)
-            elif kind == "date":
-                lines_ws.write_datetime(r, c, datetime.combine(value, datetime.min.time()),
-                                        f["date"])
-            elif kind in ("money", "price", "qty", "int"):
-                lines_ws.write_number(r, c, _num(value), f[kind])
-            else:
-                name = "bad" if key in ("statuses", "status_labels") and \
-                    ln.statuses != ["ok"] else kind
-                fmt = (quoted if str(value).startswith(FORMULA_START) else f)[name]
-                lines_ws.write_string(r, c, str(value), fmt)
+        rows.write(r, _line_cells(ln, spec, r, refs))
     last = len(report.lines) + 1           # the last line's row number, as Excel shows it
     total_row = last                        # 0-based index of the row after the lines
     lines_ws.write_string(total_row, col_of["item_name"], "合计", f["bold"])

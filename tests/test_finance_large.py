@@ -12,8 +12,12 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+import re
+
 import openpyxl
 import pytest
+
+import reports.finance as finance_report
 
 from tests.test_finance import HEAD, folder_of, nights, store, verify  # noqa: F401 (fixture)
 
@@ -130,3 +134,74 @@ def test_the_workbook_keeps_within_excels_limits(large):
                                           ((date.fromisoformat(ln["period_start"]),
                                             date.fromisoformat(ln["period_end"]))
                                            for ln in report["lines"]))
+
+
+def _numbers(text: str) -> list[int]:
+    """Line numbers as the page lists them: "2、5、9–12" -> [2, 5, 9, 10, 11, 12]."""
+    out = []
+    for part in text.split("、"):
+        a, _, b = part.partition("–")
+        out += range(int(a), int(b or a) + 1)
+    return out
+
+
+def test_the_page_groups_unverified_and_correct_lines_listing_every_line_number(large):
+    rows, _, report, folder = large
+    html = (folder / "verification.html").read_text("utf-8")
+    sections = re.split(r"<h3>", html)
+    unverified = next(s for s in sections if s.startswith("无法核实的行"))
+    correct = next(s for s in sections if s.startswith("正确的行"))
+    # every line is findable by its number, in the group of its status, once
+    want = {"unverified": [ln["line"] for ln in report["lines"] if ln["statuses"] == ["unverified"]],
+            "ok": [ln["line"] for ln in report["lines"] if ln["statuses"] == ["ok"]]}
+    for section, key in ((unverified, "unverified"), (correct, "ok")):
+        listed = [n for cell in re.findall(r'<td class="lines">([^<]*)', section)
+                  for n in _numbers(cell)]
+        assert sorted(listed) == want[key] and len(listed) == len(set(listed))
+    # a row a group (the VPN lines of 11-05 alone: one), not a row a line
+    assert unverified.count("<tr") - 1 == 1 < len(want["unverified"])
+    assert correct.count("<tr") - 1 < len(want["ok"]) // 10
+    # its count and amounts are those of its lines
+    (cells,) = re.findall(r'<tr class="sev-critical"><td>(.*?)</tr>', unverified)
+    assert f'<td class="n">{len(want["unverified"])}</td>' in cells
+    assert report["unverified_billed"]["text"] in cells
+
+
+def test_the_workbook_written_row_by_row_reads_back_as_xlsxwriters_own(large, store,  # noqa: F811
+                                                                        monkeypatch):
+    _, _, report, folder = large
+    fast = folder / "verification.xlsx"
+    # the same statement (a blank line more: another file, another folder) written through
+    # XlsxWriter's public methods, as when its internals are not what the fast rows expect
+    monkeypatch.setattr(finance_report, "ROW_INTERNALS", ("no_such_attribute",))
+    text = (store / "per_resource.csv").read_text("utf-8") + "\n"
+    verify(store, "per_resource_slow", text)
+    slow = folder_of(store / "per_resource_slow.csv") / "verification.xlsx"
+    for data_only in (False, True):
+        a = openpyxl.load_workbook(fast, data_only=data_only)
+        b = openpyxl.load_workbook(slow, data_only=data_only)
+        assert a.sheetnames == b.sheetnames
+        for name in a.sheetnames:
+            def cells(sheet):     # the statement's name and file are the only difference
+                return [[(c.value.replace("per_resource_slow", "per_resource")
+                          if isinstance(c.value, str) else c.value, c.number_format,
+                          c.quotePrefix) for c in row] for row in sheet.iter_rows()]
+            assert cells(a[name]) == cells(b[name]), name
+    # 明细: a row a line, in the statement's order, each 差额 a formula over its own row
+    # whose cached value is the line's difference
+    book, values = openpyxl.load_workbook(fast), openpyxl.load_workbook(fast, data_only=True)
+    head = [c.value for c in book["明细"][1]]
+    assert "状态码" not in head and "状态" in head
+    col = {h: i for i, h in enumerate(head)}
+    rows = list(book["明细"].iter_rows(min_row=2, max_row=1 + len(report["lines"]),
+                                       values_only=True))
+    cached = list(values["明细"].iter_rows(min_row=2, max_row=1 + len(report["lines"]),
+                                          values_only=True))
+    assert [r[col["行号"]] for r in rows] == [ln["line"] for ln in report["lines"]]
+    for n, (row, value, ln) in enumerate(zip(rows, cached, report["lines"]), start=2):
+        assert row[col["差额"]] == f"=M{n}-O{n}-P{n}"
+        assert [head[i] for i in (12, 14, 15)] == ["账单金额（含税）", "应核准金额",
+                                                    "无数据夜价值（另列）"]
+        assert round(Decimal(str(value[12])) - Decimal(str(value[14]))
+                     - Decimal(str(value[15])), 2) == Decimal(ln["difference"]) \
+            == round(Decimal(str(value[col["差额"]])), 2)

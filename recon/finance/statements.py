@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from recon import cells
@@ -100,12 +101,19 @@ class Statement:
 SLACK_YEARS = 2
 
 
+#: a statement billed per resource repeats its dates, prices and quantities thousands of
+#: times: each text is parsed once (the values are immutable; a text that does not parse
+#: raises every time, lru_cache keeps no exception)
+_DAY = lru_cache(maxsize=4096)(cells.day)
+_NUMBER = lru_cache(maxsize=65536)(cells.number)
+
+
 def _date(path, line, col, text) -> date:
-    return cells.read(path, line, col, cells.day, text)
+    return cells.read(path, line, col, _DAY, text)
 
 
 def _number(path, line, col, text) -> Decimal:
-    return cells.read(path, line, col, cells.number, text)
+    return cells.read(path, line, col, _NUMBER, text)
 
 
 #: what an invoice prints in 税率 for a line that bears no VAT
@@ -142,8 +150,10 @@ def read_statement(path: str | Path, contract) -> Statement:
                          column=cols["tax_rate"])
     lines, total_row = [], None
     for line, row in table.rows:
+        texts = {key: row.get(col, "").strip() for key, col in cols.items()}
+
         def cell(key):
-            return row.get(cols[key], "").strip() if key in cols else ""
+            return texts.get(key, "")
 
         def need(key):
             text = cell(key)

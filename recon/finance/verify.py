@@ -305,6 +305,7 @@ class Behind:
                           for no, (lo, hi) in spans.items()}
         self.shares: dict = {}
         self.evidence: dict = {}
+        self.priced: dict = {}     # check_line's amounts by price, quantity and period
 
     def share(self, start: date, end: date, months: int) -> Fraction:
         """The period's share of a term of ``months`` months (the sum of its days' shares)."""
@@ -394,10 +395,17 @@ def check_line(line: StatementLine, behind: Behind) -> LineResult:
     share = behind.share(line.period_start, line.period_end,
                          item.months if item else contract.months)
     q, p_billed = exact(line.quantity), exact(line.unit_price)
+    # a statement billed per resource repeats a price, a quantity and a period thousands of
+    # times: its amounts are computed once (keyed by the Decimals and dates: a Fraction's
+    # hash costs more than the product)
+    period = (line.quantity, line.period_start, line.period_end, item.months if item else 0)
 
     # what the line bills, and its arithmetic
     billed = billed_of(line)
-    expected = fen(p_billed * q * share)
+    key = (line.unit_price, period)
+    expected = behind.priced.get(key)
+    if expected is None:
+        expected = behind.priced[key] = fen(p_billed * q * share)
     arithmetic = []
     if expected != billed:
         arithmetic.append(f"单价 {line.unit_price} × 数量 {line.quantity} × 期间份额 "
@@ -472,7 +480,10 @@ def check_line(line: StatementLine, behind: Behind) -> LineResult:
     # rounded as the remainder of the whole, so a line billed right over measured and unknown
     # nights leaves a difference of exactly 0.00, not a fen of rounding
     unknown_value = fen(accepted_q + p_accept * _weighted(unknown_n)) - accepted
-    price_difference = fen((p_billed - p_contract) * q * share)
+    key = (line.unit_price, item.unit_price, period)
+    price_difference = behind.priced.get(key)
+    if price_difference is None:
+        price_difference = behind.priced[key] = fen((p_billed - p_contract) * q * share)
 
     if p_billed != p_contract:
         statuses.append("price_mismatch")
