@@ -90,6 +90,19 @@ def _digest_texts(dicts: list) -> np.ndarray:
     return texts
 
 
+def _few(texts: np.ndarray):
+    """A column of a few distinct texts (a night's sources, resource types, projects) as a
+    Categorical, which DuckDB reads as an ENUM of them: converting 455,000 Python strings a
+    column cost DuckDB 0.04 s each at 100,000 servers, an ENUM's codes nothing.  Its values,
+    NULLs and comparisons are the texts'; SQL that orders by it casts it to text (an ENUM
+    orders by its codes).  Anything but texts (and None) stays as it was."""
+    column = pd.Categorical(texts)
+    if len(column.categories) * 4 > len(texts) or \
+            pd.api.types.infer_dtype(column.categories, skipna=True) != "string":
+        return texts
+    return column
+
+
 class _Night:
     """A night's lines as the store writes them: one row per resource, numbers per line.
 
@@ -201,9 +214,9 @@ class _Night:
         first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
         self.dicts = attrs[first].tolist()
         return pd.DataFrame({"res": np.arange(self.n_res, dtype=np.int64),
-                             **{c: np.concatenate(r[c]) for c in
-                                ("source", "resource_type", "resource_id", "name",
-                                 "project_id")},
+                             **{c: _few(np.concatenate(r[c])) for c in
+                                ("source", "resource_type", "project_id")},
+                             **{c: np.concatenate(r[c]) for c in ("resource_id", "name")},
                              "attr": codes.astype(np.int64)})
 
     def lines_frame(self, keys: np.ndarray) -> pd.DataFrame:
@@ -585,7 +598,8 @@ class Store:
         db.execute("""
             UPDATE _seen SET resource_key = k.resource_key FROM (
                 SELECT n.res, (SELECT coalesce(max(resource_key), 0) FROM resources)
-                    + row_number() OVER (ORDER BY s.source, s.resource_type, s.resource_id)
+                    + row_number() OVER (ORDER BY s.source::VARCHAR,
+                                                  s.resource_type::VARCHAR, s.resource_id)
                     AS resource_key
                 FROM _seen n JOIN _res s USING (res) WHERE n.new
             ) k WHERE _seen.res = k.res
