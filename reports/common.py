@@ -150,12 +150,26 @@ def _json_default(value):
     raise TypeError(type(value))
 
 
+#: types _plain returns as they are (immutable leaves); dataclass field names by class
+_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), Decimal, date, datetime})
+_FIELDS: dict = {}
+
+
 def _plain(value):
     """``value`` as JSON's containers (what ``dataclasses.asdict`` gives for JSON), without
     asdict's deep copy of every leaf: the leaves (str, Decimal, date, numbers) are immutable,
-    and the index of a year-long store spent 0.3 s of a night copying them."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    and the index of a year-long store spent 0.3 s of a night copying them.  A leaf is told by
+    its exact type, and a dataclass's field names are looked up once per class (the index of
+    a year-long store: 37,000 values, 11,000 dataclasses)."""
+    kind = type(value)
+    if kind in _PLAIN_LEAVES:
+        return value
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value)) \
+            if dataclasses.is_dataclass(value) and not isinstance(value, type) else False
+    if names is not False:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
