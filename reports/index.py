@@ -351,7 +351,10 @@ def rebuild(config, db_path: Path, out_dir: Path) -> Path:
     contracts = load_contracts(config)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with Store(db_path, read_only=True) as store:
+    # one read-only open for the whole index (each open of a year-long store costs a
+    # night 0.05-0.1 s); closed and opened again only around a conclusion it must write
+    store = Store(db_path, read_only=True)
+    try:
         runs = stored.night_runs(store)
         generated = set(stored.generated_nights(store, runs[0][0], runs[-1][0])) if runs \
             else set()
@@ -360,13 +363,14 @@ def rebuild(config, db_path: Path, out_dir: Path) -> Path:
         needed = {d for d, _ in missing} | ({runs[-1][0]} if runs else set())
         unconcluded = sorted(d for d in needed if not stored.concluded(store, "night",
                                                                         d.isoformat()))
-    if unconcluded:
-        with Store(db_path) as store:
-            for d in unconcluded:
-                judge, kind = contracts.for_night(d)
-                if kind == TERM:  # a transition night (第十三条 2) concludes nothing
-                    conclude.night(store, judge, config, d)
-    with Store(db_path, read_only=True) as store:
+        if unconcluded:
+            store.close()
+            with Store(db_path) as writer:
+                for d in unconcluded:
+                    judge, kind = contracts.for_night(d)
+                    if kind == TERM:  # a transition night (第十三条 2) concludes nothing
+                        conclude.night(writer, judge, config, d)
+            store = Store(db_path, read_only=True)
         for d, run_id in missing:
             log.info("%s: nightly report missing, rendering it from the store", d)
             judge, kind = contracts.for_night(d)
@@ -376,6 +380,8 @@ def rebuild(config, db_path: Path, out_dir: Path) -> Path:
         # one whose transition it is: its final acceptance and settlement are what is due)
         contract = contracts.for_night(runs[-1][0])[0] if runs else contracts.first
         index = build_index(store, contract, out_dir, config, contracts)
+    finally:
+        store.close()
     return write_index(index, out_dir)
 
 

@@ -177,3 +177,22 @@ def test_a_store_from_before_the_digests_keeps_its_resources_and_updates_them(tm
         assert got["vol-1"] == (2, "", "proj-2", {"status": "in-use", "volume_type": "archive"},
                                 D1, D2)
         assert [r[0] for r in _lines_of(store, D2)] == ["srv-a", "srv-a", "vol-1"]
+
+
+def test_a_resource_whose_stored_digest_differs_gets_its_attributes_written_again(tmp_path):
+    """The digest only says whether to encode a resource's attributes again: a store whose
+    digests were taken another way (an older recon's, another DuckDB's hash) writes the same
+    attributes again, keeps its keys, and still stores the next change."""
+    a = {"flavor": "s6.large.2", "created": datetime(2026, 10, 5, 8, 30), "size": Decimal("2")}
+    with Store(tmp_path / "s.duckdb") as store:
+        _store_night(store, D1, _night([("srv-a", "app-a", a)]))
+        first = _resources(store)
+        store.db.execute("UPDATE resource_digests SET digest = 42")   # taken otherwise
+        _store_night(store, D2, _night([("srv-a", "app-a", dict(a))]))
+        assert {k: v[:4] for k, v in _resources(store).items()} == \
+            {k: v[:4] for k, v in first.items()}
+        assert store.db.execute("SELECT count(*) FROM resource_digests WHERE digest = 42"
+                                ).fetchall() == [(0,)]
+        _store_night(store, D3, _night([("srv-a", "app-a", dict(a, size=Decimal("4")))]))
+        assert _resources(store)["srv-a"][3] == {"flavor": "s6.large.2",
+                                                  "created": "2026-10-05 08:30:00", "size": "4"}
