@@ -197,22 +197,12 @@ class _SqlGate:
                 "recon-duckdb", connection_string=f"postgresql+recon_duckdb:///{self.name}",
                 create_temp_table=False)
         self.batches: dict = {}
-        #: the suites as GX's SQL engine runs them (without the keys passes() checks itself)
-        self.suites: dict = {}
 
     def passes(self, suite_name: str, spec: dict, suite, columns: dict,
                parameters: dict) -> bool:
         """True when the suite holds on ``columns`` (name -> array) for GX's SQL engine, and
         the pandas engine would find the same (see the module's docstring); False: let
-        pandas decide.
-
-        A compound key's uniqueness (``expect_compound_columns_to_be_unique`` with no
-        option but its columns) is checked here by one ``GROUP BY``, not by GX: GX's SQL
-        for it joins every row to its group's count, a third of the gate's time on a
-        100,000-server night (bench/README.md).  The group takes NULLs as equal, as
-        pandas' ``duplicated()`` does (GX's SQL join, on ``=``, does not), and counts the
-        rows whose key is all NULL too (both engines leave them out): so it is never more
-        lenient than GX.  Any duplicate: pandas decides, with the whole suite."""
+        pandas decide."""
         table = _duckdb_frame(columns, _columns(spec))
         if table is None:
             return False
@@ -224,26 +214,16 @@ class _SqlGate:
         finally:
             db.unregister("_gate_frame")
         try:
-            keys, rest = _keys_apart(spec)
-            for key in keys:
-                cols = ", ".join(f'"{c}"' for c in key)
-                dup = db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {name} GROUP BY {cols} "
-                                 f"HAVING count(*) > 1)").fetchall()[0][0]
-                if dup:
-                    return False
             if name not in self.batches:
                 self.batches[name] = self.source.add_table_asset(name, table_name=name) \
                     .add_batch_definition_whole_table("whole")
-            if suite_name not in self.suites:
-                self.suites[suite_name] = type(suite)(**rest) if keys else suite
             result = self.batches[name].get_batch().validate(
-                self.suites[suite_name], expectation_parameters=parameters,
-                result_format="BOOLEAN_ONLY")
+                suite, expectation_parameters=parameters, result_format="BOOLEAN_ONLY")
             if not result.success:
                 return False
             # GX's SQL compound-unique joins on `=`, where NULL matches nothing; pandas'
             # duplicated() takes NULLs as equal: keys with a NULL are compared here
-            for exp in rest.get("expectations", []):
+            for exp in spec.get("expectations", []):
                 if exp["type"] != "expect_compound_columns_to_be_unique":
                     continue
                 cols = ", ".join(f'"{c}"' for c in exp["kwargs"]["column_list"])
@@ -255,19 +235,6 @@ class _SqlGate:
             return True
         finally:
             db.execute(f"DROP TABLE IF EXISTS {name}")
-
-
-def _keys_apart(spec: dict) -> tuple[list[list[str]], dict]:
-    """The compound keys of ``spec`` that :meth:`_SqlGate.passes` checks itself (those with no
-    option but their columns), and the spec without them (for GX's SQL engine)."""
-    keys, kept = [], []
-    for exp in spec.get("expectations", []):
-        if exp["type"] == "expect_compound_columns_to_be_unique" \
-                and set(exp.get("kwargs", {})) == {"column_list"}:
-            keys.append(list(exp["kwargs"]["column_list"]))
-        else:
-            kept.append(exp)
-    return keys, {**spec, "expectations": kept}
 
 
 def _columns(spec: dict) -> list[str]:
