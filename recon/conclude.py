@@ -57,7 +57,7 @@ def ensure_night(store, contract, config, day: date) -> None:
 # -- a month ------------------------------------------------------------------------------
 def month(store, contract, config, month_text: str, owner: str | None = None) -> None:
     """Every month's verdict of ``contract`` up to ``month_text`` and the ledger as of its
-    last day in the term.  ``owner`` (recon.tables.owner_of) keys the verdicts to
+    last day in the term.  ``owner`` (recon.contract.Contract.owner) keys the verdicts to
     ``contract``: a month two terms touch is assessed by each on its own days (the first's
     last month 07-01 .. 07-09, a follow-on's first 07-10 .. 07-31) and keeps both."""
     rules = rulebook.load(config)
@@ -87,7 +87,7 @@ def acceptance(store, contract, config, span: acceptance_ledger.Span,
     as of the period's last stored night, the materials ledger and recon's own coverage;
     stored (milestone_verdicts, kind 'acceptance') for the pack to read.  The months are
     concluded first by the caller (``recon report acceptance``, ``recon demo``).  ``owner``
-    (recon.tables.owner_of) keys it to ``contract``: a follow-on's "mid" is its own."""
+    (recon.contract.Contract.owner) keys it to ``contract``: a follow-on's "mid" is its own."""
     rules = rulebook.load(config)
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, span.months[-1], owner)}
     cov = assess.coverage(store, contract, assess.Period(span.name, span.first, span.last, True))
@@ -132,7 +132,7 @@ def annual(store, contract, config, owner: str | None = None) -> assess.Annual:
     ledger as of the term's last night (or the newest), the final acceptance's latest record;
     stored (milestone_verdicts, kind 'annual', period 'term') for the annual report and the
     settlement's gate to read.  Before the term ends it is "not computable": what is open.
-    ``owner`` (recon.tables.owner_of) keys it and its final acceptance to ``contract``."""
+    ``owner`` (recon.contract.Contract.owner) keys it and its final acceptance to ``contract``."""
     rules = rulebook.load(config)
     periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month, owner)}

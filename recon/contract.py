@@ -76,7 +76,7 @@ class Contract:
     mapping_path: Path | None = None
     #: what its ledger rows and conclusions carry as contract_number (migrations 15, 16):
     #: None for the store's first contract, its number for a follow-on (set by
-    #: :func:`load_contracts`; recon.tables.owner_of reads it)
+    #: :func:`load_contracts`)
     owner: str | None = None
 
     @property

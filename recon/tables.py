@@ -293,14 +293,8 @@ def findings_between(store, first: date, last: date, codes: tuple[str, ...]) -> 
 #: the one rule: a row's contract_number is NULL for the first contract (every row stored
 #: before migration 15 was its, and rows recorded for it since are NULL too) and the
 #: follow-on's number otherwise; ``owner`` below is None for the first contract
+#: (recon.contract.Contract.owner, set by load_contracts, is the value for a contract)
 OWNER = "contract_number IS NOT DISTINCT FROM ?"
-
-
-def owner_of(contracts, contract) -> str | None:
-    """The ``owner`` a ledger row of ``contract`` carries: None for the first contract
-    (``contracts.first``), its number for a follow-on (recon.contract.load_contracts sets
-    ``contract.owner`` so, for the code that holds a contract and not the list)."""
-    return None if contract.number == contracts.first.number else contract.number
 
 
 # -- the payments ledger: written and read by recon/ledgers/payments.py -----------------------

@@ -70,7 +70,7 @@ class AnnualReport:
 
 
 def build_annual(store, contract, config, owner: str | None = None) -> AnnualReport:
-    """The annual report of ``contract`` (``owner``: recon.tables.owner_of, its own final
+    """The annual report of ``contract`` (``owner``: recon.contract.Contract.owner, its own final
     acceptance records and stored verdict), on its own term's months only."""
     rules = rulebook.load(config)
     periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")

@@ -184,7 +184,7 @@ def build_index(store, contract, out_dir: Path, config=None, contracts=None) -> 
     severities = [SeverityNight(n.snapshot_date, n.critical, n.warning, n.info)
                   for n in reversed(nights)]
     points, lines, total, cap = _penalties(store, contract, dates, config)
-    owner = stored.owner_of(contracts, contract) if contracts else None
+    owner = contract.owner
     verdicts = stored.month_verdicts(store, f"{dates[-1]:%Y-%m}", owner) if dates else []
     latest = verdicts[-1] if verdicts else None
     return IndexReport(contract.number, contract.title,

@@ -227,7 +227,7 @@ def build_monthly(store, contract, config, month: str, owner: str | None = None
                   ) -> MonthlyReport:
     """Month ``month`` under ``contract``: its days in the term only (a month two terms
     touch is assessed by each contract on its own days), its verdict as concluded under
-    ``owner`` (recon.tables.owner_of: None the first contract)."""
+    ``owner`` (recon.contract.Contract.owner: None the first contract)."""
     rules = rulebook.load(config)
     p = assess.period(contract, month)
     verdicts = stored.month_verdicts(store, p.month, owner)

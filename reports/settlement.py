@@ -110,7 +110,7 @@ def build_settlement(s: Settlement, contract) -> SettlementReport:
 
 def output_folder(out_dir: Path, report: SettlementReport, owner: str | None = None) -> Path:
     """OUT/settlement/<as of>/: one folder per day a settlement (or forecast) is made; a
-    follow-on contract's (``owner``, recon.tables.owner_of) under OUT/settlement/<number>/,
+    follow-on contract's (``owner``, recon.contract.Contract.owner) under OUT/settlement/<number>/,
     so two contracts settled on one day never overwrite each other."""
     base = Path(out_dir) / "settlement"
     return (base / owner if owner else base) / report.as_of.isoformat()

@@ -14,7 +14,7 @@ def cmd_record(args) -> int:
         contract = o.chosen(store)
         try:
             rec = acceptance.record(store, args.period, args.result, args.date, args.note or "",
-                                    o.owner(contract))
+                                    contract.owner)
         except ValueError as exc:
             field, _, why = str(exc).partition(": ")
             raise errors.InputError(None, why, column="--" + field) from None
@@ -30,7 +30,7 @@ def cmd_list(args) -> int:
     o = open_args(args, contract=False)
     with current(o.db, o.config.lock_wait, say=say) as store:
         contract = o.chosen(store)
-        rows = acceptance.history(store, args.period, o.owner(contract))
+        rows = acceptance.history(store, args.period, contract.owner)
     common.out(f"{contract.number} {contract.title}")
     common.out("period  revision  result  date  rework deadline  note")
     for r in rows:

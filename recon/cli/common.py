@@ -17,7 +17,6 @@ from recon.config import Config, load_config, store_path
 from recon.contract import Contract, Contracts, load_contracts
 from recon.errors import ConfigError
 from recon.outbox import check_folder
-from recon.tables import owner_of
 from reports.common import visible
 
 
@@ -74,10 +73,6 @@ class Opened:
             return self.contract
         dates = store.snapshot_dates()
         return self.contracts.for_night(dates[-1])[0] if dates else self.contracts.first
-
-    def owner(self, contract: Contract) -> str | None:
-        """The ledger rows' contract_number for ``contract`` (None: the first contract)."""
-        return owner_of(self.contracts, contract)
 
 
 def add_contract(parser, default: str = "the contract of the newest stored night, else "

@@ -136,7 +136,7 @@ def cmd_payment_add(args) -> int:
     with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
         contract = o.chosen(store)
         _check_payment(p, contract)
-        saved = payments.save(store, p, o.owner(contract))
+        saved = payments.save(store, p, contract.owner)
     cal = WorkCalendar(args.calendar or o.config.calendar_file)
     due = schedule(contract, cal)[0 if p.kind == "first" else 1].amount
     timing = payment_timing(contract, cal, p.kind, p.paid_on)
@@ -164,7 +164,7 @@ def cmd_payment_list(args) -> int:
     cal = WorkCalendar(args.calendar or o.config.calendar_file)
     with current(o.db, o.config.lock_wait, say=say) as store:
         contract = o.chosen(store)
-        owner = o.owner(contract)
+        owner = contract.owner
         paid = payments.latest(store, owner)
         history = {k: payments.history(store, k, owner) for k in paid} if args.history else {}
     plan = schedule(contract, cal)
@@ -191,9 +191,9 @@ def cmd_settle(args) -> int:
     with current(o.db, o.config.lock_wait, say=say) as store:  # an older store is migrated
         contract = o.chosen(store)
         result = settle(store, contract, o.config, cal, as_of, planned,  # exit 3: nothing written
-                        o.owner(contract))
+                        contract.owner)
     report = build_settlement(result, contract)
-    paths = write_settlement(report, settlement_folder(o.out, report, o.owner(contract)))
+    paths = write_settlement(report, settlement_folder(o.out, report, contract.owner))
     out(f"尾款结算（{report.kind_label}）: 尾款 {report.final_amount.text} 元, 违约金 "
         f"{report.deduction.text} 元 (计入 {report.penalty_total.text}"
         + (f", 超出上限 {report.excess.text} 不扣" if report.excess.amount else "")

@@ -11,7 +11,7 @@ from recon.store import Store, current
 
 def _save(o, rows) -> list:
     with Store(o.db, wait_seconds=o.config.lock_wait, say=say) as store:
-        return materials.save(store, rows, o.owner(o.chosen(store)))
+        return materials.save(store, rows, o.chosen(store).owner)
 
 
 def cmd_add(args) -> int:
@@ -40,7 +40,7 @@ def cmd_import(args) -> int:
 def cmd_list(args) -> int:
     o = open_args(args, contract=False)
     with current(o.db, o.config.lock_wait, say=say) as store:
-        owner = o.owner(o.chosen(store))
+        owner = o.chosen(store).owner
         rows = materials.latest(store, args.period, owner)
         print("name  period  received  sha256  size  file" + ("  file now" if args.verify
                                                                else ""))

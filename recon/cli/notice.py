@@ -22,9 +22,9 @@ def cmd_draft(args) -> int:
             current(o.db, o.config.lock_wait, say=say) as store:
         contract = o.chosen(store)   # the letter, and the ledger row, are under it
         try:
-            ref = notices.check_ref(store, args.kind, args.ref, o.owner(contract))
+            ref = notices.check_ref(store, args.kind, args.ref, contract.owner)
             notice = notices.plan_draft(store, args.kind, ref, day, args.deadline,
-                                        args.note or "", o.owner(contract))
+                                        args.note or "", contract.owner)
         except ValueError as exc:
             field, _, why = str(exc).partition(": ")
             raise errors.InputError(None, why, column="--" + field) from None

@@ -34,7 +34,7 @@ def cmd_monthly(args) -> int:
     done = []
     with current(o.db, o.config.lock_wait, say=say) as store:
         for contract, _ in judged:
-            owner = o.owner(contract)
+            owner = contract.owner
             conclude.month(store, contract, o.config, args.month, owner)
             done.append((contract, owner, build_monthly(store, contract, o.config, args.month,
                                                         owner)))
@@ -64,7 +64,7 @@ def _conclude_months(store, o, contract, months: list[str]) -> None:
     last = dates[-1] if dates else None
     for month in months:
         if last is not None and month <= f"{last:%Y-%m}":
-            conclude.month(store, contract, o.config, month, o.owner(contract))
+            conclude.month(store, contract, o.config, month, contract.owner)
     return last
 
 
@@ -72,7 +72,7 @@ def _folder(o, contract):
     """Where a contract's packs and annual report go: OUT for the first contract (as before
     a follow-on existed), OUT/<number>/ for a follow-on (its "mid" never replaces the
     first's)."""
-    owner = o.owner(contract)
+    owner = contract.owner
     return o.out / owner if owner else o.out
 
 
@@ -81,7 +81,7 @@ def cmd_acceptance(args) -> int:
     rules.load(o.config)                   # a bad assessment.toml: exit 3 before reading
     with current(o.db, o.config.lock_wait, say=say) as store:
         contract = o.chosen(store)
-        owner = o.owner(contract)
+        owner = contract.owner
         span = acceptance.span(contract, args.period, getattr(args, "from"), args.to)
         _conclude_months(store, o, contract, span.months)
         dates = [d for d in store.snapshot_dates() if span.first <= d <= span.last]
@@ -103,7 +103,7 @@ def cmd_annual(args) -> int:
     rules.load(o.config)
     with current(o.db, o.config.lock_wait, say=say) as store:
         contract = o.chosen(store)
-        owner = o.owner(contract)
+        owner = contract.owner
         end_month = f"{contract.end:%Y-%m}"
         last = _conclude_months(store, o, contract, [p.month for p in
                                                      assess.periods_until(contract, end_month)])

@@ -60,7 +60,7 @@ def gate(store, contract, config, code: str, owner: str | None = None) -> Gate:
     acceptance's latest record (recon acceptance record), the annual verdict as
     recon.conclude.annual stored it (settle concludes it first). Never passed by default: a
     gate with nothing recorded or not yet decidable is 未核实.  ``owner``
-    (:func:`recon.tables.owner_of`) picks the contract's own acceptance records."""
+    (:attr:`recon.contract.Contract.owner`) picks the contract's own acceptance records."""
     name, clause = GATES[code]
     if code == "acceptance":
         final = next((r for r in acceptance_ledger.latest(store, owner=owner)
@@ -116,7 +116,7 @@ def settle(store, contract, config, cal: WorkCalendar, as_of: date,
            planned: date | None = None, owner: str | None = None) -> Settlement:
     """The settlement as of ``as_of``.  A planned payment date in a year the calendar lacks
     (or before the term ends, or not a working day) is an error (exit 3), never a guess.
-    ``owner`` (:func:`recon.tables.owner_of`) is ``contract``'s in the ledgers: its own
+    ``owner`` (:attr:`recon.contract.Contract.owner`) is ``contract``'s in the ledgers: its own
     payments and final acceptance, never another contract's."""
     ledger_as_of = conclude.last_term_night(store, contract)  # the ledger of its own term
     lines: list[PenaltyLine] = []

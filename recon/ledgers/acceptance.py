@@ -111,7 +111,7 @@ def _record(r: dict) -> Record:
 
 def history(store, period: str | None = None, owner: str | None = None) -> list[Record]:
     """Every revision of one contract's records (of one period), by period and revision;
-    ``owner`` is :func:`recon.tables.owner_of` (None: the first contract): a follow-on's
+    ``owner`` is :attr:`recon.contract.Contract.owner` (None: the first contract): a follow-on's
     final acceptance is its own."""
     return [_record(r) for r in stored.acceptance_records(store, period, owner)]
 
@@ -234,7 +234,7 @@ def checklist(store, s: Span, extra: tuple[str, ...] = (), owner: str | None = N
               ) -> list[dict]:
     """The provider's acceptance materials as a checklist: the 第六条 ones, then any other
     the agency named (``extra``) or recorded for the period; each with the files received;
-    the contract's own (``owner``: recon.tables.owner_of)."""
+    the contract's own (``owner``: recon.contract.Contract.owner)."""
     periods = set(material_periods(s))
     got: dict[str, list] = {}
     for m in materials_ledger.latest(store, owner=owner):

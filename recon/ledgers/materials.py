@@ -132,7 +132,7 @@ def _material(r: dict) -> Material:
 
 
 def latest(store, period: str | None = None, owner: str | None = None) -> list[Material]:
-    """One contract's materials (``owner``: recon.tables.owner_of, None the first): a
+    """One contract's materials (``owner``: recon.contract.Contract.owner, None the first): a
     follow-on's 中期验收 materials are its own."""
     return [_material(r) for r in stored.latest_materials(store, period, owner)]
 

@@ -63,7 +63,7 @@ def _payment(r: dict) -> Payment:
 
 def latest(store, owner: str | None = None) -> dict[str, Payment]:
     """kind -> the payment's latest revision (only the kinds recorded) of one contract
-    (``owner``: :func:`recon.tables.owner_of`; None the first): a follow-on's 首款 is its own,
+    (``owner``: :attr:`recon.contract.Contract.owner`; None the first): a follow-on's 首款 is its own,
     never the first contract's."""
     return {r["kind"]: _payment(r) for r in stored.latest_payments(store, owner)}
 
