@@ -56,8 +56,8 @@ NOT_AN_OBJECT = Union[list, str, int, float, bool, None]
 @cache
 def listing(key: str, item: type) -> tuple[msgspec.json.Decoder, type]:
     """The decoder of a list page whose items are ``item`` (a msgspec Struct declaring
-    only the fields its builder reads; the rest of each item is skipped unparsed, 2.4-3.2x
-    faster than parsing every field: bench/README.md, issue 25 fifth pass).
+    only the fields its builder reads; the rest of each item is skipped unparsed, 2.5-3.9x
+    faster than parsing every field: bench/README.md, issue 25, branch pullfast).
 
     The page is typed as loosely as the untyped reading was: a body that is not an
     object, or lacks ``key``, is "no 'servers' in the answer" as before; ``key`` of a
