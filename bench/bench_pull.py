@@ -12,12 +12,18 @@
    (a) ``OpenStackConnector(...).pull(date)`` -- auth, catalog, discovery, every list
        page of every service, and the turn into resource lines / measurements (each
        page turned into lines as it arrives, then dropped);
-   (b) the floor: ``requests`` + ``orjson`` (each page read in one call, the cyclic
-       collector paused, as the connector does): a Keystone token, then exactly the calls the
-       connector makes (same paths, limit=1000/marker pages, microversions, the same
-       per-service concurrency: one thread per service), bodies parsed, nothing else.
+   (b) the floor: ``requests`` + msgspec's generic JSON decoder (every field of every page
+       to Python objects; a little faster than orjson at that), each page read in one call,
+       the cyclic collector paused, as the connector does: a Keystone token, then exactly the
+       calls the connector makes (same paths, limit=1000/marker pages, microversions, the
+       same per-service concurrency: one thread per service), bodies parsed, nothing else.
        Like the connector it drops each page once parsed (it keeps only the count and
-       the marker), so its RSS is the client's own and its wall the wire plus parsing;
+       the marker), so its RSS is the client's own and its wall the wire plus parsing.
+       The floor does NOT use the connector's typed decode (its Structs skip every field
+       the builders do not read): it is the fastest bare client that parses whole pages;
+   (b') for information only, not a target: the same bare client decoding the server and
+       volume pages with the connector's own Structs (``connectors.openstack.http.listing``),
+       so a reader sees the ratio against a floor that skips what the connector skips;
    (c) ``openstack server list --long`` + ``openstack volume list --long``
        (python-openstackclient; server list without --limit, which pages to the end --
        with ``--limit 1000`` OSC 10.5 returns one page only; volume list ``--limit 1000``
@@ -336,14 +342,24 @@ def _make_year(night_db: Path, year_db: Path, day) -> dict:
     return out
 
 
-def child_bare(clouds_file: str, today: str) -> dict:
-    """(b) the floor: requests + orjson (each page's body read in one call), the same calls as
-    the connector, one thread per service."""
+def child_bare(clouds_file: str, today: str, typed: bool = False) -> dict:
+    """(b) the floor: requests + msgspec's generic decode (each page's body read in one call),
+    the same calls as the connector, one thread per service; ``typed``: (b'), the server and
+    volume pages decoded with the connector's Structs instead (information only)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    import orjson
+    import msgspec
     import requests
     import yaml
+
+    generic = msgspec.json.decode
+    decoders = {}
+    if typed:
+        from connectors.openstack.block_storage import Volume
+        from connectors.openstack.compute import Server
+        from connectors.openstack.http import listing
+        decoders = {"servers": listing("servers", Server)[0].decode,
+                    "volumes": listing("volumes", Volume)[0].decode}
 
     auth = yaml.safe_load(Path(clouds_file).read_text())["clouds"][CLOUD]["auth"]
     # the connector pauses the cyclic collector for its pull (connectors/openstack
@@ -393,13 +409,23 @@ def child_bare(clouds_file: str, today: str) -> dict:
 
     def pages(sess, stype, path, key, mv=None, params=None):
         """The number of items; each page is dropped once parsed (as the connector does).
-        The fastest bare client: the body in one read, orjson (as the connector)."""
+        The fastest bare client: the body in one read, every field parsed."""
         count, q = 0, dict(params or {}, limit=PAGE)
         while True:
             resp = get(sess, stype, path, q, mv, stream=True)
             if resp is None:
                 return None
-            b = orjson.loads(resp.raw.read(decode_content=True))
+            data = resp.raw.read(decode_content=True)
+            if key in decoders:  # (b') the connector's Structs
+                b = decoders[key](data)
+                page = b.items
+                count += len(page)
+                more = any(ln.get("rel") == "next" for ln in b.links or []) or bool(b.next)
+                if not more or not page:
+                    return count
+                q = dict(params or {}, limit=PAGE, marker=page[-1].id)
+                continue
+            b = generic(data)
             page = b[key]
             count += len(page)
             more = any(ln.get("rel") == "next" for ln in b.get(f"{key}_links") or []) \
@@ -532,7 +558,10 @@ def main(argv=None) -> int:
                          "...): the pull target is the ratio of the medians (default 5)")
     ap.add_argument("--no-pull", action="store_true",
                     help="with --night: time only the nights, not (a) / (b)")
-    ap.add_argument("--child", choices=("connector", "bare", "scopes", "night", "night-year"),
+    ap.add_argument("--no-typed-floor", action="store_true",
+                    help="do not run (b'), the floor decoding with the connector's Structs")
+    ap.add_argument("--child", choices=("connector", "bare", "bare-typed", "scopes", "night",
+                                        "night-year"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--clouds", help=argparse.SUPPRESS)
     ap.add_argument("--today", help=argparse.SUPPRESS)
@@ -540,6 +569,7 @@ def main(argv=None) -> int:
 
     if a.child:
         fn = {"connector": child_connector, "bare": child_bare,
+              "bare-typed": lambda c, t: child_bare(c, t, typed=True),
               "scopes": child_scopes, "night": child_night,
               "night-year": lambda c, t: child_night(c, t, year=True)}[a.child]
         print(json.dumps(fn(a.clouds, a.today)))
@@ -624,14 +654,22 @@ def main(argv=None) -> int:
 
         rows = {}
         alternation: list[tuple[dict, dict]] = []
+        typed_floor: list[dict] = []
         if not a.no_pull:
             for i in range(max(1, a.alternate)):
                 print(f"running (a) connector, then (b) bare requests: pair {i + 1} of "
                       f"{a.alternate} ...", flush=True)
                 alternation.append((measured(_run_child, "connector", str(clouds_file), today),
                                     measured(_run_child, "bare", str(clouds_file), today)))
+                if not a.no_typed_floor:
+                    print("  then (b') the floor with the connector's Structs (information)",
+                          flush=True)
+                    typed_floor.append(measured(_run_child, "bare-typed", str(clouds_file),
+                                                today))
             rows["connector"] = _median_run([p[0] for p in alternation])
             rows["bare"] = _median_run([p[1] for p in alternation])
+            if typed_floor:
+                rows["bare-typed"] = _median_run(typed_floor)
         if a.scopes == 2:
             print("running (a2) connector, two scopes ...", flush=True)
             rows["scopes"] = measured(_run_child, "scopes", str(clouds_file), today)
@@ -653,7 +691,8 @@ def main(argv=None) -> int:
 
     names = {"connector": "(a) recon connector pull (median run)",
              "scopes": "(a2) recon connector, two scopes",
-             "bare": "(b) bare requests+orjson (floor) (median run)",
+             "bare": "(b) bare requests+msgspec (floor) (median)",
+             "bare-typed": "(b') floor w/ connector Structs (median)",
              "night": "(n) whole night, empty store",
              "night-year": "(n-year) whole night, year-long store",
              "cli": "(c) openstack server+volume list --long"}
@@ -693,6 +732,14 @@ def main(argv=None) -> int:
               f"{max(c['wall'] for c, _ in alternation):.2f} s, (b) walls "
               f"{min(b['wall'] for _, b in alternation):.2f}-"
               f"{max(b['wall'] for _, b in alternation):.2f} s")
+        if typed_floor:
+            med_t = statistics.median(t["wall"] for t in typed_floor)
+            cpu_t = statistics.median(t["cpu"] for t in typed_floor)
+            print(f"  information, not the target: (b') the floor decoding with the connector's "
+                  f"own Structs, median {med_t:.2f} s (CPU {cpu_t:.2f}), walls "
+                  f"{min(t['wall'] for t in typed_floor):.2f}-"
+                  f"{max(t['wall'] for t in typed_floor):.2f} s; (a)/(b') {med_a / med_t:.2f}x "
+                  f"(CPU {cpu_a / cpu_t:.2f}x)")
         checks.append(("pull: median (a) / median (b) wall", med_a / med_b, "<= 1.25x",
                        med_a / med_b <= 1.25))
         checks.append(("connector peak RSS MB", rows["connector"]["rss"], "< 1024",

@@ -20,6 +20,9 @@ its image metadata, by server -- is kept.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+
+import msgspec
 
 from connectors.base import Lines
 from connectors.openstack.figures import UNLIMITED, Decimals, Shared, qtext, read_quota
@@ -33,13 +36,32 @@ NOT_COUNTED = frozenset({"error"})
 BOOT_DEVICES = ("/dev/vda", "/dev/sda", "/dev/xvda")
 
 
+class Volume(msgspec.Struct):
+    """What :class:`Builder` reads of a volume in ``/volumes/detail``, and nothing else
+    (the rest of a page is skipped unparsed).  ``Any``, with the builder's defaults: a
+    size that is not a number fails where it is read, as it did; attachments are read
+    only for a volume with image metadata, as they were.  A volume that is not an
+    object, or has no ``id``, fails in the decoder."""
+
+    id: Any
+    name: Any = None
+    status: Any = None
+    size: Any = None
+    volume_type: Any = None
+    tenant_id: Any = msgspec.field(default="", name="os-vol-tenant-attr:tenant_id")
+    volume_image_metadata: Any = None  # a boot volume's image metadata (image.py)
+    attachments: Any = None  # [{"device": ..., "server_id": ...}]
+
+
 def fetch(http: Http, conn, f: Fetched, b: "Builder") -> None:
     pid = conn.current_project_id
     mv = negotiate(conn.block_storage, WANT_MICROVERSION)
     f.versions["block-storage"] = mv
-    http.pages(conn.block_storage, "/volumes/detail", "volumes", f, b.volumes, mv)
+    http.pages(conn.block_storage, "/volumes/detail", "volumes", f, b.volumes, mv,
+               item=Volume)
     f.data["quota"] = http.body(conn.block_storage, f"/os-quota-sets/{pid}", "quota_set", f,
                                 params={"usage": "True"}, microversion=mv)
+    # a handful of backups (one page): read whole, as dicts
     http.pages(conn.block_storage, "/backups/detail", "backups", f, b.backups, mv)
 
 
@@ -70,15 +92,15 @@ class Builder:
         self.kinds[(type_name, status)] = attrs
         return attrs
 
-    def volumes(self, page: list[dict]) -> None:
+    def volumes(self, page: list[Volume]) -> None:
         shared, item_of, exact = self.shared, self.item_of, self.decimals
-        types = [shared[v.get("volume_type") or ""] for v in page]
+        types = [shared[v.volume_type or ""] for v in page]
         for t in types:
             if t not in item_of:
                 item_of[t] = self.ev.mapping.volume_type_item(t)
         items = [item_of[t] for t in types]
-        statuses = [v.get("status") for v in page]
-        sizes = [int(v.get("size") or 0) for v in page]
+        statuses = [v.status for v in page]
+        sizes = [int(v.size or 0) for v in page]
         counted = [s not in NOT_COUNTED for s in statuses]
         # one attributes dict per (type, status): a handful, shared by the lines (read only)
         kinds, kind = self.kinds, self.kind
@@ -94,16 +116,16 @@ class Builder:
                 used[item] = used.get(item, 0) + size
         boot = self.boot_meta
         for v in page:
-            meta = v.get("volume_image_metadata")
+            meta = v.volume_image_metadata
             if meta:
-                for a in v.get("attachments") or []:
+                for a in v.attachments or []:
                     if a.get("device") in BOOT_DEVICES:
                         boot[a.get("server_id")] = meta
         n = len(page)
         self.lines.extend(
-            resource_type=["volume"] * n, resource_id=[v["id"] for v in page],
-            name=[v.get("name") or "" for v in page],
-            project_id=[shared[v.get("os-vol-tenant-attr:tenant_id", "")] for v in page],
+            resource_type=["volume"] * n, resource_id=[v.id for v in page],
+            name=[v.name or "" for v in page],
+            project_id=[shared[v.tenant_id] for v in page],
             item_no=items, unit=["GB"] * n, attributes=attrs,
             quantity=[exact[size] if c else exact[0] for size, c in zip(sizes, counted)])
 

@@ -22,6 +22,9 @@ dropped; what the licences (image.py) need of a server is kept as a tuple.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+
+import msgspec
 
 from connectors.base import Lines
 from connectors.openstack.figures import UNLIMITED, Shared, read_quota
@@ -39,6 +42,26 @@ NOT_USABLE = frozenset({"ERROR", "BUILD", "DELETED", "SOFT_DELETED", "SHELVED_OF
 ZERO, ONE = Decimal(0), Decimal(1)
 
 
+class Server(msgspec.Struct):
+    """What :class:`Builder` reads of a server in ``/servers/detail``, and nothing else:
+    a page's other fields (addresses, links, security groups...) are skipped unparsed.
+
+    Every field is ``Any``, with the default the builder's ``.get`` had: a value of an
+    unexpected shape is checked where it is used, as it was (a flavor that is not an
+    object fails the source; an image that is not one is a server without an image).
+    Only a server that is not an object, or has no ``id``, fails in the decoder.
+    """
+
+    id: Any
+    name: Any = ""
+    status: Any = None
+    tenant_id: Any = ""
+    created: Any = None
+    metadata: Any = None  # {key: value}, matched against the service-host rules
+    image: Any = None  # {"id": ...}, or "" for a server booted from a volume
+    flavor: Any = None  # embedded (2.47+) or {"id": ...}, replaced by the flavor read
+
+
 def fetch(http: Http, conn, f: Fetched, b: "Builder") -> None:
     from keystoneauth1 import discover
     from openstack import exceptions
@@ -51,7 +74,7 @@ def fetch(http: Http, conn, f: Fetched, b: "Builder") -> None:
     def named_flavors(page):
         """Below 2.47 a server names its flavor by id: each flavor is read once."""
         for s in page:
-            fid = (s.get("flavor") or {}).get("id")
+            fid = (s.flavor or {}).get("id")
             if fid is None:
                 continue
             if fid not in flavors:
@@ -65,12 +88,12 @@ def fetch(http: Http, conn, f: Fetched, b: "Builder") -> None:
                 except exceptions.NotFoundException:
                     fl = {"id": fid, "missing": True}
                 flavors[fid] = fl
-            s["flavor"] = flavors[fid]
+            s.flavor = flavors[fid]
         b.servers(page)
 
     old = discover.normalize_version_number(mv) < EMBEDDED_FLAVOR
     http.pages(conn.compute, "/servers/detail", "servers", f,
-               named_flavors if old else b.servers, mv)
+               named_flavors if old else b.servers, mv, item=Server)
     f.data["quota"] = http.body(conn.compute, f"/os-quota-sets/{pid}/detail", "quota_set", f,
                                 microversion=mv)
 
@@ -126,19 +149,19 @@ class Builder:
             out = self.sizes[key] = (Decimal(int(key[0])), Decimal(int(key[1])) / MB_PER_GB)
             return out
 
-    def servers(self, page: list[dict]) -> None:
+    def servers(self, page: list[Server]) -> None:
         """One page: the VMs as two blocks of columns (vCPU, memory), the rest line by line."""
         ev, fig, shared = self.ev, self.fig, self.shared
         host_item, host_keys = ev.mapping.service_host_item, self.host_keys
-        flavors = [s.get("flavor") or {} for s in page]
-        ids = [s["id"] for s in page]
-        names = [s.get("name", "") for s in page]
-        projects = [shared[s.get("tenant_id", "")] for s in page]
+        flavors = [s.flavor or {} for s in page]
+        ids = [s.id for s in page]
+        names = [s.name for s in page]
+        projects = [shared[s.tenant_id] for s in page]
         self.refs.extend(zip(ids, names, projects,
                              [i.get("id") if isinstance(i, dict) else None
-                              for i in (s.get("image") for s in page)]))
+                              for i in (s.image for s in page)]))
         attrs = [{"flavor": shared[f.get("original_name") or f.get("id")],
-                  "status": shared[s.get("status")], "created": s.get("created")}
+                  "status": shared[s.status], "created": s.created}
                  for s, f in zip(page, flavors)]
         vms = []  # positions of the servers counted toward vCPU and memory
         for k, (s, flavor) in enumerate(zip(page, flavors)):
@@ -151,13 +174,13 @@ class Builder:
             if bm is not None:
                 item = bm
             else:
-                meta = s.get("metadata") or {}
+                meta = s.metadata or {}
                 item = None if host_keys is not None and host_keys.isdisjoint(meta) \
                     else host_item(meta)
                 if item is None:
                     vms.append(k)
                     continue
-            counted = bm is None or s.get("status") not in NOT_USABLE
+            counted = bm is None or s.status not in NOT_USABLE
             if not counted:
                 attrs[k]["counted"] = False
             self.lines.add("server", ids[k], names[k], projects[k], item,

@@ -19,8 +19,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from functools import cache
+from typing import Any, Callable, Union
 
+import msgspec
 import orjson
 import urllib3
 
@@ -44,6 +46,46 @@ def loads(data: bytes):
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return json.loads(data)
+
+
+#: any JSON value but an object: where a list is expected, what the untyped reading let
+#: through (an empty string or object is an empty page, anything else fails in the builder)
+NOT_AN_OBJECT = Union[list, str, int, float, bool, None]
+
+
+@cache
+def listing(key: str, item: type) -> tuple[msgspec.json.Decoder, type]:
+    """The decoder of a list page whose items are ``item`` (a msgspec Struct declaring
+    only the fields its builder reads; the rest of each item is skipped unparsed, 2.5-3.9x
+    faster than parsing every field: bench/README.md, issue 25, branch pullfast).
+
+    The page is typed as loosely as the untyped reading was: a body that is not an
+    object, or lacks ``key``, is "no 'servers' in the answer" as before; ``key`` of a
+    shape other than a list ends as it did (an empty one is an empty page).  Only an
+    item that is not an object, or lacks a field the Struct requires, fails in the
+    decoder: it failed in the builder before.
+    """
+    page = msgspec.defstruct(f"{item.__name__}Page", [
+        ("items", Union[list[item], dict, str, int, float, bool, None],
+         msgspec.field(default=msgspec.UNSET, name=key)),
+        ("links", Any, msgspec.field(default=None, name=f"{key}_links")),
+        ("next", Any, None)])
+    body = Union[page, NOT_AN_OBJECT]
+    return msgspec.json.Decoder(body), body
+
+
+def decode(data: bytes, key: str, item: type):
+    """A list page's body as :func:`listing`'s Struct.  What msgspec cannot read as
+    JSON (NaN, a number past a double, UTF-16, a byte-order mark...) is read as
+    :func:`loads` reads it and then converted: the same answers parse, to the same
+    values, or fail (ValueError: not JSON; msgspec.ValidationError: an item of an
+    unexpected shape) as they would have."""
+    decoder, body = listing(key, item)
+    try:
+        return decoder.decode(data)
+    except msgspec.DecodeError:
+        pass
+    return msgspec.convert(loads(data), body)
 
 
 def whole(resp) -> bytes:
@@ -209,6 +251,18 @@ class Http:
             raise PullError("malformed", f"GET {path}: not JSON "
                             f"({len(data)} bytes)") from None
 
+    def typed(self, resp, path: str, key: str, item: type, f: Fetched):
+        """A list page as :func:`decode` reads it; what fails says where, in words."""
+        data = whole(resp)
+        try:
+            return decode(data, key, item)
+        except msgspec.ValidationError as exc:  # a ValueError too: first
+            raise PullError("malformed", f"{f.service}: GET {path}: an item of an "
+                            f"unexpected shape: {exc}") from None
+        except ValueError:
+            raise PullError("malformed", f"GET {path}: not JSON "
+                            f"({len(data)} bytes)") from None
+
     def body(self, proxy, path: str, key: str, f: Fetched, params=None, microversion=None):
         """``answer[key]`` of one GET; an answer without it is malformed."""
         body = self.json(self.get(proxy, path, f, params=params, microversion=microversion),
@@ -219,9 +273,10 @@ class Http:
             raise PullError("malformed", f"GET {path}: no {key!r} in the answer") from None
 
     def pages(self, proxy, path: str, key: str, f: Fetched, each: Callable[[list], None],
-              microversion=None, params=None) -> None:
+              microversion=None, params=None, item: type | None = None) -> None:
         """Hand every page of a paginated list (limit/marker; a next link means more) to
-        ``each``, one page at a time.
+        ``each``, one page at a time: a list of dicts, or with ``item`` (a msgspec
+        Struct) of ``item`` (:func:`listing`).
 
         A page is dropped once ``each`` has turned it into the source's columns: a
         100,000-server tenant's pages, all kept, were 1.8 GB (bench/README.md).  The
@@ -229,21 +284,34 @@ class Http:
         the current one, so the building hides behind the service's answer time.
         """
         def page_at(query):
-            body = self.json(self.get(proxy, path, f, params=query,
-                                      microversion=microversion, stream=True), path)
-            try:
-                page = body[key]
-            except (KeyError, TypeError):
-                raise PullError("malformed", f"GET {path}: no {key!r} in the answer") from None
-            links = body.get(f"{key}_links") or []
-            more = any(ln.get("rel") == "next" for ln in links) or bool(body.get("next"))
+            resp = self.get(proxy, path, f, params=query, microversion=microversion,
+                            stream=True)
+            if item is None:
+                body = self.json(resp, path)
+                try:
+                    page = body[key]
+                except (KeyError, TypeError):
+                    page = msgspec.UNSET
+                else:
+                    links, following = body.get(f"{key}_links"), body.get("next")
+            else:
+                body = self.typed(resp, path, key, item, f)
+                page = body.items if isinstance(body, msgspec.Struct) else msgspec.UNSET
+                if page is not msgspec.UNSET:
+                    links, following = body.links, body.next
+            if page is msgspec.UNSET:
+                raise PullError("malformed", f"GET {path}: no {key!r} in the answer")
+            more = any(ln.get("rel") == "next" for ln in links or []) or bool(following)
             return page, more and bool(page)
+
+        def marker(page):
+            return page[-1]["id"] if item is None else page[-1].id
 
         page, more = page_at(dict(params or {}, limit=PAGE))
         with ThreadPoolExecutor(max_workers=1) as ahead:
             while True:
                 following = ahead.submit(page_at, dict(params or {}, limit=PAGE,
-                                                        marker=page[-1]["id"])) \
+                                                        marker=marker(page))) \
                     if more else None
                 each(page)
                 if following is None:
