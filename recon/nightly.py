@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from connectors.base import SourceResult
+from connectors.base import SourceResult, item_numbers, texts
 from connectors.exports import ExportConnector
 from connectors.mapping import load_mapping
 from connectors.openstack import OpenStackConnector, OpenStackScopes
@@ -269,8 +269,8 @@ def _lines_columns(blocks) -> Columns:
     if not blocks:
         return Columns({}, pd.DataFrame)
 
-    def column(name):
-        return np.concatenate([np.array(getattr(b, name), dtype=object) for b in blocks])
+    def column(name):  # each block's array is kept for the store (connectors.base.Lines)
+        return np.concatenate([b.array(name) for b in blocks])
 
     sources = list(dict.fromkeys(b.source for b in blocks))
     codes = np.repeat(np.array([sources.index(b.source) for b in blocks], dtype=np.int64),
@@ -280,6 +280,6 @@ def _lines_columns(blocks) -> Columns:
         "source": pd.Categorical.from_codes(codes, pd.Index(sources, dtype=object)),
         "resource_type": pd.Categorical.from_codes(rtype, pd.Index(types, dtype=object)),
         "resource_id": column("resource_id"),
-        "item_no": pd.array([v for b in blocks for v in b.item_no], dtype="Int64"),
+        "item_no": item_numbers(blocks, "Int64"),
         "quantity": column("quantity"),
-    }, lambda: _lines_frame(blocks))
+    }, lambda: _lines_frame(blocks), {"quantity": lambda: texts(blocks, "quantity")})
