@@ -159,6 +159,17 @@ class Lines:
             self._arrays["#item_numbers"] = got
         return None if got[0] is None else got
 
+    @classmethod
+    def of(cls, source: str, rows: Iterable[ResourceLine]) -> "Lines":
+        """Columns from line objects (all of ``source``: a result has one source)."""
+        out = cls(source)
+        for ln in rows:
+            if ln.source != source:
+                raise ValueError(f"a line of {ln.source!r} among the lines of {source!r}")
+            out.add(ln.resource_type, ln.resource_id, ln.name, ln.project_id, ln.item_no,
+                    ln.quantity, ln.unit, ln.attributes)
+        return out
+
     def add(self, resource_type: str, resource_id: str, name: str, project_id: str,
             item_no: int | None, quantity, unit: str, attributes: dict | None = None) -> None:
         self.resource_type.append(resource_type)
