@@ -933,6 +933,7 @@ def increment(store: Store, args, contract, config, last: date) -> dict:
     # the collector skip the pulled lines from the gate on (Night.run: gc.freeze)
     rules = rulebook.load(config)
     gc.freeze()
+    store.one_night()
     started = time.perf_counter()
     c0, t0 = _cpu(), time.perf_counter()
     with store.transaction():

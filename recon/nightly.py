@@ -226,6 +226,7 @@ class Night:
                 accepted = self.validate(results)
                 self.progress.step(f"{snapshot_date}: storing and reconciling")
                 with Store(db_path, wait_seconds=wait, say=self.progress.log) as store:
+                    store.one_night()
                     held = time.monotonic()
                     with store.transaction():
                         run_id = store.new_run_id()
