@@ -39,6 +39,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterable, Iterator, Literal, Protocol
 
+import numpy as np
+import pandas as pd
+
 METRICS = ("allocated", "in_use")
 Metric = Literal["allocated", "in_use"]
 
@@ -80,14 +83,81 @@ class Lines:
 
     ``quantity`` values are exact (``Decimal`` or ``int``), never float;
     ``attributes`` values are dicts (or None for none).
+
+    The columns only grow (:meth:`add`, :meth:`extend`).  What the gate and the store
+    read of them as arrays (:meth:`array`, :meth:`item_numbers`) is made once and shared:
+    at half a million lines a night each conversion of a column cost 0.02-0.17 s, and the
+    gate and the store made the same ones (bench/README.md).
     """
 
-    __slots__ = ("source",) + LINE_COLUMNS
+    __slots__ = ("source",) + LINE_COLUMNS + ("_arrays",)
 
     def __init__(self, source: str):
         self.source = source
         for col in LINE_COLUMNS:
             setattr(self, col, [])
+        self._arrays = {}
+
+    def __getstate__(self):  # the columns, as a class with slots pickles them; not the arrays
+        return None, {k: getattr(self, k) for k in ("source",) + LINE_COLUMNS}
+
+    def __setstate__(self, state):
+        for k, v in state[1].items():
+            setattr(self, k, v)
+        self._arrays = {}
+
+    def array(self, name: str) -> np.ndarray:
+        """Column ``name`` as a numpy object array (the same objects), made once while the
+        lines do not grow."""
+        values = getattr(self, name)
+        got = self._arrays.get(name)
+        if got is None or len(got) != len(values):
+            got = np.fromiter(values, dtype=object, count=len(values))
+            self._arrays[name] = got
+        return got
+
+    def texts(self, name: str) -> tuple[np.ndarray, list, np.ndarray, set]:
+        """Column ``name`` grouped by each value's ``str``, made once: codes (one per
+        distinct text), the texts, the index of each text's first line, and the types of
+        all the values.  The gate and the store group a night's quantities so (fresh
+        ``Decimal`` objects, one a line: by value pandas compares them through ``__eq__``,
+        several times the cost of their text)."""
+        key = "#texts:" + name
+        got = self._arrays.get(key)
+        if got is None or len(got[0]) != len(self):
+            values = self.array(name)
+            n = len(values)
+            codes, texts = pd.factorize(np.fromiter(map(str, values), dtype=object, count=n),
+                                        use_na_sentinel=False)
+            first = np.empty(len(texts), dtype=np.int64)
+            first[codes[::-1]] = np.arange(n - 1, -1, -1)
+            got = (codes, texts.tolist(), first, set(map(type, values)))
+            self._arrays[key] = got
+        return got
+
+    def item_numbers(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The item numbers as (int64 values, mask of missing ones), made once; None when
+        one is anything but an ``int``, None or a float NaN (missing, as pandas takes it):
+        then the caller converts the column as it did before."""
+        n = len(self.item_no)
+        got = self._arrays.get("#item_numbers")
+        if got is None or len(got[1]) != n:
+            values = self.array("item_no")
+            # codes into the few distinct number objects, no Python per line
+            codes, objects = pd.factorize(np.fromiter(map(id, values), dtype=np.uint64,
+                                                      count=n))
+            first = np.empty(len(objects), dtype=np.int64)
+            first[codes[::-1]] = np.arange(n - 1, -1, -1)
+            distinct = values[first].tolist()
+            missing = [v is None or (type(v) is float and v != v) for v in distinct]
+            if all(m or type(v) is int for v, m in zip(distinct, missing)):
+                numbers = np.array([0 if m else v for v, m in zip(distinct, missing)],
+                                   dtype=np.int64)
+                got = (numbers[codes], np.array(missing, dtype=bool)[codes])
+            else:
+                got = (None, np.zeros(n, dtype=bool))
+            self._arrays["#item_numbers"] = got
+        return None if got[0] is None else got
 
     @classmethod
     def of(cls, source: str, rows: Iterable[ResourceLine]) -> "Lines":
@@ -136,6 +206,41 @@ class Lines:
 
     def __repr__(self) -> str:
         return f"<Lines {self.source} x{len(self)}>"
+
+
+def item_numbers(blocks: list[Lines], dtype: str = "Int64"):
+    """The item numbers of several :class:`Lines` as one pandas integer array of ``dtype``
+    ("Int64", "Int16"), from what each keeps (:meth:`Lines.item_numbers`); where one is not
+    a plain number (or does not fit ``dtype``) the lists are converted as pandas does."""
+    got = [b.item_numbers() for b in blocks]
+    if got and all(g is not None for g in got):
+        values = np.concatenate([g[0] for g in got])
+        missing = np.concatenate([g[1] for g in got])
+        kind = np.dtype(dtype.lower())
+        held = values[~missing]
+        if not len(held) or (np.iinfo(kind).min <= held.min() and held.max() <= np.iinfo(kind).max):
+            return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(kind), missing)
+    return pd.array([v for b in blocks for v in b.item_no], dtype=dtype)
+
+
+def texts(blocks: list[Lines], name: str) -> tuple[np.ndarray, list, list, set]:
+    """Column ``name`` of several :class:`Lines`, one after the other, grouped by text as
+    :meth:`Lines.texts` (what each keeps, merged): codes, the texts, each text's first
+    object, and the types of all the values."""
+    parts = [b.texts(name) for b in blocks]
+    if len(parts) == 1:
+        codes, words, first, types = parts[0]
+        return codes, words, blocks[0].array(name)[first].tolist(), types
+    merged, words = pd.factorize(np.array([w for p in parts for w in p[1]], dtype=object),
+                                 use_na_sentinel=False)
+    objects = np.concatenate([b.array(name)[p[2]] for b, p in zip(blocks, parts)]) \
+        if parts else np.zeros(0, dtype=object)
+    offsets = np.cumsum([0] + [len(p[1]) for p in parts])
+    codes = np.concatenate([merged[off + p[0]] for off, p in zip(offsets, parts)]) \
+        if parts else np.zeros(0, dtype=np.int64)
+    first = np.empty(len(words), dtype=np.int64)
+    first[merged[::-1]] = np.arange(len(merged) - 1, -1, -1)
+    return codes, words.tolist(), objects[first].tolist(), set().union(*(p[3] for p in parts))
 
 
 @dataclass(frozen=True, slots=True)

@@ -496,14 +496,15 @@ def fault_breaches(figs: incidents.Figures, rules: Rules) -> list[dict]:
 
 
 def assess(store, contract, config, rules: Rules, p: Period,
-           figs: incidents.Figures | None = None, nights: _Nights | None = None
-           ) -> Assessment:
+           figs: incidents.Figures | None = None, nights: _Nights | None = None,
+           requests: list | None = None) -> Assessment:
     """One month's verdict: each criterion with its reason, and the month's.
 
-    ``figs``, ``nights``: the month's service-level figures and stored nights when the
-    caller has them already (:func:`history` reads every month's in one go)."""
+    ``figs``, ``nights``, ``requests``: the month's service-level figures, stored nights
+    and the scaling requests when the caller has them already (:func:`history` reads every
+    month's in one go)."""
     f = facts(store, contract, rules, p, figs, nights)
-    states = scaling.states(store, contract, p.last)
+    states = scaling.states(store, contract, p.last, requests)
     crit = _criteria(rules, p, f.coverage, f.figures, f.items, states, contract)
     required = [c for c in crit if c.required]
     if any(c.passed is False for c in required):
@@ -528,8 +529,9 @@ def history(store, contract, config, rules: Rules, last_month: str) -> list[Asse
     if not periods:
         return out
     nights = _nights(store, periods[0].first, periods[-1].last, rules.max_shortfall_days)
+    requests = scaling.requests(store)
     for p, figs in zip(periods, _figures(store, contract, rules, periods)):
-        a = assess(store, contract, config, rules, p, figs, nights)
+        a = assess(store, contract, config, rules, p, figs, nights, requests)
         run = run + 1 if a.passed is False else 0
         a.failed_in_a_row = run
         out.append(a)

@@ -35,6 +35,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from connectors.base import item_numbers, texts
 from recon.config import LOCK_WAIT_SECONDS
 from recon.errors import StoreBusy, StoreError
 from recon.outbox import Outbox
@@ -128,23 +129,27 @@ class _Night:
         self.n_res = 0
 
     @staticmethod
-    def _codes(values: list, table: dict, as_text: bool = False) -> np.ndarray:
+    def _codes(values, table: dict, as_text: bool = False, by_text=None) -> np.ndarray:
         """Codes into ``table`` (key -> (code, object), grown here) for a column of objects.
 
         By identity where that is cheap (connectors hand the same few quantity and
         unit objects to many lines; equal values under two ids get two codes and the
         same text), else by value (pandas' hash table), or, ``as_text``, by the value's
-        ``str`` (what the quantities are stored from)."""
+        ``str`` (what the quantities are stored from; ``by_text()``: that grouping where it
+        is kept already, connectors.base.texts)."""
         n = len(values)
         ids = np.fromiter(map(id, values), dtype=np.uint64, count=n)
         codes, uniques = pd.factorize(ids)
         if len(uniques) * 8 > n and as_text:  # mostly distinct quantities: by their text
             # (hashing a night of fresh Decimal objects cost twice their str(); equal
             # values of two texts get two codes and the same stored value)
-            codes, uniques = pd.factorize(np.array(list(map(str, values)), dtype=object),
-                                          use_na_sentinel=False)
-            keys = [("t", u) for u in uniques.tolist()]
-            objects = uniques.tolist()
+            if by_text is not None:
+                codes, objects = by_text()[:2]
+            else:
+                codes, uniques = pd.factorize(np.array(list(map(str, values)), dtype=object),
+                                              use_na_sentinel=False)
+                objects = uniques.tolist()
+            keys = [("t", u) for u in objects]
         elif len(uniques) * 8 > n:  # mostly distinct objects: by value
             codes, uniques = pd.factorize(np.array(values, dtype=object),
                                           use_na_sentinel=False)
@@ -163,13 +168,13 @@ class _Night:
 
     def add(self, source: str, blocks: list, accepted: bool) -> None:
         """One source's lines (a source's results, if several, are one: ``blocks``)."""
-        def column(name):
+        def column(name):  # made once per Lines, shared with the gate (connectors.base)
             if len(blocks) == 1:
-                return getattr(blocks[0], name)
-            return [v for b in blocks for v in getattr(b, name)]
+                return blocks[0].array(name)
+            return np.concatenate([b.array(name) for b in blocks])
         n = sum(len(b) for b in blocks)
-        rid = np.array(column("resource_id"), dtype=object)
-        rtype = np.array(column("resource_type"), dtype=object)
+        rid = column("resource_id")
+        rtype = column("resource_type")
         codes, ids = pd.factorize(rid, use_na_sentinel=False)
         first = np.empty(len(ids), dtype=np.int64)
         first[codes[::-1]] = np.arange(n - 1, -1, -1)
@@ -182,18 +187,19 @@ class _Night:
         nres = len(first)
         # the attributes dict of each resource (its first line's); distinct ones are
         # picked out for the whole night in resources_frame
-        attrs = np.array(column("attributes"), dtype=object)[first]
+        attrs = column("attributes")[first]
         r = self.res
         r["source"].append(np.full(nres, source, dtype=object))
         r["resource_type"].append(rtype[first])
         r["resource_id"].append(rid[first])
-        r["name"].append(np.array(column("name"), dtype=object)[first])
-        r["project_id"].append(np.array(column("project_id"), dtype=object)[first])
+        r["name"].append(column("name")[first])
+        r["project_id"].append(column("project_id")[first])
         r["attr"].append(attrs)
         ln = self.lines
         ln["res"].append(codes.astype(np.int64) + self.n_res)
-        ln["item_no"].append(pd.array(column("item_no"), dtype="Int16"))
-        ln["qty"].append(self._codes(column("quantity"), self._qty, as_text=True))
+        ln["item_no"].append(item_numbers(blocks, "Int16"))
+        ln["qty"].append(self._codes(column("quantity"), self._qty, as_text=True,
+                                     by_text=lambda: texts(blocks, "quantity")))
         ln["unit"].append(self._codes(column("unit"), self._unit))
         ln["accepted"].append(np.full(n, accepted))
         self.n_res += nres
@@ -466,6 +472,14 @@ class Store:
 
     def __exit__(self, *exc):
         self.close()
+
+    def one_night(self) -> None:
+        """Set the connection for one night's writes: one DuckDB thread.  A night's
+        statements each touch one night's rows (tens of thousands to a few hundred
+        thousand), where handing work to a second thread cost more than it gave: the 10k
+        increment 0.25 -> 0.21 s, the 100k one no slower (bench/README.md).  A year's
+        reconcile, which scans every night, keeps DuckDB's default."""
+        self.db.execute("SET threads = 1")
 
     # -- runs ---------------------------------------------------------------
     def new_run_id(self) -> int:

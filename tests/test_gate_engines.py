@@ -45,6 +45,13 @@ CASES = {
     "NaN quantity": [CLEAN + [("volume", "x", 5, Decimal("NaN"))]],
     "no quantity": [CLEAN + [("volume", "x", 5, None)]],
     "text quantity": [CLEAN + [("volume", "x", 5, "3")]],
+    # quantities are grouped by their text where most are distinct objects: a text that
+    # reads as another line's number, or the text 'None', is still a text
+    "text quantity reading as a number's": [CLEAN + [("volume", "x", 5, "2")]],
+    "text quantity 'None' beside a missing one": [CLEAN + [("volume", "x", 5, None),
+                                                          ("volume", "y", 5, "None")]],
+    "int and Decimal of one value": [CLEAN + [("volume", "x", 5, 2), ("volume", "y", 5,
+                                                                      Decimal("2.0"))]],
     "float quantity": [CLEAN + [("volume", "x", 5, 3.5)]],
     "bool quantity": [CLEAN + [("volume", "x", 5, True)]],
     "no id": [CLEAN + [("volume", None, 5, 1)]],

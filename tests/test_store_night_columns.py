@@ -62,3 +62,34 @@ def test_only_what_changed_is_rewritten(tmp_path):
                                 "FROM resource_digests").fetchall() == [(2, 2)]
         assert store.db.execute("SELECT snapshot_date, count(*) FROM resource_lines "
                                 "GROUP BY 1 ORDER BY 1").fetchall() == [(D1, 2), (D2, 2)]
+
+
+def _stored(store):
+    return [store.db.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("resource_lines", "resources")]
+
+
+def test_the_gates_conversions_are_the_stores_and_follow_lines_added_after(tmp_path):
+    """The gate and the store share what they make of a night's Lines (arrays, item numbers,
+    quantities grouped by text): a night stored after the gate read its lines, and after
+    more lines were added since, is stored as one whose lines nobody read before."""
+    from recon.nightly import _lines_columns
+    from recon.validation import Gate
+
+    rows = [("server", f"s{i}", f"n{i}", 1 + i % 2, Decimal(f"{i % 3}.5"), "GB", {"i": i})
+            for i in range(40)] + [("volume", "v", "d", None, 7, None, None)]
+    more = [("server", "late", "l", 2, Decimal("9"), "GB", {}), ("volume", "w", "w", 5,
+                                                                   Decimal("1E+2"), "GB", {})]
+    gate = Gate(parameters={"item_numbers": list(range(1, 33))})
+    stored = []
+    for read_first in (False, True):
+        lines = _lines("openstack:compute", rows)
+        if read_first:
+            assert gate.validate("resources", _lines_columns([lines])).success
+        for row in more:
+            lines.add(row[0], row[1], row[2], "p", *row[3:])
+        with Store(tmp_path / f"{read_first}.duckdb") as store:
+            _night(store, D1, [SourceResult("openstack:compute", "ok", None, lines, [])])
+            stored.append(_stored(store))
+    assert stored[0] == stored[1]
+    assert ("late", ) in [(r[3],) for r in stored[1][1]] and len(stored[1][0]) == 43

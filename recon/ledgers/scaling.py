@@ -380,20 +380,24 @@ def evaluate(req: Request, series: dict[date, Decimal | None], as_of: date,
                  builds_on=builds_on, latest_on=latest_on)
 
 
-def states(store, contract, as_of: date) -> list[State]:
+def states(store, contract, as_of: date, made: list[Request] | None = None) -> list[State]:
     """Every request made in ``contract``'s term on or before ``as_of``, evaluated on that
-    night.
+    night.  ``made``: the ledger's requests (:func:`requests`) when the caller has read them
+    already (a night evaluates 13 months: one read, not 13).
 
     An increase made while an earlier request on the same item is still open
     (not at its target on the last night before) adds to that request's
     target: two requests of +100 need +200 together.
     """
-    # a notice sent by then under this contract wins
-    sent = notice_ledger.scaling_notices(store, as_of, contract.owner)
     # a request belongs to the contract in whose term it was made: a follow-on contract
     # (第十三条 2) sharing the store does not inherit the clocks of the one before
-    reqs = [notice_ledger.applied(r, sent.get(r.request_id)) for r in requests(store)
+    made = [r for r in (requests(store) if made is None else made)
             if contract.start <= r.requested_date <= as_of]
+    if not made:  # most nights: no request, and nothing else to read (a night asks 13 months)
+        return []
+    # a notice sent by then under this contract wins
+    sent = notice_ledger.scaling_notices(store, as_of, contract.owner)
+    reqs = [notice_ledger.applied(r, sent.get(r.request_id)) for r in made]
     reqs.sort(key=lambda r: (r.requested_at, r.request_id))
     measured = dict(store.db.execute(
         "SELECT item_no, count(*) FROM item_days WHERE (allocated IS NOT NULL OR unlimited) "
