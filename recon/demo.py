@@ -247,7 +247,7 @@ def _assess_months(config, contract, db: Path, out: Path, days,
         for month in months:
             conclude.month(store, contract, config, month)
             if month not in written_by_pack:
-                write_monthly(build_monthly(store, contract, config, month), out)
+                write_monthly(build_monthly(store, contract, config, month), out, contract)
 
 
 def _acceptance_pack(config, contract, db: Path, out: Path, span) -> None:

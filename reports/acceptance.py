@@ -182,10 +182,11 @@ def _sum(rows, attr) -> Decimal:
     return sum((getattr(r, attr) or Decimal(0) for r in rows), Decimal(0))
 
 
-def build_acceptance(store, contract, config, span: ledger.Span,
-                     owner: str | None = None) -> AcceptanceReport:
-    """The pack of ``span`` from what the store holds (its months concluded first)."""
+def build_acceptance(store, contract, config, span: ledger.Span) -> AcceptanceReport:
+    """The pack of ``span`` from what the store holds (its months concluded first), of
+    ``contract``'s own verdicts and materials (keyed by its ``owner``)."""
     rules = rulebook.load(config)
+    owner = contract.owner
     rows = stored.item_day_rows(store, span.first, span.last)
     unknown = _unknown_by_item(rows)
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, span.months[-1], owner)}
@@ -238,7 +239,7 @@ def build_acceptance(store, contract, config, span: ledger.Span,
     checklist = ledger.checklist(store, span, rules.acceptance_materials, owner)
     missing = [m["name"] for m in checklist
                if not m["received"] and (m["required"] or m["name"] in rules.acceptance_materials)]
-    rec = conclude.stored_acceptance(store, span, owner) or NOT_CONCLUDED
+    rec = conclude.stored_acceptance(store, contract, span) or NOT_CONCLUDED
     notes = []
     last_block = blocks[-1] if blocks else None
     if last_block and last_block.concluded and last_block.partial:
@@ -272,11 +273,6 @@ def render_html(report: AcceptanceReport) -> str:
     return _env().get_template("acceptance.html.j2").render(r=report, labels=labels)
 
 
-def render_pdf(html: str, title: str, stamp: date) -> bytes:
-    """WeasyPrint's PDF of the HTML; metadata dated by the data, never the clock."""
-    return pdf_of(html, title, stamp.isoformat())
-
-
 def recon_version() -> str:
     try:
         return importlib.metadata.version("recon")
@@ -292,8 +288,8 @@ def write_acceptance(report: AcceptanceReport, out_dir: Path) -> dict[str, Path]
     folder = Path(out_dir) / "acceptance" / report.period
     folder.mkdir(parents=True, exist_ok=True)
     html = render_html(report)
-    pdf = render_pdf(html, f"政务云服务{report.label}报告 {report.first} 至 {report.last}",
-                     _stamp(report))
+    pdf = pdf_of(html, f"政务云服务{report.label}报告 {report.first} 至 {report.last}",
+                 _stamp(report).isoformat())
     paths = {k: folder / f"acceptance.{k}" for k in ("html", "pdf", "json")}
     write_atomic(paths["pdf"], pdf)
     write_atomic(paths["html"], html)
@@ -323,18 +319,18 @@ def _csv(rows: list[dict]) -> bytes:
 
 
 def write_bundle(store, contract, config, report: AcceptanceReport, pack: dict[str, Path],
-                 out_dir: Path, owner: str | None = None) -> Path:
+                 out_dir: Path) -> Path:
     """``<pack folder>/../acceptance-<period>.zip`` (OUT/acceptance/, a follow-on's
     OUT/<number>/acceptance/): the pack, every monthly assessment (written again from the
-    store into OUT/monthly/, a follow-on's (``owner``) into OUT/<number>/monthly/) and
+    store into OUT/monthly/, a follow-on's into OUT/<number>/monthly/) and
     nightly JSON of the period, the item_days rows, MANIFEST.json."""
     out_dir = Path(out_dir)
     files: dict[str, bytes] = {}
     for kind, path in pack.items():
         files[f"acceptance/{path.name}"] = path.read_bytes()
     months = [b.month for b in report.months if b.concluded]
-    written = write_monthlies([build_monthly(store, contract, config, m, owner) for m in months],
-                              out_dir, owner)
+    written = write_monthlies([build_monthly(store, contract, config, m) for m in months],
+                              out_dir, contract)
     for month, monthly in zip(months, written):
         for path in monthly.values():
             files[f"monthly/{month}/{path.name}"] = path.read_bytes()

@@ -223,14 +223,13 @@ def _minutes(seconds) -> Decimal | None:
     return None if seconds is None else (Decimal(seconds) / 60).quantize(Decimal("0.1"))
 
 
-def build_monthly(store, contract, config, month: str, owner: str | None = None
-                  ) -> MonthlyReport:
+def build_monthly(store, contract, config, month: str) -> MonthlyReport:
     """Month ``month`` under ``contract``: its days in the term only (a month two terms
     touch is assessed by each contract on its own days), its verdict as concluded under
-    ``owner`` (recon.contract.Contract.owner: None the first contract)."""
+    ``contract`` (keyed by its ``owner``)."""
     rules = rulebook.load(config)
     p = assess.period(contract, month)
-    verdicts = stored.month_verdicts(store, p.month, owner)
+    verdicts = stored.month_verdicts(store, p.month, contract.owner)
     if not verdicts or verdicts[-1]["month"] != p.month:
         raise ConfigError(f"{p.month}: not concluded yet under {contract.number} (`recon "
                           f"report monthly --month {p.month}` concludes it)")
@@ -450,29 +449,29 @@ def _pdf_job(report: MonthlyReport, html: str) -> tuple[str, str, str]:
             (report.data_as_of or report.last).isoformat())
 
 
-def monthly_folder(out_dir: Path, month: str, owner: str | None = None) -> Path:
+def monthly_folder(out_dir: Path, month: str, contract) -> Path:
     """OUT/monthly/<M>/ for the first contract (where it always was), OUT/<NUMBER>/monthly/
-    <M>/ for a follow-on's (``owner``), as its packs and annual report: a month two terms
-    touch has both contracts' assessments, never one over the other."""
-    return Path(out_dir) / (owner or "") / "monthly" / month
+    <M>/ for a follow-on's (``contract.owner``), as its packs and annual report: a month two
+    terms touch has both contracts' assessments, never one over the other."""
+    return Path(out_dir) / (contract.owner or "") / "monthly" / month
 
 
-def write_monthly(report: MonthlyReport, out_dir: Path,
-                  owner: str | None = None) -> dict[str, Path]:
-    [paths] = write_monthlies([report], out_dir, owner)
+def write_monthly(report: MonthlyReport, out_dir: Path, contract) -> dict[str, Path]:
+    [paths] = write_monthlies([report], out_dir, contract)
     return paths
 
 
-def write_monthlies(reports: list[MonthlyReport], out_dir: Path,
-                    owner: str | None = None) -> list[dict[str, Path]]:
-    """Each report's assessment.html, .pdf and .json (as :func:`write_monthly`), their PDFs
+def write_monthlies(reports: list[MonthlyReport], out_dir: Path, contract
+                    ) -> list[dict[str, Path]]:
+    """Each of ``contract``'s reports' assessment.html, .pdf and .json, in its
+    :func:`monthly_folder`, their PDFs
     rendered side by side (reports.pdf.pdfs_of: an acceptance pack writes its six or seven
     months at once)."""
     htmls = [render_html(r) for r in reports]
     pdfs = pdfs_of([_pdf_job(r, h) for r, h in zip(reports, htmls)])
     out = []
     for report, html, pdf in zip(reports, htmls, pdfs):
-        folder = monthly_folder(out_dir, report.month, owner)
+        folder = monthly_folder(out_dir, report.month, contract)
         folder.mkdir(parents=True, exist_ok=True)
         paths = {k: folder / f"assessment.{k}" for k in ("html", "pdf", "json")}
         write_atomic(paths["pdf"], pdf)
