@@ -34,8 +34,9 @@ from recon.ledgers import incidents as incidents_ledger
 from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
 from reports.common import Money, env as _env, to_json, write_atomic
-from reports.monthly import build_monthly, write_monthlies
-from reports.pdf import pdf_of
+from reports.monthly import build_monthly, jobs_of as monthly_jobs, pages_of as monthly_pages
+from reports.monthly import write_pages
+from reports.pdf import pdfs_of
 from reports.nightly import DATA as NIGHTLY_JSON, build_nightly
 
 VERDICT = labels.VERDICT
@@ -284,19 +285,6 @@ def _stamp(report: AcceptanceReport) -> date:
     return report.data_as_of or report.last
 
 
-def write_acceptance(report: AcceptanceReport, out_dir: Path) -> dict[str, Path]:
-    folder = Path(out_dir) / "acceptance" / report.period
-    folder.mkdir(parents=True, exist_ok=True)
-    html = render_html(report)
-    pdf = pdf_of(html, f"政务云服务{report.label}报告 {report.first} 至 {report.last}",
-                 _stamp(report).isoformat())
-    paths = {k: folder / f"acceptance.{k}" for k in ("html", "pdf", "json")}
-    write_atomic(paths["pdf"], pdf)
-    write_atomic(paths["html"], html)
-    write_atomic(paths["json"], report.to_json())
-    return paths
-
-
 def _nightly_json(store, contract, config, night: dict) -> bytes:
     """A night's nightly.json built again from the store (the report folder's copy may have
     been rewritten since), dated by the run's own finish time rather than the clock."""
@@ -318,26 +306,41 @@ def _csv(rows: list[dict]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def write_bundle(store, contract, config, report: AcceptanceReport, pack: dict[str, Path],
-                 out_dir: Path) -> Path:
-    """``<pack folder>/../acceptance-<period>.zip`` (OUT/acceptance/, a follow-on's
-    OUT/<number>/acceptance/): the pack, every monthly assessment (written again from the
-    store into OUT/monthly/, a follow-on's into OUT/<number>/monthly/) and
-    nightly JSON of the period, the item_days rows, MANIFEST.json."""
-    out_dir = Path(out_dir)
-    files: dict[str, bytes] = {}
-    for kind, path in pack.items():
-        files[f"acceptance/{path.name}"] = path.read_bytes()
+def pack_folder(out_dir: Path, contract, period: str) -> Path:
+    """OUT/acceptance/<period>/ for the first contract, OUT/<number>/acceptance/<period>/ for
+    a follow-on's (``contract.owner``: its "mid" never replaces the first's)."""
+    return Path(out_dir) / (contract.owner or "") / "acceptance" / period
+
+
+def write_pack(store, contract, config, report: AcceptanceReport, out_dir: Path
+               ) -> tuple[dict[str, Path], Path]:
+    """The pack (acceptance.html, .pdf, .json in :func:`pack_folder`), every concluded
+    month's assessment written again from the store (into OUT/monthly/, a follow-on's into
+    OUT/<number>/monthly/; a month whose assessment.html there is unchanged keeps its PDF)
+    and ``acceptance-<period>.zip`` beside the pack's folder: the pack, those assessments,
+    each night's JSON of the period, the item_days rows, MANIFEST.json.  Every PDF is
+    rendered side by side (reports.pdf), the nightly JSONs built here meanwhile; returns the
+    pack's paths and the zip's."""
+    folder = pack_folder(out_dir, contract, report.period)
+    html = render_html(report)
     months = [b.month for b in report.months if b.concluded]
-    written = write_monthlies([build_monthly(store, contract, config, m) for m in months],
-                              out_dir, contract)
-    for month, monthly in zip(months, written):
-        for path in monthly.values():
-            files[f"monthly/{month}/{path.name}"] = path.read_bytes()
+    pages = monthly_pages([build_monthly(store, contract, config, m) for m in months],
+                          out_dir, contract)
     nights = stored.night_evidence(store, report.first, report.last)
-    for night in nights:
-        files[f"nightly/{night['night']}/{NIGHTLY_JSON}"] = _nightly_json(store, contract,
-                                                                          config, night)
+    job = (html, f"政务云服务{report.label}报告 {report.first} 至 {report.last}",
+           _stamp(report).isoformat())
+    pdfs, nightly = pdfs_of([job] + monthly_jobs(pages), meanwhile=lambda: [
+        _nightly_json(store, contract, config, night) for night in nights])
+    paths = {k: folder / f"acceptance.{k}" for k in ("html", "pdf", "json")}
+    files: dict[str, bytes] = {}
+    for kind, content in (("pdf", pdfs[0]), ("html", html), ("json", report.to_json())):
+        write_atomic(paths[kind], content)
+        files[f"acceptance/{paths[kind].name}"] = paths[kind].read_bytes()
+    for month, written in zip(months, write_pages(pages, pdfs[1:])):
+        for path in written.values():
+            files[f"monthly/{month}/{path.name}"] = path.read_bytes()
+    for night, data in zip(nights, nightly):
+        files[f"nightly/{night['night']}/{NIGHTLY_JSON}"] = data
     files["inputs/item_days.csv"] = _csv(stored.item_day_rows(store, report.first, report.last))
     manifest = {
         "recon_version": recon_version(),
@@ -366,6 +369,6 @@ def write_bundle(store, contract, config, report: AcceptanceReport, pack: dict[s
             info.external_attr = 0o644 << 16
             info.create_system = 3
             z.writestr(info, files[name])
-    path = pack["html"].parent.parent / f"acceptance-{report.period}.zip"
+    path = folder.parent / f"acceptance-{report.period}.zip"
     write_atomic(path, buf.getvalue())
-    return path
+    return paths, path

@@ -464,18 +464,57 @@ def write_monthly(report: MonthlyReport, out_dir: Path, contract) -> dict[str, P
 def write_monthlies(reports: list[MonthlyReport], out_dir: Path, contract
                     ) -> list[dict[str, Path]]:
     """Each of ``contract``'s reports' assessment.html, .pdf and .json, in its
-    :func:`monthly_folder`, their PDFs
-    rendered side by side (reports.pdf.pdfs_of: an acceptance pack writes its six or seven
-    months at once)."""
-    htmls = [render_html(r) for r in reports]
-    pdfs = pdfs_of([_pdf_job(r, h) for r, h in zip(reports, htmls)])
-    out = []
-    for report, html, pdf in zip(reports, htmls, pdfs):
+    :func:`monthly_folder`, their PDFs rendered side by side (reports.pdf.pdfs_of)."""
+    pages = pages_of(reports, out_dir, contract)
+    return write_pages(pages, pdfs_of(jobs_of(pages)))
+
+
+@dataclass
+class Page:
+    """A month's assessment about to be written: its files, its HTML and JSON, and its PDF
+    when the one in its folder is still the rendering of this very HTML."""
+    paths: dict[str, Path]
+    html: str
+    json: str
+    job: tuple[str, str, str]
+    pdf: bytes | None = None
+
+
+def pages_of(reports: list[MonthlyReport], out_dir: Path, contract) -> list[Page]:
+    """What :func:`write_pages` writes: each report's HTML and JSON, and its folder's PDF
+    kept when its assessment.html there is byte-identical to the new one (the same HTML
+    renders the same bytes: its title and date are the HTML's month and 数据截至; never a
+    stale one: :func:`write_pages` removes an HTML before it writes a new PDF)."""
+    pages = []
+    for report in reports:
         folder = monthly_folder(out_dir, report.month, contract)
-        folder.mkdir(parents=True, exist_ok=True)
         paths = {k: folder / f"assessment.{k}" for k in ("html", "pdf", "json")}
-        write_atomic(paths["pdf"], pdf)
-        write_atomic(paths["html"], html)
-        write_atomic(paths["json"], report.to_json())
-        out.append(paths)
-    return out
+        html = render_html(report)
+        page = Page(paths, html, report.to_json(), _pdf_job(report, html))
+        try:
+            if paths["html"].read_bytes() == html.encode("utf-8"):
+                page.pdf = paths["pdf"].read_bytes()
+        except FileNotFoundError:
+            pass
+        pages.append(page)
+    return pages
+
+
+def jobs_of(pages: list[Page]) -> list[tuple[str, str, str]]:
+    """The PDFs still to render (reports.pdf), in the order :func:`write_pages` takes them."""
+    return [p.job for p in pages if p.pdf is None]
+
+
+def write_pages(pages: list[Page], pdfs: list[bytes]) -> list[dict[str, Path]]:
+    """Write each page, ``pdfs`` the renderings of :func:`jobs_of` in order.  A new PDF is
+    written after its old HTML is removed and before the new HTML: an assessment.html beside
+    an assessment.pdf is always the HTML that PDF renders, even after a crash between."""
+    fresh = iter(pdfs)
+    for page in pages:
+        page.paths["html"].parent.mkdir(parents=True, exist_ok=True)
+        if page.pdf is None:
+            page.paths["html"].unlink(missing_ok=True)
+            write_atomic(page.paths["pdf"], next(fresh))
+            write_atomic(page.paths["html"], page.html)
+        write_atomic(page.paths["json"], page.json)
+    return [page.paths for page in pages]

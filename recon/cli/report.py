@@ -7,7 +7,7 @@ from recon.contract import TRANSITION
 from recon.errors import ConfigError
 from recon.ledgers import acceptance
 from recon.store import current
-from reports.acceptance import build_acceptance, write_acceptance, write_bundle
+from reports.acceptance import build_acceptance, write_pack
 from reports.annual import build_annual, write_annual
 from reports.index import rebuild, refresh_after_run
 from reports.monthly import build_monthly, write_monthly
@@ -67,9 +67,8 @@ def _conclude_months(store, o, contract, months: list[str]) -> None:
 
 
 def _folder(o, contract):
-    """Where a contract's packs and annual report go: OUT for the first contract (as before
-    a follow-on existed), OUT/<number>/ for a follow-on (its "mid" never replaces the
-    first's)."""
+    """Where a contract's annual report goes: OUT for the first contract (as before a
+    follow-on existed), OUT/<number>/ for a follow-on (as its packs, reports.acceptance)."""
     owner = contract.owner
     return o.out / owner if owner else o.out
 
@@ -86,8 +85,7 @@ def cmd_acceptance(args) -> int:
             conclude.night(store, contract, o.config, dates[-1])
         conclude.acceptance(store, contract, o.config, span)
         report = build_acceptance(store, contract, o.config, span)
-        paths = write_acceptance(report, _folder(o, contract))
-        bundle = write_bundle(store, contract, o.config, report, paths, o.out)
+        paths, bundle = write_pack(store, contract, o.config, report, o.out)
     refresh_after_run(o.config, o.db, o.out)
     print(f"{report.label} {report.first}..{report.last}: {report.recommendation}；累计违约金 "
           f"{report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, {paths['json']}, "
