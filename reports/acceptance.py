@@ -33,7 +33,7 @@ from recon.ledgers import acceptance as ledger
 from recon.ledgers import incidents as incidents_ledger
 from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
-from reports.common import Money, env as _env, to_json, write_atomic
+from reports.common import Money, env as _env, kept_pdf, to_json, write_atomic, write_page
 from reports.monthly import build_monthly, jobs_of as monthly_jobs, pages_of as monthly_pages
 from reports.monthly import write_pages
 from reports.pdf import pdfs_of
@@ -316,7 +316,7 @@ def write_pack(store, contract, config, report: AcceptanceReport, out_dir: Path
                ) -> tuple[dict[str, Path], Path]:
     """The pack (acceptance.html, .pdf, .json in :func:`pack_folder`), every concluded
     month's assessment written again from the store (into OUT/monthly/, a follow-on's into
-    OUT/<number>/monthly/; a month whose assessment.html there is unchanged keeps its PDF)
+    OUT/<number>/monthly/; an unchanged HTML, the pack's or a month's, keeps its PDF)
     and ``acceptance-<period>.zip`` beside the pack's folder: the pack, those assessments,
     each night's JSON of the period, the item_days rows, MANIFEST.json.  Every PDF is
     rendered side by side (reports.pdf), the nightly JSONs built here meanwhile; returns the
@@ -327,16 +327,17 @@ def write_pack(store, contract, config, report: AcceptanceReport, out_dir: Path
     pages = monthly_pages([build_monthly(store, contract, config, m) for m in months],
                           out_dir, contract)
     nights = stored.night_evidence(store, report.first, report.last)
-    job = (html, f"政务云服务{report.label}报告 {report.first} 至 {report.last}",
-           _stamp(report).isoformat())
-    pdfs, nightly = pdfs_of([job] + monthly_jobs(pages), meanwhile=lambda: [
-        _nightly_json(store, contract, config, night) for night in nights])
     paths = {k: folder / f"acceptance.{k}" for k in ("html", "pdf", "json")}
-    files: dict[str, bytes] = {}
-    for kind, content in (("pdf", pdfs[0]), ("html", html), ("json", report.to_json())):
-        write_atomic(paths[kind], content)
-        files[f"acceptance/{paths[kind].name}"] = paths[kind].read_bytes()
-    for month, written in zip(months, write_pages(pages, pdfs[1:])):
+    kept = kept_pdf(paths["html"], paths["pdf"], html)
+    job = [] if kept is not None else [
+        (html, f"政务云服务{report.label}报告 {report.first} 至 {report.last}",
+         _stamp(report).isoformat())]
+    pdfs, nightly = pdfs_of(job + monthly_jobs(pages), meanwhile=lambda: [
+        _nightly_json(store, contract, config, night) for night in nights])
+    write_page(paths["html"], paths["pdf"], html, None if kept is not None else pdfs[0])
+    write_atomic(paths["json"], report.to_json())
+    files = {f"acceptance/{path.name}": path.read_bytes() for path in paths.values()}
+    for month, written in zip(months, write_pages(pages, pdfs[len(job):])):
         for path in written.values():
             files[f"monthly/{month}/{path.name}"] = path.read_bytes()
     for night, data in zip(nights, nightly):

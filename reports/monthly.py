@@ -24,7 +24,7 @@ from recon.ledgers import incidents as incidents_ledger
 from recon.ledgers import notices as notice_ledger
 from recon.ledgers.notices import NoticeState
 from recon.penalties import PenaltyLine
-from reports.common import Money, env as _env, to_json, write_atomic
+from reports.common import Money, env as _env, kept_pdf, to_json, write_atomic, write_page
 from reports.pdf import pdfs_of
 
 VERDICT = labels.VERDICT
@@ -482,21 +482,15 @@ class Page:
 
 def pages_of(reports: list[MonthlyReport], out_dir: Path, contract) -> list[Page]:
     """What :func:`write_pages` writes: each report's HTML and JSON, and its folder's PDF
-    kept when its assessment.html there is byte-identical to the new one (the same HTML
-    renders the same bytes: its title and date are the HTML's month and 数据截至; never a
-    stale one: :func:`write_pages` removes an HTML before it writes a new PDF)."""
+    kept when its assessment.html there is byte-identical to the new one (its title and
+    date are the HTML's month and 数据截至: reports.common.kept_pdf)."""
     pages = []
     for report in reports:
         folder = monthly_folder(out_dir, report.month, contract)
         paths = {k: folder / f"assessment.{k}" for k in ("html", "pdf", "json")}
         html = render_html(report)
-        page = Page(paths, html, report.to_json(), _pdf_job(report, html))
-        try:
-            if paths["html"].read_bytes() == html.encode("utf-8"):
-                page.pdf = paths["pdf"].read_bytes()
-        except FileNotFoundError:
-            pass
-        pages.append(page)
+        pages.append(Page(paths, html, report.to_json(), _pdf_job(report, html),
+                          kept_pdf(paths["html"], paths["pdf"], html)))
     return pages
 
 
@@ -506,15 +500,11 @@ def jobs_of(pages: list[Page]) -> list[tuple[str, str, str]]:
 
 
 def write_pages(pages: list[Page], pdfs: list[bytes]) -> list[dict[str, Path]]:
-    """Write each page, ``pdfs`` the renderings of :func:`jobs_of` in order.  A new PDF is
-    written after its old HTML is removed and before the new HTML: an assessment.html beside
-    an assessment.pdf is always the HTML that PDF renders, even after a crash between."""
+    """Write each page, ``pdfs`` the renderings of :func:`jobs_of` in order (a kept PDF and
+    its HTML stay as they are: reports.common.write_page)."""
     fresh = iter(pdfs)
     for page in pages:
-        page.paths["html"].parent.mkdir(parents=True, exist_ok=True)
-        if page.pdf is None:
-            page.paths["html"].unlink(missing_ok=True)
-            write_atomic(page.paths["pdf"], next(fresh))
-            write_atomic(page.paths["html"], page.html)
+        write_page(page.paths["html"], page.paths["pdf"], page.html,
+                   None if page.pdf is not None else next(fresh))
         write_atomic(page.paths["json"], page.json)
     return [page.paths for page in pages]
