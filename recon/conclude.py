@@ -55,18 +55,19 @@ def ensure_night(store, contract, config, day: date) -> None:
 
 
 # -- a month ------------------------------------------------------------------------------
-def month(store, contract, config, month_text: str, owner: str | None = None) -> None:
+def month(store, contract, config, month_text: str) -> None:
     """Every month's verdict of ``contract`` up to ``month_text`` and the ledger as of its
-    last day in the term.  ``owner`` (recon.contract.Contract.owner) keys the verdicts to
-    ``contract``: a month two terms touch is assessed by each on its own days (the first's
-    last month 07-01 .. 07-09, a follow-on's first 07-10 .. 07-31) and keeps both."""
+    last day in the term, keyed to ``contract`` (its ``owner``): a month two terms touch is
+    assessed by each on its own days (the first's last month 07-01 .. 07-09, a follow-on's
+    first 07-10 .. 07-31) and keeps both."""
     rules = rulebook.load(config)
     p = assess.period(contract, month_text)
     history = assess.history(store, contract, config, rules, p.month)
     with store.transaction():
-        stored.save_month_verdicts(store, [_verdict_row(a, rules) for a in history], owner)
+        stored.save_month_verdicts(store, [_verdict_row(a, rules) for a in history],
+                                  contract.owner)
         night(store, contract, config, p.last, rules=rules, history=history)
-        annual(store, contract, config, owner)   # the year rests on the months: again
+        annual(store, contract, config)   # the year rests on the months: again
 
 
 def _verdict_row(a: assess.Assessment, rules) -> dict:
@@ -80,15 +81,16 @@ def _verdict_row(a: assess.Assessment, rules) -> dict:
 
 
 # -- the milestones -------------------------------------------------------------------------
-def acceptance(store, contract, config, span: acceptance_ledger.Span,
-               owner: str | None = None) -> acceptance_ledger.Recommendation:
+def acceptance(store, contract, config, span: acceptance_ledger.Span
+               ) -> acceptance_ledger.Recommendation:
     """What recon's data supports for the acceptance of ``span`` (建议通过, 建议不通过 or
     数据不足，不作建议, with the reasons), from the stored month verdicts, the penalty ledger
     as of the period's last stored night, the materials ledger and recon's own coverage;
     stored (milestone_verdicts, kind 'acceptance') for the pack to read.  The months are
-    concluded first by the caller (``recon report acceptance``, ``recon demo``).  ``owner``
-    (recon.contract.Contract.owner) keys it to ``contract``: a follow-on's "mid" is its own."""
+    concluded first by the caller (``recon report acceptance``, ``recon demo``).  It is keyed
+    to ``contract`` (its ``owner``): a follow-on's "mid" is its own."""
     rules = rulebook.load(config)
+    owner = contract.owner
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, span.months[-1], owner)}
     cov = assess.coverage(store, contract, assess.Period(span.name, span.first, span.last, True))
     as_of = cov.ran[-1] if cov.ran else None
@@ -111,11 +113,11 @@ def acceptance(store, contract, config, span: acceptance_ledger.Span,
     return rec
 
 
-def stored_acceptance(store, span: acceptance_ledger.Span, owner: str | None = None
+def stored_acceptance(store, contract, span: acceptance_ledger.Span
                       ) -> acceptance_ledger.Recommendation | None:
-    """The recommendation concluded for ``span`` of a contract, as stored (None: never
+    """The recommendation concluded for ``span`` of ``contract``, as stored (None: never
     concluded)."""
-    v = stored.milestone_verdict(store, "acceptance", span.name, owner)
+    v = stored.milestone_verdict(store, "acceptance", span.name, contract.owner)
     if v is None:
         return None
     r = v["reasons"]
@@ -127,13 +129,14 @@ def stored_acceptance(store, span: acceptance_ledger.Span, owner: str | None = N
 NOT_YET = "尚不能判定（服务期未满）"
 
 
-def annual(store, contract, config, owner: str | None = None) -> assess.Annual:
+def annual(store, contract, config) -> assess.Annual:
     """The annual assessment (年度考核) from what is stored: the months' verdicts, the penalty
     ledger as of the term's last night (or the newest), the final acceptance's latest record;
     stored (milestone_verdicts, kind 'annual', period 'term') for the annual report and the
     settlement's gate to read.  Before the term ends it is "not computable": what is open.
-    ``owner`` (recon.contract.Contract.owner) keys it and its final acceptance to ``contract``."""
+    It and its final acceptance are ``contract``'s own (its ``owner``)."""
     rules = rulebook.load(config)
+    owner = contract.owner
     periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month, owner)}
     last = last_term_night(store, contract)
@@ -155,10 +158,10 @@ def annual(store, contract, config, owner: str | None = None) -> assess.Annual:
     return a
 
 
-def stored_annual(store, owner: str | None = None) -> tuple[str, assess.Annual] | None:
-    """The annual verdict as concluded (its words, and the judgement with its criteria and
-    what is open), or None when never concluded."""
-    v = stored.milestone_verdict(store, "annual", "term", owner)
+def stored_annual(store, contract) -> tuple[str, assess.Annual] | None:
+    """``contract``'s annual verdict as concluded (its words, and the judgement with its
+    criteria and what is open), or None when never concluded."""
+    v = stored.milestone_verdict(store, "annual", "term", contract.owner)
     if v is None:
         return None
     code = v["code"]
@@ -167,12 +170,11 @@ def stored_annual(store, owner: str | None = None) -> tuple[str, assess.Annual] 
         [assess.AnnualCriterion(**c) for c in v["reasons"]["criteria"]], v["reasons"]["open"])
 
 
-def ensure_annual(store, contract, config, owner: str | None = None
-                  ) -> tuple[str, assess.Annual]:
+def ensure_annual(store, contract, config) -> tuple[str, assess.Annual]:
     """The stored annual verdict, concluded first when the store has none yet."""
-    if stored_annual(store, owner) is None:
-        annual(store, contract, config, owner)
-    return stored_annual(store, owner)
+    if stored_annual(store, contract) is None:
+        annual(store, contract, config)
+    return stored_annual(store, contract)
 
 
 # -- reading back what was concluded --------------------------------------------------------

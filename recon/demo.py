@@ -38,7 +38,7 @@ from recon.reconcile import reconcile
 from recon.sim.scenario import load_scenarios
 from recon.sim.server import SimServer, clouds_yaml
 from recon.store import Store
-from reports.acceptance import build_acceptance, write_acceptance, write_bundle
+from reports.acceptance import build_acceptance, write_pack
 from reports.index import rebuild
 from reports.nightly import build_nightly
 from reports.monthly import build_monthly, write_monthly
@@ -247,7 +247,7 @@ def _assess_months(config, contract, db: Path, out: Path, days,
         for month in months:
             conclude.month(store, contract, config, month)
             if month not in written_by_pack:
-                write_monthly(build_monthly(store, contract, config, month), out)
+                write_monthly(build_monthly(store, contract, config, month), out, contract)
 
 
 def _acceptance_pack(config, contract, db: Path, out: Path, span) -> None:
@@ -258,4 +258,4 @@ def _acceptance_pack(config, contract, db: Path, out: Path, span) -> None:
         conclude.acceptance(store, contract, config, span)
         conclude.annual(store, contract, config)   # the year so far, on that night's ledger
         report = build_acceptance(store, contract, config, span)
-        write_bundle(store, contract, config, report, write_acceptance(report, out), out)
+        write_pack(store, contract, config, report, out)

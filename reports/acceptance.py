@@ -33,9 +33,10 @@ from recon.ledgers import acceptance as ledger
 from recon.ledgers import incidents as incidents_ledger
 from recon.penalties import PenaltyLine
 from recon.progress import SHANGHAI
-from reports.common import Money, env as _env, to_json, write_atomic
-from reports.monthly import build_monthly, write_monthlies
-from reports.pdf import pdf_of
+from reports.common import Money, env as _env, kept_pdf, to_json, write_atomic, write_page
+from reports.monthly import build_monthly, jobs_of as monthly_jobs, pages_of as monthly_pages
+from reports.monthly import write_pages
+from reports.pdf import pdfs_of
 from reports.nightly import DATA as NIGHTLY_JSON, build_nightly
 
 VERDICT = labels.VERDICT
@@ -182,10 +183,11 @@ def _sum(rows, attr) -> Decimal:
     return sum((getattr(r, attr) or Decimal(0) for r in rows), Decimal(0))
 
 
-def build_acceptance(store, contract, config, span: ledger.Span,
-                     owner: str | None = None) -> AcceptanceReport:
-    """The pack of ``span`` from what the store holds (its months concluded first)."""
+def build_acceptance(store, contract, config, span: ledger.Span) -> AcceptanceReport:
+    """The pack of ``span`` from what the store holds (its months concluded first), of
+    ``contract``'s own verdicts and materials (keyed by its ``owner``)."""
     rules = rulebook.load(config)
+    owner = contract.owner
     rows = stored.item_day_rows(store, span.first, span.last)
     unknown = _unknown_by_item(rows)
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, span.months[-1], owner)}
@@ -238,7 +240,7 @@ def build_acceptance(store, contract, config, span: ledger.Span,
     checklist = ledger.checklist(store, span, rules.acceptance_materials, owner)
     missing = [m["name"] for m in checklist
                if not m["received"] and (m["required"] or m["name"] in rules.acceptance_materials)]
-    rec = conclude.stored_acceptance(store, span, owner) or NOT_CONCLUDED
+    rec = conclude.stored_acceptance(store, contract, span) or NOT_CONCLUDED
     notes = []
     last_block = blocks[-1] if blocks else None
     if last_block and last_block.concluded and last_block.partial:
@@ -272,11 +274,6 @@ def render_html(report: AcceptanceReport) -> str:
     return _env().get_template("acceptance.html.j2").render(r=report, labels=labels)
 
 
-def render_pdf(html: str, title: str, stamp: date) -> bytes:
-    """WeasyPrint's PDF of the HTML; metadata dated by the data, never the clock."""
-    return pdf_of(html, title, stamp.isoformat())
-
-
 def recon_version() -> str:
     try:
         return importlib.metadata.version("recon")
@@ -286,19 +283,6 @@ def recon_version() -> str:
 
 def _stamp(report: AcceptanceReport) -> date:
     return report.data_as_of or report.last
-
-
-def write_acceptance(report: AcceptanceReport, out_dir: Path) -> dict[str, Path]:
-    folder = Path(out_dir) / "acceptance" / report.period
-    folder.mkdir(parents=True, exist_ok=True)
-    html = render_html(report)
-    pdf = render_pdf(html, f"政务云服务{report.label}报告 {report.first} 至 {report.last}",
-                     _stamp(report))
-    paths = {k: folder / f"acceptance.{k}" for k in ("html", "pdf", "json")}
-    write_atomic(paths["pdf"], pdf)
-    write_atomic(paths["html"], html)
-    write_atomic(paths["json"], report.to_json())
-    return paths
 
 
 def _nightly_json(store, contract, config, night: dict) -> bytes:
@@ -322,26 +306,42 @@ def _csv(rows: list[dict]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def write_bundle(store, contract, config, report: AcceptanceReport, pack: dict[str, Path],
-                 out_dir: Path, owner: str | None = None) -> Path:
-    """``<pack folder>/../acceptance-<period>.zip`` (OUT/acceptance/, a follow-on's
-    OUT/<number>/acceptance/): the pack, every monthly assessment (written again from the
-    store into OUT/monthly/, a follow-on's (``owner``) into OUT/<number>/monthly/) and
-    nightly JSON of the period, the item_days rows, MANIFEST.json."""
-    out_dir = Path(out_dir)
-    files: dict[str, bytes] = {}
-    for kind, path in pack.items():
-        files[f"acceptance/{path.name}"] = path.read_bytes()
+def pack_folder(out_dir: Path, contract, period: str) -> Path:
+    """OUT/acceptance/<period>/ for the first contract, OUT/<number>/acceptance/<period>/ for
+    a follow-on's (``contract.owner``: its "mid" never replaces the first's)."""
+    return Path(out_dir) / (contract.owner or "") / "acceptance" / period
+
+
+def write_pack(store, contract, config, report: AcceptanceReport, out_dir: Path
+               ) -> tuple[dict[str, Path], Path]:
+    """The pack (acceptance.html, .pdf, .json in :func:`pack_folder`), every concluded
+    month's assessment written again from the store (into OUT/monthly/, a follow-on's into
+    OUT/<number>/monthly/; an unchanged HTML, the pack's or a month's, keeps its PDF)
+    and ``acceptance-<period>.zip`` beside the pack's folder: the pack, those assessments,
+    each night's JSON of the period, the item_days rows, MANIFEST.json.  Every PDF is
+    rendered side by side (reports.pdf), the nightly JSONs built here meanwhile; returns the
+    pack's paths and the zip's."""
+    folder = pack_folder(out_dir, contract, report.period)
+    html = render_html(report)
     months = [b.month for b in report.months if b.concluded]
-    written = write_monthlies([build_monthly(store, contract, config, m, owner) for m in months],
-                              out_dir, owner)
-    for month, monthly in zip(months, written):
-        for path in monthly.values():
-            files[f"monthly/{month}/{path.name}"] = path.read_bytes()
+    pages = monthly_pages([build_monthly(store, contract, config, m) for m in months],
+                          out_dir, contract)
     nights = stored.night_evidence(store, report.first, report.last)
-    for night in nights:
-        files[f"nightly/{night['night']}/{NIGHTLY_JSON}"] = _nightly_json(store, contract,
-                                                                          config, night)
+    paths = {k: folder / f"acceptance.{k}" for k in ("html", "pdf", "json")}
+    kept = kept_pdf(paths["html"], paths["pdf"], html)
+    job = [] if kept is not None else [
+        (html, f"政务云服务{report.label}报告 {report.first} 至 {report.last}",
+         _stamp(report).isoformat())]
+    pdfs, nightly = pdfs_of(job + monthly_jobs(pages), meanwhile=lambda: [
+        _nightly_json(store, contract, config, night) for night in nights])
+    write_page(paths["html"], paths["pdf"], html, None if kept is not None else pdfs[0])
+    write_atomic(paths["json"], report.to_json())
+    files = {f"acceptance/{path.name}": path.read_bytes() for path in paths.values()}
+    for month, written in zip(months, write_pages(pages, pdfs[len(job):])):
+        for path in written.values():
+            files[f"monthly/{month}/{path.name}"] = path.read_bytes()
+    for night, data in zip(nights, nightly):
+        files[f"nightly/{night['night']}/{NIGHTLY_JSON}"] = data
     files["inputs/item_days.csv"] = _csv(stored.item_day_rows(store, report.first, report.last))
     manifest = {
         "recon_version": recon_version(),
@@ -370,6 +370,6 @@ def write_bundle(store, contract, config, report: AcceptanceReport, pack: dict[s
             info.external_attr = 0o644 << 16
             info.create_system = 3
             z.writestr(info, files[name])
-    path = pack["html"].parent.parent / f"acceptance-{report.period}.zip"
+    path = folder.parent / f"acceptance-{report.period}.zip"
     write_atomic(path, buf.getvalue())
-    return path
+    return paths, path

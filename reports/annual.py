@@ -18,7 +18,7 @@ from pathlib import Path
 from recon import assess, conclude, labels, rules as rulebook, store as stored
 from recon.ledgers import acceptance as acceptance_ledger
 from recon.penalties import PenaltyLine
-from reports.acceptance import render_pdf
+from reports.pdf import pdf_of
 from reports.common import Money, env as _env, to_json, write_atomic
 
 VERDICT = labels.VERDICT
@@ -69,10 +69,11 @@ class AnnualReport:
         return to_json(self)
 
 
-def build_annual(store, contract, config, owner: str | None = None) -> AnnualReport:
-    """The annual report of ``contract`` (``owner``: recon.contract.Contract.owner, its own final
-    acceptance records and stored verdict), on its own term's months only."""
+def build_annual(store, contract, config) -> AnnualReport:
+    """The annual report of ``contract`` (its own final acceptance records and stored verdict,
+    keyed by its ``owner``), on its own term's months only."""
     rules = rulebook.load(config)
+    owner = contract.owner
     periods = assess.periods_until(contract, f"{contract.end:%Y-%m}")
     verdicts = {v["month"]: v for v in stored.month_verdicts(store, periods[-1].month, owner)}
     last = conclude.last_term_night(store, contract)
@@ -80,7 +81,7 @@ def build_annual(store, contract, config, owner: str | None = None) -> AnnualRep
     total = stored.penalty_total(store, as_of)
     cap = rules.cap(contract)
     records = acceptance_ledger.latest(store, owner=owner)
-    verdict, a = conclude.stored_annual(store, owner) or NOT_CONCLUDED
+    verdict, a = conclude.stored_annual(store, contract) or NOT_CONCLUDED
     months = []
     for p in periods:
         v = verdicts.get(p.month)
@@ -115,8 +116,8 @@ def write_annual(report: AnnualReport, out_dir: Path) -> dict[str, Path]:
     folder = Path(out_dir) / "annual"
     folder.mkdir(parents=True, exist_ok=True)
     html = render_html(report)
-    pdf = render_pdf(html, f"政务云服务年度考核报告 {report.first} 至 {report.last}",
-                     report.data_as_of or report.first)
+    pdf = pdf_of(html, f"政务云服务年度考核报告 {report.first} 至 {report.last}",
+                 (report.data_as_of or report.first).isoformat())
     paths = {k: folder / f"annual.{k}" for k in ("html", "pdf", "json")}
     write_atomic(paths["pdf"], pdf)
     write_atomic(paths["html"], html)

@@ -321,6 +321,29 @@ def write_atomic(path: Path, content: str | bytes) -> Path:
     return path
 
 
+def kept_pdf(html_path: Path, pdf_path: Path, html: str) -> bytes | None:
+    """The PDF beside ``html_path`` when that file is byte-identical to ``html`` (the same
+    HTML renders the same bytes: a report's PDF title and date are its HTML's), else None:
+    render it.  Never a stale one: :func:`write_page` removes an HTML before the new PDF."""
+    try:
+        if Path(html_path).read_bytes() == html.encode("utf-8"):
+            return Path(pdf_path).read_bytes()
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def write_page(html_path: Path, pdf_path: Path, html: str, pdf: bytes | None) -> None:
+    """A report's HTML and its PDF, ``pdf`` None when :func:`kept_pdf` kept the one there:
+    the old HTML is removed before the new PDF is written and the new HTML after it, so an
+    HTML beside a PDF is always the HTML that PDF renders, even after a crash between."""
+    if pdf is None:
+        return
+    Path(html_path).unlink(missing_ok=True)
+    write_atomic(pdf_path, pdf)
+    write_atomic(html_path, html)
+
+
 #: the cell formats every workbook of recon's uses (finance verification, settlement)
 WORKBOOK_FORMATS = {
     "head": {"bold": True, "bg_color": "#F3F3F3", "border": 1, "text_wrap": True,

@@ -24,7 +24,7 @@ from recon.ledgers import incidents as incidents_ledger
 from recon.ledgers import notices as notice_ledger
 from recon.ledgers.notices import NoticeState
 from recon.penalties import PenaltyLine
-from reports.common import Money, env as _env, to_json, write_atomic
+from reports.common import Money, env as _env, kept_pdf, to_json, write_atomic, write_page
 from reports.pdf import pdfs_of
 
 VERDICT = labels.VERDICT
@@ -223,14 +223,13 @@ def _minutes(seconds) -> Decimal | None:
     return None if seconds is None else (Decimal(seconds) / 60).quantize(Decimal("0.1"))
 
 
-def build_monthly(store, contract, config, month: str, owner: str | None = None
-                  ) -> MonthlyReport:
+def build_monthly(store, contract, config, month: str) -> MonthlyReport:
     """Month ``month`` under ``contract``: its days in the term only (a month two terms
     touch is assessed by each contract on its own days), its verdict as concluded under
-    ``owner`` (recon.contract.Contract.owner: None the first contract)."""
+    ``contract`` (keyed by its ``owner``)."""
     rules = rulebook.load(config)
     p = assess.period(contract, month)
-    verdicts = stored.month_verdicts(store, p.month, owner)
+    verdicts = stored.month_verdicts(store, p.month, contract.owner)
     if not verdicts or verdicts[-1]["month"] != p.month:
         raise ConfigError(f"{p.month}: not concluded yet under {contract.number} (`recon "
                           f"report monthly --month {p.month}` concludes it)")
@@ -450,33 +449,62 @@ def _pdf_job(report: MonthlyReport, html: str) -> tuple[str, str, str]:
             (report.data_as_of or report.last).isoformat())
 
 
-def monthly_folder(out_dir: Path, month: str, owner: str | None = None) -> Path:
+def monthly_folder(out_dir: Path, month: str, contract) -> Path:
     """OUT/monthly/<M>/ for the first contract (where it always was), OUT/<NUMBER>/monthly/
-    <M>/ for a follow-on's (``owner``), as its packs and annual report: a month two terms
-    touch has both contracts' assessments, never one over the other."""
-    return Path(out_dir) / (owner or "") / "monthly" / month
+    <M>/ for a follow-on's (``contract.owner``), as its packs and annual report: a month two
+    terms touch has both contracts' assessments, never one over the other."""
+    return Path(out_dir) / (contract.owner or "") / "monthly" / month
 
 
-def write_monthly(report: MonthlyReport, out_dir: Path,
-                  owner: str | None = None) -> dict[str, Path]:
-    [paths] = write_monthlies([report], out_dir, owner)
+def write_monthly(report: MonthlyReport, out_dir: Path, contract) -> dict[str, Path]:
+    [paths] = write_monthlies([report], out_dir, contract)
     return paths
 
 
-def write_monthlies(reports: list[MonthlyReport], out_dir: Path,
-                    owner: str | None = None) -> list[dict[str, Path]]:
-    """Each report's assessment.html, .pdf and .json (as :func:`write_monthly`), their PDFs
-    rendered side by side (reports.pdf.pdfs_of: an acceptance pack writes its six or seven
-    months at once)."""
-    htmls = [render_html(r) for r in reports]
-    pdfs = pdfs_of([_pdf_job(r, h) for r, h in zip(reports, htmls)])
-    out = []
-    for report, html, pdf in zip(reports, htmls, pdfs):
-        folder = monthly_folder(out_dir, report.month, owner)
-        folder.mkdir(parents=True, exist_ok=True)
+def write_monthlies(reports: list[MonthlyReport], out_dir: Path, contract
+                    ) -> list[dict[str, Path]]:
+    """Each of ``contract``'s reports' assessment.html, .pdf and .json, in its
+    :func:`monthly_folder`, their PDFs rendered side by side (reports.pdf.pdfs_of)."""
+    pages = pages_of(reports, out_dir, contract)
+    return write_pages(pages, pdfs_of(jobs_of(pages)))
+
+
+@dataclass
+class Page:
+    """A month's assessment about to be written: its files, its HTML and JSON, and its PDF
+    when the one in its folder is still the rendering of this very HTML."""
+    paths: dict[str, Path]
+    html: str
+    json: str
+    job: tuple[str, str, str]
+    pdf: bytes | None = None
+
+
+def pages_of(reports: list[MonthlyReport], out_dir: Path, contract) -> list[Page]:
+    """What :func:`write_pages` writes: each report's HTML and JSON, and its folder's PDF
+    kept when its assessment.html there is byte-identical to the new one (its title and
+    date are the HTML's month and 数据截至: reports.common.kept_pdf)."""
+    pages = []
+    for report in reports:
+        folder = monthly_folder(out_dir, report.month, contract)
         paths = {k: folder / f"assessment.{k}" for k in ("html", "pdf", "json")}
-        write_atomic(paths["pdf"], pdf)
-        write_atomic(paths["html"], html)
-        write_atomic(paths["json"], report.to_json())
-        out.append(paths)
-    return out
+        html = render_html(report)
+        pages.append(Page(paths, html, report.to_json(), _pdf_job(report, html),
+                          kept_pdf(paths["html"], paths["pdf"], html)))
+    return pages
+
+
+def jobs_of(pages: list[Page]) -> list[tuple[str, str, str]]:
+    """The PDFs still to render (reports.pdf), in the order :func:`write_pages` takes them."""
+    return [p.job for p in pages if p.pdf is None]
+
+
+def write_pages(pages: list[Page], pdfs: list[bytes]) -> list[dict[str, Path]]:
+    """Write each page, ``pdfs`` the renderings of :func:`jobs_of` in order (a kept PDF and
+    its HTML stay as they are: reports.common.write_page)."""
+    fresh = iter(pdfs)
+    for page in pages:
+        write_page(page.paths["html"], page.paths["pdf"], page.html,
+                   None if page.pdf is not None else next(fresh))
+        write_atomic(page.paths["json"], page.json)
+    return [page.paths for page in pages]

@@ -4,23 +4,25 @@ Every PDF recon writes (the monthly assessment, the acceptance pack, the annual 
 rendered here.  Its metadata (title, author, dates) is fixed to the data, never the clock,
 so the same store gives the same bytes.
 
-WeasyPrint's layout is pure Python (about 1.5 s of CPU for a month's assessment), so a
-pack's several months are rendered side by side (:func:`pdfs_of`) by a second Python
+WeasyPrint's layout is pure Python (about 1.2 s of CPU for a month's assessment, 2.7 s for
+a pack), so several PDFs are rendered side by side (:func:`pdfs_of`) by a second Python
 process, ``python -m reports.pdf``, that imports this module only (nothing of recon's:
-it starts in about a second) and reads its jobs on stdin.  A separate interpreter rather
-than multiprocessing: a "spawn" worker re-runs the caller's unguarded main script, and a
-fork would copy a process holding a store connection and the demo's simulator threads.
+it starts in about a second).  The two take the jobs from one queue, the next job to
+whoever is free (a pack's own PDF costs two months'; the caller's other work, ``meanwhile``,
+runs first here while the worker starts and renders): no guess of what a job costs.  A
+separate interpreter rather than multiprocessing: a "spawn" worker re-runs the caller's
+unguarded main script, and a fork would copy a process holding a store connection and the
+demo's simulator threads.
 """
 from __future__ import annotations
 
 import logging
 import os
 import pickle
+import struct
 import subprocess
 import sys
-
-#: the jobs one call hands to the second process (the rest it renders itself)
-SHARE = 2
+import threading
 
 
 def pdf_of(html: str, title: str, stamp: str) -> bytes:
@@ -39,35 +41,86 @@ def pdf_of(html: str, title: str, stamp: str) -> bytes:
     return doc.write_pdf()
 
 
-def pdfs_of(jobs: list[tuple[str, str, str]]) -> list[bytes]:
-    """:func:`pdf_of` of each ``(html, title, stamp)``, in order: every other job by a
-    second process while this one renders the rest (the same bytes as one by one).  One
-    job, or one core, renders here."""
-    if len(jobs) < 2 or (os.cpu_count() or 1) < 2:
-        return [pdf_of(*job) for job in jobs]
-    theirs = jobs[1::SHARE]
+def _send(stream, value) -> None:
+    data = pickle.dumps(value)
+    stream.write(struct.pack(">Q", len(data)) + data)
+    stream.flush()
+
+
+def _receive(stream):
+    head = stream.read(8)
+    if len(head) < 8:
+        raise EOFError("the PDF worker stopped")
+    (size,) = struct.unpack(">Q", head)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError("the PDF worker stopped mid-answer")
+    return pickle.loads(data)
+
+
+def pdfs_of(jobs: list[tuple[str, str, str]], meanwhile=None):
+    """:func:`pdf_of` of each ``(html, title, stamp)``, in order (the same bytes as one by
+    one), the jobs shared with a second process; put the costliest first.  ``meanwhile``
+    (no argument) runs here first, while the worker starts and takes the first jobs:
+    returns ``(pdfs, its result)`` when given, else the PDFs.  One job and nothing
+    meanwhile, or one core, renders here."""
+    if (len(jobs) < 2 and meanwhile is None) or not jobs or (os.cpu_count() or 1) < 2:
+        done = meanwhile() if meanwhile is not None else None
+        pdfs = [pdf_of(*job) for job in jobs]
+        return (pdfs, done) if meanwhile is not None else pdfs
+    out: list[bytes | None] = [None] * len(jobs)
+    lock = threading.Lock()
+    nxt = [0]
+
+    def take() -> int | None:
+        with lock:
+            if nxt[0] >= len(jobs):
+                return None
+            nxt[0] += 1
+            return nxt[0] - 1
+
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     worker = subprocess.Popen([sys.executable, "-m", "reports.pdf"], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, env=env)
-    worker.stdin.write(pickle.dumps(theirs))
-    worker.stdin.close()
+    failed: list[BaseException] = []
+
+    def feed() -> None:   # a thread: waits on the pipe (no GIL held) while this one works
+        try:
+            while (k := take()) is not None:
+                _send(worker.stdin, jobs[k])
+                out[k] = _receive(worker.stdout)
+            _send(worker.stdin, None)
+        except (OSError, EOFError) as exc:
+            failed.append(exc)
+        finally:
+            worker.stdin.close()
+
+    feeder = threading.Thread(target=feed, name="reports.pdf feeder", daemon=True)
+    feeder.start()
     try:
-        mine = [pdf_of(*job) for job in jobs[0::SHARE]]
-        done = worker.stdout.read()
+        done = meanwhile() if meanwhile is not None else None
+        while (k := take()) is not None:
+            out[k] = pdf_of(*jobs[k])
+    except BaseException:
+        with lock:           # the worker takes nothing more: finish its job and stop
+            nxt[0] = len(jobs)
+        raise
     finally:
+        feeder.join()
         worker.stdout.close()
         code = worker.wait()
-    if code != 0:
-        raise RuntimeError(f"python -m reports.pdf exited {code} rendering {len(theirs)} PDFs")
-    out: list[bytes] = [b""] * len(jobs)
-    out[0::SHARE], out[1::SHARE] = mine, pickle.loads(done)
-    return out
+    if failed or code != 0:
+        raise RuntimeError(f"python -m reports.pdf exited {code} rendering PDFs"
+                           + (f": {failed[0]}" if failed else ""))
+    return (out, done) if meanwhile is not None else out
 
 
 def _serve() -> None:
-    """``python -m reports.pdf``: the jobs pickled on stdin, their PDFs pickled to stdout."""
-    jobs = pickle.loads(sys.stdin.buffer.read())
-    sys.stdout.buffer.write(pickle.dumps([pdf_of(*job) for job in jobs]))
+    """``python -m reports.pdf``: each job pickled on stdin (length first), its PDF pickled
+    to stdout, until None."""
+    jobs, answers = sys.stdin.buffer, sys.stdout.buffer
+    while (job := _receive(jobs)) is not None:
+        _send(answers, pdf_of(*job))
 
 
 if __name__ == "__main__":

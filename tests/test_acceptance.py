@@ -165,6 +165,28 @@ def test_same_store_same_period_byte_identical_pack_and_zip(mid):
     assert bundle_b.read_bytes() == first["zip"]
 
 
+def test_a_pack_written_again_renders_only_the_pdfs_whose_html_changed(mid):
+    """Written again into its folder, the pack keeps each PDF whose HTML is unchanged (the
+    pack's, a month's: not rendered twice) and renders again any whose HTML beside it
+    differs (older data): never a stale PDF, in the folder or in the zip."""
+    folder, bundle = pack(mid, "out-again")
+    fresh = (folder / "acceptance.pdf").read_bytes()
+    month = folder.parent.parent / "monthly" / "2026-11"
+    fresh_month = (month / "assessment.pdf").read_bytes()
+    (month / "assessment.pdf").write_bytes(b"kept")
+    html = folder / "acceptance.html"
+    html.write_text(html.read_text(encoding="utf-8").replace("2027-01-09", "2027-01-08"),
+                    encoding="utf-8")
+    (folder / "acceptance.pdf").write_bytes(b"stale")
+    folder, bundle = pack(mid, "out-again")
+    assert (folder / "acceptance.pdf").read_bytes() == fresh
+    assert (month / "assessment.pdf").read_bytes() == b"kept"
+    with zipfile.ZipFile(bundle) as z:
+        assert z.read("acceptance/acceptance.pdf") == fresh
+        assert z.read("monthly/2026-11/assessment.pdf") == b"kept"
+    (month / "assessment.pdf").write_bytes(fresh_month)
+
+
 def test_the_zip_holds_the_pack_months_nights_and_a_manifest(mid):
     _, bundle = pack(mid)
     with zipfile.ZipFile(bundle) as z:

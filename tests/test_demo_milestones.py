@@ -183,8 +183,12 @@ def test_the_recommendation_and_the_annual_verdict_are_stored_and_the_reports_re
 
 
 def test_a_packs_months_rendered_side_by_side_are_the_pdfs_rendered_one_by_one(demo):
-    """reports.pdf renders every other PDF in a second process: the same bytes, in order."""
+    """reports.pdf shares the PDFs with a second process: the same bytes, in order."""
     pages = sorted((demo / "monthly").glob("*/assessment.html"))[:3]
     jobs = [(p.read_text("utf-8"), f"月度考核 {p.parent.name}", "2027-01-09") for p in pages]
     assert len(jobs) == 3
-    assert pdfs_of(jobs) == [pdf_of(*job) for job in jobs]
+    alone = [pdf_of(*job) for job in jobs]
+    assert pdfs_of(jobs) == alone
+    # with the caller's own work meanwhile (a pack's nightly JSONs): its result beside them
+    assert pdfs_of(jobs, meanwhile=lambda: "nights") == (alone, "nights")
+    assert pdfs_of(jobs[:1], meanwhile=lambda: 7) == (alone[:1], 7)

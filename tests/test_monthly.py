@@ -62,6 +62,25 @@ def test_report_files_are_byte_identical_and_the_pdf_says_what_the_json_says(yea
     assert "http://" not in html and "https://" not in html and "<svg" in html
 
 
+def test_a_pdf_is_rendered_again_only_when_its_html_changed_never_kept_stale(year):
+    """An assessment's PDF is the rendering of the HTML beside it: written again for an
+    unchanged HTML it is kept as it is (not rendered twice); beside a changed HTML (older
+    data) it is rendered again, whatever the old PDF held."""
+    cfg, out = str(year / "recon.toml"), year / "out-pdf"
+    args = ["--config", cfg, "report", "monthly", "--month", "2026-12", "--out", str(out)]
+    assert main(args) == 0
+    folder = out / "monthly" / "2026-12"
+    fresh = (folder / "assessment.pdf").read_bytes()
+    (folder / "assessment.pdf").write_bytes(b"kept: the HTML beside it is unchanged")
+    assert main(args) == 0
+    assert (folder / "assessment.pdf").read_bytes() == b"kept: the HTML beside it is unchanged"
+    html = folder / "assessment.html"
+    html.write_text(html.read_text(encoding="utf-8").replace("2026-12", "2026-11"),
+                    encoding="utf-8")
+    assert main(args) == 0
+    assert (folder / "assessment.pdf").read_bytes() == fresh
+
+
 def test_a_month_outside_the_term_is_bad_input(year, capsys):
     # before the term (a month after it is the transition: tests/test_transition.py)
     assert main(["--config", str(year / "recon.toml"), "report", "monthly", "--month",

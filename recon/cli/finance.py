@@ -190,8 +190,7 @@ def cmd_settle(args) -> int:
     as_of = args.date or today_shanghai()
     with current(o.db, o.config.lock_wait, say=say) as store:  # an older store is migrated
         contract = o.chosen(store)
-        result = settle(store, contract, o.config, cal, as_of, planned,  # exit 3: nothing written
-                        contract.owner)
+        result = settle(store, contract, o.config, cal, as_of, planned)  # exit 3: nothing written
     report = build_settlement(result, contract)
     paths = write_settlement(report, settlement_folder(o.out, report, contract.owner))
     out(f"尾款结算（{report.kind_label}）: 尾款 {report.final_amount.text} 元, 违约金 "

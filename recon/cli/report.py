@@ -7,7 +7,7 @@ from recon.contract import TRANSITION
 from recon.errors import ConfigError
 from recon.ledgers import acceptance
 from recon.store import current
-from reports.acceptance import build_acceptance, write_acceptance, write_bundle
+from reports.acceptance import build_acceptance, write_pack
 from reports.annual import build_annual, write_annual
 from reports.index import rebuild, refresh_after_run
 from reports.monthly import build_monthly, write_monthly
@@ -34,12 +34,10 @@ def cmd_monthly(args) -> int:
     done = []
     with current(o.db, o.config.lock_wait, say=say) as store:
         for contract, _ in judged:
-            owner = contract.owner
-            conclude.month(store, contract, o.config, args.month, owner)
-            done.append((contract, owner, build_monthly(store, contract, o.config, args.month,
-                                                        owner)))
-    for contract, owner, report in done:
-        paths = write_monthly(report, o.out, owner)
+            conclude.month(store, contract, o.config, args.month)
+            done.append((contract, build_monthly(store, contract, o.config, args.month)))
+    for contract, report in done:
+        paths = write_monthly(report, o.out, contract)
         print(f"{report.month}（合同 {contract.number}，{report.first} 至 {report.last}）："
               f"{report.verdict}；连续未通过 {report.consecutive_failed_months} 个月；累计违约金 "
               f"{report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, {paths['json']}")
@@ -64,14 +62,13 @@ def _conclude_months(store, o, contract, months: list[str]) -> None:
     last = dates[-1] if dates else None
     for month in months:
         if last is not None and month <= f"{last:%Y-%m}":
-            conclude.month(store, contract, o.config, month, contract.owner)
+            conclude.month(store, contract, o.config, month)
     return last
 
 
 def _folder(o, contract):
-    """Where a contract's packs and annual report go: OUT for the first contract (as before
-    a follow-on existed), OUT/<number>/ for a follow-on (its "mid" never replaces the
-    first's)."""
+    """Where a contract's annual report goes: OUT for the first contract (as before a
+    follow-on existed), OUT/<number>/ for a follow-on (as its packs, reports.acceptance)."""
     owner = contract.owner
     return o.out / owner if owner else o.out
 
@@ -81,16 +78,14 @@ def cmd_acceptance(args) -> int:
     rules.load(o.config)                   # a bad assessment.toml: exit 3 before reading
     with current(o.db, o.config.lock_wait, say=say) as store:
         contract = o.chosen(store)
-        owner = contract.owner
         span = acceptance.span(contract, args.period, getattr(args, "from"), args.to)
         _conclude_months(store, o, contract, span.months)
         dates = [d for d in store.snapshot_dates() if span.first <= d <= span.last]
         if dates:
             conclude.night(store, contract, o.config, dates[-1])
-        conclude.acceptance(store, contract, o.config, span, owner)
-        report = build_acceptance(store, contract, o.config, span, owner)
-        paths = write_acceptance(report, _folder(o, contract))
-        bundle = write_bundle(store, contract, o.config, report, paths, o.out, owner)
+        conclude.acceptance(store, contract, o.config, span)
+        report = build_acceptance(store, contract, o.config, span)
+        paths, bundle = write_pack(store, contract, o.config, report, o.out)
     refresh_after_run(o.config, o.db, o.out)
     print(f"{report.label} {report.first}..{report.last}: {report.recommendation}；累计违约金 "
           f"{report.penalty_total.text} 元；{paths['html']}, {paths['pdf']}, {paths['json']}, "
@@ -103,14 +98,13 @@ def cmd_annual(args) -> int:
     rules.load(o.config)
     with current(o.db, o.config.lock_wait, say=say) as store:
         contract = o.chosen(store)
-        owner = contract.owner
         end_month = f"{contract.end:%Y-%m}"
         last = _conclude_months(store, o, contract, [p.month for p in
                                                      assess.periods_until(contract, end_month)])
         if last is not None:
             conclude.night(store, contract, o.config, min(last, contract.end))
-        conclude.annual(store, contract, o.config, owner)
-        report = build_annual(store, contract, o.config, owner)
+        conclude.annual(store, contract, o.config)
+        report = build_annual(store, contract, o.config)
     paths = write_annual(report, _folder(o, contract))
     print(f"年度考核 {report.first}..{report.last}: {report.verdict}；{paths['html']}, "
           f"{paths['pdf']}, {paths['json']}")

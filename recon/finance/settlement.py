@@ -55,15 +55,15 @@ class Gate:
         return GATE_STATE[self.state]
 
 
-def gate(store, contract, config, code: str, owner: str | None = None) -> Gate:
+def gate(store, contract, config, code: str) -> Gate:
     """One condition of the final payment (第七条2), as the store records it: the final
     acceptance's latest record (recon acceptance record), the annual verdict as
     recon.conclude.annual stored it (settle concludes it first). Never passed by default: a
-    gate with nothing recorded or not yet decidable is 未核实.  ``owner``
-    (:attr:`recon.contract.Contract.owner`) picks the contract's own acceptance records."""
+    gate with nothing recorded or not yet decidable is 未核实.  The acceptance records are
+    ``contract``'s own (its ``owner``)."""
     name, clause = GATES[code]
     if code == "acceptance":
-        final = next((r for r in acceptance_ledger.latest(store, owner=owner)
+        final = next((r for r in acceptance_ledger.latest(store, owner=contract.owner)
                       if r.period == "final"), None)
         if final is None:
             return Gate(code, name, clause, "unknown", "未记录（recon acceptance record "
@@ -71,7 +71,7 @@ def gate(store, contract, config, code: str, owner: str | None = None) -> Gate:
         return Gate(code, name, clause, "passed" if final.result == "pass" else "failed",
                     f"{final.decided_on} 验收{'通过' if final.result == 'pass' else '未通过'}"
                     f"（第 {final.revision} 次记录）")
-    _, year = conclude.ensure_annual(store, contract, config, owner)
+    _, year = conclude.ensure_annual(store, contract, config)
     if year.passed is None:
         return Gate(code, name, clause, "unknown", "；".join(year.open) or "尚不能判定")
     return Gate(code, name, clause, "passed" if year.passed else "failed",
@@ -113,11 +113,11 @@ class Settlement:
 
 
 def settle(store, contract, config, cal: WorkCalendar, as_of: date,
-           planned: date | None = None, owner: str | None = None) -> Settlement:
+           planned: date | None = None) -> Settlement:
     """The settlement as of ``as_of``.  A planned payment date in a year the calendar lacks
     (or before the term ends, or not a working day) is an error (exit 3), never a guess.
-    ``owner`` (:attr:`recon.contract.Contract.owner`) is ``contract``'s in the ledgers: its own
-    payments and final acceptance, never another contract's."""
+    The payments and final acceptance read are ``contract``'s own (its ``owner``), never
+    another contract's."""
     ledger_as_of = conclude.last_term_night(store, contract)  # the ledger of its own term
     lines: list[PenaltyLine] = []
     total = Decimal("0.00")
@@ -125,7 +125,7 @@ def settle(store, contract, config, cal: WorkCalendar, as_of: date,
         conclude.ensure_night(store, contract, config, ledger_as_of)
         # the year concluded on that ledger (a final acceptance recorded since counts); the
         # gate reads it as stored
-        conclude.annual(store, contract, config, owner)
+        conclude.annual(store, contract, config)
         lines = conclude.ledger(store, ledger_as_of)
         total = stored.penalty_total(store, ledger_as_of)
     counted = [p for p in lines if p.status == "counted"]
@@ -149,12 +149,12 @@ def settle(store, contract, config, cal: WorkCalendar, as_of: date,
         if final.error:
             calendar_note += f"；最早付款日未知：{final.error}"
 
-    paid = payments.latest(store, owner)
+    paid = payments.latest(store, contract.owner)
     first_paid = paid.get("first")
     first_timing = payment_timing(contract, cal, "first", first_paid.paid_on) \
         if first_paid else None
-    gates = [gate(store, contract, config, "annual", owner),
-             gate(store, contract, config, "acceptance", owner)]
+    gates = [gate(store, contract, config, "annual"),
+             gate(store, contract, config, "acceptance")]
 
     s = Settlement(as_of, ledger_as_of, as_of <= contract.end, contract.total, first.amount,
                    final.amount, counted, pending, total, limit, deduction,
