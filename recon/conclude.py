@@ -180,12 +180,25 @@ def ensure_annual(store, contract, config) -> tuple[str, assess.Annual]:
 # -- reading back what was concluded --------------------------------------------------------
 def ledger(store, as_of: date) -> list[PenaltyLine]:
     """The penalty ledger as concluded for ``as_of``."""
-    return [PenaltyLine.from_row(r) for r in stored.penalty_ledger(store, as_of)]
+    return ledgers(store, as_of, as_of).get(as_of, [])
+
+
+def ledgers(store, first: date, last: date) -> dict[date, list[PenaltyLine]]:
+    """The penalty ledger as concluded for each night of ``first`` .. ``last`` (a period's
+    nightly reports read them at once)."""
+    return {day: [PenaltyLine.from_row(r) for r in rows]
+            for day, rows in stored.penalty_ledgers(store, first, last).items()}
 
 
 def states(store, contract, as_of: date) -> list[scaling.State]:
     """Each request's state as concluded for the night ``as_of``."""
-    return [_state(d) for d in stored.scaling_states(store, as_of)]
+    return states_between(store, as_of, as_of).get(as_of, [])
+
+
+def states_between(store, first: date, last: date) -> dict[date, list[scaling.State]]:
+    """Each request's state as concluded for each night of ``first`` .. ``last``."""
+    return {day: [_state(d) for d in rows]
+            for day, rows in stored.scaling_states_between(store, first, last).items()}
 
 
 # -- a state as the store keeps it (JSON) -------------------------------------------------

@@ -85,12 +85,18 @@ def concluded(store, kind: str, period: str) -> bool:
 
 def penalty_ledger(store, as_of: date) -> list[dict]:
     """The penalty ledger as concluded for ``as_of``, in its order."""
-    cur = store.db.execute(f"SELECT {', '.join(LEDGER_COLUMNS)} FROM penalty_ledger "
-                           "WHERE as_of = ? ORDER BY seq", [as_of])
-    names = [d[0] for d in cur.description]
-    out = [dict(zip(names, row)) for row in cur.fetchall()]
-    for r in out:
-        r["held_by"] = json.loads(r["held_by"])
+    return penalty_ledgers(store, as_of, as_of).get(as_of, [])
+
+
+def penalty_ledgers(store, first: date, last: date) -> dict[date, list[dict]]:
+    """The penalty ledger as concluded for each night of ``first`` .. ``last``, each in its
+    order: one query for a period's nightly reports."""
+    out = _by_night(store.db.execute(
+        f"SELECT as_of, {', '.join(LEDGER_COLUMNS)} FROM penalty_ledger "
+        "WHERE as_of BETWEEN ? AND ? ORDER BY as_of, seq", [first, last]), "as_of")
+    for rows in out.values():
+        for r in rows:
+            r["held_by"] = json.loads(r["held_by"])
     return out
 
 
@@ -115,22 +121,43 @@ def confirm_penalty(store, key: str, by: str, on: date, amount: Decimal,
     return rev
 
 
+#: what a ledger's counted penalties add up to: the one sum every report shows
+_COUNTED_SUM = "coalesce(sum(amount) FILTER (WHERE status = 'counted'), 0)::DECIMAL(18,2)"
+
+
 def penalty_total(store, as_of: date, month: str | None = None,
                   dated_from: date | None = None) -> Decimal:
     """What the counted penalties of that ledger add up to (only those of ``month``, or
     dated from ``dated_from`` on, when given): the one sum every report and the finance
     workbook show."""
     return store.db.execute(
-        "SELECT coalesce(sum(amount) FILTER (WHERE status = 'counted'), 0)::DECIMAL(18,2) "
+        f"SELECT {_COUNTED_SUM} "
         "FROM penalty_ledger WHERE as_of = ? AND (? IS NULL OR month = ?) "
         "AND (?::DATE IS NULL OR dated >= ?::DATE)",
         [as_of, month, month, dated_from, dated_from]).fetchone()[0]
 
 
+def penalty_totals(store, first: date, last: date) -> dict[date, Decimal]:
+    """:func:`penalty_total` of each night of ``first`` .. ``last`` that has a ledger (a
+    night without one: nothing counted, 0.00)."""
+    return dict(store.db.execute(
+        f"SELECT as_of, {_COUNTED_SUM} FROM penalty_ledger WHERE as_of BETWEEN ? AND ? "
+        "GROUP BY as_of", [first, last]).fetchall())
+
+
 def scaling_states(store, as_of: date) -> list[dict]:
     """Each request's state as concluded for the night ``as_of``."""
-    return [json.loads(d) for (d,) in store.db.execute(
-        "SELECT detail FROM scaling_states WHERE as_of = ? ORDER BY seq", [as_of]).fetchall()]
+    return scaling_states_between(store, as_of, as_of).get(as_of, [])
+
+
+def scaling_states_between(store, first: date, last: date) -> dict[date, list[dict]]:
+    """Each request's state as concluded for each night of ``first`` .. ``last``."""
+    out: dict[date, list[dict]] = {}
+    for day, d in store.db.execute(
+            "SELECT as_of, detail FROM scaling_states WHERE as_of BETWEEN ? AND ? "
+            "ORDER BY as_of, seq", [first, last]).fetchall():
+        out.setdefault(day, []).append(json.loads(d))
+    return out
 
 
 def month_verdicts(store, until_month: str, owner: str | None = None) -> list[dict]:
@@ -360,61 +387,79 @@ def _dicts(cur) -> list[dict]:
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def night_source_runs(store, day: date) -> list[dict]:
-    """Each source's gate result on night ``day``, by source: status, reason (and its
-    stable code), how many resource lines and measurements it stored."""
-    return _dicts(store.db.execute(
-        "SELECT source, status, reason, stats->>'reason_code' AS reason_code, lines, "
-        "measurements FROM source_runs WHERE snapshot_date = ? ORDER BY source", [day]))
-
-
-def night_findings(store, day: date) -> list[dict]:
-    """The findings of night ``day`` (unordered: the report sorts them by severity), with
-    their figures (None when none) and resource ids ([] when none) decoded."""
-    out = _dicts(store.db.execute(
-        "SELECT code, severity, item_no, source, message, figures, resource_ids "
-        "FROM findings WHERE snapshot_date = ?", [day]))
-    for f in out:
-        f["figures"] = json.loads(f["figures"]) if f["figures"] else None
-        f["resource_ids"] = json.loads(f["resource_ids"]) if f["resource_ids"] else []
+def _by_night(cur, key: str = "snapshot_date") -> dict[date, list[dict]]:
+    """A period's rows grouped by night (``key``, dropped from each row), in the query's
+    order: one query for a whole period, each night's rows read from it."""
+    names = [d[0] for d in cur.description]
+    at = names.index(key)
+    out: dict[date, list[dict]] = {}
+    for row in cur.fetchall():
+        out.setdefault(row[at], []).append({n: v for n, v in zip(names, row) if n != key})
     return out
 
 
-def night_scope_measurements(store, day: date) -> list[dict]:
-    """The accepted measurements of night ``day`` that one scope (region/project: a source
-    named ``service@scope``) contributed, by item, source and metric: how an item's figure
-    adds up across the tenant's scopes."""
-    return _dicts(store.db.execute(
-        "SELECT item_no, source, metric, quantity, basis FROM measurements "
-        "WHERE snapshot_date = ? AND accepted AND contains(source, '@') "
-        "ORDER BY item_no, source, metric", [day]))
+def nights_source_runs(store, first: date, last: date) -> dict[date, list[dict]]:
+    """Each source's gate result on each night of ``first`` .. ``last``, by source: status,
+    reason (and its stable code), how many resource lines and measurements it stored."""
+    return _by_night(store.db.execute(
+        "SELECT snapshot_date, source, status, reason, stats->>'reason_code' AS reason_code, "
+        "lines, measurements FROM source_runs WHERE snapshot_date BETWEEN ? AND ? "
+        "ORDER BY snapshot_date, source", [first, last]))
 
 
-def night_item_days(store, day: date) -> list[dict]:
-    """Every item's reconciled figures on night ``day`` (item_days, all that the nightly
-    report shows), by item; ``parts`` decoded ([] when none)."""
-    out = _dicts(store.db.execute(
-        "SELECT item_no, contracted, allocated, in_use, shortfall, overage, utilisation, "
-        "day_value, shortfall_value, overage_value, status, measured_by, allocated_basis, "
-        "in_use_basis, unlimited, parts FROM item_days "
-        "WHERE snapshot_date = ? ORDER BY item_no", [day]))
-    for r in out:
-        r["parts"] = json.loads(r["parts"]) if r["parts"] else []
+def nights_findings(store, first: date, last: date) -> dict[date, list[dict]]:
+    """The findings of each night of ``first`` .. ``last`` in the order they were stored
+    (the report sorts them by severity), with their figures (None when none) and resource
+    ids ([] when none) decoded."""
+    out = _by_night(store.db.execute(
+        "SELECT snapshot_date, code, severity, item_no, source, message, figures, resource_ids "
+        "FROM findings WHERE snapshot_date BETWEEN ? AND ? ORDER BY snapshot_date, rowid",
+        [first, last]))
+    for rows in out.values():
+        for f in rows:
+            f["figures"] = json.loads(f["figures"]) if f["figures"] else None
+            f["resource_ids"] = json.loads(f["resource_ids"]) if f["resource_ids"] else []
     return out
 
 
-def night_not_counted(store, day: date) -> list[dict]:
-    """The resources seen on night ``day`` that the connectors measured but did not count
-    (quantity 0, ``counted: false``: an error volume, a deleted server ...), by item, type,
-    name and id, their attributes decoded ({} when none)."""
-    out = _dicts(store.db.execute(
-        "SELECT r.source, r.resource_type, r.resource_id, r.name, l.item_no, r.attributes "
-        "FROM resource_lines l JOIN resources r USING (resource_key) "
-        "WHERE l.snapshot_date = ? AND l.quantity = 0 "
+def nights_scope_measurements(store, first: date, last: date) -> dict[date, list[dict]]:
+    """The accepted measurements of each night of ``first`` .. ``last`` that one scope
+    (region/project: a source named ``service@scope``) contributed, by item, source and
+    metric: how an item's figure adds up across the tenant's scopes."""
+    return _by_night(store.db.execute(
+        "SELECT snapshot_date, item_no, source, metric, quantity, basis FROM measurements "
+        "WHERE snapshot_date BETWEEN ? AND ? AND accepted AND contains(source, '@') "
+        "ORDER BY snapshot_date, item_no, source, metric", [first, last]))
+
+
+def nights_item_days(store, first: date, last: date) -> dict[date, list[dict]]:
+    """Every item's reconciled figures on each night of ``first`` .. ``last`` (item_days,
+    all that the nightly report shows), by item; ``parts`` decoded ([] when none)."""
+    out = _by_night(store.db.execute(
+        "SELECT snapshot_date, item_no, contracted, allocated, in_use, shortfall, overage, "
+        "utilisation, day_value, shortfall_value, overage_value, status, measured_by, "
+        "allocated_basis, in_use_basis, unlimited, parts FROM item_days "
+        "WHERE snapshot_date BETWEEN ? AND ? ORDER BY snapshot_date, item_no", [first, last]))
+    for rows in out.values():
+        for r in rows:
+            r["parts"] = json.loads(r["parts"]) if r["parts"] else []
+    return out
+
+
+def nights_not_counted(store, first: date, last: date) -> dict[date, list[dict]]:
+    """The resources seen on each night of ``first`` .. ``last`` that the connectors
+    measured but did not count (quantity 0, ``counted: false``: an error volume, a deleted
+    server ...), by item, type, name and id, their attributes decoded ({} when none)."""
+    out = _by_night(store.db.execute(
+        "SELECT l.snapshot_date, r.source, r.resource_type, r.resource_id, r.name, l.item_no, "
+        "r.attributes FROM resource_lines l JOIN resources r USING (resource_key) "
+        "WHERE l.snapshot_date BETWEEN ? AND ? AND l.quantity = 0 "
         "AND json_extract_string(r.attributes, '$.counted') = 'false' "
-        "ORDER BY l.item_no, r.resource_type, r.name, r.resource_id", [day]))
-    for r in out:
-        r["attributes"] = json.loads(r["attributes"]) if r["attributes"] else {}
+        "ORDER BY l.snapshot_date, l.item_no, r.resource_type, r.name, r.resource_id",
+        [first, last]))
+    for rows in out.values():
+        for r in rows:
+            r["attributes"] = json.loads(r["attributes"]) if r["attributes"] else {}
     return out
 
 
@@ -541,12 +586,14 @@ def item_day_rows(store, first: date, last: date) -> list[dict]:
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def run_finished_at(store, day: date) -> datetime | None:
-    """When the latest finished run of night ``day`` finished (a regenerated nightly JSON is
-    dated by it, never by the clock)."""
-    return store.db.execute(
-        "SELECT arg_max(finished_at, run_id) FROM runs WHERE snapshot_date = ? "
-        "AND finished_at IS NOT NULL", [day]).fetchone()[0]
+def runs_finished_at(store, first: date, last: date) -> dict[date, datetime]:
+    """When the latest finished run of each night of ``first`` .. ``last`` finished (a
+    regenerated nightly JSON is dated by it, never by the clock); a night without a
+    finished run is absent."""
+    return dict(store.db.execute(
+        "SELECT snapshot_date, arg_max(finished_at, run_id) FROM runs "
+        "WHERE snapshot_date BETWEEN ? AND ? AND finished_at IS NOT NULL GROUP BY 1",
+        [first, last]).fetchall())
 
 
 # -- reads for finance: recon/finance/verify.py ------------------------------------------------

@@ -238,11 +238,57 @@ def _month_end(day: date, contract) -> str | None:
             f"月度考核报告计算（recon report monthly --month {day:%Y-%m}），以上累计尚未包含")
 
 
-def build_scaling(store, contract, snapshot_date: date, config):
+#: how many resources of a finding the page lists (the JSON has them all)
+SHOWN_IDS = 8
+
+
+@dataclass
+class NightReads:
+    """What the nightly reports of ``first`` .. ``last`` read from the store, each table read
+    once for the whole period and grouped by night: a night's report is built from its
+    rows (:func:`build_nightly`), one night (the nightly run) or a period's 184 (the
+    acceptance pack) alike."""
+
+    first: date
+    last: date
+    source_runs: dict
+    findings: dict
+    scope_measurements: dict
+    item_days: dict
+    not_counted: dict
+    ledgers: dict
+    states: dict
+    penalty_totals: dict
+    notices: dict
+    rework: dict
+    generated: set
+    #: the names behind the resource ids the period's pages list (:func:`_name_resources`)
+    names: dict
+
+    @classmethod
+    def read(cls, store, first: date, last: date) -> "NightReads":
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        findings = stored.nights_findings(store, first, last)
+        shown = sorted({i for rows in findings.values() for f in rows
+                        for i in f["resource_ids"][:SHOWN_IDS]})
+        return cls(first, last, stored.nights_source_runs(store, first, last), findings,
+                   stored.nights_scope_measurements(store, first, last),
+                   stored.nights_item_days(store, first, last),
+                   stored.nights_not_counted(store, first, last),
+                   conclude.ledgers(store, first, last),
+                   conclude.states_between(store, first, last),
+                   stored.penalty_totals(store, first, last),
+                   notice_ledger.open_on_days(store, days),
+                   acceptance_ledger.open_rework_on(store, days),
+                   set(stored.generated_nights(store, first, last)),
+                   stored.resource_names(store, shown) if shown else {})
+
+
+def build_scaling(reads: NightReads, contract, snapshot_date: date, config):
     """The night's scaling table and penalty total, as concluded for the night."""
-    ledger = {p.key: p.amount for p in conclude.ledger(store, snapshot_date)}
+    ledger = {p.key: p.amount for p in reads.ledgers.get(snapshot_date, [])}
     lines = []
-    for st in conclude.states(store, contract, snapshot_date):
+    for st in reads.states.get(snapshot_date, []):
         r = st.request
         lines.append(ScalingLine(r.request_id, r.item_no, contract.items[r.item_no].short_name,
                                  r.requested_date, r.deadline, st.day, st.target, st.latest,
@@ -253,14 +299,21 @@ def build_scaling(store, contract, snapshot_date: date, config):
                                  contract.items[r.item_no].unit,
                                  st.latest_on if st.latest_on != snapshot_date else None))
     # the total is every penalty of the ledger dated up to this night, not only scaling's
-    total = stored.penalty_total(store, snapshot_date)
+    total = reads.penalty_totals.get(snapshot_date, NO_PENALTY)
     return lines, Money.of(total), Money.of(penalties.cap(contract, config))
 
 
+#: a night without a ledger: nothing counted (what the store's sum says of no rows)
+NO_PENALTY = Decimal("0.00")
+
+
 def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
-                  transition: bool = False) -> NightlyReport:
-    """The night's report; ``transition``: a night after ``contract``'s term (第十三条 2)."""
-    runs = stored.night_source_runs(store, snapshot_date)
+                  transition: bool = False, reads: NightReads | None = None) -> NightlyReport:
+    """The night's report; ``transition``: a night after ``contract``'s term (第十三条 2);
+    ``reads``: the period's rows when a period's reports are built (read here otherwise)."""
+    if reads is None or not reads.first <= snapshot_date <= reads.last:
+        reads = NightReads.read(store, snapshot_date, snapshot_date)
+    runs = reads.source_runs.get(snapshot_date, [])
     sources = [SourceLine(r["source"], labels.source_name(r["source"]), r["status"],
                           labels.SOURCE_STATUS.get(r["status"], r["status"]), r["reason"],
                           r["reason_code"], labels.SOURCE_REASON.get(r["reason_code"]),
@@ -268,7 +321,7 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
                           r["lines"] or 0, r["measurements"] or 0)
                for r in runs]
     findings = []
-    for f in stored.night_findings(store, snapshot_date):
+    for f in reads.findings.get(snapshot_date, []):
         code, sev, item_no, figures, ids = (f["code"], f["severity"], f["item_no"],
                                             f["figures"], f["resource_ids"])
         count = (figures or {}).get("resources", len(ids)) if isinstance(figures, dict) else len(ids)
@@ -278,15 +331,15 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
             f["source"], f["message"], figures, ids, int(count or 0)))
     findings.sort(key=lambda f: (labels.SEVERITY_ORDER.get(f.severity, 9), f.item_no or 0, f.code,
                                  f.source or ""))
-    _name_resources(store, findings)
+    _name_resources(reads.names, findings)
     by_scope: dict[int, list] = {}
-    for m in stored.night_scope_measurements(store, snapshot_date):
+    for m in reads.scope_measurements.get(snapshot_date, []):
         by_scope.setdefault(m["item_no"], []).append(
             {"source": m["source"], "scope": m["source"].partition("@")[2],
              "metric": m["metric"], "quantity": m["quantity"], "basis": m["basis"]})
     failed = [r["source"] for r in runs if r["status"] != "ok"]
     items = []
-    for r in stored.night_item_days(store, snapshot_date):
+    for r in reads.item_days.get(snapshot_date, []):
         item, status = contract.items[r["item_no"]], r["status"]
         items.append(ItemLine(r["item_no"], item.short_name, item.unit, item.category,
                               r["contracted"], r["allocated"], r["in_use"], r["shortfall"],
@@ -302,7 +355,7 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
                                   [f for f in failed if f.partition("@")[0] == item.source])
                               if status == "unknown" else []))
     not_counted = []
-    for r in stored.night_not_counted(store, snapshot_date):
+    for r in reads.not_counted.get(snapshot_date, []):
         item_no, rtype, a = r["item_no"], r["resource_type"], r["attributes"]
         size = a.get("size")
         not_counted.append(NotCountedLine(
@@ -321,7 +374,7 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
     total = lambda attr: sum((getattr(i, attr) or Decimal(0) for i in items), Decimal(0))  # noqa
     usage = assess.usage(store, contract, snapshot_date, snapshot_date) if transition else None
     scaling_lines, penalty_total, cap = (([], None, None) if transition else
-                                         build_scaling(store, contract, snapshot_date, config))
+                                         build_scaling(reads, contract, snapshot_date, config))
     return NightlyReport(
         contract.number, contract.title, contract.agency, contract.provider,
         f"{contract.start} 至 {contract.end}", snapshot_date,
@@ -330,27 +383,19 @@ def build_nightly(store, contract, snapshot_date: date, run_id: int, config,
         Money.of(total("day_value")), Money.of(total("shortfall_value")),
         Money.of(total("overage_value")), scaling_lines, penalty_total, cap,
         contract_total=Money.of(contract.total),
-        notices=notice_ledger.open_on(store, snapshot_date), not_counted=not_counted,
+        notices=reads.notices.get(snapshot_date, []), not_counted=not_counted,
         month_end=None if transition else _month_end(snapshot_date, contract),
-        rework=acceptance_ledger.open_rework(store, snapshot_date),
+        rework=reads.rework.get(snapshot_date, []),
         usage_value=Money.of(usage.value) if usage else None,
         usage_unvalued=usage.unvalued if usage else [],
         transition=(f"{TRANSITION_LABEL}：合同 {contract.number} 服务期已于 "
                     f"{contract.end} 届满，本日用量按该合同单价计价，供双方协商参考；"
                     "不作合同结论，不计扩容时限与违约金") if transition else None,
-        generated=bool(stored.generated_nights(store, snapshot_date, snapshot_date)))
+        generated=snapshot_date in reads.generated)
 
 
-#: how many resources of a finding the page lists (the JSON has them all)
-SHOWN_IDS = 8
-
-
-def _name_resources(store, findings: list[FindingLine]) -> None:
+def _name_resources(names: dict[str, str], findings: list[FindingLine]) -> None:
     """The names behind the ids a page lists: a reader knows a volume by name, not UUID."""
-    shown = sorted({i for f in findings for i in f.resource_ids[:SHOWN_IDS]})
-    if not shown:
-        return
-    names = stored.resource_names(store, shown)
     for f in findings:
         f.resource_names = {i: names[i] for i in f.resource_ids[:SHOWN_IDS] if i in names}
 

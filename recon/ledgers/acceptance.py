@@ -118,8 +118,12 @@ def history(store, period: str | None = None, owner: str | None = None) -> list[
 
 def latest(store, as_of: date | None = None, owner: str | None = None) -> list[Record]:
     """Each period's latest revision (among those dated up to ``as_of``, when given)."""
+    return _latest(history(store, owner=owner), as_of)
+
+
+def _latest(records: list[Record], as_of: date | None) -> list[Record]:
     out: dict[str, Record] = {}
-    for r in history(store, owner=owner):
+    for r in records:
         if as_of is None or r.decided_on <= as_of:
             out[r.period] = r
     return [out[p] for p in sorted(out)]
@@ -159,8 +163,19 @@ class Rework:
 
 def open_rework(store, as_of: date) -> list[Rework]:
     """The failed acceptances not yet reviewed again on ``as_of``: each with its deadline."""
+    return open_rework_on(store, [as_of])[as_of]
+
+
+def open_rework_on(store, days: list[date]) -> dict[date, list[Rework]]:
+    """:func:`open_rework` of each of ``days``, the records read once (a period's nightly
+    reports)."""
+    records = history(store)
+    return {day: _open_rework(records, day) for day in days}
+
+
+def _open_rework(records: list[Record], as_of: date) -> list[Rework]:
     out = []
-    for r in latest(store, as_of):
+    for r in _latest(records, as_of):
         if r.result != "fail":
             continue
         left = (r.rework_deadline - as_of).days

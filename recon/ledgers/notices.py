@@ -245,21 +245,43 @@ class NoticeState:
 
 def states(store, as_of: date) -> list[NoticeState]:
     """Every notice drafted on or before ``as_of``, where it stood that night."""
-    notes = [n for n in latest(store) if n.drafted_on <= as_of]
-    if not notes:
-        return []
-    scaling = {s["request_id"]: s for s in stored.scaling_states(store, as_of)}
-    # a rectification is judged by its own contract's month (a month two terms touch has two)
-    verdicts = {owner: {v["month"]: v for v in stored.month_verdicts(store, f"{as_of:%Y-%m}",
-                                                                     owner)}
-                for owner in {n.owner for n in notes}}
-    return [_state(n, as_of, scaling, verdicts[n.owner]) for n in notes]
+    return states_on(store, [as_of])[as_of]
+
+
+def states_on(store, days: list[date]) -> dict[date, list[NoticeState]]:
+    """:func:`states` of each of ``days``, the notices and the nights' scaling states read
+    once (a period's nightly reports)."""
+    every = latest(store)
+    out: dict[date, list[NoticeState]] = {day: [] for day in days}
+    drafted = [day for day in days if any(n.drafted_on <= day for n in every)]
+    if not drafted:
+        return out
+    scaling_by_night = stored.scaling_states_between(store, min(drafted), max(drafted))
+    month_verdicts: dict[tuple[str, str | None], dict] = {}
+    for as_of in drafted:
+        notes = [n for n in every if n.drafted_on <= as_of]
+        scaling = {s["request_id"]: s for s in scaling_by_night.get(as_of, [])}
+        # a rectification is judged by its own contract's month (a month two terms touch
+        # has two)
+        for owner in {n.owner for n in notes}:
+            key = (f"{as_of:%Y-%m}", owner)
+            if key not in month_verdicts:
+                month_verdicts[key] = {v["month"]: v
+                                       for v in stored.month_verdicts(store, key[0], owner)}
+        out[as_of] = [_state(n, as_of, scaling, month_verdicts[(f"{as_of:%Y-%m}", n.owner)])
+                      for n in notes]
+    return out
 
 
 def open_on(store, as_of: date) -> list[NoticeState]:
     """The notices still open on ``as_of``, nearest deadline first."""
-    return sorted((s for s in states(store, as_of) if s.open),
-                  key=lambda s: (s.deadline, s.notice_id))
+    return open_on_days(store, [as_of])[as_of]
+
+
+def open_on_days(store, days: list[date]) -> dict[date, list[NoticeState]]:
+    """:func:`open_on` of each of ``days`` (read once)."""
+    return {day: sorted((s for s in sts if s.open), key=lambda s: (s.deadline, s.notice_id))
+            for day, sts in states_on(store, days).items()}
 
 
 def _state(n: Notice, as_of: date, scaling: dict, verdicts: dict) -> NoticeState:
