@@ -73,6 +73,25 @@ LINE_COLUMNS = ("resource_type", "resource_id", "name", "project_id", "item_no",
                 "unit", "attributes")
 
 
+def first_positions(codes: np.ndarray, size: int) -> np.ndarray:
+    """The position of each code's first value in ``codes`` (codes 0..size-1, each used):
+    written from the last position to the first, so the first one's stays.  The store,
+    the gate and :class:`Lines` pick one object per distinct value so, with no Python per
+    value."""
+    first = np.empty(size, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return first
+
+
+def grouped_by_text(values: np.ndarray) -> tuple[np.ndarray, list, np.ndarray, set]:
+    """An object array grouped by each value's ``str``: codes (one per distinct text), the
+    texts, the position of each text's first value, and the types of all the values (equal
+    texts are equal values only among numbers: the caller checks the types)."""
+    codes, words = pd.factorize(np.fromiter(map(str, values), dtype=object, count=len(values)),
+                                use_na_sentinel=False)
+    return codes, words.tolist(), first_positions(codes, len(words)), set(map(type, values))
+
+
 class Lines:
     """One source's resource lines as columns: a list per field, one ``source``.
 
@@ -125,14 +144,7 @@ class Lines:
         key = "#texts:" + name
         got = self._arrays.get(key)
         if got is None or len(got[0]) != len(self):
-            values = self.array(name)
-            n = len(values)
-            codes, texts = pd.factorize(np.fromiter(map(str, values), dtype=object, count=n),
-                                        use_na_sentinel=False)
-            first = np.empty(len(texts), dtype=np.int64)
-            first[codes[::-1]] = np.arange(n - 1, -1, -1)
-            got = (codes, texts.tolist(), first, set(map(type, values)))
-            self._arrays[key] = got
+            got = self._arrays[key] = grouped_by_text(self.array(name))
         return got
 
     def item_numbers(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -146,9 +158,7 @@ class Lines:
             # codes into the few distinct number objects, no Python per line
             codes, objects = pd.factorize(np.fromiter(map(id, values), dtype=np.uint64,
                                                       count=n))
-            first = np.empty(len(objects), dtype=np.int64)
-            first[codes[::-1]] = np.arange(n - 1, -1, -1)
-            distinct = values[first].tolist()
+            distinct = values[first_positions(codes, len(objects))].tolist()
             missing = [v is None or (type(v) is float and v != v) for v in distinct]
             if all(m or type(v) is int for v, m in zip(distinct, missing)):
                 numbers = np.array([0 if m else v for v, m in zip(distinct, missing)],
@@ -238,9 +248,8 @@ def texts(blocks: list[Lines], name: str) -> tuple[np.ndarray, list, list, set]:
     offsets = np.cumsum([0] + [len(p[1]) for p in parts])
     codes = np.concatenate([merged[off + p[0]] for off, p in zip(offsets, parts)]) \
         if parts else np.zeros(0, dtype=np.int64)
-    first = np.empty(len(words), dtype=np.int64)
-    first[merged[::-1]] = np.arange(len(merged) - 1, -1, -1)
-    return codes, words.tolist(), objects[first].tolist(), set().union(*(p[3] for p in parts))
+    return codes, words.tolist(), objects[first_positions(merged, len(words))].tolist(), \
+        set().union(*(p[3] for p in parts))
 
 
 @dataclass(frozen=True, slots=True)

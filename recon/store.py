@@ -35,7 +35,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from connectors.base import item_numbers, texts
+from connectors.base import first_positions, item_numbers, texts
 from recon.config import LOCK_WAIT_SECONDS
 from recon.errors import StoreBusy, StoreError
 from recon.outbox import Outbox
@@ -129,26 +129,21 @@ class _Night:
         self.n_res = 0
 
     @staticmethod
-    def _codes(values, table: dict, as_text: bool = False, by_text=None) -> np.ndarray:
+    def _codes(values, table: dict, by_text=None) -> np.ndarray:
         """Codes into ``table`` (key -> (code, object), grown here) for a column of objects.
 
         By identity where that is cheap (connectors hand the same few quantity and
         unit objects to many lines; equal values under two ids get two codes and the
-        same text), else by value (pandas' hash table), or, ``as_text``, by the value's
-        ``str`` (what the quantities are stored from; ``by_text()``: that grouping where it
-        is kept already, connectors.base.texts)."""
+        same text), else by value (pandas' hash table), or, given ``by_text()`` (the
+        quantities: connectors.base.texts, kept with the lines), by the value's ``str``,
+        what the quantities are stored from."""
         n = len(values)
         ids = np.fromiter(map(id, values), dtype=np.uint64, count=n)
         codes, uniques = pd.factorize(ids)
-        if len(uniques) * 8 > n and as_text:  # mostly distinct quantities: by their text
+        if len(uniques) * 8 > n and by_text is not None:  # mostly distinct: by their text
             # (hashing a night of fresh Decimal objects cost twice their str(); equal
             # values of two texts get two codes and the same stored value)
-            if by_text is not None:
-                codes, objects = by_text()[:2]
-            else:
-                codes, uniques = pd.factorize(np.array(list(map(str, values)), dtype=object),
-                                              use_na_sentinel=False)
-                objects = uniques.tolist()
+            codes, objects = by_text()[:2]
             keys = [("t", u) for u in objects]
         elif len(uniques) * 8 > n:  # mostly distinct objects: by value
             codes, uniques = pd.factorize(np.array(values, dtype=object),
@@ -156,10 +151,8 @@ class _Night:
             keys = [("v", u) for u in uniques.tolist()]
             objects = uniques.tolist()
         else:
-            first = np.empty(len(uniques), dtype=np.int64)
-            first[codes[::-1]] = np.arange(n - 1, -1, -1)
             keys = [("id", u) for u in uniques.tolist()]
-            objects = [values[i] for i in first.tolist()]
+            objects = [values[i] for i in first_positions(codes, len(uniques)).tolist()]
         if not keys:
             return codes.astype(np.int32)
         where = np.array([table.setdefault(k, (len(table), v))[0]
@@ -176,14 +169,12 @@ class _Night:
         rid = column("resource_id")
         rtype = column("resource_type")
         codes, ids = pd.factorize(rid, use_na_sentinel=False)
-        first = np.empty(len(ids), dtype=np.int64)
-        first[codes[::-1]] = np.arange(n - 1, -1, -1)
+        first = first_positions(codes, len(ids))
         # a resource is a (type, id) pair: one id under two types is two resources
         if (rtype[first][codes] != rtype).any():
             pairs = pd.MultiIndex.from_arrays([rtype, rid])
-            codes, _ = pd.factorize(pairs, use_na_sentinel=False)
-            first = np.empty(codes.max() + 1, dtype=np.int64)
-            first[codes[::-1]] = np.arange(n - 1, -1, -1)
+            codes, kinds = pd.factorize(pairs, use_na_sentinel=False)
+            first = first_positions(codes, len(kinds))
         nres = len(first)
         # the attributes dict of each resource (its first line's); distinct ones are
         # picked out for the whole night in resources_frame
@@ -198,7 +189,7 @@ class _Night:
         ln = self.lines
         ln["res"].append(codes.astype(np.int64) + self.n_res)
         ln["item_no"].append(item_numbers(blocks, "Int16"))
-        ln["qty"].append(self._codes(column("quantity"), self._qty, as_text=True,
+        ln["qty"].append(self._codes(column("quantity"), self._qty,
                                      by_text=lambda: texts(blocks, "quantity")))
         ln["unit"].append(self._codes(column("unit"), self._unit))
         ln["accepted"].append(np.full(n, accepted))
@@ -214,11 +205,9 @@ class _Night:
                                  "attr": np.array([], dtype=np.int64)})
         # each distinct dict object once (a server's lines share one; so may resources)
         attrs = np.concatenate(r["attr"])
-        codes, _ = pd.factorize(np.fromiter(map(id, attrs), dtype=np.uint64,
-                                            count=len(attrs)))
-        first = np.empty(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
-        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-        self.dicts = attrs[first].tolist()
+        codes, objects = pd.factorize(np.fromiter(map(id, attrs), dtype=np.uint64,
+                                                  count=len(attrs)))
+        self.dicts = attrs[first_positions(codes, len(objects))].tolist()
         return pd.DataFrame({"res": np.arange(self.n_res, dtype=np.int64),
                              **{c: _few(np.concatenate(r[c])) for c in
                                 ("source", "resource_type", "project_id")},

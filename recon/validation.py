@@ -38,6 +38,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from connectors.base import first_positions, grouped_by_text
 from recon.data import EXPECTATIONS
 
 log = logging.getLogger(__name__)
@@ -329,18 +330,13 @@ def _distinct(values: np.ndarray, by_text: Callable | None = None
     ids = np.fromiter(map(id, values), dtype=np.uint64, count=n)
     codes, uniques = pd.factorize(ids)
     if len(uniques) * 8 <= n:
-        first = np.empty(len(uniques), dtype=np.int64)
-        first[codes[::-1]] = np.arange(n - 1, -1, -1)
-        exact = values[first].tolist()
+        exact = values[first_positions(codes, len(uniques))].tolist()
         return codes, exact, set(map(type, exact))
     if by_text is not None:
         codes, _, exact, types = by_text()
         return codes, exact, types
-    codes, uniques = pd.factorize(np.fromiter(map(str, values), dtype=object, count=n),
-                                  use_na_sentinel=False)
-    first = np.empty(len(uniques), dtype=np.int64)
-    first[codes[::-1]] = np.arange(n - 1, -1, -1)
-    return codes, values[first].tolist(), set(map(type, values))
+    codes, _, first, types = grouped_by_text(values)
+    return codes, values[first].tolist(), types
 
 
 _DIALECT: list = []
