@@ -268,9 +268,8 @@ def _indented(data) -> str:
 #: how json writes a leaf of exactly these types (subclasses take value()'s isinstance tests)
 _LEAVES = {str: _string, int: _int, float: _number, type(None): lambda _: "null",
            bool: lambda b: "true" if b else "false",
-           # what _json_default makes of them, a string
-           Decimal: lambda d: _string(str(d)), date: lambda d: _string(d.isoformat()),
-           datetime: lambda d: _string(d.isoformat())}
+           # written as the string _json_default makes of them
+           **dict.fromkeys((Decimal, date, datetime), lambda v: _string(_json_default(v)))}
 
 
 def _key(k) -> str:
