@@ -882,20 +882,26 @@ def gate_night(args, contract) -> dict:
     on GX's pandas engine, the lines on its SQL engine in DuckDB), on the night pickled by
     the parent; the Gate is built first, untimed, as Night() builds it before the pull."""
     import pickle
-    from recon.nightly import Night
-    from recon.progress import Progress
-    from recon.validation import Gate
     with open(args.night, "rb") as f:
         results, _ = pickle.load(f)
-    night = Night.__new__(Night)
-    night.gate = Gate(parameters={"item_numbers": sorted(contract.items)})
-    night.progress = Progress(quiet=True)
+    night = _gating_night(contract)
     gc.freeze()  # as Night.run does after its pull
     c0, t0 = _cpu(), time.perf_counter()
     accepted = night.validate(results)
     return {"total_s": [time.perf_counter() - t0], "cpu_s": [_cpu() - c0],
             "lines": sum(len(r.lines) for r in results),
             "accepted": sum(accepted.values())}
+
+
+def _gating_night(contract):
+    """A :class:`recon.nightly.Night` with only its gate, built as Night() builds it."""
+    from recon.nightly import Night
+    from recon.progress import Progress
+    from recon.validation import Gate
+    night = Night.__new__(Night)
+    night.gate = Gate(parameters={"item_numbers": sorted(contract.items)})
+    night.progress = Progress(quiet=True)
+    return night
 
 
 def run_gate(args) -> int:
@@ -925,14 +931,19 @@ def increment(store: Store, args, contract, config, last: date) -> dict:
     """What `recon run` does after its pull (recon/nightly.py Night.run), timed by step:
     one transaction stores the night (replace_snapshot), reconciles it, flags scaling
     requests, writes the report through the outbox and the run's row; then the close, where
-    DuckDB checkpoints.  The night's source results come pickled from the parent."""
+    DuckDB checkpoints.  The night's source results come pickled from the parent and pass
+    the gate first, untimed, as in a night."""
     import pickle
     with open(args.night, "rb") as f:
         results, accepted = pickle.load(f)
     # a night reads assessment.toml as it starts, before its pull (Night.rules), and has
-    # the collector skip the pulled lines from the gate on (Night.run: gc.freeze)
+    # the collector skip the pulled lines from the gate on (Night.run: gc.freeze); its gate
+    # runs before the store (untimed here: target 4 times it), and the columns it makes of
+    # the lines are the store's too (connectors.base.Lines.array), as in a night
     rules = rulebook.load(config)
     gc.freeze()
+    if _gating_night(contract).validate(results) != accepted:
+        raise SystemExit("the gate does not accept what the pickled night says it did")
     store.one_night()
     started = time.perf_counter()
     c0, t0 = _cpu(), time.perf_counter()
