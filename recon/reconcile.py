@@ -236,14 +236,20 @@ def message_macros(contract) -> list[str]:
             labels.sql_case("source_label", labels.SOURCE),
             REASON_MACRO, SOURCE_MACRO]
 
+# the lines of the dates reconciled: joined to their dates (rather than filtered by
+# ``snapshot_date IN (SELECT ... FROM _cd)``), DuckDB sees how few they are and builds its
+# hash table on them, not on every resource of the store (the night's unmapped resources at
+# 100,000 servers: 0.034 -> 0.009 s, bench/README.md)
+_NIGHTS_LINES = "(SELECT DISTINCT snapshot_date FROM _cd) c JOIN resource_lines l USING (snapshot_date)"
+
 # the resource ids behind an item on a date (accepted lines only)
 _IDS = f"""
     ids AS (
         SELECT l.snapshot_date, l.item_no,
                min(r.resource_id, {MAX_IDS}) AS ids,
                count(*) AS n
-        FROM resource_lines l JOIN resources r USING (resource_key)
-        WHERE l.accepted AND l.snapshot_date IN (SELECT snapshot_date FROM _cd)
+        FROM __NIGHTS_LINES__ JOIN resources r USING (resource_key)
+        WHERE l.accepted
         GROUP BY ALL
     )
 """
@@ -296,9 +302,8 @@ FINDINGS_SQL = [
         SELECT l.snapshot_date, r.source, r.resource_type, r.resource_id, l.quantity, l.unit,
                coalesce(r.attributes->>'kind', r.attributes->>'volume_type',
                         r.attributes->>'service', r.attributes->>'flavor', '') AS kind
-        FROM resource_lines l JOIN resources r USING (resource_key)
+        FROM __NIGHTS_LINES__ JOIN resources r USING (resource_key)
         WHERE l.accepted AND l.item_no IS NULL
-          AND l.snapshot_date IN (SELECT snapshot_date FROM _cd)
     )
     SELECT snapshot_date, 'unmapped_resource', 'pending', NULL, source,
            format('{} 个{}未对应任何合同项：{} {}{}（来源：{}）', qty(count(*), NULL),
@@ -349,4 +354,4 @@ FINDINGS_SQL = [
     """,
 ]
 FINDINGS_SQL = [sql.replace("__IDS__", _IDS).replace("__MAX_IDS__", str(MAX_IDS))
-                for sql in FINDINGS_SQL]
+                .replace("__NIGHTS_LINES__", _NIGHTS_LINES) for sql in FINDINGS_SQL]
