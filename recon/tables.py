@@ -450,11 +450,15 @@ def nights_not_counted(store, first: date, last: date) -> dict[date, list[dict]]
     """The resources seen on each night of ``first`` .. ``last`` that the connectors
     measured but did not count (quantity 0, ``counted: false``: an error volume, a deleted
     server ...), by item, type, name and id, their attributes decoded ({} when none)."""
+    # the attributes are read of the night's lines of quantity 0 only: a filter on them
+    # alone, DuckDB evaluates it on every resource of the store as it scans them (the CASE
+    # names the line, so it waits for the join): 0.016 -> 0.002 s at 100,000 servers
     out = _by_night(store.db.execute(
         "SELECT l.snapshot_date, r.source, r.resource_type, r.resource_id, r.name, l.item_no, "
         "r.attributes FROM resource_lines l JOIN resources r USING (resource_key) "
         "WHERE l.snapshot_date BETWEEN ? AND ? AND l.quantity = 0 "
-        "AND json_extract_string(r.attributes, '$.counted') = 'false' "
+        "AND CASE WHEN l.quantity = 0 THEN json_extract_string(r.attributes, '$.counted') "
+        "END = 'false' "
         "ORDER BY l.snapshot_date, l.item_no, r.resource_type, r.name, r.resource_id",
         [first, last]))
     for rows in out.values():
