@@ -230,10 +230,10 @@ def message_macros(contract) -> list[str]:
     """The macros finding messages are written with: quantities with separators and the
     item's unit, and the Chinese labels of labels.py."""
     return [QTY_MACRO,
-            labels.sql_case("item_unit", {i.item_no: i.unit for i in contract.items.values()}),
-            labels.sql_case("resource_label", labels.RESOURCE_TYPE),
-            labels.sql_case("source_reason", labels.SOURCE_REASON),
-            labels.sql_case("source_label", labels.SOURCE),
+            labels.sql_labels("item_unit", {i.item_no: i.unit for i in contract.items.values()}),
+            labels.sql_labels("resource_label", labels.RESOURCE_TYPE),
+            labels.sql_labels("source_reason", labels.SOURCE_REASON),
+            labels.sql_labels("source_label", labels.SOURCE),
             REASON_MACRO, SOURCE_MACRO]
 
 # the lines of the dates reconciled: joined to their dates (rather than filtered by

@@ -156,7 +156,7 @@ def test_an_exports_only_night_speaks_chinese_around_its_ids(workdir):
                                     "export:security", "export:", "elsewhere:thing", "plain"])
 def test_messages_and_tables_name_a_source_the_same_way(source):
     db = duckdb.connect()
-    db.execute(labels.sql_case("source_label", labels.SOURCE))
+    db.execute(labels.sql_labels("source_label", labels.SOURCE))
     from recon.reconcile import SOURCE_MACRO
     db.execute(SOURCE_MACRO)
     assert db.execute("SELECT source_text(?)", [source]).fetchall()[0][0] == \
@@ -172,7 +172,7 @@ def test_messages_and_tables_name_a_source_the_same_way(source):
     (None, None, "")])
 def test_a_reason_reads_chinese_first_and_is_labelled_once(code, reason, text):
     db = duckdb.connect()
-    db.execute(labels.sql_case("source_reason", labels.SOURCE_REASON))
+    db.execute(labels.sql_labels("source_reason", labels.SOURCE_REASON))
     from recon.reconcile import REASON_MACRO
     db.execute(REASON_MACRO)
     assert labels.reason_text(code, reason) == text
