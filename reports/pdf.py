@@ -8,13 +8,14 @@ WeasyPrint's layout is pure Python (about 1.2 s of CPU for a month's assessment,
 a pack), so several PDFs are rendered side by side (:class:`Renderer`, :func:`pdfs_of`) by
 a second Python process, ``python -m reports.pdf``, that imports this module only (nothing
 of recon's: it starts in about half a second).  The two take the jobs from one queue, the
-next job to whoever is free (a pack's own PDF costs two months'): no guess of what a job
-costs.  The worker starts with the first job and renders while the caller still makes the
-next ones (the pack's months are built from the store one by one), so its start and the
-caller's building overlap the rendering; the caller's other work, ``meanwhile``, runs
-before it takes jobs itself.  A separate interpreter rather than multiprocessing: a "spawn"
-worker re-runs the caller's unguarded main script, and a fork would copy a process holding
-a store connection and the demo's simulator threads.
+next job to whoever is free: of those waiting, the one with the longest HTML (a pack's own
+PDF costs two months'), so what is left at the end is short.  The worker starts with the
+first job and renders while the caller still makes the next ones (the pack's months are
+built from the store one by one), so its start and the caller's building overlap the
+rendering; the caller's other work, ``meanwhile``, runs before it takes jobs itself.
+A separate interpreter rather than multiprocessing: a "spawn" worker re-runs the caller's
+unguarded main script, and a fork would copy a process holding a store connection and the
+demo's simulator threads.
 
 Each process keeps one WeasyPrint ``FontConfiguration`` for all its PDFs (:func:`_fonts`):
 a fresh one per document (WeasyPrint's default) loads the fonts again, Noto Sans CJK among
@@ -75,7 +76,8 @@ def _receive(stream):
 
 class Renderer:
     """PDFs rendered side by side as their jobs come: :meth:`add` each ``(html, title,
-    stamp)`` as soon as it is made (the costliest first), then :meth:`finish`.  The first
+    stamp)`` as soon as it is made, then :meth:`finish`; of the jobs waiting, the one with
+    the longest HTML is rendered first.  The first
     job starts the worker process, which renders while this process makes the next jobs;
     :meth:`finish` renders here what the worker has not taken.  A ``with`` block: leaving
     it early (an error while making the jobs) stops the worker after its current job.  On
@@ -84,7 +86,7 @@ class Renderer:
     def __init__(self) -> None:
         self._jobs: list[tuple[str, str, str]] = []
         self._out: list[bytes | None] = []
-        self._next = 0
+        self._waiting: list[int] = []   # the jobs nobody has taken yet
         self._closed = False    # no job will be added: the worker stops when none is left
         self._ready = threading.Condition()
         self._worker: subprocess.Popen | None = None
@@ -99,6 +101,7 @@ class Renderer:
 
     def add(self, job: tuple[str, str, str]) -> None:
         with self._ready:
+            self._waiting.append(len(self._jobs))
             self._jobs.append(job)
             self._out.append(None)
             self._ready.notify_all()
@@ -123,14 +126,17 @@ class Renderer:
         return self._out, done
 
     def _take(self, wait: bool) -> int | None:
-        """The next job's index; None when there is none (and, ``wait``ing, none will come)."""
+        """The index of the waiting job with the longest HTML, the likely costliest (then
+        neither process waits long for the other's last PDF); None when there is none
+        (and, ``wait``ing, none will come)."""
         with self._ready:
-            while self._next >= len(self._jobs):
+            while not self._waiting:
                 if self._closed or not wait:
                     return None
                 self._ready.wait()
-            self._next += 1
-            return self._next - 1
+            k = max(self._waiting, key=lambda k: len(self._jobs[k][0]))
+            self._waiting.remove(k)
+            return k
 
     def _start(self) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
@@ -157,7 +163,7 @@ class Renderer:
         none was started."""
         with self._ready:
             self._closed = True
-            self._next = len(self._jobs)
+            self._waiting.clear()
             self._ready.notify_all()
         if self._worker is None:
             return 0
@@ -169,8 +175,7 @@ class Renderer:
 
 def pdfs_of(jobs: list[tuple[str, str, str]], meanwhile=None):
     """:func:`pdf_of` of each ``(html, title, stamp)``, in order (the same bytes as one by
-    one), the jobs shared with a second process (:class:`Renderer`); put the costliest
-    first.  ``meanwhile`` (no argument) runs here first, while the worker starts and takes
+    one), the jobs shared with a second process (:class:`Renderer`).  ``meanwhile`` (no argument) runs here first, while the worker starts and takes
     the first jobs: returns ``(pdfs, its result)`` when given, else the PDFs.  One job and
     nothing meanwhile renders here."""
     if len(jobs) < 2 and meanwhile is None:

@@ -14,11 +14,12 @@ body {{ font-family: "Noto Sans CJK SC", sans-serif; }} b {{ font-weight: bold; 
 code {{ font-family: "DejaVu Sans Mono", monospace; }}</style></head><body>
 <h1>政务云服务月度考核报告 {n}</h1><p><b>违约金</b> 合计 <code>1,234.{n:02d}</code> 元</p>
 <table><tr><td>云服务器</td><td>{n} 台</td></tr><tr><td>云硬盘</td><td>合格</td></tr></table>
-</body></html>"""
+{more}</body></html>"""
 
 
 def job(n: int) -> tuple[str, str, str]:
-    return PAGE.format(n=n), f"月度考核 {n}", "2026-11-30"
+    """A small page, the longer the larger ``n`` (Renderer takes the longest first)."""
+    return PAGE.format(n=n, more=f"<p>第 {n} 晚 合格</p>" * n), f"月度考核 {n}", "2026-11-30"
 
 
 def text_of(pdf: bytes, tmp_path) -> str:
@@ -45,7 +46,8 @@ def test_a_pdf_rendered_after_others_in_one_process_is_the_fresh_rendering(tmp_p
 
 def test_jobs_added_while_the_worker_renders_come_back_in_order():
     """Renderer: the first job starts the worker; later ones, added while it renders, are
-    shared between it and the caller; the PDFs come back in the order added."""
+    shared between it and the caller, the longest first; the PDFs come back in the order
+    added."""
     alone = [pdf_of(*job(n)) for n in range(4)]
     with Renderer() as renderer:
         renderer.add(job(0))
