@@ -2,7 +2,7 @@
 """Benchmark: the documents a user waits for, main and this tree side by side in one run.
 
     python bench/bench_documents.py [--work DIR] [--keep] [--repeat N] [--base REV]
-                                    [--demo] [--pack-only]
+                                    [--demo] [--pack-only] [--pdf-cpu]
 
 The mission's targets: "monthly report, acceptance pack and finance verification a few
 seconds" (here: at most 5 s wall each) and "`recon demo` under 60 s".  On the store of
@@ -20,7 +20,11 @@ extracted with ``git archive``) and once with this tree's, alternating (base, tr
 store, machine and load.  Printed per run: wall and CPU seconds (the process and the PDF
 worker it starts), the peak RSS of the largest process, the 1-minute load; then each
 command's median beside its target, PASS/MISS.  --demo also times a whole ``recon demo``
-per side (about 80 s each; its target: under 60 s).
+per side (about 80 s each; its target: under 60 s).  --pdf-cpu also renders the pack's
+eight PDFs (its own and its months', from the HTML the last run wrote) one after another
+in one fresh process per side, alternating, and prints the CPU seconds of each side's
+``reports.pdf.pdf_of``: the rendering's own cost, without the command around it nor the
+sharing between two processes (less noisy than the command's CPU on a shared machine).
 
 A command concludes into the store it reads (the same conclusions from either side: the
 same code of conclude up to the branch's no-behaviour-change); the store is not copied
@@ -84,6 +88,37 @@ def timed(argv: list[str], code: Path, cwd: Path) -> tuple[float, float, int, st
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, err
 
 
+#: run by each side's interpreter: its reports.pdf renders the HTML files named, CPU s
+PDF_CPU = """
+import sys, time
+from pathlib import Path
+from reports.pdf import pdf_of
+jobs = [(Path(p).read_text("utf-8"), Path(p).stem, "2027-01-09") for p in sys.argv[1:]]
+cpu = time.process_time()
+for job in jobs:
+    pdf_of(*job)
+print(time.process_time() - cpu)
+"""
+
+
+def pdf_cpu(sides: dict[str, Path], pack: Path, repeat: int) -> None:
+    """Print each side's CPU seconds rendering the pack's PDFs in one process, alternating."""
+    pages = sorted(pack.glob("acceptance/*/acceptance.html")) + \
+        sorted(pack.glob("monthly/*/assessment.html"))
+    print(f"\nthe pack's {len(pages)} PDFs rendered in one process (CPU s of pdf_of, load):")
+    got: dict[str, list[float]] = {side: [] for side in sides}
+    for k in range(repeat):
+        for side, code in sides.items():
+            load = os.getloadavg()[0]
+            out = subprocess.run([sys.executable, "-c", PDF_CPU, *map(str, pages)],
+                                 env=dict(os.environ, PYTHONPATH=str(code)), cwd=code,
+                                 capture_output=True, text=True, check=True).stdout
+            got[side].append(float(out))
+            print(f"{k + 1:>3} {side:6} {got[side][-1]:7.2f} s  (load {load:.2f})", flush=True)
+    print("  median: " + " | ".join(f"{side} {statistics.median(v):.2f} s"
+                                    for side, v in got.items()))
+
+
 def tree_of(rev: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=f"bench-documents-{rev}-"))
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, *TREE],
@@ -105,6 +140,8 @@ def main() -> int:
     ap.add_argument("--demo", action="store_true", help="also time `recon demo` per side")
     ap.add_argument("--pack-only", action="store_true",
                     help="time only the acceptance pack (empty folder, then again)")
+    ap.add_argument("--pdf-cpu", action="store_true",
+                    help="also time each side's rendering of the pack's PDFs in one process")
     args = ap.parse_args()
     store = args.work / "store"
     db = store / "demo.duckdb"
@@ -117,6 +154,7 @@ def main() -> int:
     results: dict[tuple[str, str], list[tuple[float, float, int, float]]] = {}
     print(f"{'run':>3} {'side':6} {'command':16} {'wall s':>7} {'CPU s':>7} {'RSS MB':>7} "
           f"{'load':>5}")
+    pack = None     # the branch's last pack folder, for --pdf-cpu
     for k in range(args.repeat):
         kept: dict[str, Path] = {}
         for name in (["acceptance mid", AGAIN] if args.pack_only else NAMES[:-1]):
@@ -128,6 +166,10 @@ def main() -> int:
                 wall, cpu, rss, _ = timed(commands(code, db, out)[name], code, args.work)
                 if name == "acceptance mid":
                     kept[side] = out
+                elif name == AGAIN and side == "branch" and args.pdf_cpu:
+                    if pack is not None:
+                        shutil.rmtree(pack)
+                    pack = out
                 else:
                     shutil.rmtree(out)
                 results.setdefault((name, side), []).append((wall, cpu, rss, load))
@@ -146,7 +188,6 @@ def main() -> int:
                              if " demo: " in ln or ln.startswith("demo: ")), "")
                 print(f"{k + 1:>3} {side:6} {'recon demo':16} {wall:7.2f} {cpu:7.2f} "
                       f"{rss:7d} {load:5.2f}  {said}", flush=True)
-    shutil.rmtree(sides["main"], ignore_errors=True)
 
     print(f"\nmedian of {args.repeat} (wall / CPU s, peak RSS MB, load) beside the target:")
     names = sorted({n for n, _ in results}, key=NAMES.index)
@@ -164,6 +205,10 @@ def main() -> int:
         branch = statistics.median(r[0] for r in results[(name, "branch")])
         print(f"  {name:16} {' | '.join(line)} | target <= {target:.0f} s: "
               f"{verdict(branch, target)}")
+    if pack is not None:
+        pdf_cpu(sides, pack, args.repeat)
+        shutil.rmtree(pack)
+    shutil.rmtree(sides["main"], ignore_errors=True)
     return 0
 
 

@@ -36,7 +36,7 @@ from recon.progress import SHANGHAI
 from reports.common import Money, env as _env, kept_pdf, to_json, write_atomic, write_page
 from reports.monthly import build_monthly, jobs_of as monthly_jobs, pages_of as monthly_pages
 from reports.monthly import write_pages
-from reports.pdf import pdfs_of
+from reports.pdf import Renderer
 from reports.nightly import DATA as NIGHTLY_JSON, NightReads, build_nightly
 
 VERDICT = labels.VERDICT
@@ -326,21 +326,30 @@ def write_pack(store, contract, config, report: AcceptanceReport, out_dir: Path
     OUT/<number>/monthly/; an unchanged HTML, the pack's or a month's, keeps its PDF)
     and ``acceptance-<period>.zip`` beside the pack's folder: the pack, those assessments,
     each night's JSON of the period, the item_days rows, MANIFEST.json.  Every PDF is
-    rendered side by side (reports.pdf), the nightly JSONs built here meanwhile; returns the
-    pack's paths and the zip's."""
+    rendered side by side (reports.pdf.Renderer), each handed over as soon as its HTML is
+    made (the pack's, then each month's as it is built from the store: the rendering starts
+    while the months are still being built), the nightly JSONs built here meanwhile;
+    returns the pack's paths and the zip's."""
     folder = pack_folder(out_dir, contract, report.period)
     html = render_html(report)
     months = [b.month for b in report.months if b.concluded]
-    pages = monthly_pages([build_monthly(store, contract, config, m) for m in months],
-                          out_dir, contract)
-    nights = stored.night_evidence(store, report.first, report.last)
     paths = {k: folder / f"acceptance.{k}" for k in ("html", "pdf", "json")}
     kept = kept_pdf(paths["html"], paths["pdf"], html)
     job = [] if kept is not None else [
         (html, f"政务云服务{report.label}报告 {report.first} 至 {report.last}",
          _stamp(report).isoformat())]
-    pdfs, nightly = pdfs_of(job + monthly_jobs(pages), meanwhile=lambda: _nightly_jsons(
-        store, contract, config, report.first, report.last, nights))
+    with Renderer() as renderer:   # each PDF handed over as soon as its HTML is made
+        for each in job:
+            renderer.add(each)
+        pages = []
+        for month in months:
+            pages += monthly_pages([build_monthly(store, contract, config, month)], out_dir,
+                                   contract)
+            for each in monthly_jobs(pages[-1:]):
+                renderer.add(each)
+        nights = stored.night_evidence(store, report.first, report.last)
+        pdfs, nightly = renderer.finish(meanwhile=lambda: _nightly_jsons(
+            store, contract, config, report.first, report.last, nights))
     write_page(paths["html"], paths["pdf"], html, None if kept is not None else pdfs[0])
     write_atomic(paths["json"], report.to_json())
     files = {f"acceptance/{path.name}": path.read_bytes() for path in paths.values()}
