@@ -147,6 +147,12 @@ class Lines:
             got = self._arrays[key] = grouped_by_text(self.array(name))
         return got
 
+    def has_texts(self, name: str) -> bool:
+        """Whether :meth:`texts` of ``name`` is made already (the gate makes the
+        quantities'): then grouping by text costs nothing more."""
+        got = self._arrays.get("#texts:" + name)
+        return got is not None and len(got[0]) == len(self)
+
     def item_numbers(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The item numbers as (int64 values, mask of missing ones), made once; None when
         one is anything but an ``int``, None or a float NaN (missing, as pandas takes it):
