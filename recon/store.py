@@ -98,10 +98,15 @@ def _few(texts: np.ndarray):
     NULLs and comparisons are the texts'; SQL that orders by it casts it to text (an ENUM
     orders by its codes).  Anything but texts (and None) stays as it was."""
     column = pd.Categorical(texts)
-    if len(column.categories) * 4 > len(texts) or \
+    if not _is_few(len(column.categories), len(texts)) or \
             pd.api.types.infer_dtype(column.categories, skipna=True) != "string":
         return texts
     return column
+
+
+def _is_few(distinct: int, n: int) -> bool:
+    """Whether ``distinct`` texts among ``n`` values are few enough for an ENUM (:func:`_few`)."""
+    return distinct * 4 <= n
 
 
 class _Night:
@@ -139,17 +144,16 @@ class _Night:
         what the quantities are stored from: at once when the texts are made already
         (``texts_made``: the gate grouped them; the objects' ids cost 0.01 s at 100,000
         servers)."""
-        if texts_made and by_text is not None:
-            codes, objects = by_text()[:2]
-            where = np.array([table.setdefault(("t", u), (len(table), u))[0]
-                              for u in objects], dtype=np.int32)
-            return where[codes] if len(where) else codes.astype(np.int32)
         n = len(values)
-        ids = np.fromiter(map(id, values), dtype=np.uint64, count=n)
-        codes, uniques = pd.factorize(ids)
-        if len(uniques) * 8 > n and by_text is not None:  # mostly distinct: by their text
-            # (hashing a night of fresh Decimal objects cost twice their str(); equal
-            # values of two texts get two codes and the same stored value)
+        if by_text is not None and texts_made:
+            codes, uniques = None, ()
+        else:
+            ids = np.fromiter(map(id, values), dtype=np.uint64, count=n)
+            codes, uniques = pd.factorize(ids)
+        if by_text is not None and (codes is None or len(uniques) * 8 > n):
+            # by their text: made already, or mostly distinct (hashing a night of fresh
+            # Decimal objects cost twice their str()); equal values of two texts get two
+            # codes and the same stored value
             codes, objects = by_text()[:2]
             keys = [("t", u) for u in objects]
         elif len(uniques) * 8 > n:  # mostly distinct objects: by value
@@ -227,7 +231,7 @@ class _Night:
         """The resources' sources as :func:`_few` makes a column of them, from the count of
         each (a source is added once), not from a text per resource."""
         names, counts = zip(*self.res["source"])
-        if len(names) * 4 > self.n_res:
+        if not _is_few(len(names), self.n_res):
             return np.repeat(np.array(names, dtype=object), counts)
         order = sorted(names)
         return pd.Categorical.from_codes(

@@ -77,8 +77,8 @@ def _receive(stream):
 class Renderer:
     """PDFs rendered side by side as their jobs come: :meth:`add` each ``(html, title,
     stamp)`` as soon as it is made, then :meth:`finish`; of the jobs waiting, the one with
-    the longest HTML is rendered first.  The first
-    job starts the worker process, which renders while this process makes the next jobs;
+    the longest HTML is rendered first.  The first job starts the worker process, which
+    renders while this process makes the next jobs;
     :meth:`finish` renders here what the worker has not taken.  A ``with`` block: leaving
     it early (an error while making the jobs) stops the worker after its current job.  On
     one core everything renders here, in :meth:`finish`."""
@@ -175,9 +175,10 @@ class Renderer:
 
 def pdfs_of(jobs: list[tuple[str, str, str]], meanwhile=None):
     """:func:`pdf_of` of each ``(html, title, stamp)``, in order (the same bytes as one by
-    one), the jobs shared with a second process (:class:`Renderer`).  ``meanwhile`` (no argument) runs here first, while the worker starts and takes
-    the first jobs: returns ``(pdfs, its result)`` when given, else the PDFs.  One job and
-    nothing meanwhile renders here."""
+    one), the jobs shared with a second process (:class:`Renderer`).  ``meanwhile`` (no
+    argument) runs here first, while the worker starts and takes the first jobs: returns
+    ``(pdfs, its result)`` when given, else the PDFs.  One job and nothing meanwhile
+    renders here."""
     if len(jobs) < 2 and meanwhile is None:
         return [pdf_of(*job) for job in jobs]
     with Renderer() as renderer:
