@@ -66,6 +66,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from settle import settle  # noqa: E402  (bench/, beside this file)
+
 CLOUD = "bench"
 PAGE = 1000
 COMPUTE_MV = "2.79"
@@ -259,6 +261,7 @@ def child_night(clouds_file: str, today: str, year: bool = False) -> dict:
     night = night_cls(config, cloud=CLOUD, cloud_config=clouds, progress=Progress(quiet=True))
     setup = time.perf_counter() - t
     _warm_plugins(clouds)
+    dirty = settle()
     rss_before = _vm("VmRSS")
     _reset_peak()
     t0, c0 = time.perf_counter(), _cpu()
@@ -298,7 +301,7 @@ def child_night(clouds_file: str, today: str, year: bool = False) -> dict:
         index_mod.rebuild(config, year_db, year_out)
         year_rows["build_s"] = time.perf_counter() - t
     return {"wall": wall, "cpu": cpu, "rss": max(f["rss"] for f in phases.values()),
-            "rss_before": rss_before, "setup": setup, "exit": result.exit_code,
+            "rss_before": rss_before, "setup": setup, "dirty_mb": dirty, "exit": result.exit_code,
             "requests": sum(counts.values()), "by_service": counts,
             "phases": phases, "run_wall": run_wall,
             "day": day.isoformat(), "store_mb": db.stat().st_size / 2 ** 20,
@@ -753,7 +756,9 @@ def main(argv=None) -> int:
         n = rows[key]
         print(f"\n  night {n['day']} into the {label}: exit {n['exit']}; Night() set-up "
               f"(contract, mapping, GX context; before the clock) {n['setup']:.2f} s; RSS at "
-              f"the start {n['rss_before']:.0f} MB; store file after it {n['store_mb']:.0f} MB")
+              f"the start {n['rss_before']:.0f} MB; store file after it {n['store_mb']:.0f} MB; "
+              f"page cache not yet on disk before the clock {n['dirty_mb'][0]:.0f} MB, "
+              f"synced to {n['dirty_mb'][1]:.0f} MB")
         print(f"  {'phase':10} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} "
               f"{'peak so far':>12}")
         for k, f in n["phases"].items():
