@@ -68,6 +68,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from settle import settle  # noqa: E402  (bench/, beside this file)
+
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -79,7 +81,7 @@ from recon.contract import load_contract  # noqa: E402
 from recon.data import BUNDLED_CONFIG  # noqa: E402
 from recon.reconcile import MAX_IDS, SEVERITY, contract_days, reconcile  # noqa: E402
 from reports.nightly import build_nightly, write_nightly  # noqa: E402
-from recon.store import Store, attributes_digest_text  # noqa: E402
+from recon.store import RESOURCE_DIGEST, Store, attributes_digest_text  # noqa: E402
 
 START = date(2026, 7, 10)
 CONFIG = BUNDLED_CONFIG
@@ -487,10 +489,10 @@ def write_bulk(store: Store, world: World, ndays: int) -> None:
                    DATE '{start}' + first_d::INTEGER, DATE '{start}' + last_d::INTEGER
             FROM _keys ORDER BY resource_key
         """)
-        db.execute("""
+        db.execute(f"""
             INSERT INTO resource_digests
-            SELECT resource_key, hash(CASE WHEN last_d >= change_day THEN digest_after
-                                           ELSE digest_before END)
+            SELECT resource_key, {RESOURCE_DIGEST.format(p="", attributes=
+                "hash(CASE WHEN last_d >= change_day THEN digest_after ELSE digest_before END)")}
             FROM _keys ORDER BY resource_key
         """)
         db.execute(f"""
@@ -972,7 +974,8 @@ def increment(store: Store, args, contract, config, last: date) -> dict:
 def run_section(name: str, db: Path, out: Path, args, procs: int, inner: int = 1,
                 extra: tuple = (), before=None) -> list[dict]:
     """``procs`` fresh child processes, each running the section ``inner`` times
-    (``before()`` runs before each, untimed)."""
+    (``before()`` runs before each, untimed; then what it and the set-up wrote goes to
+    disk: bench/settle.py)."""
     cmd = [sys.executable, __file__, "--section", name, "--db", str(db), "--out", str(out),
            "--days", str(args.days), "--inner", str(inner),
            "--pandas-chunk-days", str(args.pandas_chunk_days), *extra]
@@ -982,6 +985,7 @@ def run_section(name: str, db: Path, out: Path, args, procs: int, inner: int = 1
     for _ in range(procs):
         if before:
             before()
+        settle()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if proc.returncode:
             sys.stderr.write(proc.stdout + proc.stderr)

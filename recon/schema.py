@@ -341,6 +341,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE month_verdicts ADD COLUMN contract_number VARCHAR;
     """,
+    # 17: a resource's digest is of all the store keeps of it but its dates (its source,
+    # type, id, name, project and attributes: recon.store.RESOURCE_DIGEST), so that a night
+    # knows its unchanged resources by the digest alone; the digests of the attributes alone
+    # are dropped, and the next night takes every resource's again (its keys kept)
+    """
+    DELETE FROM resource_digests;
+    """,
 ]
 
 

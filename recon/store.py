@@ -65,6 +65,13 @@ def attributes_digest_text(attributes: dict | None) -> bytes:
     return _digest_texts([attributes])[0]
 
 
+#: a resource's digest in SQL (``resource_digests``): one hash of what the store keeps of it
+#: but its dates, taken from the columns of a row prefixed ``p`` and ``attributes``, the hash
+#: of its attributes' bytes (:func:`attributes_digest_text`).  A night's resources whose
+#: digest is stored are the store's as they are (Store._upsert_resources)
+RESOURCE_DIGEST = ("hash({p}source::VARCHAR, {p}resource_type::VARCHAR, {p}resource_id, "
+                   "{p}name, {p}project_id, {attributes})")
+
 #: an empty or missing dict's bytes (marshal format 0)
 _EMPTY = marshal.dumps({}, 0)
 _NONE = marshal.dumps(None, 0)
@@ -102,6 +109,13 @@ def _few(texts: np.ndarray):
             pd.api.types.infer_dtype(column.categories, skipna=True) != "string":
         return texts
     return column
+
+
+def _texts_of(resources: pd.DataFrame) -> pd.DataFrame:
+    """Some of a night's resources as DuckDB is to read their texts: the resource types and
+    projects as :func:`_few` makes them (a first night's 100,000 are all new)."""
+    return resources.assign(**{c: _few(np.asarray(resources[c], dtype=object))
+                               for c in ("resource_type", "project_id")})
 
 
 def _is_few(distinct: int, n: int) -> bool:
@@ -222,9 +236,8 @@ class _Night:
         self.dicts = attrs[first_positions(codes, len(objects))].tolist()
         return pd.DataFrame({"res": np.arange(self.n_res, dtype=np.int64),
                              "source": self._sources(),
-                             **{c: _few(np.concatenate(r[c])) for c in
-                                ("resource_type", "project_id")},
-                             **{c: np.concatenate(r[c]) for c in ("resource_id", "name")},
+                             **{c: np.concatenate(r[c]) for c in
+                                ("resource_type", "resource_id", "name", "project_id")},
                              "attr": codes.astype(np.int64)})
 
     def _sources(self):
@@ -585,92 +598,108 @@ class Store:
 
     def _upsert_resources(self, snapshot_date: date, resources: pd.DataFrame,
                           dicts: list) -> None:
-        """New resources get a key; known ones get their latest name and attributes.
+        """Each resource of the night gets its key; only what changed is written.
 
         ``resources`` is the night's resources (registered as ``_res``).  Leaves
-        ``_seen``: each resource of the night with its key.  Only what
-        changed is written: most nights a resource's name, project and
-        attributes are what the store holds, and only its dates move.
-        Rewriting every text of ~100,000 resources a night cost seconds, and
-        where earlier nights' rows were not checkpointed yet (several nights
-        in one process) DuckDB's UPDATE of them took up to a minute a night
-        (bench/README.md).  Encoding the attributes as JSON was
-        most of the Python time, so it is done only for new resources and
-        those whose attributes differ from the last stored: compared through
-        a digest of the dict's bytes (:func:`attributes_digest_text`: marshal, about six
-        times cheaper than JSON; equal bytes of plain API values are equal JSON,
-        differing bytes at worst re-encode the same JSON).  A new DuckDB version may
-        hash differently, and a store whose digests were taken of the dicts' ``repr``
-        (before 2026-12) differs from all of them: then one night re-encodes every
-        resource once.
+        ``_seen``: each resource of the night with its key.
+
+        Most nights almost every resource is what the store holds, and only its
+        dates move.  So each is first known by its digest alone
+        (:data:`RESOURCE_DIGEST`: its source, type, id, name, project and the bytes
+        of its attributes, one 64-bit hash), matched to the digests stored per key
+        (``resource_digests``): one join on integers, where matching 100,000
+        resources to the store's on their three texts was a quarter of storing a
+        100k night (bench/README.md).  Only the resources whose digest is not
+        stored (new ones, or renamed, moved to another project, re-attributed:
+        a handful most nights) are read back with their texts (``_moved``),
+        matched on (source, type, id), given their latest name, project and
+        attributes, and their digest replaced.  Encoding attributes as JSON is
+        done for those alone.  Rewriting every text of ~100,000 resources a night
+        cost seconds, and where earlier nights' rows were not checkpointed yet
+        (several nights in one process) DuckDB's UPDATE of them took up to a minute
+        a night (bench/README.md).
+
+        A digest equal by chance to another resource's (1 in 2^64 a pair) would
+        take that resource's key; equal dicts of plain API values give equal bytes
+        (:func:`attributes_digest_text`), and differing bytes of the same values
+        only re-encode the same JSON.  A store whose digests were taken otherwise
+        (another DuckDB's hash, an older recon's: migration 17 emptied them)
+        matches nothing by digest: that night reads every resource back once, and
+        keeps their keys.
         """
         db = self.db
         db.register("_attrs", pd.DataFrame({
             "attr": np.arange(len(dicts), dtype=np.int64),
             "text": _digest_texts(dicts)}))
-        # one row per resource of the night, no text: what it is (res, into _res), its key
-        # and what moved; the names and ids of the few that moved are read back (_moved)
-        db.execute("""
+        # each distinct attributes text hashed once; a resource's key if its digest is stored
+        db.execute(f"""
             CREATE OR REPLACE TEMP TABLE _seen AS
-            SELECT s.res, s.attr, a.digest, r.resource_key,
-                   r.resource_key IS NULL AS new,
-                   r.name IS DISTINCT FROM s.name
-                       OR r.project_id IS DISTINCT FROM s.project_id AS renamed,
-                   d.digest IS DISTINCT FROM a.digest AS reattributed,
-                   r.first_seen IS DISTINCT FROM least(r.first_seen, $1)
-                       OR r.last_seen IS DISTINCT FROM greatest(r.last_seen, $1) AS dated
-            -- each distinct attributes text hashed once (not twice per resource)
-            FROM _res s JOIN (SELECT attr, hash(text) AS digest FROM _attrs) a USING (attr)
+            SELECT n.res, n.attr, n.digest, d.resource_key
+            FROM (SELECT s.res, s.attr, {RESOURCE_DIGEST.format(p="s.", attributes="a.digest")}
+                      AS digest
+                  FROM _res s JOIN (SELECT attr, hash(text) AS digest FROM _attrs) a
+                  USING (attr)) n
+            LEFT JOIN resource_digests d USING (digest)
+        """)
+        # the resources whose digest is not stored, with their texts (DuckDB reads a
+        # registered frame whole at each use: 0.01 s at 100,000 resources)
+        moved = db.execute("SELECT res FROM _seen WHERE resource_key IS NULL ORDER BY res"
+                           ).fetchnumpy()["res"]
+        db.register("_moved", _texts_of(resources.iloc[np.asarray(moved, dtype=np.int64)]))
+        db.execute("""
+            CREATE OR REPLACE TEMP TABLE _moves AS
+            SELECT s.res, n.attr, n.digest, r.resource_key, r.resource_key IS NULL AS new
+            FROM _moved s JOIN _seen n USING (res)
             LEFT JOIN resources r USING (source, resource_type, resource_id)
-            LEFT JOIN resource_digests d ON d.resource_key = r.resource_key
-        """, [snapshot_date])
-        # the resources new or changed tonight, with their texts: a handful most nights
-        # (DuckDB reads a registered frame whole at each use: 0.01 s at 100,000 resources)
-        moved = db.execute("SELECT res FROM _seen WHERE new OR renamed OR reattributed "
-                           "ORDER BY res").fetchnumpy()["res"]
-        db.register("_moved", resources.iloc[np.asarray(moved, dtype=np.int64)])
+        """)
         # new resources are numbered after the store's last key, by (source, type, id)
         db.execute("""
-            UPDATE _seen SET resource_key = k.resource_key FROM (
+            UPDATE _moves SET resource_key = k.resource_key FROM (
                 SELECT n.res, (SELECT coalesce(max(resource_key), 0) FROM resources)
                     + row_number() OVER (ORDER BY s.source::VARCHAR,
                                                   s.resource_type::VARCHAR, s.resource_id)
                     AS resource_key
-                FROM _seen n JOIN _moved s USING (res) WHERE n.new
-            ) k WHERE _seen.res = k.res
+                FROM _moves n JOIN _moved s USING (res) WHERE n.new
+            ) k WHERE _moves.res = k.res
         """)
-        need = db.execute("SELECT DISTINCT attr FROM _seen WHERE reattributed"
+        need = db.execute("SELECT DISTINCT attr FROM _moves ORDER BY attr"
                           ).fetchnumpy()["attr"].tolist()
         db.register("_json", pd.DataFrame({
             "attr": pd.Series(need, dtype="int64"),
             "attributes": [_attributes_json(dicts[i] or {}) for i in need]}))
         db.execute("""
             UPDATE resources r SET name = s.name, project_id = s.project_id,
-                   attributes = coalesce(j.attributes::JSON, r.attributes)
-            FROM _seen n JOIN _moved s USING (res) LEFT JOIN _json j ON j.attr = n.attr
-            WHERE NOT n.new AND (n.renamed OR n.reattributed)
-              AND r.resource_key = n.resource_key
+                   attributes = j.attributes::JSON
+            FROM _moves n JOIN _moved s USING (res) JOIN _json j ON j.attr = n.attr
+            WHERE NOT n.new AND r.resource_key = n.resource_key
         """)
-        db.execute("""
-            UPDATE resources r SET first_seen = least(r.first_seen, $1),
-                   last_seen = greatest(r.last_seen, $1)
-            FROM _seen n WHERE NOT n.new AND n.dated AND r.resource_key = n.resource_key
-        """, [snapshot_date])
         db.execute("""
             INSERT INTO resources
             SELECT n.resource_key, s.source, s.resource_type, s.resource_id, s.name,
                    s.project_id, j.attributes::JSON, $1, $1
-            FROM _seen n JOIN _moved s USING (res) JOIN _json j ON j.attr = n.attr
+            FROM _moves n JOIN _moved s USING (res) JOIN _json j ON j.attr = n.attr
             WHERE n.new ORDER BY n.resource_key
         """, [snapshot_date])
         db.execute("""
             DELETE FROM resource_digests WHERE resource_key IN
-                (SELECT resource_key FROM _seen WHERE reattributed AND NOT new)
+                (SELECT resource_key FROM _moves WHERE NOT new)
         """)
         db.execute("""
             INSERT INTO resource_digests
-            SELECT resource_key, digest FROM _seen WHERE reattributed ORDER BY resource_key
+            SELECT resource_key, digest FROM _moves ORDER BY resource_key
         """)
+        db.execute("""
+            UPDATE _seen SET resource_key = m.resource_key FROM _moves m
+            WHERE _seen.res = m.res
+        """)
+        db.execute("""
+            UPDATE resources r SET first_seen = least(r.first_seen, $1),
+                   last_seen = greatest(r.last_seen, $1)
+            FROM _seen n WHERE r.resource_key = n.resource_key
+              AND (r.first_seen IS DISTINCT FROM least(r.first_seen, $1)
+                   OR r.last_seen IS DISTINCT FROM greatest(r.last_seen, $1))
+        """, [snapshot_date])
+        db.execute("DROP TABLE _moves")
 
     def snapshot_dates(self) -> list[date]:
         return [r[0] for r in self.db.execute(
