@@ -66,7 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from settle import settle  # noqa: E402  (bench/, beside this file)
+from settle import machine_s, settle  # noqa: E402  (bench/, beside this file)
 
 CLOUD = "bench"
 PAGE = 1000
@@ -231,13 +231,17 @@ def child_night(clouds_file: str, today: str, year: bool = False) -> dict:
     def timed(name, fn):
         def run(*args, **kwargs):
             _reset_peak()
-            t, c = time.perf_counter(), _cpu()
+            t, c, (busy, steal) = time.perf_counter(), _cpu(), machine_s()
             try:
                 return fn(*args, **kwargs)
             finally:
-                f = figures.setdefault(name, {"wall": 0.0, "cpu": 0.0, "rss": 0.0})
+                f = figures.setdefault(name, {"wall": 0.0, "cpu": 0.0, "rss": 0.0,
+                                              "others": 0.0, "steal": 0.0})
                 f["wall"] += time.perf_counter() - t
                 f["cpu"] += _cpu() - c
+                now_busy, now_steal = machine_s()
+                f["others"] += max(0.0, now_busy - busy - (_cpu() - c))
+                f["steal"] += now_steal - steal
                 f["rss"] = max(f["rss"], _vm("VmHWM"))
                 peak_so_far[0] = max(peak_so_far[0], f["rss"])
                 f["peak_so_far"] = peak_so_far[0]
@@ -283,8 +287,8 @@ def child_night(clouds_file: str, today: str, year: bool = False) -> dict:
     conclude["cpu"] += max(0.0, run_cpu - sum(f["cpu"] for k, f in figures.items()
                                               if k != "notify"))
     report = figures.setdefault("report", dict(zero))
-    for key in ("wall", "cpu"):
-        report[key] += index[key]
+    for key in ("wall", "cpu", "others", "steal"):
+        report[key] = report.get(key, 0.0) + index.get(key, 0.0)
     report["rss"] = max(report["rss"], index["rss"])
     del notify
     phases = {k: dict(figures[k]) for k in PHASES if k in figures}  # before the year's set-up,
@@ -760,10 +764,11 @@ def main(argv=None) -> int:
               f"page cache not yet on disk before the clock {n['dirty_mb'][0]:.0f} MB, "
               f"synced to {n['dirty_mb'][1]:.0f} MB")
         print(f"  {'phase':10} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} "
-              f"{'peak so far':>12}")
+              f"{'peak so far':>12} {'others CPU s':>13} {'stolen s':>9}")
         for k, f in n["phases"].items():
             print(f"  {k:10} {f['wall']:7.2f} {f['cpu']:7.2f} {f['rss']:12.0f} "
-                  f"{f.get('peak_so_far', 0):12.0f}")
+                  f"{f.get('peak_so_far', 0):12.0f} {f.get('others', 0):13.2f} "
+                  f"{f.get('steal', 0):9.2f}")
         print(f"  {'night':10} {n['wall']:7.2f} {n['cpu']:7.2f} {n['rss']:12.0f}   load "
               f"{n['load'][0]:.2f}-{n['load'][1]:.2f}")
         if n.get("year"):

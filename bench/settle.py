@@ -33,3 +33,17 @@ def settle(limit_mb: float = 64.0, wait_s: float = 60.0) -> tuple[float, float]:
     while dirty_mb() > limit_mb and time.monotonic() < deadline:
         time.sleep(0.2)
     return before, dirty_mb()
+
+
+def machine_s() -> tuple[float, float]:
+    """Seconds since boot, both cores together, from /proc/stat: the machine busy (user,
+    nice, system, irq, softirq: every process and the kernel) and the time the hypervisor
+    took away (steal).  A phase's busy time less its own process's CPU is what else ran
+    beside it; its steal, what this virtual machine was not given."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
