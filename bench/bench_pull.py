@@ -66,7 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from settle import machine_s, settle  # noqa: E402  (bench/, beside this file)
+from settle import compaction_stalls, machine_s, settle  # noqa: E402  (bench/, beside this file)
 
 CLOUD = "bench"
 PAGE = 1000
@@ -232,11 +232,15 @@ def child_night(clouds_file: str, today: str, year: bool = False) -> dict:
         def run(*args, **kwargs):
             _reset_peak()
             t, c, (busy, steal) = time.perf_counter(), _cpu(), machine_s()
+            sys0, stalls = resource.getrusage(resource.RUSAGE_SELF).ru_stime, compaction_stalls()
             try:
                 return fn(*args, **kwargs)
             finally:
                 f = figures.setdefault(name, {"wall": 0.0, "cpu": 0.0, "rss": 0.0,
-                                              "others": 0.0, "steal": 0.0})
+                                              "others": 0.0, "steal": 0.0, "sys": 0.0,
+                                              "stalls": 0})
+                f["sys"] += resource.getrusage(resource.RUSAGE_SELF).ru_stime - sys0
+                f["stalls"] += compaction_stalls() - stalls
                 f["wall"] += time.perf_counter() - t
                 f["cpu"] += _cpu() - c
                 now_busy, now_steal = machine_s()
@@ -764,11 +768,12 @@ def main(argv=None) -> int:
               f"page cache not yet on disk before the clock {n['dirty_mb'][0]:.0f} MB, "
               f"synced to {n['dirty_mb'][1]:.0f} MB")
         print(f"  {'phase':10} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} "
-              f"{'peak so far':>12} {'others CPU s':>13} {'stolen s':>9}")
+              f"{'peak so far':>12} {'others CPU s':>13} {'stolen s':>9} {'of CPU, sys':>12} "
+              f"{'compactions':>12}")
         for k, f in n["phases"].items():
             print(f"  {k:10} {f['wall']:7.2f} {f['cpu']:7.2f} {f['rss']:12.0f} "
                   f"{f.get('peak_so_far', 0):12.0f} {f.get('others', 0):13.2f} "
-                  f"{f.get('steal', 0):9.2f}")
+                  f"{f.get('steal', 0):9.2f} {f.get('sys', 0):12.2f} {f.get('stalls', 0):12d}")
         print(f"  {'night':10} {n['wall']:7.2f} {n['cpu']:7.2f} {n['rss']:12.0f}   load "
               f"{n['load'][0]:.2f}-{n['load'][1]:.2f}")
         if n.get("year"):

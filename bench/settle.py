@@ -47,3 +47,16 @@ def machine_s() -> tuple[float, float]:
         return 0.0, 0.0
     tick = os.sysconf("SC_CLK_TCK")
     return (user + nice + system + irq + softirq) / tick, steal / tick
+
+
+def compaction_stalls() -> int:
+    """How many times, since boot, a process waited for the kernel to compact memory into a
+    huge page (``compact_stall`` in /proc/vmstat): the cost lands in that process's system
+    CPU time."""
+    try:
+        for line in Path("/proc/vmstat").read_text().splitlines():
+            if line.startswith("compact_stall "):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
