@@ -8,7 +8,7 @@ from decimal import Decimal
 from connectors.base import Lines, SourceResult
 from recon.store import Store
 
-D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
+D1, D2, D3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
 
 
 def _night(store, day, results):
@@ -62,6 +62,34 @@ def test_only_what_changed_is_rewritten(tmp_path):
                                 "FROM resource_digests").fetchall() == [(2, 2)]
         assert store.db.execute("SELECT snapshot_date, count(*) FROM resource_lines "
                                 "GROUP BY 1 ORDER BY 1").fetchall() == [(D1, 2), (D2, 2)]
+
+
+def test_a_resource_changed_and_changed_back_reads_as_each_night_left_it(tmp_path):
+    """Unchanged resources are known by their digest (Store._upsert_resources): a resource
+    that goes back to what it was two nights ago (its digest then, no longer stored) is
+    written again, not taken for what the store holds; one that another resource of the
+    night looks like in all but its id stays itself."""
+    def night(project, name):
+        lines = Lines("openstack:compute")
+        lines.add("server", "x", name, project, 1, Decimal(2), "vCPU", {"flavor": "a"})
+        lines.add("server", "y", "web", "p-1", 1, Decimal(2), "vCPU", {"flavor": "a"})
+        return [SourceResult("openstack:compute", "ok", None, lines, [])]
+
+    def stored(store):
+        return store.db.execute("SELECT resource_key, resource_id, name, project_id, first_seen,"
+                                " last_seen FROM resources ORDER BY 1").fetchall()
+    with Store(tmp_path / "s.duckdb") as store:
+        _night(store, D1, night("p-1", "web"))
+        _night(store, D2, night("p-2", "web"))                # moved to another project
+        assert stored(store) == [(1, "x", "web", "p-2", D1, D2), (2, "y", "web", "p-1", D1, D2)]
+        _night(store, D3, night("p-1", "web"))                # and back, as it was on D1
+        assert stored(store) == [(1, "x", "web", "p-1", D1, D3), (2, "y", "web", "p-1", D1, D3)]
+        assert store.db.execute("SELECT count(*), count(DISTINCT resource_key), "
+                                "count(DISTINCT digest) FROM resource_digests").fetchall() == \
+            [(2, 2, 2)]
+        assert store.db.execute("SELECT snapshot_date, resource_key FROM resource_lines "
+                                "ORDER BY ALL").fetchall() == \
+            [(D1, 1), (D1, 2), (D2, 1), (D2, 2), (D3, 1), (D3, 2)]
 
 
 def _stored(store):
