@@ -239,12 +239,13 @@ def child_night(clouds_file: str, today: str, year: bool = False) -> dict:
                 f = figures.setdefault(name, {"wall": 0.0, "cpu": 0.0, "rss": 0.0,
                                               "others": 0.0, "steal": 0.0, "sys": 0.0,
                                               "stalls": 0})
+                own = _cpu() - c
+                now_busy, now_steal = machine_s()
+                f["wall"] += time.perf_counter() - t
+                f["cpu"] += own
                 f["sys"] += resource.getrusage(resource.RUSAGE_SELF).ru_stime - sys0
                 f["stalls"] += compaction_stalls() - stalls
-                f["wall"] += time.perf_counter() - t
-                f["cpu"] += _cpu() - c
-                now_busy, now_steal = machine_s()
-                f["others"] += max(0.0, now_busy - busy - (_cpu() - c))
+                f["others"] += max(0.0, now_busy - busy - own)
                 f["steal"] += now_steal - steal
                 f["rss"] = max(f["rss"], _vm("VmHWM"))
                 peak_so_far[0] = max(peak_so_far[0], f["rss"])
@@ -291,8 +292,8 @@ def child_night(clouds_file: str, today: str, year: bool = False) -> dict:
     conclude["cpu"] += max(0.0, run_cpu - sum(f["cpu"] for k, f in figures.items()
                                               if k != "notify"))
     report = figures.setdefault("report", dict(zero))
-    for key in ("wall", "cpu", "others", "steal"):
-        report[key] = report.get(key, 0.0) + index.get(key, 0.0)
+    for key in ("wall", "cpu", "others", "steal", "sys", "stalls"):
+        report[key] = report.get(key, 0) + index.get(key, 0)
     report["rss"] = max(report["rss"], index["rss"])
     del notify
     phases = {k: dict(figures[k]) for k in PHASES if k in figures}  # before the year's set-up,

@@ -1,4 +1,5 @@
-"""Before a timed run: the benchmark's own set-up written to disk first.
+"""The machine around a timed run: the set-up's writes on disk first (:func:`settle`), and
+what else used the machine meanwhile (:func:`machine_s`, :func:`compaction_stalls`).
 
 The benchmarks build large stores untimed just before they time a night (the
 year-long store at 100k servers is 1.2 GB, and its copy another 1.2 GB).  Left
