@@ -185,9 +185,10 @@ _NUMBERS = {Decimal, int}
 class _SqlGate:
     """GX's SQL engine over an in-memory DuckDB database (one per :class:`Gate`).
 
-    GX reaches DuckDB through SQLAlchemy; recon registers a small SQLAlchemy
-    driver for it (:class:`_DuckDBDialect`: PostgreSQL's SQL, DuckDB's DB-API),
-    so no further package is needed.  A suite's frame becomes the table
+    GX reaches DuckDB through SQLAlchemy (a dependency of recon's: GX does not
+    bring it); recon registers a small SQLAlchemy driver for it
+    (:class:`_DuckDBDialect`: PostgreSQL's SQL, DuckDB's DB-API), so no DuckDB
+    driver package is needed.  A suite's frame becomes the table
     ``gate_<suite>`` for one validation and is dropped after it.
     """
 
